@@ -1,0 +1,143 @@
+/* include/sluice/match.h: pattern sets: many patterns, one pass. Owns sl_pat,
+ * sl_patset, sl_scratch, the selector dialect (glob / regex / literal) and
+ * sl_regex (PCRE2 regex replace with $1 / ${name} templates). No Vectorscan
+ * or PCRE2 type appears here.
+ *
+ * Every front door compiles the patterns that look at one field into one
+ * sl_patset and scans each value once, so the cost per value depends on the
+ * value's length, not on the number of rules. */
+#ifndef SLUICE_MATCH_H
+#define SLUICE_MATCH_H
+
+#include <stdbool.h>
+
+#include <sluice/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a pattern's text means. */
+typedef enum sl_pat_kind {
+    SL_PAT_EXACT = 0,    /* the whole value equals text */
+    SL_PAT_PREFIX = 1,   /* the value starts with text */
+    SL_PAT_SUFFIX = 2,   /* the value ends with text */
+    SL_PAT_CONTAINS = 3, /* text occurs anywhere in the value */
+    SL_PAT_REGEX = 4,    /* Vectorscan (PCRE-like) regex, unanchored search */
+    SL_PAT_GLOB = 5      /* anchored glob, translated by sl_glob_to_regex */
+} sl_pat_kind;
+
+typedef enum sl_pat_flags {
+    SL_PAT_CASELESS = 1u << 0,   /* ASCII case-insensitive */
+    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that match "" (the policy
+                                    engine never sets it: upstream rejects
+                                    `^$`) */
+    SL_PAT_SPANS = 1u << 2,      /* report the leftmost start of each match */
+    SL_PAT_GLOB_PATH = 1u << 3   /* glob: '*' and '?' never cross '/' */
+} sl_pat_flags;
+
+/** One pattern. All fields are read during compile only (text is copied). */
+typedef struct sl_pat {
+    sl_pat_kind kind;
+    unsigned flags;   /* sl_pat_flags */
+    const char *text; /* len bytes, UTF-8 */
+    size_t len;
+    uint32_t id;  /* reported on match; ids may repeat across patterns */
+    sl_pos where; /* where the pattern was written, for errors */
+} sl_pat;
+
+typedef struct sl_patset sl_patset;
+typedef struct sl_scratch sl_scratch;
+
+/** Check one pattern alone (compiles it on its own). Loaders call this to
+ * reject one bad rule and keep the rest.
+ * @return SL_OK, SL_EPATTERN (err: `invalid regex "<pat>": <message>` at
+ *         p->where), SL_ELIMIT, SL_ENOMEM, SL_EINVAL. */
+SL_API sl_status sl_pat_check(const sl_pat *p, sl_error *err);
+
+/** Compile patterns into one set, scanned in a single pass.
+ * @param pats  n patterns, copied; may be NULL only when n is 0 (an empty
+ *              set matches nothing).
+ * @param out   on SL_OK a new set, owned: free with sl_patset_free().
+ * @param err   may be NULL; on SL_EPATTERN it carries the pattern's `where`.
+ * @return SL_OK, SL_EPATTERN, SL_ELIMIT, SL_ENOMEM or SL_EINVAL.
+ * Thread safety: the set is immutable; scan from many threads, one
+ * sl_scratch each. */
+SL_API sl_status sl_patset_compile(const sl_pat *pats, size_t n,
+                                   sl_patset **out, sl_error *err);
+
+/** Free a set. NULL is a no-op. */
+SL_API void sl_patset_free(sl_patset *set);
+
+/** Number of patterns in a set. */
+SL_API size_t sl_patset_count(const sl_patset *set);
+
+/** Make *scratch big enough for set (allocating it when *scratch is NULL).
+ * One scratch serves any number of sets; allocate it once per thread.
+ * @return SL_OK, SL_ENOMEM. */
+SL_API sl_status sl_scratch_reserve(sl_scratch **scratch,
+                                    const sl_patset *set);
+
+/** Free a scratch. NULL is a no-op. */
+SL_API void sl_scratch_free(sl_scratch *scratch);
+
+/** Called for each match: pattern id, and the match's byte range (from is
+ * 0 unless the pattern had SL_PAT_SPANS). Return non-zero to stop. */
+typedef int (*sl_match_fn)(uint32_t id, size_t from, size_t to, void *ctx);
+
+/** Scan one value. Each pattern reports at most once unless it has
+ * SL_PAT_SPANS (then every non-overlapping leftmost match is reported).
+ * @return SL_OK (also when fn stopped the scan), SL_EINVAL, SL_ENOMEM.
+ * Thread safety: concurrent scans need distinct scratches. */
+SL_API sl_status sl_patset_scan(const sl_patset *set, const char *s,
+                                size_t len, sl_scratch *scratch,
+                                sl_match_fn fn, void *ctx);
+
+/* ---- the selector dialect (trace filters, redaction keys) ---- */
+
+/** Split a selector's match-type prefix: "glob:", "regex:" or "literal:"
+ * select the kind; text without a prefix gets def. out->text/len point into
+ * text (borrowed); flags, id and where are left as they were.
+ * @return SL_OK or SL_EPATTERN for an empty pattern. */
+SL_API sl_status sl_pat_parse(const char *text, size_t len, sl_pat_kind def,
+                              sl_pat *out, sl_error *err);
+
+/** Translate an anchored glob to the regex dialect and append it to out:
+ * '*' any run, '?' one character (neither crosses '/' with
+ * SL_PAT_GLOB_PATH), '**' any run including '/', '[...]' / '[!...]'
+ * classes, '{a,b}' alternation, '\\' escapes.
+ * @return SL_OK, SL_EPATTERN (unclosed class or brace), SL_ENOMEM. */
+SL_API sl_status sl_glob_to_regex(const char *glob, size_t len,
+                                  unsigned flags, sl_buf *out,
+                                  sl_error *err);
+
+/* ---- regex replace (PCRE2) ---- */
+
+typedef struct sl_regex sl_regex;
+
+/** Compile a regex for replacement (RE2/Rust syntax subset: (?P<n>...),
+ * (?i), classes). flags: SL_PAT_CASELESS.
+ * @return SL_OK, SL_EPATTERN, SL_ENOMEM. Immutable once built. */
+SL_API sl_status sl_regex_compile(const char *pat, size_t len, unsigned flags,
+                                  sl_regex **out, sl_error *err);
+
+/** Free a regex. NULL is a no-op. */
+SL_API void sl_regex_free(sl_regex *re);
+
+/** Replace every non-overlapping match of re in s with tmpl, appending the
+ * result to out. Template syntax as Rust's regex crate: $0, $1, ${1},
+ * $name, ${name}, $$ for '$'; a group that did not take part gives "".
+ * @param count  out: number of replacements; may be NULL.
+ * @return SL_OK, SL_ENOMEM, SL_ELIMIT.
+ * Thread safety: safe on one regex from many threads. */
+SL_API sl_status sl_regex_replace(const sl_regex *re, const char *s,
+                                  size_t len, const char *tmpl, size_t tlen,
+                                  sl_buf *out, size_t *count, sl_error *err);
+
+/** Whether re matches anywhere in s. */
+SL_API bool sl_regex_search(const sl_regex *re, const char *s, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,87 @@
+/* src/doc/private.h: the node layout and the builder the readers (JSON,
+ * TOML, YAML) and writers of the doc module share. Only src/doc includes
+ * this; every other module goes through <sluice/doc.h>.
+ *
+ * A node is 32 bytes. Scalars point into the source text where they can
+ * (zero-copy); containers hold a contiguous arena array, so member i is an
+ * index, not a list walk. Positions are byte offsets; line:col is derived
+ * only when an error is reported (yyjson's split). */
+#ifndef SL_DOC_PRIVATE_H
+#define SL_DOC_PRIVATE_H
+
+#include <sluice/doc.h>
+
+#include "base/base.h"
+
+typedef struct sl__member sl__member;
+
+enum {
+    SL__NO_OFF = UINT32_MAX, /* node made after loading: no position */
+    SL__NF_TOML_SPECIAL = 1  /* TOML float inf/nan (lexeme "inf", "-nan") */
+};
+
+struct sl_node {
+    uint8_t kind;  /* sl_node_kind */
+    uint8_t flags; /* SL__NF_* */
+    uint16_t reserved;
+    uint32_t off; /* byte offset in doc->text, or SL__NO_OFF */
+    uint32_t len; /* scalar: bytes of u.s; container: count */
+    uint32_t aux; /* string: bytes of raw; container: capacity */
+    union {
+        const char *s;       /* scalar text (decoded string, lexeme) */
+        sl_node *items;      /* array elements */
+        sl__member *members; /* object members */
+    } u;
+    /* JSON string as written between the quotes (escapes not decoded), so
+     * an unchanged string is written back byte for byte; NULL when the
+     * string was set after loading or came from TOML/YAML. */
+    const char *raw;
+};
+
+struct sl__member {
+    sl_node key; /* a string node: its text, raw text and position */
+    sl_node val;
+};
+
+struct sl_doc {
+    sl_arena arena;
+    const char *text; /* the source: a copy in the arena, or borrowed */
+    size_t text_len;
+    char *file; /* copied into the arena at each load, or NULL */
+    sl_node *root;
+};
+
+/* The readers. Each parses doc->text[start..end) and sets doc->root, using
+ * the arena for nodes; errors carry file:line:col via sl__doc_error().
+ * sl__json_parse parses one value; with `next` non-NULL it stops after the
+ * value and trailing whitespace (stream mode) and stores where in *next,
+ * otherwise anything but whitespace after the value is an error. */
+sl_status sl__json_parse(sl_doc *doc, size_t start, size_t *next,
+                         uint32_t max_depth, sl_error *err);
+sl_status sl__toml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err);
+sl_status sl__yaml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err);
+
+/* Fill err with the position of byte offset off in doc->text. */
+sl_status sl__doc_error(const sl_doc *doc, sl_error *err, sl_status code,
+                        size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Line and column (1-based, column in characters) of byte offset off. */
+void sl__doc_locate(const sl_doc *doc, size_t off, uint32_t *line,
+                    uint32_t *col);
+
+/* Builder: a node slot appended to a container (array or object, growing
+ * its arena array by doubling). For objects the member's key is set from
+ * key/klen (borrowed: must live in the arena or the source text) and the
+ * returned pointer is the member's value node, initialised to null. */
+sl_node *sl__node_push(sl_doc *doc, sl_node *container, const char *key,
+                       uint32_t klen, uint32_t key_off);
+
+/* The member struct behind object member i (for readers that need keys). */
+sl__member *sl__node_member(const sl_node *obj, size_t i);
+
+/* Initialise n as a scalar over text s (borrowed). */
+void sl__node_init_scalar(sl_node *n, sl_node_kind kind, const char *s,
+                          uint32_t len, uint32_t off);
+
+#endif

@@ -1,0 +1,123 @@
+/* tests/base/test_base.c: arena, buffer, errors, UTF-8, hashing. */
+#include <criterion/criterion.h>
+
+#include "base/base.h"
+
+Test(arena, allocations_are_aligned_and_distinct) {
+    sl_arena a;
+    sl__arena_init(&a);
+    char *p = sl__arena_alloc(&a, 3);
+    char *q = sl__arena_alloc(&a, 5);
+    cr_assert_not_null(p);
+    cr_assert_not_null(q);
+    cr_assert_eq((uintptr_t)p % 16, 0);
+    cr_assert_eq((uintptr_t)q % 16, 0);
+    cr_assert_neq(p, q);
+    sl__arena_free(&a);
+}
+
+Test(arena, large_request_gets_its_own_chunk) {
+    sl_arena a;
+    sl__arena_init(&a);
+    char *p = sl__arena_alloc(&a, 10 * 1024 * 1024);
+    cr_assert_not_null(p);
+    memset(p, 1, 10 * 1024 * 1024);
+    sl__arena_reset(&a);
+    cr_assert_not_null(sl__arena_alloc(&a, 16));
+    sl__arena_free(&a);
+}
+
+Test(arena, limit_is_enforced) {
+    sl_arena a;
+    sl__arena_init(&a);
+    a.limit = 100 * 1024;
+    cr_assert_null(sl__arena_alloc(&a, 1024 * 1024));
+    sl__arena_free(&a);
+}
+
+Test(buf, append_and_printf_grow) {
+    sl_buf b = {0};
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(sl__buf_printf(&b, "%d,", i), SL_OK);
+    }
+    cr_assert_eq(strncmp(b.ptr, "0,1,2,", 6), 0);
+    cr_assert_eq(b.ptr[b.len], '\0');
+    sl_buf_free(&b);
+    cr_assert_null(b.ptr);
+}
+
+Test(error, format_has_file_line_col) {
+    sl_error err = {0};
+    sl_pos pos = {"p.json", 3, 7};
+    cr_assert_eq(sl__error(&err, SL_ESCHEMA, &pos, "unknown key %s", "\"x\""),
+                 SL_ESCHEMA);
+    char line[512];
+    sl_error_format(&err, line, sizeof(line));
+    cr_assert_str_eq(line, "p.json:3:7: unknown key \"x\"");
+    sl__error_prefix(&err, "policy %s: ", "a");
+    sl_error_format(&err, line, sizeof(line));
+    cr_assert_str_eq(line, "p.json:3:7: policy a: unknown key \"x\"");
+}
+
+Test(error, status_names_cover_every_code) {
+    for (int s = 0; s < SL_STATUS_COUNT_; s++) {
+        cr_assert_str_neq(sl_status_str((sl_status)s), "unknown status");
+    }
+    cr_assert_str_eq(sl_status_str((sl_status)99), "unknown status");
+}
+
+Test(error, quote_cuts_at_40_bytes) {
+    char q[64];
+    sl__quote(q, sizeof(q), "sometimes", 9);
+    cr_assert_str_eq(q, "\"sometimes\"");
+    sl__quote(q, sizeof(q),
+              "0123456789012345678901234567890123456789TAIL", 44);
+    cr_assert_str_eq(q, "\"0123456789012345678901234567890123456789...\"");
+}
+
+Test(utf8, rejects_overlong_surrogate_and_truncated) {
+    cr_assert_eq(sl__utf8_valid_prefix("abc\xc3\xa9", 5), 5);
+    cr_assert_eq(sl__utf8_valid_prefix("a\xc0\xaf", 3), 1);
+    cr_assert_eq(sl__utf8_valid_prefix("a\xed\xa0\x80", 4), 1);
+    cr_assert_eq(sl__utf8_valid_prefix("ab\xe2\x82", 4), 2);
+    cr_assert_eq(sl__utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0);
+    cr_assert_eq(sl__utf8_valid_prefix("\xf0\x9f\x98\x80", 4), 4);
+}
+
+Test(utf8, encode_round_trips) {
+    char out[4];
+    cr_assert_eq(sl__utf8_encode(0x41, out), 1);
+    cr_assert_eq(sl__utf8_encode(0xe9, out), 2);
+    cr_assert_eq(sl__utf8_encode(0x20ac, out), 3);
+    cr_assert_eq(memcmp(out, "\xe2\x82\xac", 3), 0);
+    cr_assert_eq(sl__utf8_encode(0x1f600, out), 4);
+    cr_assert_eq(sl__utf8_valid_prefix(out, 4), 4);
+}
+
+Test(hash, fnv1a64_vectors) {
+    cr_assert_eq(sl__fnv1a64("", 0), 0xcbf29ce484222325ull);
+    cr_assert_eq(sl__fnv1a64("request-123", 11), 0xa28e0a3e1b2b7513ull);
+}
+
+Test(hash, sha256_matches_sha256sum) {
+    uint8_t d[SL_SHA256_LEN];
+    char hex[2 * SL_SHA256_LEN + 1];
+    cr_assert_eq(sl__sha256("abc", 3, d), SL_OK);
+    sl__hex(d, sizeof(d), hex);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
+                          "b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(hash, hmac_sha256_rfc4231_case2) {
+    uint8_t d[SL_SHA256_LEN];
+    char hex[2 * SL_SHA256_LEN + 1];
+    const char *data = "what do ya want for nothing?";
+    cr_assert_eq(sl__hmac_sha256("Jefe", 4, data, strlen(data), d), SL_OK);
+    sl__hex(d, sizeof(d), hex);
+    cr_assert_str_eq(hex, "5bdcc146bf60754e6a042426089575c7"
+                          "5a003f089d2739839dec58b964ec3843");
+}
+
+Test(version, matches_header) {
+    cr_assert_eq(sl_version(), SL_VERSION_HEX);
+}
