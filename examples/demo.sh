@@ -1,7 +1,12 @@
 #!/bin/sh
-# make demo: run sluice on the bundled examples and show what happened.
+# make demo: run each examples/demo-*.sh in name order with the sluice
+# binary, showing what sluice does on the bundled example data.
 set -eu
 SLUICE=${1:-build/sluice}
 cd "$(dirname "$0")/.."
-echo "== sluice convert examples/hello.yaml (YAML -> JSON)"
-"$SLUICE" convert examples/hello.yaml
+SLUICE=$(cd "$(dirname "$SLUICE")" && pwd)/$(basename "$SLUICE")
+export SLUICE
+for d in examples/demo-*.sh; do
+    [ -f "$d" ] || continue
+    sh "$d" "$SLUICE"
+done

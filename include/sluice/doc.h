@@ -206,6 +206,13 @@ SL_API sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
 /** Append s as a JSON string literal (quotes included, escaped) to out. */
 SL_API sl_status sl_json_write_string(sl_buf *out, const char *s, size_t len);
 
+/** Append n as RFC 8785 (JCS) canonical JSON to out: object members sorted
+ * by UTF-16 code units, no whitespace, numbers in ECMAScript form, strings
+ * with the minimal escapes. Used to hash non-string values.
+ * @return SL_OK, SL_EINVAL (a number JCS cannot represent), SL_ENOMEM. */
+SL_API sl_status sl_json_write_canonical(sl_buf *out, const sl_node *n,
+                                         sl_error *err);
+
 /** Append n as toml-test's tagged JSON ({"type": "integer", "value": "42"}
  * leaves; tables as objects, arrays as arrays) to out. */
 SL_API sl_status sl_doc_write_tagged(sl_buf *out, const sl_node *n,

@@ -5,7 +5,12 @@
 
 #include <sluice/common.h>
 #include <sluice/doc.h>
+#include <sluice/filter.h>
 #include <sluice/match.h>
+#include <sluice/otlp.h>
+#include <sluice/policy.h>
+#include <sluice/redact.h>
+#include <sluice/store.h>
 #include <sluice/version.h>
 
 #endif
