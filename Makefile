@@ -41,7 +41,7 @@ fuzz:
 	    -DSLUICE_SANITIZE=address,undefined -DSLUICE_BUILD_FUZZ=ON \
 	    -DSLUICE_BUILD_TESTS=OFF
 	cmake --build build-fuzz -j $(JOBS)
-	@sh scripts/run-fuzz build-fuzz $(FUZZ_SECONDS)
+	@sh scripts/run-fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,15 +1,168 @@
-/* include/sluice/otlp.h: the OTLP data model (logs, metrics, traces) over the JSON document tree, and field access for policies.
- * The API lands with its issue; until then this header is empty. */
+/* include/sluice/otlp.h: the OTLP data model for logs, metrics and traces
+ * over the JSON document tree, and field access for policies.
+ *
+ * An sl_otlp holds one OTLP/JSON export request (ExportLogsServiceRequest,
+ * ...MetricsServiceRequest or ...TraceServiceRequest). Loading parses the
+ * JSON once, validates the OTLP shape, and indexes its records (log
+ * records, metrics, spans) in document order; nothing is copied. Field
+ * access follows the adapter rules of the reference runner (see
+ * ../shared/reference/policy-engine-upstream.md §5 and spec §7): string
+ * getters return nothing for empty strings, attributes exist for any value
+ * type, nested paths go through kvlistValue, metrics use the first data
+ * point's attributes, metric type / temporality / span kind / span status
+ * are synthesized as proto enum names. Writing emits the kept records
+ * (changes applied) and leaves out scopes and resources that became empty;
+ * everything the engine did not touch survives byte for byte. */
 #ifndef SLUICE_OTLP_H
 #define SLUICE_OTLP_H
 
+#include <stdbool.h>
+
 #include <sluice/common.h>
 #include <sluice/doc.h>
-#include <sluice/match.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef enum sl_signal {
+    SL_SIGNAL_LOG = 0,
+    SL_SIGNAL_METRIC = 1,
+    SL_SIGNAL_TRACE = 2,
+    SL_SIGNAL_NONE = 3 /* an empty request: no resource list present */
+} sl_signal;
+
+/** What a policy reads or changes on a record. */
+typedef enum sl_field_kind {
+    SL_FIELD_NONE = 0,
+    /* log records */
+    SL_FIELD_LOG_BODY = 1,
+    SL_FIELD_LOG_SEVERITY_TEXT = 2,
+    SL_FIELD_LOG_TRACE_ID = 3,
+    SL_FIELD_LOG_SPAN_ID = 4,
+    SL_FIELD_LOG_EVENT_NAME = 5,
+    /* metrics */
+    SL_FIELD_METRIC_NAME = 10,
+    SL_FIELD_METRIC_DESCRIPTION = 11,
+    SL_FIELD_METRIC_UNIT = 12,
+    SL_FIELD_METRIC_TYPE = 13,        /* "METRIC_TYPE_GAUGE", ... */
+    SL_FIELD_METRIC_TEMPORALITY = 14, /* "AGGREGATION_TEMPORALITY_DELTA" */
+    /* spans */
+    SL_FIELD_SPAN_NAME = 20,
+    SL_FIELD_SPAN_TRACE_ID = 21,
+    SL_FIELD_SPAN_ID = 22,
+    SL_FIELD_SPAN_PARENT_SPAN_ID = 23,
+    SL_FIELD_SPAN_TRACE_STATE = 24,
+    SL_FIELD_SPAN_KIND = 25,   /* "SPAN_KIND_SERVER", ... */
+    SL_FIELD_SPAN_STATUS = 26, /* "SPAN_STATUS_CODE_OK", ... */
+    SL_FIELD_SPAN_EVENT_NAME = 27, /* first non-empty span event name */
+    SL_FIELD_SPAN_LINK_TRACE_ID = 28,
+    SL_FIELD_SPAN_SAMPLING_THRESHOLD = 29, /* set only: th in `ot=` */
+    /* any signal */
+    SL_FIELD_RESOURCE_SCHEMA_URL = 40,
+    SL_FIELD_SCOPE_SCHEMA_URL = 41,
+    SL_FIELD_SCOPE_NAME = 42,
+    SL_FIELD_SCOPE_VERSION = 43,
+    /* attributes (need a path): the record's own attributes (log record,
+     * first data point, span), its resource's, its scope's, its span
+     * events' */
+    SL_FIELD_ATTR = 50,
+    SL_FIELD_RESOURCE_ATTR = 51,
+    SL_FIELD_SCOPE_ATTR = 52,
+    SL_FIELD_EVENT_ATTR = 53
+} sl_field_kind;
+
+/** A field selector. path is borrowed for the duration of each call. */
+typedef struct sl_field {
+    sl_field_kind kind;
+    const sl_str *path; /* attribute path segments, for SL_FIELD_*ATTR */
+    uint32_t path_len;
+} sl_field;
+
+/** A typed field value (for equals / gt / gte / lt / lte matchers). */
+typedef enum sl_value_type {
+    SL_VALUE_NONE = 0,
+    SL_VALUE_STRING = 1,
+    SL_VALUE_BOOL = 2,
+    SL_VALUE_INT = 3,
+    SL_VALUE_DOUBLE = 4,
+    SL_VALUE_BYTES = 5, /* bytesValue (base64 decoded) or hex ids decoded */
+    SL_VALUE_OTHER = 6  /* arrayValue / kvlistValue */
+} sl_value_type;
+
+typedef struct sl_value {
+    sl_value_type type;
+    bool b;
+    int64_t i;
+    double d;
+    sl_str s; /* string text or bytes; borrowed from the batch */
+} sl_value;
+
+typedef struct sl_otlp sl_otlp;
+
+/** A new empty batch, owned: free with sl_otlp_free(). Reuse it across
+ * loads: memory is kept (no per-record malloc). NULL when out of memory. */
+SL_API sl_otlp *sl_otlp_new(void);
+
+/** Free a batch. NULL is a no-op. */
+SL_API void sl_otlp_free(sl_otlp *o);
+
+/** Parse and index one OTLP/JSON request.
+ * @param text  borrowed: must stay valid until the next load or free.
+ * @param off   NULL: text is one whole document. Otherwise text is a
+ *              stream of JSON values: parse the one at *off and advance
+ *              *off past it (as sl_doc_load_next()).
+ * @param file  name for errors; may be NULL.
+ * @return SL_OK; SL_ENOTFOUND at the end of a stream; SL_EPARSE,
+ *         SL_EUTF8, SL_ELIMIT for bad JSON; SL_ESCHEMA for JSON that is not
+ *         a valid OTLP request (err names the place); SL_ENOMEM. */
+SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
+                              size_t *off, const char *file, sl_error *err);
+
+/** The signal of the loaded request. */
+SL_API sl_signal sl_otlp_signal(const sl_otlp *o);
+
+/** Number of records (log records, metrics or spans), in document order. */
+SL_API size_t sl_otlp_count(const sl_otlp *o);
+
+/** String value of a field of record i. false when absent, not a string,
+ * or an empty string where the adapter rules say so.
+ * @param out  borrowed until the batch changes or is reloaded. */
+SL_API bool sl_otlp_get(const sl_otlp *o, size_t i, const sl_field *f,
+                        sl_str *out);
+
+/** Whether a field of record i is present (any value type). */
+SL_API bool sl_otlp_exists(const sl_otlp *o, size_t i, const sl_field *f);
+
+/** Typed value of a field of record i; false when absent. */
+SL_API bool sl_otlp_typed(const sl_otlp *o, size_t i, const sl_field *f,
+                          sl_value *out);
+
+/** Set a field of record i to a string (added at the end of its attribute
+ * list when new, overwritten in place when present). For
+ * SL_FIELD_SPAN_SAMPLING_THRESHOLD s is the th hex and is merged into the
+ * tracestate's `ot=` entry (that entry first, other vendors after).
+ * @return SL_OK, SL_EINVAL (field cannot be set), SL_ENOMEM. */
+SL_API sl_status sl_otlp_set(sl_otlp *o, size_t i, const sl_field *f,
+                             const char *s, size_t len);
+
+/** Delete a field of record i. @return true when it existed. */
+SL_API bool sl_otlp_remove(sl_otlp *o, size_t i, const sl_field *f);
+
+/** Move a field of record i to another key of the same namespace (to's
+ * path is one segment), keeping the value's type; the moved member goes to
+ * the end of the attribute list. Precondition: from exists, to does not.
+ * @return SL_OK, SL_EINVAL, SL_ENOMEM. */
+SL_API sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
+                              const sl_field *to);
+
+/** Mark record i dropped: sl_otlp_write leaves it out. */
+SL_API void sl_otlp_drop(sl_otlp *o, size_t i);
+
+/** Append the request, minus dropped records and the scopes / resources
+ * that became empty, as compact JSON to out.
+ * @return SL_OK, SL_ENOMEM, SL_ELIMIT. */
+SL_API sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err);
 
 #ifdef __cplusplus
 }
