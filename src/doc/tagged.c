@@ -20,62 +20,6 @@ static sl_status put(sl_buf *out, const char *s, size_t n) {
     return sl__buf_append(out, s, n);
 }
 
-/* TODO(#4): switch to sl_json_write_string once the JSON writer lands on
- * main; until then a minimal escaper (quotes, backslash, controls). */
-static sl_status put_json_string(sl_buf *out, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    sl_status rc = put(out, "\"", 1);
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < n && rc == SL_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            continue;
-        }
-        rc = put(out, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
-        size_t len = 2;
-        switch (c) {
-        case '"':
-        case '\\':
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            len = 6;
-            break;
-        }
-        if (rc == SL_OK) {
-            rc = put(out, esc, len);
-        }
-    }
-    if (rc == SL_OK) {
-        rc = put(out, s + run, n - run);
-    }
-    if (rc == SL_OK) {
-        rc = put(out, "\"", 1);
-    }
-    return rc;
-}
-
 static sl_status put_str(sl_buf *out, const char *s) {
     return sl__buf_append(out, s, strlen(s));
 }
@@ -123,7 +67,7 @@ static sl_status write_node(sl_buf *out, const sl_node *n, uint32_t depth,
             if (obj) {
                 const sl__member *m = &n->u.members[i];
                 if (rc == SL_OK) {
-                    rc = put_json_string(out, m->key.u.s, m->key.len);
+                    rc = sl_json_write_string(out, m->key.u.s, m->key.len);
                 }
                 if (rc == SL_OK) {
                     rc = put(out, ":", 1);
@@ -155,7 +99,7 @@ static sl_status write_node(sl_buf *out, const sl_node *n, uint32_t depth,
     }
     if (rc == SL_OK) {
         sl_str s = sl_node_str(n);
-        rc = put_json_string(out, s.ptr, s.len);
+        rc = sl_json_write_string(out, s.ptr, s.len);
     }
     if (rc == SL_OK) {
         rc = put(out, "}", 1);
