@@ -228,6 +228,34 @@ int main(int argc, char **argv) {
             best_all = t5 - t4;
         }
     }
+    /* field access on the last request: what a policy pays per read */
+    {
+        size_t off0 = 0;
+        sl_otlp_load(o, text, len, &off0, path, &err);
+        size_t n = sl_otlp_count(o);
+        static const sl_str user = {"user.id", 7}, svc = {"service.name", 12};
+        const sl_field fields[] = {
+            {SL_FIELD_LOG_BODY, NULL, 0},
+            {SL_FIELD_LOG_SEVERITY_TEXT, NULL, 0},
+            {SL_FIELD_ATTR, &user, 1},
+            {SL_FIELD_RESOURCE_ATTR, &svc, 1},
+        };
+        const char *names[] = {"body", "severity_text", "attribute user.id",
+                               "resource attribute service.name"};
+        for (size_t k = 0; k < 4; k++) {
+            double t0 = now();
+            size_t hits = 0;
+            for (int rep = 0; rep < 20000; rep++) {
+                for (size_t i = 0; i < n; i++) {
+                    sl_str v;
+                    hits += sl_otlp_get(o, i, &fields[k], &v);
+                }
+            }
+            double t = now() - t0;
+            printf("  get %-32s %5.1f ns (%zu hits)\n", names[k],
+                   t * 1e9 / (20000.0 * (double)n), hits);
+        }
+    }
     printf("otlp bench: %s: %.1f MB, %zu requests, %zu log records\n", path,
            mbytes, docs, records);
     printf("  JSON parse only       %8.0f MB/s\n", mbytes / best_parse);
