@@ -1,6 +1,7 @@
 /* src/match/patset.c: compile sl_pat lists into one Vectorscan block-mode
- * database, and scan values with it. Leaves out how a pattern becomes regex
- * text (lower.c, glob.c) and regex replace (regex.c).
+ * database (contains, regex, glob) plus byte tries (exact, prefix, suffix:
+ * littrie.c says why), and scan values with both. Leaves out how a pattern
+ * becomes regex text (lower.c, glob.c) and regex replace (regex.c).
  *
  * The one idea: one database per set, so a value is scanned once whatever
  * the number of patterns. Vectorscan reports expression indices; the set
@@ -31,7 +32,8 @@
 #include "match/private.h"
 
 struct sl_patset {
-    hs_database_t *db; /* owned; NULL for an empty set */
+    hs_database_t *db; /* owned; NULL when no pattern needs Vectorscan */
+    sl__lit *lit;      /* owned; exact / prefix / suffix patterns */
     size_t n;
     uint32_t *ids;  /* n caller ids, by expression index */
     uint8_t *spans; /* n flags: 1 = SL_PAT_SPANS */
@@ -49,6 +51,9 @@ struct sl_scratch {
     size_t len, cap;
 };
 
+static const char EMPTY_MSG[] = "Pattern matches empty buffer; use "
+                                "HS_FLAG_ALLOWEMPTY to enable support.";
+
 /* Check one lowered pattern alone: syntax, and the empty-match rule. */
 static sl_status check_one(const sl_pat *p, const char *re, unsigned flags,
                            sl_error *err) {
@@ -64,10 +69,7 @@ static sl_status check_one(const sl_pat *p, const char *re, unsigned flags,
     free(info); /* allocated by Vectorscan's misc allocator (malloc) */
     if (empty && !(flags & HS_FLAG_ALLOWEMPTY)) {
         /* Vectorscan's own words for the same rejection */
-        return sl__match_pattern_error(
-            err, p,
-            "Pattern matches empty buffer; use HS_FLAG_ALLOWEMPTY to "
-            "enable support.");
+        return sl__match_pattern_error(err, p, EMPTY_MSG);
     }
     return SL_OK;
 }
@@ -126,35 +128,70 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
         rc = sl__nomem(err);
         goto done;
     }
+    size_t nhs = 0; /* patterns for Vectorscan, compacted to the front */
+    bool any_lit = false;
     for (size_t i = 0; i < n; i++) {
-        offs[i] = text.len;
-        rc = sl__match_lower(&pats[i], &text, &flags[i], err);
+        set->ids[i] = pats[i].id;
+        set->spans[i] = (pats[i].flags & SL_PAT_SPANS) != 0;
+        set->any_spans |= set->spans[i] != 0;
+        if (sl__lit_handles(&pats[i])) {
+            if (pats[i].len > SL_PAT_MAX_LEN) {
+                sl__match_pattern_error(err, &pats[i], "pattern too long");
+                rc = SL_ELIMIT;
+                if (err) {
+                    err->code = SL_ELIMIT;
+                }
+            } else if (!pats[i].text && pats[i].len > 0) {
+                rc = sl__error(err, SL_EINVAL, &pats[i].where,
+                               "pattern has no text");
+            } else if (pats[i].len == 0 &&
+                       !(pats[i].flags & SL_PAT_ALLOWEMPTY)) {
+                rc = sl__match_pattern_error(err, &pats[i], EMPTY_MSG);
+            }
+            if (rc != SL_OK) {
+                if (bad) {
+                    *bad = i;
+                }
+                goto done;
+            }
+            any_lit = true;
+            continue;
+        }
+        offs[nhs] = text.len;
+        rc = sl__match_lower(&pats[i], &text, &flags[nhs], err);
         if (rc != SL_OK) {
             if (bad && rc != SL_ENOMEM) {
                 *bad = i;
             }
             goto done;
         }
-        set->ids[i] = pats[i].id;
-        set->spans[i] = (pats[i].flags & SL_PAT_SPANS) != 0;
-        set->any_spans |= set->spans[i] != 0;
-        hsids[i] = (unsigned)i;
+        hsids[nhs++] = (unsigned)i;
     }
-    for (size_t i = 0; i < n; i++) {
-        exprs[i] = text.ptr + offs[i];
-        rc = check_one(&pats[i], exprs[i], flags[i], err);
+    for (size_t k = 0; k < nhs; k++) {
+        exprs[k] = text.ptr + offs[k];
+        rc = check_one(&pats[hsids[k]], exprs[k], flags[k], err);
         if (rc != SL_OK) {
             if (bad) {
-                *bad = i;
+                *bad = hsids[k];
             }
             goto done;
         }
     }
-    if (hs_compile_multi(exprs, flags, hsids, (unsigned)n, HS_MODE_BLOCK, NULL,
-                         &set->db, &cerr) != HS_SUCCESS) {
+    if (any_lit) {
+        rc = sl__lit_build(pats, n, &set->lit);
+        if (rc != SL_OK) {
+            rc = rc == SL_ENOMEM
+                     ? sl__nomem(err)
+                     : sl__error(err, rc, NULL, "too many literal patterns");
+            goto done;
+        }
+    }
+    if (nhs > 0 &&
+        hs_compile_multi(exprs, flags, hsids, (unsigned)nhs, HS_MODE_BLOCK,
+                         NULL, &set->db, &cerr) != HS_SUCCESS) {
         const char *msg = cerr ? cerr->message : "rejected by vectorscan";
-        if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < n) {
-            size_t i = (size_t)cerr->expression;
+        if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < nhs) {
+            size_t i = hsids[cerr->expression];
             if (bad) {
                 *bad = i;
             }
@@ -186,6 +223,7 @@ void sl_patset_free(sl_patset *set) {
         return;
     }
     hs_free_database(set->db);
+    sl__lit_free(set->lit);
     sl__free(set->ids, set->n * sizeof(*set->ids));
     sl__free(set->spans, set->n);
     sl__free(set, sizeof(*set));
@@ -316,6 +354,18 @@ put:
     return true;
 }
 
+static int on_lit(uint32_t idx, size_t from, size_t to, void *ctx) {
+    scan_ctx *c = ctx;
+    if (c->set->spans[idx]) {
+        return push_span(c, idx, from, to) ? 0 : 1;
+    }
+    if (c->fn(c->set->ids[idx], 0, to, c->ctx) != 0) {
+        c->stopped = true;
+        return 1;
+    }
+    return 0;
+}
+
 static int on_match(unsigned int idx, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx) {
     SL_UNUSED(flags);
@@ -335,10 +385,10 @@ sl_status sl_patset_scan(const sl_patset *set, const char *s, size_t len,
     if (!set || !fn || (!s && len > 0)) {
         return SL_EINVAL;
     }
-    if (!set->db) {
+    if (set->n == 0) {
         return SL_OK; /* the empty set matches nothing */
     }
-    if (!scratch || !scratch->hs) {
+    if (!scratch || (set->db && !scratch->hs)) {
         return SL_EINVAL;
     }
     if (len > UINT_MAX) {
@@ -346,8 +396,15 @@ sl_status sl_patset_scan(const sl_patset *set, const char *s, size_t len,
     }
     scan_ctx c = {set, scratch, fn, ctx, SL_OK, false};
     scratch->len = 0;
-    hs_error_t hr = hs_scan(set->db, s ? s : "", (unsigned)len, 0, scratch->hs,
-                            on_match, &c);
+    if (!s) {
+        s = "";
+    }
+    hs_error_t hr = HS_SUCCESS;
+    if (set->lit && sl__lit_scan(set->lit, s, len, on_lit, &c) != 0) {
+        hr = HS_SCAN_TERMINATED;
+    } else if (set->db) {
+        hr = hs_scan(set->db, s, (unsigned)len, 0, scratch->hs, on_match, &c);
+    }
     if (hr == HS_SCAN_TERMINATED) {
         if (c.rc != SL_OK) {
             scratch->len = 0;

@@ -40,4 +40,20 @@ sl_status sl__glob_translate(const char *glob, size_t len, unsigned flags,
                              sl_buf *out, const char **why, char *whybuf,
                              size_t whycap);
 
+/* ---- exact / prefix / suffix patterns (littrie.c) ---- */
+typedef struct sl__lit sl__lit;
+/* Called per literal match with the pattern's index; non-zero stops. */
+typedef int (*sl__lit_fn)(uint32_t index, size_t from, size_t to, void *ctx);
+/* Whether p is matched by the tries rather than by Vectorscan. */
+bool sl__lit_handles(const sl_pat *p);
+/* Build tries over the patterns of pats that sl__lit_handles (indices are
+ * positions in pats). SL_OK, SL_ENOMEM or SL_ELIMIT. */
+sl_status sl__lit_build(const sl_pat *pats, size_t n, sl__lit **out);
+void sl__lit_free(sl__lit *t);
+bool sl__lit_empty(const sl__lit *t);
+/* Report every literal match in s; returns what the stopping fn returned,
+ * else 0. No allocation. */
+int sl__lit_scan(const sl__lit *t, const char *s, size_t len, sl__lit_fn fn,
+                 void *ctx);
+
 #endif

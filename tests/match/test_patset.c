@@ -233,6 +233,64 @@ Test(spans, many_matches_grow_and_compact_the_buffer) {
     free(s);
 }
 
+Test(literal, trie_kinds_report_ranges_and_empty_literals) {
+    sl_pat pats[] = {
+        mkpat(SL_PAT_SUFFIX, SL_PAT_SPANS | SL_PAT_CASELESS, ".PY", 1),
+        mkpat(SL_PAT_PREFIX, SL_PAT_SPANS, "src/", 2),
+        mkpat(SL_PAT_EXACT, SL_PAT_SPANS, "src/a.py", 3),
+        mkpat(SL_PAT_PREFIX, SL_PAT_ALLOWEMPTY, "", 4),
+        mkpat(SL_PAT_SUFFIX, 0, "a.py", 5),
+        mkpat(SL_PAT_PREFIX, SL_PAT_CASELESS, "SRC/A", 6),
+        mkpat(SL_PAT_EXACT, SL_PAT_CASELESS, "src/A.PY", 7),
+        mkpat(SL_PAT_EXACT, 0, "src/A.PY", 8),
+        mkpat(SL_PAT_PREFIX, 0, "src/a.py/", 9),
+    };
+    sl_patset *set = NULL;
+    sl_error err = {0};
+    cr_assert_eq(sl_patset_compile(pats, 9, &set, &err), SL_OK, "%s", err.msg);
+    sl_scratch *scr = NULL;
+    cr_assert_eq(sl_scratch_reserve(&scr, set), SL_OK);
+    hits h = {0};
+    cr_assert_eq(sl_patset_scan(set, "src/a.py", 8, scr, collect, &h), SL_OK);
+    bool seen[10] = {false};
+    for (size_t i = 0; i < h.n; i++) {
+        const hit *x = &h.v[i];
+        cr_assert(!seen[x->id]);
+        seen[x->id] = true;
+        switch (x->id) {
+        case 1:
+            cr_assert_eq(x->from, 5);
+            cr_assert_eq(x->to, 8);
+            break;
+        case 2:
+            cr_assert_eq(x->from, 0);
+            cr_assert_eq(x->to, 4);
+            break;
+        case 3:
+        case 5:
+        case 7:
+            cr_assert_eq(x->from, 0);
+            cr_assert_eq(x->to, 8);
+            break;
+        case 4:
+            cr_assert_eq(x->to, 0);
+            break;
+        case 6:
+            cr_assert_eq(x->to, 5);
+            break;
+        default:
+            cr_assert_fail("id %u should not match", x->id);
+        }
+    }
+    cr_assert_eq(h.n, 7);
+    h.n = 0;
+    cr_assert_eq(sl_patset_scan(set, "", 0, scr, collect, &h), SL_OK);
+    cr_assert_eq(h.n, 1);
+    cr_assert_eq(h.v[0].id, 4);
+    sl_scratch_free(scr);
+    sl_patset_free(set);
+}
+
 Test(patset, callback_stop_is_not_an_error) {
     sl_pat pats[] = {mkpat(SL_PAT_CONTAINS, 0, "a", 1),
                      mkpat(SL_PAT_CONTAINS, 0, "b", 2),
@@ -244,6 +302,16 @@ Test(patset, callback_stop_is_not_an_error) {
     hits h = {.stop_after = 1};
     cr_assert_eq(sl_patset_scan(set, "abc", 3, scr, collect, &h), SL_OK);
     cr_assert_eq(h.n, 1);
+    sl_pat lits[] = {mkpat(SL_PAT_PREFIX, 0, "a", 1),
+                     mkpat(SL_PAT_EXACT, 0, "abc", 2),
+                     mkpat(SL_PAT_CONTAINS, 0, "b", 3)};
+    sl_patset *ls = NULL;
+    cr_assert_eq(sl_patset_compile(lits, 3, &ls, NULL), SL_OK);
+    cr_assert_eq(sl_scratch_reserve(&scr, ls), SL_OK);
+    hits k = {.stop_after = 1};
+    cr_assert_eq(sl_patset_scan(ls, "abc", 3, scr, collect, &k), SL_OK);
+    cr_assert_eq(k.n, 1);
+    sl_patset_free(ls);
     /* the scratch is reusable after a stopped scan */
     hits g = {0};
     cr_assert_eq(sl_patset_scan(set, "abc", 3, scr, collect, &g), SL_OK);
@@ -467,7 +535,7 @@ Test(scale, ten_thousand_mixed_patterns_compile_and_scan) {
             pats[i] = mkpat(SL_PAT_CONTAINS, 0, texts[i], (uint32_t)i);
             break;
         default:
-            snprintf(texts[i], 32, "^id-%05d-[0-9a-f]+$", i);
+            snprintf(texts[i], 32, "user-%05d-(get|put)", i);
             pats[i] = mkpat(SL_PAT_REGEX, 0, texts[i], (uint32_t)i);
             break;
         }
@@ -479,7 +547,7 @@ Test(scale, ten_thousand_mixed_patterns_compile_and_scan) {
     sl_scratch *scr = NULL;
     cr_assert_eq(sl_scratch_reserve(&scr, set), SL_OK);
     const char *probe[] = {"value-09996", "/SVC/00005/x", "an err00010x here",
-                           "id-00007-beef", "nothing matches this value"};
+                           "user-00007-put", "nothing matches this value"};
     const uint32_t want[] = {9996, 5, 10, 7, UINT32_MAX};
     for (size_t i = 0; i < SL_ARRAY_LEN(probe); i++) {
         hits h = {0};
