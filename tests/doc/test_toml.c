@@ -566,6 +566,24 @@ Test(toml_limits, ten_thousand_nested_arrays) {
     free(text);
 }
 
+Test(toml_limits, huge_max_depth_is_clamped) {
+    size_t n = 10000;
+    char *text = malloc(2 * n + 8);
+    memcpy(text, "a = ", 4);
+    memset(text + 4, '[', n);
+    memset(text + 4 + n, ']', n);
+    sl_doc *doc = sl_doc_new();
+    sl_doc_opts opts = {.max_depth = 1000000};
+    sl_error err = {0};
+    cr_expect_eq(
+        sl_doc_load(doc, text, 2 * n + 4, SL_FORMAT_TOML, NULL, &opts, &err),
+        SL_ELIMIT);
+    cr_expect_str_eq(err.msg, "nesting deeper than 4096");
+    cr_expect_eq(err.col, 4 + 4096);
+    sl_doc_free(doc);
+    free(text);
+}
+
 Test(toml_limits, deep_inline_tables_and_long_keys) {
     size_t n = 10000;
     char *text = malloc(6 * n + 16);
