@@ -30,6 +30,15 @@ static bool nonempty_str(const sl_node *n, sl_str *out) {
 }
 
 static bool same(const char *a, const char *b, size_t n) {
+    /* eight bytes at a time (memcpy compiles to one load) */
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            return false;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         if (a[i] != b[i]) {
             return false;

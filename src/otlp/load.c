@@ -334,8 +334,17 @@ sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
     return NULL;
 }
 
-/* Short keys: a byte loop beats a memcmp call. */
+/* Keys are short: an inline compare beats a memcmp call. */
 static bool same(const char *a, const char *b, size_t n) {
+    /* eight bytes at a time (memcpy compiles to one load) */
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            return false;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         if (a[i] != b[i]) {
             return false;
