@@ -210,3 +210,18 @@ Test(yaml_errors, unknown_alias_is_eparse) {
     cr_expect_eq(err.line, 1);
     sl_doc_free(doc);
 }
+
+Test(yaml, single_quoted_runs_of_quotes_and_folding) {
+    /* libfyaml 0.7.12 gets runs of '' wrong; sluice decodes this style */
+    sl_doc *doc = yload("a: '''''''''''x'\nb: 'one  \n   two\n\n  three '\n"
+                        "c: ''\nd: 'it''s'\n");
+    char *json = to_json(sl_doc_root(doc));
+    cr_expect_str_eq(json, "{\"a\":\"'''''x\",\"b\":\"one two\\nthree \","
+                           "\"c\":\"\",\"d\":\"it's\"}");
+    free(json);
+    /* a quoted scalar's position is its opening quote */
+    sl_pos p = sl_node_pos(doc, sl_node_get(sl_doc_root(doc), "d"));
+    cr_expect_eq(p.line, 7);
+    cr_expect_eq(p.col, 4);
+    sl_doc_free(doc);
+}
