@@ -1223,6 +1223,7 @@ static sl_status index_resources(vctx *c, sl_node *list) {
 
 static void reset(sl_otlp *o) {
     o->sig = SL_SIGNAL_NONE;
+    o->loaded = false;
     o->snake = false;
     o->list = NULL;
     o->nrec = o->nscope = o->nres = 0;
@@ -1327,7 +1328,9 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
     if (rc != SL_OK) {
         return rc;
     }
-    return index_request(o, err);
+    rc = index_request(o, err);
+    o->loaded = rc == SL_OK;
+    return rc;
 }
 
 sl_signal sl_otlp_signal(const sl_otlp *o) {

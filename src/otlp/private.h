@@ -94,6 +94,7 @@ typedef struct sl__otlp_res {
 struct sl_otlp {
     sl_doc *doc;
     sl_signal sig;
+    bool loaded;   /* the last load succeeded */
     bool snake;    /* the request uses proto field names */
     sl_node *list; /* the root's resource list (array), or NULL */
     sl__otlp_rec *recs;

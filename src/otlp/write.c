@@ -169,7 +169,7 @@ sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err) {
         return sl__error(err, SL_EINVAL, NULL, "no batch or no buffer");
     }
     const sl_node *root = sl_doc_root(o->doc);
-    if (!root) {
+    if (!root || !o->loaded) {
         return sl__error(err, SL_EINVAL, NULL, "no request loaded");
     }
     size_t start = out->len;

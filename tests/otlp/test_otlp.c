@@ -778,6 +778,19 @@ Test(errors, duplicate_field_and_two_lists) {
               "request: more than one resource list");
 }
 
+Test(errors, nothing_is_written_after_a_failed_load) {
+    sl_otlp *o = load_ok("{\"resourceLogs\":[]}");
+    const char *bad = "{\"resourceLogs\":[1]}";
+    sl_error err;
+    cr_assert_eq(sl_otlp_load(o, bad, strlen(bad), NULL, NULL, &err),
+                 SL_ESCHEMA);
+    sl_buf b = {0};
+    cr_assert_eq(sl_otlp_write(o, &b, &err), SL_EINVAL);
+    cr_assert_eq(b.len, 0);
+    sl_buf_free(&b);
+    sl_otlp_free(o);
+}
+
 Test(errors, metric_with_two_data_kinds) {
     check_err("{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{"
               "\"gauge\":{},\"sum\":{}}]}]}]}",
@@ -901,4 +914,34 @@ Test(oom, load_fails_cleanly_at_every_allocation) {
     }
     sl_set_allocator(NULL);
     cr_assert(done);
+}
+
+Test(errors, too_deep_and_bad_utf8_come_from_the_reader) {
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    /* 600 nested arrayValues in a body: past the 512 depth limit */
+    size_t cap = 64 + 600 * 40;
+    char *deep = malloc(cap);
+    size_t n =
+        (size_t)snprintf(deep, cap,
+                         "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+                         "\"body\":");
+    for (int i = 0; i < 600; i++) {
+        n += (size_t)snprintf(deep + n, cap - n,
+                              "{\"arrayValue\":{\"values\":[");
+    }
+    for (int i = 0; i < 600; i++) {
+        n += (size_t)snprintf(deep + n, cap - n, "]}}");
+    }
+    n += (size_t)snprintf(deep + n, cap - n, "}]}]}]}");
+    cr_assert_eq(sl_otlp_load(o, deep, n, NULL, "deep.json", &err), SL_ELIMIT);
+    cr_assert_eq(err.line, 1);
+    free(deep);
+    const char *bad = "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+                      "\"body\":{\"stringValue\":\"\xff\"}}]}]}]}";
+    cr_assert_eq(sl_otlp_load(o, bad, strlen(bad), NULL, "u.json", &err),
+                 SL_EUTF8);
+    cr_assert_eq(err.line, 1);
+    cr_assert_eq(sl_otlp_count(o), 0);
+    sl_otlp_free(o);
 }
