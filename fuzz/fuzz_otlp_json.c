@@ -3,7 +3,7 @@
  * (get, exists, typed) with a few attribute paths, change some records
  * (set, move, remove, the tracestate threshold), drop every other record,
  * write, and load the output again: it must load, with exactly the kept
- * records, or the run traps. */
+ * records, and write back to the same bytes, or the run traps. */
 #include <stdint.h>
 #include <string.h>
 
@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *text = (const char *)data;
     sl_otlp *o = sl_otlp_new();
     sl_otlp *again = sl_otlp_new();
-    sl_buf out = {0};
+    sl_buf out = {0}, out2 = {0};
     sl_error err;
     if (!o || !again) {
         goto done;
@@ -129,6 +129,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             sl_otlp_signal(again) != sl_otlp_signal(o)) {
             __builtin_trap();
         }
+        /* writing is idempotent: the output, loaded and written, is the
+         * same bytes (checks the source-copy path against the writer) */
+        if (sl_otlp_write(again, &out2, &err) != SL_OK || out2.len != out.len ||
+            memcmp(out2.ptr, out.ptr, out.len) != 0) {
+            __builtin_trap();
+        }
     }
     /* stream mode always makes progress */
     size_t off = 0;
@@ -144,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
 done:
     sl_buf_free(&out);
+    sl_buf_free(&out2);
     sl_otlp_free(o);
     sl_otlp_free(again);
     return 0;

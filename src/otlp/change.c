@@ -238,7 +238,18 @@ static sl__otlp_res *res_of(sl_otlp *o, size_t i) {
     return &o->res[scope_of(o, i)->res];
 }
 
+/* After a change at level (0 record, 1 scope entry, 2 resource entry):
+ * mark it changed (the writer no longer copies its source text) and
+ * refresh the index. */
 static void rescan(sl_otlp *o, size_t i, int level) {
+    o->dirty = true;
+    if (level == 0) {
+        o->recs[i].dirty = 1;
+    } else if (level == 1) {
+        o->scopes[o->recs[i].scope].dirty = 1;
+    } else {
+        o->res[scope_of(o, i)->res].dirty = 1;
+    }
     if (level == 0) {
         sl__otlp_rescan_record(o, i);
     } else if (level == 1) {
@@ -453,7 +464,7 @@ static sl_status set_threshold(sl_otlp *o, size_t i, const char *th,
     }
     sl_status rc = string_member(o, o->recs[i].node, "traceState",
                                  "trace_state", b->ptr, b->len);
-    sl__otlp_rescan_record(o, i);
+    rescan(o, i, 0);
     return rc;
 }
 

@@ -436,6 +436,7 @@ typedef struct frame {
 typedef struct vctx {
     sl_otlp *o;
     sl_error *err;
+    bool rewrote; /* an id was rewritten in lower case */
     uint32_t depth;
     frame path[SL_MAX_DEPTH + 16];
 } vctx;
@@ -688,6 +689,8 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
         if (sl_node_set_string(c->o->doc, n, low, s.len) != SL_OK) {
             return sl__nomem(c->err);
         }
+        c->rewrote = true;
+        c->o->dirty = true;
     }
     return SL_OK;
 }
@@ -1103,7 +1106,9 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         memset(r, 0, sizeof(*r));
         r->node = e;
         r->scope = g;
+        c->rewrote = false;
         sl_status rc = check_msg(c, e, m, r->f);
+        r->dirty = c->rewrote;
         if (rc != SL_OK) {
             return rc;
         }
@@ -1224,6 +1229,9 @@ static sl_status index_resources(vctx *c, sl_node *list) {
 static void reset(sl_otlp *o) {
     o->sig = SL_SIGNAL_NONE;
     o->loaded = false;
+    o->dirty = false;
+    o->text = NULL;
+    o->text_len = 0;
     o->snake = false;
     o->list = NULL;
     o->nrec = o->nscope = o->nres = 0;
@@ -1236,6 +1244,7 @@ static sl_status index_request(sl_otlp *o, sl_error *err) {
     c->o = o;
     c->err = err;
     c->depth = 0;
+    c->rewrote = false;
     sl_status rc = SL_OK;
     sl_node *root = (sl_node *)sl_doc_root(o->doc);
     if (sl_node_kind_of(root) != SL_NODE_OBJECT) {
@@ -1317,6 +1326,8 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
         return sl__error(err, SL_EINVAL, NULL, "no batch or no text");
     }
     reset(o);
+    o->text = text;
+    o->text_len = len;
     sl_doc_opts opts = {0};
     opts.borrow = true;
     sl_status rc;

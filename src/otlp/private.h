@@ -65,6 +65,7 @@ typedef struct sl__otlp_rec {
     uint32_t scope;  /* index into scopes */
     uint8_t dropped; /* sl_otlp_drop was called */
     uint8_t mtype;   /* metrics: MT_* */
+    uint8_t dirty;   /* changed since load: its source text is stale */
     sl_node *f[NSLOTS];
 } sl__otlp_rec;
 
@@ -79,6 +80,7 @@ typedef struct sl__otlp_scope {
     uint32_t first;  /* its records: recs[first .. first + count) */
     uint32_t count;
     uint32_t kept; /* count minus dropped */
+    uint8_t dirty; /* the entry (outside its records) changed */
 } sl__otlp_scope;
 
 typedef struct sl__otlp_res {
@@ -89,6 +91,7 @@ typedef struct sl__otlp_res {
     uint32_t sfirst;   /* its scopes: scopes[sfirst .. sfirst + scount) */
     uint32_t scount;
     uint32_t kept; /* records kept in all its scopes */
+    uint8_t dirty; /* the entry (outside its scopes) changed */
 } sl__otlp_res;
 
 struct sl_otlp {
@@ -104,6 +107,9 @@ struct sl_otlp {
     sl__otlp_res *res;
     size_t nres, capres;
     size_t ndropped;
+    bool dirty;        /* anything changed since load */
+    const char *text;  /* the loaded text (borrowed) and its length: */
+    size_t text_len;   /* unchanged nodes are copied from it */
     size_t nempty;     /* scopes / resources empty already at load */
     uint8_t idbuf[16]; /* sl_otlp_typed: decoded id bytes */
     sl_buf bytes;      /* sl_otlp_typed: decoded bytesValue */

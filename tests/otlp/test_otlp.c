@@ -945,3 +945,78 @@ Test(errors, too_deep_and_bad_utf8_come_from_the_reader) {
     cr_assert_eq(sl_otlp_count(o), 0);
     sl_otlp_free(o);
 }
+
+Test(write, copies_unchanged_compact_records_and_rewrites_changed_ones) {
+    /* records ending in a literal, an escaped string, a nested list, a
+     * number; a body with ", " inside; an upper-case id (rewritten) */
+    const char *in =
+        "{\"resourceLogs\":[{\"resource\":{\"attributes\":[]},\"scopeLogs\":[{"
+        "\"logRecords\":["
+        "{\"body\":{\"boolValue\":true}},"
+        "{\"body\":{\"stringValue\":\"a, b: [c]\"},\"x\":\"q\\\"\"},"
+        "{\"traceId\":\"5B8EFFF798038103D269B633813FC60C\"},"
+        "{\"attributes\":[{\"key\":\"k\",\"value\":{\"arrayValue\":{"
+        "\"values\":[{\"intValue\":7}]}}}]},"
+        "{\"flags\":12},"
+        "{\"severityText\":\"x\",\"flags\":1}"
+        "]}]}]}";
+    sl_otlp *o = load_ok(in);
+    sl_otlp_drop(o, 4);
+    sl_field f = simple(SL_FIELD_LOG_SEVERITY_TEXT);
+    cr_assert_eq(sl_otlp_set(o, 5, &f, "y", 1), SL_OK);
+    cr_assert_str_eq(
+        written(o),
+        "{\"resourceLogs\":[{\"resource\":{\"attributes\":[]},\"scopeLogs\":[{"
+        "\"logRecords\":["
+        "{\"body\":{\"boolValue\":true}},"
+        "{\"body\":{\"stringValue\":\"a, b: [c]\"},\"x\":\"q\\\"\"},"
+        "{\"traceId\":\"5b8efff798038103d269b633813fc60c\"},"
+        "{\"attributes\":[{\"key\":\"k\",\"value\":{\"arrayValue\":{"
+        "\"values\":[{\"intValue\":7}]}}}]},"
+        "{\"severityText\":\"y\",\"flags\":1}"
+        "]}]}]}");
+    /* nothing dropped: the whole request, id rewritten, in one go */
+    sl_otlp *p = load_ok(in);
+    const char *w = written(p);
+    cr_assert(strstr(w, "5b8efff798038103d269b633813fc60c"), "%s", w);
+    cr_assert(strstr(w, "{\"flags\":12}"), "%s", w);
+    sl_otlp_free(p);
+    sl_otlp_free(o);
+}
+
+/* One request with body b (JSON string contents) and n spaces after the
+ * body's value; written back with the second record dropped. */
+static void check_copy(const char *body, const char *gap) {
+    char in[1024], want[1024];
+    snprintf(in, sizeof(in),
+             "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{"
+             "\"stringValue\":\"%s\"}%s,\"flags\":1},{\"flags\":2}]}]}]}",
+             body, gap);
+    snprintf(want, sizeof(want),
+             "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{"
+             "\"stringValue\":\"%s\"},\"flags\":1}]}]}]}",
+             body);
+    sl_otlp *o = load_ok(in);
+    sl_otlp_drop(o, 1);
+    cr_assert_str_eq(written(o), want, "body %s gap '%s'", body, gap);
+    sl_otlp_free(o);
+}
+
+Test(write, compactness_is_exact_around_strings_and_escapes) {
+    const char *bodies[] = {
+        "",
+        "plain",
+        "spaces , inside : [strings] { } ",
+        "an escaped quote \\\" then more text past sixteen bytes",
+        "ends in an escaped backslash \\\\",
+        "\\\\\\\" mixed \\\" \\\\ escapes \\n\\t and \\u00e9 across blocks "
+        "....",
+        "0123456789abcdef0123456789abcdef\\\"0123456789abcdef",
+    };
+    const char *gaps[] = {"", " ", "\n", "  \t"};
+    for (size_t b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++) {
+        for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+            check_copy(bodies[b], gaps[g]);
+        }
+    }
+}
