@@ -514,12 +514,32 @@ static sl_status wrong_type(vctx *c, const sl_node *at, const char *want) {
 
 /* ---- scalars ---- */
 
+/* Fast check for the common 64-bit case: only digits, short enough that
+ * no value of that many digits can be out of range (18 digits signed, 19
+ * unsigned). Longer ones take the full parse. */
+static bool short_digits(sl_str s, bool is_unsigned) {
+    size_t max = is_unsigned ? 19 : 18;
+    if (s.len == 0 || s.len > max) {
+        return false;
+    }
+    unsigned bad = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        bad |= (unsigned)((unsigned char)s.ptr[i] - '0') > 9u;
+    }
+    return !bad;
+}
+
 static sl_status check_int(vctx *c, const sl_node *n, vtype t) {
     sl_node_kind k = sl_node_kind_of(n);
     bool is_unsigned = t == VT_U64 || t == VT_U32;
     const char *want = is_unsigned ? "an unsigned integer" : "an integer";
     int64_t v = 0;
     sl_str s = sl_node_str(n);
+    if ((t == VT_U64 || t == VT_I64) &&
+        (k == SL_NODE_INT || k == SL_NODE_STRING) &&
+        short_digits(s, is_unsigned)) {
+        return SL_OK;
+    }
     if (k == SL_NODE_INT || k == SL_NODE_STRING) {
         if (!sl__otlp_parse_i64(s.ptr, s.len, is_unsigned, &v)) {
             return k == SL_NODE_INT
