@@ -1,0 +1,175 @@
+/* src/cli/value_stream.c: a JSON value stream read in windows. Owns the
+ * buffer handling; parsing is sl_doc_load_next's.
+ *
+ * The one idea: parse only up to the last newline of the window unless the
+ * input has ended, so a value cut by the window edge is never taken for a
+ * bad one; if a parse error still runs to the window edge (a value that
+ * spans lines), read more and parse again from the value's start. The
+ * window grows only for a value larger than itself. */
+#include "cli/value_stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { WINDOW = 8 << 20, MAX_WINDOW = 1 << 30 };
+
+int sl_cli_stream_open(sl_cli_stream *s, const char *path) {
+    memset(s, 0, sizeof(*s));
+    int is_stdin = strcmp(path, "-") == 0;
+    s->name = is_stdin ? "<stdin>" : path;
+    s->f = is_stdin ? stdin : fopen(path, "rb");
+    if (!s->f) {
+        fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+        return 1;
+    }
+    s->doc = sl_doc_new();
+    s->buf = malloc(WINDOW);
+    s->cap = WINDOW;
+    s->off_line = 1;
+    if (!s->doc || !s->buf) {
+        fprintf(stderr, "%s: out of memory\n", s->name);
+        sl_cli_stream_close(s);
+        return 1;
+    }
+    return 0;
+}
+
+void sl_cli_stream_close(sl_cli_stream *s) {
+    if (s->f && s->f != stdin) {
+        fclose(s->f);
+    }
+    free(s->buf);
+    sl_doc_free(s->doc);
+    memset(s, 0, sizeof(*s));
+}
+
+static uint32_t count_lines(const char *p, size_t n) {
+    uint32_t lines = 0;
+    const char *end = p + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            break;
+        }
+        lines++;
+        p = nl + 1;
+    }
+    return lines;
+}
+
+/* Drop the consumed prefix, grow if full, read more. 0 ok, -2 fatal. */
+static int fill(sl_cli_stream *s, sl_error *err) {
+    if (s->off > 0) {
+        s->line_base += count_lines(s->buf, s->off);
+        memmove(s->buf, s->buf + s->off, s->len - s->off);
+        s->len -= s->off;
+        s->off = 0;
+    }
+    if (s->len == s->cap) {
+        if (s->cap >= MAX_WINDOW) {
+            snprintf(err->msg, sizeof(err->msg), "one value over 1 GiB");
+            err->code = SL_ELIMIT;
+            return -2;
+        }
+        char *nb = realloc(s->buf, s->cap * 2);
+        if (!nb) {
+            snprintf(err->msg, sizeof(err->msg), "out of memory");
+            err->code = SL_ENOMEM;
+            return -2;
+        }
+        s->buf = nb;
+        s->cap *= 2;
+    }
+    size_t n = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
+    s->len += n;
+    if (n == 0 || s->len < s->cap) {
+        if (ferror(s->f)) {
+            snprintf(err->msg, sizeof(err->msg), "read failed");
+            err->code = SL_EIO;
+            return -2;
+        }
+        if (feof(s->f)) {
+            s->eof = 1;
+        }
+    }
+    return 0;
+}
+
+/* Move off to to, keeping off_line. */
+static void advance(sl_cli_stream *s, size_t to) {
+    s->off_line += count_lines(s->buf + s->off, to - s->off);
+    s->off = to;
+}
+
+static size_t window_end(const sl_cli_stream *s) {
+    if (s->eof) {
+        return s->len;
+    }
+    for (size_t i = s->len; i > s->off; i--) {
+        if (s->buf[i - 1] == '\n') {
+            return i;
+        }
+    }
+    return s->off; /* no complete line yet */
+}
+
+int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
+    for (;;) {
+        size_t limit = window_end(s);
+        if (limit == s->off) {
+            if (s->eof) {
+                return 0;
+            }
+            int rc = fill(s, err);
+            if (rc != 0) {
+                snprintf(err->file, sizeof(err->file), "%s", s->name);
+                return rc;
+            }
+            continue;
+        }
+        size_t o = s->off;
+        memset(err, 0, sizeof(*err));
+        sl_status st =
+            sl_doc_load_next(s->doc, s->buf, limit, &o, s->name, NULL, err);
+        if (st == SL_ENOTFOUND) {
+            advance(s, limit);
+            continue;
+        }
+        /* the line where the value starts (skip leading whitespace) */
+        size_t start = s->off;
+        while (start < limit && (s->buf[start] == ' ' ||
+                                 s->buf[start] == '\t' ||
+                                 s->buf[start] == '\n' ||
+                                 s->buf[start] == '\r')) {
+            start++;
+        }
+        if (st == SL_OK) {
+            advance(s, start);
+            s->value_line = s->off_line;
+            advance(s, o);
+            return 1;
+        }
+        if (st == SL_ENOMEM) {
+            return -2;
+        }
+        if (!s->eof && o >= limit) {
+            /* may be a value cut by the window: read more, parse again */
+            int rc = fill(s, err);
+            if (rc != 0) {
+                snprintf(err->file, sizeof(err->file), "%s", s->name);
+                return rc;
+            }
+            continue;
+        }
+        advance(s, start);
+        s->value_line = s->off_line;
+        if (err->line) {
+            err->line += s->line_base; /* reader counts from buf[0] */
+        } else {
+            err->line = s->value_line;
+        }
+        advance(s, o > s->off ? o : limit);
+        return -1;
+    }
+}
