@@ -65,7 +65,7 @@ typedef struct sl_redact_spec {
     size_t n_rules;
     const sl_str *safe_keys; /* exact, case-insensitive; no rule applies */
     size_t n_safe_keys;
-    bool extends_default; /* the SAFE rules first, safe keys merged */
+    bool extends_default;    /* the SAFE rules first, safe keys merged */
     const uint8_t *hash_key; /* HMAC key; NULL = plain SHA-256 */
     size_t hash_key_len;
     unsigned detect; /* sl_redact_detector bits */

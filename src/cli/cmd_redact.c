@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "cli/value_stream.h"
 
-enum { FLUSH_AT = 1 << 20 };
+enum {
+    FLUSH_AT = 1 << 20
+};
 
 static int usage(void) {
     fprintf(stderr, "usage: sluice redact [--policy FILE | --default] "
@@ -109,8 +111,8 @@ int sl_cmd_redact(int argc, char **argv) {
         }
         sl_redact_counts c = {0};
         err = (sl_error){0};
-        rc = sl_redact_write(ctx, sl_doc_root(in.doc), &out,
-                             af ? &audit : NULL, &c, &err);
+        rc = sl_redact_write(ctx, sl_doc_root(in.doc), &out, af ? &audit : NULL,
+                             &c, &err);
         if (rc == SL_OK) {
             rc = sl_buf_append(&out, "\n", 1);
         }

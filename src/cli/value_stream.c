@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WINDOW = 8 << 20, MAX_WINDOW = 1 << 30 };
+enum {
+    WINDOW = 8 << 20,
+    MAX_WINDOW = 1 << 30
+};
 
 int sl_cli_stream_open(sl_cli_stream *s, const char *path) {
     memset(s, 0, sizeof(*s));
@@ -138,10 +141,9 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
         }
         /* the line where the value starts (skip leading whitespace) */
         size_t start = s->off;
-        while (start < limit && (s->buf[start] == ' ' ||
-                                 s->buf[start] == '\t' ||
-                                 s->buf[start] == '\n' ||
-                                 s->buf[start] == '\r')) {
+        while (start < limit &&
+               (s->buf[start] == ' ' || s->buf[start] == '\t' ||
+                s->buf[start] == '\n' || s->buf[start] == '\r')) {
             start++;
         }
         if (st == SL_OK) {

@@ -16,9 +16,9 @@ typedef struct sl_cli_stream {
     char *buf;
     size_t len, cap, off;
     int eof;
-    uint32_t line_base; /* newlines before buf[0] */
-    uint32_t off_line;  /* line number (1-based) of buf[off] */
-    sl_doc *doc;        /* holds the current value (borrows buf) */
+    uint32_t line_base;  /* newlines before buf[0] */
+    uint32_t off_line;   /* line number (1-based) of buf[off] */
+    sl_doc *doc;         /* holds the current value (borrows buf) */
     uint32_t value_line; /* line where the current value starts */
 } sl_cli_stream;
 

@@ -257,8 +257,7 @@ static sl_status write_canon(sl_buf *out, const sl_node *n, uint32_t depth,
     case SL_NODE_INT:
     case SL_NODE_FLOAT: {
         double d = 0;
-        if (n->flags & SL__NF_TOML_SPECIAL ||
-            sl_node_double(n, &d) != SL_OK) {
+        if (n->flags & SL__NF_TOML_SPECIAL || sl_node_double(n, &d) != SL_OK) {
             return sl__error(err, SL_EINVAL, NULL,
                              "number has no canonical json form");
         }

@@ -131,8 +131,7 @@ static sl_status compile_key(sl_redactor *r, const sl_redact_rule *rule,
                          "rules[%zu]: empty key pattern", i);
     }
     if (k.len > 5 && memcmp(k.ptr, "word:", 5) == 0) {
-        sl_status rc =
-            sl__redact_words_add(r, wcap, k.ptr + 5, k.len - 5, g);
+        sl_status rc = sl__redact_words_add(r, wcap, k.ptr + 5, k.len - 5, g);
         if (rc == SL_ENOMEM) {
             return sl__nomem(err);
         }
@@ -231,9 +230,9 @@ static sl_status compile_rules(sl_redactor *r, const sl_redact_spec *spec,
         if (rc == SL_OK && rule->path.ptr) {
             char what[32];
             snprintf(what, sizeof(what), "rules[%zu]", i);
-            rc = sl__redact_path_compile(r, rule->path.ptr, rule->path.len,
-                                         &out->path, &rule->path_pos, what,
-                                         err);
+            rc =
+                sl__redact_path_compile(r, rule->path.ptr, rule->path.len,
+                                        &out->path, &rule->path_pos, what, err);
             out->has_path = rc == SL_OK;
         }
         if (rc == SL_OK && !rule->key.ptr) {

@@ -15,19 +15,20 @@
 #include "redact/private.h"
 
 const char *const sl__redact_default_terms[] = {
-    "api_key",      "apikey",        "token",         "secret",
-    "password",     "passwd",        "passphrase",    "access_token",
-    "refresh_token", "private_key",  "credentials",   "credential",
-    "auth",         "authorization", "session",       "csrf",
-    "cookie",       "set-cookie",    "bearer",        "client_secret",
-    "jwt",          "secrets",       "passwords",     "cookies",
-    "session_id",   "csrf_token",    "secret_key",    "auth_token",
+    "api_key",       "apikey",        "token",       "secret",
+    "password",      "passwd",        "passphrase",  "access_token",
+    "refresh_token", "private_key",   "credentials", "credential",
+    "auth",          "authorization", "session",     "csrf",
+    "cookie",        "set-cookie",    "bearer",      "client_secret",
+    "jwt",           "secrets",       "passwords",   "cookies",
+    "session_id",    "csrf_token",    "secret_key",  "auth_token",
 };
-const size_t sl__redact_default_n_terms = SL_ARRAY_LEN(sl__redact_default_terms);
+const size_t sl__redact_default_n_terms =
+    SL_ARRAY_LEN(sl__redact_default_terms);
 
 const char *const sl__redact_default_safe[] = {
-    "run_id",     "event_id", "step_id", "timestamp", "created_at",
-    "started_at", "ended_at", "status",  "duration",  "type",
+    "run_id",     "event_id", "step_id", "timestamp",  "created_at",
+    "started_at", "ended_at", "status",  "duration",   "type",
     "name",       "tool",     "model",   "entrypoint",
 };
 const size_t sl__redact_default_n_safe = SL_ARRAY_LEN(sl__redact_default_safe);

@@ -21,7 +21,7 @@ typedef struct detector {
     const char *alphabet; /* bytes a span is widened over; "" = none */
 } detector;
 
-#define TOKEN_CHARS                                                         \
+#define TOKEN_CHARS \
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 /* Index i has bit 1 << i in sl_redact_detector. */

@@ -15,7 +15,9 @@
 #include "base/base.h"
 #include "redact/private.h"
 
-enum { MAX_KEY_FILE = 1 << 16 };
+enum {
+    MAX_KEY_FILE = 1 << 16
+};
 
 typedef struct loader {
     const sl_doc *doc;
@@ -24,7 +26,8 @@ typedef struct loader {
 } loader;
 
 static sl_status fail(loader *l, const sl_node *at, sl_status code,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static sl_status fail(loader *l, const sl_node *at, sl_status code,
                       const char *fmt, ...) {
@@ -132,8 +135,8 @@ static sl_status read_key(loader *l, const sl_node *file, const sl_node *env,
                     "hash_key_file and hash_key_env are exclusive");
     }
     const sl_node *at = file ? file : env;
-    sl_status rc = want_string(l, at, file ? "hash_key_file" : "hash_key_env",
-                               &s);
+    sl_status rc =
+        want_string(l, at, file ? "hash_key_file" : "hash_key_env", &s);
     if (rc != SL_OK) {
         return rc;
     }
@@ -169,8 +172,7 @@ static sl_status read_key(loader *l, const sl_node *file, const sl_node *env,
                     : snprintf(path, sizeof(path), "%s/%.*s", l->base_dir,
                                (int)s.len, s.ptr);
         if (n < 0 || (size_t)n >= sizeof(path)) {
-            return fail(l, at, SL_ELIMIT, "hash_key_file %s: path too long",
-                        q);
+            return fail(l, at, SL_ELIMIT, "hash_key_file %s: path too long", q);
         }
         sl_error e = {0};
         rc = sl__read_file(path, &text, &len, &e);
@@ -220,8 +222,8 @@ static sl_status load_detect(loader *l, const sl_node *n, unsigned *bits) {
         if (!b) {
             char q[64];
             sl__quote(q, sizeof(q), s.ptr, s.len);
-            return fail(l, v, SL_ESCHEMA, "detect[%zu]: unknown detector %s",
-                        i, q);
+            return fail(l, v, SL_ESCHEMA, "detect[%zu]: unknown detector %s", i,
+                        q);
         }
         *bits |= b;
     }
@@ -331,8 +333,7 @@ sl_status sl_redactor_load_doc(const sl_doc *doc, const char *base_dir,
     return rc;
 }
 
-sl_status sl_redactor_load(const char *path, sl_redactor **out,
-                           sl_error *err) {
+sl_status sl_redactor_load(const char *path, sl_redactor **out, sl_error *err) {
     if (!path || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no path or no output");
     }

@@ -15,13 +15,12 @@
 #include "base/base.h"
 #include "redact/private.h"
 
-sl_status sl__redact_path_compile(sl_redactor *r, const char *text,
-                                  size_t len, rd_path *out, const sl_pos *pos,
+sl_status sl__redact_path_compile(sl_redactor *r, const char *text, size_t len,
+                                  rd_path *out, const sl_pos *pos,
                                   const char *what, sl_error *err) {
     char q[64];
     if (len == 0) {
-        return sl__error(err, SL_EPATTERN, pos, "%s: empty path pattern",
-                         what);
+        return sl__error(err, SL_EPATTERN, pos, "%s: empty path pattern", what);
     }
     /* count segments first: one more than the unescaped dots */
     size_t nseg = 1;
@@ -71,8 +70,8 @@ sl_status sl__redact_path_compile(sl_redactor *r, const char *text,
             if (i + 1 >= len) {
                 sl__quote(q, sizeof(q), text, len);
                 return sl__error(err, SL_EPATTERN, pos,
-                                 "%s: path %s ends with a lone backslash",
-                                 what, q);
+                                 "%s: path %s ends with a lone backslash", what,
+                                 q);
             }
             i++;
             escaped_star |= text[i] == '*';

@@ -70,7 +70,7 @@ struct sl_redactor {
     size_t n_keyless;
     /* safe keys, ASCII-lower-cased, in an open-addressed table */
     sl_str *safe;
-    size_t safe_cap; /* power of two, 0 = none */
+    size_t safe_cap;   /* power of two, 0 = none */
     uint8_t *hash_key; /* sl__alloc'd, wiped on free; NULL = plain */
     size_t hash_key_len;
     unsigned detect;
@@ -83,17 +83,17 @@ struct sl_redactor {
  * the word table, the rules whose term occurs: each term is a run of
  * consecutive words, or one word equal to the term's words concatenated.
  * Calls hit(rule, ctx) per match. buf is scratch for the lower-cased key. */
-void sl__redact_words_match(const sl_redactor *r, const char *key,
-                            size_t len, sl_buf *buf,
-                            void (*hit)(uint32_t rule, void *ctx), void *ctx);
+void sl__redact_words_match(const sl_redactor *r, const char *key, size_t len,
+                            sl_buf *buf, void (*hit)(uint32_t rule, void *ctx),
+                            void *ctx);
 /* Add a term's entries (joined and concatenated forms) for rule. */
 sl_status sl__redact_words_add(sl_redactor *r, size_t *cap, const char *term,
                                size_t len, uint32_t rule);
 
 /* ---- path.c ---- */
 /* Compile a path pattern into r's arena. */
-sl_status sl__redact_path_compile(sl_redactor *r, const char *text,
-                                  size_t len, rd_path *out, const sl_pos *pos,
+sl_status sl__redact_path_compile(sl_redactor *r, const char *text, size_t len,
+                                  rd_path *out, const sl_pos *pos,
                                   const char *what, sl_error *err);
 /* Whether the path of segments keys[0..n) matches p. */
 bool sl__redact_path_match(const rd_path *p, const sl_str *keys, size_t n);

@@ -20,10 +20,10 @@
 #include "redact/private.h"
 
 enum {
-    CACHE_SLOTS = 8192,         /* power of two */
+    CACHE_SLOTS = 8192,          /* power of two */
     CACHE_MAX = CACHE_SLOTS / 2, /* entries before the cache is cleared */
-    CACHE_KEY_MAX = 128,        /* longer keys are not cached */
-    AUDIT_FIELDS_MAX = 256      /* fields listed per call; counts stay exact */
+    CACHE_KEY_MAX = 128,         /* longer keys are not cached */
+    AUDIT_FIELDS_MAX = 256       /* fields listed per call; counts stay exact */
 };
 
 typedef struct cache_ent {
@@ -93,9 +93,9 @@ sl_status sl_redact_ctx_new(const sl_redactor *r, sl_redact_ctx **out,
     }
     if (rc != SL_OK) {
         sl_redact_ctx_free(c);
-        return rc == SL_ENOMEM ? sl__nomem(err)
-                               : sl__error(err, rc, NULL, "%s",
-                                           sl_status_str(rc));
+        return rc == SL_ENOMEM
+                   ? sl__nomem(err)
+                   : sl__error(err, rc, NULL, "%s", sl_status_str(rc));
     }
     *out = c;
     return SL_OK;
@@ -329,10 +329,10 @@ static sl_status note(sl_redact_ctx *c, int action, size_t n, int64_t rule,
         rc = sl_json_write_string(f, c->pathtxt.ptr, c->pathtxt.len);
     }
     if (rc == SL_OK) {
-        rc = action == 3 ? sl__buf_printf(f, ",\"detector\":\"%s\"}",
-                                          sl__redact_detector_name(detector))
-                         : sl__buf_printf(f, ",\"rule\":%lld}",
-                                          (long long)rule);
+        rc = action == 3
+                 ? sl__buf_printf(f, ",\"detector\":\"%s\"}",
+                                  sl__redact_detector_name(detector))
+                 : sl__buf_printf(f, ",\"rule\":%lld}", (long long)rule);
     }
     c->nfields++;
     return rc;
@@ -353,8 +353,7 @@ static sl_status value_error(sl_redact_ctx *c, size_t depth, sl_status code,
                      c->pathtxt.ptr ? c->pathtxt.ptr : "");
 }
 
-static sl_status write_hash(sl_redact_ctx *c, const sl_node *v,
-                            size_t depth) {
+static sl_status write_hash(sl_redact_ctx *c, const sl_node *v, size_t depth) {
     const sl_redactor *r = c->r;
     const char *p;
     size_t len;
@@ -374,9 +373,9 @@ static sl_status write_hash(sl_redact_ctx *c, const sl_node *v,
         len = c->tmp.len;
     }
     uint8_t d[SL_SHA256_LEN];
-    sl_status rc = r->hash_key ? sl__hmac_sha256(r->hash_key, r->hash_key_len,
-                                                 p, len, d)
-                               : sl__sha256(p, len, d);
+    sl_status rc =
+        r->hash_key ? sl__hmac_sha256(r->hash_key, r->hash_key_len, p, len, d)
+                    : sl__sha256(p, len, d);
     if (rc != SL_OK) {
         return sl__error(c->err, rc, NULL, "hashing failed");
     }
@@ -417,8 +416,8 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
     sl_str s = sl_node_str(v);
     c->nspans = 0;
-    sl_status rc = sl_patset_scan(c->r->detectors, s.ptr, s.len, c->scratch,
-                                  on_detect, c);
+    sl_status rc =
+        sl_patset_scan(c->r->detectors, s.ptr, s.len, c->scratch, on_detect, c);
     if (rc != SL_OK) {
         return rc;
     }
@@ -462,8 +461,7 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
 
 static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth);
 
-static sl_status walk_object(sl_redact_ctx *c, const sl_node *n,
-                             size_t depth) {
+static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     sl_buf *out = c->out;
     sl_status rc = sl__buf_putc(out, '{');
     size_t len = sl_node_len(n);
@@ -558,8 +556,8 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     }
 }
 
-sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload,
-                          sl_buf *out, sl_buf *audit, sl_redact_counts *counts,
+sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
+                          sl_buf *audit, sl_redact_counts *counts,
                           sl_error *err) {
     if (!c || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no context or no output");
@@ -587,9 +585,9 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload,
             rc = sl__buf_append(audit, c->fields.ptr, c->fields.len);
         }
         if (rc == SL_OK) {
-            rc = c->truncated ? sl__buf_append(audit, "],\"truncated\":true}",
-                                               19)
-                              : sl__buf_append(audit, "]}", 2);
+            rc = c->truncated
+                     ? sl__buf_append(audit, "],\"truncated\":true}", 19)
+                     : sl__buf_append(audit, "]}", 2);
         }
     }
     c->out = NULL;

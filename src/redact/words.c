@@ -15,7 +15,9 @@
 #include "base/base.h"
 #include "redact/private.h"
 
-enum { MAX_WORDS = 128 }; /* words of one key looked at */
+enum {
+    MAX_WORDS = 128
+}; /* words of one key looked at */
 
 static bool is_lower(unsigned char c) {
     return c >= 'a' && c <= 'z';
@@ -40,8 +42,7 @@ typedef struct word {
 
 /* Split s into words; lowered receives the ASCII-lower-cased bytes at the
  * same offsets. Returns the number of words (at most MAX_WORDS). */
-static size_t tokenize(const char *s, size_t len, char *lowered,
-                       word *words) {
+static size_t tokenize(const char *s, size_t len, char *lowered, word *words) {
     size_t n = 0;
     size_t i = 0;
     while (i < len && n < MAX_WORDS) {
@@ -92,9 +93,9 @@ static const rd_word *find(const sl_redactor *r, const char *s, size_t len) {
     return NULL;
 }
 
-void sl__redact_words_match(const sl_redactor *r, const char *key,
-                            size_t len, sl_buf *buf,
-                            void (*hit)(uint32_t rule, void *ctx), void *ctx) {
+void sl__redact_words_match(const sl_redactor *r, const char *key, size_t len,
+                            sl_buf *buf, void (*hit)(uint32_t rule, void *ctx),
+                            void *ctx) {
     if (r->n_words == 0 || len == 0) {
         return;
     }
