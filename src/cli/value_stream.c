@@ -171,7 +171,28 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
         } else {
             err->line = s->value_line;
         }
-        advance(s, o > s->off ? o : limit);
+        if (err->line > s->value_line) {
+            size_t ml = strlen(err->msg);
+            snprintf(err->msg + ml, sizeof(err->msg) - ml,
+                     " (in the value starting at line %u)",
+                     (unsigned)s->value_line);
+        }
+        size_t resume = o > s->off ? o : limit;
+        if (err->line > s->value_line && err->col == 1) {
+            /* a value cut short by its line's end (JSON lines): the next
+             * line starts a new value, so resume there, not after it */
+            size_t p = resume;
+            if (p > s->off && s->buf[p - 1] == '\n') {
+                p--;
+            }
+            while (p > s->off && s->buf[p - 1] != '\n') {
+                p--;
+            }
+            if (p > s->off) {
+                resume = p;
+            }
+        }
+        advance(s, resume);
         return -1;
     }
 }
