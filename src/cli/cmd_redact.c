@@ -121,7 +121,7 @@ int sl_cmd_redact(int argc, char **argv) {
         }
         if (rc != SL_OK) {
             snprintf(err.file, sizeof(err.file), "%s", in.name);
-            err.line = in.value_line;
+            err.line = sl_cli_stream_value_line(&in);
             err.col = 0;
             sl_cli_print_error(&err);
             bad++;

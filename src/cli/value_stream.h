@@ -14,12 +14,15 @@ typedef struct sl_cli_stream {
     FILE *f;
     const char *name; /* for errors: the path, or "<stdin>" */
     char *buf;
+    int mapped;          /* buf is the whole file, mmap'd */
+    size_t counted;      /* lines counted in buf[0..counted) ... */
+    uint32_t counted_lines; /* ... are this many */
     size_t len, cap, off;
     int eof;
     uint32_t line_base;  /* newlines before buf[0] */
-    uint32_t off_line;   /* line number (1-based) of buf[off] */
     sl_doc *doc;         /* holds the current value (borrows buf) */
-    uint32_t value_line; /* line where the current value starts */
+    size_t limit;        /* parse up to here (see value_stream.c) */
+    size_t value_start;  /* where the current value starts in buf */
 } sl_cli_stream;
 
 /* Open path ("-" = stdin). Returns 0, or prints an error and returns 1. */
@@ -29,6 +32,10 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path);
  * the end, -1 for a bad value (err filled, its line absolute; the stream
  * resumes after the bad line), -2 for a fatal error (err filled). */
 int sl_cli_stream_next(sl_cli_stream *s, sl_error *err);
+
+/* The 1-based line where the current (or rejected) value starts. Counts
+ * lines in the window: call it for messages, not per value. */
+uint32_t sl_cli_stream_value_line(sl_cli_stream *s);
 
 void sl_cli_stream_close(sl_cli_stream *s);
 

@@ -79,7 +79,7 @@ static sl_status load_rule(loader *l, const sl_node *n, size_t i,
         const sl_node *v = sl_node_at(n, k);
         sl_status rc = SL_OK;
         if (key_is(key, "action")) {
-            sl_str a;
+            sl_str a = {"", 0};
             snprintf(what, sizeof(what), "%saction", pre);
             rc = want_string(l, v, what, &a);
             if (rc != SL_OK) {
@@ -129,7 +129,7 @@ static sl_status load_rule(loader *l, const sl_node *n, size_t i,
  * the key. */
 static sl_status read_key(loader *l, const sl_node *file, const sl_node *env,
                           uint8_t **key, size_t *klen, size_t *alloc_out) {
-    sl_str s;
+    sl_str s = {"", 0};
     if (file && env) {
         return fail(l, env, SL_ESCHEMA,
                     "hash_key_file and hash_key_env are exclusive");
@@ -211,7 +211,7 @@ static sl_status load_detect(loader *l, const sl_node *n, unsigned *bits) {
     }
     for (size_t i = 0; i < sl_node_len(n); i++) {
         const sl_node *v = sl_node_at(n, i);
-        sl_str s;
+        sl_str s = {"", 0};
         char what[32];
         snprintf(what, sizeof(what), "detect[%zu]", i);
         sl_status rc = want_string(l, v, what, &s);
@@ -261,7 +261,7 @@ sl_status sl_redactor_load_doc(const sl_doc *doc, const char *base_dir,
         } else if (key_is(k, "detect")) {
             rc = load_detect(&l, v, &spec.detect);
         } else if (key_is(k, "extends")) {
-            sl_str s;
+            sl_str s = {"", 0};
             rc = want_string(&l, v, "extends", &s);
             if (rc == SL_OK && !key_is(s, "default")) {
                 char q[64];

@@ -20,7 +20,7 @@
 #include "redact/private.h"
 
 enum {
-    CACHE_SLOTS = 8192,          /* power of two */
+    CACHE_SLOTS = 1024,          /* power of two; 40 KiB stays in cache */
     CACHE_MAX = CACHE_SLOTS / 2, /* entries before the cache is cleared */
     CACHE_KEY_MAX = 128,         /* longer keys are not cached */
     AUDIT_FIELDS_MAX = 256       /* fields listed per call; counts stay exact */
@@ -340,6 +340,16 @@ static sl_status note(sl_redact_ctx *c, int action, size_t n, int64_t rule,
 
 /* ---- writing ---- */
 
+/* One byte; the buffer's slow path only when it must grow. */
+static sl_status put(sl_buf *b, char ch) {
+    if (b->len + 1 < b->cap) {
+        b->ptr[b->len++] = ch;
+        b->ptr[b->len] = '\0';
+        return SL_OK;
+    }
+    return sl__buf_putc(b, ch);
+}
+
 static sl_status value_error(sl_redact_ctx *c, size_t depth, sl_status code,
                              const char *what) {
     if (code == SL_ENOMEM) {
@@ -463,7 +473,7 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth);
 
 static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     sl_buf *out = c->out;
-    sl_status rc = sl__buf_putc(out, '{');
+    sl_status rc = put(out, '{');
     size_t len = sl_node_len(n);
     bool first = true;
     if (depth > SL_MAX_DEPTH) {
@@ -486,14 +496,14 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
             continue;
         }
         if (!first) {
-            rc = sl__buf_putc(out, ',');
+            rc = put(out, ',');
         }
         first = false;
         if (rc == SL_OK) {
             rc = sl_json_write_key(out, n, i);
         }
         if (rc == SL_OK) {
-            rc = sl__buf_putc(out, ':');
+            rc = put(out, ':');
         }
         if (rc != SL_OK) {
             break;
@@ -513,7 +523,7 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
         }
     }
     if (rc == SL_OK) {
-        rc = sl__buf_putc(out, '}');
+        rc = put(out, '}');
     }
     return rc;
 }
@@ -524,11 +534,11 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     case SL_NODE_OBJECT:
         return walk_object(c, n, depth);
     case SL_NODE_ARRAY: {
-        sl_status rc = sl__buf_putc(c->out, '[');
+        sl_status rc = put(c->out, '[');
         size_t len = sl_node_len(n);
         for (size_t i = 0; i < len && rc == SL_OK; i++) {
             if (i > 0) {
-                rc = sl__buf_putc(c->out, ',');
+                rc = put(c->out, ',');
             }
             if (rc == SL_OK) {
                 /* list elements add no path segment */
@@ -536,7 +546,7 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
             }
         }
         if (rc == SL_OK) {
-            rc = sl__buf_putc(c->out, ']');
+            rc = put(c->out, ']');
         }
         return rc;
     }
@@ -546,8 +556,9 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
         }
         return sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
     default: {
-        sl_error e = {0};
-        sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, &e);
+        /* no sl_error here: zeroing one per scalar costs more than the
+         * write */
+        sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
         if (rc == SL_EINVAL) {
             return value_error(c, depth, rc, "value has no json form");
         }
