@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static unsigned long long state = 88172645463325252ull;
@@ -141,6 +142,13 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static int record(const char *db, long n) {
     char tmp[] = "/tmp/sl_bench_events_XXXXXX";
     int fd = mkstemp(tmp);
@@ -171,7 +179,7 @@ static int record(const char *db, long n) {
         sl_recorder_close(rec);
         return 1;
     }
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     long stored = 0;
     for (char *p = data, *end = data + len; p < end;) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -183,13 +191,15 @@ static int record(const char *db, long n) {
         stored++;
         p += l + 1;
     }
-    double dt = now() - t0;
+    double dt = now() - t0, dc = cpu() - c0;
     sl_recorder_end_run(rec, id, "success", NULL);
     sl_recorder_close(rec);
     free(data);
     printf("{\"bench\":\"recorder\",\"events\":%ld,\"seconds\":%.3f,"
-           "\"events_per_s\":%.0f,\"mb\":%.1f}\n",
-           stored, dt, (double)stored / dt, (double)len / 1048576.0);
+           "\"events_per_s\":%.0f,\"cpu_seconds\":%.3f,"
+           "\"events_per_cpu_s\":%.0f,\"mb\":%.1f}\n",
+           stored, dt, (double)stored / dt, dc, (double)stored / dc,
+           (double)len / 1048576.0);
     return 0;
 }
 

@@ -4,7 +4,7 @@
  * appears here.
  *
  * Tables: runs(run_id, schema_version, entrypoint, started_at, ended_at,
- * status, host, platform, cwd, pid, sluice_version, last_seq) and
+ * status, host, platform, cwd, pid, sluice_version) and
  * events(event_id, run_id, seq, ts, type, payload, audit). Timestamps are
  * RFC 3339 UTC with microseconds and `Z`; run ids are 128 random bits in
  * lower-case hex. Each event is its own transaction: a crash never leaves

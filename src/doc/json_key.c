@@ -16,9 +16,12 @@ sl_status sl_json_write_key(sl_buf *out, const sl_node *obj, size_t i) {
         return sl_json_write_string(out, m->key.u.s ? m->key.u.s : "",
                                     m->key.len);
     }
-    sl_status rc = sl__buf_reserve(out, (size_t)m->key.aux + 2);
-    if (rc != SL_OK) {
-        return rc;
+    size_t need = (size_t)m->key.aux + 2;
+    if (out->len + need + 1 > out->cap) { /* rare: the buffer grows */
+        sl_status rc = sl__buf_reserve(out, need);
+        if (rc != SL_OK) {
+            return rc;
+        }
     }
     out->ptr[out->len++] = '"';
     memcpy(out->ptr + out->len, m->key.raw, m->key.aux);

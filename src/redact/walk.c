@@ -177,19 +177,48 @@ static sl_status candidates(sl_redact_ctx *c, const char *key, size_t len,
     return SL_OK;
 }
 
-static uint64_t key_hash(const char *s, size_t len) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+/* 8 bytes of s at i, as a number (unaligned load). */
+static uint64_t load8(const char *s) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    return w;
+}
+
+/* The key's last bytes: an overlapping 8-byte load when the key is long
+ * enough, else assembled in registers (a byte-wise memcpy into a stack word
+ * then an 8-byte load stalls store forwarding on every key). */
+static uint64_t tail8(const char *s, size_t len) {
+    if (len >= 8) {
+        return load8(s + len - 8);
     }
     uint64_t w = 0;
-    memcpy(&w, s + i, len - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    for (size_t k = 0; k < len; k++) {
+        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
+    }
+    return w;
+}
+
+static uint64_t key_hash(const char *s, size_t len) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    for (size_t i = 0; i + 8 < len; i += 8) {
+        h = (h ^ load8(s + i)) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    h = (h ^ tail8(s, len)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
+}
+
+/* Equality of two keys of the same length, without a libc call for the
+ * short ones. */
+static bool key_eq(const char *a, const char *b, size_t len) {
+    if (len <= 16) {
+        if (len >= 8) {
+            return load8(a) == load8(b) &&
+                   load8(a + len - 8) == load8(b + len - 8);
+        }
+        return tail8(a, len) == tail8(b, len);
+    }
+    return memcmp(a, b, len) == 0;
 }
 
 /* Candidates of key through the cache. *rules is valid until the next
@@ -208,7 +237,7 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
         if (!e->key) {
             break;
         }
-        if (e->h == h && e->klen == len && memcmp(e->key, key, len) == 0) {
+        if (e->h == h && e->klen == len && key_eq(e->key, key, len)) {
             *rules = e->rules;
             *n = e->n;
             return SL_OK;

@@ -5,8 +5,10 @@
  * The one idea: the storage boundary is one function. log_node() redacts
  * into the recorder's own buffer with the policy fixed at open, checks the
  * result (an object, valid UTF-8, only JSON values), and only then opens a
- * transaction that allocates the run's next sequence number (the UPDATE
- * also proves the run exists and is still running) and inserts the event.
+ * write transaction that reads the run's next sequence number (the same
+ * query proves the run exists and is still running) and inserts the event:
+ * two B-tree pages written per event (the row and its (run_id, seq) index
+ * entry), no counter row rewritten.
  * No statement anywhere binds a payload that did not come out of the
  * redactor, and each event commits alone, so a crash never leaves half an
  * event. WAL with synchronous=NORMAL: a commit is atomic and durable
@@ -51,15 +53,17 @@ static const char *const sql_text[ST_COUNT] = {
         "INSERT INTO runs(run_id, schema_version, entrypoint, started_at, "
         "status, host, platform, cwd, pid, sluice_version) VALUES "
         "(?1, '" SCHEMA_VERSION "', ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8)",
-    [ST_NEXT_SEQ] = "UPDATE runs SET last_seq = last_seq + 1 WHERE run_id = ?1 "
-                    "AND status = 'running' RETURNING last_seq",
+    [ST_NEXT_SEQ] = "SELECT (SELECT coalesce(max(seq), 0) + 1 FROM events "
+                    "WHERE run_id = ?1) FROM runs WHERE run_id = ?1 AND "
+                    "status = 'running'",
     [ST_INSERT] = "INSERT INTO events(run_id, seq, ts, type, payload, audit) "
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_RUN_STATUS] = "SELECT status FROM runs WHERE run_id = ?1",
     [ST_END] = "UPDATE runs SET status = ?2, ended_at = ?3 WHERE run_id = ?1 "
                "AND status = 'running'",
     [ST_LIST] = "SELECT run_id, entrypoint, status, started_at, ended_at, "
-                "last_seq FROM runs ORDER BY started_at, run_id",
+                "(SELECT count(*) FROM events e WHERE e.run_id = r.run_id) "
+                "FROM runs r ORDER BY started_at, run_id",
     [ST_SHOW] = "SELECT event_id, seq, ts, type, payload, audit FROM events "
                 "WHERE run_id = ?1 ORDER BY seq",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -80,10 +84,9 @@ static const char schema[] =
     " platform TEXT NOT NULL,"
     " cwd TEXT NOT NULL,"
     " pid INTEGER NOT NULL,"
-    " sluice_version TEXT NOT NULL,"
-    " last_seq INTEGER NOT NULL DEFAULT 0);"
+    " sluice_version TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS events ("
-    " event_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " event_id INTEGER PRIMARY KEY,"
     " run_id TEXT NOT NULL REFERENCES runs(run_id),"
     " seq INTEGER NOT NULL,"
     " ts TEXT NOT NULL,"
