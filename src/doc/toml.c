@@ -30,8 +30,11 @@ enum {
     TF_SEALED = 0x40,   /* inline table or static array: closed */
     TF_AOT = 0x80,      /* array made by [[header]] */
     INDEX_FROM = 16,    /* a table reaching this many keys gets an index */
-    INDEX_IDS = 65535   /* ids fit sl_node.reserved; more tables stay
+    INDEX_IDS = 65535,  /* ids fit sl_node.reserved; more tables stay
                            linear (slower, still correct) */
+    DEPTH_CAP = 4096    /* arrays and inline tables recurse on the C stack
+                           (under 1 KiB a level even with ASan): a larger
+                           max_depth is clamped to this */
 };
 
 #define NOT_FOUND ((size_t)-1)
@@ -1391,6 +1394,9 @@ sl_status sl__toml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err) {
     p.s = doc->text ? doc->text : "";
     p.n = doc->text_len;
     p.max_depth = max_depth ? max_depth : SL_MAX_DEPTH;
+    if (p.max_depth > DEPTH_CAP) {
+        p.max_depth = DEPTH_CAP;
+    }
     p.err = err;
     if (p.n >= 3 && memcmp(p.s, "\xEF\xBB\xBF", 3) == 0) {
         p.p = 3; /* a byte order mark may open the file */
