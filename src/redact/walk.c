@@ -621,6 +621,9 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     }
     size_t old = out->len;
     size_t old_audit = audit ? audit->len : 0;
+    if (err) {
+        err->code = SL_OK; /* a stale code must not hide this call's */
+    }
     c->out = out;
     c->nesting = 0;
     c->audit = audit != NULL;
