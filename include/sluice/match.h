@@ -31,12 +31,13 @@ typedef enum sl_pat_kind {
 
 typedef enum sl_pat_flags {
     SL_PAT_CASELESS = 1u << 0,   /* ASCII case-insensitive */
-    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that can match "" (the
-                                    policy engine never sets it: upstream
-                                    rejects `^$`). Without it any pattern
-                                    that can match "" is rejected: `^$`,
-                                    `x*`, exact "", and globs such as `*`,
-                                    so trace-filter selectors set it */
+    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that match "". Without
+                                    it, as upstream, a pattern is rejected
+                                    when it can match "" unanchored (`x*`,
+                                    contains "") or can only match ""
+                                    (`^$`, exact/prefix/suffix ""); anchored
+                                    patterns that may match "" as well as
+                                    more (`^.*$`, glob `*`) are valid */
     SL_PAT_SPANS = 1u << 2,      /* report match ranges (see scan); cannot
                                     be combined with patterns that match
                                     "" (Vectorscan has no start of match
@@ -94,9 +95,12 @@ SL_API void sl_patset_free(sl_patset *set);
 /** Number of patterns in a set. */
 SL_API size_t sl_patset_count(const sl_patset *set);
 
-/** Make *scratch big enough for set (allocating it when *scratch is NULL).
- * One scratch serves any number of sets; allocate it once per thread.
- * @return SL_OK, SL_ENOMEM. */
+/** Make *scratch big enough for set (allocating it when *scratch is NULL;
+ * Vectorscan grows the existing scratch in place). One scratch serves any
+ * number of sets; allocate it once per thread, reserve it for every set
+ * that thread scans, and never while a scan is using it.
+ * @return SL_OK, SL_ENOMEM (*scratch unchanged), SL_EINVAL (NULL scratch
+ *         pointer or set). */
 SL_API sl_status sl_scratch_reserve(sl_scratch **scratch, const sl_patset *set);
 
 /** Free a scratch. NULL is a no-op. */
