@@ -29,6 +29,7 @@ static int usage(void) {
 typedef struct totals {
     uint64_t values, bad_values, records_in, records_out;
     uint64_t bytes_in, bytes_out;
+    unsigned signals; /* 1 << sl_signal seen */
 } totals;
 
 /* Apply to every value of one input; false on a read error or a
@@ -67,6 +68,7 @@ static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
             continue;
         }
         t->values++;
+        t->signals |= 1u << sl_otlp_signal(o);
         size_t n = sl_otlp_count(o);
         t->records_in += n;
         rc = SL_OK;
@@ -172,7 +174,7 @@ int sl_cmd_apply(int argc, char **argv) {
                 t.values, t.records_in, t.records_out, t.bytes_in,
                 t.bytes_out,
                 t.bad_values ? ", some input values rejected" : "");
-        sl_cli_policy_summary(set, stderr);
+        sl_cli_policy_summary(set, t.signals, stderr);
     }
     if (stats) {
         out.len = 0;

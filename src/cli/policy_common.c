@@ -75,7 +75,8 @@ sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
     return rc;
 }
 
-void sl_cli_policy_summary(const sl_policy_set *set, FILE *f) {
+void sl_cli_policy_summary(const sl_policy_set *set, unsigned signal_mask,
+                           FILE *f) {
     static const char *const sig[] = {"log", "metric", "trace", "-"};
     fprintf(f, "%-32s %-6s %8s %8s %8s %8s %8s %8s %8s\n", "policy",
             "signal", "hits", "misses", "kept", "dropped", "sampled",
@@ -83,6 +84,10 @@ void sl_cli_policy_summary(const sl_policy_set *set, FILE *f) {
     for (size_t i = 0; i < sl_policy_count(set); i++) {
         sl_policy_stats st;
         sl_policy_stats_get(set, i, &st);
+        bool seen = (signal_mask >> sl_policy_signal(set, i)) & 1u;
+        if (!seen && st.hits == 0 && st.misses == 0) {
+            continue;
+        }
         fprintf(f,
                 "%-32s %-6s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
                 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",

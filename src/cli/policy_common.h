@@ -20,7 +20,10 @@ sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n);
 sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
                                    sl_buf *out);
 
-/* Print a per-policy summary table to f. */
-void sl_cli_policy_summary(const sl_policy_set *set, FILE *f);
+/* Print a per-policy summary table to f: the policies of the signals in
+ * signal_mask (bit 1 << sl_signal) and any policy with a non-zero
+ * counter. */
+void sl_cli_policy_summary(const sl_policy_set *set, unsigned signal_mask,
+                           FILE *f);
 
 #endif

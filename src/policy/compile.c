@@ -64,6 +64,108 @@ static int pref_cmp(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+void sl__policy_fold(char *dst, const char *src, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char c = src[i];
+        dst[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+}
+
+uint64_t sl__policy_hash(const char *s, size_t n) {
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0x243f6a8885a308d3ull ^ (n * k);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, n - i);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+static int xkind(const sl__matcher *m) {
+    switch (m->pat_kind) {
+    case SL_PAT_EXACT:
+        return SL_X_EXACT;
+    case SL_PAT_PREFIX:
+        return SL_X_PREFIX;
+    case SL_PAT_SUFFIX:
+        return SL_X_SUFFIX;
+    default:
+        return -1;
+    }
+}
+
+static int size_cmp(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Build table `which` (kind * 2 + caseless) from the refs [i, j). */
+static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
+                              const pref *refs, size_t i, size_t j, int which,
+                              sl_error *err) {
+    uint32_t n = 0;
+    for (size_t x = i; x < j; x++) {
+        const sl__matcher *m = refs[x].m;
+        n += xkind(m) >= 0 && xkind(m) * 2 + m->caseless == which;
+    }
+    if (n == 0) {
+        return SL_OK;
+    }
+    bool ci = which & 1;
+    uint64_t size = 16;
+    while (size < (uint64_t)n * 2) {
+        size *= 2;
+    }
+    t->mask = size - 1;
+    t->heads = sl__arena_alloc(&set->arena, size * sizeof(uint32_t));
+    t->e = sl__arena_alloc(&set->arena, n * sizeof(sl__exact));
+    t->lens = sl__arena_alloc(&set->arena, n * sizeof(size_t));
+    if (!t->heads || !t->e || !t->lens) {
+        return sl__nomem(err);
+    }
+    memset(t->heads, 0xff, size * sizeof(uint32_t));
+    for (size_t x = i; x < j; x++) {
+        const sl__matcher *m = refs[x].m;
+        if (xkind(m) < 0 || xkind(m) * 2 + m->caseless != which) {
+            continue;
+        }
+        const char *text = m->text;
+        if (ci) {
+            char *f = sl__arena_alloc(&set->arena, m->len + 1);
+            if (!f) {
+                return sl__nomem(err);
+            }
+            sl__policy_fold(f, m->text, m->len);
+            text = f;
+        }
+        uint64_t h = sl__policy_hash(text, m->len);
+        sl__exact *e = &t->e[t->n];
+        *e = (sl__exact){h, text, m->len, refs[x].policy,
+                         t->heads[h & t->mask]};
+        t->heads[h & t->mask] = t->n;
+        t->lens[t->n++] = m->len;
+    }
+    qsort(t->lens, t->n, sizeof(size_t), size_cmp);
+    uint32_t d = 0;
+    for (uint32_t k = 0; k < t->n; k++) {
+        if (d == 0 || t->lens[d - 1] != t->lens[k]) {
+            t->lens[d++] = t->lens[k];
+        }
+    }
+    t->nlens = d;
+    return SL_OK;
+}
+
 static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
                             pref *refs, size_t n, sl_error *err) {
     qsort(refs, n, sizeof(*refs), pref_cmp);
@@ -75,7 +177,7 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
         }
     }
     ss->keys = sl__arena_calloc(&set->arena,
-                               (groups ? groups : 1) * sizeof(sl__key));
+                                (groups ? groups : 1) * sizeof(sl__key));
     if (!ss->keys) {
         return sl__nomem(err);
     }
@@ -94,24 +196,44 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
         sl__key *k = &ss->keys[ss->nkeys++];
         k->field = refs[i].m->field;
         k->negated = refs[i].m->negate;
-        k->pat_policy = sl__arena_alloc(&set->arena,
-                                        (j - i) * sizeof(uint32_t));
+        for (int t = 0; t < SL_X_TABLES && rc == SL_OK; t++) {
+            rc = build_xtable(set, &k->x[t], refs, i, j, t, err);
+            k->any_ci = k->any_ci || ((t & 1) && k->x[t].n > 0);
+            if (k->x[t].n > 0) {
+                k->used[k->nused++] = (uint8_t)t;
+            }
+        }
+        if (rc != SL_OK) {
+            break;
+        }
+        size_t np = 0;
+        for (size_t x = i; x < j; x++) {
+            np += xkind(refs[x].m) < 0;
+        }
+        if (np == 0) {
+            i = j;
+            continue;
+        }
+        k->pat_policy = sl__arena_alloc(&set->arena, np * sizeof(uint32_t));
         if (!k->pat_policy) {
             rc = sl__nomem(err);
             break;
         }
+        np = 0;
         for (size_t x = i; x < j; x++) {
             const sl__matcher *m = refs[x].m;
-            pats[x - i] = (sl_pat){.kind = m->pat_kind,
-                                   .flags = m->caseless ? SL_PAT_CASELESS
-                                                        : 0u,
-                                   .text = m->text,
-                                   .len = m->len,
-                                   .id = (uint32_t)(x - i),
-                                   .where = m->pos};
-            k->pat_policy[x - i] = refs[x].policy;
+            if (xkind(m) >= 0) {
+                continue;
+            }
+            pats[np] = (sl_pat){.kind = m->pat_kind,
+                                .flags = m->caseless ? SL_PAT_CASELESS : 0u,
+                                .text = m->text,
+                                .len = m->len,
+                                .id = (uint32_t)np,
+                                .where = m->pos};
+            k->pat_policy[np++] = refs[x].policy;
         }
-        rc = sl_patset_compile(pats, j - i, &k->set, err);
+        rc = sl_patset_compile(pats, np, &k->set, err);
         i = j;
     }
     sl__free(pats, (n ? n : 1) * sizeof(sl_pat));
@@ -242,11 +364,8 @@ static int policy_cmp(const void *a, const void *b) {
     if (x->id_len != y->id_len) {
         return x->id_len < y->id_len ? -1 : 1;
     }
-    /* equal ids: document order (pos) keeps the first one first */
-    if (x->pos.line != y->pos.line) {
-        return x->pos.line < y->pos.line ? -1 : 1;
-    }
-    return x->pos.col < y->pos.col ? -1 : x->pos.col > y->pos.col;
+    /* equal ids: load order keeps the first one first */
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void free_policy_ops(sl__policy *p) {
@@ -288,11 +407,20 @@ sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
         if (kept > 0 && v.v[kept - 1].id_len == v.v[i].id_len &&
             memcmp(v.v[kept - 1].id, v.v[i].id, v.v[i].id_len) == 0) {
             sl_error e = {0};
-            sl__error(&e, SL_ESCHEMA, &v.v[i].pos,
-                      "policy %.*s: duplicate id (first defined at %u:%u)",
+            sl_pos pos = sl_node_pos(v.v[i].doc, v.v[i].node);
+            sl_pos first = sl_node_pos(v.v[kept - 1].doc,
+                                       v.v[kept - 1].node);
+            sl__error(&e, SL_ESCHEMA, &pos,
+                      "policy %.*s: duplicate id (first defined at %s%s%u:%u)",
                       (int)(v.v[i].id_len > 64 ? 64 : v.v[i].id_len),
-                      v.v[i].id, v.v[kept - 1].pos.line,
-                      v.v[kept - 1].pos.col);
+                      v.v[i].id,
+                      first.file && pos.file && strcmp(first.file, pos.file)
+                          ? first.file
+                          : "",
+                      first.file && pos.file && strcmp(first.file, pos.file)
+                          ? ":"
+                          : "",
+                      first.line, first.col);
             free_policy_ops(&v.v[i]);
             if (sl__policy_problem(set, &e) != SL_OK) {
                 rc = sl__nomem(err);
@@ -311,8 +439,10 @@ sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
         rc = sl__nomem(err);
         goto fail;
     }
-    if (v.n) {
-        memcpy(set->policies, v.v, v.n * sizeof(sl__policy));
+    for (size_t i = 0; i < v.n; i++) {
+        set->policies[i] = v.v[i];
+        set->policies[i].node = NULL; /* the docs do not outlive the load */
+        set->policies[i].doc = NULL;
     }
     sl__free(v.v, v.cap * sizeof(*v.v));
     v = (sl__policy_vec){0};

@@ -26,7 +26,8 @@ struct sl_policy_ctx {
     uint32_t ntouched;
     uint32_t *matched;
     uint32_t cur;
-    sl_buf buf; /* regex redaction output */
+    sl_buf buf;  /* regex redaction output */
+    sl_buf fold; /* a value folded for caseless exact lookups */
     /* during one scan */
     const sl__key *key;
 };
@@ -60,7 +61,10 @@ sl_status sl_policy_ctx_new(const sl_policy_set *set, sl_policy_ctx **out,
     }
     for (int s = 0; s < 3 && rc == SL_OK; s++) {
         for (uint32_t k = 0; k < set->sig[s].nkeys && rc == SL_OK; k++) {
-            rc = sl_scratch_reserve(&c->scratch, set->sig[s].keys[k].set);
+            if (set->sig[s].keys[k].set) {
+                rc = sl_scratch_reserve(&c->scratch,
+                                        set->sig[s].keys[k].set);
+            }
         }
     }
     if (rc != SL_OK) {
@@ -82,6 +86,7 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
     sl__free(c->touched, c->cap * sizeof(uint32_t));
     sl__free(c->matched, c->cap * sizeof(uint32_t));
     sl_buf_free(&c->buf);
+    sl_buf_free(&c->fold);
     sl__free(c, sizeof(*c));
 }
 
@@ -113,6 +118,38 @@ static void fire(sl_policy_ctx *c, uint32_t p, bool negated) {
     }
 }
 
+static void lookup(sl_policy_ctx *c, const sl__xtable *t, const char *v,
+                   size_t len, bool negated) {
+    uint64_t h = sl__policy_hash(v, len);
+    for (uint32_t e = t->heads[h & t->mask]; e != UINT32_MAX;
+         e = t->e[e].next) {
+        const sl__exact *x = &t->e[e];
+        if (x->hash == h && x->len == len &&
+            (len == 0 || memcmp(x->text, v, len) == 0)) {
+            fire(c, x->policy, negated);
+        }
+    }
+}
+
+/* The literal tables of one key against value v (folded copy vf). */
+static void lookup_literals(sl_policy_ctx *c, const sl__key *key,
+                            const char *v, const char *vf, size_t len) {
+    for (uint8_t u = 0; u < key->nused; u++) {
+        int t = key->used[u];
+        const sl__xtable *x = &key->x[t];
+        const char *s = (t & 1) ? vf : v;
+        if (t / 2 == SL_X_EXACT) {
+            lookup(c, x, s, len, key->negated);
+            continue;
+        }
+        for (uint32_t l = 0; l < x->nlens && x->lens[l] <= len; l++) {
+            size_t n = x->lens[l];
+            lookup(c, x, t / 2 == SL_X_PREFIX ? s : s + len - n, n,
+                   key->negated);
+        }
+    }
+}
+
 static int on_match(uint32_t id, size_t from, size_t to, void *ctx) {
     (void)from;
     (void)to;
@@ -140,11 +177,24 @@ static sl_status match_record(sl_policy_ctx *c, const sl__signal_set *ss,
         if (!sl_otlp_get(o, i, &key->field, &v)) {
             continue; /* absent: nothing counts, nothing disqualifies */
         }
-        c->key = key;
-        sl_status rc = sl_patset_scan(key->set, v.ptr, v.len, c->scratch,
-                                      on_match, c);
-        if (rc != SL_OK) {
-            return rc;
+        const char *vf = v.ptr;
+        if (key->any_ci) {
+            c->fold.len = 0;
+            sl_status rc = sl__buf_reserve(&c->fold, v.len + 1);
+            if (rc != SL_OK) {
+                return rc;
+            }
+            sl__policy_fold(c->fold.ptr, v.ptr, v.len);
+            vf = c->fold.ptr;
+        }
+        lookup_literals(c, key, v.ptr, vf, v.len);
+        if (key->set) {
+            c->key = key;
+            sl_status rc = sl_patset_scan(key->set, v.ptr, v.len, c->scratch,
+                                          on_match, c);
+            if (rc != SL_OK) {
+                return rc;
+            }
         }
     }
     bool have = false, exists = false;

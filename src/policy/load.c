@@ -17,6 +17,7 @@
  * silently changes what a policy does; an unknown top-level key is
  * reported and otherwise ignored. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -767,8 +768,11 @@ static bool parse_typed(lctx *lc, const sl_node *n, sl__typed_op op,
         return true;
     }
     if (k == SL_NODE_FLOAT) {
-        if (sl_node_double(n, &out->d) != SL_OK) {
-            problem(lc, n, "%s%s: invalid number", ctx, name);
+        if (sl_node_double(n, &out->d) != SL_OK || !isfinite(out->d)) {
+            sl_str s = sl_node_str(n);
+            char q[64];
+            sl__quote(q, sizeof(q), s.ptr, s.len);
+            problem(lc, n, "%s%s: number %s out of range", ctx, name, q);
             return false;
         }
         out->type = SL_VALUE_DOUBLE;
@@ -882,7 +886,7 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
     snprintf(ctx, sizeof(ctx), "%s: match[%zu]: ", lc->sig, idx);
     size_t nsel = 0;
     const sel_spec *sels = signal_sels(sig, &nsel);
-    const char *names[16];
+    const char *names[32];
     size_t n = 0;
     for (size_t j = 0; j < nsel; j++) {
         names[n++] = sels[j].name;
@@ -892,7 +896,7 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
     }
     names[n++] = "negate";
     names[n++] = "case_insensitive";
-    const sl_node *vals[16];
+    const sl_node *vals[32];
     bool was_bad = lc->bad;
     lc->bad = false;
     if (!collect(lc, m, names, n, vals, ctx, "matcher")) {
@@ -900,7 +904,8 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
         return false;
     }
     memset(out, 0, sizeof(*out));
-    out->pos = sl_node_pos(lc->doc, m);
+    /* positions are computed only when reporting (sl_node_pos walks the
+     * text): a pattern set error after these checks has no position */
     const char *implicit = NULL;
     size_t ilen = 0;
     parse_selector(lc, m, sels, nsel, vals, &out->field, &implicit, &ilen,
@@ -953,10 +958,15 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
                 sl_pat p = {.kind = out->pat_kind,
                             .flags = out->caseless ? SL_PAT_CASELESS : 0u,
                             .text = s.ptr,
-                            .len = s.len,
-                            .where = sl_node_pos(lc->doc, mv[which])};
+                            .len = s.len};
                 sl_error e = {0};
-                sl_status rc = sl_pat_check(&p, &e);
+                /* a non-empty literal always compiles; exact matchers
+                 * never reach Vectorscan (compile.c), so exact "" is
+                 * accepted and never matches (values are never empty), as
+                 * upstream's `^$` */
+                bool check = out->pat_kind == SL_PAT_REGEX ||
+                             (s.len == 0 && out->pat_kind != SL_PAT_EXACT);
+                sl_status rc = check ? sl_pat_check(&p, &e) : SL_OK;
                 if (rc == SL_ENOMEM) {
                     lc->fatal = SL_ENOMEM;
                 } else if (rc != SL_OK) {
@@ -1368,7 +1378,9 @@ static void parse_policy(lctx *lc, const sl_node *pn, size_t idx,
     }
     sl__policy p = {0};
     p.enabled = true;
-    p.pos = sl_node_pos(lc->doc, pn);
+    p.node = pn;
+    p.doc = lc->doc;
+    p.seq = (uint32_t)out->n;
     sl_str id = {"", 0};
     if (!v[0]) {
         problem(lc, pn, "missing id");
