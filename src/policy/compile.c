@@ -226,7 +226,9 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
                 continue;
             }
             pats[np] = (sl_pat){.kind = m->pat_kind,
-                                .flags = m->caseless ? SL_PAT_CASELESS : 0u,
+                                .flags = (m->caseless ? SL_PAT_CASELESS : 0u) |
+                                         (m->allow_empty ? SL_PAT_ALLOWEMPTY
+                                                         : 0u),
                                 .text = m->text,
                                 .len = m->len,
                                 .id = (uint32_t)np,
