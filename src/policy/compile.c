@@ -77,13 +77,15 @@ uint64_t sl__policy_hash(const char *s, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
-        memcpy(&w, s + i, 8);
+        memcpy(&w, s + i, 8); /* the host's byte order: tables are local */
         h = (h ^ w) * k;
         h ^= h >> 29;
     }
     if (i < n) {
-        uint64_t w = 0;
-        memcpy(&w, s + i, n - i);
+        uint64_t w = 0; /* a byte loop: a variable memcpy is a libc call */
+        for (size_t b = 0; i + b < n; b++) {
+            w |= (uint64_t)(unsigned char)s[i + b] << (8 * b);
+        }
         h = (h ^ w) * k;
         h ^= h >> 29;
     }
