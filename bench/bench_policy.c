@@ -18,10 +18,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *const fields[] = {
-    "\"log_field\":\"body\"", "\"log_field\":\"severity_text\"",
-    "\"log_attribute\":\"http.route\"",
-    "\"resource_attribute\":\"service.name\""};
+static const char *const fields[] = {"\"log_field\":\"body\"",
+                                     "\"log_field\":\"severity_text\"",
+                                     "\"log_attribute\":\"http.route\"",
+                                     "\"resource_attribute\":\"service.name\""};
 
 /* Policy i: field i%4, matcher kind (i/4)%4. */
 static void policy_json(sl_buf *b, int n) {
@@ -48,8 +48,7 @@ static void policy_json(sl_buf *b, int n) {
         int pl = snprintf(pol, sizeof(pol),
                           "%s{\"id\":\"p%05d\",\"name\":\"bench\",\"log\":"
                           "{\"match\":[{%s,%.*s}],\"keep\":\"%s\"}}",
-                          i ? "," : "", i, f, len, tmp,
-                          i % 2 ? "none" : "all");
+                          i ? "," : "", i, f, len, tmp, i % 2 ? "none" : "all");
         sl_buf_append(b, pol, (size_t)pl);
     }
     sl_buf_append(b, "]}", 2);
@@ -69,8 +68,7 @@ static const char records[] =
     "\"GET /api/cart 200 12.5ms\"},\"attributes\":[{\"key\":\"http.route\","
     "\"value\":{\"stringValue\":\"/api/cart\"}}]}]}]}]}";
 
-static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec,
-                      double secs) {
+static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec, double secs) {
     uint64_t n = 0;
     double start = now_s(), el = 0;
     do {
@@ -97,8 +95,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_policy: records: %s\n", err.msg);
         return 1;
     }
-    printf("%-9s %12s %14s %14s\n", "policies", "compile ms",
-           "matching ns", "non-matching ns");
+    printf("%-9s %12s %14s %14s\n", "policies", "compile ms", "matching ns",
+           "non-matching ns");
     for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
         sl_buf b = {0};
         policy_json(&b, counts[c]);
@@ -109,8 +107,8 @@ int main(int argc, char **argv) {
         if (!doc ||
             sl_doc_load(doc, b.ptr, b.len, SL_FORMAT_JSON, "bench", NULL,
                         &err) != SL_OK ||
-            sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set,
-                           &err) != SL_OK ||
+            sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err) !=
+                SL_OK ||
             sl_policy_ctx_new(set, &ctx, &err) != SL_OK) {
             fprintf(stderr, "bench_policy: %s\n", err.msg);
             return 1;

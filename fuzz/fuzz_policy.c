@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     sl_policy_set *set = NULL;
-    sl_status rc = sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set,
-                                  &err);
+    sl_status rc =
+        sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err);
     if (rc != SL_OK) {
         if (err.msg[0] == '\0') {
             abort();

@@ -54,8 +54,8 @@ typedef struct sl_policy_opts {
  *         document), SL_EINVAL, SL_ELIMIT, SL_ENOMEM.
  * Thread safety: reentrant. */
 SL_API sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
-                                const sl_policy_opts *opts,
-                                sl_policy_set **out, sl_error *err);
+                                const sl_policy_opts *opts, sl_policy_set **out,
+                                sl_error *err);
 
 /** Read, parse and compile n policy files (as sl_doc_parse_file then
  * sl_policy_load).
@@ -161,8 +161,7 @@ SL_API sl_status sl_policy_eval(sl_policy_ctx *ctx, sl_otlp *o, size_t i,
 
 /** Evaluate every record of a batch with SL_POLICY_APPLY.
  * @return as sl_policy_eval(). */
-SL_API sl_status sl_policy_apply(sl_policy_ctx *ctx, sl_otlp *o,
-                                 sl_error *err);
+SL_API sl_status sl_policy_apply(sl_policy_ctx *ctx, sl_otlp *o, sl_error *err);
 
 #ifdef __cplusplus
 }

@@ -169,10 +169,9 @@ int sl_cmd_apply(int argc, char **argv) {
     if (!quiet) {
         fprintf(stderr,
                 "sluice apply: %" PRIu64 " value(s), %" PRIu64
-                " record(s) in, %" PRIu64 " out, %" PRIu64
-                " bytes in, %" PRIu64 " bytes out%s\n",
-                t.values, t.records_in, t.records_out, t.bytes_in,
-                t.bytes_out,
+                " record(s) in, %" PRIu64 " out, %" PRIu64 " bytes in, %" PRIu64
+                " bytes out%s\n",
+                t.values, t.records_in, t.records_out, t.bytes_in, t.bytes_out,
                 t.bad_values ? ", some input values rejected" : "");
         sl_cli_policy_summary(set, t.signals, stderr);
     }

@@ -13,7 +13,9 @@
 #include "base/base.h"
 #include "cli/policy_common.h"
 
-enum { SL_BENCH_MAX_BATCHES = 1 << 20 };
+enum {
+    SL_BENCH_MAX_BATCHES = 1 << 20
+};
 
 static int usage(void) {
     fprintf(stderr, "usage: sluice bench --policies P [--policies P2 ...] "
@@ -72,10 +74,10 @@ int sl_cmd_bench(int argc, char **argv) {
     while (rc == SL_OK) {
         if (nb == capb) {
             size_t nc = capb ? capb * 2 : 8;
-            sl_otlp **p = nc > SL_BENCH_MAX_BATCHES
-                              ? NULL
-                              : sl__realloc(batches, capb * sizeof(*p),
-                                            nc * sizeof(*p));
+            sl_otlp **p =
+                nc > SL_BENCH_MAX_BATCHES
+                    ? NULL
+                    : sl__realloc(batches, capb * sizeof(*p), nc * sizeof(*p));
             if (!p) {
                 rc = sl__error(&err, SL_ELIMIT, NULL, "too many values");
                 break;
@@ -115,8 +117,8 @@ int sl_cmd_bench(int argc, char **argv) {
         for (size_t b = 0; b < nb && rc == SL_OK; b++) {
             size_t n = sl_otlp_count(batches[b]);
             for (size_t i = 0; i < n && rc == SL_OK; i++) {
-                rc = sl_policy_eval(ctx, batches[b], i, SL_POLICY_DECIDE,
-                                    NULL, &err);
+                rc = sl_policy_eval(ctx, batches[b], i, SL_POLICY_DECIDE, NULL,
+                                    &err);
             }
             evals += n;
         }

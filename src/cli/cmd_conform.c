@@ -45,8 +45,8 @@ int sl_cmd_conform(int argc, char **argv) {
     if (npol == 0 || !input || !output || !stats) {
         return usage();
     }
-    if (signal && strcmp(signal, "log") != 0 &&
-        strcmp(signal, "metric") != 0 && strcmp(signal, "trace") != 0) {
+    if (signal && strcmp(signal, "log") != 0 && strcmp(signal, "metric") != 0 &&
+        strcmp(signal, "trace") != 0) {
         fprintf(stderr, "sluice conform: unknown signal \"%s\"\n", signal);
         return usage();
     }

@@ -58,12 +58,10 @@ sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
         if (rc == SL_OK && full) {
             rc = put_u64(out, "kept", st.kept);
             rc = rc == SL_OK ? put_u64(out, "dropped", st.dropped) : rc;
-            rc = rc == SL_OK ? put_u64(out, "sampled_out", st.sampled_out)
-                             : rc;
+            rc = rc == SL_OK ? put_u64(out, "sampled_out", st.sampled_out) : rc;
             rc = rc == SL_OK ? put_u64(out, "rate_limited", st.rate_limited)
                              : rc;
-            rc = rc == SL_OK ? put_u64(out, "transformed", st.transformed)
-                             : rc;
+            rc = rc == SL_OK ? put_u64(out, "transformed", st.transformed) : rc;
         }
         if (rc == SL_OK) {
             rc = put(out, "}");
@@ -78,9 +76,9 @@ sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
 void sl_cli_policy_summary(const sl_policy_set *set, unsigned signal_mask,
                            FILE *f) {
     static const char *const sig[] = {"log", "metric", "trace", "-"};
-    fprintf(f, "%-32s %-6s %8s %8s %8s %8s %8s %8s %8s\n", "policy",
-            "signal", "hits", "misses", "kept", "dropped", "sampled",
-            "limited", "changes");
+    fprintf(f, "%-32s %-6s %8s %8s %8s %8s %8s %8s %8s\n", "policy", "signal",
+            "hits", "misses", "kept", "dropped", "sampled", "limited",
+            "changes");
     for (size_t i = 0; i < sl_policy_count(set); i++) {
         sl_policy_stats st;
         sl_policy_stats_get(set, i, &st);
@@ -89,10 +87,10 @@ void sl_cli_policy_summary(const sl_policy_set *set, unsigned signal_mask,
             continue;
         }
         fprintf(f,
-                "%-32s %-6s %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-                " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+                "%-32s %-6s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+                " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
                 sl_policy_id(set, i), sig[sl_policy_signal(set, i)], st.hits,
-                st.misses, st.kept, st.dropped, st.sampled_out,
-                st.rate_limited, st.transformed);
+                st.misses, st.kept, st.dropped, st.sampled_out, st.rate_limited,
+                st.transformed);
     }
 }

@@ -6,7 +6,9 @@
 
 #include "cli/cli.h"
 
-enum { SL_CLI_MAX_POLICY_FILES = 64 };
+enum {
+    SL_CLI_MAX_POLICY_FILES = 64
+};
 
 /* Load policy files; print each problem as file:line:col: message on
  * stderr. Returns NULL (after printing) when a file cannot be read or

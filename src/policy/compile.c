@@ -33,8 +33,8 @@ static int field_cmp(const sl_field *a, const sl_field *b) {
         return a->path_len < b->path_len ? -1 : 1;
     }
     for (uint32_t i = 0; i < a->path_len; i++) {
-        size_t n = a->path[i].len < b->path[i].len ? a->path[i].len
-                                                   : b->path[i].len;
+        size_t n =
+            a->path[i].len < b->path[i].len ? a->path[i].len : b->path[i].len;
         int c = n ? memcmp(a->path[i].ptr, b->path[i].ptr, n) : 0;
         if (c != 0) {
             return c;
@@ -152,8 +152,8 @@ static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
         }
         uint64_t h = sl__policy_hash(text, m->len);
         sl__exact *e = &t->e[t->n];
-        *e = (sl__exact){h, text, m->len, refs[x].policy,
-                         t->heads[h & t->mask]};
+        *e =
+            (sl__exact){h, text, m->len, refs[x].policy, t->heads[h & t->mask]};
         t->heads[h & t->mask] = t->n;
         t->lens[t->n++] = m->len;
     }
@@ -168,8 +168,8 @@ static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
     return SL_OK;
 }
 
-static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
-                            pref *refs, size_t n, sl_error *err) {
+static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
+                            size_t n, sl_error *err) {
     qsort(refs, n, sizeof(*refs), pref_cmp);
     size_t groups = 0;
     for (size_t i = 0; i < n; i++) {
@@ -178,8 +178,8 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
             groups++;
         }
     }
-    ss->keys = sl__arena_calloc(&set->arena,
-                                (groups ? groups : 1) * sizeof(sl__key));
+    ss->keys =
+        sl__arena_calloc(&set->arena, (groups ? groups : 1) * sizeof(sl__key));
     if (!ss->keys) {
         return sl__nomem(err);
     }
@@ -227,14 +227,14 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss,
             if (xkind(m) >= 0) {
                 continue;
             }
-            pats[np] = (sl_pat){.kind = m->pat_kind,
-                                .flags = (m->caseless ? SL_PAT_CASELESS : 0u) |
-                                         (m->allow_empty ? SL_PAT_ALLOWEMPTY
-                                                         : 0u),
-                                .text = m->text,
-                                .len = m->len,
-                                .id = (uint32_t)np,
-                                .where = m->pos};
+            pats[np] =
+                (sl_pat){.kind = m->pat_kind,
+                         .flags = (m->caseless ? SL_PAT_CASELESS : 0u) |
+                                  (m->allow_empty ? SL_PAT_ALLOWEMPTY : 0u),
+                         .text = m->text,
+                         .len = m->len,
+                         .id = (uint32_t)np,
+                         .where = m->pos};
             k->pat_policy[np++] = refs[x].policy;
         }
         rc = sl_patset_compile(pats, np, &k->set, err);
@@ -311,11 +311,10 @@ static sl_status compile_signal(sl_policy_set *set, sl_signal sig,
                     refs[r] = (pref){mt, local, (uint32_t)r};
                     r++;
                 } else if (mt->kind == SL_MATCHER_EXISTS) {
-                    ss->exists[ss->nexists++] = (sl__check){mt->field, local,
-                                                            mt};
+                    ss->exists[ss->nexists++] =
+                        (sl__check){mt->field, local, mt};
                 } else {
-                    ss->typed[ss->ntyped++] = (sl__check){mt->field, local,
-                                                          mt};
+                    ss->typed[ss->ntyped++] = (sl__check){mt->field, local, mt};
                 }
             }
         }
@@ -412,12 +411,10 @@ sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
             memcmp(v.v[kept - 1].id, v.v[i].id, v.v[i].id_len) == 0) {
             sl_error e = {0};
             sl_pos pos = sl_node_pos(v.v[i].doc, v.v[i].node);
-            sl_pos first = sl_node_pos(v.v[kept - 1].doc,
-                                       v.v[kept - 1].node);
+            sl_pos first = sl_node_pos(v.v[kept - 1].doc, v.v[kept - 1].node);
             sl__error(&e, SL_ESCHEMA, &pos,
                       "policy %.*s: duplicate id (first defined at %s%s%u:%u)",
-                      (int)(v.v[i].id_len > 64 ? 64 : v.v[i].id_len),
-                      v.v[i].id,
+                      (int)(v.v[i].id_len > 64 ? 64 : v.v[i].id_len), v.v[i].id,
                       first.file && pos.file && strcmp(first.file, pos.file)
                           ? first.file
                           : "",
@@ -436,8 +433,8 @@ sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
     }
     v.n = kept;
     set->npolicies = (uint32_t)v.n;
-    set->policies = sl__arena_alloc(&set->arena,
-                                    (v.n ? v.n : 1) * sizeof(sl__policy));
+    set->policies =
+        sl__arena_alloc(&set->arena, (v.n ? v.n : 1) * sizeof(sl__policy));
     set->counters = sl__calloc(v.n ? v.n : 1, sizeof(sl__counters));
     if (!set->policies || !set->counters) {
         rc = sl__nomem(err);
@@ -468,8 +465,8 @@ fail:
 }
 
 sl_status sl_policy_load_files(const char *const *paths, size_t n,
-                               const sl_policy_opts *opts,
-                               sl_policy_set **out, sl_error *err) {
+                               const sl_policy_opts *opts, sl_policy_set **out,
+                               sl_error *err) {
     if (!out || (!paths && n > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no output or no paths");
     }
@@ -497,8 +494,8 @@ void sl_policy_set_free(sl_policy_set *set) {
         return;
     }
     sl__policy_compiled_free(set);
-    sl__free(set->counters, (set->npolicies ? set->npolicies : 1) *
-                                sizeof(sl__counters));
+    sl__free(set->counters,
+             (set->npolicies ? set->npolicies : 1) * sizeof(sl__counters));
     sl__free(set->problems, set->cap_problems * sizeof(sl_error));
     sl__arena_free(&set->arena);
     sl__free(set, sizeof(*set));
@@ -521,8 +518,7 @@ const char *sl_policy_id(const sl_policy_set *set, size_t i) {
 }
 
 sl_signal sl_policy_signal(const sl_policy_set *set, size_t i) {
-    return set && i < set->npolicies ? set->policies[i].signal
-                                     : SL_SIGNAL_NONE;
+    return set && i < set->npolicies ? set->policies[i].signal : SL_SIGNAL_NONE;
 }
 
 void sl_policy_stats_get(const sl_policy_set *set, size_t i,
@@ -536,12 +532,12 @@ void sl_policy_stats_get(const sl_policy_set *set, size_t i,
     out->misses = atomic_load_explicit(&c->misses, memory_order_relaxed);
     out->kept = atomic_load_explicit(&c->kept, memory_order_relaxed);
     out->dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
-    out->sampled_out = atomic_load_explicit(&c->sampled_out,
-                                            memory_order_relaxed);
-    out->rate_limited = atomic_load_explicit(&c->rate_limited,
-                                             memory_order_relaxed);
-    out->transformed = atomic_load_explicit(&c->transformed,
-                                            memory_order_relaxed);
+    out->sampled_out =
+        atomic_load_explicit(&c->sampled_out, memory_order_relaxed);
+    out->rate_limited =
+        atomic_load_explicit(&c->rate_limited, memory_order_relaxed);
+    out->transformed =
+        atomic_load_explicit(&c->transformed, memory_order_relaxed);
 }
 
 void sl_policy_stats_reset(sl_policy_set *set) {

@@ -62,8 +62,7 @@ sl_status sl_policy_ctx_new(const sl_policy_set *set, sl_policy_ctx **out,
     for (int s = 0; s < 3 && rc == SL_OK; s++) {
         for (uint32_t k = 0; k < set->sig[s].nkeys && rc == SL_OK; k++) {
             if (set->sig[s].keys[k].set) {
-                rc = sl_scratch_reserve(&c->scratch,
-                                        set->sig[s].keys[k].set);
+                rc = sl_scratch_reserve(&c->scratch, set->sig[s].keys[k].set);
             }
         }
     }
@@ -132,8 +131,8 @@ static void lookup(sl_policy_ctx *c, const sl__xtable *t, const char *v,
 }
 
 /* The literal tables of one key against value v (folded copy vf). */
-static void lookup_literals(sl_policy_ctx *c, const sl__key *key,
-                            const char *v, const char *vf, size_t len) {
+static void lookup_literals(sl_policy_ctx *c, const sl__key *key, const char *v,
+                            const char *vf, size_t len) {
     for (uint8_t u = 0; u < key->nused; u++) {
         int t = key->used[u];
         const sl__xtable *x = &key->x[t];
@@ -190,8 +189,8 @@ static sl_status match_record(sl_policy_ctx *c, const sl__signal_set *ss,
         lookup_literals(c, key, v.ptr, vf, v.len);
         if (key->set) {
             c->key = key;
-            sl_status rc = sl_patset_scan(key->set, v.ptr, v.len, c->scratch,
-                                          on_match, c);
+            sl_status rc =
+                sl_patset_scan(key->set, v.ptr, v.len, c->scratch, on_match, c);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -264,8 +263,7 @@ static bool rate_allow(const sl_policy_set *set, sl__counters *ct,
                        const sl__keep *k) {
     uint64_t now = now_ns(set);
     uint64_t window = k->window_secs * 1000000000u;
-    while (atomic_flag_test_and_set_explicit(&ct->lock,
-                                             memory_order_acquire)) {
+    while (atomic_flag_test_and_set_explicit(&ct->lock, memory_order_acquire)) {
         /* spin: the critical section is a few instructions */
     }
     if (!ct->window_open || now - ct->window_start >= window) {
@@ -301,8 +299,7 @@ static bool log_sample(const sl__policy *p, const sl_otlp *o, size_t i) {
 
 /* The 56-bit randomness of a trace id: its last 14 hex digits; only a
  * 32-digit hex id counts (anything else falls back to fail_closed). */
-static bool trace_id_r(const sl_otlp *o, size_t i, uint64_t *r,
-                       sl_str *id) {
+static bool trace_id_r(const sl_otlp *o, size_t i, uint64_t *r, sl_str *id) {
     static const sl_field f = {SL_FIELD_SPAN_TRACE_ID, NULL, 0};
     if (!sl_otlp_get(o, i, &f, id) || id->len != 32) {
         return false;
@@ -366,8 +363,7 @@ static trace_verdict trace_sample(const sl__policy *p, const sl_otlp *o,
     case SL_MODE_PROPORTIONAL: {
         double p_in = 1.0;
         if (ts.has_th) {
-            p_in = (double)(SL_SAMPLING_MAX - ts.th) /
-                   72057594037927936.0;
+            p_in = (double)(SL_SAMPLING_MAX - ts.th) / 72057594037927936.0;
         }
         uint64_t to = sl__sampling_threshold(p->keep.ratio * p_in);
         v.keep = r >= to;
@@ -398,8 +394,8 @@ static trace_verdict trace_sample(const sl__policy *p, const sl_otlp *o,
 
 /* ---- transforms ---- */
 
-static uint32_t run_op(sl_policy_ctx *c, const sl__op *op, sl_otlp *o,
-                       size_t i, sl_status *rc) {
+static uint32_t run_op(sl_policy_ctx *c, const sl__op *op, sl_otlp *o, size_t i,
+                       sl_status *rc) {
     switch (op->kind) {
     case SL_OP_REMOVE:
         return sl_otlp_remove(o, i, &op->field) ? 1 : 0;
@@ -464,13 +460,13 @@ static void count(_Atomic uint64_t *a) {
     atomic_fetch_add_explicit(a, 1, memory_order_relaxed);
 }
 
-sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i,
-                         unsigned flags, sl_policy_result *res,
-                         sl_error *err) {
+sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
+                         sl_policy_result *res, sl_error *err) {
     sl_policy_result r = {SL_DECISION_NO_MATCH, true, SIZE_MAX, 0, 0};
     if (!c || !o || i >= sl_otlp_count(o)) {
-        return sl__error(err, SL_EINVAL, NULL, "no context, no batch or "
-                                               "record out of range");
+        return sl__error(err, SL_EINVAL, NULL,
+                         "no context, no batch or "
+                         "record out of range");
     }
     sl_signal sig = sl_otlp_signal(o);
     if (sig > SL_SIGNAL_TRACE) {
@@ -528,8 +524,7 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i,
         } else {
             r.keep = log_sample(wp, o, i);
         }
-        r.decision = r.keep ? SL_DECISION_SAMPLE_KEEP
-                            : SL_DECISION_SAMPLE_DROP;
+        r.decision = r.keep ? SL_DECISION_SAMPLE_KEEP : SL_DECISION_SAMPLE_DROP;
         break;
     }
     /* counters: kept => every matching policy a hit; dropped => the
@@ -562,8 +557,7 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i,
     if (!r.keep) {
         sl_otlp_drop(o, i);
     } else if (sig == SL_SIGNAL_TRACE) {
-        static const sl_field thf = {SL_FIELD_SPAN_SAMPLING_THRESHOLD, NULL,
-                                     0};
+        static const sl_field thf = {SL_FIELD_SPAN_SAMPLING_THRESHOLD, NULL, 0};
         if (tv.th_zero) {
             rc = sl_otlp_set(o, i, &thf, "0", 1);
         } else if (tv.write) {
@@ -593,8 +587,8 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i,
         if (res) {
             *res = r;
         }
-        return sl__error(err, rc, NULL, "record %zu: transform failed: %s",
-                         i, sl_status_str(rc));
+        return sl__error(err, rc, NULL, "record %zu: transform failed: %s", i,
+                         sl_status_str(rc));
     }
     if (res) {
         *res = r;

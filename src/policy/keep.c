@@ -134,8 +134,8 @@ static bool fail(char *msg, size_t cap, const char *what, const char *s,
     return false;
 }
 
-bool sl__policy_parse_keep(const char *s, size_t len, sl__keep *out,
-                           char *msg, size_t cap) {
+bool sl__policy_parse_keep(const char *s, size_t len, sl__keep *out, char *msg,
+                           size_t cap) {
     const char *orig = s;
     size_t olen = len;
     trim(&s, &len);
@@ -159,8 +159,8 @@ bool sl__policy_parse_keep(const char *s, size_t len, sl__keep *out,
             return fail(msg, cap, "invalid percentage", orig, olen);
         }
         if (!(pct >= 0.0 && pct <= 100.0)) {
-            return fail(msg, cap, "percentage must be between 0 and 100:",
-                        orig, olen);
+            return fail(msg, cap, "percentage must be between 0 and 100:", orig,
+                        olen);
         }
         if (pct >= 100.0) {
             k.kind = SL_KEEP_ALL;

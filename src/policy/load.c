@@ -26,11 +26,11 @@
 typedef struct lctx {
     sl_policy_set *set;
     const sl_doc *doc;
-    const char *sig; /* "log", "metric", "trace" or NULL */
-    char pid[96];    /* "policy <id>" as printed */
-    bool bad;        /* this policy has a problem */
+    const char *sig;  /* "log", "metric", "trace" or NULL */
+    char pid[96];     /* "policy <id>" as printed */
+    bool bad;         /* this policy has a problem */
     uint32_t ops_cap; /* capacity of the policy's op list being parsed */
-    sl_status fatal; /* SL_ENOMEM */
+    sl_status fatal;  /* SL_ENOMEM */
 } lctx;
 
 static void problem(lctx *lc, const sl_node *at, const char *fmt, ...)
@@ -64,8 +64,7 @@ sl_status sl__policy_problem(sl_policy_set *set, const sl_error *e) {
     }
     if (set->nproblems == set->cap_problems) {
         size_t nc = set->cap_problems ? set->cap_problems * 2 : 8;
-        sl_error *p = sl__realloc(set->problems,
-                                  set->cap_problems * sizeof(*p),
+        sl_error *p = sl__realloc(set->problems, set->cap_problems * sizeof(*p),
                                   nc * sizeof(*p));
         if (!p) {
             return SL_ENOMEM;
@@ -137,8 +136,7 @@ static bool collect(lctx *lc, const sl_node *obj, const char *const *names,
                 sl__error(&e, SL_ESCHEMA, &pos, "%s: %sunknown field %s",
                           lc->pid, ctx, q);
             } else {
-                sl__error(&e, SL_ESCHEMA, &pos, "%sunknown field %s", ctx,
-                          q);
+                sl__error(&e, SL_ESCHEMA, &pos, "%sunknown field %s", ctx, q);
             }
             lc->bad = true;
             if (sl__policy_problem(lc->set, &e) != SL_OK) {
@@ -170,8 +168,8 @@ static bool get_bool(lctx *lc, const sl_node *n, bool *out, const char *ctx,
     return true;
 }
 
-static bool get_string(lctx *lc, const sl_node *n, sl_str *out,
-                       const char *ctx, const char *name) {
+static bool get_string(lctx *lc, const sl_node *n, sl_str *out, const char *ctx,
+                       const char *name) {
     if (sl_node_kind_of(n) != SL_NODE_STRING) {
         problem(lc, n, "%s%s must be a string", ctx, name);
         return false;
@@ -182,8 +180,8 @@ static bool get_string(lctx *lc, const sl_node *n, sl_str *out,
 
 /* An unsigned 32-bit integer: a JSON integer or (proto-JSON) a string of
  * digits. */
-static bool get_u32(lctx *lc, const sl_node *n, uint32_t *out,
-                    const char *ctx, const char *name) {
+static bool get_u32(lctx *lc, const sl_node *n, uint32_t *out, const char *ctx,
+                    const char *name) {
     int64_t v = -1;
     sl_node_kind k = sl_node_kind_of(n);
     if (k == SL_NODE_INT) {
@@ -210,8 +208,8 @@ static bool get_u32(lctx *lc, const sl_node *n, uint32_t *out,
 }
 
 /* A number: JSON number or a numeric string (proto-JSON floats). */
-static bool get_double(lctx *lc, const sl_node *n, double *out,
-                       const char *ctx, const char *name) {
+static bool get_double(lctx *lc, const sl_node *n, double *out, const char *ctx,
+                       const char *name) {
     sl_node_kind k = sl_node_kind_of(n);
     if ((k == SL_NODE_INT || k == SL_NODE_FLOAT) &&
         sl_node_double(n, out) == SL_OK) {
@@ -315,24 +313,23 @@ static const enum_val sampling_modes[] = {
     {"equalizing", 3, SL_MODE_EQUALIZING},
 };
 
-#define ENUM(what, prefix, arr) {what, prefix, arr, SL_ARRAY_LEN(arr)}
-static const enum_def def_log_field = ENUM("log_field", "LOG_FIELD_",
-                                           log_fields);
-static const enum_def def_metric_field = ENUM("metric_field",
-                                              "METRIC_FIELD_", metric_fields);
-static const enum_def def_trace_field = ENUM("trace_field", "TRACE_FIELD_",
-                                             trace_fields);
-static const enum_def def_metric_type = ENUM("metric_type", "METRIC_TYPE_",
-                                             metric_types);
-static const enum_def def_temporality = ENUM(
-    "aggregation_temporality", "AGGREGATION_TEMPORALITY_", temporalities);
-static const enum_def def_span_kind = ENUM("span_kind", "SPAN_KIND_",
-                                           span_kinds);
-static const enum_def def_span_status = ENUM("span_status",
-                                             "SPAN_STATUS_CODE_",
-                                             span_statuses);
-static const enum_def def_mode = ENUM("mode", "SAMPLING_MODE_",
-                                      sampling_modes);
+#define ENUM(what, prefix, arr) \
+    { what, prefix, arr, SL_ARRAY_LEN(arr) }
+static const enum_def def_log_field =
+    ENUM("log_field", "LOG_FIELD_", log_fields);
+static const enum_def def_metric_field =
+    ENUM("metric_field", "METRIC_FIELD_", metric_fields);
+static const enum_def def_trace_field =
+    ENUM("trace_field", "TRACE_FIELD_", trace_fields);
+static const enum_def def_metric_type =
+    ENUM("metric_type", "METRIC_TYPE_", metric_types);
+static const enum_def def_temporality =
+    ENUM("aggregation_temporality", "AGGREGATION_TEMPORALITY_", temporalities);
+static const enum_def def_span_kind =
+    ENUM("span_kind", "SPAN_KIND_", span_kinds);
+static const enum_def def_span_status =
+    ENUM("span_status", "SPAN_STATUS_CODE_", span_statuses);
+static const enum_def def_mode = ENUM("mode", "SAMPLING_MODE_", sampling_modes);
 
 static bool ieq_n(const char *a, size_t n, const char *b) {
     if (strlen(b) != n) {
@@ -356,8 +353,8 @@ static bool ieq_n(const char *a, size_t n, const char *b) {
 /* Parse an enum: short name, full proto name (both any case) or number.
  * Returns the entry, or NULL after reporting. An UNSPECIFIED value of a
  * field enum is not in the table and so reports too. */
-static const enum_val *get_enum(lctx *lc, const sl_node *n,
-                                const enum_def *d, const char *ctx) {
+static const enum_val *get_enum(lctx *lc, const sl_node *n, const enum_def *d,
+                                const char *ctx) {
     sl_node_kind k = sl_node_kind_of(n);
     if (k == SL_NODE_INT) {
         int64_t v = 0;
@@ -459,8 +456,9 @@ static bool get_path(lctx *lc, const sl_node *n, sl_field_kind kind,
         k = sl_node_kind_of(arr);
     }
     if (k != SL_NODE_ARRAY) {
-        problem(lc, arr, "%sattribute path must be a string or an array of "
-                         "strings",
+        problem(lc, arr,
+                "%sattribute path must be a string or an array of "
+                "strings",
                 ctx);
         return false;
     }
@@ -510,8 +508,8 @@ typedef enum sel_type {
 typedef struct sel_spec {
     const char *name;
     sel_type type;
-    const enum_def *def;  /* SEL_FIELD, SEL_IMPLICIT */
-    sl_field_kind kind;   /* SEL_ATTR, SEL_IMPLICIT, SEL_STRING */
+    const enum_def *def; /* SEL_FIELD, SEL_IMPLICIT */
+    sl_field_kind kind;  /* SEL_ATTR, SEL_IMPLICIT, SEL_STRING */
 } sel_spec;
 
 static const sel_spec log_sels[] = {
@@ -542,8 +540,8 @@ static const sel_spec trace_sels[] = {
 };
 
 static const char *const match_names[] = {
-    "exact", "regex", "exists", "starts_with", "ends_with", "contains",
-    "equals", "gt", "gte", "lt", "lte"};
+    "exact",  "regex", "exists", "starts_with", "ends_with", "contains",
+    "equals", "gt",    "gte",    "lt",          "lte"};
 enum {
     M_EXACT,
     M_REGEX,
@@ -562,8 +560,8 @@ enum {
 /* Parse the one selector among vals[0..nsel). The implicit selectors also
  * give the pattern text (*implicit, *ilen). */
 static bool parse_selector(lctx *lc, const sl_node *obj, const sel_spec *sels,
-                           size_t nsel, const sl_node *const *vals,
-                           sl_field *f, const char **implicit, size_t *ilen,
+                           size_t nsel, const sl_node *const *vals, sl_field *f,
+                           const char **implicit, size_t *ilen,
                            const char *ctx) {
     size_t found = nsel;
     size_t count = 0;
@@ -779,8 +777,8 @@ static bool parse_typed(lctx *lc, const sl_node *n, sl__typed_op op,
         return true;
     }
     if (k == SL_NODE_STRING && !numeric_only) {
-        problem(lc, n, "%s%s: string values are not supported (use exact)",
-                ctx, name);
+        problem(lc, n, "%s%s: string values are not supported (use exact)", ctx,
+                name);
         return false;
     }
     if (k != SL_NODE_OBJECT) {
@@ -788,9 +786,8 @@ static bool parse_typed(lctx *lc, const sl_node *n, sl__typed_op op,
                 numeric_only ? "a number" : "a boolean, a number or a value");
         return false;
     }
-    static const char *const names[] = {"bool_value", "int_value",
-                                        "double_value", "bytes_value",
-                                        "hex_value"};
+    static const char *const names[] = {
+        "bool_value", "int_value", "double_value", "bytes_value", "hex_value"};
     const sl_node *v[5];
     bool was_bad = lc->bad;
     lc->bad = false;
@@ -934,10 +931,9 @@ static bool anchored_nonempty(const char *s, size_t n) {
                     }
                     i++;
                 } else {
-                    while (i + 1 < n &&
-                           ((s[i + 1] >= 'a' && s[i + 1] <= 'z') ||
-                            (s[i + 1] >= 'A' && s[i + 1] <= 'Z') ||
-                            s[i + 1] == '-' || s[i + 1] == ':')) {
+                    while (i + 1 < n && ((s[i + 1] >= 'a' && s[i + 1] <= 'z') ||
+                                         (s[i + 1] >= 'A' && s[i + 1] <= 'Z') ||
+                                         s[i + 1] == '-' || s[i + 1] == ':')) {
                         i++;
                     }
                 }
@@ -960,8 +956,8 @@ static bool anchored_nonempty(const char *s, size_t n) {
     return all && branch_anchor && other;
 }
 
-static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
-                          size_t idx, sl__matcher *out) {
+static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m, size_t idx,
+                          sl__matcher *out) {
     char ctx[64];
     snprintf(ctx, sizeof(ctx), "%s: match[%zu]: ", lc->sig, idx);
     size_t nsel = 0;
@@ -988,8 +984,7 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
      * text): a pattern set error after these checks has no position */
     const char *implicit = NULL;
     size_t ilen = 0;
-    parse_selector(lc, m, sels, nsel, vals, &out->field, &implicit, &ilen,
-                   ctx);
+    parse_selector(lc, m, sels, nsel, vals, &out->field, &implicit, &ilen, ctx);
     get_bool(lc, vals[nsel + M_COUNT], &out->negate, ctx, "negate");
     get_bool(lc, vals[nsel + M_COUNT + 1], &out->caseless, ctx,
              "case_insensitive");
@@ -1025,10 +1020,11 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
             parse_typed(lc, mv[which], out->typed.op, &out->typed.lit, ctx,
                         match_names[which]);
         } else {
-            static const sl_pat_kind kinds[] = {
-                [M_EXACT] = SL_PAT_EXACT,     [M_REGEX] = SL_PAT_REGEX,
-                [M_STARTS] = SL_PAT_PREFIX,   [M_ENDS] = SL_PAT_SUFFIX,
-                [M_CONTAINS] = SL_PAT_CONTAINS};
+            static const sl_pat_kind kinds[] = {[M_EXACT] = SL_PAT_EXACT,
+                                                [M_REGEX] = SL_PAT_REGEX,
+                                                [M_STARTS] = SL_PAT_PREFIX,
+                                                [M_ENDS] = SL_PAT_SUFFIX,
+                                                [M_CONTAINS] = SL_PAT_CONTAINS};
             sl_str s;
             if (get_string(lc, mv[which], &s, ctx, match_names[which])) {
                 out->kind = SL_MATCHER_PATTERN;
@@ -1069,9 +1065,8 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m,
 
 /* ---- transforms ---- */
 
-static const char *const tsel_names[] = {"log_field", "log_attribute",
-                                         "resource_attribute",
-                                         "scope_attribute"};
+static const char *const tsel_names[] = {
+    "log_field", "log_attribute", "resource_attribute", "scope_attribute"};
 
 /* The selectors of a transform: log_field or one of the attribute paths
  * (vals[0..4)). */
@@ -1120,8 +1115,7 @@ static size_t list_len(lctx *lc, const sl_node *list, const char *name) {
         return 1;
     }
     if (k != SL_NODE_ARRAY) {
-        problem(lc, list, "%s: transform: %s must be an array", lc->sig,
-                name);
+        problem(lc, list, "%s: transform: %s must be an array", lc->sig, name);
         return 0;
     }
     return sl_node_len(list);
@@ -1153,10 +1147,9 @@ static void parse_transform(lctx *lc, const sl_node *t, sl__op **ops,
     n = list_len(lc, lists[1], "redact");
     for (size_t i = 0; i < n && !lc->fatal; i++) {
         snprintf(ctx, sizeof(ctx), "log: transform: redact[%zu]: ", i);
-        static const char *const rn[] = {"log_field", "log_attribute",
-                                         "resource_attribute",
-                                         "scope_attribute", "replacement",
-                                         "regex"};
+        static const char *const rn[] = {
+            "log_field",       "log_attribute", "resource_attribute",
+            "scope_attribute", "replacement",   "regex"};
         const sl_node *o = list_at(lists[1], i);
         const sl_node *v[6];
         if (!collect(lc, o, rn, 6, v, ctx, "operation")) {
@@ -1176,8 +1169,7 @@ static void parse_transform(lctx *lc, const sl_node *t, sl__op **ops,
                 ok = false;
             } else {
                 sl_error e = {0};
-                sl_status rc = sl_regex_compile(re.ptr, re.len, 0, &op.re,
-                                                &e);
+                sl_status rc = sl_regex_compile(re.ptr, re.len, 0, &op.re, &e);
                 if (rc == SL_ENOMEM) {
                     lc->fatal = SL_ENOMEM;
                     ok = false;
@@ -1195,9 +1187,12 @@ static void parse_transform(lctx *lc, const sl_node *t, sl__op **ops,
     n = list_len(lc, lists[2], "rename");
     for (size_t i = 0; i < n && !lc->fatal; i++) {
         snprintf(ctx, sizeof(ctx), "log: transform: rename[%zu]: ", i);
-        static const char *const rn[] = {
-            "from_log_field", "from_log_attribute", "from_resource_attribute",
-            "from_scope_attribute", "to", "upsert"};
+        static const char *const rn[] = {"from_log_field",
+                                         "from_log_attribute",
+                                         "from_resource_attribute",
+                                         "from_scope_attribute",
+                                         "to",
+                                         "upsert"};
         const sl_node *o = list_at(lists[2], i);
         const sl_node *v[6];
         if (!collect(lc, o, rn, 6, v, ctx, "operation")) {
@@ -1240,10 +1235,9 @@ static void parse_transform(lctx *lc, const sl_node *t, sl__op **ops,
     n = list_len(lc, lists[3], "add");
     for (size_t i = 0; i < n && !lc->fatal; i++) {
         snprintf(ctx, sizeof(ctx), "log: transform: add[%zu]: ", i);
-        static const char *const an[] = {"log_field", "log_attribute",
-                                         "resource_attribute",
-                                         "scope_attribute", "value",
-                                         "upsert"};
+        static const char *const an[] = {
+            "log_field",       "log_attribute", "resource_attribute",
+            "scope_attribute", "value",         "upsert"};
         const sl_node *o = list_at(lists[3], i);
         const sl_node *v[6];
         if (!collect(lc, o, an, 6, v, ctx, "operation")) {
@@ -1268,10 +1262,9 @@ static void parse_transform(lctx *lc, const sl_node *t, sl__op **ops,
 
 static void parse_matchers(lctx *lc, sl_signal sig, const sl_node *list,
                            const sl_node *target, sl__policy *p) {
-    if (!list || (sl_node_kind_of(list) == SL_NODE_ARRAY &&
-                  sl_node_len(list) == 0)) {
-        problem(lc, list ? list : target, "%s: no matchers specified",
-                lc->sig);
+    if (!list ||
+        (sl_node_kind_of(list) == SL_NODE_ARRAY && sl_node_len(list) == 0)) {
+        problem(lc, list ? list : target, "%s: no matchers specified", lc->sig);
         return;
     }
     if (sl_node_kind_of(list) != SL_NODE_ARRAY) {
@@ -1300,8 +1293,7 @@ static void parse_matchers(lctx *lc, sl_signal sig, const sl_node *list,
     }
 }
 
-static void parse_log(lctx *lc, const sl_node *t, sl__policy *p,
-                      sl__op **ops) {
+static void parse_log(lctx *lc, const sl_node *t, sl__policy *p, sl__op **ops) {
     static const char *const names[] = {"match", "keep", "transform",
                                         "sample_key"};
     const sl_node *v[4];
@@ -1326,8 +1318,8 @@ static void parse_log(lctx *lc, const sl_node *t, sl__policy *p,
     }
     if (v[3]) {
         const sl_node *sv[4];
-        if (collect(lc, v[3], tsel_names, 4, sv, "log: sample_key: ",
-                    "sample_key") &&
+        if (collect(lc, v[3], tsel_names, 4, sv,
+                    "log: sample_key: ", "sample_key") &&
             parse_tfield(lc, v[3], sv, &p->sample_key, "log: sample_key: ")) {
             p->has_sample_key = true;
         }
@@ -1365,9 +1357,8 @@ static void parse_trace(lctx *lc, const sl_node *t, sl__policy *p) {
     if (!v[1]) {
         return;
     }
-    static const char *const kn[] = {"percentage", "mode",
-                                     "sampling_precision", "hash_seed",
-                                     "fail_closed"};
+    static const char *const kn[] = {"percentage", "mode", "sampling_precision",
+                                     "hash_seed", "fail_closed"};
     const sl_node *k[5];
     const char *ctx = "trace: keep: ";
     if (!collect(lc, v[1], kn, 5, k, ctx, "keep")) {
@@ -1428,8 +1419,8 @@ static bool keep_ops(lctx *lc, sl__policy *p, sl__op *ops) {
 static sl_status push_policy(sl__policy_vec *v, const sl__policy *p) {
     if (v->n == v->cap) {
         size_t nc = v->cap ? v->cap * 2 : 16;
-        sl__policy *np = sl__realloc(v->v, v->cap * sizeof(*np),
-                                     nc * sizeof(*np));
+        sl__policy *np =
+            sl__realloc(v->v, v->cap * sizeof(*np), nc * sizeof(*np));
         if (!np) {
             return SL_ENOMEM;
         }
@@ -1442,18 +1433,24 @@ static sl_status push_policy(sl__policy_vec *v, const sl__policy *p) {
 
 static void parse_policy(lctx *lc, const sl_node *pn, size_t idx,
                          sl__policy_vec *out) {
-    static const char *const names[] = {
-        "id",   "name",   "description", "enabled", "created_at_unix_nano",
-        "modified_at_unix_nano", "labels", "log", "metric", "trace"};
+    static const char *const names[] = {"id",
+                                        "name",
+                                        "description",
+                                        "enabled",
+                                        "created_at_unix_nano",
+                                        "modified_at_unix_nano",
+                                        "labels",
+                                        "log",
+                                        "metric",
+                                        "trace"};
     const sl_node *v[10];
     lc->bad = false;
     lc->sig = NULL;
     lc->ops_cap = 0;
     snprintf(lc->pid, sizeof(lc->pid), "policy [%zu]", idx);
     /* the id names the policy in every message: read it first */
-    const sl_node *idn = sl_node_kind_of(pn) == SL_NODE_OBJECT
-                             ? sl_node_get(pn, "id")
-                             : NULL;
+    const sl_node *idn =
+        sl_node_kind_of(pn) == SL_NODE_OBJECT ? sl_node_get(pn, "id") : NULL;
     if (idn && sl_node_kind_of(idn) == SL_NODE_STRING &&
         sl_node_str(idn).len > 0) {
         sl_str s = sl_node_str(idn);

@@ -36,15 +36,15 @@ typedef struct sl__keep {
 
 /* Parse a log keep string as policy-rs 1.7 keep.rs does. On failure msg
  * gets the reason (no prefix). */
-bool sl__policy_parse_keep(const char *s, size_t len, sl__keep *out,
-                           char *msg, size_t cap);
+bool sl__policy_parse_keep(const char *s, size_t len, sl__keep *out, char *msg,
+                           size_t cap);
 
 /* Restrictiveness of a keep action (policy-rs keep.rs): None 1000,
  * Percentage (100 - p*100) truncated, RateLimit 10, All 0. */
 uint32_t sl__policy_restrictiveness(const sl__keep *k);
 
 /* ---- consistent probability sampling (reference §9) ---- */
-#define SL_SAMPLING_MAX ((uint64_t)1 << 56) /* 2^56 */
+#define SL_SAMPLING_MAX  ((uint64_t)1 << 56) /* 2^56 */
 #define SL_SAMPLING_MASK (SL_SAMPLING_MAX - 1)
 
 /* T = trunc((1 - ratio) * 2^56) in f64, clamped to [0, 2^56]. */
@@ -118,8 +118,8 @@ typedef enum sl__op_kind {
 
 typedef struct sl__op {
     sl__op_kind kind;
-    sl_field field; /* target (REMOVE, REDACT, ADD) or source (RENAME) */
-    sl_field to;    /* RENAME: same namespace, one segment */
+    sl_field field;    /* target (REMOVE, REDACT, ADD) or source (RENAME) */
+    sl_field to;       /* RENAME: same namespace, one segment */
     const char *value; /* REDACT replacement / ADD value, in the arena */
     size_t value_len;
     sl_regex *re; /* REDACT with regex; owned */
@@ -162,10 +162,10 @@ typedef struct sl__policy {
 typedef struct sl__counters {
     _Atomic uint64_t hits, misses, kept, dropped, sampled_out, rate_limited,
         transformed;
-    atomic_flag lock;            /* rate limiter */
-    uint64_t window_start;       /* ns; guarded by lock */
-    uint64_t window_count;       /* guarded by lock */
-    bool window_open;            /* guarded by lock */
+    atomic_flag lock;      /* rate limiter */
+    uint64_t window_start; /* ns; guarded by lock */
+    uint64_t window_count; /* guarded by lock */
+    bool window_open;      /* guarded by lock */
 } sl__counters;
 
 /* Literal matchers of one key (exact, starts_with, ends_with), by value: a
@@ -204,7 +204,7 @@ enum {
 typedef struct sl__key {
     sl_field field;
     bool negated;
-    bool any_ci; /* some table is caseless: fold the value once */
+    bool any_ci;               /* some table is caseless: fold the value once */
     uint8_t used[SL_X_TABLES]; /* indexes of the non-empty tables */
     uint8_t nused;
     sl__xtable x[SL_X_TABLES];

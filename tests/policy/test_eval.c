@@ -30,9 +30,9 @@ static fixture setup(const char *policies, const char *otlp) {
                              "p.json", NULL, &err),
                  SL_OK, "%s", err.msg);
     sl_policy_opts opts = {.clock = fake_clock};
-    cr_assert_eq(sl_policy_load((const sl_doc *const *)&doc, 1, &opts,
-                                &f.set, &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_policy_load((const sl_doc *const *)&doc, 1, &opts, &f.set, &err),
+        SL_OK, "%s", err.msg);
     cr_assert_eq(sl_policy_problem_count(f.set), 0, "%s",
                  sl_policy_problem(f.set, 0)->msg);
     sl_doc_free(doc);
@@ -62,8 +62,8 @@ static sl_policy_stats stats_of(const fixture *f, const char *id) {
 static sl_policy_result eval(fixture *f, size_t i, unsigned flags) {
     sl_policy_result r;
     sl_error err = {0};
-    cr_assert_eq(sl_policy_eval(f->ctx, f->o, i, flags, &r, &err), SL_OK,
-                 "%s", err.msg);
+    cr_assert_eq(sl_policy_eval(f->ctx, f->o, i, flags, &r, &err), SL_OK, "%s",
+                 err.msg);
     return r;
 }
 
@@ -78,14 +78,14 @@ static char *written(const fixture *f) {
     return text;
 }
 
-#define LOG(sev, body, attrs)                                                  \
-    "{\"severityText\":\"" sev "\",\"body\":{\"stringValue\":\"" body          \
+#define LOG(sev, body, attrs)                                         \
+    "{\"severityText\":\"" sev "\",\"body\":{\"stringValue\":\"" body \
     "\"},\"attributes\":[" attrs "]}"
 #define ATTR(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v "\"}}"
-#define LOGS(recs)                                                             \
-    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[" ATTR(                  \
-        "service.name",                                                        \
-        "api") "]},\"scopeLogs\":[{\"logRecords\":[" recs "]}]}]}"
+#define LOGS(recs)                                                        \
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[" ATTR(            \
+        "service.name", "api") "]},\"scopeLogs\":[{\"logRecords\":[" recs \
+                               "]}]}]}"
 
 Test(eval, and_matching_and_negation) {
     fixture f = setup(
@@ -94,9 +94,10 @@ Test(eval, and_matching_and_negation) {
         "{\"log_field\":\"body\",\"contains\":\"cache\"},"
         "{\"log_attribute\":\"keep\",\"exists\":true,\"negate\":true}],"
         "\"keep\":\"none\"}}]}",
-        LOGS(LOG("DEBUG", "cache hit", "") "," LOG("DEBUG", "db query", "") ","
-             LOG("DEBUG", "cache miss", ATTR("keep", "1")) ","
-             LOG("INFO", "cache hit", "")));
+        LOGS(LOG("DEBUG", "cache hit", "") "," LOG(
+            "DEBUG", "db query",
+            "") "," LOG("DEBUG", "cache miss",
+                        ATTR("keep", "1")) "," LOG("INFO", "cache hit", "")));
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
     cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
     cr_assert_eq(eval(&f, 2, 0).decision, SL_DECISION_NO_MATCH);
@@ -106,11 +107,11 @@ Test(eval, and_matching_and_negation) {
 }
 
 Test(eval, only_negated_matchers_match_everything_else) {
-    fixture f = setup(
-        "{\"policies\":[{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":["
-        "{\"log_field\":\"severity_text\",\"exact\":\"ERROR\",\"negate\":"
-        "true}],\"keep\":\"none\"}}]}",
-        LOGS(LOG("INFO", "x", "") "," LOG("ERROR", "y", "")));
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":["
+              "{\"log_field\":\"severity_text\",\"exact\":\"ERROR\",\"negate\":"
+              "true}],\"keep\":\"none\"}}]}",
+              LOGS(LOG("INFO", "x", "") "," LOG("ERROR", "y", "")));
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
     cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
     teardown(&f);
@@ -142,13 +143,13 @@ Test(eval, most_restrictive_wins_ties_to_smallest_id) {
 }
 
 Test(eval, kept_records_hit_every_matching_policy) {
-    fixture f = setup(
-        "{\"policies\":["
-        "{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
-        "\"body\",\"exists\":true}],\"keep\":\"all\"}},"
-        "{\"id\":\"b\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
-        "\"body\",\"exists\":true}],\"keep\":\"5/s\"}}]}",
-        LOGS(LOG("INFO", "x", "")));
+    fixture f =
+        setup("{\"policies\":["
+              "{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+              "\"body\",\"exists\":true}],\"keep\":\"all\"}},"
+              "{\"id\":\"b\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+              "\"body\",\"exists\":true}],\"keep\":\"5/s\"}}]}",
+              LOGS(LOG("INFO", "x", "")));
     sl_policy_result r = eval(&f, 0, 0);
     cr_assert_eq(r.decision, SL_DECISION_RATE_ALLOW);
     cr_assert_eq(stats_of(&f, "a").hits, 1);
@@ -158,10 +159,10 @@ Test(eval, kept_records_hit_every_matching_policy) {
 }
 
 Test(eval, rate_limit_fixed_window_from_first_check) {
-    fixture f = setup(
-        "{\"policies\":[{\"id\":\"r\",\"name\":\"n\",\"log\":{\"match\":["
-        "{\"log_field\":\"body\",\"exists\":true}],\"keep\":\"2/5s\"}}]}",
-        LOGS(LOG("INFO", "x", "")));
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"r\",\"name\":\"n\",\"log\":{\"match\":["
+              "{\"log_field\":\"body\",\"exists\":true}],\"keep\":\"2/5s\"}}]}",
+              LOGS(LOG("INFO", "x", "")));
     const uint64_t s = 1000000000u;
     fake_now = 100 * s;
     cr_assert(eval(&f, 0, 0).keep);
@@ -170,7 +171,7 @@ Test(eval, rate_limit_fixed_window_from_first_check) {
     cr_assert_not(eval(&f, 0, 0).keep); /* third in the window */
     fake_now = 100 * s + 5 * s - 1;
     cr_assert_not(eval(&f, 0, 0).keep); /* window not over yet */
-    fake_now = 105 * s; /* window over: a new one starts now */
+    fake_now = 105 * s;                 /* window over: a new one starts now */
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_RATE_ALLOW);
     cr_assert(eval(&f, 0, 0).keep);
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_RATE_DENY);
@@ -192,10 +193,16 @@ Test(eval, log_sampling_by_sample_key) {
         "{\"id\":\"s40\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
         "\"severity_text\",\"exact\":\"B\"}],\"keep\":\"40%\","
         "\"sample_key\":{\"log_attribute\":\"rid\"}}}]}",
-        LOGS(LOG("A", "x", ATTR("rid", "request-123")) ","
-             LOG("B", "x", ATTR("rid", "request-123")) ","
-             LOG("B", "x", ATTR("other", "1")) ","
-             LOG("A", "x", ATTR("rid", "0af7651916cd43dd8448eb211c80319c"))));
+        LOGS(LOG("A", "x", ATTR("rid", "request-123")) "," LOG(
+            "B", "x",
+            ATTR("rid",
+                 "request-123")) "," LOG("B", "x",
+                                         ATTR("other",
+                                              "1")) "," LOG("A", "x",
+                                                            ATTR("rid",
+                                                                 "0af7651916cd4"
+                                                                 "3dd8448eb211c"
+                                                                 "80319c"))));
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_SAMPLE_KEEP);
     cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_SAMPLE_DROP);
     /* no sample key value: kept */
@@ -222,8 +229,9 @@ Test(eval, transforms_in_id_order_only_when_kept) {
         "\"severity_text\",\"exact\":\"DEBUG\"}],\"keep\":\"none\","
         "\"transform\":{\"add\":[{\"log_attribute\":\"never\",\"value\":"
         "\"x\"}]}}}]}",
-        LOGS(LOG("INFO", "hello", ATTR("secret", "s") "," ATTR("usr", "u")) ","
-             LOG("DEBUG", "dropped", "")));
+        LOGS(LOG("INFO", "hello",
+                 ATTR("secret", "s") "," ATTR(
+                     "usr", "u")) "," LOG("DEBUG", "dropped", "")));
     sl_policy_result r = eval(&f, 0, SL_POLICY_APPLY);
     cr_assert(r.keep);
     cr_assert_eq(r.transforms, 4);
@@ -242,29 +250,29 @@ Test(eval, transforms_in_id_order_only_when_kept) {
 }
 
 Test(eval, typed_matchers_on_attribute_values) {
-    fixture f = setup(
-        "{\"policies\":[{\"id\":\"t\",\"name\":\"n\",\"log\":{\"match\":["
-        "{\"log_attribute\":\"status\",\"gte\":500},"
-        "{\"log_attribute\":\"ratio\",\"lt\":0.5}],\"keep\":\"none\"}}]}",
-        LOGS("{\"body\":{\"stringValue\":\"a\"},\"attributes\":["
-             "{\"key\":\"status\",\"value\":{\"intValue\":\"503\"}},"
-             "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.25}}]},"
-             "{\"body\":{\"stringValue\":\"b\"},\"attributes\":["
-             "{\"key\":\"status\",\"value\":{\"intValue\":200}},"
-             "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.25}}]},"
-             "{\"body\":{\"stringValue\":\"c\"},\"attributes\":["
-             "{\"key\":\"status\",\"value\":{\"stringValue\":\"503\"}},"
-             "{\"key\":\"ratio\",\"value\":{\"intValue\":0}}]}"));
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"t\",\"name\":\"n\",\"log\":{\"match\":["
+              "{\"log_attribute\":\"status\",\"gte\":500},"
+              "{\"log_attribute\":\"ratio\",\"lt\":0.5}],\"keep\":\"none\"}}]}",
+              LOGS("{\"body\":{\"stringValue\":\"a\"},\"attributes\":["
+                   "{\"key\":\"status\",\"value\":{\"intValue\":\"503\"}},"
+                   "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.25}}]},"
+                   "{\"body\":{\"stringValue\":\"b\"},\"attributes\":["
+                   "{\"key\":\"status\",\"value\":{\"intValue\":200}},"
+                   "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.25}}]},"
+                   "{\"body\":{\"stringValue\":\"c\"},\"attributes\":["
+                   "{\"key\":\"status\",\"value\":{\"stringValue\":\"503\"}},"
+                   "{\"key\":\"ratio\",\"value\":{\"intValue\":0}}]}"));
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
     cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
     cr_assert_eq(eval(&f, 2, 0).decision, SL_DECISION_NO_MATCH);
     teardown(&f);
 }
 
-#define SPANS(spans)                                                           \
+#define SPANS(spans) \
     "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[" spans "]}]}]}"
-#define SPAN(tid, ts)                                                          \
-    "{\"traceId\":\"" tid "\",\"spanId\":\"0102030405060708\",\"name\":"       \
+#define SPAN(tid, ts)                                                    \
+    "{\"traceId\":\"" tid "\",\"spanId\":\"0102030405060708\",\"name\":" \
     "\"s\",\"traceState\":\"" ts "\"}"
 
 Test(eval, trace_threshold_written_on_keep) {
@@ -272,13 +280,13 @@ Test(eval, trace_threshold_written_on_keep) {
         "{\"policies\":[{\"id\":\"t\",\"name\":\"n\",\"trace\":{\"match\":["
         "{\"trace_field\":\"name\",\"exact\":\"s\"}],\"keep\":{"
         "\"percentage\":50}}}]}",
-        SPANS(SPAN("00000000000000000180000000000000", "vendor=1") ","
-              SPAN("0000000000000000147fffffffffffff", "") ","
-              SPAN("00000000000000000000000000000001", "ot=rv:ff") ","
-              SPAN("", "")));
+        SPANS(SPAN("00000000000000000180000000000000", "vendor=1") "," SPAN(
+            "0000000000000000147fffffffffffff",
+            "") "," SPAN("00000000000000000000000000000001",
+                         "ot=rv:ff") "," SPAN("", "")));
     cr_assert(eval(&f, 0, SL_POLICY_APPLY).keep); /* R == T keeps */
     cr_assert_not(eval(&f, 1, SL_POLICY_APPLY).keep);
-    cr_assert(eval(&f, 2, SL_POLICY_APPLY).keep); /* rv wins over the id */
+    cr_assert(eval(&f, 2, SL_POLICY_APPLY).keep);     /* rv wins over the id */
     cr_assert_not(eval(&f, 3, SL_POLICY_APPLY).keep); /* fail closed */
     const char *out = written(&f);
     cr_assert(strstr(out, "ot=th:8,vendor=1"), "%s", out);
@@ -299,11 +307,11 @@ Test(eval, metric_keep_false_drops) {
 }
 
 Test(eval, disabled_policies_never_match) {
-    fixture f = setup(
-        "{\"policies\":[{\"id\":\"d\",\"name\":\"n\",\"enabled\":false,"
-        "\"log\":{\"match\":[{\"log_field\":\"body\",\"exists\":true}],"
-        "\"keep\":\"none\"}}]}",
-        LOGS(LOG("INFO", "x", "")));
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"d\",\"name\":\"n\",\"enabled\":false,"
+              "\"log\":{\"match\":[{\"log_field\":\"body\",\"exists\":true}],"
+              "\"keep\":\"none\"}}]}",
+              LOGS(LOG("INFO", "x", "")));
     cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_NO_MATCH);
     cr_assert_eq(stats_of(&f, "d").hits, 0);
     teardown(&f);
@@ -321,7 +329,8 @@ Test(eval, many_policies_share_one_scan) {
             i ? "," : "", i, i % 2 ? "starts_with" : "exact", i);
     }
     snprintf(p + n, 8, "]}");
-    fixture f = setup(p, LOGS(LOG("INFO", "v1234", "") "," LOG("INFO", "v7", "")));
+    fixture f =
+        setup(p, LOGS(LOG("INFO", "v1234", "") "," LOG("INFO", "v7", "")));
     free(p);
     sl_policy_result r = eval(&f, 0, 0);
     /* exact v1234 (p1234), prefixes v1 (p0001), v123 (p0123) */

@@ -68,7 +68,8 @@ Test(typed, bool_and_bytes_equal_their_own_type) {
     sl_value one = v_int(1);
     cr_assert(sl__policy_typed_eval(&tb, &yes));
     cr_assert_not(sl__policy_typed_eval(&tb, &one));
-    sl__typed tx = {SL_TYPED_EQ, {.type = SL_VALUE_BYTES, .s = {"\x01\x02", 2}}};
+    sl__typed tx = {SL_TYPED_EQ,
+                    {.type = SL_VALUE_BYTES, .s = {"\x01\x02", 2}}};
     sl_value same = {.type = SL_VALUE_BYTES, .s = {"\x01\x02", 2}};
     sl_value other = {.type = SL_VALUE_BYTES, .s = {"\x01", 1}};
     cr_assert(sl__policy_typed_eval(&tx, &same));

@@ -156,8 +156,8 @@ Test(load, enabled_defaults_to_true) {
     sl_policy_set_free(set);
 }
 
-#define POL(body)                                                              \
-    "{\"policies\":[\n{\"id\":\"ok\",\"name\":\"n\",\"log\":{\"match\":["     \
+#define POL(body)                                                         \
+    "{\"policies\":[\n{\"id\":\"ok\",\"name\":\"n\",\"log\":{\"match\":[" \
     "{\"log_field\":\"body\",\"exists\":true}]}},\n" body "\n]}"
 
 Test(errors, no_matchers) {
@@ -183,10 +183,10 @@ Test(errors, invalid_regex_names_pattern) {
 }
 
 Test(errors, every_bad_matcher_is_reported) {
-    sl_policy_set *set = load_text(
-        POL("{\"id\":\"p\",\"name\":\"n\",\"log\":{\"match\":["
-            "{\"log_field\":\"body\",\"regex\":\"([one\"},"
-            "{\"log_field\":\"body\",\"regex\":\"([two\"}]}}"));
+    sl_policy_set *set =
+        load_text(POL("{\"id\":\"p\",\"name\":\"n\",\"log\":{\"match\":["
+                      "{\"log_field\":\"body\",\"regex\":\"([one\"},"
+                      "{\"log_field\":\"body\",\"regex\":\"([two\"}]}}"));
     cr_assert_eq(sl_policy_problem_count(set), 2);
     cr_assert(strstr(sl_policy_problem(set, 0)->msg, "match[0]"));
     cr_assert(strstr(sl_policy_problem(set, 1)->msg, "match[1]"));
@@ -196,12 +196,10 @@ Test(errors, every_bad_matcher_is_reported) {
 Test(errors, empty_attribute_path) {
     expect_problem(POL("{\"id\":\"p\",\"name\":\"n\",\"log\":{\"match\":[{"
                        "\"logAttribute\":{},\"exists\":true}]}}"),
-                   "policy p: log: match[0]: attribute has empty path", 3,
-                   54);
+                   "policy p: log: match[0]: attribute has empty path", 3, 54);
     expect_problem(POL("{\"id\":\"p\",\"name\":\"n\",\"log\":{\"match\":[{"
                        "\"log_attribute\":[],\"exists\":true}]}}"),
-                   "policy p: log: match[0]: attribute has empty path", 3,
-                   55);
+                   "policy p: log: match[0]: attribute has empty path", 3, 55);
 }
 
 Test(errors, keep_values) {
@@ -266,8 +264,7 @@ Test(errors, duplicate_id) {
 }
 
 Test(errors, not_a_policy_document) {
-    const char *texts[] = {"[]", "{\"policy\":[]}", "{\"policies\":{}}",
-                           "42"};
+    const char *texts[] = {"[]", "{\"policy\":[]}", "{\"policies\":{}}", "42"};
     for (size_t i = 0; i < 4; i++) {
         sl_doc *doc = sl_doc_new();
         sl_error err = {0};
@@ -275,9 +272,9 @@ Test(errors, not_a_policy_document) {
                                  SL_FORMAT_JSON, "x.json", NULL, &err),
                      SL_OK);
         sl_policy_set *set = NULL;
-        cr_assert_eq(sl_policy_load((const sl_doc *const *)&doc, 1, NULL,
-                                    &set, &err),
-                     SL_ESCHEMA);
+        cr_assert_eq(
+            sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err),
+            SL_ESCHEMA);
         cr_assert_null(set);
         cr_assert_str_eq(err.msg,
                          "expected an object with a \"policies\" array");
@@ -322,11 +319,11 @@ static void t_free(void *ctx, void *p, size_t n) {
 }
 
 Test(oom, every_allocation_failure_is_reported) {
-    static const char text[] = POL(
-        "{\"id\":\"p\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
-        "\"body\",\"contains\":\"x\"},{\"log_attribute\":[\"a\",\"b\"],"
-        "\"gt\":1}],\"keep\":\"5/s\",\"transform\":{\"redact\":[{\"log_"
-        "field\":\"body\",\"regex\":\"x+\",\"replacement\":\"y\"}]}}}");
+    static const char text[] =
+        POL("{\"id\":\"p\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+            "\"body\",\"contains\":\"x\"},{\"log_attribute\":[\"a\",\"b\"],"
+            "\"gt\":1}],\"keep\":\"5/s\",\"transform\":{\"redact\":[{\"log_"
+            "field\":\"body\",\"regex\":\"x+\",\"replacement\":\"y\"}]}}}");
     sl_allocator a = {t_alloc, t_realloc, t_free, NULL};
     sl_set_allocator(&a);
     bool done = false;
@@ -341,8 +338,8 @@ Test(oom, every_allocation_failure_is_reported) {
         allocs = 0;
         fail_at = n;
         sl_policy_set *set = NULL;
-        sl_status rc = sl_policy_load((const sl_doc *const *)&doc, 1, NULL,
-                                      &set, &err);
+        sl_status rc =
+            sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err);
         sl_policy_ctx *ctx = NULL;
         if (rc == SL_OK) {
             rc = sl_policy_ctx_new(set, &ctx, &err);
@@ -367,9 +364,9 @@ Test(errors, empty_matching_regexes) {
     static const struct {
         const char *re;
         bool ok;
-    } cases[] = {{"^.*$", true},   {"(?i)^.*$", true}, {"^\\\\s*$", true},
-                 {"(?P<k>a*)$", true}, {".*", false},  {"a*", false},
-                 {"^$", false},    {"[$]*", false},    {"(x|)", false}};
+    } cases[] = {{"^.*$", true},       {"(?i)^.*$", true}, {"^\\\\s*$", true},
+                 {"(?P<k>a*)$", true}, {".*", false},      {"a*", false},
+                 {"^$", false},        {"[$]*", false},    {"(x|)", false}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[512];
         snprintf(text, sizeof(text),
