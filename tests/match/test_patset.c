@@ -334,17 +334,45 @@ Test(empty, anchored_empty_regex_rejected_without_allowempty) {
     cr_assert_str_eq(err.file, "policies.json");
 }
 
-Test(empty, exact_empty_and_star_regex_rejected) {
+Test(empty, exact_empty_and_unanchored_empty_rejected) {
     sl_error err = {0};
     sl_pat p = mkpat(SL_PAT_EXACT, 0, "", 1);
     cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN);
     cr_assert_str_eq(err.msg,
                      "invalid exact \"\": Pattern matches empty buffer; use "
                      "HS_FLAG_ALLOWEMPTY to enable support.");
-    p = mkpat(SL_PAT_REGEX, 0, "x*", 1);
+    const char *bad[] = {"x*", "^", "\\b", "a?"};
+    for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+        p = mkpat(SL_PAT_REGEX, 0, bad[i], 1);
+        p.where = (sl_pos){NULL, 3, 4};
+        cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN, "%s", bad[i]);
+        cr_assert(strstr(err.msg, ": Pattern matches empty buffer; use "
+                                  "HS_FLAG_ALLOWEMPTY to enable support."),
+                  "%s", err.msg);
+        cr_assert_eq(err.line, 3);
+    }
+    p = mkpat(SL_PAT_CONTAINS, 0, "", 1);
     cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN);
-    p = mkpat(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", 1);
+    p = mkpat(SL_PAT_PREFIX, 0, "", 1);
     cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN);
+    /* named when it is not the first pattern of the set */
+    sl_pat pats[] = {mkpat(SL_PAT_REGEX, 0, "ok", 1),
+                     mkpat(SL_PAT_REGEX, 0, "x*", 2)};
+    sl_patset *set = NULL;
+    size_t badi = 0;
+    cr_assert_eq(sl_patset_compile_report(pats, 2, &set, &badi, &err),
+                 SL_EPATTERN);
+    cr_assert_eq(badi, 1);
+}
+
+Test(empty, anchored_patterns_that_also_match_more_are_valid) {
+    /* the policy suite expects `^.*$` to match every record */
+    cr_assert(matches1(SL_PAT_REGEX, 0, "^.*$", "any body"));
+    cr_assert(matches1(SL_PAT_REGEX, 0, "^.*$", ""));
+    cr_assert(matches1(SL_PAT_REGEX, 0, "^a?", "b"));
+    cr_assert(matches1(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", "a.b.c"));
+    cr_assert(matches1(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", ""));
+    cr_assert(!matches1(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", "a/b"));
 }
 
 Test(empty, allowempty_matches_the_empty_string) {
