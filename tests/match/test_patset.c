@@ -3,6 +3,7 @@
  * and inputs, a 10,000-pattern set, and allocation failures. */
 #include "helpers.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "base/base.h"
@@ -664,4 +665,50 @@ Test(oom, compile_and_scan_fail_cleanly) {
     }
     cr_assert(done);
     sl_set_allocator(NULL);
+}
+
+typedef struct scan_arg {
+    const sl_patset *set;
+    int ok;
+} scan_arg;
+
+static void *scan_worker(void *p) {
+    scan_arg *a = p;
+    sl_scratch *scr = NULL;
+    a->ok = sl_scratch_reserve(&scr, a->set) == SL_OK;
+    for (int i = 0; i < 2000 && a->ok; i++) {
+        hits h = {0};
+        const char *s = i % 2 ? "user_id" : "order.py";
+        if (sl_patset_scan(a->set, s, strlen(s), scr, collect, &h) != SL_OK ||
+            h.n != 1 || h.v[0].id != (uint32_t)(i % 2 ? 1 : 2)) {
+            a->ok = 0;
+        }
+    }
+    sl_scratch_free(scr);
+    return NULL;
+}
+
+Test(threads, one_set_many_threads_one_scratch_each) {
+    sl_pat pats[] = {mkpat(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "user_*", 1),
+                     mkpat(SL_PAT_SUFFIX, 0, ".py", 2)};
+    sl_patset *set = NULL;
+    cr_assert_eq(sl_patset_compile(pats, 2, &set, NULL), SL_OK);
+    enum {
+        T = 6
+    };
+    pthread_t th[T];
+    scan_arg args[T];
+    for (int i = 0; i < T; i++) {
+        args[i] = (scan_arg){set, 0};
+        cr_assert_eq(pthread_create(&th[i], NULL, scan_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert(args[i].ok, "thread %d", i);
+    }
+    sl_scratch *scr = NULL;
+    cr_assert_eq(sl_scratch_reserve(NULL, set), SL_EINVAL);
+    cr_assert_eq(sl_scratch_reserve(&scr, NULL), SL_EINVAL);
+    cr_assert_null(scr);
+    sl_patset_free(set);
 }
