@@ -1,20 +1,520 @@
-/* src/doc/json_write.c: placeholder until the JSON writer lands. */
+/* src/doc/json_write.c: the JSON writer (compact and two-space pretty) for
+ * any doc tree, whatever syntax it was read from. It owns escaping and the
+ * conversion of TOML/YAML scalars to JSON; canonical JSON (RFC 8785) lives
+ * in json_canon.c.
+ *
+ * The one idea: what was read from JSON and not changed is copied, never
+ * re-encoded. A string with `raw` set goes out as its source bytes, a
+ * number with SL__NF_JSON_LEXEME as its lexeme; only strings set after
+ * loading (or read from TOML/YAML) are escaped, minimally. Output space is
+ * reserved per node in one check, so the buffer grows by doubling and the
+ * hot path is a memcpy. Containers are walked with an explicit stack, so
+ * depth costs heap, never C stack. */
 #include <sluice/doc.h>
+
+#include <stdio.h>
 
 #include "base/base.h"
 #include "doc/private.h"
 
+/* Room for n more bytes plus the NUL (sl_buf keeps ptr NUL-terminated). */
+static sl_status need(sl_buf *b, size_t n) {
+    if (b->cap > b->len && b->cap - b->len > n) {
+        return SL_OK;
+    }
+    return sl__buf_reserve(b, n);
+}
+
+static void put(sl_buf *b, const char *s, size_t n) {
+    memcpy(b->ptr + b->len, s, n);
+    b->len += n;
+}
+
+static sl_status fail(sl_error *err, sl_status code, const char *msg) {
+    if (code == SL_ENOMEM) {
+        return sl__nomem(err);
+    }
+    return sl__error(err, code, NULL, "%s", msg);
+}
+
+/* ---- strings ---- */
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
+    size_t avail = (size_t)(end - p);
+    size_t k = sl__utf8_valid_prefix((const char *)p, avail < 4 ? avail : 4);
+    if (k == 0) {
+        return 0;
+    }
+    unsigned char c = p[0];
+    size_t want = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    return k >= want ? want : 0;
+}
+
+static const char hex[] = "0123456789abcdef";
+
+/* Append s as a quoted JSON string: '"', '\\' and control characters are
+ * escaped (short forms where JSON has them), everything else is copied.
+ * Returns SL_EINVAL for text that is not UTF-8. */
+static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
+    size_t worst = 0;
+    if (__builtin_mul_overflow(len, (size_t)6, &worst) ||
+        __builtin_add_overflow(worst, (size_t)2, &worst)) {
+        b->failed = 1;
+        return SL_ELIMIT;
+    }
+    sl_status rc = need(b, worst);
+    if (rc != SL_OK) {
+        return rc;
+    }
+    char *o = b->ptr + b->len;
+    *o++ = '"';
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + len;
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
+            p++;
+        }
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        if (p >= end) {
+            break;
+        }
+        unsigned char c = *p;
+        if (c >= 0x80) {
+            size_t k = utf8_len(p, end);
+            if (k == 0) {
+                return SL_EINVAL;
+            }
+            memcpy(o, p, k);
+            o += k;
+            p += k;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"':
+        case '\\':
+            *o++ = (char)c;
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+            break;
+        }
+        p++;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->ptr);
+    b->ptr[b->len] = '\0';
+    return SL_OK;
+}
+
+/* A string node: its source bytes when it was read from JSON unchanged. */
+static sl_status put_string(sl_buf *b, const sl_node *n, sl_error *err) {
+    if (n->raw) {
+        sl_status rc = need(b, (size_t)n->aux + 2);
+        if (rc != SL_OK) {
+            return fail(err, rc, "output too large");
+        }
+        char *o = b->ptr + b->len;
+        o[0] = '"';
+        memcpy(o + 1, n->raw, n->aux);
+        o[n->aux + 1] = '"';
+        b->len += (size_t)n->aux + 2;
+        return SL_OK;
+    }
+    sl_status rc = put_escaped(b, n->u.s ? n->u.s : "", n->len);
+    if (rc == SL_EINVAL) {
+        return sl__error(err, SL_EINVAL, NULL,
+                         "a string is not valid utf-8 and cannot be written "
+                         "as json");
+    }
+    return rc == SL_OK ? SL_OK : fail(err, rc, "output too large");
+}
+
+/* ---- numbers ---- */
+
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+/* RFC 8259's number grammar, whole lexeme. */
+static bool json_number(const char *s, size_t n) {
+    size_t i = 0;
+    if (i < n && s[i] == '-') {
+        i++;
+    }
+    if (i < n && s[i] == '0') {
+        i++;
+    } else if (i < n && s[i] >= '1' && s[i] <= '9') {
+        while (i < n && is_digit(s[i])) {
+            i++;
+        }
+    } else {
+        return false;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        if (i >= n || !is_digit(s[i])) {
+            return false;
+        }
+        while (i < n && is_digit(s[i])) {
+            i++;
+        }
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+        if (i >= n || !is_digit(s[i])) {
+            return false;
+        }
+        while (i < n && is_digit(s[i])) {
+            i++;
+        }
+    }
+    return i == n;
+}
+
+/* Rewrite a TOML/YAML decimal lexeme ("+1_000.", ".5", "007", "1e+5") in
+ * JSON's grammar into o (room for n + 1 bytes); returns the length, or 0
+ * when the lexeme is not a plain decimal. */
+static size_t normalize_decimal(const char *s, size_t n, char *o) {
+    size_t i = 0, k = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-')) {
+        if (s[i] == '-') {
+            o[k++] = '-';
+        }
+        i++;
+    }
+    size_t int_start = k;
+    bool any = false;
+    for (; i < n && (is_digit(s[i]) || s[i] == '_'); i++) {
+        if (s[i] == '_') {
+            continue;
+        }
+        any = true;
+        if (k == int_start && s[i] == '0') {
+            continue; /* leading zeros */
+        }
+        o[k++] = s[i];
+    }
+    if (k == int_start) {
+        o[k++] = '0';
+    }
+    bool frac = false;
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t dot = k;
+        o[k++] = '.';
+        for (; i < n && (is_digit(s[i]) || s[i] == '_'); i++) {
+            if (s[i] != '_') {
+                o[k++] = s[i];
+                frac = true;
+            }
+        }
+        if (!frac) {
+            k = dot; /* "1." */
+        }
+    }
+    if (!any && !frac) {
+        return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        o[k++] = 'e';
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            o[k++] = s[i++];
+        }
+        bool exp = false;
+        for (; i < n && (is_digit(s[i]) || s[i] == '_'); i++) {
+            if (s[i] != '_') {
+                o[k++] = s[i];
+                exp = true;
+            }
+        }
+        if (!exp) {
+            return 0;
+        }
+    }
+    return i == n ? k : 0;
+}
+
+static bool has_special(const sl_node *n) {
+    if (n->flags & SL__NF_TOML_SPECIAL) {
+        return true;
+    }
+    for (uint32_t i = 0; i < n->len; i++) {
+        char c = (char)(n->u.s[i] | 0x20);
+        if (c == 'i' || c == 'n') { /* inf, nan: no digit lexeme has them */
+            return true;
+        }
+    }
+    return false;
+}
+
+static sl_status put_number(sl_buf *b, const sl_node *n, sl_error *err) {
+    const char *s = n->u.s ? n->u.s : "";
+    size_t len = n->len;
+    sl_status rc = need(b, len + 24);
+    if (rc != SL_OK) {
+        return fail(err, rc, "output too large");
+    }
+    if ((n->flags & SL__NF_JSON_LEXEME) ||
+        (!(n->flags & SL__NF_TOML_SPECIAL) && json_number(s, len))) {
+        put(b, s, len);
+        return SL_OK;
+    }
+    if (has_special(n)) {
+        return sl__error(err, SL_EINVAL, NULL,
+                         "inf and nan cannot be written as json numbers");
+    }
+    if (n->kind == SL_NODE_INT) {
+        int64_t v = 0;
+        if (sl_node_int(n, &v) == SL_OK) {
+            int w = snprintf(b->ptr + b->len, 24, "%lld", (long long)v);
+            b->len += (size_t)w;
+            return SL_OK;
+        }
+    }
+    size_t k = normalize_decimal(s, len, b->ptr + b->len);
+    if (k == 0 || !json_number(b->ptr + b->len, k)) {
+        char q[64];
+        sl__quote(q, sizeof(q), s, len);
+        return sl__error(err, SL_EINVAL, NULL,
+                         "number %s cannot be written as json", q);
+    }
+    b->len += k;
+    return SL_OK;
+}
+
+/* ---- scalars and containers ---- */
+
+static sl_status put_scalar(sl_buf *b, const sl_node *n, sl_error *err) {
+    sl_status rc = SL_OK;
+    switch ((sl_node_kind)n->kind) {
+    case SL_NODE_NULL:
+        rc = need(b, 4);
+        if (rc == SL_OK) {
+            put(b, "null", 4);
+        }
+        break;
+    case SL_NODE_BOOL: {
+        bool t = sl_node_bool(n);
+        rc = need(b, 5);
+        if (rc == SL_OK) {
+            put(b, t ? "true" : "false", t ? 4 : 5);
+        }
+        break;
+    }
+    case SL_NODE_INT:
+    case SL_NODE_FLOAT:
+        return put_number(b, n, err);
+    case SL_NODE_STRING:
+        return put_string(b, n, err);
+    case SL_NODE_DATETIME:
+    case SL_NODE_DATETIME_LOCAL:
+    case SL_NODE_DATE_LOCAL:
+    case SL_NODE_TIME_LOCAL: {
+        sl_node tmp = *n;
+        tmp.raw = NULL; /* a lexeme is not JSON string text: escape it */
+        return put_string(b, &tmp, err);
+    }
+    default:
+        return sl__error(err, SL_EINVAL, NULL, "unknown node kind %u",
+                         (unsigned)n->kind);
+    }
+    return rc == SL_OK ? SL_OK : fail(err, rc, "output too large");
+}
+
+typedef struct frame {
+    const sl_node *c;
+    uint32_t i;
+} frame;
+
+enum {
+    STACK_INLINE = 64,
+    STACK_MAX = 1u << 24
+};
+
+static sl_status newline(sl_buf *b, size_t depth) {
+    size_t n = 1 + 2 * depth;
+    sl_status rc = need(b, n);
+    if (rc != SL_OK) {
+        return rc;
+    }
+    b->ptr[b->len] = '\n';
+    memset(b->ptr + b->len + 1, ' ', n - 1);
+    b->len += n;
+    return SL_OK;
+}
+
 sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
                         sl_error *err) {
-    SL_UNUSED(out);
-    SL_UNUSED(n);
-    SL_UNUSED(flags);
-    return sl__error(err, SL_EINVAL, NULL, "json writer not built yet");
+    if (!out) {
+        return sl__error(err, SL_EINVAL, NULL, "no output buffer");
+    }
+    bool pretty = (flags & SL_WRITE_PRETTY) != 0;
+    size_t start_len = out->len;
+    frame inline_stack[STACK_INLINE];
+    frame *stk = inline_stack;
+    size_t cap = STACK_INLINE, sp = 0;
+    sl_status rc = SL_OK;
+    const sl_node *v = n;
+    static const sl_node null_node = {
+        .kind = SL_NODE_NULL, .off = SL__NO_OFF, .len = 4, .u.s = "null"};
+    if (!v) {
+        v = &null_node;
+    }
+    for (;;) {
+        /* write v: a scalar whole, a container's opening */
+        if (v->kind == SL_NODE_ARRAY || v->kind == SL_NODE_OBJECT) {
+            bool obj = v->kind == SL_NODE_OBJECT;
+            rc = need(out, 2);
+            if (rc != SL_OK) {
+                rc = fail(err, rc, "output too large");
+                goto done;
+            }
+            out->ptr[out->len++] = obj ? '{' : '[';
+            if (v->len == 0) {
+                out->ptr[out->len++] = obj ? '}' : ']';
+            } else {
+                if (sp == cap) {
+                    if (cap >= STACK_MAX) {
+                        rc = sl__error(err, SL_ELIMIT, NULL,
+                                       "document nested too deeply to write");
+                        goto done;
+                    }
+                    frame *ns = sl__alloc(cap * 2 * sizeof(frame));
+                    if (!ns) {
+                        rc = sl__nomem(err);
+                        goto done;
+                    }
+                    memcpy(ns, stk, sp * sizeof(frame));
+                    if (stk != inline_stack) {
+                        sl__free(stk, cap * sizeof(frame));
+                    }
+                    stk = ns;
+                    cap *= 2;
+                }
+                stk[sp].c = v;
+                stk[sp].i = 0;
+                sp++;
+            }
+        } else {
+            rc = put_scalar(out, v, err);
+            if (rc != SL_OK) {
+                goto done;
+            }
+        }
+        /* find the next value to write, closing finished containers */
+        for (;;) {
+            if (sp == 0) {
+                goto done;
+            }
+            frame *f = &stk[sp - 1];
+            bool obj = f->c->kind == SL_NODE_OBJECT;
+            if (f->i >= f->c->len) {
+                sp--;
+                if (pretty) {
+                    rc = newline(out, sp);
+                    if (rc != SL_OK) {
+                        rc = fail(err, rc, "output too large");
+                        goto done;
+                    }
+                }
+                rc = need(out, 1);
+                if (rc != SL_OK) {
+                    rc = fail(err, rc, "output too large");
+                    goto done;
+                }
+                out->ptr[out->len++] = obj ? '}' : ']';
+                continue;
+            }
+            if (f->i > 0) {
+                rc = need(out, 1);
+                if (rc != SL_OK) {
+                    rc = fail(err, rc, "output too large");
+                    goto done;
+                }
+                out->ptr[out->len++] = ',';
+            }
+            if (pretty) {
+                rc = newline(out, sp);
+                if (rc != SL_OK) {
+                    rc = fail(err, rc, "output too large");
+                    goto done;
+                }
+            }
+            if (obj) {
+                const sl__member *m = &f->c->u.members[f->i];
+                rc = put_string(out, &m->key, err);
+                if (rc != SL_OK) {
+                    goto done;
+                }
+                rc = need(out, 2);
+                if (rc != SL_OK) {
+                    rc = fail(err, rc, "output too large");
+                    goto done;
+                }
+                out->ptr[out->len++] = ':';
+                if (pretty) {
+                    out->ptr[out->len++] = ' ';
+                }
+                v = &m->val;
+            } else {
+                v = &f->c->u.items[f->i];
+            }
+            f->i++;
+            break;
+        }
+    }
+done:
+    if (stk != inline_stack) {
+        sl__free(stk, cap * sizeof(frame));
+    }
+    if (rc != SL_OK) {
+        /* leave the buffer as it was: no half-written value */
+        out->len = start_len;
+    }
+    if (out->ptr) {
+        out->ptr[out->len] = '\0';
+    }
+    return rc;
 }
 
 sl_status sl_json_write_string(sl_buf *out, const char *s, size_t len) {
-    SL_UNUSED(out);
-    SL_UNUSED(s);
-    SL_UNUSED(len);
-    return SL_EINVAL;
+    if (!out || (!s && len)) {
+        return SL_EINVAL;
+    }
+    size_t start_len = out->len;
+    sl_status rc = put_escaped(out, s ? s : "", len);
+    if (rc != SL_OK) {
+        out->len = start_len;
+        if (out->ptr) {
+            out->ptr[out->len] = '\0';
+        }
+    }
+    return rc;
 }

@@ -17,7 +17,9 @@ typedef struct sl__member sl__member;
 
 enum {
     SL__NO_OFF = UINT32_MAX, /* node made after loading: no position */
-    SL__NF_TOML_SPECIAL = 1  /* TOML float inf/nan (lexeme "inf", "-nan") */
+    SL__NF_TOML_SPECIAL = 1, /* TOML/YAML float inf/nan ("inf", "-.nan") */
+    SL__NF_JSON_LEXEME = 2   /* number lexeme known to be valid JSON (set by
+                                the JSON reader; the writer skips checks) */
 };
 
 struct sl_node {
@@ -49,13 +51,20 @@ struct sl_doc {
     size_t text_len;
     char *file; /* copied into the arena at each load, or NULL */
     sl_node *root;
+    /* the JSON reader's value stack (heap, kept between loads so a JSON
+     * lines loop allocates it once): children of every open container,
+     * copied into an exact-size arena array when the container closes */
+    sl_node *stack;
+    size_t stack_cap; /* in nodes */
 };
 
 /* The readers. Each parses doc->text[start..end) and sets doc->root, using
  * the arena for nodes; errors carry file:line:col via sl__doc_error().
  * sl__json_parse parses one value; with `next` non-NULL it stops after the
  * value and trailing whitespace (stream mode) and stores where in *next,
- * otherwise anything but whitespace after the value is an error. */
+ * otherwise anything but whitespace after the value is an error. On any
+ * error other than SL_ENOMEM, *next (when given) is set to the byte offset
+ * of the error, so a stream reader can resume after that line. */
 sl_status sl__json_parse(sl_doc *doc, size_t start, size_t *next,
                          uint32_t max_depth, sl_error *err);
 sl_status sl__toml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err);

@@ -13,9 +13,8 @@
 #include "doc/private.h"
 
 static const char *const kind_names[] = {
-    "null",     "bool",           "integer",    "float",
-    "string",   "array",          "object",     "datetime",
-    "datetime-local", "date-local", "time-local"};
+    "null",   "bool",     "integer",        "float",      "string",    "array",
+    "object", "datetime", "datetime-local", "date-local", "time-local"};
 
 const char *sl_node_kind_name(sl_node_kind k) {
     if ((unsigned)k >= SL_ARRAY_LEN(kind_names)) {
@@ -37,6 +36,7 @@ void sl_doc_free(sl_doc *doc) {
         return;
     }
     sl__arena_free(&doc->arena);
+    sl__free(doc->stack, doc->stack_cap * sizeof(sl_node));
     sl__free(doc, sizeof(*doc));
 }
 
@@ -70,9 +70,9 @@ static sl_status begin_load(sl_doc *doc, const char *text, size_t len,
     return SL_OK;
 }
 
-sl_status sl_doc_load(sl_doc *doc, const char *text, size_t len,
-                      sl_format fmt, const char *file,
-                      const sl_doc_opts *opts, sl_error *err) {
+sl_status sl_doc_load(sl_doc *doc, const char *text, size_t len, sl_format fmt,
+                      const char *file, const sl_doc_opts *opts,
+                      sl_error *err) {
     if (!doc || (!text && len > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no document or no text");
     }
@@ -129,20 +129,9 @@ sl_status sl_doc_load_next(sl_doc *doc, const char *text, size_t len,
         return SL_OK;
     }
     doc->root = NULL;
-    /* resume after the line holding the error (or the value's start line
-     * if the error position is unknown) */
+    /* resume just past the line holding the error (the reader leaves the
+     * error's byte offset in next) */
     size_t at = next > start ? next : start;
-    if (err && err->line) {
-        /* next may not be set by the reader on error: find the error line */
-        uint32_t line = 1;
-        size_t i = 0;
-        while (i < len && line < err->line) {
-            if (text[i++] == '\n') {
-                line++;
-            }
-        }
-        at = i > start ? i : start;
-    }
     while (at < len && text[at] != '\n') {
         at++;
     }
@@ -186,9 +175,8 @@ sl_status sl_doc_parse_file(const char *path, sl_format fmt,
     }
     sl_doc_opts o = opts ? *opts : (sl_doc_opts){0};
     o.borrow = false; /* the doc keeps its own copy; the buffer goes now */
-    rc = sl_doc_load(doc, text, len, fmt, strcmp(path, "-") == 0 ? "<stdin>"
-                                                               : path,
-                     &o, err);
+    rc = sl_doc_load(doc, text, len, fmt,
+                     strcmp(path, "-") == 0 ? "<stdin>" : path, &o, err);
     sl__free(text, len + 1);
     if (rc != SL_OK) {
         sl_doc_free(doc);
@@ -401,8 +389,7 @@ size_t sl_node_find(const sl_node *obj, const char *key, size_t klen) {
     return (size_t)-1;
 }
 
-const sl_node *sl_node_getn(const sl_node *obj, const char *key,
-                            size_t klen) {
+const sl_node *sl_node_getn(const sl_node *obj, const char *key, size_t klen) {
     size_t i = sl_node_find(obj, key, klen);
     return i == (size_t)-1 ? NULL : &obj->u.members[i].val;
 }
@@ -440,8 +427,9 @@ static bool grow(sl_doc *doc, sl_node *c) {
         return false;
     }
     if (c->len) {
-        memcpy(p, c->kind == SL_NODE_OBJECT ? (void *)c->u.members
-                                            : (void *)c->u.items,
+        memcpy(p,
+               c->kind == SL_NODE_OBJECT ? (void *)c->u.members
+                                         : (void *)c->u.items,
                (size_t)c->len * esize);
     }
     if (c->kind == SL_NODE_OBJECT) {
@@ -453,8 +441,8 @@ static bool grow(sl_doc *doc, sl_node *c) {
     return true;
 }
 
-sl_node *sl__node_push(sl_doc *doc, sl_node *c, const char *key,
-                       uint32_t klen, uint32_t key_off) {
+sl_node *sl__node_push(sl_doc *doc, sl_node *c, const char *key, uint32_t klen,
+                       uint32_t key_off) {
     if (!grow(doc, c)) {
         return NULL;
     }
@@ -645,8 +633,8 @@ sl_status sl_node_remove(sl_node *n, size_t i) {
     return SL_OK;
 }
 
-sl_status sl_node_set_key(sl_doc *doc, sl_node *obj, size_t i,
-                          const char *key, size_t klen) {
+sl_status sl_node_set_key(sl_doc *doc, sl_node *obj, size_t i, const char *key,
+                          size_t klen) {
     sl__member *m = sl__node_member(obj, i);
     if (!doc || !m || (!key && klen) || klen >= SL__NO_OFF) {
         return SL_EINVAL;
