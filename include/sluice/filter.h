@@ -156,6 +156,13 @@ SL_API sl_status sl_filter_source(const sl_filter *f, size_t i,
 SL_API sl_status sl_filter_write_chain(const sl_filter *f, sl_buf *out,
                                        sl_error *err);
 
+/** The composed [io] table: the last source with an [io] table replaces
+ * it wholesale (default: capture false, no streams). Validated only; the
+ * engine itself does not use it.
+ * @param streams  out: borrowed until sl_filter_free(); may be NULL. */
+SL_API void sl_filter_io(const sl_filter *f, bool *capture,
+                         const char *const **streams, size_t *nstreams);
+
 /** Counters, summed over every context (live or freed). */
 typedef struct sl_filter_stats {
     uint64_t scopes_skipped;                        /* per cached scope */

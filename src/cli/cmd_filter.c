@@ -2,15 +2,20 @@
  * arguments, composes a chain through <sluice/filter.h>, prints.
  *
  *   check [--no-builtin] FILE...     every problem as file:line:col: message
- *   show [--filter F]... [--program PATH] [--no-builtin]
- *   explain [--filter F]... [--program PATH] [--no-builtin] --file PATH
- *           [--qualname Q] [--module M] [--value KIND:NAME]...
+ *   show [--filter F]... [--program PATH] [--no-builtin] [--framework N]
+ *   explain [--filter F]... [--program PATH] [--no-builtin] [--framework N]
+ *           --file PATH [--qualname Q] [--module M] [--value KIND:NAME]...
  *
  * The chain is composed as the recorder composes it: builtin-default
- * (unless --no-builtin), the .codetracer/trace-filter.toml discovered from
- * --program (when given), CODETRACER_TRACE_FILTER, then each --filter (or
- * each check FILE) in argument order; any of them may join paths with
- * "::". Exit 0 clean, 1 input problems, 2 usage. */
+ * (unless --no-builtin), builtin-pytest or builtin-unittest for
+ * --framework pytest|unittest (--pytest / --unittest for short; another
+ * name is warned about and ignored, as upstream), the
+ * .codetracer/trace-filter.toml discovered from --program (when given),
+ * CODETRACER_TRACE_FILTER, then each --filter (or each check FILE) and
+ * each --inline LABEL=FILE (FILE's text as the inline source
+ * `<inline:LABEL>` with project root "", as the recorder loads its
+ * built-ins) in argument order; --filter values may join paths with "::".
+ * Exit 0 clean, 1 input problems, 2 usage. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,24 +31,69 @@ static int usage(void) {
     fprintf(stderr,
             "usage: sluice filter check [--no-builtin] FILE...\n"
             "       sluice filter show [--filter F]... [--program PATH] "
-            "[--no-builtin]\n"
+            "[--no-builtin] [--framework N]\n"
+            "                          [--inline LABEL=FILE]...\n"
             "       sluice filter explain [--filter F]... [--program PATH] "
-            "[--no-builtin] --file PATH\n"
-            "                             [--qualname Q] [--module M] "
-            "[--value KIND:NAME]...\n");
+            "[--no-builtin] [--framework N] [--inline LABEL=FILE]...\n"
+            "                             --file PATH [--qualname Q] "
+            "[--module M] [--value KIND:NAME]...\n");
     return SL_EXIT_USAGE;
 }
 
 typedef struct opts {
     bool no_builtin;
+    const char *framework;
     const char *program;
     const char **filters;
+    bool *inline_; /* filters[i] is LABEL=FILE of --inline */
     size_t nfilters;
     const char *file, *qualname, *module;
     sl_filter_kind *kinds;
     sl_str *names;
     size_t nvalues;
 } opts;
+
+/* --inline LABEL=FILE: the file's text as an inline source. */
+static void add_inline(sl_filter *f, const char *spec, size_t *problems) {
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec) {
+        fprintf(stderr, "sluice filter: --inline wants LABEL=FILE\n");
+        (*problems)++;
+        return;
+    }
+    FILE *fp = fopen(eq + 1, "rb");
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    if (fp) {
+        for (;;) {
+            if (len + 4096 > cap) {
+                cap = cap ? cap * 2 : 8192;
+                char *t = realloc(text, cap);
+                if (!t) {
+                    break;
+                }
+                text = t;
+            }
+            size_t n = fread(text + len, 1, cap - len, fp);
+            len += n;
+            if (n == 0) {
+                break;
+            }
+        }
+        fclose(fp);
+    }
+    if (!fp || !text) {
+        fprintf(stderr, "sluice filter: cannot read \"%s\"\n", eq + 1);
+        (*problems)++;
+        free(text);
+        return;
+    }
+    char label[256];
+    snprintf(label, sizeof(label), "%.*s", (int)(eq - spec), spec);
+    sl_error err = {0};
+    sl_filter_add_text(f, label, text, len, &err);
+    free(text);
+}
 
 /* Compose the chain; problems are printed (and counted) as they come. */
 static sl_filter *compose(const opts *o, bool with_env, size_t *problems) {
@@ -58,6 +108,19 @@ static sl_filter *compose(const opts *o, bool with_env, size_t *problems) {
     if (!o->no_builtin) {
         sl_filter_add_builtin(f, "builtin-default", &err);
     }
+    if (o->framework) {
+        char name[64];
+        snprintf(name, sizeof(name), "builtin-%s", o->framework);
+        if (strcmp(o->framework, "pytest") == 0 ||
+            strcmp(o->framework, "unittest") == 0) {
+            sl_filter_add_builtin(f, name, &err);
+        } else {
+            fprintf(stderr,
+                    "sluice filter: warning: unknown framework \"%s\" "
+                    "ignored\n",
+                    o->framework);
+        }
+    }
     if (o->program) {
         sl_filter_discover(f, o->program, NULL, &err);
     }
@@ -65,7 +128,11 @@ static sl_filter *compose(const opts *o, bool with_env, size_t *problems) {
         sl_filter_add_env(f, &err);
     }
     for (size_t i = 0; i < o->nfilters; i++) {
-        sl_filter_add_paths(f, o->filters[i], &err);
+        if (o->inline_[i]) {
+            add_inline(f, o->filters[i], problems);
+        } else {
+            sl_filter_add_paths(f, o->filters[i], &err);
+        }
     }
     if (*problems == 0) {
         sl_error e = {0};
@@ -84,6 +151,15 @@ static int parse(int argc, char **argv, bool is_check, opts *o) {
             o->no_builtin = true;
         } else if (!is_check && strcmp(a, "--filter") == 0 && has) {
             o->filters[o->nfilters++] = argv[++i];
+        } else if (!is_check && strcmp(a, "--inline") == 0 && has) {
+            o->inline_[o->nfilters] = true;
+            o->filters[o->nfilters++] = argv[++i];
+        } else if (!is_check && strcmp(a, "--framework") == 0 && has) {
+            o->framework = argv[++i];
+        } else if (!is_check && strcmp(a, "--pytest") == 0) {
+            o->framework = "pytest";
+        } else if (!is_check && strcmp(a, "--unittest") == 0) {
+            o->framework = "unittest";
         } else if (!is_check && strcmp(a, "--program") == 0 && has) {
             o->program = argv[++i];
         } else if (!is_check && strcmp(a, "--file") == 0 && has) {
@@ -136,13 +212,14 @@ int sl_cmd_filter(int argc, char **argv) {
     size_t n = (size_t)argc;
     opts o = {0};
     o.filters = calloc(n, sizeof(*o.filters));
+    o.inline_ = calloc(n, sizeof(*o.inline_));
     o.kinds = calloc(n, sizeof(*o.kinds));
     o.names = calloc(n, sizeof(*o.names));
     int rc = SL_EXIT_OK;
     sl_filter *f = NULL;
     sl_filter_ctx *ctx = NULL;
     sl_buf out = {0};
-    if (!o.filters || !o.kinds || !o.names) {
+    if (!o.filters || !o.inline_ || !o.kinds || !o.names) {
         fprintf(stderr, "sluice filter: out of memory\n");
         rc = SL_EXIT_INPUT;
         goto done;
@@ -193,6 +270,7 @@ done:
     sl_filter_ctx_free(ctx);
     sl_filter_free(f);
     free(o.filters);
+    free(o.inline_);
     free(o.kinds);
     free(o.names);
     return rc;

@@ -420,6 +420,25 @@ sl_status sl_filter_ready(sl_filter *f, sl_error *err) {
     return SL_OK;
 }
 
+void sl_filter_io(const sl_filter *f, bool *capture,
+                  const char *const **streams, size_t *nstreams) {
+    const sl__fsource *last = NULL;
+    for (size_t i = 0; f && i < f->nsources; i++) {
+        if (f->sources[i].has_io) {
+            last = &f->sources[i];
+        }
+    }
+    if (capture) {
+        *capture = last ? last->io_capture : false;
+    }
+    if (streams) {
+        *streams = last ? last->io_order : NULL;
+    }
+    if (nstreams) {
+        *nstreams = last ? last->nio : 0;
+    }
+}
+
 size_t sl_filter_source_count(const sl_filter *f) {
     return f ? f->nsources : 0;
 }

@@ -124,7 +124,11 @@ static const sl_node *get_string(loader *ld, const sl_node *obj,
 
 static const char *dup_str(loader *ld, const sl_node *n) {
     sl_str s = sl_node_str(n);
-    return sl__arena_strndup(&ld->f->arena, s.ptr, s.len);
+    const char *d = sl__arena_strndup(&ld->f->arena, s.ptr, s.len);
+    if (!d) {
+        problem(ld, SL_ENOMEM, NULL, "out of memory");
+    }
+    return d;
 }
 
 static bool str_is(sl_str s, const char *lit) {
@@ -349,7 +353,7 @@ static void load_io(loader *ld, const sl_node *root, sl__fsource *src) {
  * against the source's project root (reference §1.2). */
 static bool scope_selector(loader *ld, const sl_node *n, const char *loc,
                            sl__selector *sel) {
-    char msg[200];
+    char msg[200] = "";
     sl_str s = sl_node_str(n);
     unsigned allowed = (1u << SL__SEL_PKG) | (1u << SL__SEL_FILE) |
                        (1u << SL__SEL_OBJ);
@@ -415,6 +419,10 @@ static bool scope_selector(loader *ld, const sl_node *n, const char *loc,
         }
     }
     rc = sl__filter_selector_check(sel, msg, sizeof(msg));
+    if (rc == SL_ENOMEM) {
+        problem(ld, rc, n, "out of memory");
+        return false;
+    }
     if (rc != SL_OK) {
         problem(ld, rc, n, "invalid scope selector in %s: %s", loc, msg);
         return false;
@@ -441,7 +449,7 @@ static void load_pattern(loader *ld, const sl_node *pn, const char *loc,
     if (!sn) {
         ok = false;
     } else {
-        char msg[200];
+        char msg[200] = "";
         sl_str s = sl_node_str(sn);
         unsigned allowed = (1u << SL__SEL_LOCAL) | (1u << SL__SEL_GLOBAL) |
                            (1u << SL__SEL_ARG) | (1u << SL__SEL_RET) |
