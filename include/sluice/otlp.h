@@ -12,7 +12,31 @@
  * point's attributes, metric type / temporality / span kind / span status
  * are synthesized as proto enum names. Writing emits the kept records
  * (changes applied) and leaves out scopes and resources that became empty;
- * everything the engine did not touch survives byte for byte. */
+ * everything the engine did not touch survives byte for byte.
+ *
+ * What loading accepts (the OTLP/JSON mapping, read demandingly):
+ * - camelCase field names, and also the proto names (resource_logs,
+ *   string_value, trace_id, ...) that the OpenTelemetry Collector and
+ *   Fluent Bit accept, though the OTLP spec calls them invalid; a request
+ *   keeps its spelling, and members sluice adds use the same spelling;
+ * - null for any field (= absent), 64-bit integers as numbers or decimal
+ *   strings, doubles as numbers or strings ("NaN", "Infinity"), enums
+ *   (severityNumber, kind, status.code, aggregationTemporality) as names or
+ *   numbers, bytesValue as base64, an empty AnyValue ({});
+ * - trace / span ids as hex of exactly 32 / 16 digits, either case, or ""
+ *   (the proto default, meaning no id); upper-case ids are rewritten in
+ *   lower case, the form getters return and the writer emits;
+ * - unknown fields, kept untouched (newer OTLP versions add fields);
+ * - missing lists (no scopeLogs, no logRecords, ...): empty, as in proto3.
+ * Everything else is SL_ESCHEMA naming the JSON path of the value
+ * ("resourceLogs[0].scopeLogs[0].logRecords[2].timeUnixNano: expected an
+ * unsigned integer, got object") and its file:line:col: wrong JSON types,
+ * malformed ids, integers out of range, unknown enum names, an AnyValue
+ * with an unknown kind or two kinds, a field given twice, two resource
+ * lists in one request.
+ *
+ * Thread safety: one batch per thread; reads of one loaded batch may run
+ * concurrently except sl_otlp_typed (decode scratch). */
 #ifndef SLUICE_OTLP_H
 #define SLUICE_OTLP_H
 
@@ -53,8 +77,8 @@ typedef enum sl_field_kind {
     SL_FIELD_SPAN_ID = 22,
     SL_FIELD_SPAN_PARENT_SPAN_ID = 23,
     SL_FIELD_SPAN_TRACE_STATE = 24,
-    SL_FIELD_SPAN_KIND = 25,   /* "SPAN_KIND_SERVER", ... */
-    SL_FIELD_SPAN_STATUS = 26, /* "SPAN_STATUS_CODE_OK", ... */
+    SL_FIELD_SPAN_KIND = 25,       /* "SPAN_KIND_SERVER", ... */
+    SL_FIELD_SPAN_STATUS = 26,     /* "SPAN_STATUS_CODE_OK", ... */
     SL_FIELD_SPAN_EVENT_NAME = 27, /* first non-empty span event name */
     SL_FIELD_SPAN_LINK_TRACE_ID = 28,
     SL_FIELD_SPAN_SAMPLING_THRESHOLD = 29, /* set only: th in `ot=` */
@@ -107,7 +131,8 @@ SL_API sl_otlp *sl_otlp_new(void);
 /** Free a batch. NULL is a no-op. */
 SL_API void sl_otlp_free(sl_otlp *o);
 
-/** Parse and index one OTLP/JSON request.
+/** Parse and index one OTLP/JSON request (the batch's previous content is
+ * forgotten; its memory is reused).
  * @param text  borrowed: must stay valid until the next load or free.
  * @param off   NULL: text is one whole document. Otherwise text is a
  *              stream of JSON values: parse the one at *off and advance
@@ -119,22 +144,60 @@ SL_API void sl_otlp_free(sl_otlp *o);
 SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
                               size_t *off, const char *file, sl_error *err);
 
-/** The signal of the loaded request. */
+/** The signal of the loaded request: from the root's resourceLogs /
+ * resourceMetrics / resourceSpans; SL_SIGNAL_NONE for a request with none
+ * of them ({} is a valid, empty request). */
 SL_API sl_signal sl_otlp_signal(const sl_otlp *o);
+
+/** The document behind the batch (added for tools and tests; read-only).
+ * @return borrowed until the next load or free; NULL for NULL. */
+SL_API const sl_doc *sl_otlp_doc(const sl_otlp *o);
 
 /** Number of records (log records, metrics or spans), in document order. */
 SL_API size_t sl_otlp_count(const sl_otlp *o);
 
 /** String value of a field of record i. false when absent, not a string,
  * or an empty string where the adapter rules say so.
+ * The rules (reference runner's adapter, reference §5 / spec §7):
+ * - plain string fields (severity_text, event_name, names, descriptions,
+ *   units, trace_state, schema URLs, scope name / version): the text,
+ *   nothing when empty; ids: lower-case hex, nothing when "";
+ * - body and attributes: only a non-empty stringValue gives a value;
+ *   attribute paths of more than one segment walk kvlistValue.values;
+ * - SL_FIELD_ATTR reads the log record's / span's attributes, and for a
+ *   metric the FIRST data point's attributes (none for an exponential
+ *   histogram, as the reference runner);
+ * - METRIC_TYPE: METRIC_TYPE_GAUGE / SUM / HISTOGRAM /
+ *   EXPONENTIAL_HISTOGRAM / SUMMARY from the data member present;
+ *   METRIC_TEMPORALITY: AGGREGATION_TEMPORALITY_DELTA / CUMULATIVE (name
+ *   or number; sum and histograms only; nothing for UNSPECIFIED);
+ * - SPAN_KIND: SPAN_KIND_* (name or number; nothing when absent);
+ *   SPAN_STATUS: no status object gives nothing; STATUS_CODE_OK / ERROR /
+ *   UNSET (or 1 / 2 / 0, or no code: the proto3 default) give
+ *   SPAN_STATUS_CODE_OK / ERROR / UNSPECIFIED;
+ * - SPAN_EVENT_NAME: the first non-empty span event name;
+ * - SPAN_LINK_TRACE_ID: the first link's non-empty trace id, and
+ *   EVENT_ATTR: the attribute of the first event that has it. The
+ *   reference leaves both unimplemented (never present); sluice reads them
+ *   as their names say.
  * @param out  borrowed until the batch changes or is reloaded. */
 SL_API bool sl_otlp_get(const sl_otlp *o, size_t i, const sl_field *f,
                         sl_str *out);
 
-/** Whether a field of record i is present (any value type). */
+/** Whether a field of record i is present (any value type). Attributes
+ * exist with any value (an empty string, a missing value included); the
+ * body exists unless absent or an empty string; every other field exists
+ * exactly when sl_otlp_get returns a value. */
 SL_API bool sl_otlp_exists(const sl_otlp *o, size_t i, const sl_field *f);
 
-/** Typed value of a field of record i; false when absent. */
+/** Typed value of a field of record i; false when absent.
+ * Body and attributes by AnyValue kind: stringValue STRING (empty
+ * included), boolValue BOOL, intValue INT (number or decimal string),
+ * doubleValue DOUBLE (number or string), bytesValue BYTES (base64
+ * decoded), arrayValue / kvlistValue OTHER; an empty AnyValue: false.
+ * Ids: BYTES (the decoded hex). Other fields: STRING as sl_otlp_get.
+ * out's bytes are borrowed until the next sl_otlp_typed call on this
+ * batch or a change: one batch is not for concurrent typed calls. */
 SL_API bool sl_otlp_typed(const sl_otlp *o, size_t i, const sl_field *f,
                           sl_value *out);
 
@@ -142,16 +205,27 @@ SL_API bool sl_otlp_typed(const sl_otlp *o, size_t i, const sl_field *f,
  * list when new, overwritten in place when present). For
  * SL_FIELD_SPAN_SAMPLING_THRESHOLD s is the th hex and is merged into the
  * tracestate's `ot=` entry (that entry first, other vendors after).
+ * Body and attributes become {"stringValue": s}; a new attribute is
+ * {"key": k, "value": {"stringValue": s}}; a nested attribute path makes
+ * missing levels as kvlistValue (SL_EINVAL when a level holds another
+ * kind of value). Resource / scope fields and attributes change the
+ * resource / scope shared by the records of that group. Synthesized
+ * fields (metric type, temporality, span kind / status, event name, link
+ * trace id, event attributes) cannot be set.
  * @return SL_OK, SL_EINVAL (field cannot be set), SL_ENOMEM. */
 SL_API sl_status sl_otlp_set(sl_otlp *o, size_t i, const sl_field *f,
                              const char *s, size_t len);
 
-/** Delete a field of record i. @return true when it existed. */
+/** Delete a field of record i (every attribute of that name at the
+ * path's level; the member of a plain field). @return true when it
+ * existed (for strings: was non-empty, as the reference's hit count). */
 SL_API bool sl_otlp_remove(sl_otlp *o, size_t i, const sl_field *f);
 
 /** Move a field of record i to another key of the same namespace (to's
  * path is one segment), keeping the value's type; the moved member goes to
- * the end of the attribute list. Precondition: from exists, to does not.
+ * the end of the attribute list. Precondition: from exists, to does not
+ * (a present `to` is replaced). Only attributes move; a one-segment `to`
+ * with a nested `from` renames within from's kvlist.
  * @return SL_OK, SL_EINVAL, SL_ENOMEM. */
 SL_API sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
                               const sl_field *to);
@@ -160,8 +234,12 @@ SL_API sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
 SL_API void sl_otlp_drop(sl_otlp *o, size_t i);
 
 /** Append the request, minus dropped records and the scopes / resources
- * that became empty, as compact JSON to out.
- * @return SL_OK, SL_ENOMEM, SL_ELIMIT. */
+ * that became empty, as compact JSON to out. Like the reference runner
+ * (retain non-empty), scopes without records and resources without
+ * scopes are left out even when they were empty in the input; an empty
+ * resource list stays ({"resourceLogs":[]}). Everything else is written
+ * as read (the doc writer keeps lexemes). On failure out is as before.
+ * @return SL_OK, SL_ENOMEM, SL_ELIMIT, SL_EINVAL (nothing loaded). */
 SL_API sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err);
 
 #ifdef __cplusplus

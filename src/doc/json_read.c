@@ -22,6 +22,10 @@
  *   8259 section 8.1 allows ignoring it); anywhere else it is an error. */
 #include <sluice/doc.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "base/base.h"
 #include "doc/private.h"
 
@@ -62,6 +66,7 @@ typedef struct parser {
     const char *base; /* doc->text: offsets count from here */
     const char *end;
     sl_node *stk; /* == doc->stack; may move when it grows */
+    size_t cap;   /* == doc->stack_cap */
     uint32_t top; /* used slots */
     uint32_t cur; /* slot of the innermost open container, or NONE */
     uint32_t depth;
@@ -156,8 +161,9 @@ static sl_status eof(parser *ps) {
                          "unexpected end of input%s", context(ps));
 }
 
-/* Make room for two more slots (a key and a value). */
-static sl_status reserve(parser *ps) {
+/* Make room for two more slots (a key and a value): the slow path of
+ * RESERVE below. */
+static sl_status grow_stack(parser *ps) {
     sl_doc *doc = ps->doc;
     if ((size_t)ps->top + 2 <= doc->stack_cap) {
         return SL_OK;
@@ -176,7 +182,15 @@ static sl_status reserve(parser *ps) {
     doc->stack = p;
     doc->stack_cap = cap;
     ps->stk = p;
+    ps->cap = cap;
     return SL_OK;
+}
+
+static inline sl_status reserve(parser *ps) {
+    if ((size_t)ps->top + 2 <= ps->cap) {
+        return SL_OK;
+    }
+    return grow_stack(ps);
 }
 
 /* ---- strings ---- */
@@ -303,13 +317,35 @@ static sl_status decode(parser *ps, const char *raw, size_t n, char *out,
 
 /* Parse the string whose opening quote is at *pp into n; *pp ends just past
  * the closing quote. */
-static sl_status parse_string(parser *ps, const char **pp, sl_node *n) {
+static inline __attribute__((always_inline)) sl_status
+parse_string(parser *ps, const char **pp, sl_node *n) {
     const char *q = *pp;
     const char *s = q + 1;
     const char *p = s;
     const char *end = ps->end;
     bool escaped = false;
+#ifdef __SSE2__
+    const __m128i vq = _mm_set1_epi8('"');
+    const __m128i vb = _mm_set1_epi8('\\');
+    const __m128i vc = _mm_set1_epi8(0x20);
+#endif
     for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: a signed compare with 0x20 flags control
+         * characters and every non-ASCII byte at once */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
+                _mm_cmplt_epi8(x, vc));
+            unsigned mask = (unsigned)_mm_movemask_epi8(m);
+            if (mask) {
+                p += __builtin_ctz(mask);
+                goto look;
+            }
+            p += 16;
+        }
+#endif
 #ifdef SL_SWAR
         while (end - p >= 8) {
             uint64_t w;
@@ -385,7 +421,8 @@ static sl_status parse_string(parser *ps, const char **pp, sl_node *n) {
 
 /* ---- numbers and literals ---- */
 
-static sl_status parse_number(parser *ps, const char **pp, sl_node *n) {
+static inline __attribute__((always_inline)) sl_status
+parse_number(parser *ps, const char **pp, sl_node *n) {
     const char *s = *pp, *p = s, *end = ps->end;
     bool is_float = false;
     if (*p == '-') {
@@ -659,6 +696,7 @@ sl_status sl__json_parse(sl_doc *doc, size_t start, size_t *next,
         .base = doc->text ? doc->text : "",
         .end = (doc->text ? doc->text : "") + doc->text_len,
         .stk = doc->stack,
+        .cap = doc->stack_cap,
         .top = 0,
         .cur = NONE,
         .depth = 0,

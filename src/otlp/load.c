@@ -1,0 +1,1278 @@
+/* src/otlp/load.c: parse one OTLP/JSON export request, validate its shape
+ * and index its records (log records, metrics, spans) in document order.
+ * Field access, changes and writing live in field.c, change.c, write.c.
+ *
+ * The one idea: one walk does everything. Each message type is a table of
+ * known fields (camelCase and proto snake_case spellings, a value type, a
+ * record slot); validating a record fills its slots as a side effect, so
+ * later reads are pointer loads. What the JSON mapping of OTLP allows is
+ * accepted: null for any field (= absent), 64-bit integers as numbers or
+ * decimal strings, enums as names or numbers, hex ids of the right length
+ * or empty, an empty AnyValue; unknown fields are kept untouched (newer
+ * OTLP versions add fields). Wrong types, malformed ids, numbers out of
+ * range, unknown enum names, an AnyValue with an unknown or a second kind,
+ * a repeated field spelled twice: SL_ESCHEMA with the JSON path of the
+ * value and its file:line:col. */
+#include <sluice/otlp.h>
+
+#include <math.h>
+#include <stdio.h>
+
+#include "base/base.h"
+#include "otlp/private.h"
+
+/* ---- message tables ---- */
+
+typedef enum vtype {
+    VT_STR,
+    VT_U64,
+    VT_I64,
+    VT_U32,
+    VT_I32,
+    VT_DBL,
+    VT_BOOL,
+    VT_SEV,    /* SeverityNumber */
+    VT_KIND,   /* Span.SpanKind */
+    VT_STATUS, /* Status.StatusCode */
+    VT_TEMP,   /* AggregationTemporality */
+    VT_TRACE_ID,
+    VT_SPAN_ID,
+    VT_ANY,    /* AnyValue */
+    VT_KVLIST, /* repeated KeyValue */
+    VT_MSG,
+    VT_MSG_ARRAY,
+    VT_U64_ARRAY,
+    VT_DBL_ARRAY,
+    VT_LIST, /* the list the caller indexes (resources, scopes, records) */
+    VT_JSON  /* any JSON value (entityRefs: not read by sluice) */
+} vtype;
+
+typedef struct msgdesc msgdesc;
+
+typedef struct fdesc {
+    const char *camel, *snake;
+    uint8_t clen, slen;
+    uint8_t type;  /* vtype */
+    int8_t slot;   /* record slot, or -1 */
+    uint8_t oneof; /* fields sharing a non-zero id exclude each other */
+    const msgdesc *sub;
+} fdesc;
+
+struct msgdesc {
+    const char *name; /* for messages */
+    const fdesc *f;
+    uint8_t n;
+};
+
+#define F(c, s, t, slot, oneof, sub) \
+    { c, s, sizeof(c) - 1, sizeof(s) - 1, t, slot, oneof, sub }
+#define MSG(name, arr) \
+    { name, arr, (uint8_t)SL_ARRAY_LEN(arr) }
+
+static const fdesc kv_fields[] = {
+    F("key", "key", VT_STR, -1, 0, NULL),
+    F("value", "value", VT_ANY, -1, 0, NULL),
+};
+static const msgdesc kv_msg = MSG("key-value", kv_fields);
+
+static const fdesc resource_fields[] = {
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
+      NULL),
+    F("entityRefs", "entity_refs", VT_JSON, -1, 0, NULL),
+};
+static const msgdesc resource_msg = MSG("resource", resource_fields);
+
+static const fdesc scope_fields[] = {
+    F("name", "name", VT_STR, -1, 0, NULL),
+    F("version", "version", VT_STR, -1, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
+      NULL),
+};
+static const msgdesc scope_msg = MSG("scope", scope_fields);
+
+/* Slots of the resource and scope entries. */
+enum {
+    ES_INNER = 0,
+    ES_SCHEMA = 1,
+    ES_LIST = 2
+};
+
+static const fdesc res_logs_fields[] = {
+    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
+    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
+    F("scopeLogs", "scope_logs", VT_LIST, ES_LIST, 0, NULL),
+};
+static const fdesc res_metrics_fields[] = {
+    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
+    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
+    F("scopeMetrics", "scope_metrics", VT_LIST, ES_LIST, 0, NULL),
+};
+static const fdesc res_spans_fields[] = {
+    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
+    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
+    F("scopeSpans", "scope_spans", VT_LIST, ES_LIST, 0, NULL),
+};
+static const fdesc scope_logs_fields[] = {
+    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
+    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
+    F("logRecords", "log_records", VT_LIST, ES_LIST, 0, NULL),
+};
+static const fdesc scope_metrics_fields[] = {
+    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
+    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
+    F("metrics", "metrics", VT_LIST, ES_LIST, 0, NULL),
+};
+static const fdesc scope_spans_fields[] = {
+    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
+    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
+    F("spans", "spans", VT_LIST, ES_LIST, 0, NULL),
+};
+
+static const fdesc log_fields[] = {
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("observedTimeUnixNano", "observed_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("severityNumber", "severity_number", VT_SEV, -1, 0, NULL),
+    F("severityText", "severity_text", VT_STR, LS_SEV_TEXT, 0, NULL),
+    F("body", "body", VT_ANY, LS_BODY, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, SLOT_ATTRS, 0, NULL),
+    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
+      NULL),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+    F("traceId", "trace_id", VT_TRACE_ID, LS_TRACE_ID, 0, NULL),
+    F("spanId", "span_id", VT_SPAN_ID, LS_SPAN_ID, 0, NULL),
+    F("eventName", "event_name", VT_STR, LS_EVENT_NAME, 0, NULL),
+};
+
+static const fdesc exemplar_fields[] = {
+    F("filteredAttributes", "filtered_attributes", VT_KVLIST, -1, 0, NULL),
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("asDouble", "as_double", VT_DBL, -1, 1, NULL),
+    F("asInt", "as_int", VT_I64, -1, 1, NULL),
+    F("spanId", "span_id", VT_SPAN_ID, -1, 0, NULL),
+    F("traceId", "trace_id", VT_TRACE_ID, -1, 0, NULL),
+};
+static const msgdesc exemplar_msg = MSG("exemplar", exemplar_fields);
+
+static const fdesc number_dp_fields[] = {
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("asDouble", "as_double", VT_DBL, -1, 1, NULL),
+    F("asInt", "as_int", VT_I64, -1, 1, NULL),
+    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+};
+static const msgdesc number_dp_msg = MSG("data point", number_dp_fields);
+
+static const fdesc hist_dp_fields[] = {
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("count", "count", VT_U64, -1, 0, NULL),
+    F("sum", "sum", VT_DBL, -1, 0, NULL),
+    F("bucketCounts", "bucket_counts", VT_U64_ARRAY, -1, 0, NULL),
+    F("explicitBounds", "explicit_bounds", VT_DBL_ARRAY, -1, 0, NULL),
+    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+    F("min", "min", VT_DBL, -1, 0, NULL),
+    F("max", "max", VT_DBL, -1, 0, NULL),
+};
+static const msgdesc hist_dp_msg = MSG("data point", hist_dp_fields);
+
+static const fdesc buckets_fields[] = {
+    F("offset", "offset", VT_I32, -1, 0, NULL),
+    F("bucketCounts", "bucket_counts", VT_U64_ARRAY, -1, 0, NULL),
+};
+static const msgdesc buckets_msg = MSG("buckets", buckets_fields);
+
+static const fdesc exph_dp_fields[] = {
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("count", "count", VT_U64, -1, 0, NULL),
+    F("sum", "sum", VT_DBL, -1, 0, NULL),
+    F("scale", "scale", VT_I32, -1, 0, NULL),
+    F("zeroCount", "zero_count", VT_U64, -1, 0, NULL),
+    F("positive", "positive", VT_MSG, -1, 0, &buckets_msg),
+    F("negative", "negative", VT_MSG, -1, 0, &buckets_msg),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
+    F("min", "min", VT_DBL, -1, 0, NULL),
+    F("max", "max", VT_DBL, -1, 0, NULL),
+    F("zeroThreshold", "zero_threshold", VT_DBL, -1, 0, NULL),
+};
+static const msgdesc exph_dp_msg = MSG("data point", exph_dp_fields);
+
+static const fdesc quantile_fields[] = {
+    F("quantile", "quantile", VT_DBL, -1, 0, NULL),
+    F("value", "value", VT_DBL, -1, 0, NULL),
+};
+static const msgdesc quantile_msg = MSG("quantile value", quantile_fields);
+
+static const fdesc summary_dp_fields[] = {
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("count", "count", VT_U64, -1, 0, NULL),
+    F("sum", "sum", VT_DBL, -1, 0, NULL),
+    F("quantileValues", "quantile_values", VT_MSG_ARRAY, -1, 0, &quantile_msg),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+};
+static const msgdesc summary_dp_msg = MSG("data point", summary_dp_fields);
+
+static const fdesc gauge_fields[] = {
+    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &number_dp_msg),
+};
+static const msgdesc gauge_msg = MSG("gauge", gauge_fields);
+static const fdesc sum_fields[] = {
+    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &number_dp_msg),
+    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
+      NULL),
+    F("isMonotonic", "is_monotonic", VT_BOOL, -1, 0, NULL),
+};
+static const msgdesc sum_msg = MSG("sum", sum_fields);
+static const fdesc hist_fields[] = {
+    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &hist_dp_msg),
+    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
+      NULL),
+};
+static const msgdesc hist_msg = MSG("histogram", hist_fields);
+static const fdesc exph_fields[] = {
+    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &exph_dp_msg),
+    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
+      NULL),
+};
+static const msgdesc exph_msg = MSG("exponential histogram", exph_fields);
+static const fdesc summary_fields[] = {
+    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &summary_dp_msg),
+};
+static const msgdesc summary_msg = MSG("summary", summary_fields);
+
+static const fdesc metric_fields[] = {
+    F("name", "name", VT_STR, MS_NAME, 0, NULL),
+    F("description", "description", VT_STR, MS_DESC, 0, NULL),
+    F("unit", "unit", VT_STR, MS_UNIT, 0, NULL),
+    F("metadata", "metadata", VT_KVLIST, -1, 0, NULL),
+    F("gauge", "gauge", VT_MSG, MS_GAUGE, 1, &gauge_msg),
+    F("sum", "sum", VT_MSG, MS_SUM, 1, &sum_msg),
+    F("histogram", "histogram", VT_MSG, MS_HIST, 1, &hist_msg),
+    F("exponentialHistogram", "exponential_histogram", VT_MSG, MS_EXPH, 1,
+      &exph_msg),
+    F("summary", "summary", VT_MSG, MS_SUMMARY, 1, &summary_msg),
+};
+
+static const fdesc event_fields[] = {
+    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
+    F("name", "name", VT_STR, -1, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
+      NULL),
+};
+static const msgdesc event_msg = MSG("event", event_fields);
+
+static const fdesc link_fields[] = {
+    F("traceId", "trace_id", VT_TRACE_ID, -1, 0, NULL),
+    F("spanId", "span_id", VT_SPAN_ID, -1, 0, NULL),
+    F("traceState", "trace_state", VT_STR, -1, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
+      NULL),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+};
+static const msgdesc link_msg = MSG("link", link_fields);
+
+static const fdesc status_fields[] = {
+    F("message", "message", VT_STR, -1, 0, NULL),
+    F("code", "code", VT_STATUS, -1, 0, NULL),
+};
+static const msgdesc status_msg = MSG("status", status_fields);
+
+static const fdesc span_fields[] = {
+    F("traceId", "trace_id", VT_TRACE_ID, SS_TRACE_ID, 0, NULL),
+    F("spanId", "span_id", VT_SPAN_ID, SS_SPAN_ID, 0, NULL),
+    F("traceState", "trace_state", VT_STR, SS_TSTATE, 0, NULL),
+    F("parentSpanId", "parent_span_id", VT_SPAN_ID, SS_PARENT, 0, NULL),
+    F("flags", "flags", VT_U32, -1, 0, NULL),
+    F("name", "name", VT_STR, SS_NAME, 0, NULL),
+    F("kind", "kind", VT_KIND, SS_KIND, 0, NULL),
+    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("endTimeUnixNano", "end_time_unix_nano", VT_U64, -1, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, SLOT_ATTRS, 0, NULL),
+    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
+      NULL),
+    F("events", "events", VT_MSG_ARRAY, SS_EVENTS, 0, &event_msg),
+    F("droppedEventsCount", "dropped_events_count", VT_U32, -1, 0, NULL),
+    F("links", "links", VT_MSG_ARRAY, SS_LINKS, 0, &link_msg),
+    F("droppedLinksCount", "dropped_links_count", VT_U32, -1, 0, NULL),
+    F("status", "status", VT_MSG, SS_STATUS, 0, &status_msg),
+};
+
+typedef struct signal_desc {
+    const char *camel, *snake; /* the root list */
+    msgdesc res, scope, rec;
+} signal_desc;
+
+static const signal_desc signals[3] = {
+    {"resourceLogs", "resource_logs", MSG("resource logs", res_logs_fields),
+     MSG("scope logs", scope_logs_fields), MSG("log record", log_fields)},
+    {"resourceMetrics", "resource_metrics",
+     MSG("resource metrics", res_metrics_fields),
+     MSG("scope metrics", scope_metrics_fields), MSG("metric", metric_fields)},
+    {"resourceSpans", "resource_spans", MSG("resource spans", res_spans_fields),
+     MSG("scope spans", scope_spans_fields), MSG("span", span_fields)},
+};
+
+/* ---- names ---- */
+
+bool sl__otlp_key_is(sl_str key, const char *camel, const char *snake) {
+    size_t c = strlen(camel);
+    if (key.len == c && memcmp(key.ptr, camel, c) == 0) {
+        return true;
+    }
+    size_t s = strlen(snake);
+    return key.len == s && memcmp(key.ptr, snake, s) == 0;
+}
+
+sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
+                         const char *snake) {
+    if (sl_node_kind_of(obj) != SL_NODE_OBJECT) {
+        return NULL;
+    }
+    size_t n = sl_node_len(obj);
+    for (size_t i = 0; i < n; i++) {
+        if (sl__otlp_key_is(sl_node_key(obj, i), camel, snake)) {
+            return (sl_node *)sl_node_at(obj, i);
+        }
+    }
+    return NULL;
+}
+
+static bool desc_match(const fdesc *d, sl_str key) {
+    return (key.len == d->clen && memcmp(key.ptr, d->camel, d->clen) == 0) ||
+           (key.len == d->slen && memcmp(key.ptr, d->snake, d->slen) == 0);
+}
+
+static const fdesc *desc_find(const msgdesc *m, sl_str key) {
+    for (uint8_t i = 0; i < m->n; i++) {
+        if (desc_match(&m->f[i], key)) {
+            return &m->f[i];
+        }
+    }
+    return NULL;
+}
+
+int sl__otlp_any_kind_of(sl_str key) {
+    static const struct {
+        const char *camel, *snake;
+        int kind;
+    } kinds[] = {
+        {"stringValue", "string_value", AK_STRING},
+        {"boolValue", "bool_value", AK_BOOL},
+        {"intValue", "int_value", AK_INT},
+        {"doubleValue", "double_value", AK_DOUBLE},
+        {"arrayValue", "array_value", AK_ARRAY},
+        {"kvlistValue", "kvlist_value", AK_KVLIST},
+        {"bytesValue", "bytes_value", AK_BYTES},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(kinds); i++) {
+        if (sl__otlp_key_is(key, kinds[i].camel, kinds[i].snake)) {
+            return kinds[i].kind;
+        }
+    }
+    return AK_NONE;
+}
+
+bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
+    if (sl_node_kind_of(any) != SL_NODE_OBJECT) {
+        return false;
+    }
+    size_t n = sl_node_len(any);
+    for (size_t i = 0; i < n; i++) {
+        const sl_node *v = sl_node_at(any, i);
+        if (sl_node_kind_of(v) != SL_NODE_NULL) {
+            *key = sl_node_key(any, i);
+            *val = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- validation context and errors ---- */
+
+typedef struct frame {
+    const char *key; /* NULL: an array index */
+    uint32_t klen;
+    uint32_t idx;
+} frame;
+
+typedef struct vctx {
+    sl_otlp *o;
+    sl_error *err;
+    uint32_t depth;
+    frame path[SL_MAX_DEPTH + 16];
+} vctx;
+
+static void push_key(vctx *c, const char *key, size_t klen) {
+    if (c->depth < SL_ARRAY_LEN(c->path)) {
+        c->path[c->depth] = (frame){key, (uint32_t)klen, 0};
+    }
+    c->depth++;
+}
+
+static void push_idx(vctx *c, size_t idx) {
+    if (c->depth < SL_ARRAY_LEN(c->path)) {
+        c->path[c->depth] = (frame){NULL, 0, (uint32_t)idx};
+    }
+    c->depth++;
+}
+
+static void pop(vctx *c) {
+    c->depth--;
+}
+
+/* The JSON path of the current position ("resourceLogs[0].scopeLogs[1]"),
+ * cut to fit. Only schema field names and indexes appear: never payload
+ * text (attribute keys are shown as indexes). */
+static void format_path(const vctx *c, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = '\0';
+    uint32_t n =
+        c->depth < SL_ARRAY_LEN(c->path) ? c->depth : SL_ARRAY_LEN(c->path);
+    for (uint32_t i = 0; i < n && len + 1 < cap; i++) {
+        const frame *f = &c->path[i];
+        int w;
+        if (f->key) {
+            w = snprintf(buf + len, cap - len, "%s%.*s", len ? "." : "",
+                         (int)(f->klen > 40 ? 40 : f->klen), f->key);
+        } else {
+            w = snprintf(buf + len, cap - len, "[%u]", f->idx);
+        }
+        if (w < 0) {
+            break;
+        }
+        len += (size_t)w;
+        if (len >= cap) {
+            len = cap - 1;
+        }
+    }
+    if (len == 0) {
+        snprintf(buf, cap, "request");
+    }
+}
+
+static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...) {
+    if (!c->err) {
+        return SL_ESCHEMA;
+    }
+    char path[160];
+    format_path(c, path, sizeof(path));
+    char what[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    sl_pos pos = sl_node_pos(c->o->doc, at);
+    return sl__error(c->err, SL_ESCHEMA, &pos, "%s: %s", path, what);
+}
+
+static sl_status wrong_type(vctx *c, const sl_node *at, const char *want) {
+    return fail(c, at, "expected %s, got %s", want,
+                sl_node_kind_name(sl_node_kind_of(at)));
+}
+
+/* ---- scalars ---- */
+
+static sl_status check_int(vctx *c, const sl_node *n, vtype t) {
+    sl_node_kind k = sl_node_kind_of(n);
+    bool is_unsigned = t == VT_U64 || t == VT_U32;
+    const char *want = is_unsigned ? "an unsigned integer" : "an integer";
+    int64_t v = 0;
+    sl_str s = sl_node_str(n);
+    if (k == SL_NODE_INT || k == SL_NODE_STRING) {
+        if (!sl__otlp_parse_i64(s.ptr, s.len, is_unsigned, &v)) {
+            return k == SL_NODE_INT
+                       ? fail(c, n, "integer out of range")
+                       : fail(c, n, "expected %s in a decimal string", want);
+        }
+    } else if (k == SL_NODE_FLOAT) {
+        /* the JSON mapping allows 1e3 or 5.0 for integers: integral only */
+        double d = 0;
+        if (!sl__otlp_parse_double(s.ptr, s.len, &d) || d != trunc(d) ||
+            fabs(d) > 9007199254740992.0 || (is_unsigned && d < 0)) {
+            return fail(c, n, "expected %s, got a fraction or a huge number",
+                        want);
+        }
+        v = (int64_t)d;
+    } else {
+        return wrong_type(c, n, want);
+    }
+    if (t == VT_U32 && (uint64_t)v > UINT32_MAX) {
+        return fail(c, n, "integer out of range");
+    }
+    if (t == VT_I32 && (v < INT32_MIN || v > INT32_MAX)) {
+        return fail(c, n, "integer out of range");
+    }
+    return SL_OK;
+}
+
+static sl_status check_double(vctx *c, const sl_node *n) {
+    sl_node_kind k = sl_node_kind_of(n);
+    if (k == SL_NODE_INT || k == SL_NODE_FLOAT) {
+        return SL_OK;
+    }
+    if (k == SL_NODE_STRING) {
+        sl_str s = sl_node_str(n);
+        double d = 0;
+        if (!sl__otlp_parse_double(s.ptr, s.len, &d)) {
+            return fail(c, n, "expected a number in a string");
+        }
+        return SL_OK;
+    }
+    return wrong_type(c, n, "a number");
+}
+
+typedef struct enum_name {
+    const char *name;
+    int value;
+} enum_name;
+
+static const enum_name sev_names[] = {
+    {"SEVERITY_NUMBER_UNSPECIFIED", 0}, {"SEVERITY_NUMBER_TRACE", 1},
+    {"SEVERITY_NUMBER_TRACE2", 2},      {"SEVERITY_NUMBER_TRACE3", 3},
+    {"SEVERITY_NUMBER_TRACE4", 4},      {"SEVERITY_NUMBER_DEBUG", 5},
+    {"SEVERITY_NUMBER_DEBUG2", 6},      {"SEVERITY_NUMBER_DEBUG3", 7},
+    {"SEVERITY_NUMBER_DEBUG4", 8},      {"SEVERITY_NUMBER_INFO", 9},
+    {"SEVERITY_NUMBER_INFO2", 10},      {"SEVERITY_NUMBER_INFO3", 11},
+    {"SEVERITY_NUMBER_INFO4", 12},      {"SEVERITY_NUMBER_WARN", 13},
+    {"SEVERITY_NUMBER_WARN2", 14},      {"SEVERITY_NUMBER_WARN3", 15},
+    {"SEVERITY_NUMBER_WARN4", 16},      {"SEVERITY_NUMBER_ERROR", 17},
+    {"SEVERITY_NUMBER_ERROR2", 18},     {"SEVERITY_NUMBER_ERROR3", 19},
+    {"SEVERITY_NUMBER_ERROR4", 20},     {"SEVERITY_NUMBER_FATAL", 21},
+    {"SEVERITY_NUMBER_FATAL2", 22},     {"SEVERITY_NUMBER_FATAL3", 23},
+    {"SEVERITY_NUMBER_FATAL4", 24},
+};
+static const enum_name kind_names[] = {
+    {"SPAN_KIND_UNSPECIFIED", 0}, {"SPAN_KIND_INTERNAL", 1},
+    {"SPAN_KIND_SERVER", 2},      {"SPAN_KIND_CLIENT", 3},
+    {"SPAN_KIND_PRODUCER", 4},    {"SPAN_KIND_CONSUMER", 5},
+};
+static const enum_name status_names[] = {
+    {"STATUS_CODE_UNSET", 0},
+    {"STATUS_CODE_OK", 1},
+    {"STATUS_CODE_ERROR", 2},
+};
+static const enum_name temp_names[] = {
+    {"AGGREGATION_TEMPORALITY_UNSPECIFIED", 0},
+    {"AGGREGATION_TEMPORALITY_DELTA", 1},
+    {"AGGREGATION_TEMPORALITY_CUMULATIVE", 2},
+};
+
+static sl_status check_enum(vctx *c, const sl_node *n, vtype t) {
+    const enum_name *names = sev_names;
+    size_t count = SL_ARRAY_LEN(sev_names);
+    const char *what = "a severity number";
+    if (t == VT_KIND) {
+        names = kind_names;
+        count = SL_ARRAY_LEN(kind_names);
+        what = "a span kind";
+    } else if (t == VT_STATUS) {
+        names = status_names;
+        count = SL_ARRAY_LEN(status_names);
+        what = "a status code";
+    } else if (t == VT_TEMP) {
+        names = temp_names;
+        count = SL_ARRAY_LEN(temp_names);
+        what = "an aggregation temporality";
+    }
+    sl_node_kind k = sl_node_kind_of(n);
+    sl_str s = sl_node_str(n);
+    if (k == SL_NODE_INT) {
+        int64_t v = 0;
+        /* proto3 enums are open: any int32 number is accepted */
+        if (!sl__otlp_parse_i64(s.ptr, s.len, false, &v) || v < INT32_MIN ||
+            v > INT32_MAX) {
+            return fail(c, n, "%s out of range", what);
+        }
+        return SL_OK;
+    }
+    if (k == SL_NODE_STRING) {
+        for (size_t i = 0; i < count; i++) {
+            size_t l = strlen(names[i].name);
+            if (s.len == l && memcmp(s.ptr, names[i].name, l) == 0) {
+                return SL_OK;
+            }
+        }
+        return fail(c, n, "unknown name for %s", what);
+    }
+    char want[64];
+    snprintf(want, sizeof(want), "%s (name or number)", what);
+    return wrong_type(c, n, want);
+}
+
+static int hexval(char ch) {
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    if (ch >= 'a' && ch <= 'f') {
+        return ch - 'a' + 10;
+    }
+    if (ch >= 'A' && ch <= 'F') {
+        return ch - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Ids are hex (case-insensitive, as the OTLP/JSON spec says) of exactly
+ * the id's length, or empty (the proto default, which the conformance
+ * fixtures use for "no trace id"). Upper-case ids are rewritten in lower
+ * case, the form every getter returns and the writer emits. */
+static sl_status check_id(vctx *c, sl_node *n, size_t want) {
+    if (sl_node_kind_of(n) != SL_NODE_STRING) {
+        return wrong_type(c, n, "a hex string");
+    }
+    sl_str s = sl_node_str(n);
+    if (s.len == 0) {
+        return SL_OK;
+    }
+    if (s.len != want) {
+        return fail(c, n,
+                    "expected %zu hex digits or an empty string, got "
+                    "%zu characters",
+                    want, s.len);
+    }
+    bool upper = false;
+    for (size_t i = 0; i < s.len; i++) {
+        int v = hexval(s.ptr[i]);
+        if (v < 0) {
+            return fail(c, n, "expected %zu hex digits, got another character",
+                        want);
+        }
+        upper |= s.ptr[i] >= 'A' && s.ptr[i] <= 'F';
+    }
+    if (upper) {
+        char low[32];
+        for (size_t i = 0; i < s.len; i++) {
+            char ch = s.ptr[i];
+            low[i] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
+        }
+        if (sl_node_set_string(c->o->doc, n, low, s.len) != SL_OK) {
+            return sl__nomem(c->err);
+        }
+    }
+    return SL_OK;
+}
+
+/* ---- structures ---- */
+
+static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
+                           sl_node **slots);
+static sl_status check_kvlist(vctx *c, sl_node *arr);
+
+static sl_status check_any(vctx *c, sl_node *any) {
+    if (sl_node_kind_of(any) != SL_NODE_OBJECT) {
+        return wrong_type(c, any, "an AnyValue object");
+    }
+    size_t n = sl_node_len(any);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++) {
+        sl_str key = sl_node_key(any, i);
+        sl_node *v = (sl_node *)sl_node_at(any, i);
+        int kind = sl__otlp_any_kind_of(key);
+        if (kind == AK_NONE) {
+            sl_pos pos = sl_node_key_pos(c->o->doc, any, i);
+            char path[160];
+            format_path(c, path, sizeof(path));
+            return sl__error(c->err, SL_ESCHEMA, &pos,
+                             "%s: unknown AnyValue kind", path);
+        }
+        if (sl_node_kind_of(v) == SL_NODE_NULL) {
+            continue; /* null = not set (the JSON mapping's rule) */
+        }
+        if (seen) {
+            return fail(c, v, "AnyValue holds more than one value");
+        }
+        seen = true;
+        push_key(c, key.ptr, key.len);
+        sl_status rc = SL_OK;
+        sl_node_kind k = sl_node_kind_of(v);
+        switch (kind) {
+        case AK_STRING:
+            rc = k == SL_NODE_STRING ? SL_OK : wrong_type(c, v, "a string");
+            break;
+        case AK_BOOL:
+            rc = k == SL_NODE_BOOL ? SL_OK : wrong_type(c, v, "a bool");
+            break;
+        case AK_INT:
+            rc = check_int(c, v, VT_I64);
+            break;
+        case AK_DOUBLE:
+            rc = check_double(c, v);
+            break;
+        case AK_BYTES:
+            if (k != SL_NODE_STRING) {
+                rc = wrong_type(c, v, "a base64 string");
+            } else if (sl__otlp_base64(sl_node_str(v).ptr, sl_node_str(v).len,
+                                       NULL) < 0) {
+                rc = fail(c, v, "expected base64");
+            }
+            break;
+        case AK_ARRAY:
+        case AK_KVLIST: {
+            if (k != SL_NODE_OBJECT) {
+                rc = wrong_type(c, v, "an object with \"values\"");
+                break;
+            }
+            size_t m = sl_node_len(v);
+            for (size_t j = 0; j < m && rc == SL_OK; j++) {
+                sl_str vk = sl_node_key(v, j);
+                sl_node *vals = (sl_node *)sl_node_at(v, j);
+                if (vk.len != 6 || memcmp(vk.ptr, "values", 6) != 0 ||
+                    sl_node_kind_of(vals) == SL_NODE_NULL) {
+                    continue;
+                }
+                push_key(c, "values", 6);
+                if (kind == AK_KVLIST) {
+                    rc = check_kvlist(c, vals);
+                } else if (sl_node_kind_of(vals) != SL_NODE_ARRAY) {
+                    rc = wrong_type(c, vals, "an array");
+                } else {
+                    size_t e = sl_node_len(vals);
+                    for (size_t q = 0; q < e && rc == SL_OK; q++) {
+                        push_idx(c, q);
+                        rc = check_any(c, (sl_node *)sl_node_at(vals, q));
+                        pop(c);
+                    }
+                }
+                pop(c);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        pop(c);
+        if (rc != SL_OK) {
+            return rc;
+        }
+    }
+    return SL_OK;
+}
+
+static sl_status check_kvlist(vctx *c, sl_node *arr) {
+    if (sl_node_kind_of(arr) != SL_NODE_ARRAY) {
+        return wrong_type(c, arr, "an array of key-values");
+    }
+    size_t n = sl_node_len(arr);
+    for (size_t i = 0; i < n; i++) {
+        sl_node *kv = (sl_node *)sl_node_at(arr, i);
+        push_idx(c, i);
+        sl_status rc = sl_node_kind_of(kv) == SL_NODE_OBJECT
+                           ? check_msg(c, kv, &kv_msg, NULL)
+                           : wrong_type(c, kv, "a key-value object");
+        pop(c);
+        if (rc != SL_OK) {
+            return rc;
+        }
+    }
+    return SL_OK;
+}
+
+static sl_status check_array(vctx *c, sl_node *arr, vtype t,
+                             const msgdesc *sub) {
+    if (sl_node_kind_of(arr) != SL_NODE_ARRAY) {
+        return wrong_type(c, arr, "an array");
+    }
+    size_t n = sl_node_len(arr);
+    for (size_t i = 0; i < n; i++) {
+        sl_node *e = (sl_node *)sl_node_at(arr, i);
+        push_idx(c, i);
+        sl_status rc;
+        if (t == VT_MSG_ARRAY) {
+            rc = sl_node_kind_of(e) == SL_NODE_OBJECT
+                     ? check_msg(c, e, sub, NULL)
+                     : wrong_type(c, e, "an object");
+        } else if (t == VT_U64_ARRAY) {
+            rc = check_int(c, e, VT_U64);
+        } else {
+            rc = check_double(c, e);
+        }
+        pop(c);
+        if (rc != SL_OK) {
+            return rc;
+        }
+    }
+    return SL_OK;
+}
+
+static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
+    switch ((vtype)d->type) {
+    case VT_STR:
+        return sl_node_kind_of(v) == SL_NODE_STRING
+                   ? SL_OK
+                   : wrong_type(c, v, "a string");
+    case VT_U64:
+    case VT_I64:
+    case VT_U32:
+    case VT_I32:
+        return check_int(c, v, (vtype)d->type);
+    case VT_DBL:
+        return check_double(c, v);
+    case VT_BOOL:
+        return sl_node_kind_of(v) == SL_NODE_BOOL ? SL_OK
+                                                  : wrong_type(c, v, "a bool");
+    case VT_SEV:
+    case VT_KIND:
+    case VT_STATUS:
+    case VT_TEMP:
+        return check_enum(c, v, (vtype)d->type);
+    case VT_TRACE_ID:
+        return check_id(c, v, 32);
+    case VT_SPAN_ID:
+        return check_id(c, v, 16);
+    case VT_ANY:
+        return check_any(c, v);
+    case VT_KVLIST:
+        return check_kvlist(c, v);
+    case VT_MSG:
+        return sl_node_kind_of(v) == SL_NODE_OBJECT
+                   ? check_msg(c, v, d->sub, NULL)
+                   : wrong_type(c, v, "an object");
+    case VT_MSG_ARRAY:
+    case VT_U64_ARRAY:
+    case VT_DBL_ARRAY:
+        return check_array(c, v, (vtype)d->type, d->sub);
+    case VT_LIST:
+        return sl_node_kind_of(v) == SL_NODE_ARRAY
+                   ? SL_OK
+                   : wrong_type(c, v, "an array");
+    case VT_JSON:
+        return SL_OK;
+    }
+    return SL_OK;
+}
+
+/* Validate an object against a message table; fill slots (when not NULL)
+ * with the value nodes of the fields that have one. Unknown fields are
+ * accepted and left alone; null means absent. */
+static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
+                           sl_node **slots) {
+    uint32_t seen = 0;
+    uint8_t oneof_seen = 0; /* bit per oneof group id */
+    size_t n = sl_node_len(obj);
+    if (c->depth > SL_MAX_DEPTH) {
+        return fail(c, obj, "nested too deeply");
+    }
+    for (size_t i = 0; i < n; i++) {
+        sl_str key = sl_node_key(obj, i);
+        const fdesc *d = desc_find(m, key);
+        if (!d) {
+            continue;
+        }
+        uint32_t bit = 1u << (d - m->f);
+        if (seen & bit) {
+            sl_pos pos = sl_node_key_pos(c->o->doc, obj, i);
+            char path[160];
+            format_path(c, path, sizeof(path));
+            return sl__error(c->err, SL_ESCHEMA, &pos,
+                             "%s: field \"%s\" given twice", path, d->camel);
+        }
+        seen |= bit;
+        sl_node *v = (sl_node *)sl_node_at(obj, i);
+        if (sl_node_kind_of(v) == SL_NODE_NULL) {
+            continue;
+        }
+        push_key(c, key.ptr, key.len);
+        sl_status rc = SL_OK;
+        if (d->oneof) {
+            uint8_t ob = (uint8_t)(1u << d->oneof);
+            if (oneof_seen & ob) {
+                rc = fail(c, v, "more than one of a set of exclusive fields");
+            }
+            oneof_seen |= ob;
+        }
+        if (rc == SL_OK) {
+            rc = check_value(c, v, d);
+        }
+        pop(c);
+        if (rc != SL_OK) {
+            return rc;
+        }
+        if (slots && d->slot >= 0) {
+            slots[d->slot] = v;
+        }
+    }
+    return SL_OK;
+}
+
+/* Fill slots without validating (after a change). */
+static void fill_slots(sl_node *obj, const msgdesc *m, sl_node **slots) {
+    size_t n = sl_node_len(obj);
+    for (size_t i = 0; i < n; i++) {
+        const fdesc *d = desc_find(m, sl_node_key(obj, i));
+        if (!d || d->slot < 0) {
+            continue;
+        }
+        sl_node *v = (sl_node *)sl_node_at(obj, i);
+        if (sl_node_kind_of(v) != SL_NODE_NULL && !slots[d->slot]) {
+            slots[d->slot] = v;
+        }
+    }
+}
+
+/* ---- index ---- */
+
+static bool grow(void **p, size_t *cap, size_t need, size_t esize) {
+    if (need <= *cap) {
+        return true;
+    }
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need) {
+        nc *= 2;
+    }
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(nc, esize, &bytes)) {
+        return false;
+    }
+    void *q = sl__realloc(*p, *cap * esize, bytes);
+    if (!q) {
+        return false;
+    }
+    *p = q;
+    *cap = nc;
+    return true;
+}
+
+/* Derived slots of a metric: its data, type and first data point. The
+ * reference runner reads no data point attributes for exponential
+ * histograms (reference/policy-engine-upstream.md §5): kept. */
+static void metric_derive(sl__otlp_rec *r) {
+    static const uint8_t order[] = {MS_GAUGE, MS_SUM, MS_HIST, MS_EXPH,
+                                    MS_SUMMARY};
+    r->mtype = MT_NONE;
+    r->f[MS_DATA] = NULL;
+    r->f[MS_DP0] = NULL;
+    r->f[SLOT_ATTRS] = NULL;
+    for (size_t i = 0; i < SL_ARRAY_LEN(order); i++) {
+        if (r->f[order[i]]) {
+            r->f[MS_DATA] = r->f[order[i]];
+            r->mtype = (uint8_t)(MT_GAUGE + i);
+            break;
+        }
+    }
+    if (!r->f[MS_DATA]) {
+        return;
+    }
+    sl_node *dps = sl__otlp_member(r->f[MS_DATA], "dataPoints", "data_points");
+    const sl_node *dp0 = sl_node_at(dps, 0);
+    if (sl_node_kind_of(dps) == SL_NODE_ARRAY &&
+        sl_node_kind_of(dp0) == SL_NODE_OBJECT) {
+        r->f[MS_DP0] = (sl_node *)dp0;
+        if (r->mtype != MT_EXPH) {
+            sl_node *a = sl__otlp_member(dp0, "attributes", "attributes");
+            r->f[SLOT_ATTRS] = sl_node_kind_of(a) == SL_NODE_ARRAY ? a : NULL;
+        }
+    }
+}
+
+void sl__otlp_rescan_record(sl_otlp *o, size_t i) {
+    sl__otlp_rec *r = &o->recs[i];
+    memset(r->f, 0, sizeof(r->f));
+    fill_slots(r->node, &signals[o->sig].rec, r->f);
+    if (o->sig == SL_SIGNAL_METRIC) {
+        metric_derive(r);
+    }
+}
+
+static void scope_derive(sl__otlp_scope *s, sl_node *inner) {
+    s->scope = sl_node_kind_of(inner) == SL_NODE_OBJECT ? inner : NULL;
+    s->attrs = sl__otlp_member(s->scope, "attributes", "attributes");
+    s->name = sl__otlp_member(s->scope, "name", "name");
+    s->version = sl__otlp_member(s->scope, "version", "version");
+}
+
+void sl__otlp_rescan_scope(sl_otlp *o, size_t g) {
+    sl__otlp_scope *s = &o->scopes[g];
+    sl_node *slots[3] = {NULL, NULL, NULL};
+    fill_slots(s->entry, &signals[o->sig].scope, slots);
+    s->schema = slots[ES_SCHEMA];
+    scope_derive(s, slots[ES_INNER]);
+}
+
+static void res_derive(sl__otlp_res *r, sl_node *inner) {
+    r->resource = sl_node_kind_of(inner) == SL_NODE_OBJECT ? inner : NULL;
+    r->attrs = sl__otlp_member(r->resource, "attributes", "attributes");
+}
+
+void sl__otlp_rescan_res(sl_otlp *o, size_t ri) {
+    sl__otlp_res *r = &o->res[ri];
+    sl_node *slots[3] = {NULL, NULL, NULL};
+    fill_slots(r->entry, &signals[o->sig].res, slots);
+    r->schema = slots[ES_SCHEMA];
+    res_derive(r, slots[ES_INNER]);
+}
+
+static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
+    sl_otlp *o = c->o;
+    const msgdesc *m = &signals[o->sig].rec;
+    size_t n = sl_node_len(list);
+    if (o->nrec + n > UINT32_MAX) {
+        return sl__error(c->err, SL_ELIMIT, NULL,
+                         "more than 4294967295 records in one request");
+    }
+    if (!grow((void **)&o->recs, &o->caprec, o->nrec + n, sizeof(*o->recs))) {
+        return sl__nomem(c->err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sl_node *e = (sl_node *)sl_node_at(list, i);
+        push_idx(c, i);
+        if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
+            return wrong_type(c, e, "an object");
+        }
+        sl__otlp_rec *r = &o->recs[o->nrec];
+        memset(r, 0, sizeof(*r));
+        r->node = e;
+        r->scope = g;
+        sl_status rc = check_msg(c, e, m, r->f);
+        if (rc != SL_OK) {
+            return rc;
+        }
+        if (o->sig == SL_SIGNAL_METRIC) {
+            metric_derive(r);
+        }
+        o->nrec++;
+        pop(c);
+    }
+    return SL_OK;
+}
+
+static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
+    sl_otlp *o = c->o;
+    const signal_desc *sd = &signals[o->sig];
+    size_t n = sl_node_len(list);
+    for (size_t i = 0; i < n; i++) {
+        sl_node *e = (sl_node *)sl_node_at(list, i);
+        push_idx(c, i);
+        if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
+            return wrong_type(c, e, "an object");
+        }
+        sl_node *slots[3] = {NULL, NULL, NULL};
+        sl_status rc = check_msg(c, e, &sd->scope, slots);
+        if (rc != SL_OK) {
+            return rc;
+        }
+        if (o->nscope >= UINT32_MAX) {
+            return sl__error(c->err, SL_ELIMIT, NULL, "too many scopes");
+        }
+        if (!grow((void **)&o->scopes, &o->capscope, o->nscope + 1,
+                  sizeof(*o->scopes))) {
+            return sl__nomem(c->err);
+        }
+        uint32_t g = (uint32_t)o->nscope++;
+        sl__otlp_scope *s = &o->scopes[g];
+        memset(s, 0, sizeof(*s));
+        s->entry = e;
+        s->schema = slots[ES_SCHEMA];
+        s->res = ri;
+        s->first = (uint32_t)o->nrec;
+        scope_derive(s, slots[ES_INNER]);
+        if (slots[ES_LIST]) {
+            const fdesc *lf = &sd->scope.f[ES_LIST];
+            if (o->snake) {
+                push_key(c, lf->snake, lf->slen);
+            } else {
+                push_key(c, lf->camel, lf->clen);
+            }
+            rc = index_records(c, slots[ES_LIST], g);
+            pop(c);
+            if (rc != SL_OK) {
+                return rc;
+            }
+        }
+        s = &o->scopes[g];
+        s->count = (uint32_t)(o->nrec - s->first);
+        s->kept = s->count;
+        o->res[ri].kept += s->count;
+        if (s->count == 0) {
+            o->nempty++;
+        }
+        pop(c);
+    }
+    return SL_OK;
+}
+
+static sl_status index_resources(vctx *c, sl_node *list) {
+    sl_otlp *o = c->o;
+    const signal_desc *sd = &signals[o->sig];
+    size_t n = sl_node_len(list);
+    for (size_t i = 0; i < n; i++) {
+        sl_node *e = (sl_node *)sl_node_at(list, i);
+        push_idx(c, i);
+        if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
+            return wrong_type(c, e, "an object");
+        }
+        sl_node *slots[3] = {NULL, NULL, NULL};
+        sl_status rc = check_msg(c, e, &sd->res, slots);
+        if (rc != SL_OK) {
+            return rc;
+        }
+        if (o->nres >= UINT32_MAX) {
+            return sl__error(c->err, SL_ELIMIT, NULL, "too many resources");
+        }
+        if (!grow((void **)&o->res, &o->capres, o->nres + 1, sizeof(*o->res))) {
+            return sl__nomem(c->err);
+        }
+        uint32_t ri = (uint32_t)o->nres++;
+        sl__otlp_res *r = &o->res[ri];
+        memset(r, 0, sizeof(*r));
+        r->entry = e;
+        r->schema = slots[ES_SCHEMA];
+        res_derive(r, slots[ES_INNER]);
+        r->sfirst = (uint32_t)o->nscope;
+        if (slots[ES_LIST]) {
+            const fdesc *lf = &sd->res.f[ES_LIST];
+            if (o->snake) {
+                push_key(c, lf->snake, lf->slen);
+            } else {
+                push_key(c, lf->camel, lf->clen);
+            }
+            rc = index_scopes(c, slots[ES_LIST], ri);
+            pop(c);
+            if (rc != SL_OK) {
+                return rc;
+            }
+        }
+        o->res[ri].scount = (uint32_t)(o->nscope - o->res[ri].sfirst);
+        if (o->res[ri].kept == 0) {
+            o->nempty++;
+        }
+        pop(c);
+    }
+    return SL_OK;
+}
+
+static void reset(sl_otlp *o) {
+    o->sig = SL_SIGNAL_NONE;
+    o->snake = false;
+    o->list = NULL;
+    o->nrec = o->nscope = o->nres = 0;
+    o->ndropped = o->nempty = 0;
+}
+
+static sl_status index_request(sl_otlp *o, sl_error *err) {
+    vctx ctx; /* ~8 KiB of path frames: on the stack, never per load heap */
+    vctx *c = &ctx;
+    c->o = o;
+    c->err = err;
+    c->depth = 0;
+    sl_status rc = SL_OK;
+    sl_node *root = (sl_node *)sl_doc_root(o->doc);
+    if (sl_node_kind_of(root) != SL_NODE_OBJECT) {
+        rc = wrong_type(c, root, "an object");
+        goto done;
+    }
+    size_t n = sl_node_len(root);
+    for (size_t i = 0; i < n; i++) {
+        sl_str key = sl_node_key(root, i);
+        for (int s = 0; s < 3; s++) {
+            if (!sl__otlp_key_is(key, signals[s].camel, signals[s].snake)) {
+                continue;
+            }
+            if (o->sig != SL_SIGNAL_NONE) {
+                sl_pos pos = sl_node_key_pos(o->doc, root, i);
+                rc = sl__error(err, SL_ESCHEMA, &pos,
+                               "request: more than one resource list");
+                goto done;
+            }
+            o->sig = (sl_signal)s;
+            o->snake = key.len == strlen(signals[s].snake) &&
+                       memcmp(key.ptr, signals[s].snake, key.len) == 0;
+            sl_node *v = (sl_node *)sl_node_at(root, i);
+            push_key(c, key.ptr, key.len);
+            if (sl_node_kind_of(v) == SL_NODE_ARRAY) {
+                o->list = v;
+            } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
+                rc = wrong_type(c, v, "an array");
+                goto done;
+            }
+            pop(c);
+        }
+    }
+    if (o->list) {
+        const signal_desc *sd = &signals[o->sig];
+        push_key(c, o->snake ? sd->snake : sd->camel,
+                 strlen(o->snake ? sd->snake : sd->camel));
+        rc = index_resources(c, o->list);
+    }
+done:
+    if (rc != SL_OK) {
+        reset(o);
+    }
+    return rc;
+}
+
+/* ---- public ---- */
+
+sl_otlp *sl_otlp_new(void) {
+    sl_otlp *o = sl__calloc(1, sizeof(*o));
+    if (!o) {
+        return NULL;
+    }
+    o->doc = sl_doc_new();
+    if (!o->doc) {
+        sl__free(o, sizeof(*o));
+        return NULL;
+    }
+    reset(o);
+    return o;
+}
+
+void sl_otlp_free(sl_otlp *o) {
+    if (!o) {
+        return;
+    }
+    sl_doc_free(o->doc);
+    sl__free(o->recs, o->caprec * sizeof(*o->recs));
+    sl__free(o->scopes, o->capscope * sizeof(*o->scopes));
+    sl__free(o->res, o->capres * sizeof(*o->res));
+    sl__buf_free(&o->bytes);
+    sl__buf_free(&o->scratch);
+    sl__free(o, sizeof(*o));
+}
+
+sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
+                       const char *file, sl_error *err) {
+    if (!o || (!text && len > 0)) {
+        return sl__error(err, SL_EINVAL, NULL, "no batch or no text");
+    }
+    reset(o);
+    sl_doc_opts opts = {0};
+    opts.borrow = true;
+    sl_status rc;
+    if (off) {
+        rc = sl_doc_load_next(o->doc, text, len, off, file, &opts, err);
+    } else {
+        rc = sl_doc_load(o->doc, text, len, SL_FORMAT_JSON, file, &opts, err);
+    }
+    if (rc != SL_OK) {
+        return rc;
+    }
+    return index_request(o, err);
+}
+
+sl_signal sl_otlp_signal(const sl_otlp *o) {
+    return o ? o->sig : SL_SIGNAL_NONE;
+}
+
+size_t sl_otlp_count(const sl_otlp *o) {
+    return o ? o->nrec : 0;
+}
+
+const sl_doc *sl_otlp_doc(const sl_otlp *o) {
+    return o ? o->doc : NULL;
+}

@@ -1,0 +1,155 @@
+/* src/otlp/num.c: the scalar encodings of the proto JSON mapping that OTLP
+ * uses: 64-bit integers as JSON numbers or decimal strings, doubles as
+ * numbers or strings (with "NaN" / "Infinity"), bytes as base64. Used by
+ * validation (is this well formed?) and by typed access (what value?).
+ * Leaves out hex ids (load.c) and enums (load.c, field.c). */
+#include <sluice/otlp.h>
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+#include "otlp/private.h"
+
+/* Decimal integer, optional leading '-' (never for unsigned), digits only,
+ * no leading '+', within int64 (or uint64 when is_unsigned; the bits are
+ * stored in *out). */
+bool sl__otlp_parse_i64(const char *s, size_t n, bool is_unsigned,
+                        int64_t *out) {
+    size_t i = 0;
+    bool neg = false;
+    if (n > 0 && s[0] == '-') {
+        neg = true; /* unsigned: only "-0" passes, below */
+        i = 1;
+    }
+    if (i >= n) {
+        return false;
+    }
+    uint64_t v = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) {
+            return false;
+        }
+        if (__builtin_mul_overflow(v, 10u, &v) ||
+            __builtin_add_overflow(v, d, &v)) {
+            return false;
+        }
+    }
+    if (is_unsigned) {
+        if (neg && v != 0) {
+            return false;
+        }
+        *out = (int64_t)v;
+        return true;
+    }
+    if (neg) {
+        if (v > (uint64_t)INT64_MAX + 1) {
+            return false;
+        }
+        *out = (int64_t)(0 - v);
+        return true;
+    }
+    if (v > (uint64_t)INT64_MAX) {
+        return false;
+    }
+    *out = (int64_t)v;
+    return true;
+}
+
+/* A JSON-number-shaped text or one of the proto JSON special strings. */
+bool sl__otlp_parse_double(const char *s, size_t n, double *out) {
+    if (n == 3 && memcmp(s, "NaN", 3) == 0) {
+        *out = NAN;
+        return true;
+    }
+    if (n == 8 && memcmp(s, "Infinity", 8) == 0) {
+        *out = INFINITY;
+        return true;
+    }
+    if (n == 9 && memcmp(s, "-Infinity", 9) == 0) {
+        *out = -INFINITY;
+        return true;
+    }
+    char tmp[128];
+    if (n == 0 || n >= sizeof(tmp)) {
+        return false;
+    }
+    bool digit = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            digit = true;
+        } else if (c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') {
+            return false;
+        }
+    }
+    if (!digit) {
+        return false;
+    }
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *end = NULL;
+    double d = strtod(tmp, &end);
+    if (end != tmp + n) {
+        return false;
+    }
+    *out = d;
+    return true;
+}
+
+static int b64_val(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+' || c == '-') {
+        return 62;
+    }
+    if (c == '/' || c == '_') {
+        return 63;
+    }
+    return -1;
+}
+
+long sl__otlp_base64(const char *s, size_t n, uint8_t *out) {
+    /* padding: up to two '=' at the end, only when the length is a
+     * multiple of 4 */
+    size_t m = n;
+    if (m % 4 == 0 && m >= 4) {
+        if (s[m - 1] == '=') {
+            m--;
+            if (s[m - 1] == '=') {
+                m--;
+            }
+        }
+    }
+    if (m % 4 == 1 || n > (size_t)1 << 30) {
+        return -1;
+    }
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < m; i++) {
+        int v = b64_val((unsigned char)s[i]);
+        if (v < 0) {
+            return -1;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (out) {
+                out[o] = (uint8_t)(acc >> bits);
+            }
+            o++;
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return (long)o;
+}

@@ -1,0 +1,198 @@
+/* src/otlp/write.c: dropping records and writing the batch back out as
+ * compact JSON. Leaves out the JSON writer itself (doc module) and the
+ * index (load.c).
+ *
+ * The one idea: only the three levels above the records are walked here;
+ * everything else (each kept record, every other member) goes through the
+ * doc writer, which emits untouched strings and numbers exactly as read.
+ * Scopes left without records, and resources left without scopes, are not
+ * written, as the reference runner's retain(!is_empty) does
+ * (reference/policy-engine-upstream.md §5); that includes ones that were
+ * empty in the input. With nothing to leave out, the whole document goes
+ * to the doc writer in one call. */
+#include <sluice/otlp.h>
+
+#include "base/base.h"
+#include "otlp/private.h"
+
+void sl_otlp_drop(sl_otlp *o, size_t i) {
+    if (!o || i >= o->nrec || o->recs[i].dropped) {
+        return;
+    }
+    sl__otlp_rec *r = &o->recs[i];
+    r->dropped = 1;
+    o->ndropped++;
+    sl__otlp_scope *s = &o->scopes[r->scope];
+    s->kept--;
+    o->res[s->res].kept--;
+}
+
+typedef struct wctx {
+    const sl_otlp *o;
+    sl_buf *out;
+    sl_error *err;
+} wctx;
+
+static sl_status put_key(wctx *w, sl_str key) {
+    sl_status rc = sl_json_write_string(w->out, key.ptr, key.len);
+    if (rc == SL_OK) {
+        rc = sl__buf_putc(w->out, ':');
+    }
+    return rc;
+}
+
+typedef sl_status (*list_fn)(wctx *w, size_t group);
+
+/* Write an entry object: every member through the doc writer except the
+ * one list member (camel/snake), written by fn. */
+static sl_status write_entry(wctx *w, const sl_node *obj, const char *camel,
+                             const char *snake, list_fn fn, size_t group) {
+    sl_status rc = sl__buf_putc(w->out, '{');
+    size_t n = sl_node_len(obj);
+    for (size_t i = 0; i < n && rc == SL_OK; i++) {
+        if (i > 0) {
+            rc = sl__buf_putc(w->out, ',');
+        }
+        sl_str key = sl_node_key(obj, i);
+        if (rc == SL_OK) {
+            rc = put_key(w, key);
+        }
+        if (rc != SL_OK) {
+            break;
+        }
+        const sl_node *v = sl_node_at(obj, i);
+        if (sl__otlp_key_is(key, camel, snake) &&
+            sl_node_kind_of(v) == SL_NODE_ARRAY) {
+            rc = fn(w, group);
+        } else {
+            rc = sl_json_write(w->out, v, SL_WRITE_COMPACT, w->err);
+        }
+    }
+    if (rc == SL_OK) {
+        rc = sl__buf_putc(w->out, '}');
+    }
+    return rc;
+}
+
+static sl_status write_records(wctx *w, size_t g) {
+    const sl_otlp *o = w->o;
+    const sl__otlp_scope *s = &o->scopes[g];
+    sl_status rc = sl__buf_putc(w->out, '[');
+    bool first = true;
+    for (uint32_t k = 0; k < s->count && rc == SL_OK; k++) {
+        const sl__otlp_rec *r = &o->recs[s->first + k];
+        if (r->dropped) {
+            continue;
+        }
+        if (!first) {
+            rc = sl__buf_putc(w->out, ',');
+        }
+        first = false;
+        if (rc == SL_OK) {
+            rc = sl_json_write(w->out, r->node, SL_WRITE_COMPACT, w->err);
+        }
+    }
+    if (rc == SL_OK) {
+        rc = sl__buf_putc(w->out, ']');
+    }
+    return rc;
+}
+
+static const char *const list_camel[3][2] = {
+    {"scopeLogs", "logRecords"},
+    {"scopeMetrics", "metrics"},
+    {"scopeSpans", "spans"},
+};
+static const char *const list_snake[3][2] = {
+    {"scope_logs", "log_records"},
+    {"scope_metrics", "metrics"},
+    {"scope_spans", "spans"},
+};
+
+static sl_status write_scopes(wctx *w, size_t ri) {
+    const sl_otlp *o = w->o;
+    sl_status rc = sl__buf_putc(w->out, '[');
+    bool first = true;
+    const sl__otlp_res *r = &o->res[ri];
+    for (size_t g = r->sfirst; g < r->sfirst + r->scount && rc == SL_OK; g++) {
+        const sl__otlp_scope *s = &o->scopes[g];
+        if (s->kept == 0) {
+            continue;
+        }
+        if (!first) {
+            rc = sl__buf_putc(w->out, ',');
+        }
+        first = false;
+        if (rc == SL_OK) {
+            rc = write_entry(w, s->entry, list_camel[o->sig][1],
+                             list_snake[o->sig][1], write_records, g);
+        }
+    }
+    if (rc == SL_OK) {
+        rc = sl__buf_putc(w->out, ']');
+    }
+    return rc;
+}
+
+static sl_status write_resources(wctx *w, size_t unused) {
+    SL_UNUSED(unused);
+    const sl_otlp *o = w->o;
+    sl_status rc = sl__buf_putc(w->out, '[');
+    bool first = true;
+    for (size_t ri = 0; ri < o->nres && rc == SL_OK; ri++) {
+        const sl__otlp_res *r = &o->res[ri];
+        if (r->kept == 0) {
+            continue;
+        }
+        if (!first) {
+            rc = sl__buf_putc(w->out, ',');
+        }
+        first = false;
+        if (rc == SL_OK) {
+            rc = write_entry(w, r->entry, list_camel[o->sig][0],
+                             list_snake[o->sig][0], write_scopes, ri);
+        }
+    }
+    if (rc == SL_OK) {
+        rc = sl__buf_putc(w->out, ']');
+    }
+    return rc;
+}
+
+static const char *const root_camel[3] = {"resourceLogs", "resourceMetrics",
+                                          "resourceSpans"};
+static const char *const root_snake[3] = {"resource_logs", "resource_metrics",
+                                          "resource_spans"};
+
+sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err) {
+    if (!o || !out) {
+        return sl__error(err, SL_EINVAL, NULL, "no batch or no buffer");
+    }
+    const sl_node *root = sl_doc_root(o->doc);
+    if (!root) {
+        return sl__error(err, SL_EINVAL, NULL, "no request loaded");
+    }
+    size_t start = out->len;
+    sl_status rc;
+    if ((o->ndropped == 0 && o->nempty == 0) || !o->list ||
+        o->sig == SL_SIGNAL_NONE) {
+        rc = sl_json_write(out, root, SL_WRITE_COMPACT, err);
+    } else {
+        wctx w = {o, out, err};
+        rc = write_entry(&w, root, root_camel[o->sig], root_snake[o->sig],
+                         write_resources, 0);
+    }
+    if (rc != SL_OK) {
+        out->len = start; /* no half-written request */
+        if (out->ptr) {
+            out->ptr[start] = '\0';
+        }
+        if (err && err->code == SL_OK) {
+            sl__error(err, rc, NULL, "%s", sl_status_str(rc));
+        }
+        if (rc == SL_ENOMEM) {
+            sl__nomem(err);
+        }
+    }
+    return rc;
+}
