@@ -165,7 +165,7 @@ SL_API void sl_filter_io(const sl_filter *f, bool *capture,
 
 /** Counters, summed over every context (live or freed). */
 typedef struct sl_filter_stats {
-    uint64_t scopes_skipped;                        /* per cached scope */
+    uint64_t scopes_skipped;                         /* per cached scope */
     uint64_t value_redactions[SL_FILTER_KIND_COUNT]; /* by sl_filter_kind */
     uint64_t value_drops[SL_FILTER_KIND_COUNT];
 } sl_filter_stats;
@@ -210,8 +210,7 @@ SL_API void sl_filter_ctx_free(sl_filter_ctx *ctx);
 SL_API sl_status sl_filter_classify(sl_filter_ctx *ctx, const char *filename,
                                     const char *qualname,
                                     const char *module_hint,
-                                    const sl_filter_scope **out,
-                                    sl_error *err);
+                                    const sl_filter_scope **out, sl_error *err);
 
 /** A number unique to this filter in the process (never reused while the
  * process lives), so that caches kept by a host for several filters never
@@ -222,8 +221,7 @@ SL_API uint64_t sl_filter_id(const sl_filter *f);
 SL_API sl_filter_exec sl_filter_scope_exec(const sl_filter_scope *s);
 
 /** The scope's default for values no pattern decides. */
-SL_API sl_filter_action
-sl_filter_scope_value_default(const sl_filter_scope *s);
+SL_API sl_filter_action sl_filter_scope_value_default(const sl_filter_scope *s);
 
 /* ---- values ---- */
 
@@ -235,8 +233,8 @@ sl_filter_scope_value_default(const sl_filter_scope *s);
  * @param name  len bytes, borrowed for the call. */
 SL_API sl_filter_action sl_filter_decide(sl_filter_ctx *ctx,
                                          const sl_filter_scope *s,
-                                         sl_filter_kind kind,
-                                         const char *name, size_t len);
+                                         sl_filter_kind kind, const char *name,
+                                         size_t len);
 
 /** Decide n names at once without counting, writing actions[i] (an
  * sl_filter_action). A host keeps the vector per code object (indexed by
@@ -248,9 +246,16 @@ SL_API sl_status sl_filter_plan(sl_filter_ctx *ctx, const sl_filter_scope *s,
                                 sl_filter_kind kind, const sl_str *names,
                                 size_t n, uint8_t *actions, sl_error *err);
 
-/** Count one decision taken from a plan (allow counts nothing). */
+/** Count one decision taken from a plan (allow counts nothing).
+ * Thread safety: only the context's own thread. */
 SL_API void sl_filter_count(sl_filter_ctx *ctx, sl_filter_kind kind,
                             sl_filter_action action);
+
+/** Count n decisions of one action at once, e.g. the redactions of one
+ * snapshot summed while applying a plan: one store per event instead of
+ * one per value. */
+SL_API void sl_filter_count_n(sl_filter_ctx *ctx, sl_filter_kind kind,
+                              sl_filter_action action, uint64_t n);
 
 /** Append the explain object for one scope and a list of values as JSON:
  * {"module", "relative_path", "object", "exec", "value_default",
@@ -264,8 +269,8 @@ SL_API sl_status sl_filter_explain(sl_filter_ctx *ctx, const char *filename,
                                    const char *qualname,
                                    const char *module_hint,
                                    const sl_filter_kind *kinds,
-                                   const sl_str *names, size_t n,
-                                   sl_buf *out, sl_error *err);
+                                   const sl_str *names, size_t n, sl_buf *out,
+                                   sl_error *err);
 
 /** The selector kind name of a value kind ("arg", "local", ...), static. */
 SL_API const char *sl_filter_kind_name(sl_filter_kind kind);

@@ -254,8 +254,8 @@ int sl_cmd_filter(int argc, char **argv) {
     } else {
         st = sl_filter_ctx_new(f, &ctx, &err);
         if (st == SL_OK) {
-            st = sl_filter_explain(ctx, o.file, o.qualname, o.module,
-                                   o.kinds, o.names, o.nvalues, &out, &err);
+            st = sl_filter_explain(ctx, o.file, o.qualname, o.module, o.kinds,
+                                   o.names, o.nvalues, &out, &err);
         }
     }
     if (st != SL_OK) {

@@ -70,8 +70,7 @@ void sl_filter_free(sl_filter *f) {
     sl__free(f, sizeof(*f));
 }
 
-void sl_filter_set_reporter(sl_filter *f, sl_filter_report_fn fn,
-                            void *ctx) {
+void sl_filter_set_reporter(sl_filter *f, sl_filter_report_fn fn, void *ctx) {
     if (f) {
         f->report = fn;
         f->report_ctx = ctx;
@@ -103,8 +102,8 @@ static sl_status chain_error(sl_filter *f, sl_error *err, sl_status code,
     return code;
 }
 
-sl_status sl_filter_add_text(sl_filter *f, const char *label,
-                             const char *text, size_t len, sl_error *err) {
+sl_status sl_filter_add_text(sl_filter *f, const char *label, const char *text,
+                             size_t len, sl_error *err) {
     if (!f || !label || (!text && len > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no filter, label or text");
     }
@@ -116,8 +115,7 @@ sl_status sl_filter_add_text(sl_filter *f, const char *label,
     return sl__filter_load_source(f, path, "", text ? text : "", len, err);
 }
 
-sl_status sl_filter_add_builtin(sl_filter *f, const char *name,
-                                sl_error *err) {
+sl_status sl_filter_add_builtin(sl_filter *f, const char *name, sl_error *err) {
     if (!f || !name) {
         return sl__error(err, SL_EINVAL, NULL, "no filter or name");
     }
@@ -188,8 +186,8 @@ static sl_status add_one_path(sl_filter *f, const char *seg, size_t n,
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = chain_error(f, err, SL_EIO, "trace filter '%s' is not a file",
-                         abs);
+        rc =
+            chain_error(f, err, SL_EIO, "trace filter '%s' is not a file", abs);
         goto done;
     }
     sl_error re = {0};
@@ -496,9 +494,7 @@ sl_status sl__filter_json_str(sl_buf *b, const char *s) {
 }
 
 static const char *exec_name(int e) {
-    return e == SL_FILTER_TRACE  ? "trace"
-           : e == SL_FILTER_SKIP ? "skip"
-                                 : NULL;
+    return e == SL_FILTER_TRACE ? "trace" : e == SL_FILTER_SKIP ? "skip" : NULL;
 }
 
 const char *sl_filter_action_name(sl_filter_action a) {
@@ -543,9 +539,9 @@ sl_status sl_filter_write_chain(const sl_filter *f, sl_buf *out,
             sl__filter_json_str(out, exec_name(rule->exec));
             sl__buf_append(out, ",\"value_default\":", 17);
             sl__filter_json_str(
-                out, rule->vdef < 0 ? NULL
-                                    : sl_filter_action_name(
-                                          (sl_filter_action)rule->vdef));
+                out, rule->vdef < 0
+                         ? NULL
+                         : sl_filter_action_name((sl_filter_action)rule->vdef));
             sl__buf_append(out, ",\"reason\":", 10);
             sl__filter_json_str(out, rule->reason);
             sl__buf_append(out, ",\"value_patterns\":[", 19);
@@ -577,15 +573,15 @@ void sl_filter_get_stats(sl_filter *f, sl_filter_stats *out) {
     out->scopes_skipped = atomic_load(&f->scopes_skipped);
     pthread_mutex_lock(&f->ctx_lock);
     for (int k = 0; k < SL_FILTER_KIND_COUNT; k++) {
-        out->value_redactions[k] = atomic_load_explicit(
-            &f->retired.red[k], memory_order_relaxed);
-        out->value_drops[k] = atomic_load_explicit(&f->retired.drop[k],
-                                                   memory_order_relaxed);
+        out->value_redactions[k] =
+            atomic_load_explicit(&f->retired.red[k], memory_order_relaxed);
+        out->value_drops[k] =
+            atomic_load_explicit(&f->retired.drop[k], memory_order_relaxed);
         for (sl_filter_ctx *c = f->ctxs; c; c = c->next) {
-            out->value_redactions[k] += atomic_load_explicit(
-                &c->counts.red[k], memory_order_relaxed);
-            out->value_drops[k] += atomic_load_explicit(
-                &c->counts.drop[k], memory_order_relaxed);
+            out->value_redactions[k] +=
+                atomic_load_explicit(&c->counts.red[k], memory_order_relaxed);
+            out->value_drops[k] +=
+                atomic_load_explicit(&c->counts.drop[k], memory_order_relaxed);
         }
     }
     pthread_mutex_unlock(&f->ctx_lock);
@@ -603,8 +599,7 @@ static void write_kinds(sl_buf *out, const uint64_t *v) {
                    (unsigned long long)v[SL_FILTER_RET]);
 }
 
-sl_status sl_filter_write_metadata(sl_filter *f, sl_buf *out,
-                                   sl_error *err) {
+sl_status sl_filter_write_metadata(sl_filter *f, sl_buf *out, sl_error *err) {
     if (!f || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no filter or output");
     }

@@ -25,8 +25,7 @@ const char *sl_filter_kind_name(sl_filter_kind kind) {
     return (unsigned)kind < SL_FILTER_KIND_COUNT ? kind_sel_names[kind] : "";
 }
 
-sl_status sl_filter_kind_parse(const char *s, size_t len,
-                               sl_filter_kind *out) {
+sl_status sl_filter_kind_parse(const char *s, size_t len, sl_filter_kind *out) {
     if (!s || !out) {
         return SL_EINVAL;
     }
@@ -40,8 +39,7 @@ sl_status sl_filter_kind_parse(const char *s, size_t len,
     return SL_EINVAL;
 }
 
-sl_status sl_filter_ctx_new(sl_filter *f, sl_filter_ctx **out,
-                            sl_error *err) {
+sl_status sl_filter_ctx_new(sl_filter *f, sl_filter_ctx **out, sl_error *err) {
     if (!f || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no filter or out");
     }
@@ -55,8 +53,7 @@ sl_status sl_filter_ctx_new(sl_filter *f, sl_filter_ctx **out,
     c->f = f;
     sl__arena_init(&c->names);
     c->nbits_words = (f->nrules + 63) / 64;
-    c->bits = sl__calloc(c->nbits_words ? c->nbits_words : 1,
-                         sizeof(uint64_t));
+    c->bits = sl__calloc(c->nbits_words ? c->nbits_words : 1, sizeof(uint64_t));
     c->cforce = f->nrules ? f->nrules : 1;
     c->force = sl__calloc(c->cforce, sizeof(uint32_t));
     sl_status rc = (c->bits && c->force) ? SL_OK : SL_ENOMEM;
@@ -105,8 +102,7 @@ void sl_filter_ctx_free(sl_filter_ctx *c) {
         pthread_mutex_unlock(&f->ctx_lock);
     }
     sl_scratch_free(c->scratch);
-    sl__free(c->bits, (c->nbits_words ? c->nbits_words : 1) *
-                          sizeof(uint64_t));
+    sl__free(c->bits, (c->nbits_words ? c->nbits_words : 1) * sizeof(uint64_t));
     sl__free(c->force, c->cforce * sizeof(uint32_t));
     sl__free(c->dec, c->cdec * sizeof(*c->dec));
     sl__arena_free(&c->names);
@@ -158,8 +154,8 @@ int64_t sl__filter_match_value(sl_filter_ctx *ctx, const sl_filter_scope *s,
     return pk.best == INT64_MAX ? -1 : pk.best;
 }
 
-static sl_filter_action action_of(sl_filter_ctx *ctx,
-                                  const sl_filter_scope *s, int64_t p) {
+static sl_filter_action action_of(sl_filter_ctx *ctx, const sl_filter_scope *s,
+                                  int64_t p) {
     if (p == -2) {
         return SL_FILTER_REDACT; /* scan failure: never leak the value */
     }
@@ -171,7 +167,12 @@ static sl_filter_action action_of(sl_filter_ctx *ctx,
 
 void sl_filter_count(sl_filter_ctx *ctx, sl_filter_kind kind,
                      sl_filter_action action) {
-    if (!ctx || (unsigned)kind >= SL_FILTER_KIND_COUNT) {
+    sl_filter_count_n(ctx, kind, action, 1);
+}
+
+void sl_filter_count_n(sl_filter_ctx *ctx, sl_filter_kind kind,
+                       sl_filter_action action, uint64_t n) {
+    if (!ctx || (unsigned)kind >= SL_FILTER_KIND_COUNT || n == 0) {
         return;
     }
     /* only this thread writes its counters: a relaxed load and store is
@@ -184,7 +185,7 @@ void sl_filter_count(sl_filter_ctx *ctx, sl_filter_kind kind,
     } else {
         return;
     }
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
 }
 
@@ -217,8 +218,7 @@ static bool dec_grow(sl_filter_ctx *ctx) {
     return true;
 }
 
-sl_filter_action sl_filter_decide(sl_filter_ctx *ctx,
-                                  const sl_filter_scope *s,
+sl_filter_action sl_filter_decide(sl_filter_ctx *ctx, const sl_filter_scope *s,
                                   sl_filter_kind kind, const char *name,
                                   size_t len) {
     if (!ctx || !s || (unsigned)kind >= SL_FILTER_KIND_COUNT ||
@@ -269,8 +269,8 @@ sl_filter_action sl_filter_decide(sl_filter_ctx *ctx,
     while (ctx->dec[j].scope) {
         j = (j + 1) & (ctx->cdec - 1);
     }
-    ctx->dec[j] = (sl__decision){s, h, copy, (uint32_t)len, (uint8_t)kind,
-                                 (uint8_t)a};
+    ctx->dec[j] =
+        (sl__decision){s, h, copy, (uint32_t)len, (uint8_t)kind, (uint8_t)a};
     ctx->ndec++;
     return a;
 }
@@ -283,8 +283,8 @@ sl_status sl_filter_plan(sl_filter_ctx *ctx, const sl_filter_scope *s,
         return sl__error(err, SL_EINVAL, NULL, "bad plan arguments");
     }
     for (size_t i = 0; i < n; i++) {
-        int64_t p = sl__filter_match_value(ctx, s, kind, names[i].ptr,
-                                           names[i].len);
+        int64_t p =
+            sl__filter_match_value(ctx, s, kind, names[i].ptr, names[i].len);
         actions[i] = (uint8_t)action_of(ctx, s, p);
     }
     return SL_OK;
@@ -327,8 +327,8 @@ sl_status sl_filter_explain(sl_filter_ctx *ctx, const char *filename,
         return rc;
     }
     bool has_module = false, has_rel = false;
-    rc = sl__filter_identity(ctx, filename, qualname, module_hint,
-                             &has_module, &has_rel);
+    rc = sl__filter_identity(ctx, filename, qualname, module_hint, &has_module,
+                             &has_rel);
     if (rc != SL_OK) {
         return sl__nomem(err);
     }
@@ -358,8 +358,8 @@ sl_status sl_filter_explain(sl_filter_ctx *ctx, const char *filename,
         sl__buf_printf(out, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "",
                        kind_sel_names[kinds[i]]);
         sl__filter_json_strn(out, names[i].ptr, names[i].len);
-        sl__buf_printf(out, ",\"action\":\"%s\",\"rule\":",
-                       sl_filter_action_name(a));
+        sl__buf_printf(
+            out, ",\"action\":\"%s\",\"rule\":", sl_filter_action_name(a));
         if (p < 0) {
             sl__buf_append(out, "null", 4);
         } else {

@@ -19,10 +19,11 @@
 
 enum {
     SL__FILTER_MAX_SOURCES = 256,
-    SL__FILTER_MAX_RULES = 65536,    /* all sources together */
-    SL__FILTER_MAX_PATTERNS = 65536, /* all value patterns together */
-    SL__FILTER_MAX_NAME = 4096,      /* a filename, qualname or value name */
-    SL__FILTER_MAX_SCOPES = 1u << 22, /* cached scopes per filter */
+    SL__FILTER_MAX_RULES =
+        65535, /* all sources together (uint16 force lists) */
+    SL__FILTER_MAX_PATTERNS = 65536,    /* all value patterns together */
+    SL__FILTER_MAX_NAME = 4096,         /* a filename, qualname or value name */
+    SL__FILTER_MAX_SCOPES = 1u << 22,   /* cached scopes per filter */
     SL__FILTER_MAX_DECISIONS = 1u << 20 /* per-context name cache */
 };
 
@@ -63,7 +64,7 @@ typedef struct sl__selector {
 
 typedef struct sl__fpattern {
     sl__selector sel;
-    int8_t action;     /* sl_filter_action */
+    int8_t action;      /* sl_filter_action */
     const char *reason; /* arena or NULL */
     uint32_t rule;      /* global rule number */
     uint32_t index;     /* within its rule */
@@ -71,11 +72,11 @@ typedef struct sl__fpattern {
 
 typedef struct sl__frule {
     sl__selector sel;
-    int8_t exec;   /* sl_filter_exec or SL__EXEC_UNSET */
-    int8_t vdef;   /* sl_filter_action or SL__ACT_UNSET */
+    int8_t exec; /* sl_filter_exec or SL__EXEC_UNSET */
+    int8_t vdef; /* sl_filter_action or SL__ACT_UNSET */
     const char *reason;
-    uint32_t source; /* index of its source in the chain */
-    uint32_t index;  /* within its source */
+    uint32_t source;                   /* index of its source in the chain */
+    uint32_t index;                    /* within its source */
     uint32_t first_pattern, npatterns; /* global pattern numbers */
 } sl__frule;
 
@@ -95,17 +96,24 @@ typedef struct sl__fsource {
 } sl__fsource;
 
 /* One cached scope resolution. Small on purpose: 1,000 of them must fit in
- * 200 KB (issue 4), so derived names are recomputed by explain, not kept. */
+ * 200 KB (issue 4), so derived names are recomputed by explain, not kept,
+ * the file name is interned (one copy per file), and the rest of the key
+ * lives in the same allocation, after force[]. */
 struct sl_filter_scope {
     uint64_t hash;
-    const char *filename, *qualname, *hint; /* key (arena) */
-    struct sl_filter_scope *next;           /* hash chain */
-    const struct sl_filter *owner;
-    int32_t rule;     /* last matching rule, or -1 */
-    uint8_t exec;     /* sl_filter_exec */
-    uint8_t vdef;     /* sl_filter_action */
-    uint16_t nforce;  /* rules whose patterns apply, last first */
-    uint32_t force[]; /* global rule numbers */
+    const char *filename;         /* interned in the scope arena */
+    struct sl_filter_scope *next; /* hash chain */
+    int32_t rule;                 /* last matching rule, or -1 */
+    uint8_t exec;                 /* sl_filter_exec */
+    uint8_t vdef;                 /* sl_filter_action */
+    uint16_t nforce;              /* rules whose patterns apply, last first */
+    uint16_t qual_len, hint_len;  /* SL__NO_KEY: NULL */
+    uint32_t force[];             /* global rule numbers; then qualname and
+                                     hint, each NUL-terminated */
+};
+
+enum {
+    SL__NO_KEY = UINT16_MAX
 };
 
 typedef struct sl__counters {
@@ -146,6 +154,8 @@ struct sl_filter {
     sl_arena scope_arena;
     struct sl_filter_scope **buckets;
     size_t nbuckets, nscopes;
+    const char **files; /* interned file names, open addressing */
+    size_t nfiles, cfiles;
 
     /* counters: contexts count on their own; these hold what freed
      * contexts counted, and the skipped scopes */
@@ -194,8 +204,7 @@ sl_status sl__filter_selector_parse(sl_arena *a, const char *raw, size_t len,
 sl_status sl__filter_selector_check(const sl__selector *sel, char *msg,
                                     size_t cap);
 /* Fill a sl_pat for a selector. */
-void sl__filter_selector_pat(const sl__selector *sel, uint32_t id,
-                             sl_pat *out);
+void sl__filter_selector_pat(const sl__selector *sel, uint32_t id, sl_pat *out);
 /* Quote config text in single quotes, cut at SL_QUOTE_MAX bytes. */
 void sl__filter_squote(char *dst, size_t cap, const char *s, size_t n);
 /* Normalise a path: components split on '/', empty and "." dropped, ".."
@@ -209,8 +218,8 @@ bool sl__filter_strip_prefix(const char *path, const char *prefix,
 
 /* ---- schema.c ---- */
 sl_status sl__filter_load_source(sl_filter *f, const char *path,
-                                 const char *root, const char *text,
-                                 size_t len, sl_error *err);
+                                 const char *root, const char *text, size_t len,
+                                 sl_error *err);
 
 /* ---- builtin.c ---- */
 const char *sl__filter_builtin_text(const char *name, size_t *len);

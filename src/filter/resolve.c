@@ -175,8 +175,7 @@ sl_status sl__filter_identity(sl_filter_ctx *ctx, const char *filename,
     for (const char *s = filename; *s;) {
         size_t cl = strcspn(s, "/");
         if (cl > 0 && !(cl == 1 && s[0] == '.')) {
-            if (ctx->path.len > 0 &&
-                ctx->path.ptr[ctx->path.len - 1] != '/') {
+            if (ctx->path.len > 0 && ctx->path.ptr[ctx->path.len - 1] != '/') {
                 sl__buf_putc(&ctx->path, '/');
             }
             sl__buf_append(&ctx->path, s, cl);
@@ -212,8 +211,8 @@ sl_status sl__filter_identity(sl_filter_ctx *ctx, const char *filename,
     /* 3. module name: the hint when valid, else from the relative path,
      * else by walking __init__.py packages */
     size_t hb = 0, he = hint ? strlen(hint) : 0;
-    while (hb < he && (hint[hb] == ' ' || (hint[hb] >= '\t' &&
-                                           hint[hb] <= '\r'))) {
+    while (hb < he &&
+           (hint[hb] == ' ' || (hint[hb] >= '\t' && hint[hb] <= '\r'))) {
         hb++;
     }
     while (he > hb && (hint[he - 1] == ' ' ||
@@ -265,34 +264,86 @@ static int set_bit(uint32_t id, size_t from, size_t to, void *p) {
 static uint64_t key_hash(const char *filename, const char *qualname,
                          const char *hint) {
     uint64_t h = sl__fnv1a64(filename, strlen(filename) + 1);
-    h = sl__fnv1a64_update(h, qualname ? qualname : "\1", 
+    h = sl__fnv1a64_update(h, qualname ? qualname : "\1",
                            qualname ? strlen(qualname) + 1 : 1);
-    h = sl__fnv1a64_update(h, hint ? hint : "\1",
-                           hint ? strlen(hint) + 1 : 1);
+    h = sl__fnv1a64_update(h, hint ? hint : "\1", hint ? strlen(hint) + 1 : 1);
     return h;
 }
 
-static bool str_eq_opt(const char *a, const char *b) {
-    if (!a || !b) {
-        return a == b;
+static const char *scope_qual(const sl_filter_scope *s) {
+    return s->qual_len == SL__NO_KEY ? NULL
+                                     : (const char *)(s->force + s->nforce);
+}
+
+static const char *scope_hint(const sl_filter_scope *s) {
+    if (s->hint_len == SL__NO_KEY) {
+        return NULL;
     }
-    return strcmp(a, b) == 0;
+    const char *q = (const char *)(s->force + s->nforce);
+    return s->qual_len == SL__NO_KEY ? q : q + s->qual_len + 1;
+}
+
+static bool key_eq(const char *stored, uint16_t slen, const char *s) {
+    if (!s) {
+        return slen == SL__NO_KEY;
+    }
+    return slen != SL__NO_KEY && strlen(s) == slen &&
+           memcmp(stored, s, slen) == 0;
 }
 
 static const sl_filter_scope *lookup(const sl_filter *f, uint64_t h,
-                                     const char *filename,
-                                     const char *qualname, const char *hint) {
+                                     const char *filename, const char *qualname,
+                                     const char *hint) {
     if (f->nbuckets == 0) {
         return NULL;
     }
     for (const sl_filter_scope *s = f->buckets[h & (f->nbuckets - 1)]; s;
          s = s->next) {
         if (s->hash == h && strcmp(s->filename, filename) == 0 &&
-            str_eq_opt(s->qualname, qualname) && str_eq_opt(s->hint, hint)) {
+            key_eq(scope_qual(s), s->qual_len, qualname) &&
+            key_eq(scope_hint(s), s->hint_len, hint)) {
             return s;
         }
     }
     return NULL;
+}
+
+/* One copy of each file name: code objects of one file share it. */
+static const char *intern_file(sl_filter *f, const char *name) {
+    if ((f->nfiles + 1) * 2 > f->cfiles) {
+        size_t nc = f->cfiles ? f->cfiles * 2 : 64;
+        const char **t = sl__calloc(nc, sizeof(*t));
+        if (!t) {
+            return NULL;
+        }
+        for (size_t i = 0; i < f->cfiles; i++) {
+            if (f->files[i]) {
+                size_t j =
+                    sl__fnv1a64(f->files[i], strlen(f->files[i])) & (nc - 1);
+                while (t[j]) {
+                    j = (j + 1) & (nc - 1);
+                }
+                t[j] = f->files[i];
+            }
+        }
+        sl__free(f->files, f->cfiles * sizeof(*t));
+        f->files = t;
+        f->cfiles = nc;
+    }
+    size_t len = strlen(name);
+    size_t j = sl__fnv1a64(name, len) & (f->cfiles - 1);
+    while (f->files[j]) {
+        if (strcmp(f->files[j], name) == 0) {
+            return f->files[j];
+        }
+        j = (j + 1) & (f->cfiles - 1);
+    }
+    char *copy = sl__arena_strndup(&f->scope_arena, name, len);
+    if (copy) {
+        f->files[j] = copy;
+        f->nfiles++;
+    }
+    return copy;
 }
 
 static sl_status grow_buckets(sl_filter *f) {
@@ -317,14 +368,13 @@ static sl_status grow_buckets(sl_filter *f) {
 }
 
 void sl__filter_cache_free(sl_filter *f) {
+    sl__free(f->files, f->cfiles * sizeof(*f->files));
+    f->files = NULL;
+    f->cfiles = f->nfiles = 0;
     sl__free(f->buckets, f->nbuckets * sizeof(*f->buckets));
     f->buckets = NULL;
     f->nbuckets = 0;
     f->nscopes = 0;
-}
-
-static char *arena_str(sl_arena *a, const char *s) {
-    return s ? sl__arena_strndup(a, s, strlen(s)) : NULL;
 }
 
 sl_status sl__filter_resolve(sl_filter_ctx *ctx, const char *filename,
@@ -360,8 +410,8 @@ sl_status sl__filter_resolve(sl_filter_ctx *ctx, const char *filename,
         if (!set || !cands[i].on) {
             continue;
         }
-        rc = sl_patset_scan(set, cands[i].b->ptr, cands[i].b->len,
-                            ctx->scratch, set_bit, ctx->bits);
+        rc = sl_patset_scan(set, cands[i].b->ptr, cands[i].b->len, ctx->scratch,
+                            set_bit, ctx->bits);
         if (rc != SL_OK) {
             return sl__error(err, rc, NULL, "scope selector scan failed");
         }
@@ -424,21 +474,28 @@ sl_status sl__filter_resolve(sl_filter_ctx *ctx, const char *filename,
         rc = sl__nomem(err);
         goto unlock;
     }
-    sl_filter_scope *s = sl__arena_alloc(
-        &f->scope_arena, sizeof(*s) + nforce * sizeof(uint32_t));
+    size_t ql = qualname ? strlen(qualname) + 1 : 0;
+    size_t hl = hint ? strlen(hint) + 1 : 0;
+    const char *file = intern_file(f, filename);
+    sl_filter_scope *s =
+        file ? sl__arena_alloc(&f->scope_arena,
+                               sizeof(*s) + nforce * sizeof(uint32_t) + ql + hl)
+             : NULL;
     if (!s) {
         rc = sl__nomem(err);
         goto unlock;
     }
     s->hash = h;
-    s->filename = arena_str(&f->scope_arena, filename);
-    s->qualname = arena_str(&f->scope_arena, qualname);
-    s->hint = arena_str(&f->scope_arena, hint);
-    if (!s->filename || (qualname && !s->qualname) || (hint && !s->hint)) {
-        rc = sl__nomem(err);
-        goto unlock;
+    s->filename = file;
+    s->qual_len = qualname ? (uint16_t)(ql - 1) : SL__NO_KEY;
+    s->hint_len = hint ? (uint16_t)(hl - 1) : SL__NO_KEY;
+    char *keys = (char *)(s->force + nforce);
+    if (qualname) {
+        memcpy(keys, qualname, ql);
     }
-    s->owner = f;
+    if (hint) {
+        memcpy(keys + ql, hint, hl);
+    }
     s->rule = last;
     s->exec = (uint8_t)exec;
     s->vdef = (uint8_t)vdef;
@@ -472,8 +529,7 @@ sl_status sl_filter_classify(sl_filter_ctx *ctx, const char *filename,
                          "bytes",
                          SL__FILTER_MAX_NAME);
     }
-    return sl__filter_resolve(ctx, filename, qualname, module_hint, out,
-                              err);
+    return sl__filter_resolve(ctx, filename, qualname, module_hint, out, err);
 }
 
 sl_filter_exec sl_filter_scope_exec(const sl_filter_scope *s) {

@@ -26,8 +26,7 @@ typedef struct loader {
 } loader;
 
 static void problem(loader *ld, sl_status code, const sl_node *at,
-                    const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void problem(loader *ld, sl_status code, const sl_node *at,
                     const char *fmt, ...) {
@@ -171,8 +170,8 @@ static void bad_value(loader *ld, const sl_node *n, const char *field,
     sl_str s = sl_node_str(n);
     char q[64];
     sl__filter_squote(q, sizeof(q), s.ptr, s.len);
-    problem(ld, SL_ESCHEMA, n, "unsupported value %s for '%s' in %s", q,
-            field, loc);
+    problem(ld, SL_ESCHEMA, n, "unsupported value %s for '%s' in %s", q, field,
+            loc);
 }
 
 static sl_status grow(void **arr, size_t *cap, size_t need, size_t size) {
@@ -213,8 +212,8 @@ static void load_meta(loader *ld, const sl_node *root, sl__fsource *src) {
     if (name) {
         sl_str s = sl_node_str(name);
         size_t b = 0, e = s.len;
-        while (b < e && (s.ptr[b] == ' ' || (s.ptr[b] >= '\t' &&
-                                             s.ptr[b] <= '\r'))) {
+        while (b < e &&
+               (s.ptr[b] == ' ' || (s.ptr[b] >= '\t' && s.ptr[b] <= '\r'))) {
             b++;
         }
         while (e > b && (s.ptr[e - 1] == ' ' ||
@@ -287,8 +286,7 @@ static void load_meta(loader *ld, const sl_node *root, sl__fsource *src) {
 }
 
 static void load_io(loader *ld, const sl_node *root, sl__fsource *src) {
-    static const char *const streams[] = {"stdout", "stderr", "stdin",
-                                          "files"};
+    static const char *const streams[] = {"stdout", "stderr", "stdin", "files"};
     const sl_node *io = sl_node_get(root, "io");
     if (!io) {
         return;
@@ -355,8 +353,8 @@ static bool scope_selector(loader *ld, const sl_node *n, const char *loc,
                            sl__selector *sel) {
     char msg[200] = "";
     sl_str s = sl_node_str(n);
-    unsigned allowed = (1u << SL__SEL_PKG) | (1u << SL__SEL_FILE) |
-                       (1u << SL__SEL_OBJ);
+    unsigned allowed =
+        (1u << SL__SEL_PKG) | (1u << SL__SEL_FILE) | (1u << SL__SEL_OBJ);
     sl_status rc = sl__filter_selector_parse(&ld->f->arena, s.ptr, s.len,
                                              allowed, sel, msg, sizeof(msg));
     if (rc == SL_ENOMEM) {
@@ -394,8 +392,7 @@ static bool scope_selector(loader *ld, const sl_node *n, const char *loc,
         if (!ok) {
             sl__buf_free(&nb);
             problem(ld, SL_ESCHEMA, n,
-                    "file selector %s in %s escapes the project root", q,
-                    loc);
+                    "file selector %s in %s escapes the project root", q, loc);
             return false;
         }
         static const char *const mt[] = {"glob", "regex", "literal"};
@@ -432,7 +429,7 @@ static bool scope_selector(loader *ld, const sl_node *n, const char *loc,
 
 static void load_pattern(loader *ld, const sl_node *pn, const char *loc,
                          size_t j, uint32_t rule) {
-    char ploc[320];
+    char ploc[400];
     snprintf(ploc, sizeof(ploc), "%s value_patterns[%zu]", loc, j);
     if (sl_node_kind_of(pn) != SL_NODE_OBJECT) {
         wrong_type(ld, pn, "scope.rules.value_patterns", "a table");
@@ -508,8 +505,8 @@ static void load_rule(loader *ld, const sl_node *rn, size_t i,
         wrong_type(ld, rn, "scope.rules", "an array of tables");
         return;
     }
-    static const char *const keys[] = {"selector", "exec", "value_default",
-                                       "reason", "value_patterns", NULL};
+    static const char *const keys[] = {
+        "selector", "exec", "value_default", "reason", "value_patterns", NULL};
     char where[64];
     snprintf(where, sizeof(where), "'scope.rules[%zu]'", i);
     only_keys(ld, rn, where, keys);
@@ -633,8 +630,8 @@ static void load_scope(loader *ld, const sl_node *root, sl__fsource *src,
 }
 
 sl_status sl__filter_load_source(sl_filter *f, const char *path,
-                                 const char *root, const char *text,
-                                 size_t len, sl_error *err) {
+                                 const char *root, const char *text, size_t len,
+                                 sl_error *err) {
     if (f->nsources >= SL__FILTER_MAX_SOURCES) {
         return sl__error(err, SL_ELIMIT, NULL,
                          "too many trace filter sources (limit %d)",
@@ -667,8 +664,8 @@ sl_status sl__filter_load_source(sl_filter *f, const char *path,
         }
         sl_pos pos = {path, pe.line, pe.col};
         sl_error e = {0};
-        sl__error(&e, rc, &pos, "failed to parse trace filter '%s': %s",
-                  path, pe.msg);
+        sl__error(&e, rc, &pos, "failed to parse trace filter '%s': %s", path,
+                  pe.msg);
         if (err) {
             *err = e;
         }

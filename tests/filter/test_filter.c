@@ -17,7 +17,8 @@
 #include "filter/private.h"
 
 #define HDR "[meta]\nname = \"t\"\nversion = 1\n"
-#define SCOPE_TA "[scope]\ndefault_exec = \"trace\"\ndefault_value_action = \"allow\"\n"
+#define SCOPE_TA \
+    "[scope]\ndefault_exec = \"trace\"\ndefault_value_action = \"allow\"\n"
 
 /* ---- helpers ---- */
 
@@ -60,12 +61,12 @@ static void must_load(env *e, bool builtin, const char *text) {
                  err.msg);
 }
 
-static const sl_filter_scope *scope(env *e, const char *file,
-                                    const char *qual, const char *hint) {
+static const sl_filter_scope *scope(env *e, const char *file, const char *qual,
+                                    const char *hint) {
     const sl_filter_scope *s = NULL;
     sl_error err = {0};
-    cr_assert_eq(sl_filter_classify(e->ctx, file, qual, hint, &s, &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_filter_classify(e->ctx, file, qual, hint, &s, &err), SL_OK,
+                 "%s", err.msg);
     cr_assert_not_null(s);
     return s;
 }
@@ -76,8 +77,8 @@ static sl_filter_action decide(env *e, const sl_filter_scope *s,
 }
 
 /* A one-rule filter: rule selector sel sets exec = "skip". */
-static bool scope_matches(const char *sel, const char *file,
-                          const char *qual, const char *hint) {
+static bool scope_matches(const char *sel, const char *file, const char *qual,
+                          const char *hint) {
     char text[1024];
     snprintf(text, sizeof(text),
              HDR SCOPE_TA "[[scope.rules]]\nselector = '%s'\nexec = "
@@ -85,15 +86,14 @@ static bool scope_matches(const char *sel, const char *file,
              sel);
     env e;
     must_load(&e, false, text);
-    bool m = sl_filter_scope_exec(scope(&e, file, qual, hint)) ==
-             SL_FILTER_SKIP;
+    bool m =
+        sl_filter_scope_exec(scope(&e, file, qual, hint)) == SL_FILTER_SKIP;
     env_free(&e);
     return m;
 }
 
 /* A one-pattern filter on pkg:glob:*; does value selector sel match? */
-static bool value_matches(const char *sel, sl_filter_kind k,
-                          const char *name) {
+static bool value_matches(const char *sel, sl_filter_kind k, const char *name) {
     char text[1024];
     snprintf(text, sizeof(text),
              HDR SCOPE_TA "[[scope.rules]]\nselector = 'pkg:glob:*'\n"
@@ -118,8 +118,7 @@ static void expect_error(const char *text, sl_status code, uint32_t line,
     cr_assert_str_eq(err.msg, msg);
     cr_assert_eq(err.line, line, "line %u, want %u (%s)", err.line, line,
                  err.msg);
-    cr_assert_eq(err.col, col, "col %u, want %u (%s)", err.col, col,
-                 err.msg);
+    cr_assert_eq(err.col, col, "col %u, want %u (%s)", err.col, col, err.msg);
     cr_assert_str_eq(err.file, "<inline:t>");
     env_free(&e);
 }
@@ -160,15 +159,15 @@ Test(selector, default_match_is_glob_and_colons_stay_in_pattern) {
     sl__arena_init(&a);
     sl__selector sel = {0};
     char msg[256];
-    cr_assert_eq(sl__filter_selector_parse(&a, "local:user_*", 12, 0xFF,
-                                           &sel, msg, sizeof(msg)),
+    cr_assert_eq(sl__filter_selector_parse(&a, "local:user_*", 12, 0xFF, &sel,
+                                           msg, sizeof(msg)),
                  SL_OK);
     cr_assert_eq(sel.kind, SL__SEL_LOCAL);
     cr_assert_eq(sel.match, SL__MATCH_GLOB);
     cr_assert_str_eq(sel.pat, "user_*");
     cr_assert_str_eq(sel.raw, "local:glob:user_*");
-    cr_assert_eq(sl__filter_selector_parse(&a, "pkg:glob:a:b", 12, 0xFF,
-                                           &sel, msg, sizeof(msg)),
+    cr_assert_eq(sl__filter_selector_parse(&a, "pkg:glob:a:b", 12, 0xFF, &sel,
+                                           msg, sizeof(msg)),
                  SL_OK);
     cr_assert_str_eq(sel.pat, "a:b");
     sl__arena_free(&a);
@@ -184,22 +183,21 @@ Test(selector, glob_is_anchored_and_star_crosses_dots_not_slashes) {
     cr_assert_not(scope_matches("pkg:core", "/x/a.py", "f", "my_app.core"));
     cr_assert(scope_matches("file:glob:bench_pkg/jobs/worker/module_*.py",
                             "bench_pkg/jobs/worker/module_3.py", "f", NULL));
-    cr_assert_not(
-        scope_matches("file:glob:bench_pkg/jobs/worker/module_*.py",
-                      "bench_pkg/jobs/worker/sub/module_3.py", "f", NULL));
+    cr_assert_not(scope_matches("file:glob:bench_pkg/jobs/worker/module_*.py",
+                                "bench_pkg/jobs/worker/sub/module_3.py", "f",
+                                NULL));
 }
 
 Test(selector, glob_double_star_classes_and_braces) {
-    cr_assert(scope_matches("file:glob:**/test_*.py", "test_a.py", "f",
-                            NULL));
+    cr_assert(scope_matches("file:glob:**/test_*.py", "test_a.py", "f", NULL));
     cr_assert(scope_matches("file:glob:**/test_*.py", "tests/unit/test_a.py",
                             "f", NULL));
     cr_assert_not(scope_matches("file:glob:**/test_*.py",
                                 "tests/unit/helper.py", "f", NULL));
     cr_assert(value_matches("local:glob:[ab]x", SL_FILTER_LOCAL, "bx"));
     cr_assert_not(value_matches("local:glob:[!ab]x", SL_FILTER_LOCAL, "bx"));
-    cr_assert(value_matches("local:glob:{foo,bar}_id", SL_FILTER_LOCAL,
-                            "bar_id"));
+    cr_assert(
+        value_matches("local:glob:{foo,bar}_id", SL_FILTER_LOCAL, "bar_id"));
     cr_assert(value_matches("local:glob:user_?", SL_FILTER_LOCAL, "user_1"));
     cr_assert_not(
         value_matches("local:glob:user_?", SL_FILTER_LOCAL, "user_12"));
@@ -226,17 +224,16 @@ Test(selector, regex_is_an_unanchored_search) {
     cr_assert(scope_matches("obj:regex:^my_app::service::[A-Z]\\w+$",
                             "/x-y/z-q.py", "my_app::service::Handler", NULL));
     cr_assert_not(scope_matches("obj:regex:^my_app::service::[A-Z]\\w+$",
-                                "/x-y/z-q.py", "my_app.service.Handler",
-                                NULL));
-    cr_assert(value_matches("local:regex:(?i)^api_key$", SL_FILTER_LOCAL,
-                            "API_KEY"));
+                                "/x-y/z-q.py", "my_app.service.Handler", NULL));
+    cr_assert(
+        value_matches("local:regex:(?i)^api_key$", SL_FILTER_LOCAL, "API_KEY"));
 }
 
 Test(selector, value_kind_only_matches_its_kind) {
     cr_assert_not(value_matches("arg:password", SL_FILTER_LOCAL, "password"));
     cr_assert(value_matches("arg:password", SL_FILTER_ARG, "password"));
-    cr_assert(value_matches("ret:literal:app.sec.f", SL_FILTER_RET,
-                            "app.sec.f"));
+    cr_assert(
+        value_matches("ret:literal:app.sec.f", SL_FILTER_RET, "app.sec.f"));
     cr_assert(value_matches("attr:x", SL_FILTER_ATTR, "x"));
     cr_assert(value_matches("global:x", SL_FILTER_GLOBAL, "x"));
 }
@@ -245,9 +242,9 @@ Test(selector, builtin_secret_regex_has_substring_semantics) {
     env e;
     must_load(&e, true, NULL);
     const sl_filter_scope *s = scope(&e, "/proj/app.py", "f", "app");
-    const char *hit[] = {"password", "API_KEY", "session_id", "company",
-                         "author",   "discard", "classname",  "expand",
-                         "span"};
+    const char *hit[] = {"password",  "API_KEY", "session_id",
+                         "company",   "author",  "discard",
+                         "classname", "expand",  "span"};
     for (size_t i = 0; i < SL_ARRAY_LEN(hit); i++) {
         cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, hit[i]), SL_FILTER_REDACT,
                      "%s", hit[i]);
@@ -311,16 +308,16 @@ Test(schema, inherit_without_base) {
 }
 
 Test(schema, meta_errors) {
-    expect_error("[meta]\nname = \"  \"\nversion = 1\n" SCOPE_TA, SL_ESCHEMA,
-                 2, 8, "'meta.name' must not be empty in '<inline:t>'");
-    expect_error("[meta]\nname = \"n\"\nversion = 0\n" SCOPE_TA, SL_ESCHEMA,
-                 3, 11, "'meta.version' must be >= 1 in '<inline:t>'");
-    expect_error("[meta]\nname = \"n\"\nversion = 2\n" SCOPE_TA, SL_ESCHEMA,
-                 3, 11,
+    expect_error("[meta]\nname = \"  \"\nversion = 1\n" SCOPE_TA, SL_ESCHEMA, 2,
+                 8, "'meta.name' must not be empty in '<inline:t>'");
+    expect_error("[meta]\nname = \"n\"\nversion = 0\n" SCOPE_TA, SL_ESCHEMA, 3,
+                 11, "'meta.version' must be >= 1 in '<inline:t>'");
+    expect_error("[meta]\nname = \"n\"\nversion = 2\n" SCOPE_TA, SL_ESCHEMA, 3,
+                 11,
                  "trace filter '<inline:t>' declares 'meta.version = 2' but "
                  "this recorder supports up to 1 (per spec § 11)");
-    expect_error("[meta]\nname = \"n\"\nversion = \"1\"\n" SCOPE_TA,
-                 SL_ESCHEMA, 3, 11,
+    expect_error("[meta]\nname = \"n\"\nversion = \"1\"\n" SCOPE_TA, SL_ESCHEMA,
+                 3, 11,
                  "failed to parse trace filter '<inline:t>': 'meta.version' "
                  "must be an integer, found string");
 }
@@ -347,8 +344,9 @@ Test(schema, missing_required_fields) {
     cr_assert_str_eq(err.msg, "failed to parse trace filter '<inline:t>': "
                               "missing field 'meta'");
     env_free(&e);
-    cr_assert_eq(load(&e, false, HDR SCOPE_TA "[[scope.rules]]\nexec = "
-                                              "\"skip\"\n",
+    cr_assert_eq(load(&e, false,
+                      HDR SCOPE_TA "[[scope.rules]]\nexec = "
+                                   "\"skip\"\n",
                       &err),
                  SL_ESCHEMA);
     cr_assert_str_eq(err.msg, "failed to parse trace filter '<inline:t>': "
@@ -403,9 +401,9 @@ Test(schema, bad_regex_and_glob_are_pattern_errors) {
                       HDR SCOPE_TA "[[scope.rules]]\nselector = 'pkg:[a'\n",
                       &err),
                  SL_EPATTERN);
-    cr_assert(strstr(err.msg, "invalid scope selector in <inline:t> "
-                              "scope.rules[0]: invalid glob pattern '[a': ") ==
-                  err.msg,
+    cr_assert(strstr(err.msg,
+                     "invalid scope selector in <inline:t> "
+                     "scope.rules[0]: invalid glob pattern '[a': ") == err.msg,
               "%s", err.msg);
     env_free(&e);
 }
@@ -481,8 +479,7 @@ Test(module_name, from_relative_path_hint_and_init) {
              "__main__.main");
     identity(&e, "/p/app.py", "main", " <run_path> ", "p.app", "p/app.py",
              "p.app.main");
-    identity(&e, "/p/./x/../app.py", "f", NULL, "p.app", "p/app.py",
-             "p.app.f");
+    identity(&e, "/p/./x/../app.py", "f", NULL, "p.app", "p/app.py", "p.app.f");
     identity(&e, "/v/lib/site-packages/x.py", "f", NULL, "x",
              "v/lib/site-packages/x.py", "x.f");
     env_free(&e);
@@ -593,8 +590,7 @@ Test(resolve, value_patterns_first_match_in_rule_order) {
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "temp"), SL_FILTER_DROP);
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "temp"), SL_FILTER_DROP);
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "tx"), SL_FILTER_REDACT);
-    cr_assert_eq(decide(&e, s, SL_FILTER_GLOBAL, "anything"),
-                 SL_FILTER_ALLOW);
+    cr_assert_eq(decide(&e, s, SL_FILTER_GLOBAL, "anything"), SL_FILTER_ALLOW);
     env_free(&e);
 }
 
@@ -610,8 +606,7 @@ Test(resolve, deliberate_difference_patterns_of_every_matching_rule) {
                            "selector = \"local:api_key\"\n"
                            "action = \"allow\"\n");
     const sl_filter_scope *s = scope(&e, "/p/app/x.py", "f", "app.x");
-    cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "password"),
-                 SL_FILTER_REDACT);
+    cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "password"), SL_FILTER_REDACT);
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "api_key"), SL_FILTER_REDACT);
     /* ... and a project can still allow a name explicitly: its later rule
      * is tried first */
@@ -626,8 +621,8 @@ Test(resolve, drop_default_ignores_patterns_of_earlier_sources) {
     must_load(&e, true,
               "[meta]\nname = \"drop-all\"\nversion = 1\n[scope]\n"
               "default_exec = \"trace\"\ndefault_value_action = \"drop\"\n");
-    const sl_filter_scope *s = scope(&e, "/p/app/dropper.py", "dropper",
-                                     "app.dropper");
+    const sl_filter_scope *s =
+        scope(&e, "/p/app/dropper.py", "dropper", "app.dropper");
     cr_assert_eq(sl_filter_scope_value_default(s), SL_FILTER_DROP);
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "secret"), SL_FILTER_DROP);
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "public"), SL_FILTER_DROP);
@@ -645,8 +640,7 @@ Test(resolve, drop_default_keeps_patterns_of_its_own_source) {
                   "[[scope.rules.value_patterns]]\n"
                   "selector = \"local:keep_*\"\naction = \"allow\"\n");
     const sl_filter_scope *s = scope(&e, "/p/m.py", "f", "m");
-    cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "keep_token"),
-                 SL_FILTER_ALLOW);
+    cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "keep_token"), SL_FILTER_ALLOW);
     cr_assert_eq(decide(&e, s, SL_FILTER_LOCAL, "token"), SL_FILTER_DROP);
     env_free(&e);
 }
@@ -654,11 +648,10 @@ Test(resolve, drop_default_keeps_patterns_of_its_own_source) {
 Test(resolve, builtin_skips_stdlib_including_free_threaded_and_top_level) {
     env e;
     must_load(&e, true, NULL);
-    const char *skip[] = {"/usr/lib/python3.12/os.py",
-                          "/usr/lib/python3.13t/os.py",
-                          "/lib/python3.11/json/__init__.py",
-                          "C:\\Python312\\Lib\\os.py",
-                          "/v/lib/python3.12/site-packages/_virtualenv.py"};
+    const char *skip[] = {
+        "/usr/lib/python3.12/os.py", "/usr/lib/python3.13t/os.py",
+        "/lib/python3.11/json/__init__.py", "C:\\Python312\\Lib\\os.py",
+        "/v/lib/python3.12/site-packages/_virtualenv.py"};
     for (size_t i = 0; i < SL_ARRAY_LEN(skip); i++) {
         cr_assert_eq(sl_filter_scope_exec(scope(&e, skip[i], "f", NULL)),
                      SL_FILTER_SKIP, "%s", skip[i]);
@@ -684,12 +677,11 @@ Test(chain, framework_builtins_and_unknown_name) {
     sl_filter *f = sl_filter_new();
     sl_error err = {0};
     cr_assert_eq(sl_filter_add_builtin(f, "builtin-default", &err), SL_OK);
-    cr_assert_eq(sl_filter_add_builtin(f, "builtin-pytest", &err), SL_OK,
-                 "%s", err.msg);
+    cr_assert_eq(sl_filter_add_builtin(f, "builtin-pytest", &err), SL_OK, "%s",
+                 err.msg);
     cr_assert_eq(sl_filter_add_builtin(f, "builtin-unittest", &err), SL_OK,
                  "%s", err.msg);
-    cr_assert_eq(sl_filter_add_builtin(f, "builtin-nose", &err),
-                 SL_ENOTFOUND);
+    cr_assert_eq(sl_filter_add_builtin(f, "builtin-nose", &err), SL_ENOTFOUND);
     cr_assert_eq(sl_filter_source_count(f), 3);
     sl_filter_source_info si;
     cr_assert_eq(sl_filter_source(f, 1, &si), SL_OK);
@@ -702,7 +694,7 @@ Test(chain, framework_builtins_and_unknown_name) {
     cr_assert_eq(sl_filter_ctx_new(f, &ctx, &err), SL_OK);
     const sl_filter_scope *s = NULL;
     cr_assert_eq(sl_filter_classify(ctx, "/v/site/_pytest/main.py", "f",
-                                     "_pytest.main", &s, &err),
+                                    "_pytest.main", &s, &err),
                  SL_OK);
     cr_assert_eq(sl_filter_scope_exec(s), SL_FILTER_SKIP);
     sl_filter_ctx_free(ctx);
@@ -748,8 +740,8 @@ Test(chain, inherit_uses_earlier_source_and_defaults_merge) {
                          "default_value_action = \"inherit\"\n[io]\n"
                          "capture = true\nstreams = [\"stdout\", "
                          "\"stderr\", \"stdout\"]\n";
-    cr_assert_eq(sl_filter_add_text(f, "c", io, strlen(io), &err), SL_OK,
-                 "%s", err.msg);
+    cr_assert_eq(sl_filter_add_text(f, "c", io, strlen(io), &err), SL_OK, "%s",
+                 err.msg);
     sl_filter_io(f, &cap, &st, &ns);
     cr_assert(cap);
     cr_assert_eq(ns, 2);
@@ -782,7 +774,8 @@ Test(chain, discovery_paths_env_and_project_root) {
     cr_assert_not_null(realpath(dir, rdir));
     write_tmp(rdir, ".codetracer/trace-filter.toml",
               "[meta]\nname = \"proj\"\nversion = 1\n" SCOPE_TA
-              "[[scope.rules]]\nselector = \"file:" "/PLACEHOLDER\"\n");
+              "[[scope.rules]]\nselector = \"file:"
+              "/PLACEHOLDER\"\n");
     /* rewrite with an absolute file: selector inside the root */
     char sel[2048];
     snprintf(sel, sizeof(sel),
@@ -933,8 +926,7 @@ Test(plan, vector_matches_single_decisions_and_counts_nothing) {
     uint8_t acts[3];
     sl_error err = {0};
     cr_assert_eq(
-        sl_filter_plan(e.ctx, s, SL_FILTER_LOCAL, names, 3, acts, &err),
-        SL_OK);
+        sl_filter_plan(e.ctx, s, SL_FILTER_LOCAL, names, 3, acts, &err), SL_OK);
     cr_assert_eq(acts[0], SL_FILTER_ALLOW);
     cr_assert_eq(acts[1], SL_FILTER_REDACT);
     cr_assert_eq(acts[2], SL_FILTER_ALLOW);
@@ -952,8 +944,7 @@ Test(explain, object_names_deciding_rules) {
                            "[[scope.rules.value_patterns]]\n"
                            "selector = \"local:literal:user\"\n"
                            "action = \"drop\"\n");
-    sl_filter_kind kinds[] = {SL_FILTER_LOCAL, SL_FILTER_LOCAL,
-                              SL_FILTER_ARG};
+    sl_filter_kind kinds[] = {SL_FILTER_LOCAL, SL_FILTER_LOCAL, SL_FILTER_ARG};
     sl_str names[] = {{"user", 4}, {"token", 5}, {"n", 1}};
     sl_buf b = {0};
     sl_error err = {0};
@@ -987,8 +978,7 @@ Test(api, state_and_argument_errors) {
     cr_assert_eq(sl_filter_add_builtin(f, "builtin-default", &err), SL_OK);
     cr_assert_eq(sl_filter_ready(f, &err), SL_OK);
     cr_assert_eq(sl_filter_ready(f, &err), SL_ESTATE);
-    cr_assert_eq(sl_filter_add_builtin(f, "builtin-default", &err),
-                 SL_ESTATE);
+    cr_assert_eq(sl_filter_add_builtin(f, "builtin-default", &err), SL_ESTATE);
     cr_assert_eq(sl_filter_ctx_new(f, &ctx, &err), SL_OK);
     const sl_filter_scope *s = NULL;
     cr_assert_eq(sl_filter_classify(ctx, NULL, NULL, NULL, &s, &err),
