@@ -112,7 +112,8 @@ sl_status sl_filter_add_text(sl_filter *f, const char *label, const char *text,
     }
     char path[300];
     snprintf(path, sizeof(path), "<inline:%s>", label);
-    return sl__filter_load_source(f, path, "", text ? text : "", len, err);
+    return sl__filter_load_source(f, path, "", text ? text : "", len, false,
+                                  err);
 }
 
 sl_status sl_filter_add_builtin(sl_filter *f, const char *name, sl_error *err) {
@@ -127,7 +128,12 @@ sl_status sl_filter_add_builtin(sl_filter *f, const char *name, sl_error *err) {
         return chain_error(f, err, SL_ENOTFOUND, "unknown built-in filter %s",
                            q);
     }
-    return sl_filter_add_text(f, name, text, len, err);
+    if (f->ready) {
+        return sl__error(err, SL_ESTATE, NULL, "filter chain already ready");
+    }
+    char path[300];
+    snprintf(path, sizeof(path), "<inline:%s>", name);
+    return sl__filter_load_source(f, path, "", text, len, true, err);
 }
 
 /* The project root of a filter file: the parent of the nearest ancestor
@@ -203,7 +209,7 @@ static sl_status add_one_path(sl_filter *f, const char *seg, size_t n,
         goto done;
     }
     rc = sl__filter_load_source(f, abs, root.ptr ? root.ptr : "", text, len,
-                                err);
+                                false, err);
 done:
     if (text) {
         sl__free(text, len + 1);

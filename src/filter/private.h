@@ -219,7 +219,7 @@ bool sl__filter_strip_prefix(const char *path, const char *prefix,
 /* ---- schema.c ---- */
 sl_status sl__filter_load_source(sl_filter *f, const char *path,
                                  const char *root, const char *text, size_t len,
-                                 sl_error *err);
+                                 bool trusted, sl_error *err);
 
 /* ---- builtin.c ---- */
 const char *sl__filter_builtin_text(const char *name, size_t *len);

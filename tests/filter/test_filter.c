@@ -1032,8 +1032,16 @@ Test(oom, loading_and_resolving_fail_cleanly) {
         sl_filter *f = sl_filter_new();
         sl_filter_ctx *ctx = NULL;
         sl_status rc = f ? SL_OK : SL_ENOMEM;
+        /* a small chain: each attempt compiles its pattern sets again */
+        static const char text[] =
+            HDR SCOPE_TA "[[scope.rules]]\nselector = \"pkg:a*\"\n"
+                         "exec = \"trace\"\nreason = \"r\"\n"
+                         "[[scope.rules.value_patterns]]\n"
+                         "selector = \"local:regex:tok\"\n"
+                         "action = \"redact\"\n[io]\ncapture = true\n"
+                         "streams = [\"stdout\"]\n";
         if (rc == SL_OK) {
-            rc = sl_filter_add_builtin(f, "builtin-default", &err);
+            rc = sl_filter_add_text(f, "t", text, sizeof(text) - 1, &err);
         }
         if (rc == SL_OK) {
             rc = sl_filter_ready(f, &err);
@@ -1058,4 +1066,22 @@ Test(oom, loading_and_resolving_fail_cleanly) {
     fail_at = -1;
     sl_set_allocator(NULL);
     cr_assert(done);
+}
+
+/* Built-ins skip the one-by-one pattern check when loaded (sealing
+ * compiles them); loaded as ordinary text they must pass it too. */
+Test(chain, builtin_texts_pass_the_full_check) {
+    const char *names[] = {"builtin-default", "builtin-pytest",
+                           "builtin-unittest"};
+    for (size_t i = 0; i < SL_ARRAY_LEN(names); i++) {
+        size_t len = 0;
+        const char *text = sl__filter_builtin_text(names[i], &len);
+        cr_assert_not_null(text);
+        sl_filter *f = sl_filter_new();
+        sl_error err = {0};
+        cr_assert_eq(sl_filter_add_text(f, names[i], text, len, &err), SL_OK,
+                     "%s: %s", names[i], err.msg);
+        cr_assert_eq(sl_filter_ready(f, &err), SL_OK, "%s", err.msg);
+        sl_filter_free(f);
+    }
 }
