@@ -19,20 +19,28 @@ extern "C" {
 
 /** What a pattern's text means. */
 typedef enum sl_pat_kind {
-    SL_PAT_EXACT = 0,    /* the whole value equals text */
+    SL_PAT_EXACT = 0,    /* the whole value equals text (bytes) */
     SL_PAT_PREFIX = 1,   /* the value starts with text */
     SL_PAT_SUFFIX = 2,   /* the value ends with text */
     SL_PAT_CONTAINS = 3, /* text occurs anywhere in the value */
-    SL_PAT_REGEX = 4,    /* Vectorscan (PCRE-like) regex, unanchored search */
+    SL_PAT_REGEX = 4,    /* Vectorscan (PCRE-like) regex, unanchored search;
+                            byte semantics (no UTF-8 mode); `$` also matches
+                            before a final "\n", as in PCRE */
     SL_PAT_GLOB = 5      /* anchored glob, translated by sl_glob_to_regex */
 } sl_pat_kind;
 
 typedef enum sl_pat_flags {
     SL_PAT_CASELESS = 1u << 0,   /* ASCII case-insensitive */
-    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that match "" (the policy
-                                    engine never sets it: upstream rejects
-                                    `^$`) */
-    SL_PAT_SPANS = 1u << 2,      /* report the leftmost start of each match */
+    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that can match "" (the
+                                    policy engine never sets it: upstream
+                                    rejects `^$`). Without it any pattern
+                                    that can match "" is rejected: `^$`,
+                                    `x*`, exact "", and globs such as `*`,
+                                    so trace-filter selectors set it */
+    SL_PAT_SPANS = 1u << 2,      /* report match ranges (see scan); cannot
+                                    be combined with patterns that match
+                                    "" (Vectorscan has no start of match
+                                    for them) */
     SL_PAT_GLOB_PATH = 1u << 3   /* glob: '*' and '?' never cross '/' */
 } sl_pat_flags;
 
@@ -51,13 +59,18 @@ typedef struct sl_scratch sl_scratch;
 
 /** Check one pattern alone (compiles it on its own). Loaders call this to
  * reject one bad rule and keep the rest.
- * @return SL_OK, SL_EPATTERN (err: `invalid regex "<pat>": <message>` at
- *         p->where), SL_ELIMIT, SL_ENOMEM, SL_EINVAL. */
+ * @return SL_OK, SL_EPATTERN (err: `invalid <kind> "<pat>": <message>` at
+ *         p->where, <kind> being regex, glob, exact, prefix, suffix or
+ *         contains, <message> Vectorscan's own; the pattern is quoted in
+ *         full unless the message would overflow, then cut with "..."),
+ *         SL_ELIMIT (text above 64 KiB), SL_ENOMEM, SL_EINVAL. */
 SL_API sl_status sl_pat_check(const sl_pat *p, sl_error *err);
 
-/** Compile patterns into one set, scanned in a single pass.
+/** Compile patterns into one set, scanned in a single pass. Vectorscan's
+ * own allocations (database, scratch) use its default allocator, not the
+ * sl_set_allocator hook.
  * @param pats  n patterns, copied; may be NULL only when n is 0 (an empty
- *              set matches nothing).
+ *              set matches nothing). At most 2^20 patterns.
  * @param out   on SL_OK a new set, owned: free with sl_patset_free().
  * @param err   may be NULL; on SL_EPATTERN it carries the pattern's `where`.
  * @return SL_OK, SL_EPATTERN, SL_ELIMIT, SL_ENOMEM or SL_EINVAL.
@@ -65,6 +78,15 @@ SL_API sl_status sl_pat_check(const sl_pat *p, sl_error *err);
  * sl_scratch each. */
 SL_API sl_status sl_patset_compile(const sl_pat *pats, size_t n,
                                    sl_patset **out, sl_error *err);
+
+/** sl_patset_compile, also saying which pattern made the set fail, so the
+ * caller can drop it and compile the rest again.
+ * @param bad  may be NULL; set to the index of the rejected pattern on
+ *             SL_EPATTERN / SL_ELIMIT for one pattern, else to SIZE_MAX.
+ * @return as sl_patset_compile. */
+SL_API sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
+                                          sl_patset **out, size_t *bad,
+                                          sl_error *err);
 
 /** Free a set. NULL is a no-op. */
 SL_API void sl_patset_free(sl_patset *set);
@@ -75,8 +97,7 @@ SL_API size_t sl_patset_count(const sl_patset *set);
 /** Make *scratch big enough for set (allocating it when *scratch is NULL).
  * One scratch serves any number of sets; allocate it once per thread.
  * @return SL_OK, SL_ENOMEM. */
-SL_API sl_status sl_scratch_reserve(sl_scratch **scratch,
-                                    const sl_patset *set);
+SL_API sl_status sl_scratch_reserve(sl_scratch **scratch, const sl_patset *set);
 
 /** Free a scratch. NULL is a no-op. */
 SL_API void sl_scratch_free(sl_scratch *scratch);
@@ -85,31 +106,62 @@ SL_API void sl_scratch_free(sl_scratch *scratch);
  * 0 unless the pattern had SL_PAT_SPANS). Return non-zero to stop. */
 typedef int (*sl_match_fn)(uint32_t id, size_t from, size_t to, void *ctx);
 
-/** Scan one value. Each pattern reports at most once unless it has
- * SL_PAT_SPANS (then every non-overlapping leftmost match is reported).
- * @return SL_OK (also when fn stopped the scan), SL_EINVAL, SL_ENOMEM.
+/** Scan one value. Each pattern without SL_PAT_SPANS reports at most once,
+ * during the scan, with from = 0 and to = the end of its first match.
+ * Patterns with SL_PAT_SPANS report after the scan, in order of from: for
+ * each pattern, its matches (each from its leftmost start) with overlapping
+ * ones merged into one span, so spans of one pattern are disjoint and every
+ * matched byte lies in one ("abcd" with `ab|bcd|cd` gives [0,4): a masker
+ * must not leave "cd" visible; adjacent matches stay apart: `ab` on "abab"
+ * gives [0,2) and [2,4)). Ids are reported per pattern, so an id shared by
+ * two matching patterns is reported twice.
+ * @param s        len bytes; NULL allowed when len is 0.
+ * @param scratch  reserved for set with sl_scratch_reserve(); may be NULL
+ *                 only for an empty set. Span matches are buffered in it
+ *                 (it grows when needed, never shrinks: no allocation per
+ *                 scan once warm).
+ * @return SL_OK (also when fn stopped the scan), SL_EINVAL (NULL set or fn,
+ *         scratch missing, too small or in use), SL_ENOMEM, SL_ELIMIT (len
+ *         above UINT_MAX, or more than 2M disjoint spans in one value).
  * Thread safety: concurrent scans need distinct scratches. */
-SL_API sl_status sl_patset_scan(const sl_patset *set, const char *s,
-                                size_t len, sl_scratch *scratch,
-                                sl_match_fn fn, void *ctx);
+SL_API sl_status sl_patset_scan(const sl_patset *set, const char *s, size_t len,
+                                sl_scratch *scratch, sl_match_fn fn, void *ctx);
 
 /* ---- the selector dialect (trace filters, redaction keys) ---- */
 
 /** Split a selector's match-type prefix: "glob:", "regex:" or "literal:"
- * select the kind; text without a prefix gets def. out->text/len point into
- * text (borrowed); flags, id and where are left as they were.
- * @return SL_OK or SL_EPATTERN for an empty pattern. */
+ * (-> SL_PAT_EXACT) select the kind; text without a colon gets def. As the
+ * reference parser, text with a colon must start with a match type, so a
+ * pattern containing ':' states its type ("glob:a:b"); everything after
+ * the first colon is the pattern. out->text/len point into text
+ * (borrowed); out->kind is set; flags, id and where are left as they were
+ * (where positions the errors).
+ * @return SL_OK, SL_EINVAL (NULL out, or NULL text with len > 0) or
+ *         SL_EPATTERN: `selector pattern cannot be empty`,
+ *         `selector match type cannot be empty`,
+ *         `unsupported selector match type 'x'`. */
 SL_API sl_status sl_pat_parse(const char *text, size_t len, sl_pat_kind def,
                               sl_pat *out, sl_error *err);
 
-/** Translate an anchored glob to the regex dialect and append it to out:
- * '*' any run, '?' one character (neither crosses '/' with
- * SL_PAT_GLOB_PATH), '**' any run including '/', '[...]' / '[!...]'
- * classes, '{a,b}' alternation, '\\' escapes.
- * @return SL_OK, SL_EPATTERN (unclosed class or brace), SL_ENOMEM. */
-SL_API sl_status sl_glob_to_regex(const char *glob, size_t len,
-                                  unsigned flags, sl_buf *out,
-                                  sl_error *err);
+/** Translate an anchored glob to the regex dialect and append it to out
+ * (^...\z, NUL-terminated; nothing is appended on failure). Semantics of
+ * Rust globset 0.4.17, as the trace-filter reference uses it: '*' any run,
+ * '?' one UTF-8 character (neither crosses '/' with SL_PAT_GLOB_PATH);
+ * '**' crosses '/' only as a whole path component: `**` + `/x` (also
+ * matches "x"), `x/` + `**` (everything below x, not x itself),
+ * `a/` + `**` + `/b` (zero or more directories), a lone `**` (everything);
+ * elsewhere it acts as '*'. '[...]', '[!...]' and '[^...]' classes of
+ * characters (']' first is literal, '-' first or last is literal; classes
+ * may match '/'), '{a,b}' alternation (nestable; empty alternatives are
+ * dropped, so "{a,}" matches only "a"), '\\' escapes the next character.
+ * '.' is not special. SL_PAT_CASELESS is not rendered: pass it as a
+ * pattern flag.
+ * @return SL_OK, SL_EINVAL, SL_EPATTERN (unclosed class or group, unopened
+ *         group, reversed range, dangling '\\', invalid UTF-8: message
+ *         `invalid glob "<glob>": <reason>`, no position), SL_ELIMIT
+ *         (longer than 64 KiB, groups nested deeper than 32), SL_ENOMEM. */
+SL_API sl_status sl_glob_to_regex(const char *glob, size_t len, unsigned flags,
+                                  sl_buf *out, sl_error *err);
 
 /* ---- regex replace (PCRE2) ---- */
 
@@ -130,9 +182,9 @@ SL_API void sl_regex_free(sl_regex *re);
  * @param count  out: number of replacements; may be NULL.
  * @return SL_OK, SL_ENOMEM, SL_ELIMIT.
  * Thread safety: safe on one regex from many threads. */
-SL_API sl_status sl_regex_replace(const sl_regex *re, const char *s,
-                                  size_t len, const char *tmpl, size_t tlen,
-                                  sl_buf *out, size_t *count, sl_error *err);
+SL_API sl_status sl_regex_replace(const sl_regex *re, const char *s, size_t len,
+                                  const char *tmpl, size_t tlen, sl_buf *out,
+                                  size_t *count, sl_error *err);
 
 /** Whether re matches anywhere in s. */
 SL_API bool sl_regex_search(const sl_regex *re, const char *s, size_t len);

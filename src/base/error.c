@@ -33,8 +33,10 @@ const char *sl_status_str(sl_status s) {
     return status_names[s];
 }
 
-sl_status sl__verror(sl_error *err, sl_status code, const sl_pos *pos,
-                     const char *fmt, va_list ap) {
+/* the format attribute lets clang's -Wformat=2 accept the va_list call */
+__attribute__((format(printf, 4, 0))) sl_status
+sl__verror(sl_error *err, sl_status code, const sl_pos *pos, const char *fmt,
+           va_list ap) {
     if (!err) {
         return code;
     }

@@ -29,31 +29,44 @@ static bool nonempty_str(const sl_node *n, sl_str *out) {
     return true;
 }
 
-/* The key text of a KeyValue object (usually its first member). */
-static bool kv_key(const sl_node *kv, sl_str *out) {
-    if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
-        return false;
-    }
-    size_t n = sl_node_len(kv);
+static bool same(const char *a, const char *b, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        sl_str k = sl_node_key(kv, i);
-        if (k.len == 3 && memcmp(k.ptr, "key", 3) == 0) {
-            const sl_node *v = sl_node_at(kv, i);
-            if (sl_node_kind_of(v) != SL_NODE_STRING) {
-                return false;
-            }
-            *out = sl_node_str(v);
-            return true;
+        if (a[i] != b[i]) {
+            return false;
         }
     }
-    return false;
+    return true;
+}
+
+static bool is_key_name(sl_str k) {
+    return k.len == 3 && k.ptr[0] == 'k' && k.ptr[1] == 'e' && k.ptr[2] == 'y';
+}
+
+/* The key text of a KeyValue object. "key" is nearly always its first
+ * member: try that before walking the members (a non-object has none). */
+static bool kv_key(const sl_node *kv, sl_str *out) {
+    size_t at = 0;
+    if (!is_key_name(sl_node_key(kv, 0))) {
+        size_t n = sl_node_len(kv);
+        for (at = 1; at < n && !is_key_name(sl_node_key(kv, at)); at++) {
+        }
+        if (at >= n) {
+            return false;
+        }
+    }
+    const sl_node *v = sl_node_at(kv, at);
+    if (sl_node_kind_of(v) != SL_NODE_STRING) {
+        return false;
+    }
+    *out = sl_node_str(v);
+    return true;
 }
 
 static const sl_node *kv_value(const sl_node *kv) {
     size_t n = sl_node_len(kv);
-    for (size_t i = 0; i < n; i++) {
-        sl_str k = sl_node_key(kv, i);
-        if (k.len == 5 && memcmp(k.ptr, "value", 5) == 0) {
+    for (size_t i = n > 1 ? 1 : 0, k_ = 0; k_ < n; k_++, i = (i + 1) % n) {
+        sl_str k = sl_node_key(kv, i); /* "value" is usually second */
+        if (k.len == 5 && same(k.ptr, "value", 5)) {
             const sl_node *v = sl_node_at(kv, i);
             return sl_node_kind_of(v) == SL_NODE_OBJECT ? v : NULL;
         }
@@ -84,7 +97,7 @@ const sl_node *sl__otlp_find_kv(const sl_node *attrs, const sl_str *path,
             const sl_node *kv = sl_node_at(attrs, i);
             sl_str k;
             if (kv_key(kv, &k) && k.len == path->len &&
-                (k.len == 0 || memcmp(k.ptr, path->ptr, k.len) == 0)) {
+                same(k.ptr, path->ptr, k.len)) {
                 hit = kv;
                 at = i;
                 break;

@@ -69,12 +69,6 @@ struct msgdesc {
 #define MSG(name, arr) \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr) }
 
-static const fdesc kv_fields[] = {
-    F("key", "key", VT_STR, -1, 0, NULL),
-    F("value", "value", VT_ANY, -1, 0, NULL),
-};
-static const msgdesc kv_msg = MSG("key-value", kv_fields);
-
 static const fdesc resource_fields[] = {
     F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
     F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
@@ -326,15 +320,6 @@ static const signal_desc signals[3] = {
 
 /* ---- names ---- */
 
-bool sl__otlp_key_is(sl_str key, const char *camel, const char *snake) {
-    size_t c = strlen(camel);
-    if (key.len == c && memcmp(key.ptr, camel, c) == 0) {
-        return true;
-    }
-    size_t s = strlen(snake);
-    return key.len == s && memcmp(key.ptr, snake, s) == 0;
-}
-
 sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
                          const char *snake) {
     if (sl_node_kind_of(obj) != SL_NODE_OBJECT) {
@@ -349,39 +334,70 @@ sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
     return NULL;
 }
 
-static bool desc_match(const fdesc *d, sl_str key) {
-    return (key.len == d->clen && memcmp(key.ptr, d->camel, d->clen) == 0) ||
-           (key.len == d->slen && memcmp(key.ptr, d->snake, d->slen) == 0);
+/* Short keys: a byte loop beats a memcmp call. */
+static bool same(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 
-static const fdesc *desc_find(const msgdesc *m, sl_str key) {
-    for (uint8_t i = 0; i < m->n; i++) {
-        if (desc_match(&m->f[i], key)) {
-            return &m->f[i];
+static bool desc_match(const fdesc *d, sl_str key) {
+    return (key.len == d->clen && same(key.ptr, d->camel, d->clen)) ||
+           (key.len == d->slen && same(key.ptr, d->snake, d->slen));
+}
+
+/* Fields usually come in table order: search from just after the last
+ * match (*hint), wrapping around, so most members match at the first try. */
+static const fdesc *desc_find(const msgdesc *m, sl_str key, uint8_t *hint) {
+    uint8_t n = m->n;
+    uint8_t i = *hint < n ? *hint : 0;
+    for (uint8_t k = 0; k < n; k++) {
+        const fdesc *d = &m->f[i];
+        if (desc_match(d, key)) {
+            *hint = (uint8_t)(i + 1);
+            return d;
         }
+        i = (uint8_t)(i + 1 == n ? 0 : i + 1);
     }
     return NULL;
 }
 
+static bool eq(sl_str key, const char *lit, size_t n) {
+    return memcmp(key.ptr, lit, n) == 0;
+}
+
+/* The AnyValue kind a key names, by length first (hot: every attribute). */
 int sl__otlp_any_kind_of(sl_str key) {
-    static const struct {
-        const char *camel, *snake;
-        int kind;
-    } kinds[] = {
-        {"stringValue", "string_value", AK_STRING},
-        {"boolValue", "bool_value", AK_BOOL},
-        {"intValue", "int_value", AK_INT},
-        {"doubleValue", "double_value", AK_DOUBLE},
-        {"arrayValue", "array_value", AK_ARRAY},
-        {"kvlistValue", "kvlist_value", AK_KVLIST},
-        {"bytesValue", "bytes_value", AK_BYTES},
-    };
-    for (size_t i = 0; i < SL_ARRAY_LEN(kinds); i++) {
-        if (sl__otlp_key_is(key, kinds[i].camel, kinds[i].snake)) {
-            return kinds[i].kind;
-        }
+    switch (key.len) {
+    case 8:
+        return eq(key, "intValue", 8) ? AK_INT : AK_NONE;
+    case 9:
+        return eq(key, "boolValue", 9)   ? AK_BOOL
+               : eq(key, "int_value", 9) ? AK_INT
+                                         : AK_NONE;
+    case 10:
+        return eq(key, "arrayValue", 10)   ? AK_ARRAY
+               : eq(key, "bytesValue", 10) ? AK_BYTES
+               : eq(key, "bool_value", 10) ? AK_BOOL
+                                           : AK_NONE;
+    case 11:
+        return eq(key, "stringValue", 11)   ? AK_STRING
+               : eq(key, "doubleValue", 11) ? AK_DOUBLE
+               : eq(key, "kvlistValue", 11) ? AK_KVLIST
+               : eq(key, "array_value", 11) ? AK_ARRAY
+               : eq(key, "bytes_value", 11) ? AK_BYTES
+                                            : AK_NONE;
+    case 12:
+        return eq(key, "string_value", 12)   ? AK_STRING
+               : eq(key, "double_value", 12) ? AK_DOUBLE
+               : eq(key, "kvlist_value", 12) ? AK_KVLIST
+                                             : AK_NONE;
+    default:
+        return AK_NONE;
     }
-    return AK_NONE;
 }
 
 bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
@@ -615,18 +631,15 @@ static sl_status check_enum(vctx *c, const sl_node *n, vtype t) {
     return wrong_type(c, n, want);
 }
 
-static int hexval(char ch) {
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
+/* Byte classes for ids: 1 digit or lower-case hex, 3 upper-case hex, 0
+ * anything else. And-ing bit 0 and or-ing bit 1 over a whole id checks it
+ * in one pass without a branch per byte. */
+static const uint8_t hexclass[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['A'] = 3, ['B'] = 3,
+    ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3,
+};
 
 /* Ids are hex (case-insensitive, as the OTLP/JSON spec says) of exactly
  * the id's length, or empty (the proto default, which the conformance
@@ -646,14 +659,16 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
                     "%zu characters",
                     want, s.len);
     }
-    bool upper = false;
+    unsigned all = 1, any = 0;
     for (size_t i = 0; i < s.len; i++) {
-        int v = hexval(s.ptr[i]);
-        if (v < 0) {
-            return fail(c, n, "expected %zu hex digits, got another character",
-                        want);
-        }
-        upper |= s.ptr[i] >= 'A' && s.ptr[i] <= 'F';
+        unsigned cls = hexclass[(unsigned char)s.ptr[i]];
+        all &= cls;
+        any |= cls;
+    }
+    bool upper = any & 2;
+    if (!all) {
+        return fail(c, n, "expected %zu hex digits, got another character",
+                    want);
     }
     if (upper) {
         char low[32];
@@ -764,6 +779,9 @@ static sl_status check_any(vctx *c, sl_node *any) {
     return SL_OK;
 }
 
+/* A KeyValue list: objects with a string "key" and an AnyValue "value"
+ * (both optional, as proto3 defaults). Written out rather than through
+ * check_msg: it is the hottest loop of a load. */
 static sl_status check_kvlist(vctx *c, sl_node *arr) {
     if (sl_node_kind_of(arr) != SL_NODE_ARRAY) {
         return wrong_type(c, arr, "an array of key-values");
@@ -771,13 +789,49 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
     size_t n = sl_node_len(arr);
     for (size_t i = 0; i < n; i++) {
         sl_node *kv = (sl_node *)sl_node_at(arr, i);
-        push_idx(c, i);
-        sl_status rc = sl_node_kind_of(kv) == SL_NODE_OBJECT
-                           ? check_msg(c, kv, &kv_msg, NULL)
-                           : wrong_type(c, kv, "a key-value object");
-        pop(c);
-        if (rc != SL_OK) {
+        if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
+            push_idx(c, i);
+            sl_status rc = wrong_type(c, kv, "a key-value object");
+            pop(c);
             return rc;
+        }
+        size_t m = sl_node_len(kv);
+        bool seen_key = false, seen_value = false;
+        for (size_t j = 0; j < m; j++) {
+            sl_str key = sl_node_key(kv, j);
+            sl_node *v = (sl_node *)sl_node_at(kv, j);
+            bool is_key = key.len == 3 && memcmp(key.ptr, "key", 3) == 0;
+            bool is_value =
+                !is_key && key.len == 5 && memcmp(key.ptr, "value", 5) == 0;
+            if (!is_key && !is_value) {
+                continue;
+            }
+            sl_status rc = SL_OK;
+            push_idx(c, i);
+            if ((is_key && seen_key) || (is_value && seen_value)) {
+                sl_pos pos = sl_node_key_pos(c->o->doc, kv, j);
+                char path[160];
+                format_path(c, path, sizeof(path));
+                rc = sl__error(c->err, SL_ESCHEMA, &pos,
+                               "%s: field \"%s\" given twice", path,
+                               is_key ? "key" : "value");
+            } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
+                push_key(c, key.ptr, key.len);
+                if (is_key) {
+                    rc = sl_node_kind_of(v) == SL_NODE_STRING
+                             ? SL_OK
+                             : wrong_type(c, v, "a string");
+                } else {
+                    rc = check_any(c, v);
+                }
+                pop(c);
+            }
+            pop(c);
+            seen_key |= is_key;
+            seen_value |= is_value;
+            if (rc != SL_OK) {
+                return rc;
+            }
         }
     }
     return SL_OK;
@@ -864,13 +918,14 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots) {
     uint32_t seen = 0;
     uint8_t oneof_seen = 0; /* bit per oneof group id */
+    uint8_t hint = 0;
     size_t n = sl_node_len(obj);
     if (c->depth > SL_MAX_DEPTH) {
         return fail(c, obj, "nested too deeply");
     }
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
-        const fdesc *d = desc_find(m, key);
+        const fdesc *d = desc_find(m, key, &hint);
         if (!d) {
             continue;
         }
@@ -913,8 +968,9 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
 /* Fill slots without validating (after a change). */
 static void fill_slots(sl_node *obj, const msgdesc *m, sl_node **slots) {
     size_t n = sl_node_len(obj);
+    uint8_t hint = 0;
     for (size_t i = 0; i < n; i++) {
-        const fdesc *d = desc_find(m, sl_node_key(obj, i));
+        const fdesc *d = desc_find(m, sl_node_key(obj, i), &hint);
         if (!d || d->slot < 0) {
             continue;
         }

@@ -26,6 +26,15 @@ bool sl__otlp_parse_i64(const char *s, size_t n, bool is_unsigned,
         return false;
     }
     uint64_t v = 0;
+    /* the first 18 digits cannot overflow: no checks for them */
+    size_t fast = n - i <= 18 ? n : i + 18;
+    for (; i < fast; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
     for (; i < n; i++) {
         unsigned d = (unsigned char)s[i] - '0';
         if (d > 9) {

@@ -110,8 +110,17 @@ struct sl_otlp {
 };
 
 /* Names: each known member has a camelCase (OTLP/JSON) and a proto
- * (snake_case) spelling; both are accepted on input. */
-bool sl__otlp_key_is(sl_str key, const char *camel, const char *snake);
+ * (snake_case) spelling; both are accepted on input. Inline so the
+ * lengths of literal names fold to constants. */
+static inline bool sl__otlp_key_is(sl_str key, const char *camel,
+                                   const char *snake) {
+    size_t c = strlen(camel);
+    if (key.len == c && memcmp(key.ptr, camel, c) == 0) {
+        return true;
+    }
+    size_t s = strlen(snake);
+    return key.len == s && memcmp(key.ptr, snake, s) == 0;
+}
 
 /* The value of the member named camel or snake, or NULL. */
 sl_node *sl__otlp_member(const sl_node *obj, const char *camel,

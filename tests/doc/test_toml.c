@@ -276,6 +276,26 @@ Test(toml_tagged, null_arguments) {
     cr_expect_eq(sl_doc_write_tagged(NULL, NULL, NULL), SL_EINVAL);
 }
 
+Test(toml_tagged, too_deep_a_tree_is_a_limit) {
+    /* only a JSON tree can be this deep (TOML stops at 4,096) */
+    size_t n = 5000;
+    char *text = malloc(2 * n);
+    memset(text, '[', n);
+    memset(text + n, ']', n);
+    sl_doc *doc = sl_doc_new();
+    sl_doc_opts opts = {.max_depth = 10000};
+    cr_assert_eq(
+        sl_doc_load(doc, text, 2 * n, SL_FORMAT_JSON, NULL, &opts, NULL),
+        SL_OK);
+    sl_buf out = {0};
+    sl_error err = {0};
+    cr_expect_eq(sl_doc_write_tagged(&out, sl_doc_root(doc), &err), SL_ELIMIT);
+    cr_expect_str_eq(err.msg, "nesting deeper than 4096");
+    sl_buf_free(&out);
+    sl_doc_free(doc);
+    free(text);
+}
+
 Test(toml_tagged, plain_json_of_a_toml_tree) {
     sl_doc *doc = load_ok("a = 0x1F\nb = +1_0.5\nc = 2021-01-01\n[t]\nd = 'x'");
     sl_buf out = {0};
@@ -774,6 +794,7 @@ Test(toml_oom, every_allocation_failure_is_reported) {
                      live_bytes);
     }
     sl_set_allocator(NULL);
+    cr_log_info("toml oom: %zu allocation points failed in turn", fail_at - 2);
     cr_expect(done, "never succeeded");
     cr_expect_gt(fail_at, 5);
     free(text);
