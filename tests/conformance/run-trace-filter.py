@@ -545,7 +545,8 @@ def main():
     sys.path.insert(0, os.path.join(a.shared, "tools"))
     import conformance_common as cc
     SANITIZER = cc.sanitizer_problem
-    base = os.path.join(a.shared, "conformance", "trace-filter")
+    base = os.path.join(os.path.realpath(a.shared), "conformance",
+                        "trace-filter")
     fdir = os.path.join(base, "filters")
     sel = json.load(open(os.path.join(base, "cases", "selector_cases.json")))
     exp = json.load(open(os.path.join(base, "cases", "expectations.json")))
