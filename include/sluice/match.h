@@ -167,9 +167,17 @@ SL_API sl_status sl_glob_to_regex(const char *glob, size_t len, unsigned flags,
 
 typedef struct sl_regex sl_regex;
 
-/** Compile a regex for replacement (RE2/Rust syntax subset: (?P<n>...),
- * (?i), classes). flags: SL_PAT_CASELESS.
- * @return SL_OK, SL_EPATTERN, SL_ENOMEM. Immutable once built. */
+/** Compile a regex for replacement and search, with PCRE2 (UTF-8, JIT when
+ * available). Rust regex crate syntax and meaning for what the two share:
+ * (?P<n>...) and (?<n>...) groups, inline flags such as (?i), Unicode-aware
+ * \d \w \s, `$` only at the end of the text (not before a final "\n").
+ * Subjects need not be valid UTF-8.
+ * @param pat    len bytes (at most 64 KiB), copied.
+ * @param flags  SL_PAT_CASELESS or 0.
+ * @param out    on SL_OK a new regex, owned: free with sl_regex_free().
+ * @return SL_OK, SL_EPATTERN (err: `invalid regex "<pat>": <PCRE2 message>
+ *         at offset N`, no position: callers prefix their own), SL_ELIMIT,
+ *         SL_ENOMEM, SL_EINVAL. Immutable once built. */
 SL_API sl_status sl_regex_compile(const char *pat, size_t len, unsigned flags,
                                   sl_regex **out, sl_error *err);
 
@@ -177,16 +185,25 @@ SL_API sl_status sl_regex_compile(const char *pat, size_t len, unsigned flags,
 SL_API void sl_regex_free(sl_regex *re);
 
 /** Replace every non-overlapping match of re in s with tmpl, appending the
- * result to out. Template syntax as Rust's regex crate: $0, $1, ${1},
- * $name, ${name}, $$ for '$'; a group that did not take part gives "".
+ * result to out, exactly as Rust's Regex::replace_all. Template: `$name` takes
+ * the longest run of [_0-9A-Za-z] as a group number (if all digits) or name,
+ * so "$1a" is group "1a" (""), "${1}a" is group 1 then "a"; `${...}` takes
+ * anything up to '}'; `$$` is '$'; a '$' starting no reference is kept;
+ * a group that does not exist or did not take part gives "". $0 is the whole
+ * match. An empty match right after the previous match is skipped by moving
+ * one UTF-8 character on ("a*" on "baaac" with "-" gives "-b-c-").
  * @param count  out: number of replacements; may be NULL.
- * @return SL_OK, SL_ENOMEM, SL_ELIMIT.
- * Thread safety: safe on one regex from many threads. */
+ * @return SL_OK, SL_ENOMEM, SL_ELIMIT (output above 1 GiB, or PCRE2's match
+ *         or depth limit), SL_EINVAL. On failure out is as it was.
+ * Thread safety: safe on one regex from many threads. Each regex keeps a
+ * few match-data blocks in atomic slots, so calls allocate nothing per
+ * record unless more threads than slots use one regex at the same time. */
 SL_API sl_status sl_regex_replace(const sl_regex *re, const char *s, size_t len,
                                   const char *tmpl, size_t tlen, sl_buf *out,
                                   size_t *count, sl_error *err);
 
-/** Whether re matches anywhere in s. */
+/** Whether re matches anywhere in s (false also for NULL re or an error
+ * such as PCRE2's match limit). Thread safety as sl_regex_replace. */
 SL_API bool sl_regex_search(const sl_regex *re, const char *s, size_t len);
 
 #ifdef __cplusplus

@@ -56,6 +56,13 @@ struct sl_doc {
      * copied into an exact-size arena array when the container closes */
     sl_node *stack;
     size_t stack_cap; /* in nodes */
+    /* sl__doc_locate's memo: the line (and where it starts) of the last
+     * offset located in loc_text, so a stream with many bad values is
+     * scanned forward once, not from the start for every error. Kept
+     * across sl_doc_load_next calls on the same text, reset otherwise. */
+    const char *loc_text;
+    size_t loc_off, loc_line_start;
+    uint32_t loc_line;
 };
 
 /* The readers. Each parses doc->text[start..end) and sets doc->root, using

@@ -43,6 +43,9 @@ void sl_doc_free(sl_doc *doc) {
 static sl_status begin_load(sl_doc *doc, const char *text, size_t len,
                             const char *file, bool borrow, sl_error *err) {
     sl__arena_reset(&doc->arena);
+    if (!borrow || text != doc->loc_text) {
+        doc->loc_text = NULL; /* new text: forget sl__doc_locate's memo */
+    }
     doc->root = NULL;
     doc->file = NULL;
     doc->text = NULL;
@@ -78,6 +81,7 @@ sl_status sl_doc_load(sl_doc *doc, const char *text, size_t len, sl_format fmt,
     }
     bool borrow = opts && opts->borrow;
     uint32_t depth = opts && opts->max_depth ? opts->max_depth : SL_MAX_DEPTH;
+    doc->loc_text = NULL; /* a whole new document, even in the same buffer */
     sl_status rc = begin_load(doc, text, len, file, borrow, err);
     if (rc != SL_OK) {
         return rc;
@@ -110,6 +114,9 @@ sl_status sl_doc_load_next(sl_doc *doc, const char *text, size_t len,
         return sl__error(err, SL_EINVAL, NULL, "no document or bad offset");
     }
     size_t start = *off;
+    if (start < doc->loc_off) {
+        doc->loc_text = NULL; /* going back: the text may be new */
+    }
     while (start < len && is_ws(text[start])) {
         start++;
     }
@@ -204,13 +211,28 @@ void sl__doc_locate(const sl_doc *doc, size_t off, uint32_t *line,
         return;
     }
     uint32_t ln = 1;
-    size_t line_start = 0;
-    for (size_t i = 0; i < off; i++) {
-        if (t[i] == '\n') {
-            ln++;
-            line_start = i + 1;
-        }
+    size_t i = 0, line_start = 0;
+    if (doc->loc_text == t && doc->loc_off <= off) {
+        i = doc->loc_off;
+        ln = doc->loc_line;
+        line_start = doc->loc_line_start;
     }
+    for (;;) {
+        const char *nl = memchr(t + i, '\n', off - i);
+        if (!nl) {
+            break;
+        }
+        ln++;
+        i = (size_t)(nl - t) + 1;
+        line_start = i;
+    }
+    /* the memo is a cache, not part of the doc's value: updating it
+     * through a const pointer is safe (docs are never const objects) */
+    sl_doc *memo = (sl_doc *)(uintptr_t)doc;
+    memo->loc_text = t;
+    memo->loc_off = off;
+    memo->loc_line = ln;
+    memo->loc_line_start = line_start;
     *line = ln;
     *col = sl__utf8_col(t + line_start, off - line_start);
 }

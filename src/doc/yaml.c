@@ -86,6 +86,61 @@ static const char *token_text(yparser *ps, struct fy_token *t, size_t *len) {
     return sl__arena_strndup(&ps->doc->arena, s, n);
 }
 
+/* A single-quoted scalar's value, decoded from its source span (quotes
+ * included) into the arena. libfyaml 0.7.12 mis-decodes runs of '' (it
+ * drops text, and leaks a buffer from five on), so sluice does this one
+ * style itself: '' is a quote; at a line break, trailing white space is
+ * dropped, leading white space of the next line skipped, and one break
+ * becomes a space while n breaks become n - 1 newlines (YAML 1.2 7.3.2). */
+static const char *single_quoted(yparser *ps, const char *src, size_t n,
+                                 size_t *len) {
+    char *out = sl__arena_alloc(&ps->doc->arena, n + 1);
+    if (!out) {
+        return NULL;
+    }
+    size_t k = 0, line_start = 0, i = 0;
+    while (i < n) {
+        char c = src[i];
+        if (c == '\'' && i + 1 < n && src[i + 1] == '\'') {
+            out[k++] = '\'';
+            i += 2;
+        } else if (c == '\n' || c == '\r') {
+            while (k > line_start &&
+                   (out[k - 1] == ' ' || out[k - 1] == '\t')) {
+                k--;
+            }
+            size_t breaks = 0;
+            while (i < n) {
+                if (src[i] == '\r' && i + 1 < n && src[i + 1] == '\n') {
+                    i += 2;
+                    breaks++;
+                } else if (src[i] == '\n' || src[i] == '\r') {
+                    i++;
+                    breaks++;
+                } else if (src[i] == ' ' || src[i] == '\t') {
+                    i++;
+                } else {
+                    break;
+                }
+            }
+            if (breaks == 1) {
+                out[k++] = ' ';
+            } else {
+                for (size_t b = 1; b < breaks; b++) {
+                    out[k++] = '\n';
+                }
+            }
+            line_start = k;
+        } else {
+            out[k++] = c;
+            i++;
+        }
+    }
+    out[k] = '\0';
+    *len = k;
+    return out;
+}
+
 /* ---- YAML 1.2 core schema ---- */
 
 static bool all_in(const char *s, size_t n, const char *set) {
@@ -395,7 +450,27 @@ static sl_status on_scalar(yparser *ps, struct fy_event *ev) {
     const struct fy_mark *m = fy_event_start_mark(ev);
     uint32_t off = m ? (uint32_t)m->input_pos : SL__NO_OFF;
     size_t len = 0;
-    const char *s = token_text(ps, ev->scalar.value, &len);
+    const char *s = NULL;
+    /* a quoted scalar's marks span its text without the quotes */
+    const struct fy_mark *end = fy_event_end_mark(ev);
+    const char *t = ps->doc->text;
+    enum fy_scalar_style style =
+        ev->scalar.value ? fy_token_scalar_style(ev->scalar.value) : FYSS_PLAIN;
+    bool quoted = style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED;
+    char q = style == FYSS_SINGLE_QUOTED ? '\'' : '"';
+    bool span = quoted && m && end && t && m->input_pos > 0 &&
+                end->input_pos >= m->input_pos &&
+                end->input_pos < ps->doc->text_len &&
+                t[m->input_pos - 1] == q && t[end->input_pos] == q;
+    if (span) {
+        off = (uint32_t)m->input_pos - 1; /* the opening quote */
+    }
+    if (span && style == FYSS_SINGLE_QUOTED) {
+        s = single_quoted(ps, t + m->input_pos, end->input_pos - m->input_pos,
+                          &len);
+    } else {
+        s = token_text(ps, ev->scalar.value, &len);
+    }
     if (!s) {
         return sl__nomem(ps->err);
     }
@@ -411,8 +486,7 @@ static sl_status on_scalar(yparser *ps, struct fy_event *ev) {
     ps->nodes++;
     sl_node n;
     /* an empty value ("key:") has no token at all: a plain null */
-    bool plain = !ev->scalar.value ||
-                 fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN;
+    bool plain = !ev->scalar.value || style == FYSS_PLAIN;
     if (plain && !tagged_string(ev->scalar.tag)) {
         plain_scalar(&n, s, len, off);
     } else {

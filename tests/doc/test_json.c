@@ -563,3 +563,39 @@ Test(json_oom, every_failed_allocation_is_enomem_without_leaks) {
     cr_expect(ok);
     free(copy);
 }
+
+Test(json_stream, many_bad_lines_report_their_own_line_numbers) {
+    /* errors far into a stream are located by scanning forward from the
+     * previous one (the memo in sl__doc_locate); each line is right */
+    sl_buf text = {0};
+    for (int i = 0; i < 2000; i++) {
+        sl__buf_printf(&text, i % 2 ? "{\"ok\":%d}\n" : "{\"x\":\xC3\xA9%d}\n",
+                       i);
+    }
+    sl_doc *doc = sl_doc_new();
+    size_t off = 0;
+    int line = 0, bad = 0;
+    sl_error err = {0};
+    for (;;) {
+        sl_status rc =
+            sl_doc_load_next(doc, text.ptr, text.len, &off, "s", NULL, &err);
+        if (rc == SL_ENOTFOUND) {
+            break;
+        }
+        line++;
+        if (rc != SL_OK) {
+            cr_assert_eq(rc, SL_EPARSE);
+            cr_assert_eq(err.line, (uint32_t)line);
+            cr_assert_eq(err.col, 6);
+            bad++;
+        }
+    }
+    cr_expect_eq(bad, 1000);
+    /* a whole load of the same buffer starts counting afresh */
+    cr_expect_eq(sl_doc_load(doc, text.ptr, 7, SL_FORMAT_JSON, NULL,
+                             &(sl_doc_opts){.borrow = true}, &err),
+                 SL_EPARSE);
+    cr_expect_eq(err.line, 1);
+    sl_buf_free(&text);
+    sl_doc_free(doc);
+}

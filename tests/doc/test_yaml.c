@@ -210,3 +210,91 @@ Test(yaml_errors, unknown_alias_is_eparse) {
     cr_expect_eq(err.line, 1);
     sl_doc_free(doc);
 }
+
+Test(yaml, single_quoted_runs_of_quotes_and_folding) {
+    /* libfyaml 0.7.12 gets runs of '' wrong; sluice decodes this style */
+    sl_doc *doc = yload("a: '''''''''''x'\nb: 'one  \n   two\n\n  three '\n"
+                        "c: ''\nd: 'it''s'\n");
+    char *json = to_json(sl_doc_root(doc));
+    cr_expect_str_eq(json, "{\"a\":\"'''''x\",\"b\":\"one two\\nthree \","
+                           "\"c\":\"\",\"d\":\"it's\"}");
+    free(json);
+    /* a quoted scalar's position is its opening quote */
+    sl_pos p = sl_node_pos(doc, sl_node_get(sl_doc_root(doc), "d"));
+    cr_expect_eq(p.line, 7);
+    cr_expect_eq(p.col, 4);
+    sl_doc_free(doc);
+}
+
+/* ---- allocation failure (sluice's own allocations; libfyaml's use
+ * malloc and are outside the hook) ---- */
+
+static size_t y_fail_at, y_n_alloc, y_live;
+
+static void *y_alloc(void *ctx, size_t size) {
+    (void)ctx;
+    if (++y_n_alloc == y_fail_at) {
+        return NULL;
+    }
+    y_live++;
+    return malloc(size);
+}
+
+static void *y_realloc(void *ctx, void *p, size_t old, size_t size) {
+    (void)ctx;
+    (void)old;
+    if (++y_n_alloc == y_fail_at) {
+        return NULL;
+    }
+    if (!p) {
+        y_live++;
+    }
+    return realloc(p, size);
+}
+
+static void y_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    (void)size;
+    if (p) {
+        y_live--;
+    }
+    free(p);
+}
+
+Test(yaml_oom, every_failed_allocation_is_enomem_without_leaks) {
+    static const sl_allocator a = {y_alloc, y_realloc, y_free, NULL};
+    sl_buf text = {0};
+    for (int i = 0; i < 400; i++) {
+        sl__buf_printf(&text, "k%d: &a%d {x: [1, 'two', \"3\"], y: ~}\n", i, i);
+    }
+    for (int i = 0; i < 50; i++) {
+        sl__buf_printf(&text, "r%d: *a%d\n", i, i);
+    }
+    char *copy = strdup(text.ptr);
+    size_t len = text.len;
+    sl_buf_free(&text);
+    sl_set_allocator(&a);
+    bool ok = false;
+    for (y_fail_at = 1; y_fail_at < 1000 && !ok; y_fail_at++) {
+        y_n_alloc = 0;
+        y_live = 0;
+        sl_error err = {0};
+        sl_doc *doc = sl_doc_new();
+        if (!doc) {
+            continue;
+        }
+        sl_status rc =
+            sl_doc_load(doc, copy, len, SL_FORMAT_YAML, "o.yaml", NULL, &err);
+        if (rc == SL_OK) {
+            ok = true;
+            cr_expect_eq(sl_node_len(sl_doc_root(doc)), 450);
+        } else {
+            cr_expect_eq(rc, SL_ENOMEM, "fail_at %zu: %s", y_fail_at, err.msg);
+        }
+        sl_doc_free(doc);
+        cr_expect_eq(y_live, 0, "leak at fail_at %zu", y_fail_at);
+    }
+    sl_set_allocator(NULL);
+    cr_expect(ok);
+    free(copy);
+}
