@@ -206,6 +206,14 @@ SL_API sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
 /** Append s as a JSON string literal (quotes included, escaped) to out. */
 SL_API sl_status sl_json_write_string(sl_buf *out, const char *s, size_t len);
 
+/** Append the key of member i of obj as a JSON string literal, exactly as
+ * it was read (escapes kept) when it came from JSON and was not changed;
+ * escaped anew otherwise. Lets a caller that writes objects member by
+ * member (the redactor) keep keys byte for byte.
+ * @return SL_OK, SL_EINVAL (not an object or i out of range), SL_ENOMEM,
+ *         SL_ELIMIT. */
+SL_API sl_status sl_json_write_key(sl_buf *out, const sl_node *obj, size_t i);
+
 /** Append n as RFC 8785 (JCS) canonical JSON to out: object members sorted
  * by UTF-16 code units, no whitespace, numbers in ECMAScript form, strings
  * with the minimal escapes. Used to hash non-string values.

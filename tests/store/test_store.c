@@ -1,0 +1,324 @@
+/* tests/store/test_store.c: the run recorder: runs and events round trip,
+ * per-run sequences, RFC 3339 timestamps, run ids, every error that must
+ * store nothing (unknown or finished run, non-object payload, invalid JSON
+ * or UTF-8, NaN/Infinity, bad type), ending runs, and the property that no
+ * planted secret ever reaches the database files (.db, -wal, -shm). */
+#include <criterion/criterion.h>
+
+#include <sluice/sluice.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+static char dir[64];
+static char db[128];
+
+static void setup(void) {
+    snprintf(dir, sizeof(dir), "/tmp/sl_store_XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/runs.db", dir);
+}
+
+static void teardown(void) {
+    char p[160];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", db, suffix[i]);
+        remove(p);
+    }
+    rmdir(dir);
+}
+
+static sl_recorder *open_rec(const sl_redactor *r) {
+    sl_recorder *rec = NULL;
+    sl_error err = {0};
+    cr_assert_eq(sl_recorder_open(db, r, &rec, &err), SL_OK, "%s", err.msg);
+    return rec;
+}
+
+typedef struct lines {
+    char text[8192];
+    size_t n;
+} lines;
+
+static int collect(const char *line, size_t len, void *ctx) {
+    lines *l = ctx;
+    size_t used = strlen(l->text);
+    cr_assert_lt(used + len + 2, sizeof(l->text));
+    memcpy(l->text + used, line, len);
+    l->text[used + len] = '\n';
+    l->text[used + len + 1] = '\0';
+    l->n++;
+    return 0;
+}
+
+static void log_ok(sl_recorder *rec, const char *id, const char *type,
+                   const char *json, int64_t want_seq) {
+    int64_t seq = 0;
+    sl_error err = {0};
+    cr_assert_eq(
+        sl_recorder_log_event(rec, id, type, json, strlen(json), &seq, &err),
+        SL_OK, "%s", err.msg);
+    cr_expect_eq(seq, want_seq);
+}
+
+static void log_fails(sl_recorder *rec, const char *id, const char *type,
+                      const char *json, size_t len, sl_status want) {
+    sl_error err = {0};
+    sl_status rc = sl_recorder_log_event(rec, id, type, json, len, NULL, &err);
+    cr_expect_eq(rc, want, "%s: got %d (%s)", json, rc, err.msg);
+}
+
+Test(recorder, run_and_events_round_trip, .init = setup, .fini = teardown) {
+    sl_recorder *rec = open_rec(NULL);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "main.py", id, NULL), SL_OK);
+    cr_expect_eq(strlen(id), 32);
+    cr_expect_eq(strspn(id, "0123456789abcdef"), 32);
+    log_ok(rec, id, "tool_call",
+           "{\"tool\":\"http\",\"args\":{\"api_key\":\"sk-1\",\"n\":1.50}}", 1);
+    log_ok(rec, id, "output", "{\"x\":1}", 2);
+    lines l = {0};
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
+    cr_expect_eq(l.n, 2);
+    cr_expect_not_null(strstr(l.text, "\"payload\":{\"tool\":\"http\",\"args\":"
+                                      "{\"api_key\":\"[REDACTED]\",\"n\":"
+                                      "1.50}}"),
+                       "%s", l.text);
+    cr_expect_not_null(strstr(l.text, "\"path\":\"args.api_key\""));
+    cr_expect_null(strstr(l.text, "sk-1"));
+    /* ts: 2026-11-23T17:44:00.058758Z */
+    const char *ts = strstr(l.text, "\"ts\":\"") + 6;
+    cr_expect_eq(strlen(ts) > 27 && ts[4] == '-' && ts[10] == 'T' &&
+                     ts[19] == '.' && ts[26] == 'Z',
+                 1, "%.30s", ts);
+    lines runs = {0};
+    cr_assert_eq(sl_recorder_list_runs(rec, collect, &runs, NULL), SL_OK);
+    cr_expect_eq(runs.n, 1);
+    cr_expect_not_null(strstr(runs.text, "\"status\":\"running\""));
+    cr_expect_not_null(strstr(runs.text, "\"ended_at\":null,\"events\":2}"));
+    cr_assert_eq(sl_recorder_end_run(rec, id, "success", NULL), SL_OK);
+    sl_recorder_close(rec);
+    /* reopen: the data is there */
+    rec = open_rec(NULL);
+    lines again = {0};
+    cr_assert_eq(sl_recorder_list_runs(rec, collect, &again, NULL), SL_OK);
+    cr_expect_not_null(strstr(again.text, "\"status\":\"success\""));
+    cr_expect_null(strstr(again.text, "\"ended_at\":null"));
+    sl_recorder_close(rec);
+}
+
+Test(recorder, errors_store_nothing, .init = setup, .fini = teardown) {
+    sl_recorder *rec = open_rec(NULL);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "m", id, NULL), SL_OK);
+    log_fails(rec, "0123456789abcdef0123456789abcdef", "t", "{}", 2,
+              SL_ENOTFOUND);
+    log_fails(rec, "not-a-run", "t", "{}", 2, SL_ENOTFOUND);
+    log_fails(rec, id, "t", "[1]", 3, SL_ESCHEMA);
+    log_fails(rec, id, "t", "\"s\"", 3, SL_ESCHEMA);
+    log_fails(rec, id, "t", "{\"a\":", 5, SL_EPARSE);
+    log_fails(rec, id, "t", "{\"a\":NaN}", 9, SL_EPARSE);
+    log_fails(rec, id, "t", "{\"a\":Infinity}", 14, SL_EPARSE);
+    log_fails(rec, id, "t", "{\"a\":\"\xff\"}", 9, SL_EUTF8);
+    log_fails(rec, id, "", "{}", 2, SL_ESCHEMA);
+    log_fails(rec, id, "bad\xff", "{}", 2, SL_ESCHEMA);
+    log_ok(rec, id, "t", "{}", 1); /* nothing before took a sequence */
+    cr_assert_eq(sl_recorder_end_run(rec, id, "failure", NULL), SL_OK);
+    sl_error err = {0};
+    cr_expect_eq(sl_recorder_log_event(rec, id, "t", "{}", 2, NULL, &err),
+                 SL_ESTATE);
+    cr_expect_eq(sl_recorder_end_run(rec, id, "success", &err), SL_ESTATE);
+    cr_expect_eq(sl_recorder_end_run(rec, "0123456789abcdef0123456789abcdef",
+                                     "success", &err),
+                 SL_ENOTFOUND);
+    cr_expect_eq(sl_recorder_end_run(rec, id, "done", &err), SL_EINVAL);
+    lines l = {0};
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
+    cr_expect_eq(l.n, 1);
+    cr_expect_eq(sl_recorder_show_run(rec, "0123456789abcdef0123456789abcdef",
+                                      collect, &l, &err),
+                 SL_ENOTFOUND);
+    sl_recorder_close(rec);
+}
+
+Test(recorder, toml_infinity_is_refused, .init = setup, .fini = teardown) {
+    sl_doc *doc = sl_doc_new();
+    const char *t = "x = inf\n";
+    sl_error err = {0};
+    sl_status rc =
+        sl_doc_load(doc, t, strlen(t), SL_FORMAT_TOML, "t.toml", NULL, &err);
+    if (rc != SL_OK) {
+        sl_doc_free(doc);
+        cr_skip_test("TOML reader not available: %s", err.msg);
+    }
+    sl_recorder *rec = open_rec(NULL);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "m", id, NULL), SL_OK);
+    cr_expect_eq(
+        sl_recorder_log_node(rec, id, "t", sl_doc_root(doc), NULL, &err),
+        SL_EINVAL, "%s", err.msg);
+    lines l = {0};
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
+    cr_expect_eq(l.n, 0);
+    sl_recorder_close(rec);
+    sl_doc_free(doc);
+}
+
+Test(recorder, custom_policy_is_used, .init = setup, .fini = teardown) {
+    sl_redact_rule rule = {0};
+    rule.action = SL_REDACT_DROP;
+    rule.key = (sl_str){"drop_me", 7};
+    sl_redact_spec spec = {0};
+    spec.rules = &rule;
+    spec.n_rules = 1;
+    sl_redactor *r = NULL;
+    cr_assert_eq(sl_redactor_compile(&spec, &r, NULL), SL_OK);
+    sl_recorder *rec = open_rec(r);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "m", id, NULL), SL_OK);
+    log_ok(rec, id, "t", "{\"drop_me\":1,\"keep_me\":\"safe\"}", 1);
+    lines l = {0};
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
+    cr_expect_not_null(strstr(l.text, "\"payload\":{\"keep_me\":\"safe\"}"),
+                       "%s", l.text);
+    sl_recorder_close(rec);
+    sl_redactor_free(r);
+}
+
+/* ---- property: planted secrets never reach the files ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static const char *const secret_keys[] = {
+    "api_key", "apiKey",     "X-Auth-Token",  "password",      "client_secret",
+    "token",   "sessionId",  "Cookie",        "authorization", "private_key",
+    "jwt",     "passphrase", "refresh_token", "csrf"};
+static const char *const plain_keys[] = {"data",       "url",    "items",
+                                         "args",       "result", "meta",
+                                         "max_tokens", "author", "list"};
+
+/* Append a random value; secrets go under secret keys, and each planted
+ * secret is remembered. */
+static void gen(sl_buf *b, int depth, char secrets[][40], size_t *ns) {
+    int kind = depth > 4 ? (int)(rnd() % 3) : (int)(rnd() % 5);
+    if (kind == 0) {
+        sl__buf_printf(b, "%llu", (unsigned long long)(rnd() % 100000));
+    } else if (kind == 1) {
+        sl__buf_printf(b, "\"plain-%llu\"", (unsigned long long)(rnd() % 1000));
+    } else if (kind == 2) {
+        sl__buf_append(b, "true", 4);
+    } else if (kind == 3) {
+        sl__buf_putc(b, '[');
+        int n = (int)(rnd() % 4);
+        for (int i = 0; i < n; i++) {
+            if (i) {
+                sl__buf_putc(b, ',');
+            }
+            gen(b, depth + 1, secrets, ns);
+        }
+        sl__buf_putc(b, ']');
+    } else {
+        sl__buf_putc(b, '{');
+        int n = 1 + (int)(rnd() % 5);
+        for (int i = 0; i < n; i++) {
+            if (i) {
+                sl__buf_putc(b, ',');
+            }
+            if (rnd() % 3 == 0 && *ns < 4000) {
+                const char *k = secret_keys[rnd() % SL_ARRAY_LEN(secret_keys)];
+                char *s = secrets[(*ns)++];
+                snprintf(s, 40, "S3CR3T%016llxZ", (unsigned long long)rnd());
+                if (rnd() % 4 == 0) { /* a secret object, replaced whole */
+                    sl__buf_printf(b, "\"%s\":{\"inner\":\"%s\"}", k, s);
+                } else {
+                    sl__buf_printf(b, "\"%s\":\"%s\"", k, s);
+                }
+            } else {
+                const char *k = plain_keys[rnd() % SL_ARRAY_LEN(plain_keys)];
+                sl__buf_printf(b, "\"%s\":", k);
+                gen(b, depth + 1, secrets, ns);
+            }
+        }
+        sl__buf_putc(b, '}');
+    }
+}
+
+static size_t count_in_file(const char *path, char secrets[][40], size_t ns) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return 0;
+    }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = malloc((size_t)len + 1);
+    cr_assert_eq(fread(data, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    size_t hits = 0;
+    for (size_t i = 0; i < ns; i++) {
+        size_t sl = strlen(secrets[i]);
+        for (long p = 0; p + (long)sl <= len; p++) {
+            if (data[p] == 'S' && memcmp(data + p, secrets[i], sl) == 0) {
+                hits++;
+                break;
+            }
+        }
+    }
+    free(data);
+    return hits;
+}
+
+Test(property, planted_secrets_never_reach_the_database, .init = setup,
+     .fini = teardown, .timeout = 120) {
+    static char secrets[4000][40];
+    size_t ns = 0;
+    sl_recorder *rec = open_rec(NULL);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "prop", id, NULL), SL_OK);
+    sl_buf b = {0};
+    for (int i = 0; i < 300; i++) {
+        b.len = 0;
+        sl__buf_putc(&b, '{');
+        int n = 1 + (int)(rnd() % 4);
+        for (int k = 0; k < n; k++) {
+            sl__buf_printf(&b, "%s\"f%d\":", k ? "," : "", k);
+            gen(&b, 0, secrets, &ns);
+        }
+        sl__buf_putc(&b, '}');
+        sl_error err = {0};
+        cr_assert_eq(
+            sl_recorder_log_event(rec, id, "step", b.ptr, b.len, NULL, &err),
+            SL_OK, "%s: %s", err.msg, b.ptr);
+    }
+    cr_assert_gt(ns, 50, "planted only %zu secrets", ns);
+    /* while open (WAL and shm in use) and after close */
+    char p[160];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", db, suffix[i]);
+        cr_expect_eq(count_in_file(p, secrets, ns), 0, "%s", p);
+    }
+    sl_recorder_close(rec);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s%s", db, suffix[i]);
+        cr_expect_eq(count_in_file(p, secrets, ns), 0, "%s", p);
+    }
+    /* the control: the same secrets are found when stored unredacted */
+    FILE *f = fopen(p, "wb");
+    fputs(secrets[0], f);
+    fclose(f);
+    cr_expect_eq(count_in_file(p, secrets, ns), 1);
+    remove(p);
+    sl_buf_free(&b);
+}
