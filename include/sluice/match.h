@@ -94,9 +94,12 @@ SL_API void sl_patset_free(sl_patset *set);
 /** Number of patterns in a set. */
 SL_API size_t sl_patset_count(const sl_patset *set);
 
-/** Make *scratch big enough for set (allocating it when *scratch is NULL).
- * One scratch serves any number of sets; allocate it once per thread.
- * @return SL_OK, SL_ENOMEM. */
+/** Make *scratch big enough for set (allocating it when *scratch is NULL;
+ * Vectorscan grows the existing scratch in place). One scratch serves any
+ * number of sets; allocate it once per thread, reserve it for every set
+ * that thread scans, and never while a scan is using it.
+ * @return SL_OK, SL_ENOMEM (*scratch unchanged), SL_EINVAL (NULL scratch
+ *         pointer or set). */
 SL_API sl_status sl_scratch_reserve(sl_scratch **scratch, const sl_patset *set);
 
 /** Free a scratch. NULL is a no-op. */

@@ -32,6 +32,9 @@ typedef struct term {
 typedef struct node {
     uint32_t exact;  /* terms: the whole value ends here */
     uint32_t prefix; /* terms: prefix or suffix patterns ending here */
+    uint32_t only;   /* the child when there is exactly one, else NONE */
+    uint16_t nkids;  /* children, capped at 2 (only 0, 1, many matter) */
+    uint8_t only_byte;
 } node;
 
 typedef struct edge {
@@ -61,6 +64,10 @@ static unsigned char lower(unsigned char c) {
 }
 
 static uint32_t child_of(const sl__lit *t, uint32_t parent, unsigned char b) {
+    const node *pn = &t->nodes[parent];
+    if (pn->nkids < 2) {
+        return pn->nkids == 1 && pn->only_byte == b ? pn->only : NONE;
+    }
     uint64_t key = ((uint64_t)parent + 1) << 8 | b;
     size_t mask = t->capedges - 1;
     for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
@@ -108,7 +115,7 @@ static sl_status new_node(sl__lit *t, uint32_t *out) {
         t->nodes = n;
         t->capnodes = cap;
     }
-    t->nodes[t->nnodes] = (node){NONE, NONE};
+    t->nodes[t->nnodes] = (node){NONE, NONE, NONE, 0, 0};
     *out = (uint32_t)t->nnodes++;
     return SL_OK;
 }
@@ -138,6 +145,17 @@ static sl_status child_add(sl__lit *t, uint32_t parent, unsigned char b,
     }
     t->edges[i] = (edge){key, c};
     t->nedges++;
+    /* most of a long literal is a chain of single children: those are
+     * followed with one compare instead of a hash probe */
+    node *pn = &t->nodes[parent];
+    if (pn->nkids == 0) {
+        pn->only = c;
+        pn->only_byte = b;
+        pn->nkids = 1;
+    } else {
+        pn->only = NONE;
+        pn->nkids = 2;
+    }
     *out = c;
     return SL_OK;
 }
