@@ -31,12 +31,13 @@ typedef enum sl_pat_kind {
 
 typedef enum sl_pat_flags {
     SL_PAT_CASELESS = 1u << 0,   /* ASCII case-insensitive */
-    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that can match "" (the
-                                    policy engine never sets it: upstream
-                                    rejects `^$`). Without it any pattern
-                                    that can match "" is rejected: `^$`,
-                                    `x*`, exact "", and globs such as `*`,
-                                    so trace-filter selectors set it */
+    SL_PAT_ALLOWEMPTY = 1u << 1, /* accept patterns that match "". Without
+                                    it, as upstream, a pattern is rejected
+                                    when it can match "" unanchored (`x*`,
+                                    contains "") or can only match ""
+                                    (`^$`, exact/prefix/suffix ""); anchored
+                                    patterns that may match "" as well as
+                                    more (`^.*$`, glob `*`) are valid */
     SL_PAT_SPANS = 1u << 2,      /* report match ranges (see scan); cannot
                                     be combined with patterns that match
                                     "" (Vectorscan has no start of match

@@ -9,9 +9,12 @@
  * matchers on one field counts two hits). Every pattern is first checked
  * alone with hs_expression_info, which both names the bad pattern (the
  * multi compile only gives an index, and gives up at the first error) and
- * yields min_width: a pattern that can match "" (`^$`, `x*`, glob `*`) is
- * rejected unless SL_PAT_ALLOWEMPTY, as upstream, even where Vectorscan
- * itself would accept it (5.4 accepts anchored `^$`).
+ * yields max_width. Without SL_PAT_ALLOWEMPTY, patterns that can match ""
+ * are rejected as upstream does, which on Vectorscan means: unanchored ones
+ * (`x*`: Vectorscan's own check) and ones that can only match "" (`^$`:
+ * ours, as Vectorscan 5.4 accepts it). Anchored patterns that can also match
+ * more (`^.*$`, glob `*`) stay valid: the policy suite expects `^.*$` to
+ * match every record.
  *
  * Span patterns (SL_PAT_SPANS) compile with HS_FLAG_SOM_LEFTMOST, which
  * reports every match end with the leftmost start reaching it. Those are
@@ -54,7 +57,10 @@ struct sl_scratch {
 static const char EMPTY_MSG[] = "Pattern matches empty buffer; use "
                                 "HS_FLAG_ALLOWEMPTY to enable support.";
 
-/* Check one lowered pattern alone: syntax, and the empty-match rule. */
+/* Check one lowered pattern alone: syntax, and the half of the empty-match
+ * rule Vectorscan leaves to us: a pattern that can only ever match ""
+ * (max_width 0: `^$`, `^`, `\b`). The other half, patterns that can match
+ * "" anywhere (`x*`), hs_compile_multi rejects itself and names. */
 static sl_status check_one(const sl_pat *p, const char *re, unsigned flags,
                            sl_error *err) {
     hs_expr_info_t *info = NULL;
@@ -65,9 +71,9 @@ static sl_status check_one(const sl_pat *p, const char *re, unsigned flags,
         hs_free_compile_error(cerr);
         return rc;
     }
-    bool empty = info->min_width == 0;
+    bool only_empty = info->max_width == 0;
     free(info); /* allocated by Vectorscan's misc allocator (malloc) */
-    if (empty && !(flags & HS_FLAG_ALLOWEMPTY)) {
+    if (only_empty && !(flags & HS_FLAG_ALLOWEMPTY)) {
         /* Vectorscan's own words for the same rejection */
         return sl__match_pattern_error(err, p, EMPTY_MSG);
     }

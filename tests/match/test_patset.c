@@ -3,6 +3,7 @@
  * and inputs, a 10,000-pattern set, and allocation failures. */
 #include "helpers.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "base/base.h"
@@ -334,17 +335,45 @@ Test(empty, anchored_empty_regex_rejected_without_allowempty) {
     cr_assert_str_eq(err.file, "policies.json");
 }
 
-Test(empty, exact_empty_and_star_regex_rejected) {
+Test(empty, exact_empty_and_unanchored_empty_rejected) {
     sl_error err = {0};
     sl_pat p = mkpat(SL_PAT_EXACT, 0, "", 1);
     cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN);
     cr_assert_str_eq(err.msg,
                      "invalid exact \"\": Pattern matches empty buffer; use "
                      "HS_FLAG_ALLOWEMPTY to enable support.");
-    p = mkpat(SL_PAT_REGEX, 0, "x*", 1);
+    const char *bad[] = {"x*", "^", "\\b", "a?"};
+    for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+        p = mkpat(SL_PAT_REGEX, 0, bad[i], 1);
+        p.where = (sl_pos){NULL, 3, 4};
+        cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN, "%s", bad[i]);
+        cr_assert(strstr(err.msg, ": Pattern matches empty buffer; use "
+                                  "HS_FLAG_ALLOWEMPTY to enable support."),
+                  "%s", err.msg);
+        cr_assert_eq(err.line, 3);
+    }
+    p = mkpat(SL_PAT_CONTAINS, 0, "", 1);
     cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN);
-    p = mkpat(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", 1);
+    p = mkpat(SL_PAT_PREFIX, 0, "", 1);
     cr_assert_eq(sl_pat_check(&p, &err), SL_EPATTERN);
+    /* named when it is not the first pattern of the set */
+    sl_pat pats[] = {mkpat(SL_PAT_REGEX, 0, "ok", 1),
+                     mkpat(SL_PAT_REGEX, 0, "x*", 2)};
+    sl_patset *set = NULL;
+    size_t badi = 0;
+    cr_assert_eq(sl_patset_compile_report(pats, 2, &set, &badi, &err),
+                 SL_EPATTERN);
+    cr_assert_eq(badi, 1);
+}
+
+Test(empty, anchored_patterns_that_also_match_more_are_valid) {
+    /* the policy suite expects `^.*$` to match every record */
+    cr_assert(matches1(SL_PAT_REGEX, 0, "^.*$", "any body"));
+    cr_assert(matches1(SL_PAT_REGEX, 0, "^.*$", ""));
+    cr_assert(matches1(SL_PAT_REGEX, 0, "^a?", "b"));
+    cr_assert(matches1(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", "a.b.c"));
+    cr_assert(matches1(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", ""));
+    cr_assert(!matches1(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "*", "a/b"));
 }
 
 Test(empty, allowempty_matches_the_empty_string) {
@@ -636,4 +665,50 @@ Test(oom, compile_and_scan_fail_cleanly) {
     }
     cr_assert(done);
     sl_set_allocator(NULL);
+}
+
+typedef struct scan_arg {
+    const sl_patset *set;
+    int ok;
+} scan_arg;
+
+static void *scan_worker(void *p) {
+    scan_arg *a = p;
+    sl_scratch *scr = NULL;
+    a->ok = sl_scratch_reserve(&scr, a->set) == SL_OK;
+    for (int i = 0; i < 2000 && a->ok; i++) {
+        hits h = {0};
+        const char *s = i % 2 ? "user_id" : "order.py";
+        if (sl_patset_scan(a->set, s, strlen(s), scr, collect, &h) != SL_OK ||
+            h.n != 1 || h.v[0].id != (uint32_t)(i % 2 ? 1 : 2)) {
+            a->ok = 0;
+        }
+    }
+    sl_scratch_free(scr);
+    return NULL;
+}
+
+Test(threads, one_set_many_threads_one_scratch_each) {
+    sl_pat pats[] = {mkpat(SL_PAT_GLOB, SL_PAT_GLOB_PATH, "user_*", 1),
+                     mkpat(SL_PAT_SUFFIX, 0, ".py", 2)};
+    sl_patset *set = NULL;
+    cr_assert_eq(sl_patset_compile(pats, 2, &set, NULL), SL_OK);
+    enum {
+        T = 6
+    };
+    pthread_t th[T];
+    scan_arg args[T];
+    for (int i = 0; i < T; i++) {
+        args[i] = (scan_arg){set, 0};
+        cr_assert_eq(pthread_create(&th[i], NULL, scan_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < T; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert(args[i].ok, "thread %d", i);
+    }
+    sl_scratch *scr = NULL;
+    cr_assert_eq(sl_scratch_reserve(NULL, set), SL_EINVAL);
+    cr_assert_eq(sl_scratch_reserve(&scr, NULL), SL_EINVAL);
+    cr_assert_null(scr);
+    sl_patset_free(set);
 }
