@@ -3,7 +3,9 @@
  * `show` one per event (JSON lines); `end` closes a running run with
  * success, failure, error or cancelled (an unknown or finished run is an
  * error, exit 1). Exit 2 for bad usage. */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -47,6 +49,11 @@ int sl_cmd_runs(int argc, char **argv) {
     if (!db || !(list || show || end) || (list && (run_id || status)) ||
         (show && (!run_id || status)) || (end && (!run_id || !status))) {
         return usage();
+    }
+    if (access(db, F_OK) != 0) {
+        /* reading or ending runs never creates a database */
+        fprintf(stderr, "%s: cannot open: %s\n", db, strerror(errno));
+        return SL_EXIT_INPUT;
     }
     sl_error err = {0};
     sl_recorder *rec = NULL;

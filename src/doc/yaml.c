@@ -570,11 +570,9 @@ static void quiet(struct fy_diag *diag, void *user, const char *buf,
 
 static sl_status syntax_error(yparser *ps, struct fy_diag *diag) {
     void *it = NULL;
-    struct fy_diag_error *e = NULL;
-    while ((e = fy_diag_errors_iterate(diag, &it)) != NULL) {
-        if (e->type >= FYET_ERROR) {
-            break;
-        }
+    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+    while (e && e->type < FYET_ERROR) {
+        e = fy_diag_errors_iterate(diag, &it);
     }
     sl_pos pos = {ps->doc->file, 0, 0};
     const char *msg = "invalid yaml";
@@ -622,8 +620,11 @@ sl_status sl__yaml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err) {
         rc = sl__nomem(err);
         goto done;
     }
-    struct fy_event *ev = NULL;
-    while ((ev = fy_parser_parse(fyp)) != NULL) {
+    for (;;) {
+        struct fy_event *ev = fy_parser_parse(fyp);
+        if (!ev) {
+            break;
+        }
         switch (ev->type) {
         case FYET_DOCUMENT_START:
             if (++ps.docs > 1) {

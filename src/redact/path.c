@@ -121,10 +121,10 @@ static bool lit_match(const rd_seg *s, sl_str key) {
  * over the key positions, O(segments x keys) with no backtracking blow-up.
  * reach[j] = the segments so far can cover exactly keys[0..j). */
 static bool match_any(const rd_path *p, const sl_str *keys, size_t nk) {
-    bool a[SL_MAX_DEPTH + 2], b[SL_MAX_DEPTH + 2];
+    bool a[SL__REDACT_MAX_KEYS + 2], b[SL__REDACT_MAX_KEYS + 2];
     bool *reach = a, *next = b;
-    if (nk > SL_MAX_DEPTH) {
-        return false;
+    if (nk > SL__REDACT_MAX_KEYS) {
+        return true; /* cannot happen (walk.c bounds the depth): fail safe */
     }
     memset(reach, 0, (nk + 1) * sizeof(bool));
     reach[0] = true;

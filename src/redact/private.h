@@ -12,8 +12,9 @@
 enum {
     SL__REDACT_MAX_RULES = 4096,
     SL__REDACT_MAX_SAFE = 4096,
-    SL__REDACT_MAX_SEGS = 64,     /* segments in one path pattern */
-    SL__REDACT_MAX_TERM_WORDS = 4 /* words in one word: term */
+    SL__REDACT_MAX_SEGS = 64,      /* segments in one path pattern */
+    SL__REDACT_MAX_TERM_WORDS = 4, /* words in one word: term */
+    SL__REDACT_MAX_KEYS = 4096     /* keys in one path (walk.c's nesting) */
 };
 
 /* How a rule looks at the key. */

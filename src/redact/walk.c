@@ -23,7 +23,8 @@ enum {
     CACHE_SLOTS = 1024,          /* power of two; 40 KiB stays in cache */
     CACHE_MAX = CACHE_SLOTS / 2, /* entries before the cache is cleared */
     CACHE_KEY_MAX = 128,         /* longer keys are not cached */
-    AUDIT_FIELDS_MAX = 256       /* fields listed per call; counts stay exact */
+    AUDIT_FIELDS_MAX = 256,      /* fields listed per call; counts stay exact */
+    MAX_NESTING = SL__REDACT_MAX_KEYS /* containers, lists included */
 };
 
 typedef struct cache_ent {
@@ -54,9 +55,10 @@ struct sl_redact_ctx {
     sl_buf fields;  /* the audit's "fields" array body */
     span *spans;
     size_t nspans, spans_cap;
-    sl_str path[SL_MAX_DEPTH + 2];
+    sl_str path[MAX_NESTING + 2];
     /* per call */
     sl_buf *out;
+    uint32_t nesting; /* containers open, lists included */
     bool audit;
     size_t nfields;
     bool truncated;
@@ -505,9 +507,9 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     sl_status rc = put(out, '{');
     size_t len = sl_node_len(n);
     bool first = true;
-    if (depth > SL_MAX_DEPTH) {
+    if (depth > MAX_NESTING) {
         return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
-                         SL_MAX_DEPTH);
+                         MAX_NESTING);
     }
     for (size_t i = 0; i < len && rc == SL_OK; i++) {
         c->path[depth] = sl_node_key(n, i);
@@ -557,28 +559,25 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     return rc;
 }
 
-/* Write n, whose members' keys start at path[depth]. */
+static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth);
+
+/* Write n, whose members' keys start at path[depth]. The recursion is
+ * bounded: trees from the readers are at most 4096 deep, and a tree built
+ * by hand deeper than that is refused. */
 static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
-    switch (sl_node_kind_of(n)) {
-    case SL_NODE_OBJECT:
-        return walk_object(c, n, depth);
-    case SL_NODE_ARRAY: {
-        sl_status rc = put(c->out, '[');
-        size_t len = sl_node_len(n);
-        for (size_t i = 0; i < len && rc == SL_OK; i++) {
-            if (i > 0) {
-                rc = put(c->out, ',');
-            }
-            if (rc == SL_OK) {
-                /* list elements add no path segment */
-                rc = walk(c, sl_node_at(n, i), depth);
-            }
+    sl_node_kind k = sl_node_kind_of(n);
+    if (k == SL_NODE_OBJECT || k == SL_NODE_ARRAY) {
+        if (c->nesting >= MAX_NESTING) {
+            return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
+                             MAX_NESTING);
         }
-        if (rc == SL_OK) {
-            rc = put(c->out, ']');
-        }
+        c->nesting++;
+        sl_status rc = k == SL_NODE_OBJECT ? walk_object(c, n, depth)
+                                           : walk_array(c, n, depth);
+        c->nesting--;
         return rc;
     }
+    switch (k) {
     case SL_NODE_STRING:
         if (c->r->detectors) {
             return write_string(c, n, depth);
@@ -596,6 +595,24 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     }
 }
 
+static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
+    sl_status rc = put(c->out, '[');
+    size_t len = sl_node_len(n);
+    for (size_t i = 0; i < len && rc == SL_OK; i++) {
+        if (i > 0) {
+            rc = put(c->out, ',');
+        }
+        if (rc == SL_OK) {
+            /* list elements add no path segment */
+            rc = walk(c, sl_node_at(n, i), depth);
+        }
+    }
+    if (rc == SL_OK) {
+        rc = put(c->out, ']');
+    }
+    return rc;
+}
+
 sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
                           sl_buf *audit, sl_redact_counts *counts,
                           sl_error *err) {
@@ -604,7 +621,11 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     }
     size_t old = out->len;
     size_t old_audit = audit ? audit->len : 0;
+    if (err) {
+        err->code = SL_OK; /* a stale code must not hide this call's */
+    }
     c->out = out;
+    c->nesting = 0;
     c->audit = audit != NULL;
     c->nfields = 0;
     c->truncated = false;

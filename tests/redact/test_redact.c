@@ -671,3 +671,78 @@ Test(oom, every_allocation_failure_is_reported) {
         cr_assert_lt(fail_at, 10000);
     }
 }
+
+/* ---- depth and other syntaxes ---- */
+
+Test(rules, double_star_reaches_deep_keys) {
+    sl_redactor *r = policy("{\"rules\":[{\"action\":\"mask\",\"path\":"
+                            "\"**.pw\"}]}");
+    sl_buf in = {0};
+    for (int i = 0; i < 700; i++) {
+        sl_buf_append(&in, "{\"a\":", 5);
+    }
+    sl_buf_append(&in, "{\"pw\":1}", 8);
+    for (int i = 0; i < 700; i++) {
+        sl_buf_append(&in, "}", 1);
+    }
+    sl_doc *doc = sl_doc_new();
+    sl_doc_opts o = {0};
+    o.max_depth = 2000;
+    cr_assert_eq(
+        sl_doc_load(doc, in.ptr, in.len, SL_FORMAT_JSON, "d", &o, NULL), SL_OK);
+    sl_redact_ctx *ctx = NULL;
+    cr_assert_eq(sl_redact_ctx_new(r, &ctx, NULL), SL_OK);
+    sl_buf out = {0};
+    sl_error err = {0};
+    cr_assert_eq(sl_redact_write(ctx, sl_doc_root(doc), &out, NULL, NULL, &err),
+                 SL_OK, "%s", err.msg);
+    cr_expect_not_null(strstr(out.ptr, "{\"pw\":\"[REDACTED]\"}"));
+    cr_expect_eq(out.len, in.len + 11);
+    sl_buf_free(&in);
+    sl_buf_free(&out);
+    sl_redact_ctx_free(ctx);
+    sl_doc_free(doc);
+    sl_redactor_free(r);
+}
+
+static sl_redactor *policy_fmt(const char *text, sl_format fmt, sl_error *err) {
+    sl_doc *doc = sl_doc_new();
+    sl_redactor *r = NULL;
+    sl_status rc =
+        sl_doc_load(doc, text, strlen(text), fmt, "p.conf", NULL, err);
+    if (rc == SL_OK) {
+        sl_redactor_load_doc(doc, NULL, &r, err);
+    }
+    sl_doc_free(doc);
+    return r;
+}
+
+Test(policy_file, toml_and_yaml_policies) {
+    sl_error err = {0};
+    sl_redactor *r = policy_fmt("extends = \"default\"\n"
+                                "safe_keys = [\"session\"]\n"
+                                "[[rules]]\naction = \"drop\"\n"
+                                "path = \"**.debug\"\n",
+                                SL_FORMAT_TOML, &err);
+    cr_assert_not_null(r, "%u:%u: %s", err.line, err.col, err.msg);
+    char *got = run(r, "{\"session\":1,\"x\":{\"debug\":2},\"token\":3}", NULL);
+    cr_expect_str_eq(got, "{\"session\":1,\"x\":{},\"token\":\"[REDACTED]\"}");
+    free(got);
+    sl_redactor_free(r);
+    r = policy_fmt("rules:\n  - action: hash\n    key: \"literal:id\"\n",
+                   SL_FORMAT_YAML, &err);
+    cr_assert_not_null(r, "%u:%u: %s", err.line, err.col, err.msg);
+    got = run(r, "{\"ID\":\"abc\",\"idx\":1}", NULL);
+    cr_expect_str_eq(got, "{\"ID\":\"hash:ba7816bf8f01cfea414140de5dae2223b00"
+                          "361a396177a9cb410ff61f20015ad\",\"idx\":1}");
+    free(got);
+    sl_redactor_free(r);
+    err = (sl_error){0};
+    r = policy_fmt("[[rules]]\naction = \"mask\"\nkey = \"a\"\n\n[[rules]]\n"
+                   "action = \"scramble\"\nkey = \"b\"\n",
+                   SL_FORMAT_TOML, &err);
+    cr_expect_null(r);
+    cr_expect_eq(err.code, SL_ESCHEMA);
+    cr_expect_eq(err.line, 6, "%u: %s", err.line, err.msg);
+    cr_expect_str_eq(err.msg, "rules[1]: unknown action \"scramble\"");
+}
