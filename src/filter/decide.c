@@ -189,9 +189,29 @@ void sl_filter_count_n(sl_filter_ctx *ctx, sl_filter_kind kind,
                           memory_order_relaxed);
 }
 
+/* A word-at-a-time hash (multiply and fold): names are short, and a
+ * byte-wise FNV loop would cost more than the lookup it serves. */
+static uint64_t name_hash(const char *p, size_t len) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    if (len > 0) {
+        memcpy(&w, p, len);
+    }
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+}
+
 static uint64_t dec_hash(const sl_filter_scope *s, sl_filter_kind kind,
                          const char *name, size_t len) {
-    uint64_t h = sl__fnv1a64(name, len);
+    uint64_t h = name_hash(name, len);
     h ^= (uint64_t)(uintptr_t)s * 0x9E3779B97F4A7C15ull;
     h ^= (uint64_t)kind << 59;
     return h ^ (h >> 29);
