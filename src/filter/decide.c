@@ -6,11 +6,11 @@
  * name reports every pattern that matches; the scope's list of rules in
  * force (last matching rule first) then picks the winner: the pattern of
  * the earliest rule in that list, and the first such pattern within the
- * rule. The answer is cached per context under (scope, kind, name), and a
- * host that keeps sl_filter_plan's vector per code object skips even that
- * lookup. Counters are written by their own thread only, with relaxed
- * loads and stores (no locked instruction on the hot path), and summed by
- * readers. */
+ * rule. The answer is cached per context: names are interned to dense ids
+ * and each (scope, kind) keeps a byte vector indexed by id; a host that
+ * keeps sl_filter_plan's vector per code object skips even that lookup.
+ * Counters are written by their own thread only, with relaxed loads and stores
+ * (no locked instruction on the hot path), and summed by readers. */
 #include <sluice/filter.h>
 
 #include <stdio.h>

@@ -983,6 +983,11 @@ Test(api, state_and_argument_errors) {
     const sl_filter_scope *s = NULL;
     cr_assert_eq(sl_filter_classify(ctx, NULL, NULL, NULL, &s, &err),
                  SL_EINVAL);
+    char *big = malloc(SL__FILTER_MAX_NAME + 2);
+    memset(big, 'a', SL__FILTER_MAX_NAME + 1);
+    big[SL__FILTER_MAX_NAME + 1] = '\0';
+    cr_assert_eq(sl_filter_classify(ctx, big, NULL, NULL, &s, &err), SL_ELIMIT);
+    free(big);
     sl_filter_kind k;
     cr_assert_eq(sl_filter_kind_parse("ret", 3, &k), SL_OK);
     cr_assert_eq(k, SL_FILTER_RET);
