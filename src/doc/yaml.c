@@ -599,6 +599,17 @@ sl_status sl__yaml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err) {
     if (valid != doc->text_len) {
         return sl__doc_error(doc, err, SL_EUTF8, valid, "invalid utf-8");
     }
+    /* YAML text is printable (1.2 section 5.1): C0 controls but tab and
+     * line breaks, and DEL, are errors. Checked here because libfyaml
+     * 0.7.12 crashes in fy_parser_destroy on some input with NUL bytes
+     * (fuzz/regressions/yaml/crash-64ae...). */
+    for (size_t i = 0; i < doc->text_len; i++) {
+        unsigned char c = (unsigned char)doc->text[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            return sl__doc_error(doc, err, SL_EPARSE, i,
+                                 "control character 0x%02x in yaml text", c);
+        }
+    }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;

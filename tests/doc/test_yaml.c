@@ -298,3 +298,16 @@ Test(yaml_oom, every_failed_allocation_is_enomem_without_leaks) {
     cr_expect(ok);
     free(copy);
 }
+
+Test(yaml_errors, control_characters_are_eparse) {
+    /* "? m:\t\0" crashed libfyaml 0.7.12 (fuzz_yaml); never reaches it */
+    sl_doc *doc = sl_doc_new();
+    sl_error err = {0};
+    cr_expect_eq(sl_doc_load(doc, "a: 1\n? m:\t\0", 11, SL_FORMAT_YAML,
+                             "t.yaml", NULL, &err),
+                 SL_EPARSE);
+    cr_expect_eq(err.line, 2);
+    cr_expect_eq(err.col, 6);
+    cr_expect_str_eq(err.msg, "control character 0x00 in yaml text");
+    sl_doc_free(doc);
+}
