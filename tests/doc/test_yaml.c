@@ -311,3 +311,13 @@ Test(yaml_errors, control_characters_are_eparse) {
     cr_expect_str_eq(err.msg, "control character 0x00 in yaml text");
     sl_doc_free(doc);
 }
+
+Test(yaml_errors, tab_before_indicator_with_explicit_keys_is_eparse) {
+    /* these crashed libfyaml 0.7.12 in fy_parser_destroy (fuzz_yaml) */
+    yerror("? y:\t:", SL_EPARSE, 1, 5,
+           "tab before a block indicator in a document with explicit keys");
+    yerror("a: 1\n? y:\n  w:\t: z\n", SL_EPARSE, 3, 5, NULL);
+    /* tabs elsewhere, or no explicit key, are left to libfyaml */
+    sl_doc *doc = yload("a:\t1\nb: 'x\t- y'\n");
+    sl_doc_free(doc);
+}
