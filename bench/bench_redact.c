@@ -6,14 +6,20 @@
  *   bench_redact record DB N      log N such events into a new run of a
  *                                 recorder at DB (default policy) and print
  *                                 events/s as JSON
+ *   bench_redact time OUT CMD...  run CMD with stdout to OUT and print
+ *                                 "wall user sys" seconds (no dependence
+ *                                 on /usr/bin/time)
  * The generator is deterministic (fixed seed), so runs compare. */
 #include <sluice/sluice.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static unsigned long long state = 88172645463325252ull;
 
@@ -203,13 +209,46 @@ static int record(const char *db, long n) {
     return 0;
 }
 
+static int time_cmd(const char *out, char **argv) {
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return 1;
+    }
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, 1) < 0) {
+            _exit(127);
+        }
+        close(fd);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st = 0;
+    struct rusage ru;
+    if (waitpid(pid, &st, 0) < 0 || getrusage(RUSAGE_CHILDREN, &ru) != 0) {
+        perror("waitpid");
+        return 1;
+    }
+    double wall = now() - t0;
+    printf("%.3f %.3f %.3f\n", wall,
+           (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 4 && strcmp(argv[1], "time") == 0) {
+        return time_cmd(argv[2], argv + 3);
+    }
     if (argc == 4 && strcmp(argv[1], "gen") == 0) {
         return gen(argv[2], strtol(argv[3], NULL, 10));
     }
     if (argc == 4 && strcmp(argv[1], "record") == 0) {
         return record(argv[2], strtol(argv[3], NULL, 10));
     }
-    fprintf(stderr, "usage: bench_redact gen FILE MB | record DB N\n");
+    fprintf(stderr, "usage: bench_redact gen FILE MB | record DB N | "
+                    "time OUT CMD...\n");
     return 2;
 }

@@ -10,28 +10,24 @@
 set -eu
 BUILD=$1
 MB=${2:-${REDACT_BENCH_MB:-256}}
+B="$BUILD/bench/bench_redact"
 tmp=$(mktemp -d /tmp/sl_bench_redact.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-"$BUILD/bench/bench_redact" gen "$tmp/events.jsonl" "$MB"
+"$B" gen "$tmp/events.jsonl" "$MB"
 bytes=$(wc -c < "$tmp/events.jsonl")
 cat "$tmp/events.jsonl" > /dev/null # page cache: do not measure the disk
-best_wall=""; best_cpu=""
+: > "$tmp/times.txt"
 for i in 1 2 3; do
-    /usr/bin/time -f "%e %U %S" -o "$tmp/time.txt" \
-        "$BUILD/sluice" redact --default "$tmp/events.jsonl" \
-        > "$tmp/out.jsonl" 2> "$tmp/err.txt"
-    read -r wall user sys < "$tmp/time.txt"
-    c=$(echo "$user + $sys" | bc -l)
-    if [ -z "$best_wall" ] || [ "$(echo "$wall < $best_wall" | bc -l)" = 1 ]; then
-        best_wall=$wall
-    fi
-    if [ -z "$best_cpu" ] || [ "$(echo "$c < $best_cpu" | bc -l)" = 1 ]; then
-        best_cpu=$c
-    fi
+    "$B" time "$tmp/out.jsonl" "$BUILD/sluice" redact --default \
+        "$tmp/events.jsonl" >> "$tmp/times.txt" 2> "$tmp/err.txt"
 done
-mb=$(echo "$bytes / 1048576" | bc -l)
-printf '{"bench":"redact","mb":%.1f,"wall_seconds":%.3f,"mb_per_s":%.1f,"cpu_seconds":%.3f,"mb_per_cpu_s":%.1f,"totals":"%s"}\n' \
-    "$mb" "$best_wall" "$(echo "$mb / $best_wall" | bc -l)" \
-    "$best_cpu" "$(echo "$mb / $best_cpu" | bc -l)" \
-    "$(tr -d '\n' < "$tmp/err.txt")"
-"$BUILD/bench/bench_redact" record "$tmp/runs.db" "${RECORD_EVENTS:-20000}"
+awk -v bytes="$bytes" -v totals="$(tr -d '\n' < "$tmp/err.txt")" '
+    { c = $2 + $3
+      if (NR == 1 || $1 < w) w = $1
+      if (NR == 1 || c < cpu) cpu = c }
+    END { mb = bytes / 1048576
+          printf "{\"bench\":\"redact\",\"mb\":%.1f,\"wall_seconds\":%.3f,", mb, w
+          printf "\"mb_per_s\":%.1f,\"cpu_seconds\":%.3f,", mb / w, cpu
+          printf "\"mb_per_cpu_s\":%.1f,\"totals\":\"%s\"}\n", mb / cpu, totals }
+' "$tmp/times.txt"
+"$B" record "$tmp/runs.db" "${RECORD_EVENTS:-20000}"

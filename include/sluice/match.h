@@ -58,8 +58,11 @@ typedef struct sl_pat {
 typedef struct sl_patset sl_patset;
 typedef struct sl_scratch sl_scratch;
 
-/** Check one pattern alone (compiles it on its own). Loaders call this to
- * reject one bad rule and keep the rest.
+/** Check one pattern alone: syntax (Vectorscan's parser) and the empty-match
+ * rule; a database is built only when that alone can decide (patterns that
+ * can match "", spans). Loaders call this to reject one bad rule and keep
+ * the rest; a set too large for Vectorscan shows only when compiled (see
+ * sl_patset_compile_report).
  * @return SL_OK, SL_EPATTERN (err: `invalid <kind> "<pat>": <message>` at
  *         p->where, <kind> being regex, glob, exact, prefix, suffix or
  *         contains, <message> Vectorscan's own; the pattern is quoted in

@@ -1,15 +1,167 @@
-/* include/sluice/policy.h: telemetry policies: load, compile into an immutable snapshot, evaluate, transform, sample, rate-limit, count.
- * The API lands with its issue; until then this header is empty. */
+/* include/sluice/policy.h: telemetry policies: load, compile into an
+ * immutable snapshot, evaluate, transform, sample, rate-limit, count.
+ *
+ * A policy file is `{"policies": [...]}` in JSON, YAML or TOML (one loader
+ * over the document tree), in the Tero policy schema (proto v1.5.0, as
+ * policy-rs 1.7 reads it: snake_case or camelCase keys, short or full enum
+ * names). Loading keeps going past bad policies: each rejected policy is
+ * left out and reported as a problem (`policy <id>: <signal>: ...`, with
+ * its file:line:col), the valid ones keep working.
+ *
+ * The compiled set (sl_policy_set) is immutable and shared by any number
+ * of threads; the only things that change in it are atomic counters and
+ * the rate limiters' windows. Each thread evaluates through its own
+ * sl_policy_ctx, which holds the pattern scratch and per-policy match
+ * counters, allocated once: evaluating a record allocates nothing.
+ *
+ * Semantics: ../shared/spec/policy-engine.md made exact by
+ * ../shared/reference/policy-engine-upstream.md §4 (policy-rs 1.7). */
 #ifndef SLUICE_POLICY_H
 #define SLUICE_POLICY_H
+
+#include <stdbool.h>
 
 #include <sluice/common.h>
 #include <sluice/doc.h>
 #include <sluice/match.h>
+#include <sluice/otlp.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct sl_policy_set sl_policy_set;
+typedef struct sl_policy_ctx sl_policy_ctx;
+
+/** Load options; {0} gives the defaults. */
+typedef struct sl_policy_opts {
+    sl_format format; /* for files: SL_FORMAT_AUTO picks by extension */
+    /* Monotonic clock for rate limiters, in nanoseconds; NULL =
+     * CLOCK_MONOTONIC. Tests plug in their own to step through windows. */
+    uint64_t (*clock)(void *clock_ctx);
+    void *clock_ctx;
+} sl_policy_opts;
+
+/** Compile the policies of n parsed documents into one set.
+ * A document whose root is not an object with a "policies" array fails the
+ * whole load; a bad policy inside one is only left out and reported
+ * (sl_policy_problem).
+ * @param docs  n documents, borrowed during the call (everything needed is
+ *              copied into the set).
+ * @param opts  may be NULL.
+ * @param out   on SL_OK a new set, owned: free with sl_policy_set_free().
+ * @return SL_OK (possibly with problems), SL_ESCHEMA (not a policy
+ *         document), SL_EINVAL, SL_ELIMIT, SL_ENOMEM.
+ * Thread safety: reentrant. */
+SL_API sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
+                                const sl_policy_opts *opts, sl_policy_set **out,
+                                sl_error *err);
+
+/** Read, parse and compile n policy files (as sl_doc_parse_file then
+ * sl_policy_load).
+ * @return SL_OK (possibly with problems), SL_EIO, the parse codes of
+ *         sl_doc_load(), and those of sl_policy_load(). */
+SL_API sl_status sl_policy_load_files(const char *const *paths, size_t n,
+                                      const sl_policy_opts *opts,
+                                      sl_policy_set **out, sl_error *err);
+
+/** Free a set. NULL is a no-op. Every context made for it must be freed
+ * first. */
+SL_API void sl_policy_set_free(sl_policy_set *set);
+
+/** Number of problems found while loading (rejected policies, unknown
+ * top-level keys); each rejected policy may have several. */
+SL_API size_t sl_policy_problem_count(const sl_policy_set *set);
+
+/** Problem i, borrowed until the set is freed. Its message reads
+ * `policy <id>: <signal>: ...` and it carries the file:line:col. */
+SL_API const sl_error *sl_policy_problem(const sl_policy_set *set, size_t i);
+
+/** Number of valid policies (all signals), in id order (byte-wise). */
+SL_API size_t sl_policy_count(const sl_policy_set *set);
+
+/** Id of valid policy i (NUL-terminated), borrowed until the set is freed;
+ * NULL when out of range. */
+SL_API const char *sl_policy_id(const sl_policy_set *set, size_t i);
+
+/** Signal of valid policy i (SL_SIGNAL_NONE when out of range). */
+SL_API sl_signal sl_policy_signal(const sl_policy_set *set, size_t i);
+
+/** Counters of one policy. hits/misses follow the upstream rule (record
+ * kept: every matching policy gets a hit; dropped: the winner a hit, the
+ * other matching policies a miss). The rest say what happened to the
+ * records this policy won, and how many transform operations it applied. */
+typedef struct sl_policy_stats {
+    uint64_t hits, misses;
+    uint64_t kept;         /* won and kept (keep all, or sampled in) */
+    uint64_t dropped;      /* won with keep none / false / 0% */
+    uint64_t sampled_out;  /* won, dropped by probability sampling */
+    uint64_t rate_limited; /* won, dropped by the rate limiter */
+    uint64_t transformed;  /* transform operations that changed a record */
+} sl_policy_stats;
+
+/** Read policy i's counters (a consistent-enough snapshot of atomics).
+ * Out of range gives zeros. Thread safety: any thread, any time. */
+SL_API void sl_policy_stats_get(const sl_policy_set *set, size_t i,
+                                sl_policy_stats *out);
+
+/** Set every counter of every policy to zero. */
+SL_API void sl_policy_stats_reset(sl_policy_set *set);
+
+/** What evaluation decided for one record. */
+typedef enum sl_policy_decision {
+    SL_DECISION_NO_MATCH = 0,    /* no policy matched: kept */
+    SL_DECISION_KEEP = 1,        /* winner keeps all */
+    SL_DECISION_DROP = 2,        /* winner keeps none */
+    SL_DECISION_SAMPLE_KEEP = 3, /* probability sampling kept it */
+    SL_DECISION_SAMPLE_DROP = 4, /* probability sampling dropped it */
+    SL_DECISION_RATE_ALLOW = 5,  /* within the winner's rate limit */
+    SL_DECISION_RATE_DENY = 6    /* over the winner's rate limit */
+} sl_policy_decision;
+
+typedef struct sl_policy_result {
+    sl_policy_decision decision;
+    bool keep;           /* false for DROP, SAMPLE_DROP, RATE_DENY */
+    size_t policy;       /* winner (index for sl_policy_id); SIZE_MAX if
+                            none matched */
+    uint32_t matched;    /* number of matching policies */
+    uint32_t transforms; /* transform operations applied (APPLY only) */
+} sl_policy_result;
+
+/** Evaluation flags. */
+typedef enum sl_policy_flags {
+    SL_POLICY_DECIDE = 0, /* decide and count only; the record is not
+                             touched */
+    SL_POLICY_APPLY = 1   /* also act: drop it (sl_otlp_drop), apply log
+                             transforms, write the span's sampling
+                             threshold */
+} sl_policy_flags;
+
+/** A per-thread evaluation context for set, owned: free with
+ * sl_policy_ctx_free() before the set.
+ * @return SL_OK, SL_EINVAL, SL_ENOMEM. */
+SL_API sl_status sl_policy_ctx_new(const sl_policy_set *set,
+                                   sl_policy_ctx **out, sl_error *err);
+
+/** Free a context. NULL is a no-op. */
+SL_API void sl_policy_ctx_free(sl_policy_ctx *ctx);
+
+/** Evaluate record i of a batch against the policies of the batch's
+ * signal: match, pick the most restrictive winner (ties: smallest id),
+ * decide keep / drop / sample / rate-limit, update counters, and with
+ * SL_POLICY_APPLY carry the decision out on the batch.
+ * @param res  may be NULL.
+ * @return SL_OK, SL_EINVAL (index out of range, NULL argument), SL_ENOMEM
+ *         (a transform could not grow the batch: the record is dropped so
+ *         nothing half-redacted is ever written).
+ * Thread safety: one context per thread; the set may be shared. */
+SL_API sl_status sl_policy_eval(sl_policy_ctx *ctx, sl_otlp *o, size_t i,
+                                unsigned flags, sl_policy_result *res,
+                                sl_error *err);
+
+/** Evaluate every record of a batch with SL_POLICY_APPLY.
+ * @return as sl_policy_eval(). */
+SL_API sl_status sl_policy_apply(sl_policy_ctx *ctx, sl_otlp *o, sl_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,39 @@
-/* src/cli/cmd_check.c: placeholder; the subcommand lands with its issue.
- * Until then it says so and exits 2 rather than pretending to work. */
-#include "cli/cli.h"
+/* src/cli/cmd_check.c: sluice check P...: validate policy files. Each file
+ * is loaded on its own; every problem is printed as `file:line:col: policy
+ * <id>: message` on stderr, and one line per file on stdout says how many
+ * policies are valid. Exit 0 when every file is clean, 1 when any file has
+ * a problem or cannot be read or parsed, 2 for bad usage. */
+#include <string.h>
+
+#include "cli/policy_common.h"
 
 int sl_cmd_check(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sluice check: not implemented yet\n");
-    return SL_EXIT_USAGE;
+    if (argc < 2) {
+        fprintf(stderr, "usage: sluice check POLICY_FILE...\n");
+        return SL_EXIT_USAGE;
+    }
+    int status = SL_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "usage: sluice check POLICY_FILE...\n");
+            return SL_EXIT_USAGE;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *path = argv[i];
+        sl_policy_set *set = sl_cli_policy_load(&path, 1);
+        if (!set) {
+            status = SL_EXIT_INPUT;
+            continue;
+        }
+        size_t problems = sl_policy_problem_count(set);
+        printf("%s: %zu valid %s, %zu %s\n", path, sl_policy_count(set),
+               sl_policy_count(set) == 1 ? "policy" : "policies", problems,
+               problems == 1 ? "problem" : "problems");
+        if (problems) {
+            status = SL_EXIT_INPUT;
+        }
+        sl_policy_set_free(set);
+    }
+    return status;
 }

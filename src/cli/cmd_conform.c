@@ -1,10 +1,108 @@
-/* src/cli/cmd_conform.c: placeholder; the subcommand lands with its issue.
- * Until then it says so and exits 2 rather than pretending to work. */
-#include "cli/cli.h"
+/* src/cli/cmd_conform.c: sluice conform --policies P --input I --output O
+ * --stats S [--signal log|metric|trace]: the policy-conformance runner
+ * contract (../shared/tools/policy-conformance). One OTLP/JSON request in,
+ * the kept and transformed request out, per-policy hits/misses as
+ * {"policies":[{"policy_id","hits"[,"misses"]}]}. Exit 0 when the data was
+ * processed (rejected policies are printed, not fatal), 1 when a file
+ * cannot be read or parsed, 2 for bad usage. */
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/policy_common.h"
+
+static int usage(void) {
+    fprintf(stderr, "usage: sluice conform --policies P --input I --output O "
+                    "--stats S [--signal log|metric|trace]\n");
+    return SL_EXIT_USAGE;
+}
 
 int sl_cmd_conform(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sluice conform: not implemented yet\n");
-    return SL_EXIT_USAGE;
+    const char *policies[SL_CLI_MAX_POLICY_FILES];
+    size_t npol = 0;
+    const char *input = NULL, *output = NULL, *stats = NULL, *signal = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (i + 1 >= argc) {
+            return usage();
+        }
+        if (strcmp(a, "--policies") == 0) {
+            if (npol == SL_CLI_MAX_POLICY_FILES) {
+                return usage();
+            }
+            policies[npol++] = argv[++i];
+        } else if (strcmp(a, "--input") == 0) {
+            input = argv[++i];
+        } else if (strcmp(a, "--output") == 0) {
+            output = argv[++i];
+        } else if (strcmp(a, "--stats") == 0) {
+            stats = argv[++i];
+        } else if (strcmp(a, "--signal") == 0) {
+            signal = argv[++i];
+        } else {
+            return usage();
+        }
+    }
+    if (npol == 0 || !input || !output || !stats) {
+        return usage();
+    }
+    if (signal && strcmp(signal, "log") != 0 && strcmp(signal, "metric") != 0 &&
+        strcmp(signal, "trace") != 0) {
+        fprintf(stderr, "sluice conform: unknown signal \"%s\"\n", signal);
+        return usage();
+    }
+    sl_policy_set *set = sl_cli_policy_load(policies, npol);
+    if (!set) {
+        return SL_EXIT_INPUT;
+    }
+    int status = SL_EXIT_INPUT;
+    sl_error err = {0};
+    char *text = NULL;
+    size_t len = 0;
+    sl_otlp *o = sl_otlp_new();
+    sl_policy_ctx *ctx = NULL;
+    sl_buf out = {0};
+    sl_status rc = o ? SL_OK : SL_ENOMEM;
+    if (rc == SL_OK) {
+        rc = sl__read_file(input, &text, &len, &err);
+    }
+    if (rc == SL_OK) {
+        rc = sl_otlp_load(o, text, len, NULL, input, &err);
+    }
+    if (rc == SL_OK) {
+        rc = sl_policy_ctx_new(set, &ctx, &err);
+    }
+    if (rc == SL_OK) {
+        rc = sl_policy_apply(ctx, o, &err);
+    }
+    if (rc == SL_OK) {
+        rc = sl_otlp_write(o, &out, &err);
+    }
+    if (rc == SL_OK) {
+        rc = sl_buf_append(&out, "\n", 1);
+    }
+    if (rc != SL_OK) {
+        if (!err.msg[0]) {
+            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
+        }
+        sl_cli_print_error(&err);
+        goto done;
+    }
+    if (sl_cli_write_file(output, out.ptr, out.len) != 0) {
+        goto done;
+    }
+    out.len = 0;
+    if (sl_cli_policy_stats_json(set, false, &out) != SL_OK ||
+        sl_cli_write_file(stats, out.ptr, out.len) != 0) {
+        goto done;
+    }
+    status = SL_EXIT_OK;
+done:
+    sl_buf_free(&out);
+    sl_policy_ctx_free(ctx);
+    sl_otlp_free(o);
+    if (text) {
+        sl__free(text, len + 1);
+    }
+    sl_policy_set_free(set);
+    return status;
 }

@@ -9,11 +9,12 @@
 #include "base/base.h"
 
 enum {
-    SL_PAT_MAX_LEN = 1u << 16,  /* bytes of one pattern's text */
-    SL_PATSET_MAX = 1u << 20,   /* patterns in one set */
-    SL_GLOB_MAX_NEST = 32,      /* nesting of {a,{b,c}} groups */
-    SL_SPAN_MAX = 1u << 21,     /* span matches buffered by one scan */
-    SL_REGEX_MAX_OUT = 1u << 30 /* bytes one replace may produce */
+    SL_PAT_MAX_LEN = 1u << 16,     /* bytes of one pattern's text */
+    SL_PATSET_MAX = 1u << 20,      /* patterns in one set */
+    SL_GLOB_MAX_NEST = 32,         /* nesting of {a,{b,c}} groups */
+    SL_SPAN_MAX = 1u << 21,        /* span matches buffered by one scan */
+    SL_REGEX_MAX_OUT = 1u << 30,   /* bytes one replace may produce */
+    SL_REGEX_MATCH_LIMIT = 1000000 /* PCRE2 backtracking steps per match */
 };
 
 /* Append the Vectorscan regex for p (NUL-terminated) to out and set *hs_flags

@@ -108,6 +108,9 @@ sl_status sl_regex_compile(const char *pat, size_t len, unsigned flags,
         rc = sl__nomem(err);
         goto done;
     }
+    /* Rust's regex is linear-time; PCRE2 backtracks. A match limit turns
+     * catastrophic patterns on hostile values into SL_ELIMIT, not a stall */
+    pcre2_set_match_limit(re->mctx, SL_REGEX_MATCH_LIMIT);
     uint32_t opts =
         PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF;
     if (flags & SL_PAT_CASELESS) {

@@ -128,6 +128,23 @@ Test(errors, bad_regex_message) {
                  SL_EINVAL);
 }
 
+Test(replace, catastrophic_backtracking_is_a_limit) {
+    sl_regex *re = NULL;
+    cr_assert_eq(sl_regex_compile("(a+)+$", 6, 0, &re, NULL), SL_OK);
+    char s[64];
+    memset(s, 'a', 40);
+    s[40] = 'b';
+    sl_buf out = {0};
+    sl_buf_append(&out, "keep", 4);
+    sl_error err = {0};
+    cr_assert_eq(sl_regex_replace(re, s, 41, "x", 1, &out, NULL, &err),
+                 SL_ELIMIT);
+    cr_assert_str_eq(out.ptr, "keep", "out is as it was");
+    cr_assert(!sl_regex_search(re, s, 41));
+    sl_buf_free(&out);
+    sl_regex_free(re);
+}
+
 typedef struct thread_arg {
     const sl_regex *re;
     int ok;

@@ -6,6 +6,7 @@
  * allocation failure. */
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -745,4 +746,57 @@ Test(policy_file, toml_and_yaml_policies) {
     cr_expect_eq(err.code, SL_ESCHEMA);
     cr_expect_eq(err.line, 6, "%u: %s", err.line, err.msg);
     cr_expect_str_eq(err.msg, "rules[1]: unknown action \"scramble\"");
+}
+
+/* ---- threads ---- */
+
+typedef struct job {
+    const sl_redactor *r;
+    const sl_node *root;
+    char *out;
+} job;
+
+static void *redact_many(void *arg) {
+    job *j = arg;
+    sl_redact_ctx *ctx = NULL;
+    if (sl_redact_ctx_new(j->r, &ctx, NULL) != SL_OK) {
+        return NULL;
+    }
+    sl_buf out = {0};
+    for (int i = 0; i < 200; i++) {
+        out.len = 0;
+        if (sl_redact_write(ctx, j->root, &out, NULL, NULL, NULL) != SL_OK) {
+            break;
+        }
+    }
+    j->out = strdup(out.ptr ? out.ptr : "");
+    sl_buf_free(&out);
+    sl_redact_ctx_free(ctx);
+    return NULL;
+}
+
+Test(threads, one_redactor_many_contexts) {
+    sl_redactor *r = policy("{\"extends\":\"default\",\"detect\":[\"all\"],"
+                            "\"rules\":[{\"action\":\"hash\",\"key\":"
+                            "\"regex:^h\"}]}");
+    sl_doc *doc = parse("{\"h1\":{\"b\":1},\"apiKey\":\"x\",\"m\":\"key "
+                        "AKIAIOSFODNN7EXAMPLE\",\"l\":[{\"token\":1}]}",
+                        "in.json");
+    job jobs[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){r, sl_doc_root(doc), NULL};
+        cr_assert_eq(pthread_create(&t[i], NULL, redact_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert_not_null(jobs[i].out);
+        cr_expect_str_eq(jobs[i].out, jobs[0].out);
+    }
+    cr_expect_not_null(strstr(jobs[0].out, "\"m\":\"key [REDACTED]\""));
+    for (int i = 0; i < 4; i++) {
+        free(jobs[i].out);
+    }
+    sl_doc_free(doc);
+    sl_redactor_free(r);
 }

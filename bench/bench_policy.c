@@ -1,0 +1,133 @@
+/* bench/bench_policy.c: evaluation cost of the policy engine against the
+ * number of policies (1, 10, 100, 1,000, 10,000), on a record that matches
+ * and on one that does not. Policies mix exact / starts_with / contains /
+ * regex matchers over the body, the severity text, a log attribute and a
+ * resource attribute, so each field's pattern set holds a quarter of them.
+ * Prints one table row per policy count (ns per record, one core).
+ * Usage: bench_policy [SECONDS_PER_CELL] */
+#include <sluice/sluice.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *const fields[] = {"\"log_field\":\"body\"",
+                                     "\"log_field\":\"severity_text\"",
+                                     "\"log_attribute\":\"http.route\"",
+                                     "\"resource_attribute\":\"service.name\""};
+
+/* Policy i: field i%4, matcher kind (i/4)%4. */
+static void policy_json(sl_buf *b, int n) {
+    char tmp[512];
+    sl_buf_append(b, "{\"policies\":[", 13);
+    for (int i = 0; i < n; i++) {
+        const char *f = fields[i % 4];
+        int len = 0;
+        switch ((i / 4) % 4) {
+        case 0:
+            len = snprintf(tmp, sizeof(tmp), "\"exact\":\"v%d\"", i);
+            break;
+        case 1:
+            len = snprintf(tmp, sizeof(tmp), "\"starts_with\":\"v%d-\"", i);
+            break;
+        case 2:
+            len = snprintf(tmp, sizeof(tmp), "\"contains\":\"-v%d-\"", i);
+            break;
+        default:
+            len = snprintf(tmp, sizeof(tmp), "\"regex\":\"^r%d[0-9]+x$\"", i);
+            break;
+        }
+        char pol[768];
+        int pl = snprintf(pol, sizeof(pol),
+                          "%s{\"id\":\"p%05d\",\"name\":\"bench\",\"log\":"
+                          "{\"match\":[{%s,%.*s}],\"keep\":\"%s\"}}",
+                          i ? "," : "", i, f, len, tmp, i % 2 ? "none" : "all");
+        sl_buf_append(b, pol, (size_t)pl);
+    }
+    sl_buf_append(b, "]}", 2);
+}
+
+/* Record 0 matches policies 0..3 (one per field); record 1 matches none. */
+static const char records[] =
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+    "{\"stringValue\":\"-v3-\"}}]},\"scopeLogs\":[{\"logRecords\":["
+    "{\"severityText\":\"v1\",\"body\":{\"stringValue\":\"v0\"},"
+    "\"attributes\":[{\"key\":\"http.route\",\"value\":{\"stringValue\":"
+    "\"v2\"}}]}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+    "{\"stringValue\":\"shop-api\"}}]},\"scopeLogs\":[{\"logRecords\":["
+    "{\"severityText\":\"INFO\",\"body\":{\"stringValue\":"
+    "\"GET /api/cart 200 12.5ms\"},\"attributes\":[{\"key\":\"http.route\","
+    "\"value\":{\"stringValue\":\"/api/cart\"}}]}]}]}]}";
+
+static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec, double secs) {
+    uint64_t n = 0;
+    double start = now_s(), el = 0;
+    do {
+        for (int k = 0; k < 10000; k++) {
+            if (sl_policy_eval(ctx, o, rec, SL_POLICY_DECIDE, NULL, NULL) !=
+                SL_OK) {
+                fprintf(stderr, "bench_policy: evaluation failed\n");
+                exit(1);
+            }
+        }
+        n += 10000;
+        el = now_s() - start;
+    } while (el < secs);
+    return el * 1e9 / (double)n;
+}
+
+int main(int argc, char **argv) {
+    double secs = argc > 1 ? strtod(argv[1], NULL) : 0.5;
+    static const int counts[] = {1, 10, 100, 1000, 10000};
+    sl_otlp *o = sl_otlp_new();
+    sl_error err = {0};
+    if (!o || sl_otlp_load(o, records, strlen(records), NULL, "records",
+                           &err) != SL_OK) {
+        fprintf(stderr, "bench_policy: records: %s\n", err.msg);
+        return 1;
+    }
+    printf("%-9s %12s %14s %14s\n", "policies", "compile ms", "matching ns",
+           "non-matching ns");
+    for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+        sl_buf b = {0};
+        policy_json(&b, counts[c]);
+        sl_doc *doc = sl_doc_new();
+        sl_policy_set *set = NULL;
+        sl_policy_ctx *ctx = NULL;
+        double t0 = now_s();
+        if (!doc ||
+            sl_doc_load(doc, b.ptr, b.len, SL_FORMAT_JSON, "bench", NULL,
+                        &err) != SL_OK ||
+            sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err) !=
+                SL_OK ||
+            sl_policy_ctx_new(set, &ctx, &err) != SL_OK) {
+            fprintf(stderr, "bench_policy: %s\n", err.msg);
+            return 1;
+        }
+        double compile_ms = (now_s() - t0) * 1e3;
+        if (sl_policy_problem_count(set)) {
+            fprintf(stderr, "bench_policy: %s\n",
+                    sl_policy_problem(set, 0)->msg);
+            return 1;
+        }
+        double m = measure(ctx, o, 0, secs);
+        double nm = measure(ctx, o, 1, secs);
+        printf("%-9d %12.1f %14.1f %14.1f\n", counts[c], compile_ms, m, nm);
+        fflush(stdout);
+        sl_policy_ctx_free(ctx);
+        sl_policy_set_free(set);
+        sl_doc_free(doc);
+        sl_buf_free(&b);
+    }
+    sl_otlp_free(o);
+    return 0;
+}

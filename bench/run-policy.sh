@@ -1,0 +1,34 @@
+#!/bin/sh
+# make bench, policy engine: (1) evaluation cost against the number of
+# policies (bench_policy), (2) `sluice bench` on the bundled examples,
+# (3) end-to-end `sluice apply` throughput on a generated OTLP/JSON file of
+# about 210 MB (written into the build directory, never committed).
+# Usage: run-policy.sh BUILD_DIR
+set -eu
+BUILD=$1
+echo "== policy evaluation, ns per record (one core)"
+"$BUILD/bench/bench_policy" "${SLUICE_BENCH_SECONDS:-0.5}"
+echo
+echo "== sluice bench: example policies on example logs"
+"$BUILD/sluice" bench --policies examples/policy/policies.json \
+    --input examples/policy/logs.jsonl --seconds 1 --json 2>/dev/null
+echo
+BIG=$BUILD/bench-logs.jsonl
+if [ ! -f "$BIG" ]; then
+    echo "== generating $BIG"
+    python3 bench/gen_otlp_logs.py "$BIG" "${SLUICE_BENCH_MB:-210}"
+fi
+bytes=$(wc -c < "$BIG")
+echo "== sluice apply on $bytes bytes"
+python3 - "$BUILD/sluice" "$BIG" <<'PY'
+import subprocess, sys, time
+sluice, big = sys.argv[1], sys.argv[2]
+size = __import__("os").path.getsize(big)
+t = time.monotonic()
+with open("/dev/null", "wb") as null:
+    subprocess.run([sluice, "apply", "--quiet", "--policies",
+                    "examples/policy/policies.json", big],
+                   stdout=null, check=True)
+s = time.monotonic() - t
+print("apply: %.1f MB in %.2f s = %.1f MB/s" % (size / 1e6, s, size / 1e6 / s))
+PY

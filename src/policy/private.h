@@ -1,0 +1,271 @@
+/* src/policy/private.h: the policy module's internal model, shared by the
+ * loader (load.c), the compiler (compile.c), keep / sampling arithmetic
+ * (keep.c, sampling.c) and the evaluator (eval.c). Nothing here leaves
+ * the module except through include/sluice/policy.h (tests include it to
+ * reach the pure functions). */
+#ifndef SL_POLICY_PRIVATE_H
+#define SL_POLICY_PRIVATE_H
+
+#include <sluice/policy.h>
+
+#include <stdatomic.h>
+
+#include "base/base.h"
+
+enum {
+    SL_POLICY_MAX_POLICIES = 1000000, /* per set */
+    SL_POLICY_MAX_MATCHERS = 1024,    /* per policy */
+    SL_POLICY_MAX_PATH = 64,          /* attribute path segments */
+    SL_POLICY_MAX_PROBLEMS = 100000   /* reported problems per set */
+};
+
+/* ---- keep actions ---- */
+typedef enum sl__keep_kind {
+    SL_KEEP_ALL = 0,
+    SL_KEEP_NONE = 1,
+    SL_KEEP_PERCENT = 2,
+    SL_KEEP_RATE = 3
+} sl__keep_kind;
+
+typedef struct sl__keep {
+    sl__keep_kind kind;
+    double ratio;         /* PERCENT: 0 < ratio < 1 */
+    uint64_t limit;       /* RATE: records per window */
+    uint64_t window_secs; /* RATE */
+} sl__keep;
+
+/* Parse a log keep string as policy-rs 1.7 keep.rs does. On failure msg
+ * gets the reason (no prefix). */
+bool sl__policy_parse_keep(const char *s, size_t len, sl__keep *out, char *msg,
+                           size_t cap);
+
+/* Restrictiveness of a keep action (policy-rs keep.rs): None 1000,
+ * Percentage (100 - p*100) truncated, RateLimit 10, All 0. */
+uint32_t sl__policy_restrictiveness(const sl__keep *k);
+
+/* ---- consistent probability sampling (reference §9) ---- */
+#define SL_SAMPLING_MAX  ((uint64_t)1 << 56) /* 2^56 */
+#define SL_SAMPLING_MASK (SL_SAMPLING_MAX - 1)
+
+/* T = trunc((1 - ratio) * 2^56) in f64, clamped to [0, 2^56]. */
+uint64_t sl__sampling_threshold(double ratio);
+/* th encoding as policy-rs: 14 hex digits, first prec of them, trailing
+ * zeros removed (may give ""). out must hold 15 bytes. Returns length. */
+size_t sl__sampling_encode(uint64_t t, uint32_t prec, char *out);
+/* Decode a th / rv value: up to 14 hex digits right-padded with zeros.
+ * false when empty, too long or not hex. */
+bool sl__sampling_decode(const char *s, size_t len, uint64_t *out);
+/* Randomness from a value that ends in >= 14 hex characters (as Rust's
+ * u64::from_str_radix on the last 14, which allows a leading '+'). */
+bool sl__sampling_hex_suffix(const char *s, size_t len, uint64_t *out);
+/* The `ot=` entry's rv and th of a W3C tracestate. */
+typedef struct sl__tracestate {
+    bool has_rv, has_th;
+    uint64_t rv, th;
+} sl__tracestate;
+void sl__sampling_parse_tracestate(const char *s, size_t len,
+                                   sl__tracestate *out);
+
+/* ---- compiled policy ---- */
+
+/* A field selector with its path copied into the set's arena. */
+typedef struct sl__sel {
+    sl_field f;
+} sl__sel;
+
+typedef enum sl__typed_op {
+    SL_TYPED_EQ = 0,
+    SL_TYPED_GT = 1,
+    SL_TYPED_GTE = 2,
+    SL_TYPED_LT = 3,
+    SL_TYPED_LTE = 4
+} sl__typed_op;
+
+typedef struct sl__typed {
+    sl__typed_op op;
+    sl_value lit; /* BOOL, INT, DOUBLE or BYTES (s in the set's arena) */
+} sl__typed;
+
+/* Is the typed matcher true for a field value (NULL = absent)? */
+bool sl__policy_typed_eval(const sl__typed *t, const sl_value *v);
+
+typedef enum sl__matcher_kind {
+    SL_MATCHER_PATTERN = 0,
+    SL_MATCHER_EXISTS = 1,
+    SL_MATCHER_TYPED = 2
+} sl__matcher_kind;
+
+typedef struct sl__matcher {
+    sl__matcher_kind kind;
+    sl_field field;
+    bool negate;
+    bool caseless;
+    bool allow_empty;     /* PATTERN: an anchored regex such as `^.*$` */
+    sl_pat_kind pat_kind; /* PATTERN */
+    const char *text;     /* PATTERN, in the arena */
+    size_t len;
+    bool should_exist; /* EXISTS */
+    sl__typed typed;   /* TYPED */
+    sl_pos pos;
+} sl__matcher;
+
+typedef enum sl__op_kind {
+    SL_OP_REMOVE = 0,
+    SL_OP_REDACT = 1,
+    SL_OP_RENAME = 2,
+    SL_OP_ADD = 3
+} sl__op_kind;
+
+typedef struct sl__op {
+    sl__op_kind kind;
+    sl_field field;    /* target (REMOVE, REDACT, ADD) or source (RENAME) */
+    sl_field to;       /* RENAME: same namespace, one segment */
+    const char *value; /* REDACT replacement / ADD value, in the arena */
+    size_t value_len;
+    sl_regex *re; /* REDACT with regex; owned */
+    bool upsert;
+} sl__op;
+
+typedef enum sl__sampling_mode {
+    SL_MODE_HASH_SEED = 1,
+    SL_MODE_PROPORTIONAL = 2,
+    SL_MODE_EQUALIZING = 3
+} sl__sampling_mode;
+
+typedef struct sl__policy {
+    const char *id; /* in the arena, NUL-terminated */
+    size_t id_len;
+    sl_signal signal;
+    bool enabled;
+    /* while loading only (the docs are freed after): where it was written,
+     * and its place among all loaded policies */
+    const sl_node *node;
+    const sl_doc *doc;
+    uint32_t seq;
+    sl__matcher *matchers;
+    uint32_t nmatchers;
+    uint32_t required; /* non-negated matchers */
+    sl__keep keep;
+    uint32_t restrict_;
+    bool has_sample_key;
+    sl_field sample_key;
+    sl__op *ops; /* in order remove, redact, rename, add */
+    uint32_t nops;
+    /* traces */
+    sl__sampling_mode mode;
+    uint32_t precision;
+    uint32_t seed;
+    bool fail_closed;
+} sl__policy;
+
+/* Counters and rate-limiter state: the only mutable part of a set. */
+typedef struct sl__counters {
+    _Atomic uint64_t hits, misses, kept, dropped, sampled_out, rate_limited,
+        transformed;
+    atomic_flag lock;      /* rate limiter */
+    uint64_t window_start; /* ns; guarded by lock */
+    uint64_t window_count; /* guarded by lock */
+    bool window_open;      /* guarded by lock */
+} sl__counters;
+
+/* Literal matchers of one key (exact, starts_with, ends_with), by value: a
+ * chained hash table per kind and case mode. Literals are the commonest
+ * matchers (service.name == X); a lookup costs one hash per distinct
+ * pattern length whatever the number of policies, and builds in no time
+ * (a Vectorscan database of thousands of anchored literals takes
+ * seconds). Byte equality of the whole value, its first or its last L
+ * bytes is exactly what `^text\z`, `^text` and `text\z` mean; the
+ * caseless tables hold ASCII-folded text, as HS_FLAG_CASELESS. */
+typedef struct sl__exact {
+    uint64_t hash;
+    const char *text;
+    size_t len;
+    uint32_t policy; /* signal-local */
+    uint32_t next;   /* UINT32_MAX ends the chain */
+} sl__exact;
+
+typedef struct sl__xtable {
+    uint32_t *heads; /* mask + 1 chain heads, UINT32_MAX = empty */
+    uint64_t mask;
+    sl__exact *e;
+    uint32_t n;
+    size_t *lens; /* distinct pattern lengths, ascending */
+    uint32_t nlens;
+} sl__xtable;
+
+enum {
+    SL_X_EXACT = 0,
+    SL_X_PREFIX = 1,
+    SL_X_SUFFIX = 2,
+    SL_X_TABLES = 6 /* kind * 2 + caseless */
+};
+
+/* All matchers that read one (field, negated) pair. */
+typedef struct sl__key {
+    sl_field field;
+    bool negated;
+    bool any_ci;               /* some table is caseless: fold the value once */
+    uint8_t used[SL_X_TABLES]; /* indexes of the non-empty tables */
+    uint8_t nused;
+    sl__xtable x[SL_X_TABLES];
+    sl_patset *set;       /* contains / regex matchers; NULL when none */
+    uint32_t *pat_policy; /* pattern id -> signal-local policy index */
+} sl__key;
+
+/* The literal tables' hash: 8 bytes per step (FNV-1a's byte-at-a-time
+ * multiply chain costs ~4 cycles a byte, a third of a record's budget). */
+uint64_t sl__policy_hash(const char *s, size_t n);
+
+/* ASCII lower-case fold (what HS_FLAG_CASELESS ignores). */
+void sl__policy_fold(char *dst, const char *src, size_t n);
+
+typedef struct sl__check {
+    sl_field field;
+    uint32_t policy; /* signal-local */
+    const sl__matcher *m;
+} sl__check;
+
+typedef struct sl__signal_set {
+    uint32_t *global; /* signal-local index -> index into set->policies */
+    uint32_t n;
+    sl__key *keys;
+    uint32_t nkeys;
+    sl__check *exists; /* grouped by field */
+    uint32_t nexists;
+    sl__check *typed;
+    uint32_t ntyped;
+    uint32_t *always; /* enabled policies with required == 0 */
+    uint32_t nalways;
+} sl__signal_set;
+
+struct sl_policy_set {
+    sl_arena arena;
+    sl__policy *policies; /* valid ones, sorted by id */
+    uint32_t npolicies;
+    sl__counters *counters; /* one per policy */
+    sl__signal_set sig[3];
+    sl_error *problems;
+    size_t nproblems, cap_problems;
+    uint64_t (*clock)(void *);
+    void *clock_ctx;
+};
+
+/* Field equality (kind and path). */
+bool sl__field_eq(const sl_field *a, const sl_field *b);
+
+/* Parse all policies of doc into set (load.c): valid ones appended to
+ * *pols (arena memory), problems recorded in set. */
+typedef struct sl__policy_vec {
+    sl__policy *v;
+    size_t n, cap;
+} sl__policy_vec;
+sl_status sl__policy_parse_doc(sl_policy_set *set, const sl_doc *doc,
+                               sl__policy_vec *pols, sl_error *err);
+/* Record a problem (copied). Returns SL_OK or SL_ENOMEM. */
+sl_status sl__policy_problem(sl_policy_set *set, const sl_error *e);
+/* Build the per-signal match structures (compile.c). */
+sl_status sl__policy_compile(sl_policy_set *set, sl_error *err);
+/* Free what compile built and the regexes of ops. */
+void sl__policy_compiled_free(sl_policy_set *set);
+
+#endif

@@ -1,0 +1,343 @@
+/* tests/policy/test_eval.c: evaluation on real OTLP batches: AND matching,
+ * negation, the most-restrictive winner and its id tie-break, hit/miss
+ * counters, log sampling by sample key, rate-limit windows on a fake
+ * clock, transforms, typed matchers, and trace thresholds. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "policy/private.h"
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *ctx) {
+    (void)ctx;
+    return fake_now;
+}
+
+typedef struct fixture {
+    sl_policy_set *set;
+    sl_policy_ctx *ctx;
+    sl_otlp *o;
+} fixture;
+
+static fixture setup(const char *policies, const char *otlp) {
+    fixture f = {0};
+    sl_doc *doc = sl_doc_new();
+    sl_error err = {0};
+    cr_assert_eq(sl_doc_load(doc, policies, strlen(policies), SL_FORMAT_JSON,
+                             "p.json", NULL, &err),
+                 SL_OK, "%s", err.msg);
+    sl_policy_opts opts = {.clock = fake_clock};
+    cr_assert_eq(
+        sl_policy_load((const sl_doc *const *)&doc, 1, &opts, &f.set, &err),
+        SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_policy_problem_count(f.set), 0, "%s",
+                 sl_policy_problem(f.set, 0)->msg);
+    sl_doc_free(doc);
+    cr_assert_eq(sl_policy_ctx_new(f.set, &f.ctx, &err), SL_OK);
+    f.o = sl_otlp_new();
+    cr_assert_eq(sl_otlp_load(f.o, otlp, strlen(otlp), NULL, "in.json", &err),
+                 SL_OK, "%s", err.msg);
+    return f;
+}
+
+static void teardown(fixture *f) {
+    sl_otlp_free(f->o);
+    sl_policy_ctx_free(f->ctx);
+    sl_policy_set_free(f->set);
+}
+
+static sl_policy_stats stats_of(const fixture *f, const char *id) {
+    sl_policy_stats st = {0};
+    for (size_t i = 0; i < sl_policy_count(f->set); i++) {
+        if (strcmp(sl_policy_id(f->set, i), id) == 0) {
+            sl_policy_stats_get(f->set, i, &st);
+        }
+    }
+    return st;
+}
+
+static sl_policy_result eval(fixture *f, size_t i, unsigned flags) {
+    sl_policy_result r;
+    sl_error err = {0};
+    cr_assert_eq(sl_policy_eval(f->ctx, f->o, i, flags, &r, &err), SL_OK, "%s",
+                 err.msg);
+    return r;
+}
+
+static char *written(const fixture *f) {
+    static char text[8192];
+    sl_buf b = {0};
+    cr_assert_eq(sl_otlp_write(f->o, &b, NULL), SL_OK);
+    cr_assert_lt(b.len, sizeof(text));
+    memcpy(text, b.ptr, b.len);
+    text[b.len] = '\0';
+    sl_buf_free(&b);
+    return text;
+}
+
+#define LOG(sev, body, attrs)                                         \
+    "{\"severityText\":\"" sev "\",\"body\":{\"stringValue\":\"" body \
+    "\"},\"attributes\":[" attrs "]}"
+#define ATTR(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v "\"}}"
+#define LOGS(recs)                                                        \
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[" ATTR(            \
+        "service.name", "api") "]},\"scopeLogs\":[{\"logRecords\":[" recs \
+                               "]}]}]}"
+
+Test(eval, and_matching_and_negation) {
+    fixture f = setup(
+        "{\"policies\":[{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":["
+        "{\"log_field\":\"severity_text\",\"exact\":\"DEBUG\"},"
+        "{\"log_field\":\"body\",\"contains\":\"cache\"},"
+        "{\"log_attribute\":\"keep\",\"exists\":true,\"negate\":true}],"
+        "\"keep\":\"none\"}}]}",
+        LOGS(LOG("DEBUG", "cache hit", "") "," LOG(
+            "DEBUG", "db query",
+            "") "," LOG("DEBUG", "cache miss",
+                        ATTR("keep", "1")) "," LOG("INFO", "cache hit", "")));
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
+    cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
+    cr_assert_eq(eval(&f, 2, 0).decision, SL_DECISION_NO_MATCH);
+    cr_assert_eq(eval(&f, 3, 0).decision, SL_DECISION_NO_MATCH);
+    cr_assert_eq(stats_of(&f, "a").hits, 1);
+    teardown(&f);
+}
+
+Test(eval, only_negated_matchers_match_everything_else) {
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":["
+              "{\"log_field\":\"severity_text\",\"exact\":\"ERROR\",\"negate\":"
+              "true}],\"keep\":\"none\"}}]}",
+              LOGS(LOG("INFO", "x", "") "," LOG("ERROR", "y", "")));
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
+    cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
+    teardown(&f);
+}
+
+Test(eval, most_restrictive_wins_ties_to_smallest_id) {
+    fixture f = setup(
+        "{\"policies\":["
+        "{\"id\":\"z-all\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"all\"}},"
+        "{\"id\":\"b-none\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"none\"}},"
+        "{\"id\":\"a-none\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"none\"}},"
+        "{\"id\":\"c-rate\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"1/s\"}}]}",
+        LOGS(LOG("INFO", "x", "")));
+    sl_policy_result r = eval(&f, 0, 0);
+    cr_assert_eq(r.decision, SL_DECISION_DROP);
+    cr_assert_str_eq(sl_policy_id(f.set, r.policy), "a-none");
+    cr_assert_eq(r.matched, 4);
+    /* dropped: the winner a hit, every other matching policy a miss */
+    cr_assert_eq(stats_of(&f, "a-none").hits, 1);
+    cr_assert_eq(stats_of(&f, "b-none").misses, 1);
+    cr_assert_eq(stats_of(&f, "c-rate").misses, 1);
+    cr_assert_eq(stats_of(&f, "z-all").misses, 1);
+    cr_assert_eq(stats_of(&f, "a-none").dropped, 1);
+    teardown(&f);
+}
+
+Test(eval, kept_records_hit_every_matching_policy) {
+    fixture f =
+        setup("{\"policies\":["
+              "{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+              "\"body\",\"exists\":true}],\"keep\":\"all\"}},"
+              "{\"id\":\"b\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+              "\"body\",\"exists\":true}],\"keep\":\"5/s\"}}]}",
+              LOGS(LOG("INFO", "x", "")));
+    sl_policy_result r = eval(&f, 0, 0);
+    cr_assert_eq(r.decision, SL_DECISION_RATE_ALLOW);
+    cr_assert_eq(stats_of(&f, "a").hits, 1);
+    cr_assert_eq(stats_of(&f, "b").hits, 1);
+    cr_assert_eq(stats_of(&f, "a").misses, 0);
+    teardown(&f);
+}
+
+Test(eval, rate_limit_fixed_window_from_first_check) {
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"r\",\"name\":\"n\",\"log\":{\"match\":["
+              "{\"log_field\":\"body\",\"exists\":true}],\"keep\":\"2/5s\"}}]}",
+              LOGS(LOG("INFO", "x", "")));
+    const uint64_t s = 1000000000u;
+    fake_now = 100 * s;
+    cr_assert(eval(&f, 0, 0).keep);
+    fake_now += s;
+    cr_assert(eval(&f, 0, 0).keep);
+    cr_assert_not(eval(&f, 0, 0).keep); /* third in the window */
+    fake_now = 100 * s + 5 * s - 1;
+    cr_assert_not(eval(&f, 0, 0).keep); /* window not over yet */
+    fake_now = 105 * s;                 /* window over: a new one starts now */
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_RATE_ALLOW);
+    cr_assert(eval(&f, 0, 0).keep);
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_RATE_DENY);
+    sl_policy_stats st = stats_of(&f, "r");
+    cr_assert_eq(st.hits, 7);
+    cr_assert_eq(st.rate_limited, 3);
+    cr_assert_eq(st.kept, 4);
+    teardown(&f);
+}
+
+Test(eval, log_sampling_by_sample_key) {
+    /* "request-123": FNV-1a 64 masked 0x8e0a3e1b2b7513 >= T(50%)
+     * 0x80000000000000: kept; at 40% T = 0x99999999999998: dropped */
+    fixture f = setup(
+        "{\"policies\":["
+        "{\"id\":\"s50\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"severity_text\",\"exact\":\"A\"}],\"keep\":\"50%\","
+        "\"sample_key\":{\"log_attribute\":\"rid\"}}},"
+        "{\"id\":\"s40\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"severity_text\",\"exact\":\"B\"}],\"keep\":\"40%\","
+        "\"sample_key\":{\"log_attribute\":\"rid\"}}}]}",
+        LOGS(LOG("A", "x", ATTR("rid", "request-123")) "," LOG(
+            "B", "x",
+            ATTR("rid",
+                 "request-123")) "," LOG("B", "x",
+                                         ATTR("other",
+                                              "1")) "," LOG("A", "x",
+                                                            ATTR("rid",
+                                                                 "0af7651916cd4"
+                                                                 "3dd8448eb211c"
+                                                                 "80319c"))));
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_SAMPLE_KEEP);
+    cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_SAMPLE_DROP);
+    /* no sample key value: kept */
+    cr_assert_eq(eval(&f, 2, 0).decision, SL_DECISION_SAMPLE_KEEP);
+    /* a trace id: its last 14 hex digits, 0x48eb211c80319c < T: dropped */
+    cr_assert_eq(eval(&f, 3, 0).decision, SL_DECISION_SAMPLE_DROP);
+    cr_assert_eq(stats_of(&f, "s40").sampled_out, 1);
+    teardown(&f);
+}
+
+Test(eval, transforms_in_id_order_only_when_kept) {
+    fixture f = setup(
+        "{\"policies\":["
+        "{\"id\":\"b\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"all\",\"transform\":{"
+        "\"add\":[{\"log_attribute\":\"who\",\"value\":\"b\",\"upsert\":"
+        "true}]}}},"
+        "{\"id\":\"a\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"all\",\"transform\":{"
+        "\"add\":[{\"log_attribute\":\"who\",\"value\":\"a\"}],"
+        "\"remove\":[{\"log_attribute\":\"secret\"}],"
+        "\"rename\":[{\"from_log_attribute\":\"usr\",\"to\":\"user\"}]}}},"
+        "{\"id\":\"d\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"severity_text\",\"exact\":\"DEBUG\"}],\"keep\":\"none\","
+        "\"transform\":{\"add\":[{\"log_attribute\":\"never\",\"value\":"
+        "\"x\"}]}}}]}",
+        LOGS(LOG("INFO", "hello",
+                 ATTR("secret", "s") "," ATTR(
+                     "usr", "u")) "," LOG("DEBUG", "dropped", "")));
+    sl_policy_result r = eval(&f, 0, SL_POLICY_APPLY);
+    cr_assert(r.keep);
+    cr_assert_eq(r.transforms, 4);
+    r = eval(&f, 1, SL_POLICY_APPLY);
+    cr_assert_not(r.keep);
+    const char *out = written(&f);
+    cr_assert_null(strstr(out, "secret"));
+    cr_assert_null(strstr(out, "never"));
+    cr_assert_null(strstr(out, "dropped"));
+    /* a added who=a, then b (later id) overwrote it with upsert */
+    cr_assert(strstr(out, "{\"key\":\"who\",\"value\":{\"stringValue\":"
+                          "\"b\"}}"),
+              "%s", out);
+    cr_assert(strstr(out, "\"key\":\"user\""), "%s", out);
+    teardown(&f);
+}
+
+Test(eval, typed_matchers_on_attribute_values) {
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"t\",\"name\":\"n\",\"log\":{\"match\":["
+              "{\"log_attribute\":\"status\",\"gte\":500},"
+              "{\"log_attribute\":\"ratio\",\"lt\":0.5}],\"keep\":\"none\"}}]}",
+              LOGS("{\"body\":{\"stringValue\":\"a\"},\"attributes\":["
+                   "{\"key\":\"status\",\"value\":{\"intValue\":\"503\"}},"
+                   "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.25}}]},"
+                   "{\"body\":{\"stringValue\":\"b\"},\"attributes\":["
+                   "{\"key\":\"status\",\"value\":{\"intValue\":200}},"
+                   "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.25}}]},"
+                   "{\"body\":{\"stringValue\":\"c\"},\"attributes\":["
+                   "{\"key\":\"status\",\"value\":{\"stringValue\":\"503\"}},"
+                   "{\"key\":\"ratio\",\"value\":{\"intValue\":0}}]}"));
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
+    cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
+    cr_assert_eq(eval(&f, 2, 0).decision, SL_DECISION_NO_MATCH);
+    teardown(&f);
+}
+
+#define SPANS(spans) \
+    "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[" spans "]}]}]}"
+#define SPAN(tid, ts)                                                    \
+    "{\"traceId\":\"" tid "\",\"spanId\":\"0102030405060708\",\"name\":" \
+    "\"s\",\"traceState\":\"" ts "\"}"
+
+Test(eval, trace_threshold_written_on_keep) {
+    fixture f = setup(
+        "{\"policies\":[{\"id\":\"t\",\"name\":\"n\",\"trace\":{\"match\":["
+        "{\"trace_field\":\"name\",\"exact\":\"s\"}],\"keep\":{"
+        "\"percentage\":50}}}]}",
+        SPANS(SPAN("00000000000000000180000000000000", "vendor=1") "," SPAN(
+            "0000000000000000147fffffffffffff",
+            "") "," SPAN("00000000000000000000000000000001",
+                         "ot=rv:ff") "," SPAN("", "")));
+    cr_assert(eval(&f, 0, SL_POLICY_APPLY).keep); /* R == T keeps */
+    cr_assert_not(eval(&f, 1, SL_POLICY_APPLY).keep);
+    cr_assert(eval(&f, 2, SL_POLICY_APPLY).keep);     /* rv wins over the id */
+    cr_assert_not(eval(&f, 3, SL_POLICY_APPLY).keep); /* fail closed */
+    const char *out = written(&f);
+    cr_assert(strstr(out, "ot=th:8,vendor=1"), "%s", out);
+    cr_assert(strstr(out, "ot=rv:ff;th:8"), "%s", out);
+    teardown(&f);
+}
+
+Test(eval, metric_keep_false_drops) {
+    fixture f = setup(
+        "{\"policies\":[{\"id\":\"m\",\"name\":\"n\",\"metric\":{\"match\":["
+        "{\"metric_type\":\"gauge\"}],\"keep\":false}}]}",
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":["
+        "{\"name\":\"g\",\"gauge\":{\"dataPoints\":[{\"asInt\":\"1\"}]}},"
+        "{\"name\":\"s\",\"sum\":{\"dataPoints\":[{\"asInt\":\"1\"}]}}]}]}]}");
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_DROP);
+    cr_assert_eq(eval(&f, 1, 0).decision, SL_DECISION_NO_MATCH);
+    teardown(&f);
+}
+
+Test(eval, disabled_policies_never_match) {
+    fixture f =
+        setup("{\"policies\":[{\"id\":\"d\",\"name\":\"n\",\"enabled\":false,"
+              "\"log\":{\"match\":[{\"log_field\":\"body\",\"exists\":true}],"
+              "\"keep\":\"none\"}}]}",
+              LOGS(LOG("INFO", "x", "")));
+    cr_assert_eq(eval(&f, 0, 0).decision, SL_DECISION_NO_MATCH);
+    cr_assert_eq(stats_of(&f, "d").hits, 0);
+    teardown(&f);
+}
+
+Test(eval, many_policies_share_one_scan) {
+    char *p = malloc(1 << 20);
+    size_t n = 0;
+    n += (size_t)snprintf(p + n, 64, "{\"policies\":[");
+    for (int i = 0; i < 2000; i++) {
+        n += (size_t)snprintf(
+            p + n, 256,
+            "%s{\"id\":\"p%04d\",\"name\":\"n\",\"log\":{\"match\":[{"
+            "\"log_field\":\"body\",\"%s\":\"v%d\"}],\"keep\":\"none\"}}",
+            i ? "," : "", i, i % 2 ? "starts_with" : "exact", i);
+    }
+    snprintf(p + n, 8, "]}");
+    fixture f =
+        setup(p, LOGS(LOG("INFO", "v1234", "") "," LOG("INFO", "v7", "")));
+    free(p);
+    sl_policy_result r = eval(&f, 0, 0);
+    /* exact v1234 (p1234), prefixes v1 (p0001), v123 (p0123) */
+    cr_assert_eq(r.matched, 3);
+    cr_assert_str_eq(sl_policy_id(f.set, r.policy), "p0001");
+    r = eval(&f, 1, 0);
+    cr_assert_eq(r.matched, 1);
+    cr_assert_str_eq(sl_policy_id(f.set, r.policy), "p0007");
+    teardown(&f);
+}
