@@ -37,7 +37,7 @@ def batch(b):
         recs[k].append({
             "timeUnixNano": str(1763900000000000000 + b * 200 + i),
             "severityText": sevs[k],
-            "body": {"stringValue": bodies[k] % rnd.randrange(1000)},
+            "body": {"stringValue": bodies[k].replace("%d", str(rnd.randrange(1000)))},
             "traceId": "%032x" % rnd.getrandbits(128),
             "spanId": "%016x" % rnd.getrandbits(64),
             "attributes": attrs[k]})

@@ -10,8 +10,8 @@ OUT=${TMPDIR:-/tmp}/sluice-demo-policy.$$
 mkdir -p "$OUT"
 trap 'rm -rf "$OUT"' EXIT
 
-echo "== sluice check $P/policies.json $P/policies.yaml"
-"$SLUICE" check "$P/policies.json" "$P/policies.yaml"
+echo "== sluice check $P/policies.json $P/policies.yaml $P/policies.toml"
+"$SLUICE" check "$P/policies.json" "$P/policies.yaml" "$P/policies.toml"
 echo
 
 for sig in logs metrics spans; do
@@ -52,3 +52,15 @@ echo "== the YAML policies give the same log decisions"
     > "$OUT/logs-yaml.jsonl"
 echo "records kept: json $(count '"severityText"' "$OUT/logs.jsonl")," \
     "yaml $(count '"severityText"' "$OUT/logs-yaml.jsonl")"
+echo
+echo "== the TOML policies give the same metric and span output"
+for sig in metrics spans; do
+    "$SLUICE" apply --quiet --policies "$P/policies.toml" "$P/$sig.jsonl" \
+        > "$OUT/$sig-toml.jsonl"
+    if cmp -s "$OUT/$sig.jsonl" "$OUT/$sig-toml.jsonl"; then
+        echo "$sig: identical"
+    else
+        echo "$sig: DIFFERENT"
+        exit 1
+    fi
+done

@@ -60,8 +60,8 @@ static void check(const sl_redactor *r, const sl_redactor *def,
         (before.len && memcmp(before.ptr, after.ptr, before.len) != 0)) {
         __builtin_trap(); /* the input must not change */
     }
-    if (sl_doc_load(doc, out.ptr, out.len, SL_FORMAT_JSON, NULL, NULL,
-                    NULL) != SL_OK) {
+    if (sl_doc_load(doc, out.ptr, out.len, SL_FORMAT_JSON, NULL, NULL, NULL) !=
+        SL_OK) {
         __builtin_trap();
     }
     sl_doc *adoc = sl_doc_new();
@@ -71,8 +71,8 @@ static void check(const sl_redactor *r, const sl_redactor *def,
     }
     sl_doc_free(adoc);
     if (r == def) {
-        if (sl_redact_write(dctx, sl_doc_root(doc), &again, NULL, NULL,
-                            NULL) != SL_OK ||
+        if (sl_redact_write(dctx, sl_doc_root(doc), &again, NULL, NULL, NULL) !=
+                SL_OK ||
             again.len != out.len || memcmp(again.ptr, out.ptr, out.len)) {
             __builtin_trap();
         }
@@ -107,13 +107,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     static const char tag[] = "#policy\n";
     if (size >= sizeof(tag) - 1 && memcmp(text, tag, sizeof(tag) - 1) == 0) {
-        sl_redactor *r =
-            load(text + sizeof(tag) - 1, size - (sizeof(tag) - 1));
+        sl_redactor *r = load(text + sizeof(tag) - 1, size - (sizeof(tag) - 1));
         if (r) {
             sl_doc *doc = sl_doc_new();
-            if (doc && sl_doc_load(doc, fixed_payload,
-                                   sizeof(fixed_payload) - 1, SL_FORMAT_JSON,
-                                   NULL, NULL, NULL) == SL_OK) {
+            if (doc &&
+                sl_doc_load(doc, fixed_payload, sizeof(fixed_payload) - 1,
+                            SL_FORMAT_JSON, NULL, NULL, NULL) == SL_OK) {
                 check(r, def_policy, sl_doc_root(doc));
             }
             sl_doc_free(doc);

@@ -127,7 +127,8 @@ int sl_cmd_record(int argc, char **argv) {
         }
         if (rc != SL_OK) {
             fprintf(stderr, "%s:%u: event rejected: %s\n", in.name,
-                    (unsigned)sl_cli_stream_value_line(&in), why ? why : err.msg);
+                    (unsigned)sl_cli_stream_value_line(&in),
+                    why ? why : err.msg);
             rejected++;
             status = SL_EXIT_INPUT;
             if (rc == SL_EDB || rc == SL_ENOMEM) {

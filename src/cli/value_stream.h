@@ -14,15 +14,15 @@ typedef struct sl_cli_stream {
     FILE *f;
     const char *name; /* for errors: the path, or "<stdin>" */
     char *buf;
-    int mapped;          /* buf is the whole file, mmap'd */
-    size_t counted;      /* lines counted in buf[0..counted) ... */
+    int mapped;             /* buf is the whole file, mmap'd */
+    size_t counted;         /* lines counted in buf[0..counted) ... */
     uint32_t counted_lines; /* ... are this many */
     size_t len, cap, off;
     int eof;
-    uint32_t line_base;  /* newlines before buf[0] */
-    sl_doc *doc;         /* holds the current value (borrows buf) */
-    size_t limit;        /* parse up to here (see value_stream.c) */
-    size_t value_start;  /* where the current value starts in buf */
+    uint32_t line_base; /* newlines before buf[0] */
+    sl_doc *doc;        /* holds the current value (borrows buf) */
+    size_t limit;       /* parse up to here (see value_stream.c) */
+    size_t value_start; /* where the current value starts in buf */
 } sl_cli_stream;
 
 /* Open path ("-" = stdin). Returns 0, or prints an error and returns 1. */

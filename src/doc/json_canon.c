@@ -41,7 +41,7 @@ static sl_status write_number(sl_buf *out, double d) {
         neg = true;
         p++;
     }
-    char digits[20];
+    char digits[20] = {0};
     int k = 0;
     for (; *p && *p != 'e'; p++) {
         if (*p != '.' && k < (int)sizeof(digits)) {

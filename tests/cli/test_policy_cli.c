@@ -1,0 +1,195 @@
+/* tests/cli/test_policy_cli.c: the policy subcommands end to end (the
+ * binary in SLUICE_CLI): exit statuses (0 data processed, 1 unreadable or
+ * unparsable file, 2 usage), located messages, apply's stream handling
+ * and its promise never to emit a record a policy dropped or redacted,
+ * check's report, bench's JSON. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/sluice-cli-XXXXXX";
+static char out[1 << 16], err[1 << 16];
+
+static void make_dir(void) {
+    memcpy(dir, "/tmp/sluice-cli-XXXXXX", sizeof(dir));
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(cli, .init = make_dir, .fini = remove_dir);
+
+static const char *path(const char *name) {
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+    return p[k];
+}
+
+static void put(const char *name, const char *text) {
+    FILE *f = fopen(path(name), "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void slurp(const char *file, char *buf, size_t cap) {
+    FILE *f = fopen(file, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) {
+        fclose(f);
+    }
+}
+
+/* Run `sluice ARGS` (ARGS may use shell redirection); capture stdout and
+ * stderr; return the exit status. */
+static int run(const char *args) {
+    const char *bin = getenv("SLUICE_CLI");
+    cr_assert_not_null(bin, "SLUICE_CLI is not set");
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cd %s && %s %s > out.txt 2> err.txt", dir, bin,
+             args);
+    int st = system(cmd);
+    slurp(path("out.txt"), out, sizeof(out));
+    slurp(path("err.txt"), err, sizeof(err));
+    cr_assert(WIFEXITED(st), "%s: %s", args, err);
+    cr_assert_null(strstr(err, "Sanitizer"), "%s", err);
+    return WEXITSTATUS(st);
+}
+
+static const char policies[] =
+    "{\"policies\":[\n"
+    "{\"id\":\"drop-debug\",\"name\":\"n\",\"log\":{\"match\":[{\"log_"
+    "field\":\"severity_text\",\"exact\":\"DEBUG\"}],\"keep\":\"none\"}},\n"
+    "{\"id\":\"bad\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+    "\"body\",\"regex\":\"([x\"}]}},\n"
+    "{\"id\":\"redact\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+    "\"body\",\"contains\":\"tok_\"}],\"transform\":{\"redact\":[{\"log_"
+    "field\":\"body\",\"regex\":\"tok_[a-z0-9]+\",\"replacement\":\"tok_"
+    "***\"}]}}}\n]}\n";
+
+#define REC(sev, body) \
+    "{\"severityText\":\"" sev "\",\"body\":{\"stringValue\":\"" body "\"}}"
+#define REQ(recs) \
+    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[" recs "]}]}]}"
+
+Test(cli, conform_runs_with_a_rejected_policy) {
+    put("p.json", policies);
+    put("in.json", REQ(REC("DEBUG", "x") "," REC("INFO", "a tok_abc1")));
+    cr_assert_eq(run("conform --policies p.json --input in.json --output "
+                     "o.json --stats s.json --signal log"),
+                 0, "%s", err);
+    cr_assert(strstr(err, "p.json:3:"), "%s", err);
+    cr_assert(strstr(err, "policy bad: log: match[0]: invalid regex "
+                          "\"([x\""),
+              "%s", err);
+    char o[4096], s[4096];
+    slurp(path("o.json"), o, sizeof(o));
+    slurp(path("s.json"), s, sizeof(s));
+    cr_assert_null(strstr(o, "DEBUG"), "%s", o);
+    cr_assert_null(strstr(o, "tok_abc1"), "%s", o);
+    cr_assert(strstr(o, "tok_***"), "%s", o);
+    cr_assert_str_eq(s, "{\"policies\":[{\"policy_id\":\"drop-debug\","
+                        "\"hits\":1},{\"policy_id\":\"redact\",\"hits\":1}]}"
+                        "\n");
+}
+
+Test(cli, conform_exit_statuses) {
+    put("p.json", policies);
+    put("in.json", REQ(REC("INFO", "x")));
+    put("broken.json", "{\"policies\":[");
+    cr_assert_eq(run("conform --policies broken.json --input in.json "
+                     "--output o.json --stats s.json --signal log"),
+                 1);
+    cr_assert(strstr(err, "broken.json:1:"), "%s", err);
+    cr_assert_eq(run("conform --policies p.json --input missing.json "
+                     "--output o.json --stats s.json --signal log"),
+                 1);
+    cr_assert_eq(run("conform --policies p.json"), 2);
+    cr_assert_eq(run("conform --policies p.json --input in.json --output "
+                     "o.json --stats s.json --signal logs"),
+                 2);
+}
+
+Test(cli, apply_stream_in_order_and_malformed_values_skipped) {
+    put("p.json", policies);
+    put("in.jsonl",
+        REQ(REC("INFO",
+                "one tok_a")) "\n"
+                              "{\"resourceLogs\": [ oops\n" REQ(REC(
+                                  "DEBUG",
+                                  "gone")) "\n"
+                                           "{\n  \"resourceLogs\": "
+                                           "[{\"scopeLogs\": [{\"logRecords\":"
+                                           " [\n    " REC(
+                                               "INFO", "two") "\n  ]}]}]\n}\n");
+    cr_assert_eq(run("apply --policies p.json in.jsonl"), 1, "%s", err);
+    /* four values: the malformed one reported, the rest written in order */
+    cr_assert(strstr(err, "in.jsonl:2:"), "%s", err);
+    const char *one = strstr(out, "one tok_***");
+    const char *two = strstr(out, "two");
+    cr_assert(one && two && one < two, "%s", out);
+    cr_assert_null(strstr(out, "gone"), "%s", out);
+    cr_assert_null(strstr(out, "tok_a\""), "%s", out);
+    int lines = 0;
+    for (const char *p = out; *p; p++) {
+        lines += *p == '\n';
+    }
+    cr_assert_eq(lines, 3, "%s", out); /* the emptied request is a line too */
+    cr_assert(strstr(err, "drop-debug"), "%s", err); /* the summary */
+}
+
+Test(cli, apply_reads_stdin_and_writes_stats) {
+    put("p.json", policies);
+    put("in.json", REQ(REC("DEBUG", "x") "," REC("INFO", "y")));
+    cr_assert_eq(run("apply --quiet --stats st.json --policies p.json "
+                     "< in.json"),
+                 0, "%s", err);
+    cr_assert_null(strstr(out, "DEBUG"), "%s", out);
+    char s[4096];
+    slurp(path("st.json"), s, sizeof(s));
+    cr_assert(strstr(s, "\"policy_id\":\"drop-debug\",\"hits\":1,\"kept\":0,"
+                        "\"dropped\":1"),
+              "%s", s);
+}
+
+Test(cli, check_reports_every_problem) {
+    put("p.json", policies);
+    put("ok.yaml", "policies:\n  - id: a\n    name: n\n    log:\n      "
+                   "match:\n        - log_field: body\n          exists: "
+                   "true\n");
+    cr_assert_eq(run("check ok.yaml"), 0, "%s", err);
+    cr_assert(strstr(out, "ok.yaml: 1 valid policy, 0 problems"), "%s", out);
+    cr_assert_eq(run("check p.json ok.yaml"), 1);
+    cr_assert(strstr(err, "p.json:3:"), "%s", err);
+    cr_assert(strstr(out, "p.json: 2 valid policies, 1 problem"), "%s", out);
+    put("empty.json", "");
+    cr_assert_eq(run("check empty.json"), 1);
+    cr_assert(strstr(err, "empty.json:"), "%s", err);
+    cr_assert_eq(run("check"), 2);
+}
+
+Test(cli, bench_json) {
+    put("p.json", policies);
+    put("in.json", REQ(REC("DEBUG", "x") "," REC("INFO", "y")));
+    cr_assert_eq(run("bench --policies p.json --input in.json --seconds 0.05 "
+                     "--json"),
+                 0, "%s", err);
+    cr_assert_eq(strncmp(out,
+                         "{\"records\": 2, \"policies\": 2, "
+                         "\"ns_per_record\": ",
+                         strlen("{\"records\": 2, \"policies\": 2, "
+                                "\"ns_per_record\": ")),
+                 0, "%s", out);
+    cr_assert(strstr(out, "\"records_per_s\": "), "%s", out);
+}
