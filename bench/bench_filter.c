@@ -256,7 +256,9 @@ int main(int argc, char **argv) {
            builtin ? " +builtin" : "", best_plan * 1e9, best_name * 1e9,
            best_cls * 1e9, skipped,
            (unsigned long long)st.value_redactions[SL_FILTER_LOCAL], sink & 1);
-    size_t dec_bytes = ctx->cdec * sizeof(*ctx->dec) + ctx->names.total;
+    size_t dec_bytes = ctx->cinames * sizeof(*ctx->inames) +
+                       ctx->cvecs * sizeof(*ctx->vecs) + ctx->vec_bytes +
+                       ctx->names.total;
     printf("  per-name caches: plans %zu B (100 x %zu), decision cache %zu "
            "B\n",
            (size_t)NCODE * nnames, nnames, dec_bytes);

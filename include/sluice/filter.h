@@ -227,10 +227,15 @@ SL_API sl_filter_action sl_filter_scope_value_default(const sl_filter_scope *s);
 
 /** Decide one value and count it (redact / drop counters). The first
  * decision for a (scope, kind, name) is one pattern-set pass; later ones
- * are a lookup in the context's cache. Patterns of every rule matching the
- * scope apply, tried from the last matching rule back to the first; the
- * first pattern that matches decides, else the scope's default.
- * @param name  len bytes, borrowed for the call. */
+ * are a lookup: the context interns the name to a dense id and keeps one
+ * byte vector per (scope, kind) indexed by it. Patterns of every rule
+ * matching the scope apply, tried from the last matching rule back to the
+ * first; the first pattern that matches decides, else the scope's default.
+ * For SL_FILTER_RET the name is the returning function's object name
+ * (`module.qualname`), as upstream. Invalid arguments give SL_FILTER_REDACT
+ * (fail closed).
+ * @param name  len bytes, borrowed for the call.
+ * Thread safety: only the context's own thread. */
 SL_API sl_filter_action sl_filter_decide(sl_filter_ctx *ctx,
                                          const sl_filter_scope *s,
                                          sl_filter_kind kind, const char *name,

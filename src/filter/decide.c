@@ -6,11 +6,11 @@
  * name reports every pattern that matches; the scope's list of rules in
  * force (last matching rule first) then picks the winner: the pattern of
  * the earliest rule in that list, and the first such pattern within the
- * rule. The answer is cached per context under (scope, kind, name), and a
- * host that keeps sl_filter_plan's vector per code object skips even that
- * lookup. Counters are written by their own thread only, with relaxed
- * loads and stores (no locked instruction on the hot path), and summed by
- * readers. */
+ * rule. The answer is cached per context: names are interned to dense ids
+ * and each (scope, kind) keeps a byte vector indexed by id; a host that
+ * keeps sl_filter_plan's vector per code object skips even that lookup.
+ * Counters are written by their own thread only, with relaxed loads and stores
+ * (no locked instruction on the hot path), and summed by readers. */
 #include <sluice/filter.h>
 
 #include <stdio.h>
@@ -104,7 +104,9 @@ void sl_filter_ctx_free(sl_filter_ctx *c) {
     sl_scratch_free(c->scratch);
     sl__free(c->bits, (c->nbits_words ? c->nbits_words : 1) * sizeof(uint64_t));
     sl__free(c->force, c->cforce * sizeof(uint32_t));
-    sl__free(c->dec, c->cdec * sizeof(*c->dec));
+    sl__filter_cache_reset(c);
+    sl__free(c->inames, c->cinames * sizeof(*c->inames));
+    sl__free(c->vecs, c->cvecs * sizeof(*c->vecs));
     sl__arena_free(&c->names);
     sl__buf_free(&c->path);
     sl__buf_free(&c->rel);
@@ -189,32 +191,159 @@ void sl_filter_count_n(sl_filter_ctx *ctx, sl_filter_kind kind,
                           memory_order_relaxed);
 }
 
-static uint64_t dec_hash(const sl_filter_scope *s, sl_filter_kind kind,
-                         const char *name, size_t len) {
-    uint64_t h = sl__fnv1a64(name, len);
-    h ^= (uint64_t)(uintptr_t)s * 0x9E3779B97F4A7C15ull;
-    h ^= (uint64_t)kind << 59;
+/* A word-at-a-time hash (multiply and fold): names are short, and a
+ * byte-wise FNV loop would cost more than the lookup it serves. */
+static uint64_t name_hash(const char *p, size_t len) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    if (len > 0) {
+        memcpy(&w, p, len);
+    }
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     return h ^ (h >> 29);
 }
 
-static bool dec_grow(sl_filter_ctx *ctx) {
-    size_t nc = ctx->cdec ? ctx->cdec * 2 : 1024;
-    sl__decision *d = sl__calloc(nc, sizeof(*d));
-    if (!d) {
-        return false;
-    }
-    for (size_t i = 0; i < ctx->cdec; i++) {
-        if (ctx->dec[i].scope) {
-            size_t j = ctx->dec[i].hash & (nc - 1);
-            while (d[j].scope) {
-                j = (j + 1) & (nc - 1);
-            }
-            d[j] = ctx->dec[i];
+/* Forget every interned name and decision vector (bounded memory). */
+void sl__filter_cache_reset(sl_filter_ctx *c) {
+    for (size_t i = 0; i < c->cvecs; i++) {
+        if (c->vecs[i].scope) {
+            sl__free(c->vecs[i].acts, c->vecs[i].cap);
         }
     }
-    sl__free(ctx->dec, ctx->cdec * sizeof(*d));
-    ctx->dec = d;
-    ctx->cdec = nc;
+    if (c->vecs) {
+        memset(c->vecs, 0, c->cvecs * sizeof(*c->vecs));
+    }
+    if (c->inames) {
+        memset(c->inames, 0, c->cinames * sizeof(*c->inames));
+    }
+    c->nvecs = c->ninames = c->vec_bytes = 0;
+    c->last = NULL;
+    sl__arena_reset(&c->names);
+}
+
+/* The id of a name, interning it; UINT32_MAX when out of memory. */
+static uint32_t intern(sl_filter_ctx *c, const char *name, size_t len) {
+    uint64_t h = name_hash(name, len);
+    if (c->cinames > 0) {
+        for (size_t j = h & (c->cinames - 1); c->inames[j].name;
+             j = (j + 1) & (c->cinames - 1)) {
+            const sl__iname *e = &c->inames[j];
+            if (e->hash == h && e->len == len &&
+                memcmp(e->name, name, len) == 0) {
+                return e->id;
+            }
+        }
+    }
+    if (c->ninames >= SL__FILTER_MAX_DECISIONS ||
+        c->vec_bytes >= SL__FILTER_MAX_VEC_BYTES) {
+        sl__filter_cache_reset(c);
+    }
+    if ((c->ninames + 1) * 2 > c->cinames) {
+        size_t nc = c->cinames ? c->cinames * 2 : 256;
+        sl__iname *t = sl__calloc(nc, sizeof(*t));
+        if (!t) {
+            return UINT32_MAX;
+        }
+        for (size_t i = 0; i < c->cinames; i++) {
+            if (c->inames[i].name) {
+                size_t j = c->inames[i].hash & (nc - 1);
+                while (t[j].name) {
+                    j = (j + 1) & (nc - 1);
+                }
+                t[j] = c->inames[i];
+            }
+        }
+        sl__free(c->inames, c->cinames * sizeof(*t));
+        c->inames = t;
+        c->cinames = nc;
+    }
+    char *copy = sl__arena_strndup(&c->names, name, len);
+    if (!copy) {
+        return UINT32_MAX;
+    }
+    size_t j = h & (c->cinames - 1);
+    while (c->inames[j].name) {
+        j = (j + 1) & (c->cinames - 1);
+    }
+    c->inames[j] = (sl__iname){h, copy, (uint32_t)len, (uint32_t)c->ninames};
+    return (uint32_t)c->ninames++;
+}
+
+static size_t vec_slot(const sl_filter_scope *s, uint32_t kind, size_t cap) {
+    uint64_t h = ((uint64_t)(uintptr_t)s >> 4) * 0x9E3779B97F4A7C15ull;
+    return (size_t)((h ^ (h >> 31) ^ kind) & (cap - 1));
+}
+
+/* The decision vector of (s, kind), created empty; NULL when out of
+ * memory. */
+static sl__svec *vec_of(sl_filter_ctx *c, const sl_filter_scope *s,
+                        uint32_t kind) {
+    if (c->last && c->last->scope == s && c->last->kind == kind) {
+        return c->last;
+    }
+    if (c->cvecs > 0) {
+        for (size_t j = vec_slot(s, kind, c->cvecs); c->vecs[j].scope;
+             j = (j + 1) & (c->cvecs - 1)) {
+            if (c->vecs[j].scope == s && c->vecs[j].kind == kind) {
+                c->last = &c->vecs[j];
+                return c->last;
+            }
+        }
+    }
+    if ((c->nvecs + 1) * 2 > c->cvecs) {
+        size_t nc = c->cvecs ? c->cvecs * 2 : 64;
+        sl__svec *t = sl__calloc(nc, sizeof(*t));
+        if (!t) {
+            return NULL;
+        }
+        for (size_t i = 0; i < c->cvecs; i++) {
+            if (c->vecs[i].scope) {
+                size_t j = vec_slot(c->vecs[i].scope, c->vecs[i].kind, nc);
+                while (t[j].scope) {
+                    j = (j + 1) & (nc - 1);
+                }
+                t[j] = c->vecs[i];
+            }
+        }
+        sl__free(c->vecs, c->cvecs * sizeof(*t));
+        c->vecs = t;
+        c->cvecs = nc;
+    }
+    size_t j = vec_slot(s, kind, c->cvecs);
+    while (c->vecs[j].scope) {
+        j = (j + 1) & (c->cvecs - 1);
+    }
+    c->vecs[j] = (sl__svec){s, kind, 0, NULL};
+    c->nvecs++;
+    c->last = &c->vecs[j];
+    return c->last;
+}
+
+/* Make room for id in v (new slots undecided). */
+static bool vec_fit(sl_filter_ctx *c, sl__svec *v, uint32_t id) {
+    if (id < v->cap) {
+        return true;
+    }
+    size_t nc = v->cap ? v->cap : 64;
+    while (nc <= id) {
+        nc *= 2;
+    }
+    uint8_t *a = sl__realloc(v->acts, v->cap, nc);
+    if (!a) {
+        return false;
+    }
+    memset(a + v->cap, SL__UNDECIDED, nc - v->cap);
+    c->vec_bytes += nc - v->cap;
+    v->acts = a;
+    v->cap = (uint32_t)nc;
     return true;
 }
 
@@ -233,45 +362,22 @@ sl_filter_action sl_filter_decide(sl_filter_ctx *ctx, const sl_filter_scope *s,
         sl_filter_count(ctx, kind, a);
         return a;
     }
-    uint64_t h = dec_hash(s, kind, name, len);
-    if (ctx->cdec > 0) {
-        size_t j = h & (ctx->cdec - 1);
-        while (ctx->dec[j].scope) {
-            const sl__decision *d = &ctx->dec[j];
-            if (d->hash == h && d->scope == s && d->kind == kind &&
-                d->len == len && memcmp(d->name, name, len) == 0) {
-                sl_filter_count(ctx, kind, (sl_filter_action)d->action);
-                return (sl_filter_action)d->action;
-            }
-            j = (j + 1) & (ctx->cdec - 1);
-        }
+    uint32_t id =
+        len <= SL__FILTER_MAX_NAME ? intern(ctx, name, len) : UINT32_MAX;
+    sl__svec *v = id != UINT32_MAX ? vec_of(ctx, s, (uint32_t)kind) : NULL;
+    if (v && id < v->cap && v->acts[id] != SL__UNDECIDED) {
+        sl_filter_action a = (sl_filter_action)v->acts[id];
+        sl_filter_count(ctx, kind, a);
+        return a;
     }
     int64_t p = sl__filter_match_value(ctx, s, kind, name, len);
     sl_filter_action a = action_of(ctx, s, p);
     sl_filter_count(ctx, kind, a);
-    if (p == -2 || len > SL__FILTER_MAX_NAME) {
-        return a; /* not cached */
+    /* remember it unless the scan failed; failing to remember (out of
+     * memory) loses nothing but time */
+    if (v && p != -2 && vec_fit(ctx, v, id)) {
+        v->acts[id] = (uint8_t)a;
     }
-    /* remember it; a full cache starts over (bounded memory) */
-    if (ctx->ndec >= SL__FILTER_MAX_DECISIONS) {
-        memset(ctx->dec, 0, ctx->cdec * sizeof(*ctx->dec));
-        ctx->ndec = 0;
-        sl__arena_reset(&ctx->names);
-    }
-    if ((ctx->ndec + 1) * 4 > ctx->cdec * 3 && !dec_grow(ctx)) {
-        return a; /* benign: the decision is simply not cached */
-    }
-    char *copy = sl__arena_strndup(&ctx->names, name, len);
-    if (!copy) {
-        return a;
-    }
-    size_t j = h & (ctx->cdec - 1);
-    while (ctx->dec[j].scope) {
-        j = (j + 1) & (ctx->cdec - 1);
-    }
-    ctx->dec[j] =
-        (sl__decision){s, h, copy, (uint32_t)len, (uint8_t)kind, (uint8_t)a};
-    ctx->ndec++;
     return a;
 }
 

@@ -21,10 +21,11 @@ enum {
     SL__FILTER_MAX_SOURCES = 256,
     SL__FILTER_MAX_RULES =
         65535, /* all sources together (uint16 force lists) */
-    SL__FILTER_MAX_PATTERNS = 65536,    /* all value patterns together */
-    SL__FILTER_MAX_NAME = 4096,         /* a filename, qualname or value name */
-    SL__FILTER_MAX_SCOPES = 1u << 22,   /* cached scopes per filter */
-    SL__FILTER_MAX_DECISIONS = 1u << 20 /* per-context name cache */
+    SL__FILTER_MAX_PATTERNS = 65536,  /* all value patterns together */
+    SL__FILTER_MAX_NAME = 4096,       /* a filename, qualname or value name */
+    SL__FILTER_MAX_SCOPES = 1u << 22, /* cached scopes per filter */
+    SL__FILTER_MAX_DECISIONS = 1u << 20, /* interned names per context */
+    SL__FILTER_MAX_VEC_BYTES = 64u << 20 /* decision vectors per context */
 };
 
 /* Selector kinds; the first three select scopes, the rest values (their
@@ -165,13 +166,25 @@ struct sl_filter {
     _Atomic uint64_t scopes_skipped;
 };
 
-typedef struct sl__decision {
-    const sl_filter_scope *scope; /* NULL = empty slot */
+/* A name interned by a context: ids are dense, so a scope's decisions are a
+ * byte vector indexed by id (CLARIFICATIONS, trace-filter performance). */
+typedef struct sl__iname {
     uint64_t hash;
-    const char *name; /* ctx->names arena */
-    uint32_t len;
-    uint8_t kind, action;
-} sl__decision;
+    const char *name; /* ctx->names arena; NULL = empty slot */
+    uint32_t len, id;
+} sl__iname;
+
+/* Decisions of one (scope, kind) in one context: acts[id] is an
+ * sl_filter_action, or SL__UNDECIDED. */
+typedef struct sl__svec {
+    const sl_filter_scope *scope; /* NULL = empty slot */
+    uint32_t kind, cap;
+    uint8_t *acts;
+} sl__svec;
+
+enum {
+    SL__UNDECIDED = 0xFF
+};
 
 struct sl_filter_ctx {
     sl_filter *f;
@@ -180,10 +193,14 @@ struct sl_filter_ctx {
     /* counters written by this thread only (relaxed load + store, no
      * locked instruction); read by any thread */
     sl__counters counts;
-    /* per-name decisions */
-    sl__decision *dec;
-    size_t ndec, cdec;
+    /* per-name decisions: interned names, one vector per (scope, kind) */
+    sl__iname *inames;
+    size_t ninames, cinames;
     sl_arena names;
+    sl__svec *vecs;
+    size_t nvecs, cvecs, vec_bytes;
+    sl__svec *last; /* the vector used last: events decide many names of
+                       one scope in a row */
     /* scratch for resolution: matching rules as a bitset */
     uint64_t *bits;
     size_t nbits_words;
@@ -238,7 +255,7 @@ void sl__filter_cache_free(sl_filter *f);
 int64_t sl__filter_match_value(sl_filter_ctx *ctx, const sl_filter_scope *s,
                                sl_filter_kind kind, const char *name,
                                size_t len);
-void sl__filter_ctx_fold(sl_filter_ctx *ctx);
+void sl__filter_cache_reset(sl_filter_ctx *ctx);
 
 /* ---- json helpers (chain.c) ---- */
 sl_status sl__filter_json_str(sl_buf *b, const char *s);

@@ -983,6 +983,11 @@ Test(api, state_and_argument_errors) {
     const sl_filter_scope *s = NULL;
     cr_assert_eq(sl_filter_classify(ctx, NULL, NULL, NULL, &s, &err),
                  SL_EINVAL);
+    char *big = malloc(SL__FILTER_MAX_NAME + 2);
+    memset(big, 'a', SL__FILTER_MAX_NAME + 1);
+    big[SL__FILTER_MAX_NAME + 1] = '\0';
+    cr_assert_eq(sl_filter_classify(ctx, big, NULL, NULL, &s, &err), SL_ELIMIT);
+    free(big);
     sl_filter_kind k;
     cr_assert_eq(sl_filter_kind_parse("ret", 3, &k), SL_OK);
     cr_assert_eq(k, SL_FILTER_RET);
@@ -1084,4 +1089,68 @@ Test(chain, builtin_texts_pass_the_full_check) {
         cr_assert_eq(sl_filter_ready(f, &err), SL_OK, "%s", err.msg);
         sl_filter_free(f);
     }
+}
+
+/* After sl_filter_ready: threads classify and decide at once, one context
+ * each; every thread sees the same scope objects and the totals add up. */
+typedef struct worker {
+    sl_filter *f;
+    const sl_filter_scope *seen[8];
+    int bad;
+} worker;
+
+static void *work(void *p) {
+    worker *w = p;
+    sl_filter_ctx *ctx = NULL;
+    sl_error err = {0};
+    if (sl_filter_ctx_new(w->f, &ctx, &err) != SL_OK) {
+        w->bad++;
+        return NULL;
+    }
+    for (int round = 0; round < 200; round++) {
+        for (int i = 0; i < 8; i++) {
+            char file[64];
+            snprintf(file, sizeof(file), "/p/app/m%d.py", i);
+            const sl_filter_scope *s = NULL;
+            if (sl_filter_classify(ctx, file, "f", NULL, &s, &err) != SL_OK) {
+                w->bad++;
+                continue;
+            }
+            w->seen[i] = s;
+            if (sl_filter_decide(ctx, s, SL_FILTER_LOCAL, "token", 5) !=
+                SL_FILTER_REDACT) {
+                w->bad++;
+            }
+        }
+    }
+    sl_filter_ctx_free(ctx);
+    return NULL;
+}
+
+Test(threads, concurrent_classify_and_decide) {
+    sl_filter *f = sl_filter_new();
+    sl_error err = {0};
+    cr_assert_eq(sl_filter_add_builtin(f, "builtin-default", &err), SL_OK);
+    cr_assert_eq(sl_filter_ready(f, &err), SL_OK);
+    enum {
+        N = 4
+    };
+    worker w[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].f = f;
+        cr_assert_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert_eq(w[i].bad, 0);
+        for (int j = 0; j < 8; j++) {
+            cr_assert_eq(w[i].seen[j], w[0].seen[j]);
+        }
+    }
+    sl_filter_stats st;
+    sl_filter_get_stats(f, &st);
+    cr_assert_eq(st.value_redactions[SL_FILTER_LOCAL], N * 200 * 8);
+    sl_filter_free(f);
 }
