@@ -71,12 +71,21 @@ static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
         t->signals |= 1u << sl_otlp_signal(o);
         size_t n = sl_otlp_count(o);
         t->records_in += n;
-        rc = SL_OK;
-        for (size_t i = 0; i < n && rc == SL_OK; i++) {
+        for (size_t i = 0; i < n; i++) {
             sl_policy_result res;
             rc = sl_policy_eval(ctx, o, i, SL_POLICY_APPLY, &res, &err);
-            t->records_out += rc == SL_OK && res.keep;
+            if (rc != SL_OK) {
+                /* the record was dropped by the engine (a transform that
+                 * cannot finish, e.g. a redaction regex over its match
+                 * limit, never lets the record out): say so, go on */
+                fprintf(stderr, "%s: value %" PRIu64 ": %s\n", name, t->values,
+                        err.msg);
+                ok = false;
+                continue;
+            }
+            t->records_out += res.keep;
         }
+        rc = SL_OK;
         out->len = 0;
         out->failed = 0;
         if (rc == SL_OK) {

@@ -548,6 +548,7 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
         count(&wc->kept);
         break;
     }
+    const sl__policy *failed = wp;
     if (!(flags & SL_POLICY_APPLY)) {
         if (res) {
             *res = r;
@@ -570,6 +571,7 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
          * kept; matching is already over, so they cannot affect it */
         for (uint32_t k = 0; k < n && rc == SL_OK; k++) {
             uint32_t pg = ss->global[c->matched[k]];
+            failed = &set->policies[pg];
             const sl__policy *p = &set->policies[pg];
             for (uint32_t op = 0; op < p->nops && rc == SL_OK; op++) {
                 uint32_t done = run_op(c, &p->ops[op], o, i, &rc);
@@ -587,7 +589,12 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
         if (res) {
             *res = r;
         }
-        return sl__error(err, rc, NULL, "record %zu: transform failed: %s", i,
+        return sl__error(err, rc, NULL,
+                         "record %zu: policy %.64s: %s failed (%s); record "
+                         "dropped",
+                         i, failed->id,
+                         sig == SL_SIGNAL_TRACE ? "threshold write"
+                                                : "transform",
                          sl_status_str(rc));
     }
     if (res) {

@@ -193,3 +193,19 @@ Test(cli, bench_json) {
                  0, "%s", out);
     cr_assert(strstr(out, "\"records_per_s\": "), "%s", out);
 }
+
+Test(cli, apply_drops_a_record_whose_redaction_cannot_finish) {
+    /* (a+)+$ against "aaa...ab" hits PCRE2's match limit: the record must
+     * not come out unredacted; the others still do */
+    put("p.json", "{\"policies\":[{\"id\":\"r\",\"name\":\"n\",\"log\":{"
+                  "\"match\":[{\"log_field\":\"body\",\"exists\":true}],"
+                  "\"transform\":{\"redact\":[{\"log_field\":\"body\","
+                  "\"regex\":\"(a+)+$\",\"replacement\":\"X\"}]}}}]}");
+    put("in.json",
+        REQ(REC("INFO", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab") "," REC(
+            "INFO", "aaa")));
+    cr_assert_eq(run("apply --quiet --policies p.json in.json"), 1, "%s", err);
+    cr_assert_null(strstr(out, "aab"), "%s", out);
+    cr_assert(strstr(out, "\"stringValue\":\"X\""), "%s", out);
+    cr_assert(strstr(err, "policy r: transform failed"), "%s", err);
+}
