@@ -191,26 +191,6 @@ void sl_filter_count_n(sl_filter_ctx *ctx, sl_filter_kind kind,
                           memory_order_relaxed);
 }
 
-/* A word-at-a-time hash (multiply and fold): names are short, and a
- * byte-wise FNV loop would cost more than the lookup it serves. */
-static uint64_t name_hash(const char *p, size_t len) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
-        p += 8;
-        len -= 8;
-    }
-    uint64_t w = 0;
-    if (len > 0) {
-        memcpy(&w, p, len);
-    }
-    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
-    return h ^ (h >> 29);
-}
-
 /* Forget every interned name and decision vector (bounded memory). */
 void sl__filter_cache_reset(sl_filter_ctx *c) {
     for (size_t i = 0; i < c->cvecs; i++) {
@@ -231,7 +211,7 @@ void sl__filter_cache_reset(sl_filter_ctx *c) {
 
 /* The id of a name, interning it; UINT32_MAX when out of memory. */
 static uint32_t intern(sl_filter_ctx *c, const char *name, size_t len) {
-    uint64_t h = name_hash(name, len);
+    uint64_t h = sl__filter_hash(name, len);
     if (c->cinames > 0) {
         for (size_t j = h & (c->cinames - 1); c->inames[j].name;
              j = (j + 1) & (c->cinames - 1)) {

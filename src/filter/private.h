@@ -222,6 +222,9 @@ sl_status sl__filter_selector_check(const sl__selector *sel, char *msg,
                                     size_t cap);
 /* Fill a sl_pat for a selector. */
 void sl__filter_selector_pat(const sl__selector *sel, uint32_t id, sl_pat *out);
+/* Word-at-a-time hash of n bytes (not for anything adversarial: tables
+ * probe linearly and compare full keys). */
+uint64_t sl__filter_hash(const char *p, size_t n);
 /* Quote config text in single quotes, cut at SL_QUOTE_MAX bytes. */
 void sl__filter_squote(char *dst, size_t cap, const char *s, size_t n);
 /* Normalise a path: components split on '/', empty and "." dropped, ".."

@@ -263,11 +263,10 @@ static int set_bit(uint32_t id, size_t from, size_t to, void *p) {
 
 static uint64_t key_hash(const char *filename, const char *qualname,
                          const char *hint) {
-    uint64_t h = sl__fnv1a64(filename, strlen(filename) + 1);
-    h = sl__fnv1a64_update(h, qualname ? qualname : "\1",
-                           qualname ? strlen(qualname) + 1 : 1);
-    h = sl__fnv1a64_update(h, hint ? hint : "\1", hint ? strlen(hint) + 1 : 1);
-    return h;
+    uint64_t h = sl__filter_hash(filename, strlen(filename));
+    h = h * 31 + (qualname ? sl__filter_hash(qualname, strlen(qualname)) : 1);
+    h = h * 31 + (hint ? sl__filter_hash(hint, strlen(hint)) : 1);
+    return h ^ (h >> 29);
 }
 
 static const char *scope_qual(const sl_filter_scope *s) {
@@ -318,8 +317,8 @@ static const char *intern_file(sl_filter *f, const char *name) {
         }
         for (size_t i = 0; i < f->cfiles; i++) {
             if (f->files[i]) {
-                size_t j =
-                    sl__fnv1a64(f->files[i], strlen(f->files[i])) & (nc - 1);
+                size_t j = sl__filter_hash(f->files[i], strlen(f->files[i])) &
+                           (nc - 1);
                 while (t[j]) {
                     j = (j + 1) & (nc - 1);
                 }
@@ -331,7 +330,7 @@ static const char *intern_file(sl_filter *f, const char *name) {
         f->cfiles = nc;
     }
     size_t len = strlen(name);
-    size_t j = sl__fnv1a64(name, len) & (f->cfiles - 1);
+    size_t j = sl__filter_hash(name, len) & (f->cfiles - 1);
     while (f->files[j]) {
         if (strcmp(f->files[j], name) == 0) {
             return f->files[j];

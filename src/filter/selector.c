@@ -226,3 +226,23 @@ bool sl__filter_strip_prefix(const char *path, const char *prefix,
         b += lb;
     }
 }
+
+/* A word-at-a-time hash (multiply and fold) for names and cache keys: a
+ * byte-wise FNV loop would cost more than the lookups it serves. */
+uint64_t sl__filter_hash(const char *p, size_t len) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    if (len > 0) {
+        memcpy(&w, p, len);
+    }
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+}
