@@ -64,6 +64,10 @@ SL_API void sl_doc_free(sl_doc *doc);
  * @param opts  may be NULL.
  * @param err   on failure carries file:line:col of the problem.
  * @return SL_OK, SL_EPARSE, SL_EUTF8, SL_ELIMIT, SL_ENOMEM or SL_EINVAL.
+ * JSON: RFC 8259 exactly; a leading UTF-8 byte order mark is skipped; a
+ * lone UTF-16 surrogate in a \u escape decodes to U+FFFD (its source text
+ * is kept, so an unchanged string is written back as read). YAML: one
+ * document, YAML 1.2 core schema; aliases are copies, limited in total.
  * Thread safety: one doc per thread while loading. */
 SL_API sl_status sl_doc_load(sl_doc *doc, const char *text, size_t len,
                              sl_format fmt, const char *file,
@@ -203,7 +207,11 @@ typedef enum sl_write_flags {
 SL_API sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
                                sl_error *err);
 
-/** Append s as a JSON string literal (quotes included, escaped) to out. */
+/** Append s as a JSON string literal (quotes included) to out, escaped
+ * minimally: '"', '\\' and control characters (\n \t \r \b \f, else
+ * \u00XX); all other UTF-8 is copied. out is unchanged on failure.
+ * @return SL_OK, SL_EINVAL (s is not UTF-8, or NULL with len > 0),
+ *         SL_ENOMEM, SL_ELIMIT. */
 SL_API sl_status sl_json_write_string(sl_buf *out, const char *s, size_t len);
 
 /** Append the key of member i of obj as a JSON string literal, exactly as

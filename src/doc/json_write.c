@@ -14,6 +14,10 @@
 
 #include <stdio.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "base/base.h"
 #include "doc/private.h"
 
@@ -73,6 +77,22 @@ static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
     const unsigned char *end = p + len;
     while (p < end) {
         const unsigned char *run = p;
+#ifdef __SSE2__
+        /* 16 bytes at a time until a byte needs a look (json_read.c) */
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+            unsigned mask = (unsigned)_mm_movemask_epi8(m);
+            if (mask) {
+                p += __builtin_ctz(mask);
+                break;
+            }
+            p += 16;
+        }
+#endif
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
             p++;
         }

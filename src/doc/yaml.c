@@ -141,6 +141,53 @@ static const char *single_quoted(yparser *ps, const char *src, size_t n,
     return out;
 }
 
+/* libfyaml 0.7.12 corrupts its state (a crash or double free in
+ * fy_parser_destroy) when it reports "cannot use tab for indentation of
+ * block entry" inside the content of an explicit key ("? y:\t:", found by
+ * fuzz_yaml; inputs in fuzz/regressions/yaml). Such text is refused before
+ * libfyaml sees it: a document that has an explicit key indicator (a line
+ * whose first token is "?") and a tab followed by a block indicator
+ * ('-', '?' or ':' then white space). Both are rare in configuration, and
+ * the tab form is invalid YAML in block context anyway. Returns the offset
+ * of the tab, or SIZE_MAX. */
+static size_t tab_before_indicator(const char *t, size_t n) {
+    bool explicit_key = false;
+    size_t tab = SIZE_MAX;
+    bool line_start = true;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (line_start) {
+            size_t j = i;
+            while (j < n && (t[j] == ' ' || t[j] == '-')) {
+                j++;
+            }
+            if (j + 1 <= n && t[j] == '?' &&
+                (j + 1 == n || t[j + 1] == ' ' || t[j + 1] == '\t' ||
+                 t[j + 1] == '\n' || t[j + 1] == '\r')) {
+                explicit_key = true;
+            }
+            line_start = false;
+        }
+        if (c == '\n') {
+            line_start = true;
+        } else if (c == '\t' && tab == SIZE_MAX) {
+            size_t j = i;
+            while (j < n && (t[j] == ' ' || t[j] == '\t')) {
+                j++;
+            }
+            if (j < n && (t[j] == '-' || t[j] == '?' || t[j] == ':') &&
+                (j + 1 == n || t[j + 1] == ' ' || t[j + 1] == '\t' ||
+                 t[j + 1] == '\n' || t[j + 1] == '\r')) {
+                tab = i;
+            }
+        }
+        if (explicit_key && tab != SIZE_MAX) {
+            return tab;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* ---- YAML 1.2 core schema ---- */
 
 static bool all_in(const char *s, size_t n, const char *set) {
@@ -598,6 +645,23 @@ sl_status sl__yaml_parse(sl_doc *doc, uint32_t max_depth, sl_error *err) {
     size_t valid = sl__utf8_valid_prefix(doc->text, doc->text_len);
     if (valid != doc->text_len) {
         return sl__doc_error(doc, err, SL_EUTF8, valid, "invalid utf-8");
+    }
+    /* YAML text is printable (1.2 section 5.1): C0 controls but tab and
+     * line breaks, and DEL, are errors. Checked here because libfyaml
+     * 0.7.12 crashes in fy_parser_destroy on some input with NUL bytes
+     * (fuzz/regressions/yaml/crash-64ae...). */
+    for (size_t i = 0; i < doc->text_len; i++) {
+        unsigned char c = (unsigned char)doc->text[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+            return sl__doc_error(doc, err, SL_EPARSE, i,
+                                 "control character 0x%02x in yaml text", c);
+        }
+    }
+    size_t bad_tab = tab_before_indicator(doc->text, doc->text_len);
+    if (bad_tab != SIZE_MAX) {
+        return sl__doc_error(doc, err, SL_EPARSE, bad_tab,
+                             "tab before a block indicator in a document "
+                             "with explicit keys");
     }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);

@@ -227,14 +227,12 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
             if (xkind(m) >= 0) {
                 continue;
             }
-            pats[np] =
-                (sl_pat){.kind = m->pat_kind,
-                         .flags = (m->caseless ? SL_PAT_CASELESS : 0u) |
-                                  (m->allow_empty ? SL_PAT_ALLOWEMPTY : 0u),
-                         .text = m->text,
-                         .len = m->len,
-                         .id = (uint32_t)np,
-                         .where = m->pos};
+            pats[np] = (sl_pat){.kind = m->pat_kind,
+                                .flags = m->caseless ? SL_PAT_CASELESS : 0u,
+                                .text = m->text,
+                                .len = m->len,
+                                .id = (uint32_t)np,
+                                .where = m->pos};
             k->pat_policy[np++] = refs[x].policy;
         }
         rc = sl_patset_compile(pats, np, &k->set, err);

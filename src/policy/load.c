@@ -877,85 +877,6 @@ static const sel_spec *signal_sels(sl_signal sig, size_t *n) {
     }
 }
 
-/* Can Vectorscan itself compile this regex although it can match the
- * empty string? It rejects such a pattern ("Pattern matches empty
- * buffer") only when no assertion is involved (`a*`, `.*`, `(x|)`), and
- * accepts it when every alternative is anchored (`^.*$`, `^\s*$`, `x|^$`):
- * policy-rs therefore accepts `^.*$`, and 16 fixtures use it as "any
- * value". sl_pat_check rejects every pattern of minimum width 0
- * (CLARIFICATIONS: `^$` is rejected, as upstream), so a regex it rejects
- * for that reason is taken back, with SL_PAT_ALLOWEMPTY, when each
- * top-level alternative holds an assertion (^ $ \b \B \A \z \Z \G
- * outside a class) and the pattern is not assertions alone (`^$` stays
- * rejected). A simplification of Vectorscan's rule, never more lenient on
- * an unanchored pattern. */
-static bool anchored_nonempty(const char *s, size_t n) {
-    bool in_class = false, branch_anchor = false, all = true, other = false;
-    int depth = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '\\' && i + 1 < n) {
-            char d = s[++i];
-            if (!in_class && (d == 'b' || d == 'B' || d == 'A' || d == 'z' ||
-                              d == 'Z' || d == 'G')) {
-                branch_anchor = true;
-            } else {
-                other = true;
-            }
-            continue;
-        }
-        if (in_class) {
-            in_class = c != ']';
-            other = true;
-            continue;
-        }
-        switch (c) {
-        case '[':
-            in_class = true;
-            if (i + 1 < n && s[i + 1] == ']') {
-                i++; /* a leading ] is a literal */
-            }
-            break;
-        case '^':
-        case '$':
-            branch_anchor = true;
-            break;
-        case '(':
-            depth++;
-            if (i + 1 < n && s[i + 1] == '?') {
-                /* (?i) (?: (?P<n> (?<n>: flags and names are not content */
-                i++;
-                if (i + 1 < n && (s[i + 1] == 'P' || s[i + 1] == '<')) {
-                    while (i + 1 < n && s[i + 1] != '>') {
-                        i++;
-                    }
-                    i++;
-                } else {
-                    while (i + 1 < n && ((s[i + 1] >= 'a' && s[i + 1] <= 'z') ||
-                                         (s[i + 1] >= 'A' && s[i + 1] <= 'Z') ||
-                                         s[i + 1] == '-' || s[i + 1] == ':')) {
-                        i++;
-                    }
-                }
-            }
-            break;
-        case ')':
-            depth--;
-            break;
-        case '|':
-            if (depth == 0) {
-                all = all && branch_anchor;
-                branch_anchor = false;
-            }
-            break;
-        default:
-            other = true;
-            break;
-        }
-    }
-    return all && branch_anchor && other;
-}
-
 static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m, size_t idx,
                           sl__matcher *out) {
     char ctx[64];
@@ -1043,13 +964,6 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m, size_t idx,
                 bool check = out->pat_kind == SL_PAT_REGEX ||
                              (s.len == 0 && out->pat_kind != SL_PAT_EXACT);
                 sl_status rc = check ? sl_pat_check(&p, &e) : SL_OK;
-                if (rc == SL_EPATTERN && out->pat_kind == SL_PAT_REGEX &&
-                    strstr(e.msg, "matches empty buffer") &&
-                    anchored_nonempty(s.ptr, s.len)) {
-                    p.flags |= SL_PAT_ALLOWEMPTY;
-                    out->allow_empty = true;
-                    rc = sl_pat_check(&p, &e);
-                }
                 if (rc == SL_ENOMEM) {
                     lc->fatal = SL_ENOMEM;
                 } else if (rc != SL_OK) {

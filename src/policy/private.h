@@ -100,7 +100,6 @@ typedef struct sl__matcher {
     sl_field field;
     bool negate;
     bool caseless;
-    bool allow_empty;     /* PATTERN: an anchored regex such as `^.*$` */
     sl_pat_kind pat_kind; /* PATTERN */
     const char *text;     /* PATTERN, in the arena */
     size_t len;

@@ -3,6 +3,7 @@
  * escapes, stream mode, the writer's conversions, and allocation failure. */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/base.h"
@@ -598,4 +599,25 @@ Test(json_stream, many_bad_lines_report_their_own_line_numbers) {
     cr_expect_eq(err.line, 1);
     sl_buf_free(&text);
     sl_doc_free(doc);
+}
+
+Test(json_write, escapes_found_at_every_position_of_long_strings) {
+    /* the 16-byte scan must stop exactly at each special byte */
+    const char specials[] = {'"', '\\', '\n', '\x01', '\x7f'};
+    const char *escaped[] = {"\\\"", "\\\\", "\\n", "\\u0001", "\x7f"};
+    for (size_t k = 0; k < sizeof(specials); k++) {
+        for (size_t i = 0; i < 40; i++) {
+            char in[41], want[64];
+            memset(in, 'a', 40);
+            in[i] = specials[k];
+            in[40] = '\0';
+            int w = snprintf(want, sizeof(want), "\"%.*s%s%s\"", (int)i, in,
+                             escaped[k], in + i + 1);
+            cr_assert(w > 0);
+            sl_buf out = {0};
+            cr_assert_eq(sl_json_write_string(&out, in, 40), SL_OK);
+            cr_expect_str_eq(out.ptr, want, "special %zu at %zu", k, i);
+            sl_buf_free(&out);
+        }
+    }
 }

@@ -298,3 +298,26 @@ Test(yaml_oom, every_failed_allocation_is_enomem_without_leaks) {
     cr_expect(ok);
     free(copy);
 }
+
+Test(yaml_errors, control_characters_are_eparse) {
+    /* "? m:\t\0" crashed libfyaml 0.7.12 (fuzz_yaml); never reaches it */
+    sl_doc *doc = sl_doc_new();
+    sl_error err = {0};
+    cr_expect_eq(sl_doc_load(doc, "a: 1\n? m:\t\0", 11, SL_FORMAT_YAML,
+                             "t.yaml", NULL, &err),
+                 SL_EPARSE);
+    cr_expect_eq(err.line, 2);
+    cr_expect_eq(err.col, 6);
+    cr_expect_str_eq(err.msg, "control character 0x00 in yaml text");
+    sl_doc_free(doc);
+}
+
+Test(yaml_errors, tab_before_indicator_with_explicit_keys_is_eparse) {
+    /* these crashed libfyaml 0.7.12 in fy_parser_destroy (fuzz_yaml) */
+    yerror("? y:\t:", SL_EPARSE, 1, 5,
+           "tab before a block indicator in a document with explicit keys");
+    yerror("a: 1\n? y:\n  w:\t: z\n", SL_EPARSE, 3, 5, NULL);
+    /* tabs elsewhere, or no explicit key, are left to libfyaml */
+    sl_doc *doc = yload("a:\t1\nb: 'x\t- y'\n");
+    sl_doc_free(doc);
+}

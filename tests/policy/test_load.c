@@ -384,3 +384,68 @@ Test(errors, empty_matching_regexes) {
         sl_policy_set_free(set);
     }
 }
+
+static sl_policy_set *load_fmt(const char *text, sl_format fmt,
+                               const char *file) {
+    sl_doc *doc = sl_doc_new();
+    sl_error err = {0};
+    cr_assert_eq(sl_doc_load(doc, text, strlen(text), fmt, file, NULL, &err),
+                 SL_OK, "%s", err.msg);
+    sl_policy_set *set = NULL;
+    cr_assert_eq(
+        sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err), SL_OK,
+        "%s", err.msg);
+    sl_doc_free(doc);
+    return set;
+}
+
+Test(load, yaml_policies_with_located_problems) {
+    sl_policy_set *set =
+        load_fmt("policies:\n"
+                 "  - id: drop-debug\n"
+                 "    name: n\n"
+                 "    log:\n"
+                 "      match:\n"
+                 "        - logField: LOG_FIELD_SEVERITY_TEXT\n"
+                 "          exact: DEBUG\n"
+                 "      keep: none\n"
+                 "  - id: bad\n"
+                 "    name: n\n"
+                 "    log:\n"
+                 "      match:\n"
+                 "        - log_attribute: {path: [a, b]}\n"
+                 "          exists: true\n"
+                 "      keep: 5/fortnight\n",
+                 SL_FORMAT_YAML, "p.yaml");
+    cr_assert_eq(sl_policy_count(set), 1);
+    cr_assert_str_eq(sl_policy_id(set, 0), "drop-debug");
+    cr_assert_eq(sl_policy_problem_count(set), 1);
+    const sl_error *e = sl_policy_problem(set, 0);
+    cr_assert_str_eq(e->msg, "policy bad: log: keep: invalid rate limit unit "
+                             "in \"5/fortnight\"");
+    cr_assert_str_eq(e->file, "p.yaml");
+    cr_assert_eq(e->line, 15);
+    cr_assert_eq(e->col, 13);
+    sl_policy_set_free(set);
+}
+
+Test(load, toml_policies) {
+    sl_policy_set *set = load_fmt(
+        "[[policies]]\n"
+        "id = \"t\"\n"
+        "name = \"n\"\n"
+        "[policies.trace]\n"
+        "match = [{ span_kind = \"server\" }, { span_attribute = [\"a\"], "
+        "gte = 3 }]\n"
+        "keep = { percentage = 12.5, mode = \"proportional\" }\n",
+        SL_FORMAT_TOML, "p.toml");
+    cr_assert_eq(sl_policy_problem_count(set), 0, "%s",
+                 sl_policy_problem(set, 0)->msg);
+    const sl__policy *p = &set->policies[0];
+    cr_assert_eq(p->signal, SL_SIGNAL_TRACE);
+    cr_assert_eq(p->mode, SL_MODE_PROPORTIONAL);
+    cr_assert_float_eq(p->keep.ratio, 0.125, 1e-9);
+    cr_assert_str_eq(p->matchers[0].text, "SPAN_KIND_SERVER");
+    cr_assert_eq(p->matchers[1].typed.op, SL_TYPED_GTE);
+    sl_policy_set_free(set);
+}
