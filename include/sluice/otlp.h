@@ -149,7 +149,9 @@ SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
  * of them ({} is a valid, empty request). */
 SL_API sl_signal sl_otlp_signal(const sl_otlp *o);
 
-/** The document behind the batch (added for tools and tests; read-only).
+/** The document behind the batch (added for tools and tests; read-only:
+ * change records only through sl_otlp_set / remove / move, because the
+ * writer copies the source text of parts it did not change).
  * @return borrowed until the next load or free; NULL for NULL. */
 SL_API const sl_doc *sl_otlp_doc(const sl_otlp *o);
 
