@@ -418,7 +418,7 @@ bool sl_otlp_get(const sl_otlp *o, size_t i, const sl_field *f, sl_str *out) {
     }
     switch (f->kind) {
     case SL_FIELD_LOG_BODY:
-        return o->sig == SL_SIGNAL_LOG && any_string(r->f[LS_BODY], out);
+        return o->sig == SL_SIGNAL_LOG && nonempty_str(r->f[LS_BODY_STR], out);
     case SL_FIELD_METRIC_TYPE:
         return o->sig == SL_SIGNAL_METRIC && metric_type(r, out);
     case SL_FIELD_METRIC_TEMPORALITY:
@@ -452,13 +452,9 @@ bool sl_otlp_exists(const sl_otlp *o, size_t i, const sl_field *f) {
         if (!body) {
             return false;
         }
-        sl_str key, s;
-        const sl_node *v = NULL;
-        if (sl__otlp_any_kind(body, &key, &v) &&
-            sl__otlp_any_kind_of(key) == AK_STRING) {
-            return nonempty_str(v, &s);
-        }
-        return true;
+        const sl_node *str = o->recs[i].f[LS_BODY_STR];
+        sl_str s;
+        return !str || nonempty_str(str, &s);
     }
     sl_str s;
     return sl_otlp_get(o, i, f, &s);

@@ -1068,12 +1068,27 @@ static void metric_derive(sl__otlp_rec *r) {
     }
 }
 
+/* The body's string node, so reading the body (the most matched field)
+ * is one pointer load. */
+static void log_derive(sl__otlp_rec *r) {
+    sl_str key;
+    const sl_node *v = NULL;
+    r->f[LS_BODY_STR] = NULL;
+    if (sl__otlp_any_kind(r->f[LS_BODY], &key, &v) &&
+        sl__otlp_any_kind_of(key) == AK_STRING &&
+        sl_node_kind_of(v) == SL_NODE_STRING) {
+        r->f[LS_BODY_STR] = (sl_node *)v;
+    }
+}
+
 void sl__otlp_rescan_record(sl_otlp *o, size_t i) {
     sl__otlp_rec *r = &o->recs[i];
     memset(r->f, 0, sizeof(r->f));
     fill_slots(r->node, &signals[o->sig].rec, r->f);
     if (o->sig == SL_SIGNAL_METRIC) {
         metric_derive(r);
+    } else if (o->sig == SL_SIGNAL_LOG) {
+        log_derive(r);
     }
 }
 
@@ -1134,6 +1149,8 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         }
         if (o->sig == SL_SIGNAL_METRIC) {
             metric_derive(r);
+        } else if (o->sig == SL_SIGNAL_LOG) {
+            log_derive(r);
         }
         o->nrec++;
         pop(c);

@@ -26,6 +26,7 @@ enum {
     LS_TRACE_ID,
     LS_SPAN_ID,
     LS_EVENT_NAME,
+    LS_BODY_STR, /* the body's stringValue node, when it holds one */
     /* metrics */
     MS_NAME = 1,
     MS_DESC,
