@@ -27,6 +27,7 @@
 #endif
 
 #include "base/base.h"
+#include "base/codec.h"
 #include "doc/private.h"
 
 enum {
@@ -213,17 +214,6 @@ static uint64_t special(uint64_t w) {
     return hits & HIGHS;
 }
 
-static int hexval(unsigned char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
 /* The code unit of \uXXXX at p (p at the backslash), or -1. */
 static int32_t u_escape(const char *p, const char *end) {
     if (end - p < 6 || p[0] != '\\' || p[1] != 'u') {
@@ -231,7 +221,7 @@ static int32_t u_escape(const char *p, const char *end) {
     }
     int32_t v = 0;
     for (int i = 2; i < 6; i++) {
-        int h = hexval((unsigned char)p[i]);
+        int h = sl__hexval((unsigned char)p[i]);
         if (h < 0) {
             return -1;
         }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "base/codec.h"
 #include "doc/private.h"
 
 enum {
@@ -445,19 +446,6 @@ static sl_status parse_key(parser *p) {
 
 /* ---- strings ---- */
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* One escape sequence at i (a backslash) of a basic string. Appends the
  * decoded bytes at dst + *k (dst NULL: count only) and returns in *next
  * where the text continues. */
@@ -492,7 +480,7 @@ static sl_status escape(parser *p, size_t i, bool ml, char *dst, size_t *k,
         size_t digits = e == 'u' ? 4 : 8;
         uint32_t cp = 0;
         for (size_t d = 0; d < digits; d++) {
-            int h = hexval(at(p, i + 2 + d));
+            int h = sl__hexval(at(p, i + 2 + d));
             if (h < 0) {
                 return fail(p, SL_EPARSE, i,
                             "invalid escape '\\%c': expected %zu hex digits", e,
@@ -696,7 +684,7 @@ static sl_status digits(parser *p, size_t *i, int base, uint64_t *v,
     bool any = false;
     for (;;) {
         int c = at(p, j);
-        int d = base == 16 ? hexval(c) : is_digit(c) ? c - '0' : -1;
+        int d = base == 16 ? sl__hexval(c) : is_digit(c) ? c - '0' : -1;
         if (d >= 0 && d < base) {
             if (__builtin_mul_overflow(*v, (uint64_t)base, v) ||
                 __builtin_add_overflow(*v, (uint64_t)d, v)) {
@@ -708,7 +696,7 @@ static sl_status digits(parser *p, size_t *i, int base, uint64_t *v,
         }
         if (c == '_') {
             int nd = at(p, j + 1);
-            int dn = base == 16 ? hexval(nd) : is_digit(nd) ? nd - '0' : -1;
+            int dn = base == 16 ? sl__hexval(nd) : is_digit(nd) ? nd - '0' : -1;
             if (!any || dn < 0 || dn >= base) {
                 return fail(p, SL_EPARSE, j,
                             "'_' in a number must be between digits");

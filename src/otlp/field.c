@@ -527,7 +527,7 @@ static bool any_typed(sl_otlp *o, const sl_node *any, sl_value *out) {
         return true;
     }
     case AK_BYTES: {
-        long n = sl__otlp_base64(s.ptr, s.len, NULL);
+        long n = sl__base64_decode(s.ptr, s.len, NULL);
         if (n < 0) {
             return false;
         }
@@ -536,7 +536,7 @@ static bool any_typed(sl_otlp *o, const sl_node *any, sl_value *out) {
             return false;
         }
         if (n > 0) {
-            sl__otlp_base64(s.ptr, s.len, (uint8_t *)o->bytes.ptr);
+            sl__base64_decode(s.ptr, s.len, (uint8_t *)o->bytes.ptr);
         }
         out->type = SL_VALUE_BYTES;
         out->s.ptr = n > 0 ? o->bytes.ptr : "";

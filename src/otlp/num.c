@@ -1,8 +1,8 @@
 /* src/otlp/num.c: the scalar encodings of the proto JSON mapping that OTLP
  * uses: 64-bit integers as JSON numbers or decimal strings, doubles as
- * numbers or strings (with "NaN" / "Infinity"), bytes as base64. Used by
- * validation (is this well formed?) and by typed access (what value?).
- * Leaves out hex ids (load.c) and enums (load.c, field.c). */
+ * numbers or strings (with "NaN" / "Infinity"). Used by validation (is
+ * this well formed?) and by typed access (what value?). Leaves out hex ids
+ * (load.c), enums (load.c, field.c) and base64 bytes (base/codec.c). */
 #include <sluice/otlp.h>
 
 #include <math.h>
@@ -107,58 +107,3 @@ bool sl__otlp_parse_double(const char *s, size_t n, double *out) {
     return true;
 }
 
-static int b64_val(unsigned char c) {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+' || c == '-') {
-        return 62;
-    }
-    if (c == '/' || c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
-long sl__otlp_base64(const char *s, size_t n, uint8_t *out) {
-    /* padding: up to two '=' at the end, only when the length is a
-     * multiple of 4 */
-    size_t m = n;
-    if (m % 4 == 0 && m >= 4) {
-        if (s[m - 1] == '=') {
-            m--;
-            if (s[m - 1] == '=') {
-                m--;
-            }
-        }
-    }
-    if (m % 4 == 1 || n > (size_t)1 << 30) {
-        return -1;
-    }
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < m; i++) {
-        int v = b64_val((unsigned char)s[i]);
-        if (v < 0) {
-            return -1;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (out) {
-                out[o] = (uint8_t)(acc >> bits);
-            }
-            o++;
-            acc &= (1u << bits) - 1;
-        }
-    }
-    return (long)o;
-}

@@ -14,6 +14,7 @@
 #include <sluice/otlp.h>
 
 #include "base/base.h"
+#include "base/codec.h"
 
 /* Record slots: the value node of a known member, or NULL when the member
  * is absent or null. Slot 0 is the record's own attribute list for every
@@ -168,8 +169,5 @@ int sl__otlp_any_kind_of(sl_str key);
 bool sl__otlp_parse_i64(const char *s, size_t n, bool is_unsigned,
                         int64_t *out);
 bool sl__otlp_parse_double(const char *s, size_t n, double *out);
-/* Base64 (standard or URL-safe, padding optional) decoded length, or -1
- * when s is not base64. With out non-NULL the bytes are written there. */
-long sl__otlp_base64(const char *s, size_t n, uint8_t *out);
 
 #endif

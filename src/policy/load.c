@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/codec.h"
 #include "policy/private.h"
 
 typedef struct lctx {
@@ -630,70 +631,20 @@ static bool parse_selector(lctx *lc, const sl_node *obj, const sel_spec *sels,
 
 /* ---- typed literals ---- */
 
-static int b64val(char c) {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+' || c == '-') {
-        return 62;
-    }
-    if (c == '/' || c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
-/* Standard or URL-safe base64, padding optional (proto-JSON bytes). */
+/* Standard or URL-safe base64 (proto-JSON bytes), as sl__base64_decode. */
 static bool decode_b64(lctx *lc, sl_str s, sl_str *out) {
-    size_t n = s.len;
-    while (n > 0 && s.ptr[n - 1] == '=') {
-        n--;
-    }
-    if (n % 4 == 1) {
-        return false;
-    }
-    char *buf = sl__arena_alloc(&lc->set->arena, n / 4 * 3 + 3);
+    uint8_t *buf = sl__arena_alloc(&lc->set->arena, s.len / 4 * 3 + 3);
     if (!buf) {
         lc->fatal = SL_ENOMEM;
         return false;
     }
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val(s.ptr[i]);
-        if (v < 0) {
-            return false;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (char)((acc >> bits) & 0xff);
-        }
+    long n = sl__base64_decode(s.ptr, s.len, buf);
+    if (n < 0) {
+        return false;
     }
-    out->ptr = buf;
-    out->len = o;
+    out->ptr = (const char *)buf;
+    out->len = (size_t)n;
     return true;
-}
-
-static int hexdig(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 static bool decode_hex(lctx *lc, sl_str s, sl_str *out) {
@@ -706,7 +657,7 @@ static bool decode_hex(lctx *lc, sl_str s, sl_str *out) {
         return false;
     }
     for (size_t i = 0; i < s.len; i += 2) {
-        int a = hexdig(s.ptr[i]), b = hexdig(s.ptr[i + 1]);
+        int a = sl__hexval(s.ptr[i]), b = sl__hexval(s.ptr[i + 1]);
         if (a < 0 || b < 0) {
             return false;
         }

@@ -6,6 +6,7 @@
  * The one idea: thresholds are 56-bit integers; a record is kept when its
  * 56-bit randomness R is >= the threshold T. policy-rs computes T in f64 and
  * truncates its hex encoding (reference §9, §8), and so does this file. */
+#include "base/codec.h"
 #include "policy/private.h"
 
 uint64_t sl__sampling_threshold(double ratio) {
@@ -47,19 +48,6 @@ size_t sl__sampling_encode(uint64_t t, uint32_t prec, char *out) {
     return n;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 bool sl__sampling_decode(const char *s, size_t len, uint64_t *out) {
     if (len == 0 || len > 14) {
         return false;
@@ -68,7 +56,7 @@ bool sl__sampling_decode(const char *s, size_t len, uint64_t *out) {
     for (size_t i = 0; i < 14; i++) {
         int d = 0;
         if (i < len) {
-            d = hexval(s[i]);
+            d = sl__hexval(s[i]);
             if (d < 0) {
                 return false;
             }
@@ -90,7 +78,7 @@ bool sl__sampling_hex_suffix(const char *s, size_t len, uint64_t *out) {
     }
     uint64_t v = 0;
     for (; i < 14; i++) {
-        int d = hexval(p[i]);
+        int d = sl__hexval(p[i]);
         if (d < 0) {
             return false;
         }

@@ -121,3 +121,36 @@ Test(hash, hmac_sha256_rfc4231_case2) {
 Test(version, matches_header) {
     cr_assert_eq(sl_version(), SL_VERSION_HEX);
 }
+
+#include "base/codec.h"
+
+Test(codec, hexval_accepts_both_cases_only) {
+    cr_assert_eq(sl__hexval('0'), 0);
+    cr_assert_eq(sl__hexval('9'), 9);
+    cr_assert_eq(sl__hexval('a'), 10);
+    cr_assert_eq(sl__hexval('F'), 15);
+    cr_assert_eq(sl__hexval('g'), -1);
+    cr_assert_eq(sl__hexval('G'), -1);
+    cr_assert_eq(sl__hexval('@'), -1);
+    cr_assert_eq(sl__hexval('`'), -1);
+    cr_assert_eq(sl__hexval(' '), -1);
+}
+
+Test(codec, base64_standard_and_url_safe) {
+    uint8_t out[16];
+    cr_assert_eq(sl__base64_decode("aGVsbG8=", 8, out), 5);
+    cr_assert_eq(memcmp(out, "hello", 5), 0);
+    cr_assert_eq(sl__base64_decode("aGVsbG8", 7, out), 5);
+    cr_assert_eq(sl__base64_decode("-_8", 3, out), 2);
+    cr_assert_eq(out[0], 0xfb);
+    cr_assert_eq(out[1], 0xff);
+    cr_assert_eq(sl__base64_decode("+/8=", 4, NULL), 2);
+    cr_assert_eq(sl__base64_decode("", 0, out), 0);
+}
+
+Test(codec, base64_rejects_bad_padding_and_characters) {
+    cr_assert_eq(sl__base64_decode("a", 1, NULL), -1);
+    cr_assert_eq(sl__base64_decode("aGVsbG8==", 9, NULL), -1);
+    cr_assert_eq(sl__base64_decode("aG!s", 4, NULL), -1);
+    cr_assert_eq(sl__base64_decode("a===", 4, NULL), -1);
+}
