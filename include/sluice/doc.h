@@ -29,8 +29,8 @@ typedef enum sl_node_kind {
     SL_NODE_FLOAT = 3, /* other JSON numbers; TOML float */
     SL_NODE_STRING = 4,
     SL_NODE_ARRAY = 5,
-    SL_NODE_OBJECT = 6,        /* JSON object, TOML table, YAML mapping */
-    SL_NODE_DATETIME = 7,      /* TOML offset date-time */
+    SL_NODE_OBJECT = 6,   /* JSON object, TOML table, YAML mapping */
+    SL_NODE_DATETIME = 7, /* TOML offset date-time */
     SL_NODE_DATETIME_LOCAL = 8,
     SL_NODE_DATE_LOCAL = 9,
     SL_NODE_TIME_LOCAL = 10
@@ -148,8 +148,7 @@ SL_API size_t sl_node_find(const sl_node *obj, const char *key, size_t klen);
 SL_API sl_pos sl_node_pos(const sl_doc *doc, const sl_node *n);
 
 /** Source position of the key of member i of an object. */
-SL_API sl_pos sl_node_key_pos(const sl_doc *doc, const sl_node *obj,
-                              size_t i);
+SL_API sl_pos sl_node_key_pos(const sl_doc *doc, const sl_node *obj, size_t i);
 
 /* ---- changing nodes ----
  * Nodes read through the const accessors of a doc you hold non-const may be
@@ -164,9 +163,8 @@ SL_API sl_status sl_node_set_string(sl_doc *doc, sl_node *n, const char *s,
 /** Turn n into a scalar of another kind with the given lexeme (copied):
  * SL_NODE_NULL, SL_NODE_BOOL ("true"/"false"), SL_NODE_INT, SL_NODE_FLOAT
  * (the lexeme must be valid JSON for JSON output). */
-SL_API sl_status sl_node_set_scalar(sl_doc *doc, sl_node *n,
-                                    sl_node_kind kind, const char *lexeme,
-                                    size_t len);
+SL_API sl_status sl_node_set_scalar(sl_doc *doc, sl_node *n, sl_node_kind kind,
+                                    const char *lexeme, size_t len);
 
 /** Turn n into an empty array or object. */
 SL_API sl_status sl_node_set_container(sl_doc *doc, sl_node *n,
@@ -177,13 +175,11 @@ SL_API sl_status sl_node_copy(sl_doc *doc, sl_node *dst, const sl_node *src);
 
 /** Append a member with key (copied) and a null value to an object.
  * @param val  out: the new value node, borrowed; may be NULL. */
-SL_API sl_status sl_node_obj_append(sl_doc *doc, sl_node *obj,
-                                    const char *key, size_t klen,
-                                    sl_node **val);
+SL_API sl_status sl_node_obj_append(sl_doc *doc, sl_node *obj, const char *key,
+                                    size_t klen, sl_node **val);
 
 /** Append a null element to an array. */
-SL_API sl_status sl_node_arr_append(sl_doc *doc, sl_node *arr,
-                                    sl_node **val);
+SL_API sl_status sl_node_arr_append(sl_doc *doc, sl_node *arr, sl_node **val);
 
 /** Remove member or element i (later ones move down by one).
  * @return SL_OK or SL_EINVAL. */

@@ -11,7 +11,11 @@ struct sl_arena_chunk {
     size_t size; /* bytes including this header */
 };
 
-enum { CHUNK_MIN = 64 * 1024, CHUNK_MAX = 64 * 1024 * 1024, ALIGN = 16 };
+enum {
+    CHUNK_MIN = 64 * 1024,
+    CHUNK_MAX = 64 * 1024 * 1024,
+    ALIGN = 16
+};
 
 void sl__arena_init(sl_arena *a) {
     memset(a, 0, sizeof(*a));

@@ -14,10 +14,10 @@
 
 /* ---- limits: every buffer, depth and count has one (SL_ELIMIT) ---- */
 enum {
-    SL_MAX_DEPTH = 512,                  /* nesting of any document */
-    SL_MAX_INPUT = 1u << 30,             /* one input document: 1 GiB */
-    SL_MAX_ARENA = (size_t)1 << 32,      /* one arena: 4 GiB */
-    SL_QUOTE_MAX = 40                    /* config text quoted in messages */
+    SL_MAX_DEPTH = 512,             /* nesting of any document */
+    SL_MAX_INPUT = 1u << 30,        /* one input document: 1 GiB */
+    SL_MAX_ARENA = (size_t)1 << 32, /* one arena: 4 GiB */
+    SL_QUOTE_MAX = 40               /* config text quoted in messages */
 };
 
 /* ---- allocation (all heap memory goes through the hook) ---- */
@@ -90,16 +90,14 @@ size_t sl__utf8_encode(uint32_t cp, char *out);
  * line_start. */
 uint32_t sl__utf8_col(const char *line_start, size_t off);
 
-#define SL_UNUSED(x) ((void)(x))
+#define SL_UNUSED(x)    ((void)(x))
 #define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-
 
 /* ---- SHA-256 / HMAC-SHA256 (libcrypto) ---- */
 #define SL_SHA256_LEN 32
 sl_status sl__sha256(const void *p, size_t n, uint8_t out[SL_SHA256_LEN]);
-sl_status sl__hmac_sha256(const void *key, size_t klen, const void *p,
-                          size_t n, uint8_t out[SL_SHA256_LEN]);
+sl_status sl__hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+                          uint8_t out[SL_SHA256_LEN]);
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void sl__hex(const uint8_t *p, size_t n, char *out);
 /* Wipe secret bytes (OPENSSL_cleanse). */

@@ -31,8 +31,8 @@ sl_status sl__sha256(const void *p, size_t n, uint8_t out[SL_SHA256_LEN]) {
     return SL_OK;
 }
 
-sl_status sl__hmac_sha256(const void *key, size_t klen, const void *p,
-                          size_t n, uint8_t out[SL_SHA256_LEN]) {
+sl_status sl__hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+                          uint8_t out[SL_SHA256_LEN]) {
     unsigned int olen = 0;
     if (klen > INT32_MAX ||
         !HMAC(EVP_sha256(), key, (int)klen, p, n, out, &olen) ||

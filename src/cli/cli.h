@@ -8,7 +8,11 @@
 
 #include <stdio.h>
 
-enum { SL_EXIT_OK = 0, SL_EXIT_INPUT = 1, SL_EXIT_USAGE = 2 };
+enum {
+    SL_EXIT_OK = 0,
+    SL_EXIT_INPUT = 1,
+    SL_EXIT_USAGE = 2
+};
 
 /* One entry per subcommand (cmd_<name>.c). */
 int sl_cmd_convert(int argc, char **argv);

@@ -765,7 +765,7 @@ static sl_status check_any(vctx *c, sl_node *any) {
             if (k != SL_NODE_STRING) {
                 rc = wrong_type(c, v, "a base64 string");
             } else if (sl__base64_decode(sl_node_str(v).ptr, sl_node_str(v).len,
-                                       NULL) < 0) {
+                                         NULL) < 0) {
                 rc = fail(c, v, "expected base64");
             }
             break;

@@ -106,4 +106,3 @@ bool sl__otlp_parse_double(const char *s, size_t n, double *out) {
     *out = d;
     return true;
 }
-

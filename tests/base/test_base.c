@@ -70,8 +70,7 @@ Test(error, quote_cuts_at_40_bytes) {
     char q[64];
     sl__quote(q, sizeof(q), "sometimes", 9);
     cr_assert_str_eq(q, "\"sometimes\"");
-    sl__quote(q, sizeof(q),
-              "0123456789012345678901234567890123456789TAIL", 44);
+    sl__quote(q, sizeof(q), "0123456789012345678901234567890123456789TAIL", 44);
     cr_assert_str_eq(q, "\"0123456789012345678901234567890123456789...\"");
 }
 
