@@ -59,38 +59,36 @@ static sl_status string_member(sl_otlp *o, sl_node *obj, const char *camel,
     return rc;
 }
 
-/* The object member camel/snake of obj, made an empty object when absent
- * or null. SL_EINVAL when it holds something else. */
-static sl_status object_member(sl_otlp *o, sl_node *obj, const char *camel,
-                               const char *snake, sl_node **out) {
+/* The member camel/snake of obj as a container of the given kind (object
+ * or array), made an empty one when absent or null. SL_EINVAL when it holds
+ * something else. */
+static sl_status container_member(sl_otlp *o, sl_node *obj, const char *camel,
+                                  const char *snake, sl_node_kind kind,
+                                  sl_node **out) {
     sl_node *v = NULL;
     sl_status rc = member(o, obj, camel, snake, &v);
     if (rc != SL_OK) {
         return rc;
     }
     if (sl_node_kind_of(v) == SL_NODE_NULL) {
-        rc = sl_node_set_container(o->doc, v, SL_NODE_OBJECT);
-    } else if (sl_node_kind_of(v) != SL_NODE_OBJECT) {
+        rc = sl_node_set_container(o->doc, v, kind);
+    } else if (sl_node_kind_of(v) != kind) {
         rc = SL_EINVAL;
     }
     *out = v;
     return rc;
 }
 
+/* The object member camel/snake of obj (see container_member). */
+static sl_status object_member(sl_otlp *o, sl_node *obj, const char *camel,
+                               const char *snake, sl_node **out) {
+    return container_member(o, obj, camel, snake, SL_NODE_OBJECT, out);
+}
+
+/* The array member camel/snake of obj (see container_member). */
 static sl_status array_member(sl_otlp *o, sl_node *obj, const char *camel,
                               const char *snake, sl_node **out) {
-    sl_node *v = NULL;
-    sl_status rc = member(o, obj, camel, snake, &v);
-    if (rc != SL_OK) {
-        return rc;
-    }
-    if (sl_node_kind_of(v) == SL_NODE_NULL) {
-        rc = sl_node_set_container(o->doc, v, SL_NODE_ARRAY);
-    } else if (sl_node_kind_of(v) != SL_NODE_ARRAY) {
-        rc = SL_EINVAL;
-    }
-    *out = v;
-    return rc;
+    return container_member(o, obj, camel, snake, SL_NODE_ARRAY, out);
 }
 
 static sl_status kv_key_set(sl_otlp *o, sl_node *kv, sl_str key) {
