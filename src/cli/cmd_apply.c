@@ -19,6 +19,7 @@
 
 #include "base/base.h"
 #include "cli/policy_common.h"
+#include "cli/value_stream.h"
 
 static int usage(void) {
     fprintf(stderr, "usage: sluice apply --policies P [--policies P2 ...] "
@@ -32,37 +33,37 @@ typedef struct totals {
     unsigned signals; /* 1 << sl_signal seen */
 } totals;
 
+static sl_status otlp_loader(void *ud, const char *text, size_t len,
+                             size_t *off, const char *file, sl_error *err) {
+    return sl_otlp_load(ud, text, len, off, file, err);
+}
+
 /* Apply to every value of one input; false on a read error or a
  * malformed value. */
 static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
                         sl_buf *out, totals *t, FILE *sink) {
-    sl_error err = {0};
-    char *text = NULL;
-    size_t len = 0;
-    sl_status rc = sl__read_file(path, &text, &len, &err);
-    if (rc != SL_OK) {
-        sl_cli_print_error(&err);
+    sl_cli_stream in;
+    if (sl_cli_stream_open(&in, path) != 0) {
         return false;
     }
-    t->bytes_in += len;
+    sl_cli_stream_set_loader(&in, otlp_loader, o);
     bool ok = true;
-    size_t off = 0;
-    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    sl_error err;
     for (;;) {
-        size_t before = off;
         memset(&err, 0, sizeof(err));
-        rc = sl_otlp_load(o, text, len, &off, name, &err);
-        if (rc == SL_ENOTFOUND) {
+        int got = sl_cli_stream_next(&in, &err);
+        if (got == 0) {
             break;
         }
-        if (rc != SL_OK) {
+        if (got < 0) {
             if (!err.msg[0]) {
-                snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
+                snprintf(err.msg, sizeof(err.msg), "%s",
+                         sl_status_str(err.code));
             }
             sl_cli_print_error(&err);
             ok = false;
             t->bad_values++;
-            if (rc == SL_ENOMEM || off <= before) {
+            if (got == -2) {
                 break; /* cannot resynchronise: stop this input */
             }
             continue;
@@ -73,24 +74,22 @@ static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
         t->records_in += n;
         for (size_t i = 0; i < n; i++) {
             sl_policy_result res;
-            rc = sl_policy_eval(ctx, o, i, SL_POLICY_APPLY, &res, &err);
+            sl_status rc =
+                sl_policy_eval(ctx, o, i, SL_POLICY_APPLY, &res, &err);
             if (rc != SL_OK) {
                 /* the record was dropped by the engine (a transform that
                  * cannot finish, e.g. a redaction regex over its match
                  * limit, never lets the record out): say so, go on */
-                fprintf(stderr, "%s: value %" PRIu64 ": %s\n", name, t->values,
-                        err.msg);
+                fprintf(stderr, "%s: line %u: %s\n", in.name,
+                        (unsigned)sl_cli_stream_value_line(&in), err.msg);
                 ok = false;
                 continue;
             }
             t->records_out += res.keep;
         }
-        rc = SL_OK;
         out->len = 0;
         out->failed = 0;
-        if (rc == SL_OK) {
-            rc = sl_otlp_write(o, out, &err);
-        }
+        sl_status rc = sl_otlp_write(o, out, &err);
         if (rc == SL_OK) {
             rc = sl_buf_append(out, "\n", 1);
         }
@@ -112,7 +111,8 @@ static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
         }
         t->bytes_out += out->len;
     }
-    sl__free(text, len + 1);
+    t->bytes_in += in.bytes_read;
+    sl_cli_stream_close(&in);
     return ok;
 }
 

@@ -7,20 +7,28 @@
  * spans lines), read more and parse again from the value's start. The
  * window grows only for a value larger than itself. Lines are counted only
  * when a window is refilled and when a message needs one, never per value:
- * this loop runs at hundreds of MB/s. */
+ * this loop runs at hundreds of MB/s.
+ *
+ * Files are read, never mapped: a log file truncated while it is read
+ * (logrotate's copytruncate) must end the input, not raise SIGBUS. The
+ * window is reused, so its pages stay mapped and mostly in cache; reading
+ * a whole file into fresh memory cost a fifth of `apply`'s time in page
+ * faults. */
 #include "cli/value_stream.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 enum {
-    WINDOW = 8 << 20,
-    MAX_WINDOW = 1 << 30,
-    MAX_MAPPED = 1 << 29 /* regular files up to this are mapped whole */
+    WINDOW = 1 << 20,
+    MAX_WINDOW = 1 << 30
 };
+
+static sl_status doc_loader(void *ud, const char *text, size_t len, size_t *off,
+                            const char *file, sl_error *err) {
+    return sl_doc_load_next(ud, text, len, off, file, NULL, err);
+}
 
 int sl_cli_stream_open(sl_cli_stream *s, const char *path) {
     memset(s, 0, sizeof(*s));
@@ -32,24 +40,10 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path) {
         return 1;
     }
     s->doc = sl_doc_new();
-    struct stat st;
-    if (!is_stdin && fstat(fileno(s->f), &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size > 0 && st.st_size <= MAX_MAPPED) {
-        /* a regular file: map it, no copy through read() */
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
-                       fileno(s->f), 0);
-        if (m != MAP_FAILED) {
-            posix_madvise(m, (size_t)st.st_size, POSIX_MADV_SEQUENTIAL);
-            s->buf = m;
-            s->len = s->cap = (size_t)st.st_size;
-            s->mapped = 1;
-            s->eof = 1;
-        }
-    }
-    if (!s->mapped) {
-        s->buf = malloc(WINDOW);
-        s->cap = WINDOW;
-    }
+    s->load = doc_loader;
+    s->load_ud = s->doc;
+    s->buf = malloc(WINDOW);
+    s->cap = WINDOW;
     if (!s->doc || !s->buf) {
         fprintf(stderr, "%s: out of memory\n", s->name);
         sl_cli_stream_close(s);
@@ -62,13 +56,14 @@ void sl_cli_stream_close(sl_cli_stream *s) {
     if (s->f && s->f != stdin) {
         fclose(s->f);
     }
-    if (s->mapped) {
-        munmap(s->buf, s->cap);
-    } else {
-        free(s->buf);
-    }
+    free(s->buf);
     sl_doc_free(s->doc);
     memset(s, 0, sizeof(*s));
+}
+
+void sl_cli_stream_set_loader(sl_cli_stream *s, sl_cli_loader load, void *ud) {
+    s->load = load;
+    s->load_ud = ud;
 }
 
 static uint32_t count_lines(const char *p, size_t n) {
@@ -124,6 +119,7 @@ static int fill(sl_cli_stream *s, sl_error *err) {
     }
     size_t n = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
     s->len += n;
+    s->bytes_read += n;
     if (s->len < s->cap) {
         if (ferror(s->f)) {
             snprintf(err->msg, sizeof(err->msg), "read failed");
@@ -177,8 +173,7 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
         }
         size_t o = s->off;
         err->code = SL_OK;
-        sl_status st =
-            sl_doc_load_next(s->doc, s->buf, limit, &o, s->name, NULL, err);
+        sl_status st = s->load(s->load_ud, s->buf, limit, &o, s->name, err);
         if (st == SL_ENOTFOUND) {
             s->off = limit;
             continue;
@@ -218,7 +213,7 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
                      " (in the value starting at line %u)", (unsigned)vline);
         }
         size_t resume = o > start ? o : limit;
-        if (err->line > vline && err->col == 1) {
+        if (st != SL_ESCHEMA && err->line > vline && err->col == 1) {
             /* a value cut short by its line's end (JSON lines): the next
              * line starts a new value, so resume there, not after it */
             size_t p = resume;

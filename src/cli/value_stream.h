@@ -1,8 +1,8 @@
 /* src/cli/value_stream.h: read a stream of whitespace-separated JSON values
  * (JSON lines, or pretty-printed documents one after another) from a file
  * or stdin in bounded windows, one parsed value at a time, with error
- * positions counted from the start of the whole stream. Used by `redact`
- * and `record`. */
+ * positions counted from the start of the whole stream. Used by `apply`,
+ * `redact` and `record`. */
 #ifndef SL_CLI_VALUE_STREAM_H
 #define SL_CLI_VALUE_STREAM_H
 
@@ -10,17 +10,26 @@
 
 #include <stdio.h>
 
+/* Parse the value at *off of text[0..len) and advance *off past it, as
+ * sl_doc_load_next() does (the default loader); SL_ENOTFOUND when only
+ * whitespace is left. The text stays valid until the next stream call. */
+typedef sl_status (*sl_cli_loader)(void *ud, const char *text, size_t len,
+                                   size_t *off, const char *file,
+                                   sl_error *err);
+
 typedef struct sl_cli_stream {
     FILE *f;
     const char *name; /* for errors: the path, or "<stdin>" */
     char *buf;
-    int mapped;             /* buf is the whole file, mmap'd */
     size_t counted;         /* lines counted in buf[0..counted) ... */
     uint32_t counted_lines; /* ... are this many */
     size_t len, cap, off;
+    uint64_t bytes_read; /* from the file so far */
     int eof;
     uint32_t line_base; /* newlines before buf[0] */
-    sl_doc *doc;        /* holds the current value (borrows buf) */
+    sl_doc *doc;        /* the default loader's value (borrows buf) */
+    sl_cli_loader load; /* parses one value */
+    void *load_ud;
     size_t limit;       /* parse up to here (see value_stream.c) */
     size_t value_start; /* where the current value starts in buf */
 } sl_cli_stream;
@@ -28,7 +37,12 @@ typedef struct sl_cli_stream {
 /* Open path ("-" = stdin). Returns 0, or prints an error and returns 1. */
 int sl_cli_stream_open(sl_cli_stream *s, const char *path);
 
-/* Next value: 1 with sl_doc_root(s->doc) valid until the next call, 0 at
+/* Parse values with load(ud, ...) instead of into s->doc (call after
+ * open, before the first next). */
+void sl_cli_stream_set_loader(sl_cli_stream *s, sl_cli_loader load, void *ud);
+
+/* Next value: 1 with the loaded value (by default sl_doc_root(s->doc))
+ * valid until the next call, 0 at
  * the end, -1 for a bad value (err filled, its line absolute; the stream
  * resumes after the bad line), -2 for a fatal error (err filled). */
 int sl_cli_stream_next(sl_cli_stream *s, sl_error *err);

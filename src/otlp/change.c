@@ -236,24 +236,40 @@ static sl__otlp_res *res_of(sl_otlp *o, size_t i) {
     return &o->res[scope_of(o, i)->res];
 }
 
+/* The member array of a record object: while it neither moves nor changes
+ * length, the record's slots (pointers to its members' values) stay valid
+ * and a change needs only the derived slots refreshed. */
+typedef struct shape {
+    const sl_node *first;
+    size_t len;
+} shape;
+
+static shape shape_of(const sl_otlp *o, size_t i) {
+    const sl_node *n = o->recs[i].node;
+    shape s = {sl_node_at(n, 0), sl_node_len(n)};
+    return s;
+}
+
 /* After a change at level (0 record, 1 scope entry, 2 resource entry):
  * mark it changed (the writer no longer copies its source text) and
- * refresh the index. */
-static void rescan(sl_otlp *o, size_t i, int level) {
+ * refresh the index: the record's slots in full only when its own member
+ * array changed (was is its shape before the change). */
+static void rescan(sl_otlp *o, size_t i, int level, shape was) {
     o->dirty = true;
     if (level == 0) {
         o->recs[i].dirty = 1;
     } else if (level == 1) {
         o->scopes[o->recs[i].scope].dirty = 1;
-    } else {
-        o->res[scope_of(o, i)->res].dirty = 1;
-    }
-    if (level == 0) {
-        sl__otlp_rescan_record(o, i);
-    } else if (level == 1) {
         sl__otlp_rescan_scope(o, o->recs[i].scope);
     } else {
+        o->res[scope_of(o, i)->res].dirty = 1;
         sl__otlp_rescan_res(o, scope_of(o, i)->res);
+    }
+    shape now = shape_of(o, i);
+    if (now.first == was.first && now.len == was.len) {
+        sl__otlp_derive_record(o, i);
+    } else {
+        sl__otlp_rescan_record(o, i);
     }
 }
 
@@ -460,9 +476,10 @@ static sl_status set_threshold(sl_otlp *o, size_t i, const char *th,
     if (b->failed) {
         return SL_ENOMEM;
     }
+    shape was = shape_of(o, i);
     sl_status rc = string_member(o, o->recs[i].node, "traceState",
                                  "trace_state", b->ptr, b->len);
-    rescan(o, i, 0);
+    rescan(o, i, 0, was);
     return rc;
 }
 
@@ -491,6 +508,7 @@ sl_status sl_otlp_set(sl_otlp *o, size_t i, const sl_field *f, const char *s,
     }
     sl_status rc;
     int level = 0;
+    shape was = shape_of(o, i);
     if (is_attr_kind(f->kind)) {
         sl_node *list = NULL;
         rc = attr_place(o, i, f->kind, true, &list, &level);
@@ -513,10 +531,7 @@ sl_status sl_otlp_set(sl_otlp *o, size_t i, const sl_field *f, const char *s,
             rc = string_member(o, p.obj, p.camel, p.snake, s, len);
         }
     }
-    rescan(o, i, level);
-    if (level != 0) {
-        sl__otlp_rescan_record(o, i);
-    }
+    rescan(o, i, level, was);
     return rc;
 }
 
@@ -524,8 +539,9 @@ bool sl_otlp_remove(sl_otlp *o, size_t i, const sl_field *f) {
     if (!args_ok(o, i, f)) {
         return false;
     }
-    bool hit = false;
+    bool hit = false, changed = false;
     int level = 0;
+    shape was = shape_of(o, i);
     if (is_attr_kind(f->kind)) {
         sl_node *list = NULL, *parent = NULL;
         if (attr_place(o, i, f->kind, false, &list, &level) != SL_OK || !list) {
@@ -533,7 +549,7 @@ bool sl_otlp_remove(sl_otlp *o, size_t i, const sl_field *f) {
         }
         parent_list(o, list, f->path, f->path_len, false, &parent);
         if (parent) {
-            hit = remove_kvs(parent, f->path[f->path_len - 1]);
+            hit = changed = remove_kvs(parent, f->path[f->path_len - 1]);
         }
     } else {
         place p;
@@ -544,11 +560,10 @@ bool sl_otlp_remove(sl_otlp *o, size_t i, const sl_field *f) {
         level = p.level;
         hit = sl_otlp_exists(o, i, f) ||
               (f->kind == SL_FIELD_LOG_BODY && o->recs[i].f[LS_BODY]);
-        remove_member(p.obj, p.camel, p.snake);
+        changed = remove_member(p.obj, p.camel, p.snake);
     }
-    rescan(o, i, level);
-    if (level != 0) {
-        sl__otlp_rescan_record(o, i);
+    if (changed) {
+        rescan(o, i, level, was);
     }
     return hit;
 }
@@ -560,6 +575,7 @@ sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
         return SL_EINVAL;
     }
     int level = 0;
+    shape was = shape_of(o, i);
     sl_node *list = NULL;
     sl_status rc = attr_place(o, i, from->kind, false, &list, &level);
     if (rc != SL_OK || !list) {
@@ -610,9 +626,6 @@ sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
             sl_node_remove((sl_node *)src_parent, idx);
         }
     }
-    rescan(o, i, level);
-    if (level != 0) {
-        sl__otlp_rescan_record(o, i);
-    }
+    rescan(o, i, level, was);
     return rc;
 }

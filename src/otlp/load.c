@@ -1085,6 +1085,11 @@ void sl__otlp_rescan_record(sl_otlp *o, size_t i) {
     sl__otlp_rec *r = &o->recs[i];
     memset(r->f, 0, sizeof(r->f));
     fill_slots(r->node, &signals[o->sig].rec, r->f);
+    sl__otlp_derive_record(o, i);
+}
+
+void sl__otlp_derive_record(sl_otlp *o, size_t i) {
+    sl__otlp_rec *r = &o->recs[i];
     if (o->sig == SL_SIGNAL_METRIC) {
         metric_derive(r);
     } else if (o->sig == SL_SIGNAL_LOG) {

@@ -136,8 +136,11 @@ sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
                          const char *snake);
 
 /* Re-validate-free rescans after a change: refresh the slots of record i,
- * of scope group g, of resource group r. */
+ * of scope group g, of resource group r. derive_record refreshes only the
+ * slots derived from others (the body's string, a metric's data point),
+ * for a change that left the record's own member array in place. */
 void sl__otlp_rescan_record(sl_otlp *o, size_t i);
+void sl__otlp_derive_record(sl_otlp *o, size_t i);
 void sl__otlp_rescan_scope(sl_otlp *o, size_t g);
 void sl__otlp_rescan_res(sl_otlp *o, size_t r);
 

@@ -209,3 +209,43 @@ Test(cli, apply_drops_a_record_whose_redaction_cannot_finish) {
     cr_assert(strstr(out, "\"stringValue\":\"X\""), "%s", out);
     cr_assert(strstr(err, "policy r: transform failed"), "%s", err);
 }
+
+/* A pretty-printed request larger than the read window (1 MiB) between a
+ * request that is valid JSON but not OTLP and a small one: the big one is
+ * read across refills and every record is kept or dropped by the policy;
+ * the bad one is named by its line and the stream goes on after it. */
+Test(cli, apply_streams_values_larger_than_the_read_window) {
+    put("p.json", policies);
+    FILE *f = fopen(path("in.json"), "w");
+    cr_assert_not_null(f);
+    fputs("{\"resourceLogs\": 7}\n", f);
+    fputs("{\n  \"resourceLogs\": [{\"scopeLogs\": [{\"logRecords\": [\n", f);
+    enum {
+        N = 20000
+    };
+    for (int i = 0; i < N; i++) {
+        fprintf(f,
+                "    %s{\"severityText\": \"%s\", \"body\": "
+                "{\"stringValue\": \"record %d of a big request\"}}\n",
+                i ? "," : "", i % 2 ? "DEBUG" : "INFO", i);
+    }
+    fputs("  ]}]}]\n}\n", f);
+    fputs(REQ(REC("INFO", "the last")) "\n", f);
+    fclose(f);
+    cr_assert_eq(run("apply --quiet --policies p.json in.json"), 1, "%s", err);
+    cr_assert(strstr(err, "in.json:1:"), "%s", err);
+    cr_assert(strstr(err, "resourceLogs"), "%s", err);
+    static char big[4 << 20];
+    slurp(path("out.txt"), big, sizeof(big)); /* out holds only 64 KiB */
+    size_t kept = 0, lines = 0;
+    for (const char *p = big; (p = strstr(p, "of a big request")); p++) {
+        kept++;
+    }
+    for (const char *p = big; *p; p++) {
+        lines += *p == '\n';
+    }
+    cr_assert_eq(kept, N / 2);
+    cr_assert_null(strstr(big, "DEBUG"));
+    cr_assert_eq(lines, 2, "the big request and the last, one line each");
+    cr_assert(strstr(big, "the last"));
+}
