@@ -203,6 +203,25 @@ typedef enum sl_write_flags {
 SL_API sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
                                sl_error *err);
 
+/** Append n, a node of doc, as compact JSON like sl_json_write, but copy
+ * the source text of every run of members or elements that is unchanged
+ * since doc read it from JSON without whitespace between tokens: after a
+ * few changes to a large document, only the changed parts and the
+ * containers around them are written node by node. The output is the same
+ * bytes sl_json_write produces. */
+SL_API sl_status sl_doc_write_json(const sl_doc *doc, const sl_node *n,
+                                   sl_buf *out, sl_error *err);
+
+/** The source text of container n when it can be copied instead of
+ * written: n was read from JSON by doc's current load, its text has no
+ * whitespace between tokens (so it is exactly what the compact writer
+ * produces), and n has not changed since. With deep, nothing below n has
+ * changed either (checked by walking n); without, the caller vouches for
+ * that (it tracks its changes itself).
+ * @return true with *out pointing into doc's text; false otherwise. */
+SL_API bool sl_doc_node_source(const sl_doc *doc, const sl_node *n, bool deep,
+                               sl_str *out);
+
 /** Append s as a JSON string literal (quotes included) to out, escaped
  * minimally: '"', '\\' and control characters (\n \t \r \b \f, else
  * \u00XX); all other UTF-8 is copied. out is unchanged on failure.

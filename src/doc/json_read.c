@@ -72,6 +72,7 @@ typedef struct parser {
     uint32_t cur; /* slot of the innermost open container, or NONE */
     uint32_t depth;
     uint32_t max_depth;
+    uint32_t ws;    /* whitespace runs skipped so far (compactness) */
     bool done;      /* the top-level value is complete */
     size_t err_off; /* where the last error was found */
     sl_error *err;
@@ -481,11 +482,12 @@ static sl_status parse_literal(parser *ps, const char **pp, sl_node *n) {
 
 /* Close the innermost container: copy its children into an exact-size
  * arena array and make the enclosing container current again. */
-static sl_status close_container(parser *ps) {
+static sl_status close_container(parser *ps, const char *end) {
     uint32_t c = ps->cur;
     uint32_t first = c + 1;
     uint32_t count = ps->top - first;
     sl_node *node = &ps->stk[c];
+    uint32_t ws_at_open = node->len;
     void *arr = NULL;
     if (count) {
         arr = sl__arena_alloc(&ps->doc->arena, (size_t)count * sizeof(sl_node));
@@ -502,6 +504,10 @@ static sl_status close_container(parser *ps) {
         node->u.items = arr;
         node->len = count;
     }
+    /* len held the whitespace count at the opening bracket: unchanged
+     * means no whitespace inside, so the source text is compact JSON */
+    node->flags = ps->ws == ws_at_open ? SL__NF_COMPACT : 0;
+    node->raw = end;
     node->aux = node->len;
     ps->top = first;
     ps->cur = parent;
@@ -509,10 +515,14 @@ static sl_status close_container(parser *ps) {
     return SL_OK;
 }
 
-static void skip_ws(const char **pp, const char *end) {
-    const char *p = *pp;
-    while (p < end && (cls[(unsigned char)*p] & C_WS)) {
-        p++;
+/* Skip whitespace at *pp, if any, counting the run. */
+static void skip_ws(parser *ps, const char **pp) {
+    const char *p = *pp, *end = ps->end;
+    if (p < end && (cls[(unsigned char)*p] & C_WS)) {
+        ps->ws++;
+        do {
+            p++;
+        } while (p < end && (cls[(unsigned char)*p] & C_WS));
     }
     *pp = p;
 }
@@ -531,9 +541,7 @@ static sl_status parse(parser *ps, const char *p, const char **stop) {
 
 value:
     /* slot is where the next value goes */
-    if (p < end && (cls[(unsigned char)*p] & C_WS)) {
-        skip_ws(&p, end);
-    }
+    skip_ws(ps, &p);
     if (p >= end) {
         return eof(ps);
     }
@@ -572,13 +580,14 @@ value:
         slot->kind = obj ? SL_NODE_OBJECT : SL_NODE_ARRAY;
         slot->off = off_of(ps, p);
         slot->aux = ps->cur; /* the frame link, until it closes */
+        slot->len = ps->ws;  /* see close_container */
         ps->cur = (uint32_t)(slot - ps->stk);
         ps->depth++;
         p++;
-        skip_ws(&p, end);
+        skip_ws(ps, &p);
         if (p < end && *p == (obj ? '}' : ']')) {
             p++;
-            rc = close_container(ps);
+            rc = close_container(ps, p);
             break;
         }
         if (obj) {
@@ -605,9 +614,7 @@ after:
         *stop = p;
         return SL_OK;
     }
-    if (p < end && (cls[(unsigned char)*p] & C_WS)) {
-        skip_ws(&p, end);
-    }
+    skip_ws(ps, &p);
     if (p >= end) {
         return eof(ps);
     }
@@ -623,7 +630,7 @@ after:
         }
         if (*p == ']') {
             p++;
-            rc = close_container(ps);
+            rc = close_container(ps, p);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -637,7 +644,7 @@ after:
     }
     if (*p == '}') {
         p++;
-        rc = close_container(ps);
+        rc = close_container(ps, p);
         if (rc != SL_OK) {
             return rc;
         }
@@ -647,9 +654,7 @@ after:
 
 key:
     /* in an object, after '{' or ',': a member's key, then ':' */
-    if (p < end && (cls[(unsigned char)*p] & C_WS)) {
-        skip_ws(&p, end);
-    }
+    skip_ws(ps, &p);
     if (p >= end) {
         return eof(ps);
     }
@@ -665,9 +670,7 @@ key:
         return rc;
     }
     ps->top++;
-    if (p < end && (cls[(unsigned char)*p] & C_WS)) {
-        skip_ws(&p, end);
-    }
+    skip_ws(ps, &p);
     if (p >= end) {
         return eof(ps);
     }
@@ -708,7 +711,7 @@ sl_status sl__json_parse(sl_doc *doc, size_t start, size_t *next,
             rc = sl__nomem(err);
         } else {
             *root = ps.stk[0];
-            skip_ws(&stop, ps.end);
+            skip_ws(&ps, &stop);
             if (next) {
                 *next = (size_t)(stop - ps.base);
                 doc->root = root;

@@ -9,7 +9,11 @@
  * loading (or read from TOML/YAML) are escaped, minimally. Output space is
  * reserved per node in one check, so the buffer grows by doubling and the
  * hot path is a memcpy. Containers are walked with an explicit stack, so
- * depth costs heap, never C stack. */
+ * depth costs heap, never C stack. Given the doc (sl_doc_write_json), each
+ * run of unchanged members read from compact JSON is one memcpy of its
+ * source text: the reader records where each container ends and whether
+ * whitespace occurred inside it, and every change marks the node it
+ * changes. */
 #include <sluice/doc.h>
 
 #include <stdio.h>
@@ -390,8 +394,148 @@ static sl_status newline(sl_buf *b, size_t depth) {
     return SL_OK;
 }
 
-sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
-                        sl_error *err) {
+/* ---- source text ---- */
+
+/* Whether nothing in n's subtree changed since loading. Deeper than any
+ * document may be nested: say no (the caller then writes it node by
+ * node). */
+static bool unchanged(const sl_node *n, unsigned depth) {
+    if ((n->flags & SL__NF_CHANGED) || depth > SL_MAX_DEPTH) {
+        return false;
+    }
+    if (n->kind == SL_NODE_ARRAY) {
+        for (uint32_t i = 0; i < n->len; i++) {
+            if (!unchanged(&n->u.items[i], depth + 1)) {
+                return false;
+            }
+        }
+    } else if (n->kind == SL_NODE_OBJECT) {
+        for (uint32_t i = 0; i < n->len; i++) {
+            if (!unchanged(&n->u.members[i].val, depth + 1)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool sl_doc_node_source(const sl_doc *doc, const sl_node *n, bool deep,
+                        sl_str *out) {
+    if (!doc || !n || !doc->text || !out ||
+        (n->kind != SL_NODE_ARRAY && n->kind != SL_NODE_OBJECT) ||
+        (n->flags & (SL__NF_COMPACT | SL__NF_CHANGED)) != SL__NF_COMPACT ||
+        !n->raw || n->off == SL__NO_OFF) {
+        return false;
+    }
+    const char *start = doc->text + n->off;
+    if (n->off >= doc->text_len || n->raw <= start ||
+        n->raw > doc->text + doc->text_len) {
+        return false; /* not from this document's current text */
+    }
+    if (deep && !unchanged(n, 0)) {
+        return false;
+    }
+    out->ptr = start;
+    out->len = (size_t)(n->raw - start);
+    return true;
+}
+
+/* Where n's JSON text lies in doc's current source, [*s, *e): a string's
+ * quotes included, a number's lexeme, a literal, a compact container.
+ * false for anything made or changed after loading or read from another
+ * syntax (the source bytes are checked where that is in doubt). */
+static bool value_span(const sl_doc *doc, const sl_node *n, const char **s,
+                       const char **e) {
+    if (n->off == SL__NO_OFF || n->off >= doc->text_len) {
+        return false;
+    }
+    const char *b = doc->text + n->off;
+    const char *lim = doc->text + doc->text_len;
+    switch ((sl_node_kind)n->kind) {
+    case SL_NODE_STRING:
+        if (n->raw != b + 1 || (size_t)(lim - b) < (size_t)n->aux + 2) {
+            return false;
+        }
+        *e = b + n->aux + 2;
+        break;
+    case SL_NODE_INT:
+    case SL_NODE_FLOAT:
+        if (!(n->flags & SL__NF_JSON_LEXEME) || n->u.s != b) {
+            return false;
+        }
+        *e = b + n->len;
+        break;
+    case SL_NODE_NULL:
+    case SL_NODE_BOOL:
+        if ((size_t)(lim - b) < n->len || memcmp(b, n->u.s, n->len) != 0) {
+            return false;
+        }
+        *e = b + n->len;
+        break;
+    case SL_NODE_ARRAY:
+    case SL_NODE_OBJECT:
+        if (!(n->flags & SL__NF_COMPACT) || !n->raw || n->raw <= b ||
+            n->raw > lim) {
+            return false;
+        }
+        *e = n->raw;
+        break;
+    default:
+        return false;
+    }
+    *s = b;
+    return true;
+}
+
+/* The longest run of children of container c from i on that can be copied
+ * from the source as they stand: each unchanged (deep), each member's key,
+ * colon and value adjacent, neighbours one comma apart (so nothing removed
+ * between them). Returns the index after the run (i: none); *run gets its
+ * text. */
+static uint32_t source_run(const sl_doc *doc, const sl_node *c, uint32_t i,
+                           sl_str *run) {
+    const char *rs = NULL, *re = NULL;
+    uint32_t j = i;
+    for (; j < c->len; j++) {
+        const sl_node *v;
+        const char *s, *e;
+        if (c->kind == SL_NODE_OBJECT) {
+            const sl__member *m = &c->u.members[j];
+            const char *ks, *ke, *vs;
+            v = &m->val;
+            if (!value_span(doc, &m->key, &ks, &ke) ||
+                !value_span(doc, v, &vs, &e) || vs != ke + 1 || *ke != ':') {
+                break;
+            }
+            s = ks;
+        } else {
+            v = &c->u.items[j];
+            if (!value_span(doc, v, &s, &e)) {
+                break;
+            }
+        }
+        if ((rs && (s != re + 1 || *re != ',')) || !unchanged(v, 0)) {
+            break;
+        }
+        if (!rs) {
+            rs = s;
+        }
+        re = e;
+    }
+    if (rs) {
+        run->ptr = rs;
+        run->len = (size_t)(re - rs);
+    }
+    return j;
+}
+
+/* ---- the writer ---- */
+
+/* With doc (compact output only), runs of children that are unchanged
+ * since loading are copied from the source text (source_run): a whole
+ * unchanged container is its brackets and one run. */
+static sl_status write_json(sl_buf *out, const sl_doc *doc, const sl_node *n,
+                            unsigned flags, sl_error *err) {
     if (!out) {
         return sl__error(err, SL_EINVAL, NULL, "no output buffer");
     }
@@ -472,6 +616,23 @@ sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
                 out->ptr[out->len++] = obj ? '}' : ']';
                 continue;
             }
+            if (doc && !pretty) {
+                sl_str run;
+                uint32_t j = source_run(doc, f->c, f->i, &run);
+                if (j > f->i) {
+                    rc = need(out, run.len + 1);
+                    if (rc != SL_OK) {
+                        rc = fail(err, rc, "output too large");
+                        goto done;
+                    }
+                    if (f->i > 0) {
+                        out->ptr[out->len++] = ',';
+                    }
+                    put(out, run.ptr, run.len);
+                    f->i = j;
+                    continue;
+                }
+            }
             if (f->i > 0) {
                 rc = need(out, 1);
                 if (rc != SL_OK) {
@@ -522,6 +683,16 @@ done:
         out->ptr[out->len] = '\0';
     }
     return rc;
+}
+
+sl_status sl_json_write(sl_buf *out, const sl_node *n, unsigned flags,
+                        sl_error *err) {
+    return write_json(out, NULL, n, flags, err);
+}
+
+sl_status sl_doc_write_json(const sl_doc *doc, const sl_node *n, sl_buf *out,
+                            sl_error *err) {
+    return write_json(out, doc, n, SL_WRITE_COMPACT, err);
 }
 
 sl_status sl_json_write_string(sl_buf *out, const char *s, size_t len) {

@@ -18,8 +18,12 @@ typedef struct sl__member sl__member;
 enum {
     SL__NO_OFF = UINT32_MAX, /* node made after loading: no position */
     SL__NF_TOML_SPECIAL = 1, /* TOML/YAML float inf/nan ("inf", "-.nan") */
-    SL__NF_JSON_LEXEME = 2   /* number lexeme known to be valid JSON (set by
+    SL__NF_JSON_LEXEME = 2,  /* number lexeme known to be valid JSON (set by
                                 the JSON reader; the writer skips checks) */
+    SL__NF_COMPACT = 4,      /* container read from JSON with no whitespace
+                                between its tokens */
+    SL__NF_CHANGED = 8       /* changed since loading (set by every
+                                sl_node_set_* / append / remove / copy) */
 };
 
 struct sl_node {
@@ -34,9 +38,11 @@ struct sl_node {
         sl_node *items;      /* array elements */
         sl__member *members; /* object members */
     } u;
-    /* JSON string as written between the quotes (escapes not decoded), so
-     * an unchanged string is written back byte for byte; NULL when the
-     * string was set after loading or came from TOML/YAML. */
+    /* A string: its JSON text as written between the quotes (escapes not
+     * decoded), so an unchanged string is written back byte for byte. A
+     * container read from JSON: one past its closing bracket in the source
+     * text (it starts at off). NULL when set after loading or read from
+     * TOML/YAML. */
     const char *raw;
 };
 

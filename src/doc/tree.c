@@ -493,6 +493,7 @@ sl_status sl_node_set_string(sl_doc *doc, sl_node *n, const char *s,
     }
     uint32_t off = n->off;
     sl__node_init_scalar(n, SL_NODE_STRING, copy, (uint32_t)len, off);
+    n->flags = SL__NF_CHANGED;
     return SL_OK;
 }
 
@@ -522,6 +523,7 @@ sl_status sl_node_set_scalar(sl_doc *doc, sl_node *n, sl_node_kind kind,
     }
     uint32_t off = n->off;
     sl__node_init_scalar(n, kind, text, (uint32_t)len, off);
+    n->flags = SL__NF_CHANGED;
     return SL_OK;
 }
 
@@ -532,6 +534,7 @@ sl_status sl_node_set_container(sl_doc *doc, sl_node *n, sl_node_kind kind) {
     uint32_t off = n->off;
     memset(n, 0, sizeof(*n));
     n->kind = (uint8_t)kind;
+    n->flags = SL__NF_CHANGED;
     n->off = off;
     return SL_OK;
 }
@@ -602,6 +605,7 @@ sl_status sl_node_copy(sl_doc *doc, sl_node *dst, const sl_node *src) {
     sl_status rc = copy_rec(doc, &tmp, src, 0);
     if (rc == SL_OK) {
         *dst = tmp;
+        dst->flags |= SL__NF_CHANGED;
     }
     return rc;
 }
@@ -620,6 +624,8 @@ sl_status sl_node_obj_append(sl_doc *doc, sl_node *obj, const char *key,
     if (!v) {
         return SL_ENOMEM;
     }
+    obj->flags |= SL__NF_CHANGED;
+    v->flags |= SL__NF_CHANGED;
     if (val) {
         *val = v;
     }
@@ -634,6 +640,8 @@ sl_status sl_node_arr_append(sl_doc *doc, sl_node *arr, sl_node **val) {
     if (!v) {
         return SL_ENOMEM;
     }
+    arr->flags |= SL__NF_CHANGED;
+    v->flags |= SL__NF_CHANGED;
     if (val) {
         *val = v;
     }
@@ -652,6 +660,7 @@ sl_status sl_node_remove(sl_node *n, size_t i) {
         memmove(&n->u.items[i], &n->u.items[i + 1], tail * sizeof(sl_node));
     }
     n->len--;
+    n->flags |= SL__NF_CHANGED;
     return SL_OK;
 }
 
@@ -667,5 +676,6 @@ sl_status sl_node_set_key(sl_doc *doc, sl_node *obj, size_t i, const char *key,
     }
     uint32_t off = m->key.off;
     sl__node_init_scalar(&m->key, SL_NODE_STRING, k, (uint32_t)klen, off);
+    obj->flags |= SL__NF_CHANGED;
     return SL_OK;
 }
