@@ -35,8 +35,12 @@
 #include "match/private.h"
 
 struct sl_patset {
-    hs_database_t *db; /* owned; NULL when no pattern needs Vectorscan */
-    sl__lit *lit;      /* owned; exact / prefix / suffix patterns */
+    hs_database_t *db;  /* owned; patterns without a required literal */
+    hs_database_t *fdb; /* owned; patterns with one, behind pf */
+    sl__prefilter *pf;  /* owned; NULL when fdb is */
+    size_t min_db;      /* shortest value each database can match */
+    size_t min_fdb;
+    sl__lit *lit; /* owned; exact / prefix / suffix patterns */
     size_t n;
     uint32_t *ids;  /* n caller ids, by expression index */
     uint8_t *spans; /* n flags: 1 = SL_PAT_SPANS */
@@ -113,6 +117,109 @@ sl_status sl_pat_check(const sl_pat *p, sl_error *err) {
     return rc;
 }
 
+/* Compile exprs[i], i in sel[0, m), into *db (Vectorscan ids: hsids). */
+static sl_status compile_db(const sl_pat *pats, const char **exprs,
+                            const unsigned *flags, const unsigned *hsids,
+                            const size_t *sel, size_t m, hs_database_t **db,
+                            size_t *bad, sl_error *err) {
+    const char **e = sl__alloc(m * sizeof(*e));
+    unsigned *f = sl__alloc(m * sizeof(*f));
+    unsigned *ids = sl__alloc(m * sizeof(*ids));
+    hs_compile_error_t *cerr = NULL;
+    sl_status rc = SL_OK;
+    if (!e || !f || !ids) {
+        rc = sl__nomem(err);
+        goto done;
+    }
+    for (size_t k = 0; k < m; k++) {
+        e[k] = exprs[sel[k]];
+        f[k] = flags[sel[k]];
+        ids[k] = hsids[sel[k]];
+    }
+    if (hs_compile_multi(e, f, ids, (unsigned)m, HS_MODE_BLOCK, NULL, db,
+                         &cerr) != HS_SUCCESS) {
+        const char *msg = cerr ? cerr->message : "rejected by vectorscan";
+        if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < m) {
+            size_t i = ids[cerr->expression];
+            if (bad) {
+                *bad = i;
+            }
+            rc = sl__match_pattern_error(err, &pats[i], msg);
+        } else {
+            rc = sl__error(err, SL_EPATTERN, NULL, "pattern set rejected: %s",
+                           msg);
+        }
+        *db = NULL;
+    }
+done:
+    hs_free_compile_error(cerr);
+    sl__free(e, m * sizeof(*e));
+    sl__free(f, m * sizeof(*f));
+    sl__free(ids, m * sizeof(*ids));
+    return rc;
+}
+
+/* Split the nhs Vectorscan patterns by whether a required literal is
+ * known (prefilter.c): those with one go to set->fdb behind set->pf, the
+ * others to set->db, scanned every time. Each database also records the
+ * shortest value it can match (the least min_width of its patterns). */
+static sl_status compile_split(sl_patset *set, const sl_pat *pats,
+                               const char **exprs, const unsigned *flags,
+                               const unsigned *hsids, const unsigned *widths,
+                               size_t nhs, sl__req *reqs, size_t *bad,
+                               sl_error *err) {
+    size_t *sel = sl__alloc(nhs * sizeof(*sel));
+    if (!sel) {
+        return sl__nomem(err);
+    }
+    size_t nf = 0, na = nhs; /* filtered from the front, others from the back */
+    set->min_db = set->min_fdb = SIZE_MAX;
+    for (size_t k = 0; k < nhs; k++) {
+        char lit[SL_GRAM_MAX];
+        bool anch = false;
+        size_t len = sl__match_required(exprs[k], strlen(exprs[k]), &anch, lit,
+                                        sizeof(lit));
+        if (len > 0) {
+            sl__req *r = &reqs[nf];
+            r->len = (uint8_t)(len < SL_GRAM_MAX ? len : SL_GRAM_MAX);
+            r->anchored = anch;
+            memcpy(r->lit, lit, r->len);
+            sel[nf++] = k;
+            set->min_fdb = widths[k] < set->min_fdb ? widths[k] : set->min_fdb;
+        } else {
+            sel[--na] = k;
+            set->min_db = widths[k] < set->min_db ? widths[k] : set->min_db;
+        }
+    }
+    sl_status rc = SL_OK, rca = SL_OK;
+    size_t badf = SIZE_MAX, bada = SIZE_MAX;
+    sl_error ea = {0};
+    if (nf > 0) {
+        rc = sl__prefilter_build(reqs, nf, &set->pf);
+        rc = rc == SL_OK ? compile_db(pats, exprs, flags, hsids, sel, nf,
+                                      &set->fdb, &badf, err)
+                         : sl__nomem(err);
+    }
+    if (rc != SL_ENOMEM && na < nhs) {
+        rca = compile_db(pats, exprs, flags, hsids, sel + na, nhs - na,
+                         &set->db, &bada, &ea);
+    }
+    sl__free(sel, nhs * sizeof(*sel));
+    /* both rejected: name the first bad pattern, as one database would */
+    if (rca != SL_OK && (rc == SL_OK || (rca == SL_ENOMEM && rc != rca) ||
+                         (rc != SL_ENOMEM && bada < badf))) {
+        rc = rca;
+        badf = bada;
+        if (err) {
+            *err = ea;
+        }
+    }
+    if (bad && rc != SL_OK) {
+        *bad = badf;
+    }
+    return rc;
+}
+
 sl_status sl_patset_compile(const sl_pat *pats, size_t n, sl_patset **out,
                             sl_error *err) {
     return sl_patset_compile_report(pats, n, out, NULL, err);
@@ -135,8 +242,8 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
     sl_buf text = {0};
     size_t *offs = NULL;
     const char **exprs = NULL;
-    unsigned *flags = NULL, *hsids = NULL;
-    hs_compile_error_t *cerr = NULL;
+    unsigned *flags = NULL, *hsids = NULL, *widths = NULL;
+    sl__req *reqs = NULL;
     sl_status rc = SL_OK;
     sl_patset *set = sl__calloc(1, sizeof(*set));
     if (!set) {
@@ -153,7 +260,10 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
     exprs = sl__alloc(n * sizeof(*exprs));
     flags = sl__alloc(n * sizeof(*flags));
     hsids = sl__alloc(n * sizeof(*hsids));
-    if (!set->ids || !set->spans || !offs || !exprs || !flags || !hsids) {
+    widths = sl__alloc(n * sizeof(*widths));
+    reqs = sl__alloc(n * sizeof(*reqs));
+    if (!set->ids || !set->spans || !offs || !exprs || !flags || !hsids ||
+        !widths || !reqs) {
         rc = sl__nomem(err);
         goto done;
     }
@@ -198,7 +308,7 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
     }
     for (size_t k = 0; k < nhs; k++) {
         exprs[k] = text.ptr + offs[k];
-        rc = check_one(&pats[hsids[k]], exprs[k], flags[k], NULL, err);
+        rc = check_one(&pats[hsids[k]], exprs[k], flags[k], &widths[k], err);
         if (rc != SL_OK) {
             if (bad) {
                 *bad = hsids[k];
@@ -215,25 +325,13 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
             goto done;
         }
     }
-    if (nhs > 0 &&
-        hs_compile_multi(exprs, flags, hsids, (unsigned)nhs, HS_MODE_BLOCK,
-                         NULL, &set->db, &cerr) != HS_SUCCESS) {
-        const char *msg = cerr ? cerr->message : "rejected by vectorscan";
-        if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < nhs) {
-            size_t i = hsids[cerr->expression];
-            if (bad) {
-                *bad = i;
-            }
-            rc = sl__match_pattern_error(err, &pats[i], msg);
-        } else {
-            rc = sl__error(err, SL_EPATTERN, NULL, "pattern set rejected: %s",
-                           msg);
-        }
-        set->db = NULL;
-        goto done;
+    if (nhs > 0) {
+        rc = compile_split(set, pats, exprs, flags, hsids, widths, nhs, reqs,
+                           bad, err);
     }
 done:
-    hs_free_compile_error(cerr);
+    sl__free(widths, n * sizeof(*widths));
+    sl__free(reqs, n * sizeof(*reqs));
     sl__free(offs, n * sizeof(*offs));
     sl__free(exprs, n * sizeof(*exprs));
     sl__free(flags, n * sizeof(*flags));
@@ -252,6 +350,8 @@ void sl_patset_free(sl_patset *set) {
         return;
     }
     hs_free_database(set->db);
+    hs_free_database(set->fdb);
+    sl__prefilter_free(set->pf);
     sl__lit_free(set->lit);
     sl__free(set->ids, set->n * sizeof(*set->ids));
     sl__free(set->spans, set->n);
@@ -275,9 +375,10 @@ sl_status sl_scratch_reserve(sl_scratch **scratch, const sl_patset *set) {
         }
         fresh = true;
     }
-    if (set->db) {
+    if (set->db || set->fdb) {
         /* grows s->hs in place to fit set, or allocates it when NULL */
-        if (hs_alloc_scratch(set->db, &s->hs) != HS_SUCCESS) {
+        if ((set->db && hs_alloc_scratch(set->db, &s->hs) != HS_SUCCESS) ||
+            (set->fdb && hs_alloc_scratch(set->fdb, &s->hs) != HS_SUCCESS)) {
             if (fresh) {
                 sl_scratch_free(s);
             }
@@ -417,7 +518,7 @@ sl_status sl_patset_scan(const sl_patset *set, const char *s, size_t len,
     if (set->n == 0) {
         return SL_OK; /* the empty set matches nothing */
     }
-    if (!scratch || (set->db && !scratch->hs)) {
+    if (!scratch || ((set->db || set->fdb) && !scratch->hs)) {
         return SL_EINVAL;
     }
     if (len > UINT_MAX) {
@@ -431,8 +532,16 @@ sl_status sl_patset_scan(const sl_patset *set, const char *s, size_t len,
     hs_error_t hr = HS_SUCCESS;
     if (set->lit && sl__lit_scan(set->lit, s, len, on_lit, &c) != 0) {
         hr = HS_SCAN_TERMINATED;
-    } else if (set->db) {
+    }
+    if (hr == HS_SUCCESS && set->db && len >= set->min_db) {
         hr = hs_scan(set->db, s, (unsigned)len, 0, scratch->hs, on_match, &c);
+    }
+    /* the prefilter pays while hs_scan's fixed cost dominates; past
+     * SL_PREFILTER_MAX_VALUE bytes its own walk would cost more */
+    if (hr == HS_SUCCESS && set->fdb && len >= set->min_fdb &&
+        (len > SL_PREFILTER_MAX_VALUE ||
+         sl__prefilter_may_match(set->pf, s, len))) {
+        hr = hs_scan(set->fdb, s, (unsigned)len, 0, scratch->hs, on_match, &c);
     }
     if (hr == HS_SCAN_TERMINATED) {
         if (c.rc != SL_OK) {

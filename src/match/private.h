@@ -7,14 +7,16 @@
 #include <sluice/match.h>
 
 #include "base/base.h"
+#include "base/gramset.h"
 
 enum {
-    SL_PAT_MAX_LEN = 1u << 16,     /* bytes of one pattern's text */
-    SL_PATSET_MAX = 1u << 20,      /* patterns in one set */
-    SL_GLOB_MAX_NEST = 32,         /* nesting of {a,{b,c}} groups */
-    SL_SPAN_MAX = 1u << 21,        /* span matches buffered by one scan */
-    SL_REGEX_MAX_OUT = 1u << 30,   /* bytes one replace may produce */
-    SL_REGEX_MATCH_LIMIT = 1000000 /* PCRE2 backtracking steps per match */
+    SL_PAT_MAX_LEN = 1u << 16,      /* bytes of one pattern's text */
+    SL_PATSET_MAX = 1u << 20,       /* patterns in one set */
+    SL_GLOB_MAX_NEST = 32,          /* nesting of {a,{b,c}} groups */
+    SL_SPAN_MAX = 1u << 21,         /* span matches buffered by one scan */
+    SL_REGEX_MAX_OUT = 1u << 30,    /* bytes one replace may produce */
+    SL_REGEX_MATCH_LIMIT = 1000000, /* PCRE2 backtracking steps per match */
+    SL_PREFILTER_MAX_VALUE = 256    /* longer values skip the prefilter */
 };
 
 /* Append the Vectorscan regex for p (NUL-terminated) to out and set *hs_flags
@@ -56,5 +58,33 @@ bool sl__lit_empty(const sl__lit *t);
  * else 0. No allocation. */
 int sl__lit_scan(const sl__lit *t, const char *s, size_t len, sl__lit_fn fn,
                  void *ctx);
+
+/* ---- prefilter of the Vectorscan patterns (prefilter.c) ---- */
+typedef struct sl__prefilter sl__prefilter;
+/* A literal every match of one pattern contains: its first len bytes
+ * (1..SL_GRAM_MAX); anchored = the literal starts every match at offset 0
+ * of the value. */
+typedef struct sl__req {
+    unsigned char lit[SL_GRAM_MAX];
+    uint8_t len;
+    bool anchored;
+} sl__req;
+/* Read the lowered regex re[0, n) and find the best literal every match
+ * must contain (the longest top-level run of literal bytes, up to
+ * SL_GRAM_MAX bytes, one that must start the value winning ties). Copies
+ * up to cap of its bytes to out and returns its full length, 0 when no
+ * literal is certain (then out is untouched). *anchored tells whether it
+ * must start the value. Never allocates. */
+size_t sl__match_required(const char *re, size_t n, bool *anchored, char *out,
+                          size_t cap);
+/* A prefilter over n literals. SL_OK, SL_ENOMEM, SL_EINVAL (a len out of
+ * range). */
+sl_status sl__prefilter_build(const sl__req *reqs, size_t n,
+                              sl__prefilter **out);
+void sl__prefilter_free(sl__prefilter *pf);
+/* False when s contains none of the literals (where anchored ones must
+ * start it), so no filtered pattern can match; true when one may. */
+bool sl__prefilter_may_match(const sl__prefilter *pf, const char *s,
+                             size_t len);
 
 #endif

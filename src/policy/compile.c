@@ -165,6 +165,32 @@ static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
         }
     }
     t->nlens = d;
+    for (uint32_t k = 0; k < d; k++) {
+        if (t->lens[k] < 64) {
+            t->lenmask |= 1ull << t->lens[k];
+        } else {
+            t->long_lens = true;
+        }
+    }
+    /* the gram filter: the bytes every pattern pins at its anchored end;
+     * exact tables hash the value once anyway: the lengths suffice */
+    size_t gq = t->lens[0] < SL_GRAM_MAX ? t->lens[0] : SL_GRAM_MAX;
+    if (gq > 0 && which / 2 != SL_X_EXACT) { /* exact: one hash anyway */
+        uint64_t *bits =
+            sl__arena_alloc(&set->arena, SL_GRAM_WORDS * sizeof(uint64_t));
+        uint32_t *keys = sl__arena_alloc(&set->arena, sl__gramset_slots(t->n) *
+                                                          sizeof(uint32_t));
+        if (!bits || !keys) {
+            return sl__nomem(err);
+        }
+        sl__gramset_init(&t->grams, t->n, (unsigned)gq, bits, keys);
+        bool suffix = which / 2 == SL_X_SUFFIX;
+        for (uint32_t k = 0; k < t->n; k++) {
+            const unsigned char *u = (const unsigned char *)t->e[k].text;
+            sl__gramset_add(&t->grams, suffix ? u + t->e[k].len - gq : u);
+        }
+        t->gq = (uint8_t)gq;
+    }
     return SL_OK;
 }
 

@@ -137,6 +137,19 @@ static void lookup_literals(sl_policy_ctx *c, const sl__key *key, const char *v,
         int t = key->used[u];
         const sl__xtable *x = &key->x[t];
         const char *s = (t & 1) ? vf : v;
+        if (t / 2 == SL_X_EXACT &&
+            (len < 64 ? !((x->lenmask >> len) & 1) : !x->long_lens)) {
+            continue;
+        }
+        if (x->gq > 0) {
+            if (len < x->gq) {
+                continue;
+            }
+            const char *g = t / 2 == SL_X_SUFFIX ? s + len - x->gq : s;
+            if (!sl__gramset_has(&x->grams, (const unsigned char *)g, x->gq)) {
+                continue;
+            }
+        }
         if (t / 2 == SL_X_EXACT) {
             lookup(c, x, s, len, key->negated);
             continue;

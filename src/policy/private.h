@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "base/base.h"
+#include "base/gramset.h"
 
 enum {
     SL_POLICY_MAX_POLICIES = 1000000, /* per set */
@@ -183,6 +184,12 @@ typedef struct sl__exact {
     uint32_t next;   /* UINT32_MAX ends the chain */
 } sl__exact;
 
+/* Before any hash, a filter rejects most values of a miss in a few
+ * instructions (a record reads every key, and most keys miss): exact
+ * tables check the set of pattern lengths; prefix and suffix tables (one
+ * hash per distinct length otherwise) the grams of the bytes every
+ * pattern pins: its first (prefix) or last (suffix) gq bytes, gq the
+ * shortest pattern's length up to SL_GRAM_MAX. */
 typedef struct sl__xtable {
     uint32_t *heads; /* mask + 1 chain heads, UINT32_MAX = empty */
     uint64_t mask;
@@ -190,6 +197,10 @@ typedef struct sl__xtable {
     uint32_t n;
     size_t *lens; /* distinct pattern lengths, ascending */
     uint32_t nlens;
+    uint64_t lenmask; /* bit L: some pattern has length L (L < 64) */
+    bool long_lens;   /* some pattern has length >= 64 */
+    uint8_t gq;       /* gram length; 0 = no gram filter */
+    sl__gramset grams;
 } sl__xtable;
 
 enum {

@@ -341,3 +341,115 @@ Test(eval, many_policies_share_one_scan) {
     cr_assert_str_eq(sl_policy_id(f.set, r.policy), "p0007");
     teardown(&f);
 }
+
+/* The literal tables' filters (pattern lengths, first / last grams) never
+ * hide a match: exact, starts_with and ends_with of lengths 1 to 70, with
+ * and without case, against a naive comparison on values of every length
+ * around them. */
+static bool lit_match(int kind, bool ci, const char *pat, const char *v) {
+    size_t pl = strlen(pat), vl = strlen(v);
+    if (kind == 0 ? vl != pl : vl < pl) {
+        return false;
+    }
+    const char *s = kind == 2 ? v + vl - pl : v;
+    for (size_t i = 0; i < pl; i++) {
+        char a = pat[i], b = s[i];
+        if (ci) {
+            a = (char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+            b = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+        }
+        if (a != b) {
+            return false;
+        }
+    }
+    return true;
+}
+
+Test(eval, literal_table_filters_never_hide_a_match) {
+    /* exact and starts_with patterns come from the front of head, ends_with
+     * ones from the end of tail; values are a piece of head's front, then
+     * for some a piece of tail's end, so every table sees hits and misses */
+    static const char head[] = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789-/."
+                               "qWeRtYuIoPaSdFgHjKlZxCvBnM9182736450,";
+    static const char tail[] = "AbCdEfGhIjKlMnOpQrStUvWxYz9876543210_:!";
+    enum {
+        H = sizeof(head) - 1,
+        T = sizeof(tail) - 1,
+        NP = 150,
+        NV = 80
+    };
+    static const char *kinds[] = {"exact", "starts_with", "ends_with"};
+    static char pats[NP][80];
+    static char vals[NV][128];
+    char *p = malloc(1 << 20);
+    size_t n = (size_t)snprintf(p, 64, "{\"policies\":[");
+    for (int i = 0; i < NP; i++) {
+        if (i % 3 == 2) { /* 6..T bytes ending at tail's end or one before */
+            int len = 6 + (i * 7) % (T - 6), off = T - len - (i / 6) % 2;
+            memcpy(pats[i], tail + off, (size_t)len);
+            pats[i][len] = '\0';
+        } else {
+            int len = 1 + (i * 7) % H;
+            memcpy(pats[i], head, (size_t)len);
+            pats[i][len] = '\0';
+        }
+        n += (size_t)snprintf(p + n, 400,
+                              "%s{\"id\":\"p%03d\",\"name\":\"n\",\"log\":{"
+                              "\"match\":[{\"log_field\":\"body\",\"%s\":"
+                              "\"%s\",\"case_insensitive\":%s}],"
+                              "\"keep\":\"all\"}}",
+                              i ? "," : "", i, kinds[i % 3], pats[i],
+                              (i / 3) % 2 ? "true" : "false");
+    }
+    snprintf(p + n, 8, "]}");
+    sl_buf recs = {0};
+    static const char open[] =
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[";
+    sl_buf_append(&recs, open, sizeof(open) - 1);
+    for (int k = 0; k < NV; k++) {
+        int a = 1 + (k * 7) % H, b = k % 2 ? (k * 5) % (T - 1) : 0;
+        int shift = (k / 2) % 2;
+        memcpy(vals[k], head, (size_t)a);
+        memcpy(vals[k] + a, tail + T - b - shift, (size_t)b);
+        vals[k][a + b] = '\0';
+        if (k % 5 == 0) { /* flip case, keep the other bytes */
+            for (int c = 0; c < a + b; c++) {
+                char ch = vals[k][c];
+                vals[k][c] = (char)(ch >= 'a' && ch <= 'z'   ? ch - 32
+                                    : ch >= 'A' && ch <= 'Z' ? ch + 32
+                                                             : ch);
+            }
+        }
+        char rec[300];
+        int rl = snprintf(rec, sizeof(rec),
+                          "%s{\"severityText\":\"INFO\",\"body\":{"
+                          "\"stringValue\":\"%s\"}}",
+                          k ? "," : "", vals[k]);
+        sl_buf_append(&recs, rec, (size_t)rl);
+    }
+    sl_buf_append(&recs, "]}]}]}", 6);
+    sl_buf_append(&recs, "", 1);
+    fixture f = setup(p, recs.ptr); /* the batch borrows recs */
+    free(p);
+    size_t total[3] = {0};
+    for (int k = 0; k < NV; k++) {
+        sl_policy_stats_reset(f.set);
+        sl_policy_result r = eval(&f, (size_t)k, 0);
+        size_t want = 0;
+        for (int i = 0; i < NP; i++) {
+            bool m = lit_match(i % 3, (i / 3) % 2, pats[i], vals[k]);
+            want += m;
+            total[i % 3] += m;
+            cr_expect_eq(stats_of(&f, sl_policy_id(f.set, (size_t)i)).hits,
+                         m ? 1u : 0u, "policy %s %s \"%s\" on \"%s\"",
+                         sl_policy_id(f.set, (size_t)i), kinds[i % 3], pats[i],
+                         vals[k]);
+        }
+        cr_expect_eq(r.matched, want, "value \"%s\"", vals[k]);
+    }
+    for (int t = 0; t < 3; t++) {
+        cr_expect_gt(total[t], 8, "%s: too few hits to test", kinds[t]);
+    }
+    teardown(&f);
+    sl_buf_free(&recs);
+}
