@@ -8,8 +8,8 @@
  * compact JSON line on stdout, in input order. A value that is not valid
  * JSON or not an OTLP request is reported with its file:line:col and
  * written not at all (never half); the rest go on. A per-policy summary
- * (hits, misses, kept, dropped, sampled, rate-limited, changes) goes to
- * stderr, and with --stats as JSON to a file.
+ * (hits, misses, kept, dropped, sampled, rate-limited, failed transforms,
+ * changes) goes to stderr, and with --stats as JSON to a file.
  *
  * Exit: 0 when all input was processed (rejected policies are printed,
  * not fatal); 1 when a file cannot be read or parsed or an input value was

@@ -204,10 +204,24 @@ Test(cli, apply_drops_a_record_whose_redaction_cannot_finish) {
     put("in.json",
         REQ(REC("INFO", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab") "," REC(
             "INFO", "aaa")));
-    cr_assert_eq(run("apply --quiet --policies p.json in.json"), 1, "%s", err);
+    cr_assert_eq(run("apply --stats st.json --policies p.json in.json"), 1,
+                 "%s", err);
     cr_assert_null(strstr(out, "aab"), "%s", out);
     cr_assert(strstr(out, "\"stringValue\":\"X\""), "%s", out);
     cr_assert(strstr(err, "policy r: transform failed"), "%s", err);
+    /* the counters tell the truth: one kept, one dropped by its failed
+     * transform (not kept), one change */
+    char s[4096];
+    slurp(path("st.json"), s, sizeof(s));
+    cr_assert_str_eq(s, "{\"policies\":[{\"policy_id\":\"r\",\"hits\":2,"
+                        "\"kept\":1,\"dropped\":0,\"sampled_out\":0,"
+                        "\"rate_limited\":0,\"transformed\":1,"
+                        "\"transform_failed\":1}]}\n");
+    cr_assert(strstr(err, " limited   failed  changes\n"), "%s", err);
+    cr_assert(strstr(err, "\nr                                log           2"
+                          "        0        1        0        0        0"
+                          "        1        1\n"),
+              "%s", err);
 }
 
 /* A pretty-printed request larger than the read window (1 MiB) between a
