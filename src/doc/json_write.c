@@ -97,6 +97,19 @@ static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
             p += 16;
         }
 #endif
+#ifdef SL_SWAR
+        /* then 8 (short strings: most keys and values set by changes) */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t hit = sl__json_special(w);
+            if (hit) {
+                p += __builtin_ctzll(hit) / 8;
+                break;
+            }
+            p += 8;
+        }
+#endif
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
             p++;
         }

@@ -16,6 +16,10 @@
 #include <sluice/otlp.h>
 
 #include <math.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 
 #include "base/base.h"
@@ -690,7 +694,26 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
                     want, s.len);
     }
     unsigned all = 1, any = 0;
-    for (size_t i = 0; i < s.len; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* 16 at a time: a byte is a hex digit when it is a decimal digit or,
+     * with bit 5 set (ASCII lower case), in a..f; upper case is one that
+     * changed under bit 5. Signed compares reject bytes >= 0x80. */
+    for (; i + 16 <= s.len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.ptr + i));
+        __m128i lo = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                    _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i af = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(lo, _mm_set1_epi8('f' + 1)));
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, af));
+        unsigned up = (unsigned)_mm_movemask_epi8(
+            _mm_andnot_si128(_mm_cmpeq_epi8(x, lo), af));
+        all &= ok == 0xffffu;
+        any |= up ? 2u : 0u;
+    }
+#endif
+    for (; i < s.len; i++) {
         unsigned cls = hexclass[(unsigned char)s.ptr[i]];
         all &= cls;
         any |= cls;
@@ -702,9 +725,9 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
     }
     if (upper) {
         char low[32];
-        for (size_t i = 0; i < s.len; i++) {
-            char ch = s.ptr[i];
-            low[i] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
+        for (size_t k = 0; k < s.len; k++) {
+            char ch = s.ptr[k];
+            low[k] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
         }
         if (sl_node_set_string(c->o->doc, n, low, s.len) != SL_OK) {
             return sl__nomem(c->err);

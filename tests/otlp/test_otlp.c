@@ -1020,3 +1020,42 @@ Test(write, compactness_is_exact_around_strings_and_escapes) {
         }
     }
 }
+
+/* Every printable byte at every position of a trace id (the check takes 16
+ * bytes at a time, then one by one): accepted exactly when it is a hex
+ * digit; upper case comes back lower. */
+Test(errors, every_byte_at_every_id_position) {
+    sl_otlp *o = sl_otlp_new();
+    cr_assert_not_null(o);
+    static const sl_field tid = {SL_FIELD_SPAN_TRACE_ID, NULL, 0};
+    for (int pos = 0; pos < 32; pos++) {
+        for (int b = 0x20; b < 0x7f; b++) {
+            if (b == '"' || b == '\\') {
+                continue;
+            }
+            char id[33];
+            memset(id, '0', 32);
+            id[32] = '\0';
+            id[pos] = (char)b;
+            char doc[256];
+            snprintf(doc, sizeof(doc),
+                     "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
+                     "\"traceId\":\"%s\"}]}]}]}",
+                     id);
+            sl_error err = {0};
+            sl_status rc = sl_otlp_load(o, doc, strlen(doc), NULL, NULL, &err);
+            bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') ||
+                       (b >= 'A' && b <= 'F');
+            cr_assert_eq(rc, hex ? SL_OK : SL_ESCHEMA, "byte %d at %d: %s", b,
+                         pos, err.msg);
+            if (hex) {
+                sl_str v;
+                cr_assert(sl_otlp_get(o, 0, &tid, &v));
+                char want = b >= 'A' && b <= 'F' ? (char)(b - 'A' + 'a')
+                                                 : (char)b;
+                cr_assert_eq(v.ptr[pos], want, "byte %d at %d", b, pos);
+            }
+        }
+    }
+    sl_otlp_free(o);
+}
