@@ -572,8 +572,8 @@ value:
         ps->depth++;
         p++;
         if (at_ws(p, end)) {
-        p = skip_ws(ps, p);
-    }
+            p = skip_ws(ps, p);
+        }
         if (p < end && *p == (obj ? '}' : ']')) {
             p++;
             rc = close_container(ps, p);

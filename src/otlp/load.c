@@ -338,28 +338,9 @@ sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
     return NULL;
 }
 
-/* Keys are short: an inline compare beats a memcmp call. */
-static bool same(const char *a, const char *b, size_t n) {
-    /* eight bytes at a time (memcpy compiles to one load) */
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (a[i] != b[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool desc_match(const fdesc *d, sl_str key) {
-    return (key.len == d->clen && same(key.ptr, d->camel, d->clen)) ||
-           (key.len == d->slen && same(key.ptr, d->snake, d->slen));
+    return (key.len == d->clen && sl__otlp_same(key.ptr, d->camel, d->clen)) ||
+           (key.len == d->slen && sl__otlp_same(key.ptr, d->snake, d->slen));
 }
 
 /* Fields usually come in table order: search from just after the last
@@ -1180,6 +1161,7 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         } else if (o->sig == SL_SIGNAL_LOG) {
             log_derive(r);
         }
+        sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
         o->nrec++;
         pop(c);
     }
@@ -1216,6 +1198,7 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         s->res = ri;
         s->first = (uint32_t)o->nrec;
         scope_derive(s, slots[ES_INNER]);
+        sl__otlp_kvx_build(o, s->attrs, &s->kvx, &s->nkvx);
         if (slots[ES_LIST]) {
             const fdesc *lf = &sd->scope.f[ES_LIST];
             if (o->snake) {
@@ -1268,6 +1251,7 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         r->entry = e;
         r->schema = slots[ES_SCHEMA];
         res_derive(r, slots[ES_INNER]);
+        sl__otlp_kvx_build(o, r->attrs, &r->kvx, &r->nkvx);
         r->sfirst = (uint32_t)o->nscope;
         if (slots[ES_LIST]) {
             const fdesc *lf = &sd->res.f[ES_LIST];
@@ -1301,6 +1285,7 @@ static void reset(sl_otlp *o) {
     o->list = NULL;
     o->nrec = o->nscope = o->nres = 0;
     o->ndropped = o->nempty = 0;
+    o->nkvx = 0;
 }
 
 static sl_status index_request(sl_otlp *o, sl_error *err) {
@@ -1380,6 +1365,7 @@ void sl_otlp_free(sl_otlp *o) {
     sl__free(o->recs, o->caprec * sizeof(*o->recs));
     sl__free(o->scopes, o->capscope * sizeof(*o->scopes));
     sl__free(o->res, o->capres * sizeof(*o->res));
+    sl__free(o->kvx, o->capkvx * sizeof(*o->kvx));
     sl__buf_free(&o->bytes);
     sl__buf_free(&o->scratch);
     sl__free(o, sizeof(*o));
