@@ -357,6 +357,9 @@ Test(cli, apply_reloads_policies_on_sighup) {
                           "previous policies: p.json:1:14: "),
               "%s", err);
     cr_assert(strstr(err, "3 value(s), 7 record(s) in, 3 out"), "%s", err);
+    cr_assert(strstr(err, "\ndrop-debug                       log           2"
+                          "        0        0        2"),
+              "%s", err);
     /* drop-debug counted before and after the reload; drop-info since */
     char s[4096];
     slurp(path("st.json"), s, sizeof(s));
