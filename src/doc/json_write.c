@@ -457,8 +457,10 @@ bool sl_doc_node_source(const sl_doc *doc, const sl_node *n, bool deep,
  * quotes included, a number's lexeme, a literal, a compact container.
  * false for anything made or changed after loading or read from another
  * syntax (the source bytes are checked where that is in doubt). */
-static bool value_span(const sl_doc *doc, const sl_node *n, const char **s,
-                       const char **e) {
+static inline __attribute__((always_inline)) bool value_span(const sl_doc *doc,
+                                                             const sl_node *n,
+                                                             const char **s,
+                                                             const char **e) {
     if (n->off == SL__NO_OFF || n->off >= doc->text_len) {
         return false;
     }

@@ -412,54 +412,61 @@ bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
 
 /* ---- validation context and errors ---- */
 
-typedef struct frame {
-    const char *key; /* NULL: an array index */
-    uint32_t klen;
-    uint32_t idx;
-} frame;
-
 typedef struct vctx {
     sl_otlp *o;
     sl_error *err;
-    bool rewrote; /* an id was rewritten in lower case */
-    uint32_t depth;
-    frame path[SL_MAX_DEPTH + 16];
+    bool rewrote;   /* an id was rewritten in lower case */
+    uint32_t depth; /* messages nested (bounded by the reader's depth) */
 } vctx;
 
-static void push_key(vctx *c, const char *key, size_t klen) {
-    if (c->depth < SL_ARRAY_LEN(c->path)) {
-        c->path[c->depth] = (frame){key, (uint32_t)klen, 0};
+/* One step of a path: member or element idx of parent. */
+typedef struct step {
+    const sl_node *parent;
+    size_t idx;
+} step;
+
+/* Depth-first search for target under n, filling steps; the number of
+ * steps, or -1 when target is not under n. Errors only: validation keeps
+ * no path while it walks, the path is found again when one is reported. */
+static int find_path(const sl_node *n, const sl_node *target, step *steps,
+                     int depth, int max) {
+    if (n == target) {
+        return depth;
     }
-    c->depth++;
-}
-
-static void push_idx(vctx *c, size_t idx) {
-    if (c->depth < SL_ARRAY_LEN(c->path)) {
-        c->path[c->depth] = (frame){NULL, 0, (uint32_t)idx};
+    sl_node_kind k = sl_node_kind_of(n);
+    if ((k != SL_NODE_OBJECT && k != SL_NODE_ARRAY) || depth >= max) {
+        return -1;
     }
-    c->depth++;
+    size_t len = sl_node_len(n);
+    for (size_t i = 0; i < len; i++) {
+        steps[depth] = (step){n, i};
+        int d = find_path(sl_node_at(n, i), target, steps, depth + 1, max);
+        if (d >= 0) {
+            return d;
+        }
+    }
+    return -1;
 }
 
-static void pop(vctx *c) {
-    c->depth--;
-}
-
-/* The JSON path of the current position ("resourceLogs[0].scopeLogs[1]"),
- * cut to fit. Only schema field names and indexes appear: never payload
- * text (attribute keys are shown as indexes). */
-static void format_path(const vctx *c, char *buf, size_t cap) {
+/* The JSON path of node at ("resourceLogs[0].scopeLogs[1]"), cut to fit.
+ * Only schema field names and indexes appear, never payload text: the
+ * walk reaches an error only through known fields, and attributes are
+ * entered by index ("attributes[2].value"). */
+static void format_path(const vctx *c, const sl_node *at, char *buf,
+                        size_t cap) {
+    step steps[SL_MAX_DEPTH + 16];
+    int n = find_path(sl_doc_root(c->o->doc), at, steps, 0,
+                      (int)SL_ARRAY_LEN(steps));
     size_t len = 0;
     buf[0] = '\0';
-    uint32_t n =
-        c->depth < SL_ARRAY_LEN(c->path) ? c->depth : SL_ARRAY_LEN(c->path);
-    for (uint32_t i = 0; i < n && len + 1 < cap; i++) {
-        const frame *f = &c->path[i];
+    for (int i = 0; i < n && len + 1 < cap; i++) {
         int w;
-        if (f->key) {
+        if (sl_node_kind_of(steps[i].parent) == SL_NODE_OBJECT) {
+            sl_str key = sl_node_key(steps[i].parent, steps[i].idx);
             w = snprintf(buf + len, cap - len, "%s%.*s", len ? "." : "",
-                         (int)(f->klen > 40 ? 40 : f->klen), f->key);
+                         (int)(key.len > 40 ? 40 : key.len), key.ptr);
         } else {
-            w = snprintf(buf + len, cap - len, "[%u]", f->idx);
+            w = snprintf(buf + len, cap - len, "[%zu]", steps[i].idx);
         }
         if (w < 0) {
             break;
@@ -474,22 +481,43 @@ static void format_path(const vctx *c, char *buf, size_t cap) {
     }
 }
 
-static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...) {
+/* SL_ESCHEMA at node at: "<path of in>: <message>" (in is at, or the
+ * object the message is about). */
+static sl_status vfail(vctx *c, const sl_node *in, const sl_node *at,
+                       const char *fmt, va_list ap) {
     if (!c->err) {
         return SL_ESCHEMA;
     }
     char path[160];
-    format_path(c, path, sizeof(path));
+    format_path(c, in, path, sizeof(path));
     char what[96];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
     sl_pos pos = sl_node_pos(c->o->doc, at);
     return sl__error(c->err, SL_ESCHEMA, &pos, "%s: %s", path, what);
+}
+
+static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_status rc = vfail(c, at, at, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static sl_status fail_in(vctx *c, const sl_node *in, const sl_node *at,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static sl_status fail_in(vctx *c, const sl_node *in, const sl_node *at,
+                         const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_status rc = vfail(c, in, at, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static sl_status wrong_type(vctx *c, const sl_node *at, const char *want) {
@@ -738,7 +766,7 @@ static sl_status check_any(vctx *c, sl_node *any) {
         if (kind == AK_NONE) {
             sl_pos pos = sl_node_key_pos(c->o->doc, any, i);
             char path[160];
-            format_path(c, path, sizeof(path));
+            format_path(c, any, path, sizeof(path));
             return sl__error(c->err, SL_ESCHEMA, &pos,
                              "%s: unknown AnyValue kind", path);
         }
@@ -746,10 +774,9 @@ static sl_status check_any(vctx *c, sl_node *any) {
             continue; /* null = not set (the JSON mapping's rule) */
         }
         if (seen) {
-            return fail(c, v, "AnyValue holds more than one value");
+            return fail_in(c, any, v, "AnyValue holds more than one value");
         }
         seen = true;
-        push_key(c, key.ptr, key.len);
         sl_status rc = SL_OK;
         sl_node_kind k = sl_node_kind_of(v);
         switch (kind) {
@@ -787,7 +814,6 @@ static sl_status check_any(vctx *c, sl_node *any) {
                     sl_node_kind_of(vals) == SL_NODE_NULL) {
                     continue;
                 }
-                push_key(c, "values", 6);
                 if (kind == AK_KVLIST) {
                     rc = check_kvlist(c, vals);
                 } else if (sl_node_kind_of(vals) != SL_NODE_ARRAY) {
@@ -795,19 +821,15 @@ static sl_status check_any(vctx *c, sl_node *any) {
                 } else {
                     size_t e = sl_node_len(vals);
                     for (size_t q = 0; q < e && rc == SL_OK; q++) {
-                        push_idx(c, q);
                         rc = check_any(c, (sl_node *)sl_node_at(vals, q));
-                        pop(c);
                     }
                 }
-                pop(c);
             }
             break;
         }
         default:
             break;
         }
-        pop(c);
         if (rc != SL_OK) {
             return rc;
         }
@@ -826,9 +848,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
     for (size_t i = 0; i < n; i++) {
         sl_node *kv = (sl_node *)sl_node_at(arr, i);
         if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
-            push_idx(c, i);
             sl_status rc = wrong_type(c, kv, "a key-value object");
-            pop(c);
             return rc;
         }
         size_t m = sl_node_len(kv);
@@ -843,16 +863,14 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                 continue;
             }
             sl_status rc = SL_OK;
-            push_idx(c, i);
             if ((is_key && seen_key) || (is_value && seen_value)) {
                 sl_pos pos = sl_node_key_pos(c->o->doc, kv, j);
                 char path[160];
-                format_path(c, path, sizeof(path));
+                format_path(c, kv, path, sizeof(path));
                 rc = sl__error(c->err, SL_ESCHEMA, &pos,
                                "%s: field \"%s\" given twice", path,
                                is_key ? "key" : "value");
             } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
-                push_key(c, key.ptr, key.len);
                 if (is_key) {
                     rc = sl_node_kind_of(v) == SL_NODE_STRING
                              ? SL_OK
@@ -860,9 +878,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                 } else {
                     rc = check_any(c, v);
                 }
-                pop(c);
             }
-            pop(c);
             seen_key |= is_key;
             seen_value |= is_value;
             if (rc != SL_OK) {
@@ -881,7 +897,6 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
     size_t n = sl_node_len(arr);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(arr, i);
-        push_idx(c, i);
         sl_status rc;
         if (t == VT_MSG_ARRAY) {
             rc = sl_node_kind_of(e) == SL_NODE_OBJECT
@@ -892,7 +907,6 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
         } else {
             rc = check_double(c, e);
         }
-        pop(c);
         if (rc != SL_OK) {
             return rc;
         }
@@ -950,15 +964,26 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
 /* Validate an object against a message table; fill slots (when not NULL)
  * with the value nodes of the fields that have one. Unknown fields are
  * accepted and left alone; null means absent. */
+static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
+                              sl_node **slots);
+
 static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots) {
+    if (c->depth >= SL_MAX_DEPTH) {
+        return fail(c, obj, "nested too deeply");
+    }
+    c->depth++;
+    sl_status rc = check_fields(c, obj, m, slots);
+    c->depth--;
+    return rc;
+}
+
+static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
+                              sl_node **slots) {
     uint32_t seen = 0;
     uint8_t oneof_seen = 0; /* bit per oneof group id */
     uint8_t hint = 0;
     size_t n = sl_node_len(obj);
-    if (c->depth > SL_MAX_DEPTH) {
-        return fail(c, obj, "nested too deeply");
-    }
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
         const fdesc *d = desc_find(m, key, &hint);
@@ -969,7 +994,7 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
         if (seen & bit) {
             sl_pos pos = sl_node_key_pos(c->o->doc, obj, i);
             char path[160];
-            format_path(c, path, sizeof(path));
+            format_path(c, obj, path, sizeof(path));
             return sl__error(c->err, SL_ESCHEMA, &pos,
                              "%s: field \"%s\" given twice", path, d->camel);
         }
@@ -978,7 +1003,6 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
         if (sl_node_kind_of(v) == SL_NODE_NULL) {
             continue;
         }
-        push_key(c, key.ptr, key.len);
         sl_status rc = SL_OK;
         if (d->oneof) {
             uint8_t ob = (uint8_t)(1u << d->oneof);
@@ -990,7 +1014,6 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
         if (rc == SL_OK) {
             rc = check_value(c, v, d);
         }
-        pop(c);
         if (rc != SL_OK) {
             return rc;
         }
@@ -1142,7 +1165,6 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
     }
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
-        push_idx(c, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
@@ -1163,7 +1185,6 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         }
         sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
         o->nrec++;
-        pop(c);
     }
     return SL_OK;
 }
@@ -1174,7 +1195,6 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
-        push_idx(c, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
@@ -1200,14 +1220,7 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         scope_derive(s, slots[ES_INNER]);
         sl__otlp_kvx_build(o, s->attrs, &s->kvx, &s->nkvx);
         if (slots[ES_LIST]) {
-            const fdesc *lf = &sd->scope.f[ES_LIST];
-            if (o->snake) {
-                push_key(c, lf->snake, lf->slen);
-            } else {
-                push_key(c, lf->camel, lf->clen);
-            }
             rc = index_records(c, slots[ES_LIST], g);
-            pop(c);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1219,7 +1232,6 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         if (s->count == 0) {
             o->nempty++;
         }
-        pop(c);
     }
     return SL_OK;
 }
@@ -1230,7 +1242,6 @@ static sl_status index_resources(vctx *c, sl_node *list) {
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
-        push_idx(c, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
@@ -1254,14 +1265,7 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         sl__otlp_kvx_build(o, r->attrs, &r->kvx, &r->nkvx);
         r->sfirst = (uint32_t)o->nscope;
         if (slots[ES_LIST]) {
-            const fdesc *lf = &sd->res.f[ES_LIST];
-            if (o->snake) {
-                push_key(c, lf->snake, lf->slen);
-            } else {
-                push_key(c, lf->camel, lf->clen);
-            }
             rc = index_scopes(c, slots[ES_LIST], ri);
-            pop(c);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1270,7 +1274,6 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         if (o->res[ri].kept == 0) {
             o->nempty++;
         }
-        pop(c);
     }
     return SL_OK;
 }
@@ -1318,20 +1321,15 @@ static sl_status index_request(sl_otlp *o, sl_error *err) {
             o->snake = key.len == strlen(signals[s].snake) &&
                        memcmp(key.ptr, signals[s].snake, key.len) == 0;
             sl_node *v = (sl_node *)sl_node_at(root, i);
-            push_key(c, key.ptr, key.len);
             if (sl_node_kind_of(v) == SL_NODE_ARRAY) {
                 o->list = v;
             } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
                 rc = wrong_type(c, v, "an array");
                 goto done;
             }
-            pop(c);
         }
     }
     if (o->list) {
-        const signal_desc *sd = &signals[o->sig];
-        push_key(c, o->snake ? sd->snake : sd->camel,
-                 strlen(o->snake ? sd->snake : sd->camel));
         rc = index_resources(c, o->list);
     }
 done:
