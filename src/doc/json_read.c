@@ -525,14 +525,18 @@ static sl_status parse(parser *ps, const char *p, const char **stop) {
     slot = &ps->stk[ps->top++];
 
 value:
-    /* slot is where the next value goes */
-    if (at_ws(p, end)) {
-        p = skip_ws(ps, p);
-    }
+    /* slot is where the next value goes. Whitespace is tested only where
+     * the expected byte is not found: compact JSON never pays for it. */
     if (p >= end) {
         return eof(ps);
     }
     switch (*p) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p = skip_ws(ps, p);
+        goto value;
     case '"':
         rc = parse_string(ps, &p, slot);
         break;
@@ -603,9 +607,6 @@ after:
         *stop = p;
         return SL_OK;
     }
-    if (at_ws(p, end)) {
-        p = skip_ws(ps, p);
-    }
     if (p >= end) {
         return eof(ps);
     }
@@ -627,31 +628,36 @@ after:
             }
             goto after;
         }
-        return unexpected(ps, p);
-    }
-    if (*p == ',') {
-        p++;
-        goto key;
-    }
-    if (*p == '}') {
-        p++;
-        rc = close_container(ps, p);
-        if (rc != SL_OK) {
-            return rc;
+    } else {
+        if (*p == ',') {
+            p++;
+            goto key;
         }
+        if (*p == '}') {
+            p++;
+            rc = close_container(ps, p);
+            if (rc != SL_OK) {
+                return rc;
+            }
+            goto after;
+        }
+    }
+    if (at_ws(p, end)) {
+        p = skip_ws(ps, p);
         goto after;
     }
     return unexpected(ps, p);
 
 key:
     /* in an object, after '{' or ',': a member's key, then ':' */
-    if (at_ws(p, end)) {
-        p = skip_ws(ps, p);
-    }
     if (p >= end) {
         return eof(ps);
     }
     if (*p != '"') {
+        if (at_ws(p, end)) {
+            p = skip_ws(ps, p);
+            goto key;
+        }
         return unexpected(ps, p);
     }
     rc = reserve(ps);
@@ -663,13 +669,15 @@ key:
         return rc;
     }
     ps->top++;
-    if (at_ws(p, end)) {
-        p = skip_ws(ps, p);
-    }
+colon:
     if (p >= end) {
         return eof(ps);
     }
     if (*p != ':') {
+        if (at_ws(p, end)) {
+            p = skip_ws(ps, p);
+            goto colon;
+        }
         return unexpected(ps, p);
     }
     p++;
