@@ -484,6 +484,10 @@ static void format_path(const vctx *c, const sl_node *at, char *buf,
 /* SL_ESCHEMA at node at: "<path of in>: <message>" (in is at, or the
  * object the message is about). */
 static sl_status vfail(vctx *c, const sl_node *in, const sl_node *at,
+                       const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static sl_status vfail(vctx *c, const sl_node *in, const sl_node *at,
                        const char *fmt, va_list ap) {
     if (!c->err) {
         return SL_ESCHEMA;
