@@ -10,9 +10,12 @@
  *
  * The compiled set (sl_policy_set) is immutable and shared by any number
  * of threads; the only things that change in it are atomic counters and
- * the rate limiters' windows. Each thread evaluates through its own
- * sl_policy_ctx, which holds the pattern scratch and per-policy match
- * counters, allocated once: evaluating a record allocates nothing.
+ * the rate limiters' windows. A reload (sl_policy_reload) compiles a new
+ * set that shares those with the old one by policy id, so the caller can
+ * swap snapshots without losing counts or resetting rate windows. Each thread
+ * evaluates through its own sl_policy_ctx, which holds the pattern scratch and
+ * per-policy match counters, allocated once: evaluating a record allocates
+ * nothing.
  *
  * Semantics: ../shared/spec/policy-engine.md made exact by
  * ../shared/reference/policy-engine-upstream.md §4 (policy-rs 1.7). */
@@ -65,6 +68,54 @@ SL_API sl_status sl_policy_load_files(const char *const *paths, size_t n,
                                       const sl_policy_opts *opts,
                                       sl_policy_set **out, sl_error *err);
 
+/** Reload: compile a new snapshot from n documents and carry prev's state
+ * over to it, by policy id. For every policy whose id is in both sets the
+ * new set shares prev's counters (sl_policy_stats) and, when the policy
+ * limits the rate in both with the same limit and window and opts gives
+ * the same clock as prev's, prev's rate-limiter window (its start and
+ * count): a reload neither resets statistics nor lets a rate-limited
+ * policy burst. A policy whose limit changed starts a fresh window (its
+ * old count was measured against another limit); one that no longer
+ * limits the rate drops the window. Policies only in prev are left out
+ * (their counters stay readable through prev); new ids start at zero.
+ * Problems are reported for the new files only, as sl_policy_load().
+ *
+ * Counts during the swap: state is shared, not copied. A thread still
+ * evaluating through a context of prev counts into the same atomics the
+ * new set reports and draws from the same rate window, before and after
+ * the reload returns, until its context is freed: no count of a carried
+ * policy is lost or counted twice, whenever it lands. Counts for
+ * policies that are not carried land only in prev. Consequently
+ * sl_policy_stats_get() on prev shows the new set's counts of carried
+ * policies too, and sl_policy_stats_reset() on either set resets them
+ * for both.
+ *
+ * Swapping: contexts belong to one set. To swap, reload, make a context
+ * for the new set per evaluating thread (sl_policy_ctx_new), publish the
+ * new set to them (the caller's atomic pointer or lock); each thread
+ * switches between records, freeing its old context; when every context
+ * of prev is freed, free prev with sl_policy_set_free(). prev stays
+ * valid and usable throughout; a failed reload changes nothing, so the
+ * caller keeps evaluating with prev.
+ * @param prev  the snapshot being replaced, borrowed during the call (it
+ *              must not be freed concurrently); NULL = sl_policy_load().
+ * @param out   on SL_OK a new set, owned, independent of prev's lifetime.
+ * @return as sl_policy_load(); on failure *out is untouched and prev is
+ *         unchanged.
+ * Thread safety: reentrant; other threads may evaluate with prev. */
+SL_API sl_status sl_policy_reload(const sl_policy_set *prev,
+                                  const sl_doc *const *docs, size_t n,
+                                  const sl_policy_opts *opts,
+                                  sl_policy_set **out, sl_error *err);
+
+/** sl_policy_reload() from n policy files (parsed as
+ * sl_policy_load_files() does).
+ * @return as sl_policy_load_files(). */
+SL_API sl_status sl_policy_reload_files(const sl_policy_set *prev,
+                                        const char *const *paths, size_t n,
+                                        const sl_policy_opts *opts,
+                                        sl_policy_set **out, sl_error *err);
+
 /** Free a set. NULL is a no-op. Every context made for it must be freed
  * first. */
 SL_API void sl_policy_set_free(sl_policy_set *set);
@@ -84,20 +135,34 @@ SL_API size_t sl_policy_count(const sl_policy_set *set);
  * NULL when out of range. */
 SL_API const char *sl_policy_id(const sl_policy_set *set, size_t i);
 
+/** Index of the valid policy with this id (NUL-terminated), SIZE_MAX when
+ * there is none or set or id is NULL. Indexes change across reloads; ids
+ * do not. */
+SL_API size_t sl_policy_find(const sl_policy_set *set, const char *id);
+
 /** Signal of valid policy i (SL_SIGNAL_NONE when out of range). */
 SL_API sl_signal sl_policy_signal(const sl_policy_set *set, size_t i);
 
 /** Counters of one policy. hits/misses follow the upstream rule (record
  * kept: every matching policy gets a hit; dropped: the winner a hit, the
  * other matching policies a miss). The rest say what happened to the
- * records this policy won, and how many transform operations it applied. */
+ * records this policy won, so that kept + dropped + sampled_out +
+ * rate_limited + transform_failed is the number of records it won, and
+ * how many transform operations it applied to records that were kept.
+ * A record whose transform fails is dropped (never written half
+ * transformed) and counts as dropped for hits/misses. */
 typedef struct sl_policy_stats {
     uint64_t hits, misses;
-    uint64_t kept;         /* won and kept (keep all, or sampled in) */
-    uint64_t dropped;      /* won with keep none / false / 0% */
-    uint64_t sampled_out;  /* won, dropped by probability sampling */
-    uint64_t rate_limited; /* won, dropped by the rate limiter */
-    uint64_t transformed;  /* transform operations that changed a record */
+    uint64_t kept;             /* won and kept (keep all, or sampled in) */
+    uint64_t dropped;          /* won with keep none / false / 0% */
+    uint64_t sampled_out;      /* won, dropped by probability sampling */
+    uint64_t rate_limited;     /* won, dropped by the rate limiter */
+    uint64_t transformed;      /* transform operations that changed a record
+                                  that was kept */
+    uint64_t transform_failed; /* won and kept by the keep rule, then
+                                  dropped by SL_POLICY_APPLY because a
+                                  transform of a matching policy (or the
+                                  span threshold write) could not finish */
 } sl_policy_stats;
 
 /** Read policy i's counters (a consistent-enough snapshot of atomics).
@@ -116,12 +181,15 @@ typedef enum sl_policy_decision {
     SL_DECISION_SAMPLE_KEEP = 3, /* probability sampling kept it */
     SL_DECISION_SAMPLE_DROP = 4, /* probability sampling dropped it */
     SL_DECISION_RATE_ALLOW = 5,  /* within the winner's rate limit */
-    SL_DECISION_RATE_DENY = 6    /* over the winner's rate limit */
+    SL_DECISION_RATE_DENY = 6,   /* over the winner's rate limit */
+    SL_DECISION_FAILED = 7       /* kept by the winner's rule, dropped
+                                    because a transform failed (APPLY) */
 } sl_policy_decision;
 
 typedef struct sl_policy_result {
     sl_policy_decision decision;
-    bool keep;           /* false for DROP, SAMPLE_DROP, RATE_DENY */
+    bool keep;           /* false for DROP, SAMPLE_DROP, RATE_DENY,
+                            FAILED */
     size_t policy;       /* winner (index for sl_policy_id); SIZE_MAX if
                             none matched */
     uint32_t matched;    /* number of matching policies */
@@ -150,10 +218,13 @@ SL_API void sl_policy_ctx_free(sl_policy_ctx *ctx);
  * signal: match, pick the most restrictive winner (ties: smallest id),
  * decide keep / drop / sample / rate-limit, update counters, and with
  * SL_POLICY_APPLY carry the decision out on the batch.
- * @param res  may be NULL.
- * @return SL_OK, SL_EINVAL (index out of range, NULL argument), SL_ENOMEM
- *         (a transform could not grow the batch: the record is dropped so
- *         nothing half-redacted is ever written).
+ * @param res  may be NULL; filled on SL_OK and when a transform failed.
+ * @return SL_OK, SL_EINVAL (index out of range, NULL argument), or the
+ *         code of a transform that could not finish (SL_ENOMEM when it
+ *         could not grow the batch, SL_ELIMIT when a redaction regex hit
+ *         its match limit, ...): the record is then dropped so nothing
+ *         half-redacted is ever written, res->decision is
+ *         SL_DECISION_FAILED and the winner counts transform_failed.
  * Thread safety: one context per thread; the set may be shared. */
 SL_API sl_status sl_policy_eval(sl_policy_ctx *ctx, sl_otlp *o, size_t i,
                                 unsigned flags, sl_policy_result *res,

@@ -8,13 +8,23 @@
  * compact JSON line on stdout, in input order. A value that is not valid
  * JSON or not an OTLP request is reported with its file:line:col and
  * written not at all (never half); the rest go on. A per-policy summary
- * (hits, misses, kept, dropped, sampled, rate-limited, changes) goes to
- * stderr, and with --stats as JSON to a file.
+ * (hits, misses, kept, dropped, sampled, rate-limited, failed transforms,
+ * changes) goes to stderr, and with --stats as JSON to a file.
+ *
+ * SIGHUP reloads the policy files (sl_policy_reload_files: counters and
+ * unchanged rate windows carry over by policy id, so the summary covers
+ * the whole run), between two input values, never in the middle of one:
+ * the handler only sets a flag, which is acted on before the next value
+ * is evaluated. One line on stderr says the reload happened or why it
+ * failed; a failed reload keeps the old policies. Output is flushed
+ * whenever the input is about to be read, so a reader downstream of a
+ * pipe sees each value's line before apply waits for more.
  *
  * Exit: 0 when all input was processed (rejected policies are printed,
  * not fatal); 1 when a file cannot be read or parsed or an input value was
  * malformed; 2 for bad usage. */
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -33,6 +43,68 @@ typedef struct totals {
     unsigned signals; /* 1 << sl_signal seen */
 } totals;
 
+/* Set by SIGHUP, cleared by reload(): the command's one mutable global,
+ * since a signal handler can reach nothing else. */
+static volatile sig_atomic_t reload_requested;
+
+static void on_sighup(int sig) {
+    (void)sig;
+    reload_requested = 1;
+}
+
+/* The policies in force: swapped as a whole by reload(). */
+typedef struct policies {
+    const char *const *paths;
+    size_t n;
+    sl_policy_set *set;
+    sl_policy_ctx *ctx;
+} policies;
+
+/* Compile the files anew over the current set (carrying its counters and
+ * rate windows) and swap. apply is single-threaded: the old context and
+ * set are freed at once. On failure nothing changes. */
+static void reload(policies *p) {
+    reload_requested = 0;
+    sl_error err = {0};
+    sl_policy_set *next = NULL;
+    sl_policy_ctx *ctx = NULL;
+    sl_status rc =
+        sl_policy_reload_files(p->set, p->paths, p->n, NULL, &next, &err);
+    if (rc == SL_OK) {
+        rc = sl_policy_ctx_new(next, &ctx, &err);
+    }
+    if (rc != SL_OK) {
+        sl_policy_set_free(next);
+        if (!err.msg[0]) {
+            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
+        }
+        char where[768];
+        sl_error_format(&err, where, sizeof(where));
+        fprintf(stderr,
+                "sluice apply: policy reload failed, keeping the previous "
+                "policies: %s\n",
+                where);
+        return;
+    }
+    size_t problems = sl_policy_problem_count(next);
+    for (size_t i = 0; i < problems; i++) {
+        sl_cli_print_error(sl_policy_problem(next, i));
+    }
+    sl_policy_ctx_free(p->ctx);
+    sl_policy_set_free(p->set);
+    p->set = next;
+    p->ctx = ctx;
+    fprintf(stderr,
+            "sluice apply: policies reloaded: %zu valid, %zu problem(s)\n",
+            sl_policy_count(next), problems);
+}
+
+/* Before each read of the input: let a reader downstream see what is
+ * done. A failed flush shows again in apply's final fflush. */
+static void flush_output(void *ud) {
+    fflush(ud);
+}
+
 static sl_status otlp_loader(void *ud, const char *text, size_t len,
                              size_t *off, const char *file, sl_error *err) {
     return sl_otlp_load(ud, text, len, off, file, err);
@@ -40,13 +112,14 @@ static sl_status otlp_loader(void *ud, const char *text, size_t len,
 
 /* Apply to every value of one input; false on a read error or a
  * malformed value. */
-static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
+static bool apply_input(const char *path, policies *pol, sl_otlp *o,
                         sl_buf *out, totals *t, FILE *sink) {
     sl_cli_stream in;
     if (sl_cli_stream_open(&in, path) != 0) {
         return false;
     }
     sl_cli_stream_set_loader(&in, otlp_loader, o);
+    sl_cli_stream_set_wait(&in, flush_output, sink);
     bool ok = true;
     sl_error err;
     for (;;) {
@@ -68,6 +141,10 @@ static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
             }
             continue;
         }
+        if (reload_requested) {
+            reload(pol); /* between values: this one sees the new set */
+        }
+        sl_policy_ctx *ctx = pol->ctx;
         t->values++;
         t->signals |= 1u << sl_otlp_signal(o);
         size_t n = sl_otlp_count(o);
@@ -117,7 +194,7 @@ static bool apply_input(const char *path, sl_policy_ctx *ctx, sl_otlp *o,
 }
 
 int sl_cmd_apply(int argc, char **argv) {
-    const char *policies[SL_CLI_MAX_POLICY_FILES];
+    const char *policy_files[SL_CLI_MAX_POLICY_FILES];
     size_t npol = 0;
     const char *stats = NULL;
     bool quiet = false;
@@ -134,7 +211,7 @@ int sl_cmd_apply(int argc, char **argv) {
                 sl__free(inputs, ((size_t)argc + 1) * sizeof(char *));
                 return usage();
             }
-            policies[npol++] = argv[++i];
+            policy_files[npol++] = argv[++i];
         } else if (strcmp(a, "--stats") == 0 && i + 1 < argc) {
             stats = argv[++i];
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -154,22 +231,31 @@ int sl_cmd_apply(int argc, char **argv) {
         inputs[nin++] = "-";
     }
     int status = SL_EXIT_INPUT;
-    sl_policy_set *set = sl_cli_policy_load(policies, npol);
-    sl_policy_ctx *ctx = NULL;
+    /* installed before the first load: a SIGHUP from then on reloads
+     * rather than ends the process; SA_RESTART keeps reads and writes
+     * going through it */
+    struct sigaction sa = {0}, old_sa;
+    sa.sa_handler = on_sighup;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    reload_requested = 0;
+    sigaction(SIGHUP, &sa, &old_sa);
+    policies pol = {policy_files, npol, NULL, NULL};
+    pol.set = sl_cli_policy_load(policy_files, npol);
     sl_otlp *o = sl_otlp_new();
     sl_buf out = {0};
     sl_error err = {0};
     totals t = {0};
-    if (!set) {
+    if (!pol.set) {
         goto done;
     }
-    if (!o || sl_policy_ctx_new(set, &ctx, &err) != SL_OK) {
+    if (!o || sl_policy_ctx_new(pol.set, &pol.ctx, &err) != SL_OK) {
         fprintf(stderr, "sluice apply: out of memory\n");
         goto done;
     }
     bool ok = true;
     for (size_t i = 0; i < nin; i++) {
-        ok = apply_input(inputs[i], ctx, o, &out, &t, stdout) && ok;
+        ok = apply_input(inputs[i], &pol, o, &out, &t, stdout) && ok;
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "sluice apply: write failed\n");
@@ -182,11 +268,11 @@ int sl_cmd_apply(int argc, char **argv) {
                 " bytes out%s\n",
                 t.values, t.records_in, t.records_out, t.bytes_in, t.bytes_out,
                 t.bad_values ? ", some input values rejected" : "");
-        sl_cli_policy_summary(set, t.signals, stderr);
+        sl_cli_policy_summary(pol.set, t.signals, stderr);
     }
     if (stats) {
         out.len = 0;
-        if (sl_cli_policy_stats_json(set, true, &out) != SL_OK ||
+        if (sl_cli_policy_stats_json(pol.set, true, &out) != SL_OK ||
             sl_cli_write_file(stats, out.ptr, out.len) != 0) {
             ok = false;
         }
@@ -194,9 +280,10 @@ int sl_cmd_apply(int argc, char **argv) {
     status = ok ? SL_EXIT_OK : SL_EXIT_INPUT;
 done:
     sl_buf_free(&out);
-    sl_policy_ctx_free(ctx);
+    sl_policy_ctx_free(pol.ctx);
     sl_otlp_free(o);
-    sl_policy_set_free(set);
+    sl_policy_set_free(pol.set);
+    sigaction(SIGHUP, &old_sa, NULL);
     sl__free(inputs, ((size_t)argc + 1) * sizeof(char *));
     return status;
 }

@@ -62,6 +62,9 @@ sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
             rc = rc == SL_OK ? put_u64(out, "rate_limited", st.rate_limited)
                              : rc;
             rc = rc == SL_OK ? put_u64(out, "transformed", st.transformed) : rc;
+            rc = rc == SL_OK
+                     ? put_u64(out, "transform_failed", st.transform_failed)
+                     : rc;
         }
         if (rc == SL_OK) {
             rc = put(out, "}");
@@ -76,9 +79,9 @@ sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
 void sl_cli_policy_summary(const sl_policy_set *set, unsigned signal_mask,
                            FILE *f) {
     static const char *const sig[] = {"log", "metric", "trace", "-"};
-    fprintf(f, "%-32s %-6s %8s %8s %8s %8s %8s %8s %8s\n", "policy", "signal",
-            "hits", "misses", "kept", "dropped", "sampled", "limited",
-            "changes");
+    fprintf(f, "%-32s %-6s %8s %8s %8s %8s %8s %8s %8s %8s\n", "policy",
+            "signal", "hits", "misses", "kept", "dropped", "sampled", "limited",
+            "failed", "changes");
     for (size_t i = 0; i < sl_policy_count(set); i++) {
         sl_policy_stats st;
         sl_policy_stats_get(set, i, &st);
@@ -88,9 +91,9 @@ void sl_cli_policy_summary(const sl_policy_set *set, unsigned signal_mask,
         }
         fprintf(f,
                 "%-32s %-6s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-                " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+                " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
                 sl_policy_id(set, i), sig[sl_policy_signal(set, i)], st.hits,
                 st.misses, st.kept, st.dropped, st.sampled_out, st.rate_limited,
-                st.transformed);
+                st.transform_failed, st.transformed);
     }
 }

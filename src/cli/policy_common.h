@@ -18,7 +18,8 @@ sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n);
 /* Append the runner-contract stats JSON ({"policies":[{"policy_id","hits"
  * [,"misses"]}]}, sorted by id, only policies with hits or misses) to out;
  * with `full`, also each policy's kept / dropped / sampled_out /
- * rate_limited / transformed. */
+ * rate_limited / transformed / transform_failed (`conform` writes the
+ * contract's form, never `full`). */
 sl_status sl_cli_policy_stats_json(const sl_policy_set *set, bool full,
                                    sl_buf *out);
 

@@ -10,15 +10,19 @@
  * this loop runs at hundreds of MB/s.
  *
  * Files are read, never mapped: a log file truncated while it is read
- * (logrotate's copytruncate) must end the input, not raise SIGBUS. The
+ * (logrotate's copytruncate) must end the input, not raise SIGBUS. Reads
+ * take what is there (read(2), not fread, which waits for a full window):
+ * a value that arrived on a pipe is returned without waiting for more. The
  * window is reused, so its pages stay mapped and mostly in cache; reading
  * a whole file into fresh memory cost a fifth of `apply`'s time in page
  * faults. */
+#define _GNU_SOURCE /* memrchr */
 #include "cli/value_stream.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     WINDOW = 1 << 20,
@@ -64,6 +68,12 @@ void sl_cli_stream_close(sl_cli_stream *s) {
 void sl_cli_stream_set_loader(sl_cli_stream *s, sl_cli_loader load, void *ud) {
     s->load = load;
     s->load_ud = ud;
+}
+
+void sl_cli_stream_set_wait(sl_cli_stream *s, void (*wait)(void *ud),
+                            void *ud) {
+    s->wait = wait;
+    s->wait_ud = ud;
 }
 
 static uint32_t count_lines(const char *p, size_t n) {
@@ -117,19 +127,24 @@ static int fill(sl_cli_stream *s, sl_error *err) {
         s->buf = nb;
         s->cap *= 2;
     }
-    size_t n = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
-    s->len += n;
-    s->bytes_read += n;
-    if (s->len < s->cap) {
-        if (ferror(s->f)) {
-            snprintf(err->msg, sizeof(err->msg), "read failed");
-            err->code = SL_EIO;
-            return -2;
+    ssize_t n;
+    do {
+        if (s->wait) {
+            s->wait(s->wait_ud);
         }
-        if (feof(s->f)) {
-            s->eof = 1;
-        }
+        n = read(fileno(s->f), s->buf + s->len, s->cap - s->len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        snprintf(err->msg, sizeof(err->msg), "read failed: %s",
+                 strerror(errno));
+        err->code = SL_EIO;
+        return -2;
     }
+    if (n == 0) {
+        s->eof = 1;
+    }
+    s->len += (size_t)n;
+    s->bytes_read += (uint64_t)n;
     s->limit = 0;
     return 0;
 }
@@ -139,12 +154,8 @@ static size_t window_end(const sl_cli_stream *s) {
     if (s->eof) {
         return s->len;
     }
-    for (size_t i = s->len; i > s->off; i--) {
-        if (s->buf[i - 1] == '\n') {
-            return i;
-        }
-    }
-    return s->off; /* no complete line yet */
+    const char *nl = memrchr(s->buf + s->off, '\n', s->len - s->off);
+    return nl ? (size_t)(nl - s->buf) + 1 : s->off; /* s->off: no line yet */
 }
 
 static int refill(sl_cli_stream *s, sl_error *err) {

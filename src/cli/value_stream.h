@@ -30,8 +30,10 @@ typedef struct sl_cli_stream {
     sl_doc *doc;        /* the default loader's value (borrows buf) */
     sl_cli_loader load; /* parses one value */
     void *load_ud;
-    size_t limit;       /* parse up to here (see value_stream.c) */
-    size_t value_start; /* where the current value starts in buf */
+    size_t limit;           /* parse up to here (see value_stream.c) */
+    size_t value_start;     /* where the current value starts in buf */
+    void (*wait)(void *ud); /* called before each read (set_wait) */
+    void *wait_ud;
 } sl_cli_stream;
 
 /* Open path ("-" = stdin). Returns 0, or prints an error and returns 1. */
@@ -40,6 +42,13 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path);
 /* Parse values with load(ud, ...) instead of into s->doc (call after
  * open, before the first next). */
 void sl_cli_stream_set_loader(sl_cli_stream *s, sl_cli_loader load, void *ud);
+
+/* Call wait(ud) before each read from the input, i.e. whenever every
+ * value already read has been returned or is incomplete and the stream
+ * is about to ask for more, which may block on a pipe: a caller flushes
+ * its output there, so whoever reads it sees each finished value before
+ * the stream waits for the next. Call after open. */
+void sl_cli_stream_set_wait(sl_cli_stream *s, void (*wait)(void *ud), void *ud);
 
 /* Next value: 1 with the loaded value (by default sl_doc_root(s->doc))
  * valid until the next call, 0 at

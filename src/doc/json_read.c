@@ -197,24 +197,6 @@ static inline sl_status reserve(parser *ps) {
 
 /* ---- strings ---- */
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SL_SWAR 1
-#endif
-
-static const uint64_t ONES = 0x0101010101010101ull;
-static const uint64_t HIGHS = 0x8080808080808080ull;
-
-/* Bytes of w that need a look in a string: '"', '\\', control characters
- * and non-ASCII. Only the lowest flagged byte is exact (borrows can flag
- * bytes above a real hit), which is all the caller uses. */
-static uint64_t special(uint64_t w) {
-    uint64_t q = w ^ (ONES * '"');
-    uint64_t b = w ^ (ONES * '\\');
-    uint64_t hits =
-        ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
-    return hits & HIGHS;
-}
-
 /* The code unit of \uXXXX at p (p at the backslash), or -1. */
 static int32_t u_escape(const char *p, const char *end) {
     if (end - p < 6 || p[0] != '\\' || p[1] != 'u') {
@@ -341,7 +323,7 @@ parse_string(parser *ps, const char **pp, sl_node *n) {
         while (end - p >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
-            uint64_t m = special(w);
+            uint64_t m = sl__json_special(w);
             if (m) {
                 p += __builtin_ctzll(m) >> 3;
                 goto look;
@@ -515,16 +497,19 @@ static sl_status close_container(parser *ps, const char *end) {
     return SL_OK;
 }
 
-/* Skip whitespace at *pp, if any, counting the run. */
-static void skip_ws(parser *ps, const char **pp) {
-    const char *p = *pp, *end = ps->end;
-    if (p < end && (cls[(unsigned char)*p] & C_WS)) {
-        ps->ws++;
-        do {
-            p++;
-        } while (p < end && (cls[(unsigned char)*p] & C_WS));
-    }
-    *pp = p;
+/* Past the whitespace run at p (p is whitespace), counting the run. Call
+ * sites test the first byte inline: compact input skips the call. */
+static const char *skip_ws(parser *ps, const char *p) {
+    const char *end = ps->end;
+    ps->ws++;
+    do {
+        p++;
+    } while (p < end && (cls[(unsigned char)*p] & C_WS));
+    return p;
+}
+
+static inline bool at_ws(const char *p, const char *end) {
+    return p < end && (cls[(unsigned char)*p] & C_WS);
 }
 
 static sl_status parse(parser *ps, const char *p, const char **stop) {
@@ -540,12 +525,18 @@ static sl_status parse(parser *ps, const char *p, const char **stop) {
     slot = &ps->stk[ps->top++];
 
 value:
-    /* slot is where the next value goes */
-    skip_ws(ps, &p);
+    /* slot is where the next value goes. Whitespace is tested only where
+     * the expected byte is not found: compact JSON never pays for it. */
     if (p >= end) {
         return eof(ps);
     }
     switch (*p) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p = skip_ws(ps, p);
+        goto value;
     case '"':
         rc = parse_string(ps, &p, slot);
         break;
@@ -584,7 +575,9 @@ value:
         ps->cur = (uint32_t)(slot - ps->stk);
         ps->depth++;
         p++;
-        skip_ws(ps, &p);
+        if (at_ws(p, end)) {
+            p = skip_ws(ps, p);
+        }
         if (p < end && *p == (obj ? '}' : ']')) {
             p++;
             rc = close_container(ps, p);
@@ -614,7 +607,6 @@ after:
         *stop = p;
         return SL_OK;
     }
-    skip_ws(ps, &p);
     if (p >= end) {
         return eof(ps);
     }
@@ -636,29 +628,36 @@ after:
             }
             goto after;
         }
-        return unexpected(ps, p);
-    }
-    if (*p == ',') {
-        p++;
-        goto key;
-    }
-    if (*p == '}') {
-        p++;
-        rc = close_container(ps, p);
-        if (rc != SL_OK) {
-            return rc;
+    } else {
+        if (*p == ',') {
+            p++;
+            goto key;
         }
+        if (*p == '}') {
+            p++;
+            rc = close_container(ps, p);
+            if (rc != SL_OK) {
+                return rc;
+            }
+            goto after;
+        }
+    }
+    if (at_ws(p, end)) {
+        p = skip_ws(ps, p);
         goto after;
     }
     return unexpected(ps, p);
 
 key:
     /* in an object, after '{' or ',': a member's key, then ':' */
-    skip_ws(ps, &p);
     if (p >= end) {
         return eof(ps);
     }
     if (*p != '"') {
+        if (at_ws(p, end)) {
+            p = skip_ws(ps, p);
+            goto key;
+        }
         return unexpected(ps, p);
     }
     rc = reserve(ps);
@@ -670,11 +669,15 @@ key:
         return rc;
     }
     ps->top++;
-    skip_ws(ps, &p);
+colon:
     if (p >= end) {
         return eof(ps);
     }
     if (*p != ':') {
+        if (at_ws(p, end)) {
+            p = skip_ws(ps, p);
+            goto colon;
+        }
         return unexpected(ps, p);
     }
     p++;
@@ -711,7 +714,9 @@ sl_status sl__json_parse(sl_doc *doc, size_t start, size_t *next,
             rc = sl__nomem(err);
         } else {
             *root = ps.stk[0];
-            skip_ws(&ps, &stop);
+            if (at_ws(stop, ps.end)) {
+                stop = skip_ws(&ps, stop);
+            }
             if (next) {
                 *next = (size_t)(stop - ps.base);
                 doc->root = root;

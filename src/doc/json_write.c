@@ -97,6 +97,19 @@ static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
             p += 16;
         }
 #endif
+#ifdef SL_SWAR
+        /* then 8 (short strings: most keys and values set by changes) */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t hit = sl__json_special(w);
+            if (hit) {
+                p += __builtin_ctzll(hit) / 8;
+                break;
+            }
+            p += 8;
+        }
+#endif
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
             p++;
         }
@@ -444,8 +457,10 @@ bool sl_doc_node_source(const sl_doc *doc, const sl_node *n, bool deep,
  * quotes included, a number's lexeme, a literal, a compact container.
  * false for anything made or changed after loading or read from another
  * syntax (the source bytes are checked where that is in doubt). */
-static bool value_span(const sl_doc *doc, const sl_node *n, const char **s,
-                       const char **e) {
+static inline __attribute__((always_inline)) bool value_span(const sl_doc *doc,
+                                                             const sl_node *n,
+                                                             const char **s,
+                                                             const char **e) {
     if (n->off == SL__NO_OFF || n->off >= doc->text_len) {
         return false;
     }

@@ -26,6 +26,23 @@ enum {
                                 sl_node_set_* / append / remove / copy) */
 };
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SL_SWAR 1 /* 8 bytes at a time where byte order allows */
+#endif
+
+/* Bytes of the 8 little-endian bytes w that need a look inside a JSON
+ * string: '"', '\\', control characters and non-ASCII, as their high bits.
+ * Only the lowest flagged byte is exact (borrows can flag bytes above a
+ * real hit), which is all the reader and writer use. */
+static inline uint64_t sl__json_special(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t b = w ^ (ones * '\\');
+    uint64_t hits =
+        ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
+    return hits & (ones * 0x80);
+}
+
 struct sl_node {
     uint8_t kind;  /* sl_node_kind */
     uint8_t flags; /* SL__NF_* */

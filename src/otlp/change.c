@@ -258,11 +258,14 @@ static void rescan(sl_otlp *o, size_t i, int level, shape was) {
     o->dirty = true;
     if (level == 0) {
         o->recs[i].dirty = 1;
+        o->recs[i].nkvx = SL__KVX_NONE; /* its attributes are walked now */
     } else if (level == 1) {
         o->scopes[o->recs[i].scope].dirty = 1;
+        o->scopes[o->recs[i].scope].nkvx = SL__KVX_NONE;
         sl__otlp_rescan_scope(o, o->recs[i].scope);
     } else {
         o->res[scope_of(o, i)->res].dirty = 1;
+        o->res[scope_of(o, i)->res].nkvx = SL__KVX_NONE;
         sl__otlp_rescan_res(o, scope_of(o, i)->res);
     }
     shape now = shape_of(o, i);

@@ -29,24 +29,6 @@ static bool nonempty_str(const sl_node *n, sl_str *out) {
     return true;
 }
 
-static bool same(const char *a, const char *b, size_t n) {
-    /* eight bytes at a time (memcpy compiles to one load) */
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (a[i] != b[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool is_key_name(sl_str k) {
     return k.len == 3 && k.ptr[0] == 'k' && k.ptr[1] == 'e' && k.ptr[2] == 'y';
 }
@@ -75,7 +57,7 @@ static const sl_node *kv_value(const sl_node *kv) {
     size_t n = sl_node_len(kv);
     for (size_t i = n > 1 ? 1 : 0, k_ = 0; k_ < n; k_++, i = (i + 1) % n) {
         sl_str k = sl_node_key(kv, i); /* "value" is usually second */
-        if (k.len == 5 && same(k.ptr, "value", 5)) {
+        if (k.len == 5 && sl__otlp_same(k.ptr, "value", 5)) {
             const sl_node *v = sl_node_at(kv, i);
             return sl_node_kind_of(v) == SL_NODE_OBJECT ? v : NULL;
         }
@@ -106,7 +88,7 @@ const sl_node *sl__otlp_find_kv(const sl_node *attrs, const sl_str *path,
             const sl_node *kv = sl_node_at(attrs, i);
             sl_str k;
             if (kv_key(kv, &k) && k.len == path->len &&
-                same(k.ptr, path->ptr, k.len)) {
+                sl__otlp_same(k.ptr, path->ptr, k.len)) {
                 hit = kv;
                 at = i;
                 break;
@@ -188,6 +170,92 @@ static const sl_node *event_attr(const sl_otlp *o, size_t i,
     return NULL;
 }
 
+/* ---- attribute index ---- */
+
+void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
+                        uint32_t *n) {
+    size_t len = sl_node_kind_of(list) == SL_NODE_ARRAY ? sl_node_len(list) : 0;
+    *first = (uint32_t)o->nkvx;
+    *n = SL__KVX_NONE;
+    size_t need = o->nkvx + len;
+    if (need > UINT32_MAX - 1) {
+        return;
+    }
+    if (need > o->capkvx) {
+        size_t cap = o->capkvx ? o->capkvx * 2 : 256;
+        while (cap < need) {
+            cap *= 2;
+        }
+        void *p = sl__realloc(o->kvx, o->capkvx * sizeof(*o->kvx),
+                              cap * sizeof(*o->kvx));
+        if (!p) {
+            return; /* no index: readers walk the list */
+        }
+        o->kvx = p;
+        o->capkvx = cap;
+    }
+    uint32_t k = 0;
+    for (size_t j = 0; j < len; j++) {
+        const sl_node *kv = sl_node_at(list, j);
+        sl_str key;
+        if (!kv_key(kv, &key)) {
+            continue; /* has no key: no lookup can find it */
+        }
+        sl__otlp_kvx *x = &o->kvx[o->nkvx + k++];
+        x->key = key.ptr;
+        x->klen = (uint32_t)key.len;
+        x->kv = kv;
+        x->any = kv_value(kv);
+    }
+    o->nkvx += k;
+    *n = k;
+}
+
+/* The index of an attribute kind's list for record i, or NULL when there
+ * is none (then walk the list). */
+static const sl__otlp_kvx *attr_index(const sl_otlp *o, size_t i,
+                                      sl_field_kind k, uint32_t *n) {
+    uint32_t first;
+    switch (k) {
+    case SL_FIELD_ATTR:
+        first = o->recs[i].kvx;
+        *n = o->recs[i].nkvx;
+        break;
+    case SL_FIELD_RESOURCE_ATTR:
+        first = res_of(o, i)->kvx;
+        *n = res_of(o, i)->nkvx;
+        break;
+    case SL_FIELD_SCOPE_ATTR:
+        first = scope_of(o, i)->kvx;
+        *n = scope_of(o, i)->nkvx;
+        break;
+    default:
+        return NULL;
+    }
+    return *n == SL__KVX_NONE ? NULL : o->kvx + first;
+}
+
+/* The index entry of a one-key attribute path, or NULL when the attribute
+ * is absent; *indexed says whether an index answered at all. */
+static const sl__otlp_kvx *attr_entry(const sl_otlp *o, size_t i,
+                                      const sl_field *f, bool *indexed) {
+    uint32_t n = 0;
+    const sl__otlp_kvx *x = NULL;
+    *indexed = f->path_len == 1 && f->kind != SL_FIELD_EVENT_ATTR &&
+               (x = attr_index(o, i, f->kind, &n)) != NULL;
+    if (!*indexed) {
+        return NULL;
+    }
+    sl_str want = f->path[0];
+    for (uint32_t k = 0; k < n; k++) {
+        if (x[k].klen == want.len &&
+            sl__otlp_same(x[k].key, want.ptr, want.len)) {
+            return &x[k];
+        }
+    }
+    return NULL;
+}
+
 /* The KeyValue an attribute field names, or NULL. */
 static const sl_node *attr_kv(const sl_otlp *o, size_t i, const sl_field *f) {
     if (!f->path || f->path_len == 0) {
@@ -196,8 +264,25 @@ static const sl_node *attr_kv(const sl_otlp *o, size_t i, const sl_field *f) {
     if (f->kind == SL_FIELD_EVENT_ATTR) {
         return event_attr(o, i, f);
     }
+    bool indexed;
+    const sl__otlp_kvx *x = attr_entry(o, i, f, &indexed);
+    if (indexed) {
+        return x ? x->kv : NULL;
+    }
     return sl__otlp_find_kv(attr_list(o, i, f->kind), f->path, f->path_len,
                             NULL, NULL);
+}
+
+/* The AnyValue of the attribute field f names, or NULL. */
+static const sl_node *attr_any(const sl_otlp *o, size_t i, const sl_field *f) {
+    if (f->path && f->path_len == 1) {
+        bool indexed;
+        const sl__otlp_kvx *x = attr_entry(o, i, f, &indexed);
+        if (indexed) {
+            return x ? x->any : NULL;
+        }
+    }
+    return kv_value(attr_kv(o, i, f));
 }
 
 static bool is_attr(sl_field_kind k) {
@@ -414,7 +499,7 @@ bool sl_otlp_get(const sl_otlp *o, size_t i, const sl_field *f, sl_str *out) {
     }
     const sl__otlp_rec *r = &o->recs[i];
     if (is_attr(f->kind)) {
-        return any_string(kv_value(attr_kv(o, i, f)), out);
+        return any_string(attr_any(o, i, f), out);
     }
     switch (f->kind) {
     case SL_FIELD_LOG_BODY:
@@ -564,7 +649,7 @@ bool sl_otlp_typed(const sl_otlp *co, size_t i, const sl_field *f,
     memset(&v, 0, sizeof(v));
     bool ok = false;
     if (is_attr(f->kind)) {
-        ok = any_typed(o, kv_value(attr_kv(o, i, f)), &v);
+        ok = any_typed(o, attr_any(o, i, f), &v);
     } else if (f->kind == SL_FIELD_LOG_BODY) {
         ok = o->sig == SL_SIGNAL_LOG && any_typed(o, o->recs[i].f[LS_BODY], &v);
     } else {

@@ -16,6 +16,10 @@
 #include <sluice/otlp.h>
 
 #include <math.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 
 #include "base/base.h"
@@ -334,28 +338,9 @@ sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
     return NULL;
 }
 
-/* Keys are short: an inline compare beats a memcmp call. */
-static bool same(const char *a, const char *b, size_t n) {
-    /* eight bytes at a time (memcpy compiles to one load) */
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (a[i] != b[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool desc_match(const fdesc *d, sl_str key) {
-    return (key.len == d->clen && same(key.ptr, d->camel, d->clen)) ||
-           (key.len == d->slen && same(key.ptr, d->snake, d->slen));
+    return (key.len == d->clen && sl__otlp_same(key.ptr, d->camel, d->clen)) ||
+           (key.len == d->slen && sl__otlp_same(key.ptr, d->snake, d->slen));
 }
 
 /* Fields usually come in table order: search from just after the last
@@ -427,54 +412,61 @@ bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
 
 /* ---- validation context and errors ---- */
 
-typedef struct frame {
-    const char *key; /* NULL: an array index */
-    uint32_t klen;
-    uint32_t idx;
-} frame;
-
 typedef struct vctx {
     sl_otlp *o;
     sl_error *err;
-    bool rewrote; /* an id was rewritten in lower case */
-    uint32_t depth;
-    frame path[SL_MAX_DEPTH + 16];
+    bool rewrote;   /* an id was rewritten in lower case */
+    uint32_t depth; /* messages nested (bounded by the reader's depth) */
 } vctx;
 
-static void push_key(vctx *c, const char *key, size_t klen) {
-    if (c->depth < SL_ARRAY_LEN(c->path)) {
-        c->path[c->depth] = (frame){key, (uint32_t)klen, 0};
+/* One step of a path: member or element idx of parent. */
+typedef struct step {
+    const sl_node *parent;
+    size_t idx;
+} step;
+
+/* Depth-first search for target under n, filling steps; the number of
+ * steps, or -1 when target is not under n. Errors only: validation keeps
+ * no path while it walks, the path is found again when one is reported. */
+static int find_path(const sl_node *n, const sl_node *target, step *steps,
+                     int depth, int max) {
+    if (n == target) {
+        return depth;
     }
-    c->depth++;
-}
-
-static void push_idx(vctx *c, size_t idx) {
-    if (c->depth < SL_ARRAY_LEN(c->path)) {
-        c->path[c->depth] = (frame){NULL, 0, (uint32_t)idx};
+    sl_node_kind k = sl_node_kind_of(n);
+    if ((k != SL_NODE_OBJECT && k != SL_NODE_ARRAY) || depth >= max) {
+        return -1;
     }
-    c->depth++;
+    size_t len = sl_node_len(n);
+    for (size_t i = 0; i < len; i++) {
+        steps[depth] = (step){n, i};
+        int d = find_path(sl_node_at(n, i), target, steps, depth + 1, max);
+        if (d >= 0) {
+            return d;
+        }
+    }
+    return -1;
 }
 
-static void pop(vctx *c) {
-    c->depth--;
-}
-
-/* The JSON path of the current position ("resourceLogs[0].scopeLogs[1]"),
- * cut to fit. Only schema field names and indexes appear: never payload
- * text (attribute keys are shown as indexes). */
-static void format_path(const vctx *c, char *buf, size_t cap) {
+/* The JSON path of node at ("resourceLogs[0].scopeLogs[1]"), cut to fit.
+ * Only schema field names and indexes appear, never payload text: the
+ * walk reaches an error only through known fields, and attributes are
+ * entered by index ("attributes[2].value"). */
+static void format_path(const vctx *c, const sl_node *at, char *buf,
+                        size_t cap) {
+    step steps[SL_MAX_DEPTH + 16];
+    int n = find_path(sl_doc_root(c->o->doc), at, steps, 0,
+                      (int)SL_ARRAY_LEN(steps));
     size_t len = 0;
     buf[0] = '\0';
-    uint32_t n =
-        c->depth < SL_ARRAY_LEN(c->path) ? c->depth : SL_ARRAY_LEN(c->path);
-    for (uint32_t i = 0; i < n && len + 1 < cap; i++) {
-        const frame *f = &c->path[i];
+    for (int i = 0; i < n && len + 1 < cap; i++) {
         int w;
-        if (f->key) {
+        if (sl_node_kind_of(steps[i].parent) == SL_NODE_OBJECT) {
+            sl_str key = sl_node_key(steps[i].parent, steps[i].idx);
             w = snprintf(buf + len, cap - len, "%s%.*s", len ? "." : "",
-                         (int)(f->klen > 40 ? 40 : f->klen), f->key);
+                         (int)(key.len > 40 ? 40 : key.len), key.ptr);
         } else {
-            w = snprintf(buf + len, cap - len, "[%u]", f->idx);
+            w = snprintf(buf + len, cap - len, "[%zu]", steps[i].idx);
         }
         if (w < 0) {
             break;
@@ -489,22 +481,47 @@ static void format_path(const vctx *c, char *buf, size_t cap) {
     }
 }
 
-static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* SL_ESCHEMA at node at: "<path of in>: <message>" (in is at, or the
+ * object the message is about). */
+static sl_status vfail(vctx *c, const sl_node *in, const sl_node *at,
+                       const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
-static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...) {
+static sl_status vfail(vctx *c, const sl_node *in, const sl_node *at,
+                       const char *fmt, va_list ap) {
     if (!c->err) {
         return SL_ESCHEMA;
     }
     char path[160];
-    format_path(c, path, sizeof(path));
+    format_path(c, in, path, sizeof(path));
     char what[96];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
     sl_pos pos = sl_node_pos(c->o->doc, at);
     return sl__error(c->err, SL_ESCHEMA, &pos, "%s: %s", path, what);
+}
+
+static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static sl_status fail(vctx *c, const sl_node *at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_status rc = vfail(c, at, at, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static sl_status fail_in(vctx *c, const sl_node *in, const sl_node *at,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static sl_status fail_in(vctx *c, const sl_node *in, const sl_node *at,
+                         const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_status rc = vfail(c, in, at, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static sl_status wrong_type(vctx *c, const sl_node *at, const char *want) {
@@ -690,7 +707,26 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
                     want, s.len);
     }
     unsigned all = 1, any = 0;
-    for (size_t i = 0; i < s.len; i++) {
+    size_t i = 0;
+#ifdef __SSE2__
+    /* 16 at a time: a byte is a hex digit when it is a decimal digit or,
+     * with bit 5 set (ASCII lower case), in a..f; upper case is one that
+     * changed under bit 5. Signed compares reject bytes >= 0x80. */
+    for (; i + 16 <= s.len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.ptr + i));
+        __m128i lo = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                    _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i af = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(lo, _mm_set1_epi8('f' + 1)));
+        unsigned ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, af));
+        unsigned up = (unsigned)_mm_movemask_epi8(
+            _mm_andnot_si128(_mm_cmpeq_epi8(x, lo), af));
+        all &= ok == 0xffffu;
+        any |= up ? 2u : 0u;
+    }
+#endif
+    for (; i < s.len; i++) {
         unsigned cls = hexclass[(unsigned char)s.ptr[i]];
         all &= cls;
         any |= cls;
@@ -702,9 +738,9 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
     }
     if (upper) {
         char low[32];
-        for (size_t i = 0; i < s.len; i++) {
-            char ch = s.ptr[i];
-            low[i] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
+        for (size_t k = 0; k < s.len; k++) {
+            char ch = s.ptr[k];
+            low[k] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
         }
         if (sl_node_set_string(c->o->doc, n, low, s.len) != SL_OK) {
             return sl__nomem(c->err);
@@ -734,7 +770,7 @@ static sl_status check_any(vctx *c, sl_node *any) {
         if (kind == AK_NONE) {
             sl_pos pos = sl_node_key_pos(c->o->doc, any, i);
             char path[160];
-            format_path(c, path, sizeof(path));
+            format_path(c, any, path, sizeof(path));
             return sl__error(c->err, SL_ESCHEMA, &pos,
                              "%s: unknown AnyValue kind", path);
         }
@@ -742,10 +778,9 @@ static sl_status check_any(vctx *c, sl_node *any) {
             continue; /* null = not set (the JSON mapping's rule) */
         }
         if (seen) {
-            return fail(c, v, "AnyValue holds more than one value");
+            return fail_in(c, any, v, "AnyValue holds more than one value");
         }
         seen = true;
-        push_key(c, key.ptr, key.len);
         sl_status rc = SL_OK;
         sl_node_kind k = sl_node_kind_of(v);
         switch (kind) {
@@ -783,7 +818,6 @@ static sl_status check_any(vctx *c, sl_node *any) {
                     sl_node_kind_of(vals) == SL_NODE_NULL) {
                     continue;
                 }
-                push_key(c, "values", 6);
                 if (kind == AK_KVLIST) {
                     rc = check_kvlist(c, vals);
                 } else if (sl_node_kind_of(vals) != SL_NODE_ARRAY) {
@@ -791,19 +825,15 @@ static sl_status check_any(vctx *c, sl_node *any) {
                 } else {
                     size_t e = sl_node_len(vals);
                     for (size_t q = 0; q < e && rc == SL_OK; q++) {
-                        push_idx(c, q);
                         rc = check_any(c, (sl_node *)sl_node_at(vals, q));
-                        pop(c);
                     }
                 }
-                pop(c);
             }
             break;
         }
         default:
             break;
         }
-        pop(c);
         if (rc != SL_OK) {
             return rc;
         }
@@ -822,9 +852,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
     for (size_t i = 0; i < n; i++) {
         sl_node *kv = (sl_node *)sl_node_at(arr, i);
         if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
-            push_idx(c, i);
             sl_status rc = wrong_type(c, kv, "a key-value object");
-            pop(c);
             return rc;
         }
         size_t m = sl_node_len(kv);
@@ -839,16 +867,14 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                 continue;
             }
             sl_status rc = SL_OK;
-            push_idx(c, i);
             if ((is_key && seen_key) || (is_value && seen_value)) {
                 sl_pos pos = sl_node_key_pos(c->o->doc, kv, j);
                 char path[160];
-                format_path(c, path, sizeof(path));
+                format_path(c, kv, path, sizeof(path));
                 rc = sl__error(c->err, SL_ESCHEMA, &pos,
                                "%s: field \"%s\" given twice", path,
                                is_key ? "key" : "value");
             } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
-                push_key(c, key.ptr, key.len);
                 if (is_key) {
                     rc = sl_node_kind_of(v) == SL_NODE_STRING
                              ? SL_OK
@@ -856,9 +882,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                 } else {
                     rc = check_any(c, v);
                 }
-                pop(c);
             }
-            pop(c);
             seen_key |= is_key;
             seen_value |= is_value;
             if (rc != SL_OK) {
@@ -877,7 +901,6 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
     size_t n = sl_node_len(arr);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(arr, i);
-        push_idx(c, i);
         sl_status rc;
         if (t == VT_MSG_ARRAY) {
             rc = sl_node_kind_of(e) == SL_NODE_OBJECT
@@ -888,7 +911,6 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
         } else {
             rc = check_double(c, e);
         }
-        pop(c);
         if (rc != SL_OK) {
             return rc;
         }
@@ -946,15 +968,26 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
 /* Validate an object against a message table; fill slots (when not NULL)
  * with the value nodes of the fields that have one. Unknown fields are
  * accepted and left alone; null means absent. */
+static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
+                              sl_node **slots);
+
 static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots) {
+    if (c->depth >= SL_MAX_DEPTH) {
+        return fail(c, obj, "nested too deeply");
+    }
+    c->depth++;
+    sl_status rc = check_fields(c, obj, m, slots);
+    c->depth--;
+    return rc;
+}
+
+static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
+                              sl_node **slots) {
     uint32_t seen = 0;
     uint8_t oneof_seen = 0; /* bit per oneof group id */
     uint8_t hint = 0;
     size_t n = sl_node_len(obj);
-    if (c->depth > SL_MAX_DEPTH) {
-        return fail(c, obj, "nested too deeply");
-    }
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
         const fdesc *d = desc_find(m, key, &hint);
@@ -965,7 +998,7 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
         if (seen & bit) {
             sl_pos pos = sl_node_key_pos(c->o->doc, obj, i);
             char path[160];
-            format_path(c, path, sizeof(path));
+            format_path(c, obj, path, sizeof(path));
             return sl__error(c->err, SL_ESCHEMA, &pos,
                              "%s: field \"%s\" given twice", path, d->camel);
         }
@@ -974,7 +1007,6 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
         if (sl_node_kind_of(v) == SL_NODE_NULL) {
             continue;
         }
-        push_key(c, key.ptr, key.len);
         sl_status rc = SL_OK;
         if (d->oneof) {
             uint8_t ob = (uint8_t)(1u << d->oneof);
@@ -986,7 +1018,6 @@ static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
         if (rc == SL_OK) {
             rc = check_value(c, v, d);
         }
-        pop(c);
         if (rc != SL_OK) {
             return rc;
         }
@@ -1138,7 +1169,6 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
     }
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
-        push_idx(c, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
@@ -1157,8 +1187,8 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         } else if (o->sig == SL_SIGNAL_LOG) {
             log_derive(r);
         }
+        sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
         o->nrec++;
-        pop(c);
     }
     return SL_OK;
 }
@@ -1169,7 +1199,6 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
-        push_idx(c, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
@@ -1193,15 +1222,9 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         s->res = ri;
         s->first = (uint32_t)o->nrec;
         scope_derive(s, slots[ES_INNER]);
+        sl__otlp_kvx_build(o, s->attrs, &s->kvx, &s->nkvx);
         if (slots[ES_LIST]) {
-            const fdesc *lf = &sd->scope.f[ES_LIST];
-            if (o->snake) {
-                push_key(c, lf->snake, lf->slen);
-            } else {
-                push_key(c, lf->camel, lf->clen);
-            }
             rc = index_records(c, slots[ES_LIST], g);
-            pop(c);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1213,7 +1236,6 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         if (s->count == 0) {
             o->nempty++;
         }
-        pop(c);
     }
     return SL_OK;
 }
@@ -1224,7 +1246,6 @@ static sl_status index_resources(vctx *c, sl_node *list) {
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
-        push_idx(c, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
@@ -1245,16 +1266,10 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         r->entry = e;
         r->schema = slots[ES_SCHEMA];
         res_derive(r, slots[ES_INNER]);
+        sl__otlp_kvx_build(o, r->attrs, &r->kvx, &r->nkvx);
         r->sfirst = (uint32_t)o->nscope;
         if (slots[ES_LIST]) {
-            const fdesc *lf = &sd->res.f[ES_LIST];
-            if (o->snake) {
-                push_key(c, lf->snake, lf->slen);
-            } else {
-                push_key(c, lf->camel, lf->clen);
-            }
             rc = index_scopes(c, slots[ES_LIST], ri);
-            pop(c);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1263,7 +1278,6 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         if (o->res[ri].kept == 0) {
             o->nempty++;
         }
-        pop(c);
     }
     return SL_OK;
 }
@@ -1278,6 +1292,7 @@ static void reset(sl_otlp *o) {
     o->list = NULL;
     o->nrec = o->nscope = o->nres = 0;
     o->ndropped = o->nempty = 0;
+    o->nkvx = 0;
 }
 
 static sl_status index_request(sl_otlp *o, sl_error *err) {
@@ -1310,20 +1325,15 @@ static sl_status index_request(sl_otlp *o, sl_error *err) {
             o->snake = key.len == strlen(signals[s].snake) &&
                        memcmp(key.ptr, signals[s].snake, key.len) == 0;
             sl_node *v = (sl_node *)sl_node_at(root, i);
-            push_key(c, key.ptr, key.len);
             if (sl_node_kind_of(v) == SL_NODE_ARRAY) {
                 o->list = v;
             } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
                 rc = wrong_type(c, v, "an array");
                 goto done;
             }
-            pop(c);
         }
     }
     if (o->list) {
-        const signal_desc *sd = &signals[o->sig];
-        push_key(c, o->snake ? sd->snake : sd->camel,
-                 strlen(o->snake ? sd->snake : sd->camel));
         rc = index_resources(c, o->list);
     }
 done:
@@ -1357,6 +1367,7 @@ void sl_otlp_free(sl_otlp *o) {
     sl__free(o->recs, o->caprec * sizeof(*o->recs));
     sl__free(o->scopes, o->capscope * sizeof(*o->scopes));
     sl__free(o->res, o->capres * sizeof(*o->res));
+    sl__free(o->kvx, o->capkvx * sizeof(*o->kvx));
     sl__buf_free(&o->bytes);
     sl__buf_free(&o->scratch);
     sl__free(o, sizeof(*o));

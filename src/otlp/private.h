@@ -62,12 +62,28 @@ enum {
     MT_SUMMARY
 };
 
+/* An attribute index entry: a top-level KeyValue of an attribute list,
+ * found once at load, so reading an attribute scans a small array instead
+ * of walking the tree (resource attributes are read for every record).
+ * An owner's entries are kvx[first .. first + n); n == SL__KVX_NONE means
+ * no index (the list changed since load, or the index could not grow):
+ * readers walk the list. */
+typedef struct sl__otlp_kvx {
+    const char *key; /* the key text */
+    uint32_t klen;
+    const sl_node *kv;  /* the KeyValue object */
+    const sl_node *any; /* its AnyValue object ("value"), or NULL */
+} sl__otlp_kvx;
+
+#define SL__KVX_NONE UINT32_MAX
+
 typedef struct sl__otlp_rec {
-    sl_node *node;   /* the record object (an item of its list) */
-    uint32_t scope;  /* index into scopes */
-    uint8_t dropped; /* sl_otlp_drop was called */
-    uint8_t mtype;   /* metrics: MT_* */
-    uint8_t dirty;   /* changed since load: its source text is stale */
+    sl_node *node;      /* the record object (an item of its list) */
+    uint32_t scope;     /* index into scopes */
+    uint8_t dropped;    /* sl_otlp_drop was called */
+    uint8_t mtype;      /* metrics: MT_* */
+    uint8_t dirty;      /* changed since load: its source text is stale */
+    uint32_t kvx, nkvx; /* its attribute index (see sl__otlp_kvx) */
     sl_node *f[NSLOTS];
 } sl__otlp_rec;
 
@@ -81,8 +97,9 @@ typedef struct sl__otlp_scope {
     uint32_t res;    /* index into res */
     uint32_t first;  /* its records: recs[first .. first + count) */
     uint32_t count;
-    uint32_t kept; /* count minus dropped */
-    uint8_t dirty; /* the entry (outside its records) changed */
+    uint32_t kept;      /* count minus dropped */
+    uint8_t dirty;      /* the entry (outside its records) changed */
+    uint32_t kvx, nkvx; /* scope.attributes' index */
 } sl__otlp_scope;
 
 typedef struct sl__otlp_res {
@@ -92,8 +109,9 @@ typedef struct sl__otlp_res {
     sl_node *schema;   /* entry.schemaUrl, or NULL */
     uint32_t sfirst;   /* its scopes: scopes[sfirst .. sfirst + scount) */
     uint32_t scount;
-    uint32_t kept; /* records kept in all its scopes */
-    uint8_t dirty; /* the entry (outside its scopes) changed */
+    uint32_t kept;      /* records kept in all its scopes */
+    uint8_t dirty;      /* the entry (outside its scopes) changed */
+    uint32_t kvx, nkvx; /* resource.attributes' index */
 } sl__otlp_res;
 
 struct sl_otlp {
@@ -113,6 +131,8 @@ struct sl_otlp {
     const char *text;  /* the loaded text (borrowed) and its length: */
     size_t text_len;   /* unchanged nodes are copied from it */
     size_t nempty;     /* scopes / resources empty already at load */
+    sl__otlp_kvx *kvx; /* attribute indexes of all records and groups */
+    size_t nkvx, capkvx;
     uint8_t idbuf[16]; /* sl_otlp_typed: decoded id bytes */
     sl_buf bytes;      /* sl_otlp_typed: decoded bytesValue */
     sl_buf scratch;    /* sl_otlp_set: the new tracestate */
@@ -130,6 +150,44 @@ static inline bool sl__otlp_key_is(sl_str key, const char *camel,
     size_t s = strlen(snake);
     return key.len == s && memcmp(key.ptr, snake, s) == 0;
 }
+
+/* Whether a[0..n) == b[0..n): keys and names are short, so an inline
+ * compare of (overlapping) 8-byte words beats a memcmp call. */
+static inline bool sl__otlp_same(const char *a, const char *b, size_t n) {
+    uint64_t x, y;
+    if (n >= 8) {
+        for (; n > 8; a += 8, b += 8, n -= 8) {
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            if (x != y) {
+                return false;
+            }
+        }
+        memcpy(&x, a + n - 8, 8); /* the last 8, overlapping */
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, u2, v2;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&u2, a + n - 4, 4);
+        memcpy(&v2, b + n - 4, 4);
+        return u == v && u2 == v2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Index attribute list (an array, or NULL) into o->kvx: *first / *n name
+ * the entries; *n is SL__KVX_NONE when the index cannot grow (readers
+ * then walk the list). */
+void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
+                        uint32_t *n);
 
 /* The value of the member named camel or snake, or NULL. */
 sl_node *sl__otlp_member(const sl_node *obj, const char *camel,

@@ -1,6 +1,7 @@
 /* src/policy/compile.c: turn the parsed policies into the snapshot's match
- * structures, and own the set's life cycle (load, accessors, counters,
- * free). Leaves parsing to load.c and evaluation to eval.c.
+ * structures, and own the set's life cycle (load, reload, accessors,
+ * free). Leaves parsing to load.c, evaluation to eval.c and the counters
+ * and rate windows (what a reload carries over) to state.c.
  *
  * The one idea (reference §4, policy-rs compiled.rs): per signal, every
  * string matcher of every policy that reads the same (field selector,
@@ -402,9 +403,11 @@ static void free_policy_ops(sl__policy *p) {
     }
 }
 
-sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
-                         const sl_policy_opts *opts, sl_policy_set **out,
-                         sl_error *err) {
+/* Load docs into a new set whose state blocks come from prev (NULL: all
+ * fresh): sl_policy_load and sl_policy_reload. */
+static sl_status load_set(const sl_doc *const *docs, size_t n,
+                          const sl_policy_opts *opts, const sl_policy_set *prev,
+                          sl_policy_set **out, sl_error *err) {
     if (!out || (!docs && n > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no output or no documents");
     }
@@ -459,8 +462,7 @@ sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
     set->npolicies = (uint32_t)v.n;
     set->policies =
         sl__arena_alloc(&set->arena, (v.n ? v.n : 1) * sizeof(sl__policy));
-    set->counters = sl__calloc(v.n ? v.n : 1, sizeof(sl__counters));
-    if (!set->policies || !set->counters) {
+    if (!set->policies) {
         rc = sl__nomem(err);
         goto fail;
     }
@@ -471,7 +473,10 @@ sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
     }
     sl__free(v.v, v.cap * sizeof(*v.v));
     v = (sl__policy_vec){0};
-    rc = sl__policy_compile(set, err);
+    rc = sl__policy_state_attach(set, prev, err);
+    if (rc == SL_OK) {
+        rc = sl__policy_compile(set, err);
+    }
     if (rc != SL_OK) {
         sl_policy_set_free(set);
         return rc;
@@ -488,9 +493,23 @@ fail:
     return rc;
 }
 
-sl_status sl_policy_load_files(const char *const *paths, size_t n,
-                               const sl_policy_opts *opts, sl_policy_set **out,
-                               sl_error *err) {
+sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
+                         const sl_policy_opts *opts, sl_policy_set **out,
+                         sl_error *err) {
+    return load_set(docs, n, opts, NULL, out, err);
+}
+
+sl_status sl_policy_reload(const sl_policy_set *prev, const sl_doc *const *docs,
+                           size_t n, const sl_policy_opts *opts,
+                           sl_policy_set **out, sl_error *err) {
+    return load_set(docs, n, opts, prev, out, err);
+}
+
+/* Parse the files, then load_set. */
+static sl_status load_files(const char *const *paths, size_t n,
+                            const sl_policy_opts *opts,
+                            const sl_policy_set *prev, sl_policy_set **out,
+                            sl_error *err) {
     if (!out || (!paths && n > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no output or no paths");
     }
@@ -504,7 +523,7 @@ sl_status sl_policy_load_files(const char *const *paths, size_t n,
                                NULL, &docs[i], err);
     }
     if (rc == SL_OK) {
-        rc = sl_policy_load((const sl_doc *const *)docs, n, opts, out, err);
+        rc = load_set((const sl_doc *const *)docs, n, opts, prev, out, err);
     }
     for (size_t i = 0; i < n; i++) {
         sl_doc_free(docs[i]);
@@ -513,13 +532,25 @@ sl_status sl_policy_load_files(const char *const *paths, size_t n,
     return rc;
 }
 
+sl_status sl_policy_load_files(const char *const *paths, size_t n,
+                               const sl_policy_opts *opts, sl_policy_set **out,
+                               sl_error *err) {
+    return load_files(paths, n, opts, NULL, out, err);
+}
+
+sl_status sl_policy_reload_files(const sl_policy_set *prev,
+                                 const char *const *paths, size_t n,
+                                 const sl_policy_opts *opts,
+                                 sl_policy_set **out, sl_error *err) {
+    return load_files(paths, n, opts, prev, out, err);
+}
+
 void sl_policy_set_free(sl_policy_set *set) {
     if (!set) {
         return;
     }
     sl__policy_compiled_free(set);
-    sl__free(set->counters,
-             (set->npolicies ? set->npolicies : 1) * sizeof(sl__counters));
+    sl__policy_state_release(set);
     sl__free(set->problems, set->cap_problems * sizeof(sl_error));
     sl__arena_free(&set->arena);
     sl__free(set, sizeof(*set));
@@ -543,39 +574,4 @@ const char *sl_policy_id(const sl_policy_set *set, size_t i) {
 
 sl_signal sl_policy_signal(const sl_policy_set *set, size_t i) {
     return set && i < set->npolicies ? set->policies[i].signal : SL_SIGNAL_NONE;
-}
-
-void sl_policy_stats_get(const sl_policy_set *set, size_t i,
-                         sl_policy_stats *out) {
-    memset(out, 0, sizeof(*out));
-    if (!set || i >= set->npolicies) {
-        return;
-    }
-    sl__counters *c = &set->counters[i];
-    out->hits = atomic_load_explicit(&c->hits, memory_order_relaxed);
-    out->misses = atomic_load_explicit(&c->misses, memory_order_relaxed);
-    out->kept = atomic_load_explicit(&c->kept, memory_order_relaxed);
-    out->dropped = atomic_load_explicit(&c->dropped, memory_order_relaxed);
-    out->sampled_out =
-        atomic_load_explicit(&c->sampled_out, memory_order_relaxed);
-    out->rate_limited =
-        atomic_load_explicit(&c->rate_limited, memory_order_relaxed);
-    out->transformed =
-        atomic_load_explicit(&c->transformed, memory_order_relaxed);
-}
-
-void sl_policy_stats_reset(sl_policy_set *set) {
-    if (!set) {
-        return;
-    }
-    for (uint32_t i = 0; i < set->npolicies; i++) {
-        sl__counters *c = &set->counters[i];
-        atomic_store(&c->hits, 0);
-        atomic_store(&c->misses, 0);
-        atomic_store(&c->kept, 0);
-        atomic_store(&c->dropped, 0);
-        atomic_store(&c->sampled_out, 0);
-        atomic_store(&c->rate_limited, 0);
-        atomic_store(&c->transformed, 0);
-    }
 }

@@ -25,6 +25,7 @@ struct sl_policy_ctx {
     uint32_t *touched; /* policies stamped this record */
     uint32_t ntouched;
     uint32_t *matched;
+    uint32_t *done; /* transform ops applied, per matched[] position */
     uint32_t cur;
     sl_buf buf;  /* regex redaction output */
     sl_buf fold; /* a value folded for caseless exact lookups */
@@ -54,9 +55,11 @@ sl_status sl_policy_ctx_new(const sl_policy_set *set, sl_policy_ctx **out,
     c->disq = sl__calloc(cap, sizeof(uint8_t));
     c->touched = sl__calloc(cap, sizeof(uint32_t));
     c->matched = sl__calloc(cap, sizeof(uint32_t));
+    c->done = sl__calloc(cap, sizeof(uint32_t));
     c->cur = 1;
     sl_status rc = SL_OK;
-    if (!c->gen || !c->cnt || !c->disq || !c->touched || !c->matched) {
+    if (!c->gen || !c->cnt || !c->disq || !c->touched || !c->matched ||
+        !c->done) {
         rc = SL_ENOMEM;
     }
     for (int s = 0; s < 3 && rc == SL_OK; s++) {
@@ -84,6 +87,7 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
     sl__free(c->disq, c->cap * sizeof(uint8_t));
     sl__free(c->touched, c->cap * sizeof(uint32_t));
     sl__free(c->matched, c->cap * sizeof(uint32_t));
+    sl__free(c->done, c->cap * sizeof(uint32_t));
     sl_buf_free(&c->buf);
     sl_buf_free(&c->fold);
     sl__free(c, sizeof(*c));
@@ -271,8 +275,9 @@ static uint64_t now_ns(const sl_policy_set *set) {
 }
 
 /* Fixed window from the first check (policy-rs rate_limiter.rs): a new
- * window starts when the old one has fully passed. */
-static bool rate_allow(const sl_policy_set *set, sl__counters *ct,
+ * window starts when the old one has fully passed. The limiter may be
+ * shared with the snapshot this one replaced (state.c). */
+static bool rate_allow(const sl_policy_set *set, sl__limiter *ct,
                        const sl__keep *k) {
     uint64_t now = now_ns(set);
     uint64_t window = k->window_secs * 1000000000u;
@@ -513,7 +518,6 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
     }
     uint32_t g = ss->global[win];
     const sl__policy *wp = &set->policies[g];
-    sl__counters *wc = &set->counters[g];
     r.policy = g;
     trace_verdict tv = {0};
     switch (wp->keep.kind) {
@@ -526,7 +530,7 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
         tv.th_zero = true;
         break;
     case SL_KEEP_RATE:
-        r.keep = rate_allow(set, wc, &wp->keep);
+        r.keep = rate_allow(set, set->limiters[g], &wp->keep);
         r.decision = r.keep ? SL_DECISION_RATE_ALLOW : SL_DECISION_RATE_DENY;
         break;
     case SL_KEEP_PERCENT:
@@ -540,13 +544,58 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
         r.decision = r.keep ? SL_DECISION_SAMPLE_KEEP : SL_DECISION_SAMPLE_DROP;
         break;
     }
+    /* act first, count after: a record whose transform fails is dropped,
+     * and the counters must say so (transform_failed, not kept) */
+    bool apply = (flags & SL_POLICY_APPLY) != 0;
+    bool transformed = false; /* c->done[] holds per-policy op counts */
+    const sl__policy *failed = wp;
+    if (apply && !r.keep) {
+        sl_otlp_drop(o, i);
+    } else if (apply && sig == SL_SIGNAL_TRACE) {
+        static const sl_field thf = {SL_FIELD_SPAN_SAMPLING_THRESHOLD, NULL, 0};
+        if (tv.th_zero) {
+            rc = sl_otlp_set(o, i, &thf, "0", 1);
+        } else if (tv.write) {
+            char th[16];
+            size_t len = sl__sampling_encode(tv.th, wp->precision, th);
+            rc = sl_otlp_set(o, i, &thf, th, len);
+        }
+    } else if (apply && sig == SL_SIGNAL_LOG) {
+        /* transforms of every matching policy, in id order, only when
+         * kept; matching is already over, so they cannot affect it */
+        transformed = true;
+        for (uint32_t k = 0; k < n; k++) {
+            c->done[k] = 0;
+        }
+        for (uint32_t k = 0; k < n && rc == SL_OK; k++) {
+            const sl__policy *p = &set->policies[ss->global[c->matched[k]]];
+            failed = p;
+            for (uint32_t op = 0; op < p->nops && rc == SL_OK; op++) {
+                c->done[k] += run_op(c, &p->ops[op], o, i, &rc);
+            }
+            r.transforms += c->done[k];
+        }
+    }
+    if (rc != SL_OK) {
+        /* never write a record half-transformed */
+        sl_otlp_drop(o, i);
+        r.keep = false;
+        r.decision = SL_DECISION_FAILED;
+        r.transforms = 0;
+        transformed = false;
+    }
     /* counters: kept => every matching policy a hit; dropped => the
      * winner a hit, the others a miss */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t p = c->matched[k];
-        sl__counters *pc = &set->counters[ss->global[p]];
+        sl__stats *pc = set->stats[ss->global[p]];
         count(r.keep || p == win ? &pc->hits : &pc->misses);
+        if (transformed && c->done[k]) {
+            atomic_fetch_add_explicit(&pc->transformed, c->done[k],
+                                      memory_order_relaxed);
+        }
     }
+    sl__stats *wc = set->stats[g];
     switch (r.decision) {
     case SL_DECISION_DROP:
         count(&wc->dropped);
@@ -557,51 +606,17 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
     case SL_DECISION_RATE_DENY:
         count(&wc->rate_limited);
         break;
+    case SL_DECISION_FAILED:
+        count(&wc->transform_failed);
+        break;
     default:
         count(&wc->kept);
         break;
     }
-    const sl__policy *failed = wp;
-    if (!(flags & SL_POLICY_APPLY)) {
-        if (res) {
-            *res = r;
-        }
-        return SL_OK;
-    }
-    if (!r.keep) {
-        sl_otlp_drop(o, i);
-    } else if (sig == SL_SIGNAL_TRACE) {
-        static const sl_field thf = {SL_FIELD_SPAN_SAMPLING_THRESHOLD, NULL, 0};
-        if (tv.th_zero) {
-            rc = sl_otlp_set(o, i, &thf, "0", 1);
-        } else if (tv.write) {
-            char th[16];
-            size_t len = sl__sampling_encode(tv.th, wp->precision, th);
-            rc = sl_otlp_set(o, i, &thf, th, len);
-        }
-    } else if (sig == SL_SIGNAL_LOG) {
-        /* transforms of every matching policy, in id order, only when
-         * kept; matching is already over, so they cannot affect it */
-        for (uint32_t k = 0; k < n && rc == SL_OK; k++) {
-            uint32_t pg = ss->global[c->matched[k]];
-            failed = &set->policies[pg];
-            const sl__policy *p = &set->policies[pg];
-            for (uint32_t op = 0; op < p->nops && rc == SL_OK; op++) {
-                uint32_t done = run_op(c, &p->ops[op], o, i, &rc);
-                if (done) {
-                    r.transforms += done;
-                    count(&set->counters[pg].transformed);
-                }
-            }
-        }
+    if (res) {
+        *res = r;
     }
     if (rc != SL_OK) {
-        /* never write a record half-transformed */
-        sl_otlp_drop(o, i);
-        r.keep = false;
-        if (res) {
-            *res = r;
-        }
         return sl__error(err, rc, NULL,
                          "record %zu: policy %.64s: %s failed (%s); record "
                          "dropped",
@@ -609,9 +624,6 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
                          sig == SL_SIGNAL_TRACE ? "threshold write"
                                                 : "transform",
                          sl_status_str(rc));
-    }
-    if (res) {
-        *res = r;
     }
     return SL_OK;
 }

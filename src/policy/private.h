@@ -158,15 +158,24 @@ typedef struct sl__policy {
     bool fail_closed;
 } sl__policy;
 
-/* Counters and rate-limiter state: the only mutable part of a set. */
-typedef struct sl__counters {
+/* The mutable part of a set: per policy one statistics block and, for a
+ * rate-limited policy, one limiter block. Blocks are reference counted
+ * so that a reloaded snapshot can share them with the one it replaces
+ * (state.c): a count made through either snapshot lands in the same
+ * atomic, and both snapshots draw from the same rate window. */
+typedef struct sl__stats {
     _Atomic uint64_t hits, misses, kept, dropped, sampled_out, rate_limited,
-        transformed;
-    atomic_flag lock;      /* rate limiter */
-    uint64_t window_start; /* ns; guarded by lock */
-    uint64_t window_count; /* guarded by lock */
-    bool window_open;      /* guarded by lock */
-} sl__counters;
+        transformed, transform_failed;
+    _Atomic uint32_t refs; /* snapshots holding this block */
+} sl__stats;
+
+typedef struct sl__limiter {
+    atomic_flag lock; /* guards the three fields below */
+    bool window_open;
+    uint64_t window_start; /* ns on the set's clock */
+    uint64_t window_count;
+    _Atomic uint32_t refs; /* snapshots holding this block */
+} sl__limiter;
 
 /* Literal matchers of one key (exact, starts_with, ends_with), by value: a
  * chained hash table per kind and case mode. Literals are the commonest
@@ -252,7 +261,8 @@ struct sl_policy_set {
     sl_arena arena;
     sl__policy *policies; /* valid ones, sorted by id */
     uint32_t npolicies;
-    sl__counters *counters; /* one per policy */
+    sl__stats **stats;      /* one per policy, shared (state.c) */
+    sl__limiter **limiters; /* one per policy; NULL unless SL_KEEP_RATE */
     sl__signal_set sig[3];
     sl_error *problems;
     size_t nproblems, cap_problems;
@@ -277,5 +287,13 @@ sl_status sl__policy_problem(sl_policy_set *set, const sl_error *e);
 sl_status sl__policy_compile(sl_policy_set *set, sl_error *err);
 /* Free what compile built and the regexes of ops. */
 void sl__policy_compiled_free(sl_policy_set *set);
+/* Give every policy of set its state blocks (state.c): those of prev's
+ * policy with the same id (the limiter only when the rate and the clock
+ * are unchanged), fresh zeroed ones otherwise. prev may be NULL. On
+ * failure every block taken so far is released. */
+sl_status sl__policy_state_attach(sl_policy_set *set, const sl_policy_set *prev,
+                                  sl_error *err);
+/* Release set's references to its state blocks (and free the arrays). */
+void sl__policy_state_release(sl_policy_set *set);
 
 #endif

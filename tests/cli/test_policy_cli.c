@@ -5,10 +5,12 @@
  * check's report, bench's JSON. */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/sluice-cli-XXXXXX";
@@ -204,10 +206,24 @@ Test(cli, apply_drops_a_record_whose_redaction_cannot_finish) {
     put("in.json",
         REQ(REC("INFO", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab") "," REC(
             "INFO", "aaa")));
-    cr_assert_eq(run("apply --quiet --policies p.json in.json"), 1, "%s", err);
+    cr_assert_eq(run("apply --stats st.json --policies p.json in.json"), 1,
+                 "%s", err);
     cr_assert_null(strstr(out, "aab"), "%s", out);
     cr_assert(strstr(out, "\"stringValue\":\"X\""), "%s", out);
     cr_assert(strstr(err, "policy r: transform failed"), "%s", err);
+    /* the counters tell the truth: one kept, one dropped by its failed
+     * transform (not kept), one change */
+    char s[4096];
+    slurp(path("st.json"), s, sizeof(s));
+    cr_assert_str_eq(s, "{\"policies\":[{\"policy_id\":\"r\",\"hits\":2,"
+                        "\"kept\":1,\"dropped\":0,\"sampled_out\":0,"
+                        "\"rate_limited\":0,\"transformed\":1,"
+                        "\"transform_failed\":1}]}\n");
+    cr_assert(strstr(err, " limited   failed  changes\n"), "%s", err);
+    cr_assert(strstr(err, "\nr                                log           2"
+                          "        0        1        0        0        0"
+                          "        1        1\n"),
+              "%s", err);
 }
 
 /* A pretty-printed request larger than the read window (1 MiB) between a
@@ -248,4 +264,110 @@ Test(cli, apply_streams_values_larger_than_the_read_window) {
     cr_assert_null(strstr(big, "DEBUG"));
     cr_assert_eq(lines, 2, "the big request and the last, one line each");
     cr_assert(strstr(big, "the last"));
+}
+
+/* Wait (bounded) until file holds at least `lines` newlines. */
+static void wait_lines(const char *file, int lines) {
+    for (int tries = 0; tries < 3000; tries++) {
+        slurp(file, out, sizeof(out));
+        int n = 0;
+        for (const char *p = out; *p; p++) {
+            n += *p == '\n';
+        }
+        if (n >= lines) {
+            return;
+        }
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    cr_assert_fail("%s: never reached %d lines: %s", file, lines, out);
+}
+
+static void send(int fd, const char *text) {
+    size_t len = strlen(text);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+}
+
+/* SIGHUP makes a running apply reload its policy files between two input
+ * values: the next value sees the new policies, the counters of a kept id
+ * go on from where they were, and a reload that fails keeps the old
+ * policies. The SIGHUP is sent while apply waits on the pipe for the next
+ * value; the handler has run before that value can be read. */
+Test(cli, apply_reloads_policies_on_sighup) {
+    const char *bin = getenv("SLUICE_CLI");
+    cr_assert_not_null(bin);
+    put("p.json",
+        "{\"policies\":[{\"id\":\"drop-debug\",\"name\":\"n\",\"log\":"
+        "{\"match\":[{\"log_field\":\"severity_text\",\"exact\":"
+        "\"DEBUG\"}],\"keep\":\"none\"}}]}");
+    int in[2];
+    cr_assert_eq(pipe(in), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        close(in[0]);
+        close(in[1]);
+        if (chdir(dir) != 0 || !freopen("out.txt", "w", stdout) ||
+            !freopen("err.txt", "w", stderr)) {
+            _exit(126);
+        }
+        execl(bin, bin, "apply", "--stats", "st.json", "--policies", "p.json",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    send(in[1], REQ(REC("DEBUG", "one") "," REC("INFO", "one")) "\n");
+    wait_lines(path("out.txt"), 1);
+    cr_assert(strstr(out, "\"one\""), "%s", out);
+    cr_assert_null(strstr(out, "DEBUG"), "%s", out);
+
+    /* the same id with the same rule, and a new policy dropping INFO */
+    put("p.json", "{\"policies\":[{\"id\":\"drop-info\",\"name\":\"n\",\"log\":"
+                  "{\"match\":[{\"log_field\":\"severity_text\",\"exact\":"
+                  "\"INFO\"}],\"keep\":\"none\"}},\n"
+                  "{\"id\":\"drop-debug\",\"name\":\"n\",\"log\":"
+                  "{\"match\":[{\"log_field\":\"severity_text\",\"exact\":"
+                  "\"DEBUG\"}],\"keep\":\"none\"}}]}");
+    cr_assert_eq(kill(pid, SIGHUP), 0);
+    send(in[1], REQ(REC("DEBUG", "two") "," REC("INFO", "two") "," REC(
+                    "WARN", "two")) "\n");
+    wait_lines(path("out.txt"), 2);
+    cr_assert_null(strstr(out, "\"INFO\",\"body\":{\"stringValue\":\"two"),
+                   "%s", out);
+    cr_assert(strstr(out, "\"WARN\""), "%s", out);
+
+    /* a broken file: the reload fails, the policies in force stay */
+    put("p.json", "{\"policies\":[");
+    cr_assert_eq(kill(pid, SIGHUP), 0);
+    send(in[1], REQ(REC("INFO", "three") "," REC("WARN", "three")) "\n");
+    close(in[1]);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    slurp(path("out.txt"), out, sizeof(out));
+    slurp(path("err.txt"), err, sizeof(err));
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%d: %s", st, err);
+    cr_assert_null(strstr(err, "Sanitizer"), "%s", err);
+    cr_assert_null(strstr(out, "INFO\",\"body\":{\"stringValue\":\"three"),
+                   "%s", out);
+    cr_assert(strstr(out, "\"three\""), "%s", out);
+    cr_assert(strstr(err, "sluice apply: policies reloaded: 2 valid, 0 "
+                          "problem(s)\n"),
+              "%s", err);
+    cr_assert(strstr(err, "sluice apply: policy reload failed, keeping the "
+                          "previous policies: p.json:1:14: "),
+              "%s", err);
+    cr_assert(strstr(err, "3 value(s), 7 record(s) in, 3 out"), "%s", err);
+    cr_assert(strstr(err, "\ndrop-debug                       log           2"
+                          "        0        0        2"),
+              "%s", err);
+    /* drop-debug counted before and after the reload; drop-info since */
+    char s[4096];
+    slurp(path("st.json"), s, sizeof(s));
+    cr_assert_str_eq(s, "{\"policies\":[{\"policy_id\":\"drop-debug\","
+                        "\"hits\":2,\"kept\":0,\"dropped\":2,\"sampled_out\":"
+                        "0,\"rate_limited\":0,\"transformed\":0,"
+                        "\"transform_failed\":0},{\"policy_id\":\"drop-info\","
+                        "\"hits\":2,\"kept\":0,\"dropped\":2,\"sampled_out\":"
+                        "0,\"rate_limited\":0,\"transformed\":0,"
+                        "\"transform_failed\":0}]}\n");
 }

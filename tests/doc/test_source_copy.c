@@ -15,9 +15,9 @@ static sl_doc *load(const char *text) {
     sl_doc *d = sl_doc_new();
     cr_assert_not_null(d);
     sl_error err = {0};
-    cr_assert_eq(sl_doc_load(d, text, strlen(text), SL_FORMAT_JSON, NULL,
-                             NULL, &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_doc_load(d, text, strlen(text), SL_FORMAT_JSON, NULL, NULL, &err),
+        SL_OK, "%s", err.msg);
     return d;
 }
 
@@ -51,7 +51,8 @@ Test(source_copy, an_unchanged_compact_container_is_its_source_text) {
     sl_doc *d = load(t);
     const sl_node *root = sl_doc_root(d);
     cr_assert(source(d, root, true, t));
-    cr_assert(source(d, sl_node_get(root, "a"), false, "[1,2.50,\"x\\u0041\"]"));
+    cr_assert(
+        source(d, sl_node_get(root, "a"), false, "[1,2.50,\"x\\u0041\"]"));
     cr_assert_str_eq(write_both(d, root), t);
     sl_doc_free(d);
 }
@@ -116,9 +117,9 @@ Test(source_copy, nodes_of_another_syntax_or_load_are_not_offered) {
     sl_doc *y = sl_doc_new();
     sl_error err = {0};
     const char *yaml = "{a: [1, 2]}";
-    cr_assert_eq(sl_doc_load(y, yaml, strlen(yaml), SL_FORMAT_YAML, NULL, NULL,
-                             &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_doc_load(y, yaml, strlen(yaml), SL_FORMAT_YAML, NULL, NULL, &err),
+        SL_OK, "%s", err.msg);
     cr_assert_not(source(y, sl_doc_root(y), true, ""));
     cr_assert_str_eq(write_both(y, sl_doc_root(y)), "{\"a\":[1,2]}");
     sl_doc *d = load("[1]");
@@ -137,8 +138,8 @@ static unsigned rnd(unsigned *s) {
 
 static void gen(sl_buf *b, unsigned *s, int depth) {
     unsigned k = rnd(s) % (depth > 4 ? 4 : 6);
-    static const char *const scalars[] = {"1",    "-2.5e3", "\"s\"", "\"\\n\"",
-                                          "true", "null"};
+    static const char *const scalars[] = {"1",       "-2.5e3", "\"s\"",
+                                          "\"\\n\"", "true",   "null"};
     if (k < 4) {
         const char *v = scalars[rnd(s) % 6];
         sl_buf_append(b, v, strlen(v));

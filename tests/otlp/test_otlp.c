@@ -1020,3 +1020,84 @@ Test(write, compactness_is_exact_around_strings_and_escapes) {
         }
     }
 }
+
+/* Every printable byte at every position of a trace id (the check takes 16
+ * bytes at a time, then one by one): accepted exactly when it is a hex
+ * digit; upper case comes back lower. */
+Test(errors, every_byte_at_every_id_position) {
+    sl_otlp *o = sl_otlp_new();
+    cr_assert_not_null(o);
+    static const sl_field tid = {SL_FIELD_SPAN_TRACE_ID, NULL, 0};
+    for (int pos = 0; pos < 32; pos++) {
+        for (int b = 0x20; b < 0x7f; b++) {
+            if (b == '"' || b == '\\') {
+                continue;
+            }
+            char id[33];
+            memset(id, '0', 32);
+            id[32] = '\0';
+            id[pos] = (char)b;
+            char doc[256];
+            snprintf(doc, sizeof(doc),
+                     "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
+                     "\"traceId\":\"%s\"}]}]}]}",
+                     id);
+            sl_error err = {0};
+            sl_status rc = sl_otlp_load(o, doc, strlen(doc), NULL, NULL, &err);
+            bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') ||
+                       (b >= 'A' && b <= 'F');
+            cr_assert_eq(rc, hex ? SL_OK : SL_ESCHEMA, "byte %d at %d: %s", b,
+                         pos, err.msg);
+            if (hex) {
+                sl_str v;
+                cr_assert(sl_otlp_get(o, 0, &tid, &v));
+                char want =
+                    b >= 'A' && b <= 'F' ? (char)(b - 'A' + 'a') : (char)b;
+                cr_assert_eq(v.ptr[pos], want, "byte %d at %d", b, pos);
+            }
+        }
+    }
+    sl_otlp_free(o);
+}
+
+/* Attributes are read through an index built at load (the first KeyValue
+ * of a key wins, one without a key is never found); every change to a
+ * list makes reads of that list walk the tree again, so a read after a
+ * set, remove or move sees the change, at every level. */
+Test(get, attribute_reads_follow_changes_at_every_level) {
+    sl_otlp *o = load_ok(
+        "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"svc\","
+        "\"value\":{\"stringValue\":\"api\"}}]},\"scopeLogs\":[{\"scope\":{"
+        "\"attributes\":[{\"key\":\"lib\",\"value\":{\"stringValue\":\"x\"}}]},"
+        "\"logRecords\":[{\"attributes\":[{\"value\":{\"stringValue\":\"nokey\""
+        "}},{\"key\":\"a\",\"value\":{\"stringValue\":\"1\"}},{\"key\":\"a\","
+        "\"value\":{\"stringValue\":\"2\"}},{\"key\":\"b\",\"value\":{"
+        "\"intValue\":\"7\"}}]},{\"attributes\":[{\"key\":\"a\",\"value\":{"
+        "\"stringValue\":\"other\"}}]}]}]}]}");
+    cr_assert_str_eq(get(o, 0, SL_FIELD_ATTR, P1("a"), 1), "1");
+    cr_assert_str_eq(get(o, 0, SL_FIELD_ATTR, P1("b"), 1), "<none>");
+    cr_assert(exists(o, 0, SL_FIELD_ATTR, P1("b"), 1));
+    cr_assert_not(exists(o, 0, SL_FIELD_ATTR, P1(""), 1));
+    cr_assert_str_eq(get(o, 1, SL_FIELD_RESOURCE_ATTR, P1("svc"), 1), "api");
+    cr_assert_str_eq(get(o, 1, SL_FIELD_SCOPE_ATTR, P1("lib"), 1), "x");
+
+    sl_field a = {SL_FIELD_ATTR, P1("a"), 1};
+    cr_assert_eq(sl_otlp_set(o, 0, &a, "new", 3), SL_OK);
+    cr_assert_str_eq(get(o, 0, SL_FIELD_ATTR, P1("a"), 1), "new");
+    cr_assert(sl_otlp_remove(o, 0, &a));
+    cr_assert_str_eq(get(o, 0, SL_FIELD_ATTR, P1("a"), 1), "<none>");
+    sl_field b = {SL_FIELD_ATTR, P1("b"), 1}, c = {SL_FIELD_ATTR, P1("c"), 1};
+    cr_assert_eq(sl_otlp_move(o, 0, &b, &c), SL_OK);
+    cr_assert_not(exists(o, 0, SL_FIELD_ATTR, P1("b"), 1));
+    cr_assert(exists(o, 0, SL_FIELD_ATTR, P1("c"), 1));
+    /* the other record's index is untouched and still right */
+    cr_assert_str_eq(get(o, 1, SL_FIELD_ATTR, P1("a"), 1), "other");
+
+    sl_field svc = {SL_FIELD_RESOURCE_ATTR, P1("svc"), 1};
+    cr_assert_eq(sl_otlp_set(o, 0, &svc, "web", 3), SL_OK);
+    cr_assert_str_eq(get(o, 1, SL_FIELD_RESOURCE_ATTR, P1("svc"), 1), "web");
+    sl_field lib = {SL_FIELD_SCOPE_ATTR, P1("lib"), 1};
+    cr_assert(sl_otlp_remove(o, 1, &lib));
+    cr_assert_str_eq(get(o, 0, SL_FIELD_SCOPE_ATTR, P1("lib"), 1), "<none>");
+    sl_otlp_free(o);
+}

@@ -453,3 +453,79 @@ Test(eval, literal_table_filters_never_hide_a_match) {
     teardown(&f);
     sl_buf_free(&recs);
 }
+
+static void assert_stats(const fixture *f, const char *id,
+                         sl_policy_stats want) {
+    sl_policy_stats got = stats_of(f, id);
+    cr_assert_eq(got.hits, want.hits, "%s hits %lu", id,
+                 (unsigned long)got.hits);
+    cr_assert_eq(got.misses, want.misses, "%s misses", id);
+    cr_assert_eq(got.kept, want.kept, "%s kept %lu", id,
+                 (unsigned long)got.kept);
+    cr_assert_eq(got.dropped, want.dropped, "%s dropped", id);
+    cr_assert_eq(got.sampled_out, want.sampled_out, "%s sampled_out", id);
+    cr_assert_eq(got.rate_limited, want.rate_limited, "%s rate_limited", id);
+    cr_assert_eq(got.transformed, want.transformed, "%s transformed %lu", id,
+                 (unsigned long)got.transformed);
+    cr_assert_eq(got.transform_failed, want.transform_failed,
+                 "%s transform_failed", id);
+}
+
+/* (a+)+$ against "aaa...ab" runs into PCRE2's match limit: the record is
+ * dropped, and the counters say so: the winner counts it as
+ * transform_failed (not kept), the other matching policy a miss (the
+ * dropped rule), and the add that did run before the failure is not
+ * counted as a change, since the record never came out. */
+Test(eval, failed_transform_counts_as_failed_not_kept) {
+    fixture f = setup(
+        "{\"policies\":["
+        "{\"id\":\"a-tag\",\"name\":\"n\",\"log\":{\"match\":[{\"log_field\":"
+        "\"body\",\"exists\":true}],\"keep\":\"all\",\"transform\":{"
+        "\"add\":[{\"log_attribute\":\"tag\",\"value\":\"1\"}]}}},"
+        "{\"id\":\"r-redact\",\"name\":\"n\",\"log\":{\"match\":[{\"log_"
+        "field\":\"body\",\"exists\":true}],\"keep\":\"10/s\",\"transform\":{"
+        "\"redact\":[{\"log_field\":\"body\",\"regex\":\"(a+)+$\","
+        "\"replacement\":\"X\"}]}}}]}",
+        LOGS(LOG("INFO", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+                 "") "," LOG("INFO", "aaa", "")));
+    fake_now = 1;
+    sl_policy_result r;
+    sl_error err = {0};
+    cr_assert_eq(sl_policy_eval(f.ctx, f.o, 0, SL_POLICY_APPLY, &r, &err),
+                 SL_ELIMIT);
+    cr_assert(strstr(err.msg, "policy r-redact: transform failed"), "%s",
+              err.msg);
+    cr_assert_eq(r.decision, SL_DECISION_FAILED);
+    cr_assert_not(r.keep);
+    cr_assert_str_eq(sl_policy_id(f.set, r.policy), "r-redact");
+    cr_assert_eq(r.transforms, 0);
+    assert_stats(&f, "r-redact",
+                 (sl_policy_stats){.hits = 1, .transform_failed = 1});
+    assert_stats(&f, "a-tag", (sl_policy_stats){.misses = 1});
+    /* the next record redacts fine: kept, both policies change it */
+    r = eval(&f, 1, SL_POLICY_APPLY);
+    cr_assert_eq(r.decision, SL_DECISION_RATE_ALLOW);
+    cr_assert_eq(r.transforms, 2);
+    assert_stats(
+        &f, "r-redact",
+        (sl_policy_stats){
+            .hits = 2, .kept = 1, .transformed = 1, .transform_failed = 1});
+    assert_stats(&f, "a-tag",
+                 (sl_policy_stats){.hits = 1, .misses = 1, .transformed = 1});
+    const char *out = written(&f);
+    cr_assert_null(strstr(out, "aab"), "%s", out);
+    cr_assert(strstr(out, "\"stringValue\":\"X\""), "%s", out);
+    teardown(&f);
+}
+
+Test(eval, decide_only_never_counts_a_failure) {
+    fixture f = setup(
+        "{\"policies\":[{\"id\":\"r\",\"name\":\"n\",\"log\":{\"match\":[{"
+        "\"log_field\":\"body\",\"exists\":true}],\"transform\":{"
+        "\"redact\":[{\"log_field\":\"body\",\"regex\":\"(a+)+$\","
+        "\"replacement\":\"X\"}]}}}]}",
+        LOGS(LOG("INFO", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "")));
+    cr_assert_eq(eval(&f, 0, SL_POLICY_DECIDE).decision, SL_DECISION_KEEP);
+    assert_stats(&f, "r", (sl_policy_stats){.hits = 1, .kept = 1});
+    teardown(&f);
+}
