@@ -232,7 +232,11 @@ static const sl__otlp_kvx *attr_index(const sl_otlp *o, size_t i,
     default:
         return NULL;
     }
-    return *n == SL__KVX_NONE ? NULL : o->kvx + first;
+    if (*n == SL__KVX_NONE) {
+        return NULL;
+    }
+    static const sl__otlp_kvx none; /* an empty index (o->kvx may be NULL) */
+    return *n ? o->kvx + first : &none;
 }
 
 /* The index entry of a one-key attribute path, or NULL when the attribute

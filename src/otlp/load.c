@@ -412,11 +412,26 @@ bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
 
 /* ---- validation context and errors ---- */
 
+/* The field order last seen for a message: objects of one request nearly
+ * always list their fields in the same order (one exporter wrote them),
+ * whatever that order is, so member i is first tried as the field member
+ * i was last time. */
+enum {
+    ORDER_SLOTS = 16,
+    ORDER_FIELDS = 24
+};
+
+typedef struct field_order {
+    const msgdesc *m;
+    uint8_t field[ORDER_FIELDS]; /* field index + 1; 0: not known */
+} field_order;
+
 typedef struct vctx {
     sl_otlp *o;
     sl_error *err;
     bool rewrote;   /* an id was rewritten in lower case */
     uint32_t depth; /* messages nested (bounded by the reader's depth) */
+    field_order orders[ORDER_SLOTS]; /* direct-mapped by message */
 } vctx;
 
 /* One step of a path: member or element idx of parent. */
@@ -988,9 +1003,23 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
     uint8_t oneof_seen = 0; /* bit per oneof group id */
     uint8_t hint = 0;
     size_t n = sl_node_len(obj);
+    field_order *ord =
+        &c->orders[((uintptr_t)m / sizeof(msgdesc)) % ORDER_SLOTS];
+    if (ord->m != m) {
+        memset(ord, 0, sizeof(*ord));
+        ord->m = m;
+    }
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
-        const fdesc *d = desc_find(m, key, &hint);
+        const fdesc *d = NULL;
+        if (i < ORDER_FIELDS) {
+            uint8_t f = ord->field[i];
+            d = f && desc_match(&m->f[f - 1], key) ? &m->f[f - 1]
+                                                   : desc_find(m, key, &hint);
+            ord->field[i] = d ? (uint8_t)(d - m->f + 1) : 0;
+        } else {
+            d = desc_find(m, key, &hint);
+        }
         if (!d) {
             continue;
         }
@@ -1296,8 +1325,9 @@ static void reset(sl_otlp *o) {
 }
 
 static sl_status index_request(sl_otlp *o, sl_error *err) {
-    vctx ctx; /* ~8 KiB of path frames: on the stack, never per load heap */
+    vctx ctx;
     vctx *c = &ctx;
+    memset(c->orders, 0, sizeof(c->orders));
     c->o = o;
     c->err = err;
     c->depth = 0;

@@ -1101,3 +1101,31 @@ Test(get, attribute_reads_follow_changes_at_every_level) {
     cr_assert_str_eq(get(o, 0, SL_FIELD_SCOPE_ATTR, P1("lib"), 1), "<none>");
     sl_otlp_free(o);
 }
+
+/* Field lookups try the order the previous object of the same message
+ * used: records in different orders, with unknown fields between, are read
+ * the same; a field given twice is still caught after an order was
+ * learned. */
+Test(get, records_in_any_field_order) {
+    sl_otlp *o = load_ok(
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":["
+        "{\"severityText\":\"A\",\"body\":{\"stringValue\":\"a\"},"
+        "\"traceId\":\"0102030405060708090a0b0c0d0e0f10\"},"
+        "{\"traceId\":\"1102030405060708090a0b0c0d0e0f10\",\"x\":1,"
+        "\"body\":{\"stringValue\":\"b\"},\"severityText\":\"B\"},"
+        "{\"body\":{\"stringValue\":\"c\"},\"severity_text\":\"C\"}]}]}]}");
+    cr_assert_str_eq(gets_(o, 0, SL_FIELD_LOG_SEVERITY_TEXT), "A");
+    cr_assert_str_eq(gets_(o, 1, SL_FIELD_LOG_SEVERITY_TEXT), "B");
+    cr_assert_str_eq(gets_(o, 1, SL_FIELD_LOG_BODY), "b");
+    cr_assert_str_eq(gets_(o, 1, SL_FIELD_LOG_TRACE_ID),
+                     "1102030405060708090a0b0c0d0e0f10");
+    cr_assert_str_eq(gets_(o, 2, SL_FIELD_LOG_SEVERITY_TEXT), "C");
+    cr_assert_str_eq(gets_(o, 2, SL_FIELD_LOG_TRACE_ID), "<none>");
+    sl_otlp_free(o);
+    check_err("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":["
+              "{\"severityText\":\"A\",\"body\":{\"stringValue\":\"a\"}},"
+              "{\"severityText\":\"A\",\"severity_text\":\"B\"}]}]}]}",
+              SL_ESCHEMA, 1, 115,
+              "resourceLogs[0].scopeLogs[0].logRecords[1]: field "
+              "\"severityText\" given twice");
+}
