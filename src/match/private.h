@@ -73,11 +73,12 @@ typedef struct sl__req {
     bool anchored;
 } sl__req;
 /* Read the lowered regex re[0, n) and find the best literal every match
- * must contain (the longest top-level run of literal bytes, up to
+ * must contain (the longest top-level run of literal bytes, counting up to
  * SL_GRAM_MAX bytes, one that must start the value winning ties). Copies
- * up to cap of its bytes to out and returns its full length, 0 when no
- * literal is certain (then out is untouched). *anchored tells whether it
- * must start the value. Never allocates. */
+ * up to cap of its bytes to out and returns its length (runs longer than
+ * 64 bytes count as 64), 0 when no literal is certain (then out is
+ * untouched). *anchored tells whether it must start the value. Never
+ * allocates. */
 size_t sl__match_required(const char *re, size_t n, bool *anchored, char *out,
                           size_t cap);
 /* A prefilter over n literals. SL_OK, SL_ENOMEM, SL_EINVAL (a len out of
