@@ -20,6 +20,7 @@
 #include "cli/value_stream.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -158,6 +159,41 @@ static size_t window_end(const sl_cli_stream *s) {
     return nl ? (size_t)(nl - s->buf) + 1 : s->off; /* s->off: no line yet */
 }
 
+/* Scan the cut container value at off for its closing bracket, from
+ * where the last scan stopped (strings and escapes followed, nothing
+ * else checked: the parser judges the value). Returns the value's length
+ * once its brackets balance, 0 while more input is needed. */
+static size_t scan_value(sl_cli_stream *s) {
+    const char *b = s->buf + s->off;
+    size_t n = s->len - s->off, i = s->scan_at;
+    uint32_t depth = s->scan_depth;
+    unsigned str = s->scan_str, esc = s->scan_esc;
+    for (; i < n; i++) {
+        char c = b[i];
+        if (str) {
+            if (esc) {
+                esc = 0;
+            } else if (c == '\\') {
+                esc = 1;
+            } else if (c == '"') {
+                str = 0;
+            }
+        } else if (c == '"') {
+            str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            s->scanning = 0;
+            return i + 1;
+        }
+    }
+    s->scan_at = i;
+    s->scan_depth = depth;
+    s->scan_str = (uint8_t)str;
+    s->scan_esc = (uint8_t)esc;
+    return 0;
+}
+
 static int refill(sl_cli_stream *s, sl_error *err) {
     int rc = fill(s, err);
     if (rc != 0) {
@@ -199,16 +235,35 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
         s->value_start = start;
         if (st == SL_OK) {
             s->off = o;
+            s->scanning = 0;
             return 1;
         }
         if (st == SL_ENOMEM) {
             return -2;
         }
         if (!s->eof && o >= limit) {
-            /* may be a value cut by the window: read more, parse again */
-            int rc = refill(s, err);
-            if (rc != 0) {
-                return rc;
+            /* may be a value cut by the window: read more, parse again.
+             * A container is parsed again only once a bracket scan of the
+             * new bytes finds its end (or the input ends), so a large
+             * value arriving in small pipe reads costs one scan and one
+             * more parse, not a parse per read. */
+            bool container = s->buf[start] == '{' || s->buf[start] == '[';
+            if (container && !s->scanning) {
+                s->scanning = 1;
+                s->scan_at = start - s->off;
+                s->scan_depth = 0;
+                s->scan_str = s->scan_esc = 0;
+            }
+            size_t end = 0;
+            do {
+                int rc = refill(s, err);
+                if (rc != 0) {
+                    return rc;
+                }
+            } while (container && !s->eof && (end = scan_value(s)) == 0);
+            if (end) {
+                size_t w = window_end(s);
+                s->limit = w > s->off + end ? w : s->off + end;
             }
             continue;
         }
@@ -239,6 +294,7 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
             }
         }
         s->off = resume;
+        s->scanning = 0;
         return -1;
     }
 }

@@ -34,6 +34,12 @@ typedef struct sl_cli_stream {
     size_t value_start;     /* where the current value starts in buf */
     void (*wait)(void *ud); /* called before each read (set_wait) */
     void *wait_ud;
+    /* a container value cut by the window edge: how far its bracket scan
+     * got (relative to off) and the scan's state (see value_stream.c) */
+    int scanning;
+    size_t scan_at;
+    uint32_t scan_depth;
+    uint8_t scan_str, scan_esc;
 } sl_cli_stream;
 
 /* Open path ("-" = stdin). Returns 0, or prints an error and returns 1. */
