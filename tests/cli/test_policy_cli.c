@@ -53,20 +53,26 @@ static void slurp(const char *file, char *buf, size_t cap) {
     }
 }
 
-/* Run `sluice ARGS` (ARGS may use shell redirection); capture stdout and
- * stderr; return the exit status. */
-static int run(const char *args) {
-    const char *bin = getenv("SLUICE_CLI");
-    cr_assert_not_null(bin, "SLUICE_CLI is not set");
+/* Run the shell command line in the test directory ($SLUICE_CLI names
+ * the binary); capture stdout and stderr; return the exit status. */
+static int run_sh(const char *line) {
+    cr_assert_not_null(getenv("SLUICE_CLI"), "SLUICE_CLI is not set");
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "cd %s && %s %s > out.txt 2> err.txt", dir, bin,
-             args);
+    snprintf(cmd, sizeof(cmd), "cd %s && (%s) > out.txt 2> err.txt", dir, line);
     int st = system(cmd);
+    const char *args = line;
     slurp(path("out.txt"), out, sizeof(out));
     slurp(path("err.txt"), err, sizeof(err));
     cr_assert(WIFEXITED(st), "%s: %s", args, err);
     cr_assert_null(strstr(err, "Sanitizer"), "%s", err);
     return WEXITSTATUS(st);
+}
+
+/* Run `sluice ARGS` (ARGS may use shell redirection). */
+static int run(const char *args) {
+    char line[4096];
+    snprintf(line, sizeof(line), "$SLUICE_CLI %s", args);
+    return run_sh(line);
 }
 
 static const char policies[] =
@@ -370,4 +376,27 @@ Test(cli, apply_reloads_policies_on_sighup) {
                         "\"hits\":2,\"kept\":0,\"dropped\":2,\"sampled_out\":"
                         "0,\"rate_limited\":0,\"transformed\":0,"
                         "\"transform_failed\":0}]}\n");
+}
+
+/* A pretty-printed request arriving through a pipe in pieces, with
+ * brackets and escaped quotes inside its strings: it is parsed once it is
+ * whole (the bracket scan skips strings), and the value after it too. */
+Test(cli, apply_reads_a_value_that_arrives_in_pieces) {
+    put("p.json", policies);
+    put("a.txt",
+        "{\n \"resourceLogs\": [{\"scopeLogs\": [{\"logRecords\": [\n");
+    put("b.txt", "  {\"severityText\": \"INFO\", \"body\": {\"stringValue\": "
+                 "\"a } ] \\\" [ { tok_x\"}}\n");
+    put("c.txt", " ]}]}]\n}\n" REQ(REC("INFO", "second")) "\n");
+    cr_assert_eq(run_sh("(cat a.txt; sleep 0.2; cat b.txt; sleep 0.2; "
+                        "cat c.txt) | $SLUICE_CLI apply --quiet --policies "
+                        "p.json"),
+                 0, "%s", err);
+    cr_assert(strstr(out, "a } ] \\\" [ { tok_***"), "%s", out);
+    cr_assert(strstr(out, "second"), "%s", out);
+    int lines = 0;
+    for (const char *p = out; *p; p++) {
+        lines += *p == '\n';
+    }
+    cr_assert_eq(lines, 2, "%s", out);
 }
