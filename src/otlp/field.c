@@ -206,6 +206,13 @@ void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
         x->klen = (uint32_t)key.len;
         x->kv = kv;
         x->any = kv_value(kv);
+        x->str = NULL;
+        sl_str kind;
+        const sl_node *v = NULL;
+        if (sl__otlp_any_kind(x->any, &kind, &v) &&
+            sl__otlp_any_kind_of(kind) == AK_STRING) {
+            x->str = v;
+        }
     }
     o->nkvx += k;
     *n = k;
@@ -503,6 +510,13 @@ bool sl_otlp_get(const sl_otlp *o, size_t i, const sl_field *f, sl_str *out) {
     }
     const sl__otlp_rec *r = &o->recs[i];
     if (is_attr(f->kind)) {
+        if (f->path && f->path_len == 1) {
+            bool indexed;
+            const sl__otlp_kvx *x = attr_entry(o, i, f, &indexed);
+            if (indexed) {
+                return x && nonempty_str(x->str, out);
+            }
+        }
         return any_string(attr_any(o, i, f), out);
     }
     switch (f->kind) {

@@ -73,6 +73,7 @@ typedef struct sl__otlp_kvx {
     uint32_t klen;
     const sl_node *kv;  /* the KeyValue object */
     const sl_node *any; /* its AnyValue object ("value"), or NULL */
+    const sl_node *str; /* the AnyValue's stringValue node, or NULL */
 } sl__otlp_kvx;
 
 #define SL__KVX_NONE UINT32_MAX
