@@ -18,10 +18,6 @@
 
 #include <stdio.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "base/base.h"
 #include "doc/private.h"
 
@@ -81,35 +77,8 @@ static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
     const unsigned char *end = p + len;
     while (p < end) {
         const unsigned char *run = p;
-#ifdef __SSE2__
-        /* 16 bytes at a time until a byte needs a look (json_read.c) */
-        while (end - p >= 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i m = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
-            unsigned mask = (unsigned)_mm_movemask_epi8(m);
-            if (mask) {
-                p += __builtin_ctz(mask);
-                break;
-            }
-            p += 16;
-        }
-#endif
-#ifdef SL_SWAR
-        /* then 8 (short strings: most keys and values set by changes) */
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            uint64_t hit = sl__json_special(w);
-            if (hit) {
-                p += __builtin_ctzll(hit) / 8;
-                break;
-            }
-            p += 8;
-        }
-#endif
+        p = (const unsigned char *)sl__json_skip_plain((const char *)p,
+                                                       (const char *)end);
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
             p++;
         }

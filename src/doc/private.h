@@ -13,6 +13,10 @@
 
 #include "base/base.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 typedef struct sl__member sl__member;
 
 enum {
@@ -41,6 +45,43 @@ static inline uint64_t sl__json_special(uint64_t w) {
     uint64_t hits =
         ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
     return hits & (ones * 0x80);
+}
+
+/* Skip the bytes of p..end that JSON string text copies as they are, 16
+ * then 8 at a time: returns the first byte that needs a look ('"', '\\',
+ * a control character, non-ASCII) or, only when none was found, a point
+ * less than 8 bytes from end (the caller finishes byte by byte). The
+ * reader and the writer share it. */
+static inline __attribute__((always_inline)) const char *
+sl__json_skip_plain(const char *p, const char *end) {
+#ifdef __SSE2__
+    while (end - p >= 16) {
+        /* a signed compare with 0x20 flags control characters and every
+         * non-ASCII byte at once */
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                         _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask) {
+            return p + __builtin_ctz(mask);
+        }
+        p += 16;
+    }
+#endif
+#ifdef SL_SWAR
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t m = sl__json_special(w);
+        if (m) {
+            return p + (__builtin_ctzll(m) >> 3);
+        }
+        p += 8;
+    }
+#endif
+    return p;
 }
 
 struct sl_node {
