@@ -234,7 +234,11 @@ void sl__doc_locate(const sl_doc *doc, size_t off, uint32_t *line,
     memo->loc_line = ln;
     memo->loc_line_start = line_start;
     *line = ln;
-    *col = sl__utf8_col(t + line_start, off - line_start);
+    size_t from = line_start;
+    if (from == 0 && off >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0) {
+        from = 3; /* a byte order mark is no column an editor shows */
+    }
+    *col = sl__utf8_col(t + from, off - from);
 }
 
 sl_status sl__doc_error(const sl_doc *doc, sl_error *err, sl_status code,

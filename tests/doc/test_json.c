@@ -130,9 +130,18 @@ Test(json_errors, invalid_utf8_outside_strings_is_eutf8) {
 }
 
 Test(json_errors, byte_order_mark_alone_fails) {
-    ERR("\xEF\xBB\xBF", SL_EPARSE, 1, 2, "empty input");
+    ERR("\xEF\xBB\xBF", SL_EPARSE, 1, 1, "empty input");
     ERR("[\xEF\xBB\xBF]", SL_EPARSE, 1, 2,
         "unexpected byte order mark in array");
+}
+
+/* A leading byte order mark is not a column: errors on line 1 are where
+ * an editor shows them. */
+Test(json_errors, columns_after_a_leading_byte_order_mark) {
+    ERR("\xEF\xBB\xBF{\"a\":}", SL_EPARSE, 1, 6,
+        "unexpected character '}' in object");
+    ERR("\xEF\xBB\xBF[1,\n 2,]", SL_EPARSE, 2, 4,
+        "unexpected character ']' in array");
 }
 
 Test(json_errors, depth_limit_is_elimit) {
