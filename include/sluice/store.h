@@ -8,7 +8,18 @@
  * events(event_id, run_id, seq, ts, type, payload, audit). Timestamps are
  * RFC 3339 UTC with microseconds and `Z`; run ids are 128 random bits in
  * lower-case hex. Each event is its own transaction: a crash never leaves
- * half an event. */
+ * half an event.
+ *
+ * Memory: SQLite allocates through sluice's allocator hook
+ * (sl_set_allocator()). SQLite's allocator is process-global and can be set
+ * only before SQLite initialises, so the first sl_recorder_open() of the
+ * process installs it, once (thread-safe). From then on each SQLite
+ * allocation goes to the hook in force at the moment it is made, and each
+ * block is freed by the allocator that made it (whose ctx must therefore
+ * outlive the block). An application that configured and initialised
+ * SQLite itself before that first open keeps its own allocator: sluice's
+ * set-up is then skipped silently (SQLite answers SQLITE_MISUSE), which is
+ * not an error. Running out of memory inside SQLite is SL_ENOMEM. */
 #ifndef SLUICE_STORE_H
 #define SLUICE_STORE_H
 
@@ -46,7 +57,8 @@ SL_API void sl_recorder_close(sl_recorder *rec);
 /** Start a run with status "running".
  * @param entrypoint  what ran (non-empty UTF-8, at most 4096 bytes).
  * @param run_id      out: SL_RUN_ID_LEN hex digits and a NUL.
- * @return SL_OK, SL_EINVAL, SL_EDB, SL_EIO (no randomness). */
+ * @return SL_OK, SL_EINVAL, SL_EDB, SL_EIO (no randomness), SL_ENOMEM.
+ * Nothing is stored when anything fails. */
 SL_API sl_status sl_recorder_start_run(sl_recorder *rec, const char *entrypoint,
                                        char run_id[SL_RUN_ID_LEN + 1],
                                        sl_error *err);
@@ -74,7 +86,7 @@ SL_API sl_status sl_recorder_log_event(sl_recorder *rec, const char *run_id,
 /** Finish a run.
  * @param status  "success", "failure", "error" or "cancelled".
  * @return SL_OK, SL_ENOTFOUND (unknown run), SL_ESTATE (already
- *         finished), SL_EINVAL (bad status), SL_EDB. */
+ *         finished), SL_EINVAL (bad status), SL_EDB, SL_ENOMEM. */
 SL_API sl_status sl_recorder_end_run(sl_recorder *rec, const char *run_id,
                                      const char *status, sl_error *err);
 

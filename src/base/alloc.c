@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "base/alloc_hook.h"
 #include "base/base.h"
 
 static void *std_alloc(void *ctx, size_t size) {
@@ -30,6 +31,10 @@ static sl_allocator hook = {std_alloc, std_realloc, std_free, NULL};
 
 void sl_set_allocator(const sl_allocator *a) {
     hook = a ? *a : std_allocator;
+}
+
+void sl__alloc_hook(sl_allocator *out) {
+    *out = hook;
 }
 
 void *sl__alloc(size_t size) {

@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "base/base.h"
+#include "store/sqlite_mem.h"
 
 #define SCHEMA_VERSION "sluice-recorder-1"
 
@@ -109,8 +110,15 @@ struct sl_recorder {
     char cwd[4096];
 };
 
+/* SQLite running out of memory is sluice's SL_ENOMEM, anything else
+ * SL_EDB. */
+static sl_status db_code(int src) {
+    return (src & 0xff) == SQLITE_NOMEM ? SL_ENOMEM : SL_EDB;
+}
+
 static sl_status db_error(sl_recorder *rec, sl_error *err, const char *what) {
-    return sl__error(err, SL_EDB, NULL, "%s: %s", what,
+    int src = rec->db ? sqlite3_errcode(rec->db) : SQLITE_ERROR;
+    return sl__error(err, db_code(src), NULL, "%s: %s", what,
                      rec->db ? sqlite3_errmsg(rec->db) : "no database");
 }
 
@@ -192,6 +200,7 @@ sl_status sl_recorder_open(const char *db_path, const sl_redactor *policy,
     if (!db_path || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no path or no output");
     }
+    sl__store_sqlite_mem_setup();
     sl_recorder *rec = sl__calloc(1, sizeof(*rec));
     if (!rec) {
         return sl__nomem(err);
@@ -217,8 +226,7 @@ sl_status sl_recorder_open(const char *db_path, const sl_redactor *policy,
                                   NULL);
         if (src != SQLITE_OK) {
             sl_pos pos = {db_path, 0, 0};
-            rc = sl__error(err, src == SQLITE_NOMEM ? SL_ENOMEM : SL_EDB, &pos,
-                           "cannot open database: %s",
+            rc = sl__error(err, db_code(src), &pos, "cannot open database: %s",
                            rec->db ? sqlite3_errmsg(rec->db)
                                    : sqlite3_errstr(src));
         }
@@ -236,17 +244,20 @@ sl_status sl_recorder_open(const char *db_path, const sl_redactor *policy,
         }
         if (src != SQLITE_OK) {
             sl_pos pos = {db_path, 0, 0};
-            rc = sl__error(err, SL_EDB, &pos, "not a recorder database: %s",
+            rc = sl__error(err, db_code(src), &pos,
+                           "not a recorder database: %s",
                            msg ? msg : sqlite3_errstr(src));
         }
         sqlite3_free(msg);
     }
     for (int i = 0; rc == SL_OK && i < ST_COUNT; i++) {
-        if (sqlite3_prepare_v3(rec->db, sql_text[i], -1,
-                               SQLITE_PREPARE_PERSISTENT, &rec->st[i],
-                               NULL) != SQLITE_OK) {
+        int src =
+            sqlite3_prepare_v3(rec->db, sql_text[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &rec->st[i], NULL);
+        if (src != SQLITE_OK) {
             sl_pos pos = {db_path, 0, 0};
-            rc = sl__error(err, SL_EDB, &pos, "not a recorder database: %s",
+            rc = sl__error(err, db_code(src), &pos,
+                           "not a recorder database: %s",
                            sqlite3_errmsg(rec->db));
         }
     }
@@ -386,6 +397,10 @@ static sl_status exec_st(sl_recorder *rec, int which) {
 static sl_status store_event(sl_recorder *rec, const char *run_id,
                              const char *type, int64_t *seq_out,
                              sl_error *err) {
+    /* a ROLLBACK that itself ran out of memory left a transaction open */
+    if (!sqlite3_get_autocommit(rec->db)) {
+        exec_st(rec, ST_ROLLBACK);
+    }
     if (exec_st(rec, ST_BEGIN) != SL_OK) {
         return db_error(rec, err, "cannot begin");
     }
@@ -423,7 +438,11 @@ static sl_status store_event(sl_recorder *rec, const char *run_id,
         rc = db_error(rec, err, "cannot commit event");
     }
     if (rc != SL_OK) {
-        exec_st(rec, ST_ROLLBACK); /* nothing of the event stays */
+        /* nothing of the event stays (SQLite may already have rolled
+         * back, e.g. after running out of memory) */
+        if (!sqlite3_get_autocommit(rec->db)) {
+            exec_st(rec, ST_ROLLBACK);
+        }
         return rc;
     }
     if (seq_out) {

@@ -1,8 +1,10 @@
 /* tests/store/test_store.c: the run recorder: runs and events round trip,
  * per-run sequences, RFC 3339 timestamps, run ids, every error that must
  * store nothing (unknown or finished run, non-object payload, invalid JSON
- * or UTF-8, NaN/Infinity, bad type), ending runs, and the property that no
- * planted secret ever reaches the database files (.db, -wal, -shm). */
+ * or UTF-8, NaN/Infinity, bad type), ending runs, the property that no
+ * planted secret ever reaches the database files (.db, -wal, -shm), and
+ * out of memory (the N-th allocation, SQLite's included, fails) for open,
+ * start_run and logging: SL_ENOMEM, no leak, whole events only. */
 #include <criterion/criterion.h>
 
 #include <sluice/sluice.h>
@@ -345,4 +347,217 @@ Test(recorder, refuses_files_that_are_not_recorder_databases, .init = setup,
     }
     cr_expect_eq(sl_recorder_open(db, NULL, &rec, &err), SL_EDB);
     cr_expect_null(rec);
+}
+
+/* ---- out of memory: SQLite's allocations go through the hook too ---- */
+
+static long oom_fail_at;
+static long oom_calls;
+
+static void *oom_alloc(void *ctx, size_t size) {
+    SL_UNUSED(ctx);
+    return ++oom_calls == oom_fail_at ? NULL : malloc(size);
+}
+
+static void *oom_realloc(void *ctx, void *p, size_t old_size, size_t size) {
+    SL_UNUSED(ctx);
+    SL_UNUSED(old_size);
+    return ++oom_calls == oom_fail_at ? NULL : realloc(p, size);
+}
+
+static void oom_free(void *ctx, void *p, size_t size) {
+    SL_UNUSED(ctx);
+    SL_UNUSED(size);
+    free(p);
+}
+
+static const sl_allocator oom_allocator = {oom_alloc, oom_realloc, oom_free,
+                                           NULL};
+
+enum {
+    OOM_CAP = 4000
+};
+
+static int count_runs_line(const char *line, size_t len, void *ctx) {
+    SL_UNUSED(line);
+    SL_UNUSED(len);
+    (*(int *)ctx)++;
+    return 0;
+}
+
+Test(oom, open_and_start_run_fail_cleanly, .init = setup, .fini = teardown,
+     .timeout = 120) {
+    int runs_before = 0;
+    for (oom_fail_at = 1;; oom_fail_at++) {
+        cr_assert_lt(oom_fail_at, OOM_CAP, "no success after %d allocations",
+                     OOM_CAP);
+        oom_calls = 0;
+        sl_error err = {0};
+        sl_recorder *rec = NULL;
+        char id[SL_RUN_ID_LEN + 1];
+        sl_set_allocator(&oom_allocator);
+        sl_status rc = sl_recorder_open(db, NULL, &rec, &err);
+        if (rc == SL_OK) {
+            rc = sl_recorder_start_run(rec, "oom.py", id, &err);
+        }
+        sl_recorder_close(rec);
+        sl_set_allocator(NULL);
+        if (rc != SL_OK) {
+            cr_assert_eq(rc, SL_ENOMEM, "allocation %ld: status %d (%s)",
+                         oom_fail_at, rc, err.msg);
+            cr_assert_eq(err.code, SL_ENOMEM);
+        } else {
+            cr_assert_null(strstr(err.msg, "out of memory"));
+        }
+        /* with malloc back, the file opens and holds whole runs only */
+        rec = open_rec(NULL);
+        int runs = 0;
+        cr_assert_eq(sl_recorder_list_runs(rec, count_runs_line, &runs, NULL),
+                     SL_OK);
+        cr_assert(runs == runs_before || runs == runs_before + 1,
+                  "allocation %ld: %d runs after %d", oom_fail_at, runs,
+                  runs_before);
+        lines l = {{0}, 0};
+        cr_assert_eq(sl_recorder_list_runs(rec, collect, &l, NULL), SL_OK);
+        if (runs > 0) {
+            cr_assert_not_null(strstr(l.text, "\"entrypoint\":\"oom.py\""));
+        }
+        runs_before = runs;
+        sl_recorder_close(rec);
+        /* SQLite tolerates some failures (a page cache bulk allocation,
+         * a hash resize): go on until no allocation failed at all */
+        if (rc == SL_OK && oom_calls < oom_fail_at) {
+            cr_expect_gt(runs, 0);
+            break;
+        }
+    }
+    cr_log_info("open: no failure left at allocation %ld", oom_fail_at);
+    /* SQLite's allocations went through the hook too */
+    cr_expect_gt(oom_fail_at, 30);
+}
+
+/* The text of a show_run line from its "type" on: type, payload, audit
+ * (what must match whole; event_id, seq and ts differ per event). */
+typedef struct bodies {
+    char want[16384]; /* empty: record the first line's body here */
+    size_t want_len;
+    long n;
+    long whole;
+} bodies;
+
+static const char *find(const char *h, size_t hn, const char *n, size_t nn) {
+    for (size_t i = 0; i + nn <= hn; i++) {
+        if (memcmp(h + i, n, nn) == 0) {
+            return h + i;
+        }
+    }
+    return NULL;
+}
+
+static int check_body(const char *line, size_t len, void *ctx) {
+    bodies *bd = ctx;
+    const char *t = find(line, len, ",\"type\":", 8);
+    cr_assert_not_null(t);
+    size_t n = len - (size_t)(t - line);
+    if (bd->want_len == 0) {
+        cr_assert_lt(n, sizeof(bd->want));
+        memcpy(bd->want, t, n);
+        bd->want_len = n;
+    }
+    bd->n++;
+    bd->whole += n == bd->want_len && memcmp(t, bd->want, n) == 0;
+    return 0;
+}
+
+Test(oom, log_event_fails_cleanly_and_stores_all_or_nothing, .init = setup,
+     .fini = teardown, .timeout = 120) {
+    static char secrets[64][40];
+    size_t ns = 0;
+    sl_buf b = {0};
+    /* over a page, so the row spills to overflow pages */
+    sl__buf_printf(&b, "{\"pad\":\"");
+    for (int i = 0; i < 600; i++) {
+        sl__buf_printf(&b, "plain-%08d.", i);
+    }
+    sl__buf_printf(&b, "\",\"user\":\"ann\",\"api_key\":\"");
+    snprintf(secrets[ns], 40, "S3CR3T%016llxZ", 0x1234abcdULL);
+    sl__buf_printf(&b, "%s\",\"args\":[1,{\"password\":\"", secrets[ns++]);
+    snprintf(secrets[ns], 40, "S3CR3T%016llxZ", 0x5678ef01ULL);
+    sl__buf_printf(&b, "%s\"}],\"data\":{\"token\":{\"inner\":\"",
+                   secrets[ns++]);
+    snprintf(secrets[ns], 40, "S3CR3T%016llxZ", 0x9abc2345ULL);
+    sl__buf_printf(&b, "%s\"}}}", secrets[ns++]);
+
+    /* the reference: the same payload logged with malloc */
+    sl_recorder *rec = open_rec(NULL);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "oom.py", id, NULL), SL_OK);
+    log_ok(rec, id, "step", b.ptr, 1);
+    static bodies bd;
+    cr_assert_eq(sl_recorder_show_run(rec, id, check_body, &bd, NULL), SL_OK);
+    cr_assert_eq(bd.whole, 1);
+    cr_assert_null(find(bd.want, bd.want_len, "S3CR3T", 6));
+    sl_recorder_close(rec);
+
+    int64_t events = 1;
+    for (oom_fail_at = 1;; oom_fail_at++) {
+        cr_assert_lt(oom_fail_at, OOM_CAP, "no success after %d allocations",
+                     OOM_CAP);
+        rec = open_rec(NULL);
+        oom_calls = 0;
+        sl_error err = {0};
+        int64_t seq = 0;
+        sl_set_allocator(&oom_allocator);
+        sl_status rc =
+            sl_recorder_log_event(rec, id, "step", b.ptr, b.len, &seq, &err);
+        sl_set_allocator(NULL);
+        if (rc != SL_OK) {
+            cr_assert_eq(rc, SL_ENOMEM, "allocation %ld: status %d (%s)",
+                         oom_fail_at, rc, err.msg);
+            cr_assert_eq(err.code, SL_ENOMEM);
+        } else {
+            cr_assert_eq(seq, events + 1);
+        }
+        /* the same connection still takes events once memory is back */
+        if (oom_fail_at % 16 == 0) {
+            log_ok(rec, id, "step", b.ptr, events + 1 + (rc == SL_OK));
+            events++;
+        }
+        /* never an unredacted value in any file, open or closed */
+        char p[160];
+        static const char *const suffix[] = {"", "-wal", "-shm"};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(p, sizeof(p), "%s%s", db, suffix[i]);
+            cr_assert_eq(count_in_file(p, secrets, ns), 0, "%s", p);
+        }
+        sl_recorder_close(rec);
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(p, sizeof(p), "%s%s", db, suffix[i]);
+            cr_assert_eq(count_in_file(p, secrets, ns), 0, "%s", p);
+        }
+        /* reopened: the event is there whole, or not at all */
+        rec = open_rec(NULL);
+        bd.n = 0;
+        bd.whole = 0;
+        cr_assert_eq(sl_recorder_show_run(rec, id, check_body, &bd, NULL),
+                     SL_OK);
+        cr_assert(bd.n == events || bd.n == events + 1,
+                  "allocation %ld: %ld events after %lld", oom_fail_at, bd.n,
+                  (long long)events);
+        if (rc == SL_OK) {
+            cr_assert_eq(bd.n, events + 1);
+        }
+        cr_assert_eq(bd.whole, bd.n, "allocation %ld: a partial event",
+                     oom_fail_at);
+        events = bd.n;
+        sl_recorder_close(rec);
+        /* SQLite tolerates some failures (a page cache bulk allocation,
+         * a hash resize): go on until no allocation failed at all */
+        if (rc == SL_OK && oom_calls < oom_fail_at) {
+            break;
+        }
+    }
+    cr_log_info("log: no failure left at allocation %ld", oom_fail_at);
+    cr_expect_gt(oom_fail_at, 10);
+    sl_buf_free(&b);
 }
