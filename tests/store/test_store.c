@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base/base.h"
 
 static char dir[64];
@@ -560,4 +562,90 @@ Test(oom, log_event_fails_cleanly_and_stores_all_or_nothing, .init = setup,
     cr_log_info("log: no failure left at allocation %ld", oom_fail_at);
     cr_expect_gt(oom_fail_at, 10);
     sl_buf_free(&b);
+}
+
+/* ---- a hook replaced while SQLite holds blocks ---- */
+
+typedef struct counting {
+    long live; /* blocks made and not yet freed */
+    long made;
+    long realloced;
+} counting;
+
+static void *count_alloc(void *ctx, size_t size) {
+    counting *c = ctx;
+    void *p = malloc(size);
+    if (p) {
+        c->live++;
+        c->made++;
+    }
+    return p;
+}
+
+static void *count_realloc(void *ctx, void *p, size_t old_size, size_t size) {
+    SL_UNUSED(old_size);
+    counting *c = ctx;
+    c->realloced++;
+    return realloc(p, size);
+}
+
+static void count_free(void *ctx, void *p, size_t size) {
+    SL_UNUSED(size);
+    counting *c = ctx;
+    c->live--;
+    free(p);
+}
+
+Test(sqlite_memory, blocks_return_to_the_allocator_that_made_them,
+     .init = setup, .fini = teardown) {
+    /* the first open hands SQLite the bridge (and initialises it) */
+    sl_recorder_close(open_rec(NULL));
+    static counting ca, cb;
+    sl_allocator a = {count_alloc, count_realloc, count_free, &ca};
+    sl_allocator b = {count_alloc, count_realloc, count_free, &cb};
+    sl_set_allocator(&a);
+    char *p = sqlite3_malloc(100);
+    cr_assert_not_null(p);
+    cr_expect_eq(ca.made, 1, "SQLite bypassed the hook");
+    cr_expect_eq((uintptr_t)p % 16, 0);
+    cr_expect_geq(sqlite3_msize(p), 100); /* rounded up to 8 */
+    memset(p, 'x', 100);
+    p = sqlite3_realloc(p, 300); /* same hook: the maker's realloc */
+    cr_assert_not_null(p);
+    cr_expect_eq(ca.realloced, 1);
+    cr_expect_geq(sqlite3_msize(p), 300);
+    sl_set_allocator(&b);
+    char *q = sqlite3_malloc(50);
+    cr_assert_not_null(q);
+    cr_expect_eq(cb.made, 1);
+    p = sqlite3_realloc(p, 1000); /* the hook changed: moved to b */
+    cr_assert_not_null(p);
+    cr_expect_eq(ca.live, 0);
+    cr_expect_eq(cb.live, 2);
+    cr_expect_eq(p[0], 'x');
+    cr_expect_eq(p[99], 'x');
+    cr_expect_eq((uintptr_t)p % 16, 0);
+    sl_set_allocator(NULL);
+    sqlite3_free(p); /* freed by b, which made them, not by malloc */
+    sqlite3_free(q);
+    cr_expect_eq(cb.live, 0);
+    /* a whole recorder opened under one hook and closed under another */
+    ca.made = 0;
+    sl_set_allocator(&a);
+    sl_recorder *rec = open_rec(NULL);
+    long after_open = ca.made;
+    sl_set_allocator(&b);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "swap.py", id, NULL), SL_OK);
+    for (int i = 0; i < 50; i++) {
+        log_ok(rec, id, "step", "{\"token\":\"t\",\"n\":[1,2,3]}", i + 1);
+    }
+    sl_set_allocator(&a); /* sluice's own blocks go back to a */
+    sl_recorder_close(rec);
+    sl_set_allocator(NULL);
+    cr_expect_gt(after_open, 30, "only %ld blocks", after_open);
+    /* sluice's own buffers grown under b were freed through a (its blocks
+     * carry no maker); SQLite's went back to their makers: none left */
+    cr_expect_eq(ca.live + cb.live, 0, "%ld blocks not returned",
+                 ca.live + cb.live);
 }
