@@ -573,8 +573,9 @@ sl_status sl_recorder_show_run(sl_recorder *rec, const char *run_id,
     if (!valid_run_id(run_id)) {
         return sl__error(err, SL_ENOTFOUND, NULL, "unknown run");
     }
+    /* SL_ESTATE here only says the run exists */
     sl_status rc = run_state_error(rec, run_id, err);
-    if (rc == SL_ENOTFOUND || rc == SL_EDB) {
+    if (rc != SL_ESTATE) {
         return rc;
     }
     if (err) {

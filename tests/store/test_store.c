@@ -4,7 +4,8 @@
  * or UTF-8, NaN/Infinity, bad type), ending runs, the property that no
  * planted secret ever reaches the database files (.db, -wal, -shm), and
  * out of memory (the N-th allocation, SQLite's included, fails) for open,
- * start_run and logging: SL_ENOMEM, no leak, whole events only. */
+ * start_run, logging, end_run, list and show: SL_ENOMEM, no leak, whole
+ * events and run endings only. */
 #include <criterion/criterion.h>
 
 #include <sluice/sluice.h>
@@ -648,4 +649,77 @@ Test(sqlite_memory, blocks_return_to_the_allocator_that_made_them,
      * carry no maker); SQLite's went back to their makers: none left */
     cr_expect_eq(ca.live + cb.live, 0, "%ld blocks not returned",
                  ca.live + cb.live);
+}
+
+static int count_lines(const char *line, size_t len, void *ctx) {
+    SL_UNUSED(line);
+    SL_UNUSED(len);
+    (*(long *)ctx)++;
+    return 0;
+}
+
+Test(oom, end_run_and_reading_fail_cleanly, .init = setup, .fini = teardown,
+     .timeout = 120) {
+    sl_recorder *rec = open_rec(NULL);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "oom.py", id, NULL), SL_OK);
+    for (int i = 0; i < 5; i++) {
+        log_ok(rec, id, "step", "{\"n\":1,\"token\":\"t\"}", i + 1);
+    }
+    sl_recorder_close(rec);
+    long ends = 0;
+    for (oom_fail_at = 1;; oom_fail_at++) {
+        cr_assert_lt(oom_fail_at, OOM_CAP);
+        rec = open_rec(NULL);
+        oom_calls = 0;
+        long runs = 0, events = 0;
+        sl_error e1 = {0}, e2 = {0}, e3 = {0};
+        sl_set_allocator(&oom_allocator);
+        sl_status r1 = sl_recorder_list_runs(rec, count_lines, &runs, &e1);
+        sl_status r2 = sl_recorder_show_run(rec, id, count_lines, &events, &e2);
+        sl_status r3 = sl_recorder_end_run(rec, id, "success", &e3);
+        sl_set_allocator(NULL);
+        cr_assert(r1 == SL_OK || r1 == SL_ENOMEM, "list: %d (%s)", r1, e1.msg);
+        cr_assert(r2 == SL_OK || r2 == SL_ENOMEM, "show: %d (%s)", r2, e2.msg);
+        cr_assert(r3 == SL_OK || r3 == SL_ENOMEM, "end: %d (%s)", r3, e3.msg);
+        if (r1 == SL_OK) {
+            cr_assert_eq(runs, 1);
+        }
+        if (r2 == SL_OK) {
+            cr_assert_eq(events, 5);
+        }
+        bool done = oom_calls < oom_fail_at;
+        sl_recorder_close(rec);
+        /* the run ended wholly (status and time) or not at all */
+        rec = open_rec(NULL);
+        lines l = {{0}, 0};
+        cr_assert_eq(sl_recorder_list_runs(rec, collect, &l, NULL), SL_OK);
+        bool ended = strstr(l.text, "\"status\":\"success\"") != NULL;
+        cr_assert_eq(ended, strstr(l.text, "\"ended_at\":null") == NULL);
+        if (r3 == SL_OK) {
+            cr_assert(ended);
+        }
+        if (ended) {
+            ends++;
+            /* ended: put the run back to running for the next attempt */
+            sl_recorder_close(rec);
+            if (done) {
+                break;
+            }
+            sqlite3 *h = NULL;
+            cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+            cr_assert_eq(sqlite3_exec(h,
+                                      "UPDATE runs SET status = 'running', "
+                                      "ended_at = NULL",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+            sqlite3_close(h);
+            continue;
+        }
+        sl_recorder_close(rec);
+        cr_assert(!done, "no failure, yet the run did not end");
+    }
+    cr_log_info("read/end: no failure left at allocation %ld (%ld ends)",
+                oom_fail_at, ends);
+    cr_expect_gt(oom_fail_at, 10);
 }
