@@ -225,11 +225,11 @@ SL_API sl_status sl_otlp_set(sl_otlp *o, size_t i, const sl_field *f,
  * existed (for strings: was non-empty, as the reference's hit count). */
 SL_API bool sl_otlp_remove(sl_otlp *o, size_t i, const sl_field *f);
 
-/** Move a field of record i to another key of the same namespace (to's
- * path is one segment), keeping the value's type; the moved member goes to
- * the end of the attribute list. Precondition: from exists, to does not
- * (a present `to` is replaced). Only attributes move; a one-segment `to`
- * with a nested `from` renames within from's kvlist.
+/** Move a field of record i to another key of the same namespace, keeping
+ * the value's type; the moved member goes to the end of its list. to's path
+ * is read from the namespace's root like any field's: a one-segment `to` is
+ * a top-level key even when `from` is nested. Precondition: from exists, to
+ * does not (a present `to` is replaced). Only attributes move.
  * @return SL_OK, SL_EINVAL, SL_ENOMEM. */
 SL_API sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
                               const sl_field *to);

@@ -591,9 +591,14 @@ sl_status sl_otlp_move(sl_otlp *o, size_t i, const sl_field *from,
     if (!kv) {
         return SL_EINVAL;
     }
-    /* to names one key: a sibling of from (a rename); a longer path names
-     * its own level, made when missing */
-    sl_node *dst = (sl_node *)src_parent;
+    /* to is a path from the namespace's root like any field's (the
+     * engine checked and removed it there): a one-segment to is a
+     * top-level key even when from is nested (reference §4 rename: target
+     * = same namespace + key `to`); a longer path names its own level,
+     * made when missing. Appending to an outer list leaves from's list
+     * where it is (only its element array may move, and that holds
+     * from's parent by pointer). */
+    sl_node *dst = list;
     if (to->path_len > 1) {
         rc = parent_list(o, list, to->path, to->path_len, true, &dst);
         if (rc != SL_OK) {

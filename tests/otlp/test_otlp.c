@@ -576,12 +576,21 @@ Test(move, renamed_member_goes_last_with_its_type) {
               "%s", w);
     cr_assert(strstr(w, "{\"key\":\"count\",\"value\":{\"intValue\":\"5\"}}]"),
               "%s", w);
-    /* nested from, one-segment to: renamed inside the kvlist */
+    /* nested from, one-segment to: to is read from the root, so the
+     * value leaves the kvlist for a top-level key at the end */
     from.path = P2("n", "m");
     from.path_len = 2;
     to.path = P1("method");
     cr_assert_eq(sl_otlp_move(o, 0, &from, &to), SL_OK);
-    cr_assert_str_eq(get(o, 0, SL_FIELD_ATTR, P2("n", "method"), 2), "GET");
+    cr_assert_str_eq(get(o, 0, SL_FIELD_ATTR, P1("method"), 1), "GET");
+    cr_assert(!exists(o, 0, SL_FIELD_ATTR, P2("n", "m"), 2));
+    cr_assert(!exists(o, 0, SL_FIELD_ATTR, P2("n", "method"), 2));
+    w = written(o);
+    cr_assert(strstr(w, "{\"key\":\"method\",\"value\":{\"stringValue\":"
+                        "\"GET\"}}]"),
+              "%s", w);
+    from.path = P1("method");
+    from.path_len = 1;
     /* other namespaces or plain fields do not move */
     to.kind = SL_FIELD_RESOURCE_ATTR;
     cr_assert_eq(sl_otlp_move(o, 0, &from, &to), SL_EINVAL);

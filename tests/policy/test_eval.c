@@ -529,3 +529,37 @@ Test(eval, decide_only_never_counts_a_failure) {
     assert_stats(&f, "r", (sl_policy_stats){.hits = 1, .kept = 1});
     teardown(&f);
 }
+
+Test(eval, rename_from_nested_attribute_targets_top_level_key) {
+    /* reference §4 rename: target = same namespace + key `to`; the
+     * source's inner sibling of that name is neither checked nor touched */
+    fixture f = setup(
+        "{\"policies\":[{\"id\":\"r\",\"name\":\"n\",\"log\":{\"match\":[{"
+        "\"log_field\":\"body\",\"exists\":true}],\"keep\":\"all\","
+        "\"transform\":{\"rename\":[{\"from_log_attribute\":[\"http\","
+        "\"method\"],\"to\":\"verb\"}]}}}]}",
+        LOGS(LOG("INFO", "moved",
+                 "{\"key\":\"http\",\"value\":{\"kvlistValue\":{\"values\":["
+                 "{\"key\":\"method\",\"value\":{\"stringValue\":\"GET\"}},"
+                 "{\"key\":\"verb\",\"value\":{\"stringValue\":\"inner\"}}"
+                 "]}}}," ATTR(
+                     "x", "y")) "," LOG("INFO", "blocked",
+                                        "{\"key\":\"http\",\"value\":"
+                                        "{\"kvlistValue\":{\"values\":"
+                                        "[{\"key\":\"method\",\"value\":"
+                                        "{\"stringValue\":\"PUT\"}}]}}}," ATTR(
+                                            "verb", "top"))));
+    sl_policy_result r = eval(&f, 0, SL_POLICY_APPLY);
+    cr_assert_eq(r.transforms, 1);
+    r = eval(&f, 1, SL_POLICY_APPLY);
+    cr_assert_eq(r.transforms, 0); /* top-level verb exists, no upsert */
+    const char *out = written(&f);
+    cr_assert(strstr(out, "\"values\":[{\"key\":\"verb\",\"value\":{"
+                          "\"stringValue\":\"inner\"}}]}}}," ATTR(
+                              "x", "y") "," ATTR("verb", "GET") "]"),
+              "%s", out);
+    cr_assert(
+        strstr(out, "{\"stringValue\":\"PUT\"}}]}}}," ATTR("verb", "top") "]"),
+        "%s", out);
+    teardown(&f);
+}
