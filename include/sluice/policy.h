@@ -128,6 +128,16 @@ SL_API size_t sl_policy_problem_count(const sl_policy_set *set);
  * `policy <id>: <signal>: ...` and it carries the file:line:col. */
 SL_API const sl_error *sl_policy_problem(const sl_policy_set *set, size_t i);
 
+/** Number of warnings: valid policies that probably do not do what their
+ * author meant (a matcher on event_attribute or link_trace_id, which the
+ * reference engines accept but never read, so it never sees a value). A
+ * warning does not make the set unclean. */
+SL_API size_t sl_policy_warning_count(const sl_policy_set *set);
+
+/** Warning i, borrowed until the set is freed; message and location as
+ * sl_policy_problem. */
+SL_API const sl_error *sl_policy_warning(const sl_policy_set *set, size_t i);
+
 /** Number of valid policies (all signals), in id order (byte-wise). */
 SL_API size_t sl_policy_count(const sl_policy_set *set);
 

@@ -28,6 +28,9 @@ int sl_cmd_filter(int argc, char **argv);
 /* Print an error as "file:line:col: message" on stderr. */
 void sl_cli_print_error(const sl_error *err);
 
+/* The same for a warning: `file:line:col: warning: message`. */
+void sl_cli_print_warning(const sl_error *w);
+
 /* Write a whole buffer to a file ("-" = stdout); 0 on success. */
 int sl_cli_write_file(const char *path, const char *data, size_t len);
 

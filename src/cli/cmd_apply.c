@@ -87,9 +87,7 @@ static void reload(policies *p) {
         return;
     }
     size_t problems = sl_policy_problem_count(next);
-    for (size_t i = 0; i < problems; i++) {
-        sl_cli_print_error(sl_policy_problem(next, i));
-    }
+    sl_cli_policy_print(next);
     sl_policy_ctx_free(p->ctx);
     sl_policy_set_free(p->set);
     p->set = next;

@@ -1,8 +1,9 @@
 /* src/cli/cmd_check.c: sluice check P...: validate policy files. Each file
  * is loaded on its own; every problem is printed as `file:line:col: policy
- * <id>: message` on stderr, and one line per file on stdout says how many
- * policies are valid. Exit 0 when every file is clean, 1 when any file has
- * a problem or cannot be read or parsed, 2 for bad usage. */
+ * <id>: message` on stderr (warnings as `file:line:col: warning: ...`), and
+ * one line per file on stdout says how many policies are valid. Exit 0 when
+ * every file is clean (warnings allowed), 1 when any file has a problem or
+ * cannot be read or parsed, 2 for bad usage. */
 #include <string.h>
 
 #include "cli/policy_common.h"
@@ -27,9 +28,14 @@ int sl_cmd_check(int argc, char **argv) {
             continue;
         }
         size_t problems = sl_policy_problem_count(set);
-        printf("%s: %zu valid %s, %zu %s\n", path, sl_policy_count(set),
+        size_t warnings = sl_policy_warning_count(set);
+        printf("%s: %zu valid %s, %zu %s", path, sl_policy_count(set),
                sl_policy_count(set) == 1 ? "policy" : "policies", problems,
                problems == 1 ? "problem" : "problems");
+        if (warnings) {
+            printf(", %zu %s", warnings, warnings == 1 ? "warning" : "warnings");
+        }
+        printf("\n");
         if (problems) {
             status = SL_EXIT_INPUT;
         }

@@ -36,6 +36,16 @@ void sl_cli_print_error(const sl_error *err) {
     fprintf(stderr, "%s\n", line);
 }
 
+void sl_cli_print_warning(const sl_error *w) {
+    sl_error e = *w;
+    static const char tag[] = "warning: ";
+    size_t n = strnlen(w->msg, sizeof(e.msg) - sizeof(tag));
+    memcpy(e.msg, tag, sizeof(tag) - 1);
+    memcpy(e.msg + sizeof(tag) - 1, w->msg, n);
+    e.msg[sizeof(tag) - 1 + n] = '\0';
+    sl_cli_print_error(&e);
+}
+
 int sl_cli_write_file(const char *path, const char *data, size_t len) {
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
     if (!f) {

@@ -6,6 +6,15 @@
 
 #include "cli/policy_common.h"
 
+void sl_cli_policy_print(const sl_policy_set *set) {
+    for (size_t i = 0; i < sl_policy_problem_count(set); i++) {
+        sl_cli_print_error(sl_policy_problem(set, i));
+    }
+    for (size_t i = 0; i < sl_policy_warning_count(set); i++) {
+        sl_cli_print_warning(sl_policy_warning(set, i));
+    }
+}
+
 sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n) {
     sl_error err = {0};
     sl_policy_set *set = NULL;
@@ -17,9 +26,7 @@ sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n) {
         sl_cli_print_error(&err);
         return NULL;
     }
-    for (size_t i = 0; i < sl_policy_problem_count(set); i++) {
-        sl_cli_print_error(sl_policy_problem(set, i));
-    }
+    sl_cli_policy_print(set);
     return set;
 }
 

@@ -10,9 +10,12 @@ enum {
     SL_CLI_MAX_POLICY_FILES = 64
 };
 
-/* Load policy files; print each problem as file:line:col: message on
- * stderr. Returns NULL (after printing) when a file cannot be read or
- * parsed at all. */
+/* Print every problem and warning of set on stderr, one per line as
+ * file:line:col: [warning: ]message. */
+void sl_cli_policy_print(const sl_policy_set *set);
+
+/* Load policy files; print each problem and warning on stderr. Returns NULL
+ * (after printing) when a file cannot be read or parsed at all. */
 sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n);
 
 /* Append the runner-contract stats JSON ({"policies":[{"policy_id","hits"

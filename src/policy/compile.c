@@ -450,7 +450,7 @@ static sl_status load_set(const sl_doc *const *docs, size_t n,
                           : "",
                       first.line, first.col);
             free_policy_ops(&v.v[i]);
-            if (sl__policy_problem(set, &e) != SL_OK) {
+            if (sl__errlist_push(&set->problems, &e) != SL_OK) {
                 rc = sl__nomem(err);
                 goto fail;
             }
@@ -551,17 +551,26 @@ void sl_policy_set_free(sl_policy_set *set) {
     }
     sl__policy_compiled_free(set);
     sl__policy_state_release(set);
-    sl__free(set->problems, set->cap_problems * sizeof(sl_error));
+    sl__errlist_free(&set->problems);
+    sl__errlist_free(&set->warnings);
     sl__arena_free(&set->arena);
     sl__free(set, sizeof(*set));
 }
 
 size_t sl_policy_problem_count(const sl_policy_set *set) {
-    return set ? set->nproblems : 0;
+    return set ? set->problems.n : 0;
 }
 
 const sl_error *sl_policy_problem(const sl_policy_set *set, size_t i) {
-    return set && i < set->nproblems ? &set->problems[i] : NULL;
+    return set && i < set->problems.n ? &set->problems.v[i] : NULL;
+}
+
+size_t sl_policy_warning_count(const sl_policy_set *set) {
+    return set ? set->warnings.n : 0;
+}
+
+const sl_error *sl_policy_warning(const sl_policy_set *set, size_t i) {
+    return set && i < set->warnings.n ? &set->warnings.v[i] : NULL;
 }
 
 size_t sl_policy_count(const sl_policy_set *set) {

@@ -34,47 +34,69 @@ typedef struct lctx {
     sl_status fatal;  /* SL_ENOMEM */
 } lctx;
 
-static void problem(lctx *lc, const sl_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problem(lctx *lc, const sl_node *at, const char *fmt, ...) {
+static void report(lctx *lc, sl__errlist *list, const sl_node *at,
+                   const char *fmt, va_list ap) {
     sl_error e = {0};
     sl_pos pos = {sl_doc_file(lc->doc), 0, 0};
     if (at) {
         pos = sl_node_pos(lc->doc, at);
     }
     char msg[224];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     if (lc->pid[0]) {
         sl__error(&e, SL_ESCHEMA, &pos, "%s: %s", lc->pid, msg);
     } else {
         sl__error(&e, SL_ESCHEMA, &pos, "%s", msg);
     }
-    lc->bad = true;
-    if (sl__policy_problem(lc->set, &e) != SL_OK) {
+    if (sl__errlist_push(list, &e) != SL_OK) {
         lc->fatal = SL_ENOMEM;
     }
 }
 
-sl_status sl__policy_problem(sl_policy_set *set, const sl_error *e) {
-    if (set->nproblems >= SL_POLICY_MAX_PROBLEMS) {
+/* The policy being read is invalid: it is left out. */
+static void problem(lctx *lc, const sl_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(lctx *lc, const sl_node *at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report(lc, &lc->set->problems, at, fmt, ap);
+    va_end(ap);
+    lc->bad = true;
+}
+
+/* The policy is valid but probably does not do what its author meant. */
+static void warning(lctx *lc, const sl_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warning(lctx *lc, const sl_node *at, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    report(lc, &lc->set->warnings, at, fmt, ap);
+    va_end(ap);
+}
+
+sl_status sl__errlist_push(sl__errlist *list, const sl_error *e) {
+    if (list->n >= SL_POLICY_MAX_PROBLEMS) {
         return SL_OK; /* benign: the first 100,000 say enough */
     }
-    if (set->nproblems == set->cap_problems) {
-        size_t nc = set->cap_problems ? set->cap_problems * 2 : 8;
-        sl_error *p = sl__realloc(set->problems, set->cap_problems * sizeof(*p),
-                                  nc * sizeof(*p));
+    if (list->n == list->cap) {
+        size_t nc = list->cap ? list->cap * 2 : 8;
+        sl_error *p =
+            sl__realloc(list->v, list->cap * sizeof(*p), nc * sizeof(*p));
         if (!p) {
             return SL_ENOMEM;
         }
-        set->problems = p;
-        set->cap_problems = nc;
+        list->v = p;
+        list->cap = nc;
     }
-    set->problems[set->nproblems++] = *e;
+    list->v[list->n++] = *e;
     return SL_OK;
+}
+
+void sl__errlist_free(sl__errlist *list) {
+    sl__free(list->v, list->cap * sizeof(sl_error));
+    *list = (sl__errlist){0};
 }
 
 /* ---- keys ---- */
@@ -140,7 +162,7 @@ static bool collect(lctx *lc, const sl_node *obj, const char *const *names,
                 sl__error(&e, SL_ESCHEMA, &pos, "%sunknown field %s", ctx, q);
             }
             lc->bad = true;
-            if (sl__policy_problem(lc->set, &e) != SL_OK) {
+            if (sl__errlist_push(&lc->set->problems, &e) != SL_OK) {
                 lc->fatal = SL_ENOMEM;
             }
             continue;
@@ -511,33 +533,39 @@ typedef struct sel_spec {
     sel_type type;
     const enum_def *def; /* SEL_FIELD, SEL_IMPLICIT */
     sl_field_kind kind;  /* SEL_ATTR, SEL_IMPLICIT, SEL_STRING */
+    bool unread;         /* accepted, but the reference engines never read it */
 } sel_spec;
 
 static const sel_spec log_sels[] = {
-    {"log_field", SEL_FIELD, &def_log_field, SL_FIELD_NONE},
-    {"log_attribute", SEL_ATTR, NULL, SL_FIELD_ATTR},
-    {"resource_attribute", SEL_ATTR, NULL, SL_FIELD_RESOURCE_ATTR},
-    {"scope_attribute", SEL_ATTR, NULL, SL_FIELD_SCOPE_ATTR},
+    {"log_field", SEL_FIELD, &def_log_field, SL_FIELD_NONE, false},
+    {"log_attribute", SEL_ATTR, NULL, SL_FIELD_ATTR, false},
+    {"resource_attribute", SEL_ATTR, NULL, SL_FIELD_RESOURCE_ATTR, false},
+    {"scope_attribute", SEL_ATTR, NULL, SL_FIELD_SCOPE_ATTR, false},
 };
 static const sel_spec metric_sels[] = {
-    {"metric_field", SEL_FIELD, &def_metric_field, SL_FIELD_NONE},
-    {"datapoint_attribute", SEL_ATTR, NULL, SL_FIELD_ATTR},
-    {"resource_attribute", SEL_ATTR, NULL, SL_FIELD_RESOURCE_ATTR},
-    {"scope_attribute", SEL_ATTR, NULL, SL_FIELD_SCOPE_ATTR},
-    {"metric_type", SEL_IMPLICIT, &def_metric_type, SL_FIELD_METRIC_TYPE},
+    {"metric_field", SEL_FIELD, &def_metric_field, SL_FIELD_NONE, false},
+    {"datapoint_attribute", SEL_ATTR, NULL, SL_FIELD_ATTR, false},
+    {"resource_attribute", SEL_ATTR, NULL, SL_FIELD_RESOURCE_ATTR, false},
+    {"scope_attribute", SEL_ATTR, NULL, SL_FIELD_SCOPE_ATTR, false},
+    {"metric_type", SEL_IMPLICIT, &def_metric_type, SL_FIELD_METRIC_TYPE,
+     false},
     {"aggregation_temporality", SEL_IMPLICIT, &def_temporality,
-     SL_FIELD_METRIC_TEMPORALITY},
+     SL_FIELD_METRIC_TEMPORALITY, false},
 };
 static const sel_spec trace_sels[] = {
-    {"trace_field", SEL_FIELD, &def_trace_field, SL_FIELD_NONE},
-    {"span_attribute", SEL_ATTR, NULL, SL_FIELD_ATTR},
-    {"resource_attribute", SEL_ATTR, NULL, SL_FIELD_RESOURCE_ATTR},
-    {"scope_attribute", SEL_ATTR, NULL, SL_FIELD_SCOPE_ATTR},
-    {"span_kind", SEL_IMPLICIT, &def_span_kind, SL_FIELD_SPAN_KIND},
-    {"span_status", SEL_IMPLICIT, &def_span_status, SL_FIELD_SPAN_STATUS},
-    {"event_name", SEL_STRING, NULL, SL_FIELD_SPAN_EVENT_NAME},
-    {"event_attribute", SEL_ATTR, NULL, SL_FIELD_EVENT_ATTR},
-    {"link_trace_id", SEL_STRING, NULL, SL_FIELD_SPAN_LINK_TRACE_ID},
+    {"trace_field", SEL_FIELD, &def_trace_field, SL_FIELD_NONE, false},
+    {"span_attribute", SEL_ATTR, NULL, SL_FIELD_ATTR, false},
+    {"resource_attribute", SEL_ATTR, NULL, SL_FIELD_RESOURCE_ATTR, false},
+    {"scope_attribute", SEL_ATTR, NULL, SL_FIELD_SCOPE_ATTR, false},
+    {"span_kind", SEL_IMPLICIT, &def_span_kind, SL_FIELD_SPAN_KIND, false},
+    {"span_status", SEL_IMPLICIT, &def_span_status, SL_FIELD_SPAN_STATUS,
+     false},
+    {"event_name", SEL_STRING, NULL, SL_FIELD_SPAN_EVENT_NAME, false},
+    /* Unimplemented in every reference engine (reference section 5): the
+     * matcher is valid but its field is never present, so the policy
+     * behaves exactly as upstream's (and `sluice check` says so). */
+    {"event_attribute", SEL_ATTR, NULL, SL_FIELD_EVENT_ATTR, true},
+    {"link_trace_id", SEL_STRING, NULL, SL_FIELD_SPAN_LINK_TRACE_ID, true},
 };
 
 static const char *const match_names[] = {
@@ -560,6 +588,10 @@ enum {
 
 /* Parse the one selector among vals[0..nsel). The implicit selectors also
  * give the pattern text (*implicit, *ilen). */
+static bool selector_value(lctx *lc, const sel_spec *sp, const sl_node *v,
+                           sl_field *f, const char **implicit, size_t *ilen,
+                           const char *ctx);
+
 static bool parse_selector(lctx *lc, const sl_node *obj, const sel_spec *sels,
                            size_t nsel, const sl_node *const *vals, sl_field *f,
                            const char **implicit, size_t *ilen,
@@ -583,7 +615,22 @@ static bool parse_selector(lctx *lc, const sl_node *obj, const sel_spec *sels,
         return false;
     }
     const sel_spec *sp = &sels[found];
-    const sl_node *v = vals[found];
+    bool ok = selector_value(lc, sp, vals[found], f, implicit, ilen, ctx);
+    if (ok && sp->unread) {
+        warning(lc, vals[found],
+                "%s%s is not implemented by the reference engines; this "
+                "matcher never sees a value (as upstream)",
+                ctx, sp->name);
+        *f = (sl_field){.kind = SL_FIELD_NONE};
+    }
+    return ok;
+}
+
+/* The field (and, for selectors whose value is the match, the implicit
+ * pattern) of selector sp with value v. */
+static bool selector_value(lctx *lc, const sel_spec *sp, const sl_node *v,
+                           sl_field *f, const char **implicit, size_t *ilen,
+                           const char *ctx) {
     memset(f, 0, sizeof(*f));
     if (implicit) {
         *implicit = NULL;
@@ -1412,7 +1459,7 @@ sl_status sl__policy_parse_doc(sl_policy_set *set, const sl_doc *doc,
             sl_pos pos = sl_node_key_pos(doc, root, i);
             sl_error e = {0};
             sl__error(&e, SL_ESCHEMA, &pos, "unknown field %s", q);
-            if (sl__policy_problem(set, &e) != SL_OK) {
+            if (sl__errlist_push(&set->problems, &e) != SL_OK) {
                 return sl__nomem(err);
             }
         }

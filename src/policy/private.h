@@ -257,6 +257,12 @@ typedef struct sl__signal_set {
     uint32_t nalways;
 } sl__signal_set;
 
+/* A growable list of located messages (load problems, warnings). */
+typedef struct sl__errlist {
+    sl_error *v;
+    size_t n, cap;
+} sl__errlist;
+
 struct sl_policy_set {
     sl_arena arena;
     sl__policy *policies; /* valid ones, sorted by id */
@@ -264,8 +270,8 @@ struct sl_policy_set {
     sl__stats **stats;      /* one per policy, shared (state.c) */
     sl__limiter **limiters; /* one per policy; NULL unless SL_KEEP_RATE */
     sl__signal_set sig[3];
-    sl_error *problems;
-    size_t nproblems, cap_problems;
+    sl__errlist problems; /* rejected policies: the set is not clean */
+    sl__errlist warnings; /* valid, but probably not what was meant */
     uint64_t (*clock)(void *);
     void *clock_ctx;
 };
@@ -281,8 +287,11 @@ typedef struct sl__policy_vec {
 } sl__policy_vec;
 sl_status sl__policy_parse_doc(sl_policy_set *set, const sl_doc *doc,
                                sl__policy_vec *pols, sl_error *err);
-/* Record a problem (copied). Returns SL_OK or SL_ENOMEM. */
-sl_status sl__policy_problem(sl_policy_set *set, const sl_error *e);
+/* Append a copy of e to list (at most SL_POLICY_MAX_PROBLEMS are kept).
+ * Returns SL_OK or SL_ENOMEM. */
+sl_status sl__errlist_push(sl__errlist *list, const sl_error *e);
+/* Free the list's storage. */
+void sl__errlist_free(sl__errlist *list);
 /* Build the per-signal match structures (compile.c). */
 sl_status sl__policy_compile(sl_policy_set *set, sl_error *err);
 /* Free what compile built and the regexes of ops. */

@@ -563,3 +563,43 @@ Test(eval, rename_from_nested_attribute_targets_top_level_key) {
         "%s", out);
     teardown(&f);
 }
+
+/* event_attribute and link_trace_id are accepted but unimplemented in every
+ * reference engine (reference section 5): the matcher never sees a value,
+ * even on a span that has the event attribute and the link, and each such
+ * matcher is reported as a located warning (not a problem). */
+Test(eval, unread_selectors_never_see_a_value_as_upstream) {
+    fixture f = setup(
+        "{\"policies\":["
+        "{\"id\":\"ev\",\"name\":\"n\",\"trace\":{\"match\":["
+        "{\"event_attribute\":\"exception.type\",\"exact\":\"IOError\"}],"
+        "\"keep\":{\"percentage\":0}}},"
+        "{\"id\":\"link\",\"name\":\"n\",\"trace\":{\"match\":["
+        "{\"link_trace_id\":\"0af7651916cd43dd8448eb211c80319c\"}],"
+        "\"keep\":{\"percentage\":0}}},"
+        "{\"id\":\"noev\",\"name\":\"n\",\"trace\":{\"match\":["
+        "{\"event_attribute\":\"exception.type\",\"exists\":true,"
+        "\"negate\":true}],\"keep\":{\"percentage\":100}}}]}",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
+        "\"traceId\":\"5b8efff798038103d269b633813fc60c\","
+        "\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"read\","
+        "\"events\":[{\"name\":\"exception\",\"attributes\":["
+        "{\"key\":\"exception.type\",\"value\":{\"stringValue\":"
+        "\"IOError\"}}]}],"
+        "\"links\":[{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\","
+        "\"spanId\":\"b7ad6b7169203331\"}]}]}]}]}");
+    cr_assert_eq(sl_policy_warning_count(f.set), 3);
+    const sl_error *w = sl_policy_warning(f.set, 0);
+    cr_assert_str_eq(w->file, "p.json");
+    cr_assert_eq(w->line, 1);
+    cr_assert(strstr(w->msg, "policy ev: trace: match[0]: event_attribute is "
+                             "not implemented by the reference engines"),
+              "%s", w->msg);
+    cr_assert(strstr(sl_policy_warning(f.set, 1)->msg, "link_trace_id"));
+    sl_policy_result r = eval(&f, 0, 0);
+    cr_assert_eq(r.decision, SL_DECISION_KEEP); /* only "noev" matched */
+    cr_assert_eq(stats_of(&f, "ev").hits, 0);
+    cr_assert_eq(stats_of(&f, "link").hits, 0);
+    cr_assert_eq(stats_of(&f, "noev").hits, 1);
+    teardown(&f);
+}
