@@ -142,14 +142,15 @@ static const char *single_quoted(yparser *ps, const char *src, size_t n,
 }
 
 /* libfyaml 0.7.12 corrupts its state (a crash or double free in
- * fy_parser_destroy) when it reports "cannot use tab for indentation of
- * block entry" inside the content of an explicit key ("? y:\t:", found by
- * fuzz_yaml; inputs in fuzz/regressions/yaml). Such text is refused before
- * libfyaml sees it: a document that has an explicit key indicator (a line
- * whose first token is "?") and a tab followed by a block indicator
- * ('-', '?' or ':' then white space). Both are rare in configuration, and
- * the tab form is invalid YAML in block context anyway. Returns the offset
- * of the tab, or SIZE_MAX. */
+ * fy_parser_destroy) when it reports a tab error inside the content of an
+ * explicit key ("? y:\t:", "? ::\t>", "? ::\t?x", found by fuzz_yaml;
+ * inputs in fuzz/regressions/yaml). Such text is refused before libfyaml
+ * sees it: a document that has an explicit key indicator (a line whose
+ * first token is "?") and a tab followed by an indicator that can start
+ * block structure: '?', ':', '|' or '>' (whatever follows) or '-' then
+ * white space ("\t-1" stays allowed). Both are rare in configuration, and
+ * the tab forms are invalid YAML in block context anyway. Returns the
+ * offset of the tab, or SIZE_MAX. */
 static size_t tab_before_indicator(const char *t, size_t n) {
     bool explicit_key = false;
     size_t tab = SIZE_MAX;
@@ -175,9 +176,10 @@ static size_t tab_before_indicator(const char *t, size_t n) {
             while (j < n && (t[j] == ' ' || t[j] == '\t')) {
                 j++;
             }
-            if (j < n && (t[j] == '-' || t[j] == '?' || t[j] == ':') &&
-                (j + 1 == n || t[j + 1] == ' ' || t[j + 1] == '\t' ||
-                 t[j + 1] == '\n' || t[j + 1] == '\r')) {
+            bool ws_next = j + 1 >= n || t[j + 1] == ' ' || t[j + 1] == '\t' ||
+                           t[j + 1] == '\n' || t[j + 1] == '\r';
+            if (j < n &&
+                (memchr("?:|>", t[j], 4) || (t[j] == '-' && ws_next))) {
                 tab = i;
             }
         }

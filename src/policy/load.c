@@ -35,6 +35,10 @@ typedef struct lctx {
 } lctx;
 
 static void report(lctx *lc, sl__errlist *list, const sl_node *at,
+                   const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void report(lctx *lc, sl__errlist *list, const sl_node *at,
                    const char *fmt, va_list ap) {
     sl_error e = {0};
     sl_pos pos = {sl_doc_file(lc->doc), 0, 0};

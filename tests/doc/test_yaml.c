@@ -317,7 +317,15 @@ Test(yaml_errors, tab_before_indicator_with_explicit_keys_is_eparse) {
     yerror("? y:\t:", SL_EPARSE, 1, 5,
            "tab before a block indicator in a document with explicit keys");
     yerror("a: 1\n? y:\n  w:\t: z\n", SL_EPARSE, 3, 5, NULL);
+    /* block scalar indicators and '?' / ':' need no white space after */
+    yerror("? ::\t>", SL_EPARSE, 1, 5, NULL);
+    yerror("? ::\t|2", SL_EPARSE, 1, 5, NULL);
+    yerror("? ::\t?x", SL_EPARSE, 1, 5, NULL);
+    yerror("? ::\t:x", SL_EPARSE, 1, 5, NULL);
     /* tabs elsewhere, or no explicit key, are left to libfyaml */
     sl_doc *doc = yload("a:\t1\nb: 'x\t- y'\n");
+    sl_doc_free(doc);
+    /* a tab before a negative number is fine even with explicit keys */
+    doc = yload("a:\t-1\n? b\n: c\n");
     sl_doc_free(doc);
 }
