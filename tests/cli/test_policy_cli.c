@@ -187,6 +187,17 @@ Test(cli, check_reports_every_problem) {
     cr_assert_eq(run("check"), 2);
 }
 
+Test(cli, check_warns_about_unread_selectors_but_passes) {
+    put("w.yaml", "policies:\n  - id: w\n    name: n\n    trace:\n      "
+                  "match:\n        - link_trace_id: ab\n");
+    cr_assert_eq(run("check w.yaml"), 0, "%s", err);
+    cr_assert(strstr(out, "w.yaml: 1 valid policy, 0 problems, 1 warning"),
+              "%s", out);
+    cr_assert(strstr(err, "w.yaml:6:26: warning: policy w: trace: match[0]: "
+                          "link_trace_id is not implemented"),
+              "%s", err);
+}
+
 Test(cli, bench_json) {
     put("p.json", policies);
     put("in.json", REQ(REC("DEBUG", "x") "," REC("INFO", "y")));
