@@ -1005,14 +1005,18 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
     size_t n = sl_node_len(obj);
     field_order *ord =
         &c->orders[((uintptr_t)m / sizeof(msgdesc)) % ORDER_SLOTS];
-    if (ord->m != m) {
-        memset(ord, 0, sizeof(*ord));
-        ord->m = m;
-    }
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
         const fdesc *d = NULL;
         if (i < ORDER_FIELDS) {
+            /* checked at every member, not once: validating the previous
+             * member's value may have nested into a message that shares
+             * this slot and taken it (its indexes would overrun m->f;
+             * found by fuzz_otlp_json) */
+            if (ord->m != m) {
+                memset(ord, 0, sizeof(*ord));
+                ord->m = m;
+            }
             uint8_t f = ord->field[i];
             d = f && desc_match(&m->f[f - 1], key) ? &m->f[f - 1]
                                                    : desc_find(m, key, &hint);
