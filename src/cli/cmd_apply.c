@@ -1,5 +1,6 @@
 /* src/cli/cmd_apply.c: sluice apply --policies P [--policies P2 ...]
- * [--stats S] [--quiet] [INPUT...]: apply telemetry policies to OTLP/JSON.
+ * [--stats S] [--threads N] [--quiet] [INPUT...]: apply telemetry
+ * policies to OTLP/JSON.
  *
  * Input (files, or stdin when none or "-") is a stream of JSON values
  * separated by whitespace: one request per line, or pretty-printed
@@ -20,61 +21,57 @@
  * whenever the input is about to be read, so a reader downstream of a
  * pipe sees each value's line before apply waits for more.
  *
+ * --threads N (default: the number of online cores) evaluates chunks of
+ * the input on N worker threads and writes in input order with the same
+ * bytes, messages and counts (apply_threads.c); --threads 1 is the loop
+ * below, with no thread at all. --chunk-size BYTES tunes the chunks.
+ *
  * Exit: 0 when all input was processed (rejected policies are printed,
  * not fatal); 1 when a file cannot be read or parsed or an input value was
  * malformed; 2 for bad usage. */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/base.h"
+#include "cli/apply.h"
 #include "cli/policy_common.h"
 #include "cli/value_stream.h"
 
 static int usage(void) {
     fprintf(stderr, "usage: sluice apply --policies P [--policies P2 ...] "
-                    "[--stats S] [--quiet] [INPUT...]\n");
+                    "[--stats S] [--threads N] [--chunk-size BYTES] "
+                    "[--quiet] [INPUT...]\n");
     return SL_EXIT_USAGE;
 }
 
-typedef struct totals {
-    uint64_t values, bad_values, records_in, records_out;
-    uint64_t bytes_in, bytes_out;
-    unsigned signals; /* 1 << sl_signal seen */
-} totals;
-
-/* Set by SIGHUP, cleared by reload(): the command's one mutable global,
- * since a signal handler can reach nothing else. */
-static volatile sig_atomic_t reload_requested;
+volatile sig_atomic_t sl_cli_reload_requested;
 
 static void on_sighup(int sig) {
     (void)sig;
-    reload_requested = 1;
+    sl_cli_reload_requested = 1;
 }
 
-/* The policies in force: swapped as a whole by reload(). */
-typedef struct policies {
-    const char *const *paths;
-    size_t n;
-    sl_policy_set *set;
-    sl_policy_ctx *ctx;
-} policies;
+void sl_cli_totals_add(sl_cli_totals *a, const sl_cli_totals *b) {
+    a->values += b->values;
+    a->bad_values += b->bad_values;
+    a->records_in += b->records_in;
+    a->records_out += b->records_out;
+    a->bytes_in += b->bytes_in;
+    a->bytes_out += b->bytes_out;
+    a->signals |= b->signals;
+}
 
-/* Compile the files anew over the current set (carrying its counters and
- * rate windows) and swap. apply is single-threaded: the old context and
- * set are freed at once. On failure nothing changes. */
-static void reload(policies *p) {
-    reload_requested = 0;
+void sl_cli_apply_reload(const sl_cli_policies *p, sl_policy_set **next) {
+    sl_cli_reload_requested = 0;
+    *next = NULL;
     sl_error err = {0};
-    sl_policy_set *next = NULL;
-    sl_policy_ctx *ctx = NULL;
+    sl_policy_set *set = NULL;
     sl_status rc =
-        sl_policy_reload_files(p->set, p->paths, p->n, NULL, &next, &err);
-    if (rc == SL_OK) {
-        rc = sl_policy_ctx_new(next, &ctx, &err);
-    }
+        sl_policy_reload_files(p->set, p->paths, p->n, NULL, &set, &err);
     if (rc != SL_OK) {
-        sl_policy_set_free(next);
         if (!err.msg[0]) {
             snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
         }
@@ -86,15 +83,55 @@ static void reload(policies *p) {
                 where);
         return;
     }
-    size_t problems = sl_policy_problem_count(next);
-    sl_cli_policy_print(next);
-    sl_policy_ctx_free(p->ctx);
-    sl_policy_set_free(p->set);
-    p->set = next;
-    p->ctx = ctx;
+    size_t problems = sl_policy_problem_count(set);
+    sl_cli_policy_print(set);
     fprintf(stderr,
             "sluice apply: policies reloaded: %zu valid, %zu problem(s)\n",
-            sl_policy_count(next), problems);
+            sl_policy_count(set), problems);
+    *next = set;
+}
+
+bool sl_cli_apply_value(sl_policy_ctx *ctx, sl_otlp *o, sl_buf *out,
+                        sl_cli_totals *t, sl_cli_fail_fn fail, void *ud) {
+    bool ok = true;
+    sl_error err;
+    t->values++;
+    t->signals |= 1u << sl_otlp_signal(o);
+    size_t n = sl_otlp_count(o);
+    t->records_in += n;
+    for (size_t i = 0; i < n; i++) {
+        sl_policy_result res;
+        memset(&err, 0, sizeof(err));
+        sl_status rc = sl_policy_eval(ctx, o, i, SL_POLICY_APPLY, &res, &err);
+        if (rc != SL_OK) {
+            /* the record was dropped by the engine (a transform that
+             * cannot finish, e.g. a redaction regex over its match
+             * limit, never lets the record out): say so, go on */
+            fail(ud, SL_CLI_FAIL_RECORD, &err);
+            ok = false;
+            continue;
+        }
+        t->records_out += res.keep;
+    }
+    size_t before = out->len;
+    memset(&err, 0, sizeof(err));
+    sl_status rc = sl_otlp_write(o, out, &err);
+    if (rc == SL_OK) {
+        rc = sl_buf_append(out, "\n", 1);
+    }
+    if (rc != SL_OK) {
+        /* nothing of this value is written: a record a policy would
+         * have dropped or redacted must never come out */
+        out->len = before;
+        out->failed = 0;
+        if (!err.msg[0]) {
+            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
+        }
+        fail(ud, SL_CLI_FAIL_WRITE, &err);
+        t->bad_values++;
+        return false;
+    }
+    return ok;
 }
 
 /* Before each read of the input: let a reader downstream see what is
@@ -108,10 +145,44 @@ static sl_status otlp_loader(void *ud, const char *text, size_t len,
     return sl_otlp_load(ud, text, len, off, file, err);
 }
 
+/* The single-threaded loop's way to report a value's failure: at once. */
+static void print_fail(void *ud, sl_cli_fail kind, sl_error *err) {
+    sl_cli_stream *in = ud;
+    if (kind == SL_CLI_FAIL_RECORD) {
+        fprintf(stderr, "%s: line %u: %s\n", in->name,
+                (unsigned)sl_cli_stream_value_line(in), err->msg);
+    } else {
+        sl_cli_print_error(err);
+    }
+}
+
+/* Compile anew and swap: the single-threaded loop frees the old context
+ * and set at once. */
+static void reload(sl_cli_policies *p, sl_policy_ctx **ctx) {
+    sl_policy_set *next = NULL;
+    sl_cli_apply_reload(p, &next);
+    if (!next) {
+        return;
+    }
+    sl_policy_ctx *c = NULL;
+    sl_error err = {0};
+    if (sl_policy_ctx_new(next, &c, &err) != SL_OK) {
+        fprintf(stderr, "sluice apply: policy reload failed, keeping the "
+                        "previous policies: out of memory\n");
+        sl_policy_set_free(next);
+        return;
+    }
+    sl_policy_ctx_free(*ctx);
+    sl_policy_set_free(p->set);
+    p->set = next;
+    *ctx = c;
+}
+
 /* Apply to every value of one input; false on a read error or a
  * malformed value. */
-static bool apply_input(const char *path, policies *pol, sl_otlp *o,
-                        sl_buf *out, totals *t, FILE *sink) {
+static bool apply_input(const char *path, sl_cli_policies *pol,
+                        sl_policy_ctx **ctx, sl_otlp *o, sl_buf *out,
+                        sl_cli_totals *t, FILE *sink) {
     sl_cli_stream in;
     if (sl_cli_stream_open(&in, path) != 0) {
         return false;
@@ -139,44 +210,13 @@ static bool apply_input(const char *path, policies *pol, sl_otlp *o,
             }
             continue;
         }
-        if (reload_requested) {
-            reload(pol); /* between values: this one sees the new set */
-        }
-        sl_policy_ctx *ctx = pol->ctx;
-        t->values++;
-        t->signals |= 1u << sl_otlp_signal(o);
-        size_t n = sl_otlp_count(o);
-        t->records_in += n;
-        for (size_t i = 0; i < n; i++) {
-            sl_policy_result res;
-            sl_status rc =
-                sl_policy_eval(ctx, o, i, SL_POLICY_APPLY, &res, &err);
-            if (rc != SL_OK) {
-                /* the record was dropped by the engine (a transform that
-                 * cannot finish, e.g. a redaction regex over its match
-                 * limit, never lets the record out): say so, go on */
-                fprintf(stderr, "%s: line %u: %s\n", in.name,
-                        (unsigned)sl_cli_stream_value_line(&in), err.msg);
-                ok = false;
-                continue;
-            }
-            t->records_out += res.keep;
+        if (sl_cli_reload_requested) {
+            reload(pol, ctx); /* between values: this one sees the new set */
         }
         out->len = 0;
         out->failed = 0;
-        sl_status rc = sl_otlp_write(o, out, &err);
-        if (rc == SL_OK) {
-            rc = sl_buf_append(out, "\n", 1);
-        }
-        if (rc != SL_OK) {
-            /* nothing of this value is written: a record a policy would
-             * have dropped or redacted must never come out */
-            if (!err.msg[0]) {
-                snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
-            }
-            sl_cli_print_error(&err);
-            ok = false;
-            t->bad_values++;
+        ok = sl_cli_apply_value(*ctx, o, out, t, print_fail, &in) && ok;
+        if (out->len == 0) {
             continue;
         }
         if (fwrite(out->ptr, 1, out->len, sink) != out->len) {
@@ -191,11 +231,22 @@ static bool apply_input(const char *path, policies *pol, sl_otlp *o,
     return ok;
 }
 
+/* A positive decimal count, or 0 for anything else. */
+static size_t count_arg(const char *a) {
+    char *end = NULL;
+    unsigned long long v = strtoull(a, &end, 10);
+    if (!*a || *end || a[0] == '-' || v == 0 || v > (1ull << 30)) {
+        return 0;
+    }
+    return (size_t)v;
+}
+
 int sl_cmd_apply(int argc, char **argv) {
     const char *policy_files[SL_CLI_MAX_POLICY_FILES];
     size_t npol = 0;
     const char *stats = NULL;
     bool quiet = false;
+    size_t threads = 0, chunk = 0;
     const char **inputs = sl__calloc((size_t)argc + 1, sizeof(char *));
     size_t nin = 0;
     if (!inputs) {
@@ -212,6 +263,16 @@ int sl_cmd_apply(int argc, char **argv) {
             policy_files[npol++] = argv[++i];
         } else if (strcmp(a, "--stats") == 0 && i + 1 < argc) {
             stats = argv[++i];
+        } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+            if ((threads = count_arg(argv[++i])) == 0 || threads > 256) {
+                sl__free(inputs, ((size_t)argc + 1) * sizeof(char *));
+                return usage();
+            }
+        } else if (strcmp(a, "--chunk-size") == 0 && i + 1 < argc) {
+            if ((chunk = count_arg(argv[++i])) == 0) {
+                sl__free(inputs, ((size_t)argc + 1) * sizeof(char *));
+                return usage();
+            }
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -236,24 +297,42 @@ int sl_cmd_apply(int argc, char **argv) {
     sa.sa_handler = on_sighup;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    reload_requested = 0;
+    sl_cli_reload_requested = 0;
     sigaction(SIGHUP, &sa, &old_sa);
-    policies pol = {policy_files, npol, NULL, NULL};
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n < 1 ? 1 : n > 256 ? 256 : (size_t)n;
+    }
+    sl_cli_policies pol = {policy_files, npol, NULL};
     pol.set = sl_cli_policy_load(policy_files, npol);
-    sl_otlp *o = sl_otlp_new();
+    sl_policy_ctx *ctx = NULL;
+    sl_cli_apply_par *par = NULL;
+    sl_otlp *o = NULL;
     sl_buf out = {0};
     sl_error err = {0};
-    totals t = {0};
+    sl_cli_totals t = {0};
     if (!pol.set) {
         goto done;
     }
-    if (!o || sl_policy_ctx_new(pol.set, &pol.ctx, &err) != SL_OK) {
-        fprintf(stderr, "sluice apply: out of memory\n");
-        goto done;
+    if (threads > 1) {
+        par = sl_cli_apply_par_new(&pol, threads, chunk);
+        if (!par) {
+            goto done; /* printed */
+        }
+    } else {
+        o = sl_otlp_new();
+        if (!o || sl_policy_ctx_new(pol.set, &ctx, &err) != SL_OK) {
+            fprintf(stderr, "sluice apply: out of memory\n");
+            goto done;
+        }
     }
     bool ok = true;
     for (size_t i = 0; i < nin; i++) {
-        ok = apply_input(inputs[i], &pol, o, &out, &t, stdout) && ok;
+        if (par) {
+            ok = sl_cli_apply_par_input(par, inputs[i], &t, stdout) && ok;
+        } else {
+            ok = apply_input(inputs[i], &pol, &ctx, o, &out, &t, stdout) && ok;
+        }
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "sluice apply: write failed\n");
@@ -278,7 +357,8 @@ int sl_cmd_apply(int argc, char **argv) {
     status = ok ? SL_EXIT_OK : SL_EXIT_INPUT;
 done:
     sl_buf_free(&out);
-    sl_policy_ctx_free(pol.ctx);
+    sl_cli_apply_par_free(par);
+    sl_policy_ctx_free(ctx);
     sl_otlp_free(o);
     sl_policy_set_free(pol.set);
     sigaction(SIGHUP, &old_sa, NULL);

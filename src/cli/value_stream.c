@@ -57,11 +57,28 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path) {
     return 0;
 }
 
+void sl_cli_stream_open_mem(sl_cli_stream *s, const char *name,
+                            const char *text, size_t len, size_t stop,
+                            int more, sl_cli_loader load, void *ud) {
+    memset(s, 0, sizeof(*s));
+    s->name = name;
+    s->buf = (char *)text; /* borrowed: never written, never freed */
+    s->len = s->cap = len;
+    s->eof = 1;
+    s->in_memory = 1;
+    s->more = more;
+    s->stop = stop < len ? stop : len;
+    s->load = load;
+    s->load_ud = ud;
+}
+
 void sl_cli_stream_close(sl_cli_stream *s) {
     if (s->f && s->f != stdin) {
         fclose(s->f);
     }
-    free(s->buf);
+    if (!s->in_memory) {
+        free(s->buf);
+    }
     sl_doc_free(s->doc);
     memset(s, 0, sizeof(*s));
 }
@@ -202,8 +219,27 @@ static int refill(sl_cli_stream *s, sl_error *err) {
     return rc;
 }
 
+void sl_cli_stream_locate(sl_error *err, uint32_t vline) {
+    if (err->line > vline) {
+        size_t ml = strlen(err->msg);
+        snprintf(err->msg + ml, sizeof(err->msg) - ml,
+                 " (in the value starting at line %u)", (unsigned)vline);
+    }
+}
+
 int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
     for (;;) {
+        if (s->in_memory) {
+            /* blanks up to stop end the chunk: what follows is lookahead */
+            while (s->off < s->stop &&
+                   (s->buf[s->off] == ' ' || s->buf[s->off] == '\t' ||
+                    s->buf[s->off] == '\n' || s->buf[s->off] == '\r')) {
+                s->off++;
+            }
+            if (s->off >= s->stop) {
+                return 0;
+            }
+        }
         if (s->limit <= s->off) {
             s->limit = window_end(s);
         }
@@ -241,6 +277,10 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
         if (st == SL_ENOMEM) {
             return -2;
         }
+        if (s->more && o >= limit) {
+            s->scanning = 0;
+            return SL_CLI_STREAM_MORE; /* judged with what follows */
+        }
         if (!s->eof && o >= limit) {
             /* may be a value cut by the window: read more, parse again.
              * A container is parsed again only once a bracket scan of the
@@ -273,10 +313,8 @@ int sl_cli_stream_next(sl_cli_stream *s, sl_error *err) {
         } else {
             err->line = vline;
         }
-        if (err->line > vline) {
-            size_t ml = strlen(err->msg);
-            snprintf(err->msg + ml, sizeof(err->msg) - ml,
-                     " (in the value starting at line %u)", (unsigned)vline);
+        if (!s->in_memory) {
+            sl_cli_stream_locate(err, vline);
         }
         size_t resume = o > start ? o : limit;
         if (st != SL_ESCHEMA && err->line > vline && err->col == 1) {

@@ -2,7 +2,8 @@
  * (JSON lines, or pretty-printed documents one after another) from a file
  * or stdin in bounded windows, one parsed value at a time, with error
  * positions counted from the start of the whole stream. Used by `apply`,
- * `redact` and `record`. */
+ * `redact` and `record`; `apply --threads` also runs it over one chunk of
+ * input in memory (sl_cli_stream_open_mem). */
 #ifndef SL_CLI_VALUE_STREAM_H
 #define SL_CLI_VALUE_STREAM_H
 
@@ -40,10 +41,41 @@ typedef struct sl_cli_stream {
     size_t scan_at;
     uint32_t scan_depth;
     uint8_t scan_str, scan_esc;
+    /* memory mode (sl_cli_stream_open_mem) */
+    int in_memory; /* buf is borrowed; lines are relative (see open_mem) */
+    int more;      /* input goes on past buf: a value cut by its end is
+                      returned as SL_CLI_STREAM_MORE, not as an error */
+    size_t stop;   /* no value starting at or after this is returned */
 } sl_cli_stream;
+
+/* sl_cli_stream_next's result for a value that may go on past the end of
+ * an in-memory chunk opened with more = 1 (see open_mem). */
+enum {
+    SL_CLI_STREAM_MORE = -3
+};
 
 /* Open path ("-" = stdin). Returns 0, or prints an error and returns 1. */
 int sl_cli_stream_open(sl_cli_stream *s, const char *path);
+
+/* Run the stream over text[0..len) in memory (borrowed until close): a
+ * chunk of a larger input, cut just past a newline. Values starting before
+ * stop (<= len) are returned; text[stop..len) is lookahead only, read by a
+ * value that runs past stop (see apply_threads.c for why one line of it
+ * decides such a value exactly). With more = 0 the text ends where the
+ * input ends. With more = 1 the input goes on after len: a value whose
+ * parse runs into len (it might be complete with more input) is not
+ * judged: next returns SL_CLI_STREAM_MORE, s->off stays at its start.
+ * Line numbers (in errors, value_line) count from 1 at text[0]; a bad
+ * value's error does not get the "(in the value starting at line N)"
+ * note: the caller adds the chunk's line offset to err->line and to the
+ * value line, then calls sl_cli_stream_locate. Nothing is allocated. */
+void sl_cli_stream_open_mem(sl_cli_stream *s, const char *name,
+                            const char *text, size_t len, size_t stop,
+                            int more, sl_cli_loader load, void *ud);
+
+/* Finish a bad value's error: when it lies after the line where the value
+ * starts (vline), say where the value starts. */
+void sl_cli_stream_locate(sl_error *err, uint32_t vline);
 
 /* Parse values with load(ud, ...) instead of into s->doc (call after
  * open, before the first next). */
