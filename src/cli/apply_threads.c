@@ -86,6 +86,8 @@ typedef struct job {
     const char *name;
     char *in; /* the chunk, then the lookahead */
     size_t len, cap, stop;
+    size_t start; /* the first value starts here: in[0] starts its line,
+                     so columns count as in the whole input */
     chunk_end end;
     /* results */
     sl_buf out;
@@ -117,6 +119,10 @@ struct sl_cli_apply_par {
     size_t njobs, nfree;
     char *carry; /* input read but not yet in a job */
     size_t carry_len, carry_cap;
+    size_t undecided; /* the carry starts with this many bytes handed back
+                         by a chunk that could not decide them: an
+                         uncertain cut must come after them (progress) */
+    size_t carry_skip; /* ... from its line's start: where the value is */
     /* the input being applied */
     uint32_t line_base; /* newlines before the next job to write */
     bool ok, stopped;
@@ -207,6 +213,7 @@ static void run_job(void *worker, void *jp) {
     sl_cli_stream s;
     sl_cli_stream_open_mem(&s, j->name, j->in, j->len, j->stop,
                            j->end == END_MORE, otlp_loader, w->o);
+    s.off = j->start;
     job_run r = {j, &s};
     while (j->nev < MAX_EVENTS && !j->nomem) {
         sl_error err = {0};
@@ -260,24 +267,38 @@ static void print_event(sl_cli_apply_par *a, event *e, const char *name) {
     sl_cli_print_error(&e->err);
 }
 
+/* Where the line holding j->done_at starts: what is left of a job is
+ * kept from there, so that columns stay those of the whole input. */
+static size_t rest_line(const job *j) {
+    size_t ls = j->done_at;
+    while (ls > 0 && j->in[ls - 1] != '\n') {
+        ls--;
+    }
+    return ls;
+}
+
 /* Shift the unfinished rest of j to the front (for a run on the main
  * thread). */
 static void job_rest(job *j) {
-    size_t d = j->done_at;
-    memmove(j->in, j->in + d, j->len - d);
-    j->len -= d;
-    j->stop -= d;
+    size_t ls = rest_line(j);
+    memmove(j->in, j->in + ls, j->len - ls);
+    j->start = j->done_at - ls;
+    j->len -= ls;
+    j->stop -= ls;
 }
 
-/* Put bytes back in front of the carry: a value the chunk could not
- * decide goes on with the bytes after it. */
-static bool carry_unread(sl_cli_apply_par *a, const char *p, size_t n) {
+/* Put the rest of j back in front of the carry: a value the chunk could
+ * not decide goes on with the bytes after it. */
+static bool carry_unread(sl_cli_apply_par *a, const job *j) {
+    size_t ls = rest_line(j), n = j->stop - ls;
     if (!reserve(&a->carry, &a->carry_cap, a->carry_len + n)) {
         return false;
     }
     memmove(a->carry + n, a->carry, a->carry_len);
-    memcpy(a->carry, p, n);
+    memcpy(a->carry, j->in + ls, n);
     a->carry_len += n;
+    a->undecided = n;
+    a->carry_skip = j->done_at - ls;
     return true;
 }
 
@@ -323,7 +344,7 @@ static void retire(sl_cli_apply_par *a, job *j) {
         }
         if (j->more) {
             /* END_MORE: nothing was queued after this job */
-            if (!carry_unread(a, j->in + j->done_at, j->stop - j->done_at)) {
+            if (!carry_unread(a, j)) {
                 stop_input(a, "out of memory");
             }
             break;
@@ -452,6 +473,9 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
         j->len = a->carry_len;
         a->carry_len = 0;
     }
+    size_t undecided = a->undecided;
+    j->start = a->carry_skip;
+    a->undecided = a->carry_skip = 0;
     size_t cut = 0;
     for (;;) {
         if (*eof) {
@@ -465,13 +489,13 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
                 break;
             }
             if (j->len >= a->chunk * UNCERTAIN_AFTER &&
-                (cut = last_newline(j->in, j->len)) > 0) {
+                (cut = last_newline(j->in, j->len)) > undecided) {
                 j->end = END_MORE;
                 break;
             }
         }
         if (input_idle(fd, regular)) {
-            if ((cut = last_newline(j->in, j->len)) > 0) {
+            if ((cut = last_newline(j->in, j->len)) > undecided) {
                 j->end = END_MORE; /* do what is here; then wait */
                 break;
             }
@@ -547,6 +571,7 @@ bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
     struct stat st;
     bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     a->carry_len = 0;
+    a->undecided = a->carry_skip = 0;
     a->line_base = 0;
     a->ok = true;
     a->stopped = false;
