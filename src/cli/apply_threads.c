@@ -210,6 +210,13 @@ static void run_job(void *worker, void *jp) {
     j->nev = 0;
     j->more = j->overrun = j->nomem = j->fatal = false;
     j->ok = true;
+    /* The parser memoises where it last located a line, by text address
+     * and offset, and forgets it when a parse starts before that offset.
+     * Job buffers are reused with new bytes at the same address, and a
+     * job may start past 0 (j->start): a parse at offset 0 first makes
+     * it forget (an empty text ends at once). */
+    size_t zero = 0;
+    (void)sl_otlp_load(w->o, j->in, 0, &zero, j->name, NULL);
     sl_cli_stream s;
     sl_cli_stream_open_mem(&s, j->name, j->in, j->len, j->stop,
                            j->end == END_MORE, otlp_loader, w->o);

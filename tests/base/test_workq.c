@@ -1,0 +1,122 @@
+/* tests/base/test_workq.c: the ordered work queue: jobs finish in any
+ * order but are collected in submission order, each worker runs with its
+ * own state, the depth bounds what is pending, and freeing with jobs
+ * pending runs them and joins. */
+#include <criterion/criterion.h>
+
+#include <stdatomic.h>
+#include <time.h>
+
+#include "base/base.h"
+#include "base/workq.h"
+
+typedef struct job {
+    unsigned id, sleep_us;
+    int ran_on; /* worker index */
+    unsigned value;
+} job;
+
+typedef struct wstate {
+    int index;
+    unsigned runs; /* only this worker's thread writes it */
+} wstate;
+
+static void work(void *worker, void *jp) {
+    wstate *w = worker;
+    job *j = jp;
+    struct timespec ts = {0, (long)j->sleep_us * 1000};
+    nanosleep(&ts, NULL);
+    j->value = j->id * 3 + 1;
+    j->ran_on = w->index;
+    w->runs++;
+}
+
+Test(workq, collects_in_submission_order) {
+    enum {
+        N = 200,
+        WORKERS = 4,
+        DEPTH = 9
+    };
+    wstate ws[WORKERS];
+    void *wp[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        ws[i] = (wstate){.index = i};
+        wp[i] = &ws[i];
+    }
+    sl__workq *q = NULL;
+    sl_error err = {0};
+    cr_assert_eq(sl__workq_new(WORKERS, wp, work, DEPTH, &q, &err), SL_OK,
+                 "%s", err.msg);
+    static job jobs[N];
+    unsigned next = 0, got = 0;
+    while (got < N) {
+        while (next < N && sl__workq_pending(q) < DEPTH) {
+            /* later jobs are often quicker: they finish out of order */
+            jobs[next] = (job){.id = next, .sleep_us = (N - next) % 7 * 150};
+            cr_assert_eq(sl__workq_submit(q, &jobs[next]), SL_OK);
+            next++;
+        }
+        job *j = sl__workq_collect(q);
+        cr_assert_not_null(j);
+        cr_assert_eq(j->id, got, "collected %u, expected %u", j->id, got);
+        cr_assert_eq(j->value, j->id * 3 + 1);
+        got++;
+    }
+    cr_assert_null(sl__workq_collect(q), "nothing pending");
+    sl__workq_free(q);
+    unsigned runs = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        runs += ws[i].runs;
+    }
+    cr_assert_eq(runs, N);
+    for (unsigned i = 0; i < N; i++) {
+        cr_assert_eq(ws[jobs[i].ran_on].index, jobs[i].ran_on);
+    }
+}
+
+Test(workq, depth_bounds_the_pending_jobs) {
+    wstate ws = {0};
+    void *wp = &ws;
+    sl__workq *q = NULL;
+    cr_assert_eq(sl__workq_new(1, &wp, work, 2, &q, NULL), SL_OK);
+    job a = {.id = 1, .sleep_us = 2000}, b = {.id = 2}, c = {.id = 3};
+    cr_assert_eq(sl__workq_submit(q, &a), SL_OK);
+    cr_assert_eq(sl__workq_submit(q, &b), SL_OK);
+    cr_assert_eq(sl__workq_submit(q, &c), SL_ELIMIT);
+    cr_assert_eq(sl__workq_pending(q), 2);
+    cr_assert_eq(sl__workq_depth(q), 2);
+    cr_assert_eq(sl__workq_collect(q), &a);
+    cr_assert_eq(sl__workq_submit(q, &c), SL_OK);
+    cr_assert_eq(sl__workq_collect(q), &b);
+    cr_assert_eq(sl__workq_collect(q), &c);
+    cr_assert_eq(c.value, 10);
+    sl__workq_free(q);
+}
+
+Test(workq, free_runs_pending_jobs_and_joins) {
+    wstate ws[2] = {{.index = 0}, {.index = 1}};
+    void *wp[2] = {&ws[0], &ws[1]};
+    sl__workq *q = NULL;
+    cr_assert_eq(sl__workq_new(2, wp, work, 4, &q, NULL), SL_OK);
+    job j[4];
+    for (unsigned i = 0; i < 4; i++) {
+        j[i] = (job){.id = i, .sleep_us = 500};
+        cr_assert_eq(sl__workq_submit(q, &j[i]), SL_OK);
+    }
+    sl__workq_free(q);
+    for (unsigned i = 0; i < 4; i++) {
+        cr_assert_eq(j[i].value, i * 3 + 1);
+    }
+    cr_assert_eq(ws[0].runs + ws[1].runs, 4);
+    sl__workq_free(NULL);
+}
+
+Test(workq, bad_arguments) {
+    void *wp = NULL;
+    sl__workq *q = NULL;
+    sl_error err = {0};
+    cr_assert_eq(sl__workq_new(0, &wp, work, 1, &q, &err), SL_EINVAL);
+    cr_assert_eq(sl__workq_new(1, &wp, work, 0, &q, &err), SL_EINVAL);
+    cr_assert_eq(sl__workq_new(1, &wp, NULL, 1, &q, &err), SL_EINVAL);
+    cr_assert_null(q);
+}
