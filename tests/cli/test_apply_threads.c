@@ -215,6 +215,30 @@ Test(apply_threads, values_larger_than_a_chunk_match_one_thread) {
     free(o);
 }
 
+/* More messages than a job keeps (256): the rest of the chunk is run
+ * after them, still in order. */
+Test(apply_threads, many_bad_values_in_one_chunk_match_one_thread) {
+    put_policies();
+    size_t cap = 1 << 17, n = 0;
+    char *in = malloc(cap);
+    cr_assert_not_null(in);
+    for (int i = 0; i < 700; i++) {
+        if (i % 7 == 3) {
+            n += (size_t)snprintf(in + n, cap - n, "%s\n",
+                                  REQ(REC("INFO", "ok tok_z")));
+        } else {
+            n += (size_t)snprintf(in + n, cap - n, "bad %d\n", i);
+        }
+    }
+    put("in.json", in, n);
+    free(in);
+    same_as_one_thread("in.json");
+    size_t len;
+    char *e = slurp("err.one", &len);
+    cr_assert(strstr(e, "in.json:700:1: "), "%s", e);
+    free(e);
+}
+
 Test(apply_threads, empty_and_blank_input) {
     put_policies();
     put("empty.json", "", 0);
