@@ -515,6 +515,7 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
                 snprintf(err.file, sizeof(err.file), "%s", j->name);
                 snprintf(err.msg, sizeof(err.msg), "one value over 1 GiB");
                 sl_cli_print_error(&err);
+                a->t->bad_values++; /* as the single-threaded stream */
                 stop_input(a, NULL);
                 return false;
             }
@@ -537,6 +538,7 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
             snprintf(err.msg, sizeof(err.msg), "read failed: %s",
                      strerror(errno));
             sl_cli_print_error(&err);
+            a->t->bad_values++;
             stop_input(a, NULL);
             return false;
         }

@@ -274,6 +274,15 @@ Test(apply_threads, stdin_matches_a_file) {
     cr_assert_eq(apply("p", "--threads 2", "< /dev/null"), 0);
 }
 
+/* An input that cannot be read (a directory) or opened: the same
+ * message, summary and status as one thread. */
+Test(apply_threads, unreadable_inputs_as_one_thread) {
+    put_policies();
+    cr_assert_eq(apply("one", "--threads 1", ". missing.json"), 1);
+    cr_assert_eq(apply("n", "--threads 2", ". missing.json"), 1);
+    same_file("err.one", "err.n", "unreadable");
+}
+
 /* Reject what is not a count. */
 Test(apply_threads, bad_thread_counts_are_usage_errors) {
     put_policies();
