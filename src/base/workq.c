@@ -62,9 +62,8 @@ static void *run(void *arg) {
     return NULL;
 }
 
-sl_status sl__workq_new(size_t nworkers, void *const *workers,
-                        sl__workq_fn fn, size_t depth, sl__workq **out,
-                        sl_error *err) {
+sl_status sl__workq_new(size_t nworkers, void *const *workers, sl__workq_fn fn,
+                        size_t depth, sl__workq **out, sl_error *err) {
     if (!out || !fn || !workers || nworkers == 0 || nworkers > 256 ||
         depth == 0) {
         return sl__error(err, SL_EINVAL, NULL, "bad work queue arguments");

@@ -33,9 +33,8 @@ typedef void (*sl__workq_fn)(void *worker, void *job);
  * @param workers  nworkers pointers, copied; what they point to is
  *                 borrowed until sl__workq_free.
  * @return SL_OK, SL_EINVAL, SL_ENOMEM (memory or threads). */
-sl_status sl__workq_new(size_t nworkers, void *const *workers,
-                        sl__workq_fn fn, size_t depth, sl__workq **out,
-                        sl_error *err);
+sl_status sl__workq_new(size_t nworkers, void *const *workers, sl__workq_fn fn,
+                        size_t depth, sl__workq **out, sl_error *err);
 
 /* Queue a job (borrowed until collected). SL_ELIMIT when depth jobs are
  * pending: collect one first. Owner's thread only. */

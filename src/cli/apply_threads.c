@@ -119,9 +119,9 @@ struct sl_cli_apply_par {
     size_t njobs, nfree;
     char *carry; /* input read but not yet in a job */
     size_t carry_len, carry_cap;
-    size_t undecided; /* the carry starts with this many bytes handed back
-                         by a chunk that could not decide them: an
-                         uncertain cut must come after them (progress) */
+    size_t undecided;  /* the carry starts with this many bytes handed back
+                          by a chunk that could not decide them: an
+                          uncertain cut must come after them (progress) */
     size_t carry_skip; /* ... from its line's start: where the value is */
     /* the input being applied */
     uint32_t line_base; /* newlines before the next job to write */
@@ -249,9 +249,9 @@ static void run_job(void *worker, void *jp) {
             }
             continue;
         }
-        j->ok = sl_cli_apply_value(w->ctx, w->o, &j->out, &j->t, store_fail,
-                                   &r) &&
-                j->ok;
+        j->ok =
+            sl_cli_apply_value(w->ctx, w->o, &j->out, &j->t, store_fail, &r) &&
+            j->ok;
     }
     j->done_at = s.off < j->stop ? s.off : j->stop;
     j->lines = count_lines(j->in, j->done_at);
@@ -263,8 +263,7 @@ static void run_job(void *worker, void *jp) {
 static void print_event(sl_cli_apply_par *a, event *e, const char *name) {
     uint32_t vline = e->vline + a->line_base;
     if (e->kind == SL_CLI_FAIL_RECORD) {
-        fprintf(stderr, "%s: line %u: %s\n", name, (unsigned)vline,
-                e->err.msg);
+        fprintf(stderr, "%s: line %u: %s\n", name, (unsigned)vline, e->err.msg);
         return;
     }
     if (e->kind == 0 && e->err.line) {

@@ -58,8 +58,8 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path) {
 }
 
 void sl_cli_stream_open_mem(sl_cli_stream *s, const char *name,
-                            const char *text, size_t len, size_t stop,
-                            int more, sl_cli_loader load, void *ud) {
+                            const char *text, size_t len, size_t stop, int more,
+                            sl_cli_loader load, void *ud) {
     memset(s, 0, sizeof(*s));
     s->name = name;
     s->buf = (char *)text; /* borrowed: never written, never freed */

@@ -70,8 +70,8 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path);
  * note: the caller adds the chunk's line offset to err->line and to the
  * value line, then calls sl_cli_stream_locate. Nothing is allocated. */
 void sl_cli_stream_open_mem(sl_cli_stream *s, const char *name,
-                            const char *text, size_t len, size_t stop,
-                            int more, sl_cli_loader load, void *ud);
+                            const char *text, size_t len, size_t stop, int more,
+                            sl_cli_loader load, void *ud);
 
 /* Finish a bad value's error: when it lies after the line where the value
  * starts (vline), say where the value starts. */

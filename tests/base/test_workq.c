@@ -45,8 +45,8 @@ Test(workq, collects_in_submission_order) {
     }
     sl__workq *q = NULL;
     sl_error err = {0};
-    cr_assert_eq(sl__workq_new(WORKERS, wp, work, DEPTH, &q, &err), SL_OK,
-                 "%s", err.msg);
+    cr_assert_eq(sl__workq_new(WORKERS, wp, work, DEPTH, &q, &err), SL_OK, "%s",
+                 err.msg);
     static job jobs[N];
     unsigned next = 0, got = 0;
     while (got < N) {

@@ -144,22 +144,47 @@ static void put_policies(void) {
 
 Test(apply_threads, malformed_and_pretty_values_match_one_thread) {
     put_policies();
-    const char in[] =
-        REQ(REC("INFO", "one tok_a1") "," REC("DEBUG", "x")) "\n"
-        "{\"resourceLogs\": [ oops\n"                 /* cut short */
-        REQ(REC("WARN", "w1")) "\n"
-        "garbage\n"
-        "{\n  \"resourceLogs\": [{\"scopeLogs\": [{\"logRecords\": [\n"
-        "    " REC("INFO", "pretty tok_b2") ",\n"
-        "    " REC("DEBUG", "pretty debug") "\n  ]}]}]\n}\n"
-        "{\"resourceLogs\": 7}\n"                    /* not OTLP */
-        "[\n" REQ(REC("INFO", "in an array")) ",\n" /* '{' after ',' */
-        REQ(REC("INFO", "still the array")) "\n]\n"
-        "{\"resourceLogs\":\n" REQ(REC("INFO", "after a colon")) "\n"
-        "\"unterminated\n"
-        REQ(REC("INFO", "two")) " " REQ(REC("WARN", "w2")) "\n"
-        "\n   \n"
-        REQ(REC("INFO", "last")) "\n";
+    const char in[] = REQ(REC("INFO", "one tok_a1") "," REC(
+        "DEBUG", "x")) "\n"
+                       "{\"resourceLogs\": [ oops\n" /* cut short */
+        REQ(REC(
+            "WARN",
+            "w1")) "\n"
+                   "garbage\n"
+                   "{\n  \"resourceLogs\": [{\"scopeLogs\": [{\"logRecords\": "
+                   "[\n"
+                   "    " REC(
+                       "INFO",
+                       "pretty tok_b2") ",\n"
+                                        "    " REC(
+                                            "DEBUG",
+                                            "pretty debug") "\n  ]}]}]\n}\n"
+                                                            "{\"resourceLogs\":"
+                                                            " 7}\n" /* not OTLP
+                                                                     */
+                                                            "[\n" REQ(
+                                                                REC("INFO",
+                                                                    "in an "
+                                                                    "array")) ",\n" /* '{' after ',' */
+        REQ(REC("INFO",
+                "still the array")) "\n]\n"
+                                    "{\"resourceLogs\":\n" REQ(REC(
+                                        "INFO",
+                                        "after a colon")) "\n"
+                                                          "\"unterminated"
+                                                          "\n" REQ(REC("INFO", "two")) " " REQ(
+                                                              REC("WARN",
+                                                                  "w2")) "\n"
+                                                                         "\n   "
+                                                                         "\n" REQ(REC(
+                                                                             "I"
+                                                                             "N"
+                                                                             "F"
+                                                                             "O",
+                                                                             "l"
+                                                                             "a"
+                                                                             "s"
+                                                                             "t")) "\n";
     put("in.json", in, strlen(in));
     same_as_one_thread("in.json");
     size_t n;
@@ -253,9 +278,10 @@ Test(apply_threads, empty_and_blank_input) {
 
 Test(apply_threads, stdin_matches_a_file) {
     put_policies();
-    const char in[] = REQ(REC("INFO", "a tok_x")) "\n"
-                      "{\n \"resourceLogs\": []\n}\n"
-                      "bad\n" REQ(REC("DEBUG", "b")) "\n";
+    const char in[] =
+        REQ(REC("INFO", "a tok_x")) "\n"
+                                    "{\n \"resourceLogs\": []\n}\n"
+                                    "bad\n" REQ(REC("DEBUG", "b")) "\n";
     put("in.json", in, strlen(in));
     cr_assert_eq(apply("one", "--threads 1", "in.json"), 1);
     cr_assert_eq(apply("n", "--threads 2 --chunk-size 16", "< in.json"), 1);
@@ -306,8 +332,8 @@ Test(apply_threads, rate_limit_holds_across_threads) {
     cr_assert_not_null(in);
     for (int i = 0; i < 200; i++) {
         n += (size_t)snprintf(in + n, cap - n,
-                              REQ(REC("INFO", "%d a") "," REC("INFO", "%d b")
-                                  "," REC("INFO", "%d c")) "\n",
+                              REQ(REC("INFO", "%d a") "," REC(
+                                  "INFO", "%d b") "," REC("INFO", "%d c")) "\n",
                               i, i, i);
     }
     put("in.json", in, n);
@@ -359,11 +385,24 @@ static size_t gen_request(char *b, size_t cap, int indent) {
 }
 
 static size_t gen_mix(char *b, size_t cap, int values) {
-    static const char *const junk[] = {
-        "garbage\n", "{\n",        "[\n",      "{\"a\":\n", "]\n",
-        "}\n",       "\"str\n",    "[1,\n",    "\n\n",      "  \n",
-        "[",         ",\n",        ":\n",      "nul\n",     "{\"resourceLogs\": 7}\n",
-        "{}\n",      "[{\"a\":1}\n", "\xff\xfe\n"};
+    static const char *const junk[] = {"garbage\n",
+                                       "{\n",
+                                       "[\n",
+                                       "{\"a\":\n",
+                                       "]\n",
+                                       "}\n",
+                                       "\"str\n",
+                                       "[1,\n",
+                                       "\n\n",
+                                       "  \n",
+                                       "[",
+                                       ",\n",
+                                       ":\n",
+                                       "nul\n",
+                                       "{\"resourceLogs\": 7}\n",
+                                       "{}\n",
+                                       "[{\"a\":1}\n",
+                                       "\xff\xfe\n"};
     size_t n = 0;
     char v[2048];
     for (int i = 0; i < values && n + 8192 < cap; i++) {

@@ -31,7 +31,8 @@ static const char policies[] =
 static const char *request(void) {
     static char text[8192];
     size_t n = (size_t)snprintf(
-        text, sizeof(text), "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[");
+        text, sizeof(text),
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[");
     for (int i = 0; i < 50; i++) {
         n += (size_t)snprintf(text + n, sizeof(text) - n,
                               "%s{\"severityText\":\"%s\",\"body\":"
