@@ -324,13 +324,6 @@ static void retire(sl_cli_apply_par *a, job *j) {
         for (size_t i = 0; i < j->nev; i++) {
             print_event(a, &j->ev[i], j->name);
         }
-        if (j->nomem) {
-            fprintf(stderr, "%s: out of memory\n", j->name);
-        }
-        if (j->nomem || j->fatal) {
-            stop_input(a, NULL);
-            break;
-        }
         if (j->overrun) {
             stop_input(a, "internal error: a chunk boundary was not a value "
                           "boundary");
@@ -345,6 +338,13 @@ static void retire(sl_cli_apply_par *a, job *j) {
         sl_cli_totals_add(a->t, &j->t);
         a->ok = a->ok && j->ok;
         a->line_base += j->lines;
+        if (j->nomem) {
+            fprintf(stderr, "%s: out of memory\n", j->name);
+        }
+        if (j->nomem || j->fatal) {
+            stop_input(a, NULL); /* what came before is written */
+            break;
+        }
         if (j->done_at >= j->stop) {
             break;
         }
