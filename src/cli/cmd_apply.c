@@ -134,10 +134,34 @@ bool sl_cli_apply_value(sl_policy_ctx *ctx, sl_otlp *o, sl_buf *out,
     return ok;
 }
 
+/* The single-threaded loop's output: values gather in out and reach the
+ * sink in writes of about OUT_BATCH bytes (an fwrite of one small value
+ * is one more copy, into stdio's buffer). */
+enum {
+    OUT_BATCH = 1 << 16
+};
+
+typedef struct pending {
+    FILE *sink;
+    sl_buf *out;
+    bool failed; /* a write failed: nothing more is written */
+} pending;
+
+static bool write_pending(pending *p) {
+    if (p->out->len && !p->failed &&
+        fwrite(p->out->ptr, 1, p->out->len, p->sink) != p->out->len) {
+        p->failed = true;
+    }
+    p->out->len = 0;
+    return !p->failed;
+}
+
 /* Before each read of the input: let a reader downstream see what is
- * done. A failed flush shows again in apply's final fflush. */
+ * done. A failed write shows at the next value or at the end. */
 static void flush_output(void *ud) {
-    fflush(ud);
+    pending *p = ud;
+    write_pending(p);
+    fflush(p->sink);
 }
 
 static sl_status otlp_loader(void *ud, const char *text, size_t len,
@@ -188,7 +212,9 @@ static bool apply_input(const char *path, sl_cli_policies *pol,
         return false;
     }
     sl_cli_stream_set_loader(&in, otlp_loader, o);
-    sl_cli_stream_set_wait(&in, flush_output, sink);
+    pending pend = {sink, out, false};
+    out->len = 0;
+    sl_cli_stream_set_wait(&in, flush_output, &pend);
     bool ok = true;
     sl_error err;
     for (;;) {
@@ -213,18 +239,17 @@ static bool apply_input(const char *path, sl_cli_policies *pol,
         if (sl_cli_reload_requested) {
             reload(pol, ctx); /* between values: this one sees the new set */
         }
-        out->len = 0;
+        size_t before = out->len;
         out->failed = 0;
         ok = sl_cli_apply_value(*ctx, o, out, t, print_fail, &in) && ok;
-        if (out->len == 0) {
-            continue;
-        }
-        if (fwrite(out->ptr, 1, out->len, sink) != out->len) {
-            fprintf(stderr, "sluice apply: write failed\n");
-            ok = false;
+        t->bytes_out += out->len - before;
+        if (pend.failed || (out->len >= OUT_BATCH && !write_pending(&pend))) {
             break;
         }
-        t->bytes_out += out->len;
+    }
+    if (!write_pending(&pend)) {
+        fprintf(stderr, "sluice apply: write failed\n");
+        ok = false;
     }
     t->bytes_in += in.bytes_read;
     sl_cli_stream_close(&in);
