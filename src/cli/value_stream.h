@@ -68,7 +68,10 @@ int sl_cli_stream_open(sl_cli_stream *s, const char *path);
  * Line numbers (in errors, value_line) count from 1 at text[0]; a bad
  * value's error does not get the "(in the value starting at line N)"
  * note: the caller adds the chunk's line offset to err->line and to the
- * value line, then calls sl_cli_stream_locate. Nothing is allocated. */
+ * value line, then calls sl_cli_stream_locate. The caller may set s->off
+ * (before the first next) to where the first value starts within text's
+ * first line, so that columns count from the line's start. Nothing is
+ * allocated. */
 void sl_cli_stream_open_mem(sl_cli_stream *s, const char *name,
                             const char *text, size_t len, size_t stop, int more,
                             sl_cli_loader load, void *ud);
