@@ -9,6 +9,9 @@ Environment:
   SLUICE_SOURCE_DIR     the repository (default: this folder's parent)
   SLUICE_CMAKE_BUILD    where CMake builds libsluice (default: under
                         setuptools' build_temp); kept between builds
+  SLUICE_CMAKE_TARGETS  CMake targets to build (default "sluice_static";
+                        scripts/python-test adds sluice_cli)
+  SLUICE_JOBS           parallel build jobs (default 2)
 """
 import glob
 import os
@@ -67,8 +70,11 @@ class BuildExt(build_ext):
             ]
         )
         jobs = os.environ.get("SLUICE_JOBS", "2")
+        targets = os.environ.get("SLUICE_CMAKE_TARGETS", "sluice_static").split()
+        if "sluice_static" not in targets:
+            targets.append("sluice_static")
         subprocess.check_call(
-            ["cmake", "--build", bdir, "--target", "sluice_static", "-j", jobs]
+            ["cmake", "--build", bdir, "--target", *targets, "-j", jobs]
         )
         cflags = [f for f in pkg_config("--cflags") if f.startswith("-I")]
         for ext in self.extensions:
