@@ -27,6 +27,7 @@ def test_forkline_usage_style_default_safe(tmp_path, monkeypatch):
     run = recorder.get_run(run_id)
     assert run["run_id"] == run_id and run["status"] == "success"
     assert run["entrypoint"] == "my_script.py"
+    assert run["cwd"] == str(tmp_path) and run["platform"]
     (ev,) = recorder.get_events(run_id)
     assert ev["type"] == "tool_call" and ev["run_id"] == run_id
     assert ev["payload"] == {"api_key": "[REDACTED]",

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import urllib.parse
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -76,12 +79,23 @@ class RunRecorder:
         return [json.loads(line) for line in self._rec.list_runs()]
 
     def get_run(self, run_id: str) -> Optional[Dict[str, Any]]:
-        """The run (run_id, entrypoint, status, started_at, ended_at,
-        events), or None."""
+        """The run, or None: what ``sluice runs list`` shows for it
+        (run_id, entrypoint, status, started_at, ended_at, events) and the
+        rest of its row (schema_version, host, platform, cwd, pid,
+        sluice_version), read through a read-only connection."""
         for run in self._runs():
             if run["run_id"] == run_id:
-                return run
-        return None
+                break
+        else:
+            return None
+        uri = "file:" + urllib.parse.quote(os.path.abspath(self.db_path)) + "?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            conn.row_factory = sqlite3.Row
+            row = conn.execute("SELECT * FROM runs WHERE run_id = ?",
+                               (run_id,)).fetchone()
+        if row is not None:
+            run = {**dict(row), **run}
+        return run
 
     def get_events(self, run_id: str) -> List[Dict[str, Any]]:
         """The run's events in order: event_id, run_id, seq, ts, type,
