@@ -2,6 +2,7 @@
 import; nothing unredacted reaches the SQLite file; `sluice runs` reads
 what Python recorded."""
 import json
+import random
 
 import pytest
 
@@ -165,3 +166,54 @@ def test_list_runs_newest_first_with_limit(tmp_path):
     ids = [rec.start_run(f"e{i}.py") for i in range(3)]
     assert [r["run_id"] for r in rec.list_runs()] == ids[::-1]
     assert [r["run_id"] for r in rec.list_runs(limit=2)] == ids[::-1][:2]
+
+
+def test_random_payloads_never_store_a_secret(tmp_path):
+    # property-style: secrets under credential keys at random depths, in
+    # dicts and lists, among plain values that must survive
+    rng = random.Random(1307)
+    secret_keys = ["password", "api_key", "apiKey", "X-Auth-Token", "token",
+                   "client_secret", "Set-Cookie", "sessionId", "private_key",
+                   "refresh_token", "Authorization", "credentials"]
+    plain_keys = ["name", "author", "max_tokens", "url", "status", "text"]
+    secrets, plains = [], []
+
+    def value(depth):
+        roll = rng.random()
+        if depth < 4 and roll < 0.3:
+            return {key(): value(depth + 1) for _ in range(rng.randint(1, 4))}
+        if depth < 4 and roll < 0.45:
+            return [value(depth + 1) for _ in range(rng.randint(1, 3))]
+        v = "plain-%08x" % rng.getrandbits(32)
+        plains.append(v)
+        return v
+
+    def key():
+        return rng.choice(plain_keys) + str(rng.randint(0, 9))
+
+    def payload():
+        d = {}
+        for _ in range(rng.randint(1, 5)):
+            target = d
+            for _ in range(rng.randint(0, 3)):
+                target = target.setdefault(key(), {})
+                if not isinstance(target, dict):
+                    break
+            if isinstance(target, dict):
+                s = "SECRET%016x" % rng.getrandbits(64)
+                secrets.append(s)
+                target[rng.choice(secret_keys)] = (
+                    s if rng.random() < 0.7 else {"inner": s, "list": [s]})
+                target[key()] = value(0)
+        return d
+
+    db = tmp_path / "runs.db"
+    rec = RunRecorder(db_path=str(db))
+    rid = rec.start_run("prop.py")
+    for _ in range(300):
+        rec.log_event(rid, "step", payload())
+    rec.close()
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert secrets and all(s.encode() not in data for s in secrets)
+    kept = sum(p.encode() in data for p in plains)
+    assert kept > len(plains) // 2      # the check is not vacuous

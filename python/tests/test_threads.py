@@ -1,7 +1,9 @@
 """One Redactor, Policies, Filters or RunRecorder shared by many threads
 gives the same answers as one thread, with no lost counts."""
 import json
+import sys
 import threading
+import time
 
 import sluice
 from sluice.forkline import RunRecorder
@@ -75,23 +77,33 @@ def test_recorder_shared_by_threads(tmp_path):
 
 
 def test_gil_is_released_during_redaction():
-    # a long redaction in one thread lets another thread run meanwhile
+    # With a huge switch interval the interpreter never forces a switch: the
+    # ticker thread can only run while the main thread has released the GIL
+    # itself, i.e. inside the C call.
     r = sluice.Redactor()
     big = json.dumps({"items": [{"password": "p", "v": i}
                                 for i in range(300_000)]}).encode()
     ticks = []
     stop = threading.Event()
+    started = threading.Event()
 
     def ticker():
+        started.set()
         while not stop.is_set():
             ticks.append(1)
+            time.sleep(0)   # lets the main thread take the GIL back
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1000)
     t = threading.Thread(target=ticker)
-    t.start()
     try:
+        t.start()
+        started.wait()
         before = len(ticks)
-        r.redact(big)
+        r._c.redact(big)
         during = len(ticks) - before
     finally:
         stop.set()
         t.join()
-    assert during > 1000
+        sys.setswitchinterval(old)
+    assert during > 10

@@ -249,6 +249,7 @@ static PyObject *policies_apply(PyObject *o, PyObject *args, PyObject *kw) {
         }
     }
     Py_END_ALLOW_THREADS
+    Py_ssize_t in_len = in.len;
     PyBuffer_Release(&in);
     PyObject *res = NULL;
     if (rc != SL_OK) {
@@ -266,7 +267,12 @@ static PyObject *policies_apply(PyObject *o, PyObject *args, PyObject *kw) {
     }
     if (s) {
         Py_BEGIN_ALLOW_THREADS
-        slpy_pool_put(&self->pool, s);
+        /* scratch grown by a large input is not kept idle in the pool */
+        if (in_len > SLPY_KEEP_INPUT) {
+            scratch_free(s);
+        } else {
+            slpy_pool_put(&self->pool, s);
+        }
         Py_END_ALLOW_THREADS
     }
     return res;

@@ -199,6 +199,7 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
         }
     }
     Py_END_ALLOW_THREADS
+    Py_ssize_t in_len = in.len;
     PyBuffer_Release(&in);
     PyObject *res = NULL;
     if (rc != SL_OK) {
@@ -226,7 +227,12 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
     }
     if (s) {
         Py_BEGIN_ALLOW_THREADS
-        slpy_pool_put(&self->pool, s);
+        /* scratch grown by a large input is not kept idle in the pool */
+        if (in_len > SLPY_KEEP_INPUT) {
+            scratch_free(s);
+        } else {
+            slpy_pool_put(&self->pool, s);
+        }
         Py_END_ALLOW_THREADS
     }
     return res;
