@@ -38,7 +38,9 @@ void slpy_pool_init(slpy_pool *p, void *owner,
 void *slpy_pool_get(slpy_pool *p, sl_error *err);
 /* Inputs larger than this (bytes) leave their scratch to be freed rather
  * than pooled, so one huge call does not pin its memory for good. */
-enum { SLPY_KEEP_INPUT = 4 << 20 };
+enum {
+    SLPY_KEEP_INPUT = 4 << 20
+};
 
 /* Call without the GIL. Destroys the item if it cannot be kept. */
 void slpy_pool_put(slpy_pool *p, void *item);

@@ -9,8 +9,7 @@
 #include <string.h>
 
 typedef struct {
-    PyObject_HEAD
-    sl_filter *f;
+    PyObject_HEAD sl_filter *f;
     pthread_mutex_t mu; /* guards building and `sealed` */
     bool sealed;
     slpy_pool pool;
@@ -58,7 +57,14 @@ static void filter_dealloc(PyObject *o) {
     Py_TYPE(o)->tp_free(o);
 }
 
-enum op { OP_BUILTIN, OP_PATHS, OP_TEXT, OP_ENV, OP_DISCOVER, OP_READY };
+enum op {
+    OP_BUILTIN,
+    OP_PATHS,
+    OP_TEXT,
+    OP_ENV,
+    OP_DISCOVER,
+    OP_READY
+};
 
 /* One building step, under the lock, without the GIL. */
 static PyObject *build(FilterObject *self, enum op op, const char *a,
@@ -66,18 +72,23 @@ static PyObject *build(FilterObject *self, enum op op, const char *a,
     sl_error err = {0};
     sl_status rc = SL_OK;
     bool found = false, late = false;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu);
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->mu);
     if (self->sealed) {
         late = true;
     } else {
         switch (op) {
-        case OP_BUILTIN: rc = sl_filter_add_builtin(self->f, a, &err); break;
-        case OP_PATHS: rc = sl_filter_add_paths(self->f, a, &err); break;
+        case OP_BUILTIN:
+            rc = sl_filter_add_builtin(self->f, a, &err);
+            break;
+        case OP_PATHS:
+            rc = sl_filter_add_paths(self->f, a, &err);
+            break;
         case OP_TEXT:
             rc = sl_filter_add_text(self->f, a, b, (size_t)blen, &err);
             break;
-        case OP_ENV: rc = sl_filter_add_env(self->f, &err); break;
+        case OP_ENV:
+            rc = sl_filter_add_env(self->f, &err);
+            break;
         case OP_DISCOVER:
             rc = sl_filter_discover(self->f, a, &found, &err);
             break;
@@ -88,12 +99,11 @@ static PyObject *build(FilterObject *self, enum op op, const char *a,
         }
     }
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    if (late) {
-        return slpy_raise(SL_ESTATE, &(sl_error){
-                                         .code = SL_ESTATE,
-                                         .msg = "the filter chain is ready "
-                                                "and can no longer change"});
+    Py_END_ALLOW_THREADS if (late) {
+        return slpy_raise(SL_ESTATE,
+                          &(sl_error){.code = SL_ESTATE,
+                                      .msg = "the filter chain is ready "
+                                             "and can no longer change"});
     }
     if (rc != SL_OK) {
         return slpy_raise(rc, &err);
@@ -117,8 +127,8 @@ static PyObject *f_add_paths(PyObject *o, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &p)) {
         return NULL;
     }
-    PyObject *r = build((FilterObject *)o, OP_PATHS, PyBytes_AS_STRING(p),
-                        NULL, 0);
+    PyObject *r =
+        build((FilterObject *)o, OP_PATHS, PyBytes_AS_STRING(p), NULL, 0);
     Py_DECREF(p);
     return r;
 }
@@ -155,14 +165,12 @@ static PyObject *f_ready(PyObject *o, PyObject *unused) {
 
 static int check_sealed(FilterObject *self) {
     bool s;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu);
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->mu);
     s = self->sealed;
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    if (!s) {
-        slpy_raise(SL_ESTATE, &(sl_error){.code = SL_ESTATE,
-                                          .msg = "call ready() first"});
+    Py_END_ALLOW_THREADS if (!s) {
+        slpy_raise(SL_ESTATE,
+                   &(sl_error){.code = SL_ESTATE, .msg = "call ready() first"});
         return -1;
     }
     return 0;
@@ -180,8 +188,7 @@ static PyObject *f_classify(PyObject *o, PyObject *args) {
     sl_status rc;
     sl_filter_exec ex = SL_FILTER_TRACE;
     sl_filter_action def = SL_FILTER_ALLOW;
-    Py_BEGIN_ALLOW_THREADS
-    sl_filter_ctx *c = slpy_pool_get(&self->pool, &err);
+    Py_BEGIN_ALLOW_THREADS sl_filter_ctx *c = slpy_pool_get(&self->pool, &err);
     if (!c) {
         rc = err.code ? err.code : SL_ENOMEM;
     } else {
@@ -193,8 +200,7 @@ static PyObject *f_classify(PyObject *o, PyObject *args) {
         }
         slpy_pool_put(&self->pool, c);
     }
-    Py_END_ALLOW_THREADS
-    if (rc != SL_OK) {
+    Py_END_ALLOW_THREADS if (rc != SL_OK) {
         return slpy_raise(rc, &err);
     }
     return Py_BuildValue("(ss)", ex == SL_FILTER_SKIP ? "skip" : "trace",
@@ -228,8 +234,7 @@ static PyObject *f_decide(PyObject *o, PyObject *args) {
     sl_error err = {0};
     sl_status rc;
     sl_filter_action a = SL_FILTER_REDACT;
-    Py_BEGIN_ALLOW_THREADS
-    sl_filter_ctx *c = slpy_pool_get(&self->pool, &err);
+    Py_BEGIN_ALLOW_THREADS sl_filter_ctx *c = slpy_pool_get(&self->pool, &err);
     if (!c) {
         rc = err.code ? err.code : SL_ENOMEM;
     } else {
@@ -240,8 +245,7 @@ static PyObject *f_decide(PyObject *o, PyObject *args) {
         }
         slpy_pool_put(&self->pool, c);
     }
-    Py_END_ALLOW_THREADS
-    if (rc != SL_OK) {
+    Py_END_ALLOW_THREADS if (rc != SL_OK) {
         return slpy_raise(rc, &err);
     }
     return PyUnicode_FromString(sl_filter_action_name(a));
@@ -281,8 +285,7 @@ static PyObject *f_explain(PyObject *o, PyObject *args) {
     sl_error err = {0};
     sl_status rc;
     sl_buf out = {0};
-    Py_BEGIN_ALLOW_THREADS
-    sl_filter_ctx *c = slpy_pool_get(&self->pool, &err);
+    Py_BEGIN_ALLOW_THREADS sl_filter_ctx *c = slpy_pool_get(&self->pool, &err);
     if (!c) {
         rc = err.code ? err.code : SL_ENOMEM;
     } else {
@@ -290,10 +293,10 @@ static PyObject *f_explain(PyObject *o, PyObject *args) {
                                &out, &err);
         slpy_pool_put(&self->pool, c);
     }
-    Py_END_ALLOW_THREADS
-    if (rc != SL_OK) {
+    Py_END_ALLOW_THREADS if (rc != SL_OK) {
         slpy_raise(rc, &err);
-    } else {
+    }
+    else {
         res = PyBytes_FromStringAndSize(out.ptr ? out.ptr : "",
                                         (Py_ssize_t)out.len);
     }
@@ -312,14 +315,13 @@ static PyObject *write_json(FilterObject *self, bool meta) {
     sl_error err = {0};
     sl_buf out = {0};
     sl_status rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = meta ? sl_filter_write_metadata(self->f, &out, &err)
-              : sl_filter_write_chain(self->f, &out, &err);
-    Py_END_ALLOW_THREADS
-    PyObject *res = rc == SL_OK ? PyBytes_FromStringAndSize(
-                                      out.ptr ? out.ptr : "",
-                                      (Py_ssize_t)out.len)
-                                : slpy_raise(rc, &err);
+    Py_BEGIN_ALLOW_THREADS rc =
+        meta ? sl_filter_write_metadata(self->f, &out, &err)
+             : sl_filter_write_chain(self->f, &out, &err);
+    Py_END_ALLOW_THREADS PyObject *res =
+        rc == SL_OK ? PyBytes_FromStringAndSize(out.ptr ? out.ptr : "",
+                                                (Py_ssize_t)out.len)
+                    : slpy_raise(rc, &err);
     sl_buf_free(&out);
     return res;
 }

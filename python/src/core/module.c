@@ -20,19 +20,32 @@ int slpy_errors_init(void) {
 /* The short code name of a status, as sluice.errors maps them. */
 static const char *code_name(sl_status rc) {
     switch (rc) {
-    case SL_ENOMEM: return "ENOMEM";
-    case SL_EINVAL: return "EINVAL";
-    case SL_EPARSE: return "EPARSE";
-    case SL_ESCHEMA: return "ESCHEMA";
-    case SL_EPATTERN: return "EPATTERN";
-    case SL_ELIMIT: return "ELIMIT";
-    case SL_EIO: return "EIO";
-    case SL_EUTF8: return "EUTF8";
-    case SL_ENOTFOUND: return "ENOTFOUND";
-    case SL_ESTATE: return "ESTATE";
-    case SL_EDB: return "EDB";
-    case SL_ECRYPTO: return "ECRYPTO";
-    default: return "EUNKNOWN";
+    case SL_ENOMEM:
+        return "ENOMEM";
+    case SL_EINVAL:
+        return "EINVAL";
+    case SL_EPARSE:
+        return "EPARSE";
+    case SL_ESCHEMA:
+        return "ESCHEMA";
+    case SL_EPATTERN:
+        return "EPATTERN";
+    case SL_ELIMIT:
+        return "ELIMIT";
+    case SL_EIO:
+        return "EIO";
+    case SL_EUTF8:
+        return "EUTF8";
+    case SL_ENOTFOUND:
+        return "ENOTFOUND";
+    case SL_ESTATE:
+        return "ESTATE";
+    case SL_EDB:
+        return "EDB";
+    case SL_ECRYPTO:
+        return "ECRYPTO";
+    default:
+        return "EUNKNOWN";
     }
 }
 
@@ -122,10 +135,16 @@ static PyMethodDef core_methods[] = {
 };
 
 static struct PyModuleDef core_module = {
-    PyModuleDef_HEAD_INIT, "sluice._core",
+    PyModuleDef_HEAD_INIT,
+    "sluice._core",
     "libsluice engines: redaction, telemetry policies, trace filters and "
     "the run recorder.",
-    -1, core_methods, NULL, NULL, NULL, NULL,
+    -1,
+    core_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit__core(void) {

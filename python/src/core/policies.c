@@ -8,8 +8,7 @@
 #include <string.h>
 
 typedef struct {
-    PyObject_HEAD
-    sl_policy_set *set;
+    PyObject_HEAD sl_policy_set *set;
     slpy_pool pool;
 } PoliciesObject;
 
@@ -121,26 +120,24 @@ static int policies_init(PyObject *o, PyObject *args, PyObject *kw) {
     sl_error err = {0};
     sl_status rc = SL_OK;
     sl_policy_set *set = NULL;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n && rc == SL_OK; i++) {
+    Py_BEGIN_ALLOW_THREADS for (Py_ssize_t i = 0; i < n && rc == SL_OK; i++) {
         if (src[i].path) {
             rc = sl_doc_parse_file(PyBytes_AS_STRING(src[i].path),
                                    SL_FORMAT_AUTO, NULL, &docs[i], &err);
         } else {
             docs[i] = sl_doc_new();
-            rc = docs[i] ? sl_doc_load(docs[i], src[i].text,
-                                       (size_t)src[i].len, src[i].fmt,
-                                       PyBytes_AS_STRING(src[i].name), NULL,
-                                       &err)
-                         : SL_ENOMEM;
+            rc = docs[i]
+                     ? sl_doc_load(docs[i], src[i].text, (size_t)src[i].len,
+                                   src[i].fmt, PyBytes_AS_STRING(src[i].name),
+                                   NULL, &err)
+                     : SL_ENOMEM;
         }
     }
     if (rc == SL_OK) {
         rc = sl_policy_load((const sl_doc *const *)docs, (size_t)n, NULL, &set,
                             &err);
     }
-    Py_END_ALLOW_THREADS
-    if (rc != SL_OK) {
+    Py_END_ALLOW_THREADS if (rc != SL_OK) {
         slpy_raise(rc, &err);
         goto done;
     }
@@ -183,8 +180,8 @@ static void note(sl_buf *b, size_t value, const sl_error *e) {
     char tmp[320];
     int k = snprintf(tmp, sizeof(tmp), "value %zu: %s\n", value, e->msg);
     if (k > 0) {
-        sl_buf_append(b, tmp, (size_t)k < sizeof(tmp) ? (size_t)k
-                                                      : sizeof(tmp) - 1);
+        sl_buf_append(b, tmp,
+                      (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
     }
 }
 
@@ -208,8 +205,7 @@ static PyObject *policies_apply(PyObject *o, PyObject *args, PyObject *kw) {
     sl_status rc = SL_OK;
     scratch *s;
     unsigned long long rin = 0, rout = 0;
-    Py_BEGIN_ALLOW_THREADS
-    s = slpy_pool_get(&self->pool, &err);
+    Py_BEGIN_ALLOW_THREADS s = slpy_pool_get(&self->pool, &err);
     if (!s) {
         rc = err.code ? err.code : SL_ENOMEM;
     } else {
@@ -248,16 +244,15 @@ static PyObject *policies_apply(PyObject *o, PyObject *args, PyObject *kw) {
             }
         }
     }
-    Py_END_ALLOW_THREADS
-    Py_ssize_t in_len = in.len;
+    Py_END_ALLOW_THREADS Py_ssize_t in_len = in.len;
     PyBuffer_Release(&in);
     PyObject *res = NULL;
     if (rc != SL_OK) {
         slpy_raise(rc, &err);
     } else {
-        PyObject *notes = PyUnicode_DecodeUTF8(
-            s->notes.ptr ? s->notes.ptr : "", (Py_ssize_t)s->notes.len,
-            "replace");
+        PyObject *notes =
+            PyUnicode_DecodeUTF8(s->notes.ptr ? s->notes.ptr : "",
+                                 (Py_ssize_t)s->notes.len, "replace");
         PyObject *lines = notes ? PyUnicode_Splitlines(notes, 0) : NULL;
         Py_XDECREF(notes);
         if (lines) {
@@ -267,10 +262,11 @@ static PyObject *policies_apply(PyObject *o, PyObject *args, PyObject *kw) {
     }
     if (s) {
         Py_BEGIN_ALLOW_THREADS
-        /* scratch grown by a large input is not kept idle in the pool */
-        if (in_len > SLPY_KEEP_INPUT) {
+            /* scratch grown by a large input is not kept idle in the pool */
+            if (in_len > SLPY_KEEP_INPUT) {
             scratch_free(s);
-        } else {
+        }
+        else {
             slpy_pool_put(&self->pool, s);
         }
         Py_END_ALLOW_THREADS
@@ -280,10 +276,14 @@ static PyObject *policies_apply(PyObject *o, PyObject *args, PyObject *kw) {
 
 static const char *signal_name(sl_signal s) {
     switch (s) {
-    case SL_SIGNAL_LOG: return "log";
-    case SL_SIGNAL_METRIC: return "metric";
-    case SL_SIGNAL_TRACE: return "trace";
-    default: return "none";
+    case SL_SIGNAL_LOG:
+        return "log";
+    case SL_SIGNAL_METRIC:
+        return "metric";
+    case SL_SIGNAL_TRACE:
+        return "trace";
+    default:
+        return "none";
     }
 }
 
@@ -329,10 +329,9 @@ static PyObject *reset_stats(PyObject *o, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
-static PyObject *error_list(PoliciesObject *self, size_t (*count)(
-                                const sl_policy_set *),
-                            const sl_error *(*get)(const sl_policy_set *,
-                                                   size_t)) {
+static PyObject *
+error_list(PoliciesObject *self, size_t (*count)(const sl_policy_set *),
+           const sl_error *(*get)(const sl_policy_set *, size_t)) {
     if (ready(self) < 0) {
         return NULL;
     }

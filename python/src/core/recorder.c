@@ -8,8 +8,7 @@
 #include <string.h>
 
 typedef struct {
-    PyObject_HEAD
-    sl_recorder *rec;
+    PyObject_HEAD sl_recorder *rec;
     PyObject *policy; /* the Redactor object, kept alive; or NULL */
     pthread_mutex_t mu;
 } RecorderObject;
@@ -39,10 +38,9 @@ static int recorder_init(PyObject *o, PyObject *args, PyObject *kw) {
     sl_error err = {0};
     sl_status rc;
     sl_recorder *rec = NULL;
-    Py_BEGIN_ALLOW_THREADS
-    rc = sl_recorder_open(PyBytes_AS_STRING(path), r, &rec, &err);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path);
+    Py_BEGIN_ALLOW_THREADS rc =
+        sl_recorder_open(PyBytes_AS_STRING(path), r, &rec, &err);
+    Py_END_ALLOW_THREADS Py_DECREF(path);
     if (rc != SL_OK) {
         slpy_raise(rc, &err);
         return -1;
@@ -89,13 +87,11 @@ static PyObject *r_start_run(PyObject *o, PyObject *args) {
     char id[SL_RUN_ID_LEN + 1];
     sl_error err = {0};
     sl_status rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu);
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->mu);
     rc = self->rec ? sl_recorder_start_run(self->rec, entry, id, &err)
                    : closed(&err);
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    if (rc != SL_OK) {
+    Py_END_ALLOW_THREADS if (rc != SL_OK) {
         return slpy_raise(rc, &err);
     }
     return PyUnicode_FromString(id);
@@ -112,14 +108,12 @@ static PyObject *r_log_event(PyObject *o, PyObject *args) {
     sl_error err = {0};
     sl_status rc;
     int64_t seq = 0;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu);
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->mu);
     rc = self->rec ? sl_recorder_log_event(self->rec, run, type, in.buf,
                                            (size_t)in.len, &seq, &err)
                    : closed(&err);
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&in);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&in);
     if (rc != SL_OK) {
         return slpy_raise(rc, &err);
     }
@@ -134,13 +128,11 @@ static PyObject *r_end_run(PyObject *o, PyObject *args) {
     }
     sl_error err = {0};
     sl_status rc;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu);
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->mu);
     rc = self->rec ? sl_recorder_end_run(self->rec, run, status, &err)
                    : closed(&err);
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    if (rc != SL_OK) {
+    Py_END_ALLOW_THREADS if (rc != SL_OK) {
         return slpy_raise(rc, &err);
     }
     Py_RETURN_NONE;
@@ -177,8 +169,7 @@ static PyObject *listing(RecorderObject *self, const char *run) {
     sl_error err = {0};
     sl_status rc;
     sl_buf b = {0};
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu);
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&self->mu);
     if (!self->rec) {
         rc = closed(&err);
     } else if (run) {
@@ -187,8 +178,7 @@ static PyObject *listing(RecorderObject *self, const char *run) {
         rc = sl_recorder_list_runs(self->rec, gather, &b, &err);
     }
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    if (rc == SL_OK && b.failed) {
+    Py_END_ALLOW_THREADS if (rc == SL_OK && b.failed) {
         rc = SL_ENOMEM;
     }
     PyObject *res = rc == SL_OK ? lines_of(&b) : slpy_raise(rc, &err);
@@ -212,13 +202,12 @@ static PyObject *r_show_run(PyObject *o, PyObject *args) {
 static PyObject *r_close(PyObject *o, PyObject *unused) {
     (void)unused;
     RecorderObject *self = (RecorderObject *)o;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->mu); /* after any call in flight */
+    Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(
+        &self->mu); /* after any call in flight */
     sl_recorder_close(self->rec);
     self->rec = NULL;
     pthread_mutex_unlock(&self->mu);
-    Py_END_ALLOW_THREADS
-    Py_RETURN_NONE;
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
 static PyMethodDef recorder_methods[] = {

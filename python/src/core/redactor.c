@@ -7,8 +7,7 @@
 #include <string.h>
 
 typedef struct {
-    PyObject_HEAD
-    sl_redactor *r;
+    PyObject_HEAD sl_redactor *r;
     slpy_pool pool;
 } RedactorObject;
 
@@ -72,8 +71,8 @@ static int parse_format(const char *f, sl_format *out) {
 
 static int redactor_init(PyObject *o, PyObject *args, PyObject *kw) {
     RedactorObject *self = (RedactorObject *)o;
-    static char *kwlist[] = {"path", "text", "format", "name", "base_dir",
-                             NULL};
+    static char *kwlist[] = {"path", "text",     "format",
+                             "name", "base_dir", NULL};
     PyObject *path = Py_None;
     const char *text = NULL, *fmt = NULL, *name = "<policy>", *base = NULL;
     Py_ssize_t tlen = 0;
@@ -97,10 +96,10 @@ static int redactor_init(PyObject *o, PyObject *args, PyObject *kw) {
     sl_status rc = SL_OK;
     sl_redactor *r = NULL;
     const char *p = pb ? PyBytes_AS_STRING(pb) : NULL;
-    Py_BEGIN_ALLOW_THREADS
-    if (p) {
+    Py_BEGIN_ALLOW_THREADS if (p) {
         rc = sl_redactor_load(p, &r, &err);
-    } else if (text) {
+    }
+    else if (text) {
         sl_doc *doc = sl_doc_new();
         rc = doc ? sl_doc_load(doc, text, (size_t)tlen, f, name, NULL, &err)
                  : SL_ENOMEM;
@@ -108,11 +107,11 @@ static int redactor_init(PyObject *o, PyObject *args, PyObject *kw) {
             rc = sl_redactor_load_doc(doc, base, &r, &err);
         }
         sl_doc_free(doc);
-    } else {
+    }
+    else {
         rc = sl_redactor_default(&r, &err);
     }
-    Py_END_ALLOW_THREADS
-    Py_XDECREF(pb);
+    Py_END_ALLOW_THREADS Py_XDECREF(pb);
     if (rc != SL_OK) {
         slpy_raise(rc, &err);
         return -1;
@@ -154,8 +153,7 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
     sl_redact_counts total = {0};
     scratch *s;
     const sl_doc_opts opts = {.borrow = true};
-    Py_BEGIN_ALLOW_THREADS
-    s = slpy_pool_get(&self->pool, &err);
+    Py_BEGIN_ALLOW_THREADS s = slpy_pool_get(&self->pool, &err);
     if (!s) {
         rc = err.code ? err.code : SL_ENOMEM;
     } else {
@@ -171,8 +169,8 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
                     break;
                 }
             } else {
-                rc = sl_doc_load(s->doc, in.buf, (size_t)in.len,
-                                 SL_FORMAT_JSON, "<input>", &opts, &err);
+                rc = sl_doc_load(s->doc, in.buf, (size_t)in.len, SL_FORMAT_JSON,
+                                 "<input>", &opts, &err);
             }
             if (rc != SL_OK) {
                 break;
@@ -198,8 +196,7 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
             }
         }
     }
-    Py_END_ALLOW_THREADS
-    Py_ssize_t in_len = in.len;
+    Py_END_ALLOW_THREADS Py_ssize_t in_len = in.len;
     PyBuffer_Release(&in);
     PyObject *res = NULL;
     if (rc != SL_OK) {
@@ -211,8 +208,8 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
         Py_INCREF(aud);
         if (want_audit) {
             Py_DECREF(aud);
-            aud = PyBytes_FromStringAndSize(
-                s->audit.ptr ? s->audit.ptr : "", (Py_ssize_t)s->audit.len);
+            aud = PyBytes_FromStringAndSize(s->audit.ptr ? s->audit.ptr : "",
+                                            (Py_ssize_t)s->audit.len);
         }
         if (out && aud) {
             res = Py_BuildValue("(NN(KKKK))", out, aud,
@@ -227,10 +224,11 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
     }
     if (s) {
         Py_BEGIN_ALLOW_THREADS
-        /* scratch grown by a large input is not kept idle in the pool */
-        if (in_len > SLPY_KEEP_INPUT) {
+            /* scratch grown by a large input is not kept idle in the pool */
+            if (in_len > SLPY_KEEP_INPUT) {
             scratch_free(s);
-        } else {
+        }
+        else {
             slpy_pool_put(&self->pool, s);
         }
         Py_END_ALLOW_THREADS
