@@ -12,6 +12,9 @@ Environment:
   SLUICE_CMAKE_TARGETS  CMake targets to build (default "sluice_static";
                         scripts/python-test adds sluice_cli)
   SLUICE_JOBS           parallel build jobs (default 2)
+  SLUICE_PY_BUILD       setuptools' build and egg-info folder (default: in
+                        this folder); scripts/python-test keeps builds out
+                        of the source tree so that several can run at once
 """
 import glob
 import os
@@ -41,7 +44,8 @@ def extensions():
             Extension(
                 f"sluice._{name}",
                 sources=[os.path.relpath(f, HERE) for f in files],
-                depends=sorted(glob.glob(os.path.join(src, name, "*.h"))),
+                depends=[os.path.relpath(f, HERE) for f in
+                         sorted(glob.glob(os.path.join(src, name, "*.h")))],
             )
         )
     return exts
@@ -93,4 +97,11 @@ class BuildExt(build_ext):
         super().run()
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
+options = {}
+if os.environ.get("SLUICE_PY_BUILD"):
+    base = os.path.abspath(os.environ["SLUICE_PY_BUILD"])
+    os.makedirs(base, exist_ok=True)
+    options = {"build": {"build_base": base}, "egg_info": {"egg_base": base}}
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt},
+      options=options)
