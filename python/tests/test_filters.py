@@ -68,3 +68,11 @@ def test_bad_kind_is_value_error():
     f = sluice.Filters(env=False)
     with pytest.raises(ValueError):
         f.decide("a.py", "f", "a", "nonsense", "x")
+
+
+def test_framework_builtin_is_chained_after_the_default():
+    f = sluice.Filters(framework="pytest", env=False)
+    names = [s["path"] for s in f.chain()["filters"]]
+    assert names == ["<inline:builtin-default>", "<inline:builtin-pytest>"]
+    with pytest.raises(ValueError):
+        sluice.Filters(framework="nose", env=False)

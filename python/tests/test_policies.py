@@ -97,3 +97,14 @@ def test_bad_otlp_raises_and_cyclic_dict_is_input_error():
 def test_no_sources_is_value_error():
     with pytest.raises(ValueError):
         sluice.Policies.load([])
+
+
+def test_warning_for_matcher_that_never_sees_a_value():
+    text = json.dumps({"policies": [{
+        "id": "ev", "name": "e",
+        "trace": {"match": [{"event_attribute": "k", "exact": "v"}],
+                  "keep": {"percentage": 100}}}]}, indent=1)
+    p = sluice.Policies.from_text(text, name="w.json")
+    assert p.problems == [] and list(p.stats()) == ["ev"]
+    (w,) = p.warnings
+    assert w.file == "w.json" and w.line > 1 and "policy ev" in w.message

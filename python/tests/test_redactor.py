@@ -148,3 +148,22 @@ def test_huge_value_is_redacted():
 def test_non_bytes_text_argument_is_rejected():
     with pytest.raises(TypeError):
         sluice.Redactor(12)
+
+
+def test_hmac_key_from_environment(monkeypatch):
+    monkeypatch.setenv("SLUICE_TEST_HASH_KEY", "k3y")
+    r = sluice.Redactor('hash_key_env = "SLUICE_TEST_HASH_KEY"\n[[rules]]\n'
+                        'action = "hash"\nkey = "email"\n', format="toml")
+    assert r.keyed
+    import hashlib
+    import hmac
+    want = hmac.new(b"k3y", b"a@b.c", hashlib.sha256).hexdigest()
+    assert r.redact({"email": "a@b.c"}).value == {"email": "hmac:" + want}
+
+
+def test_unset_hash_key_variable_is_located_schema_error(monkeypatch):
+    monkeypatch.delenv("SLUICE_TEST_NO_KEY", raising=False)
+    with pytest.raises(sluice.SchemaError) as ei:
+        sluice.Redactor('hash_key_env = "SLUICE_TEST_NO_KEY"\n', format="toml",
+                        name="k.toml")
+    assert (ei.value.file, ei.value.line) == ("k.toml", 1)
