@@ -238,14 +238,15 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
                          const uint8_t *p, const uint8_t *end,
                          unsigned depth);
 
-/* One scalar value of field f (wire type wt) at *p into node v (made by
- * get when the value is not a proto3 default or the field tracks
- * presence). */
+/* One scalar value of field f at *pp: a new list element (in_array), or
+ * the field's member, made unless the value is a proto3 default of a
+ * field without presence. Errors name fstart, the field's tag (NULL: the
+ * value itself, an element of a packed list). */
 static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
                             const uint8_t **pp, const uint8_t *end,
-                            bool in_array) {
+                            bool in_array, const uint8_t *fstart) {
     const uint8_t *p = *pp;
-    const uint8_t *at = p;
+    const uint8_t *at = fstart ? fstart : p; /* errors: the field's tag */
     uint64_t u = 0;
     const uint8_t *data = NULL;
     size_t dlen = 0;
@@ -412,7 +413,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
         }
         const uint8_t *pend = p + n;
         while (p < pend) {
-            sl_status rc = dec_scalar(c, s, f, &p, pend, true);
+            sl_status rc = dec_scalar(c, s, f, &p, pend, true, NULL);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -425,7 +426,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
                     want, wt);
     }
     if (f->type != PT_MSG) {
-        return dec_scalar(c, s, f, pp, end, repeated);
+        return dec_scalar(c, s, f, pp, end, repeated, fstart);
     }
     const uint8_t *p = *pp;
     uint64_t n;

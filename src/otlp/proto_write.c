@@ -385,16 +385,38 @@ static sl_status copy_source_fields(ectx *e, const sl__pmsg *m,
     return SL_OK;
 }
 
-/* The members of object n that m knows, except field number skip. */
+/* The members of object n that m knows, except field number skip, in
+ * field number order (as protobuf serialisers write them, so the bytes
+ * do not depend on the JSON's member order). */
 static sl_status enc_members(ectx *e, const sl__pmsg *m, const sl_node *n,
                              unsigned skip) {
+    enum {
+        MAX_KNOWN = 32
+    };
+    struct {
+        const sl__pfield *f;
+        const sl_node *v;
+    } known[MAX_KNOWN];
+    size_t nk = 0;
     size_t len = sl_node_len(n);
     for (size_t i = 0; i < len; i++) {
         const sl__pfield *f = sl__proto_field_key(m, sl_node_key(n, i));
         if (!f || f->num == skip) {
             continue; /* JSON-only members have no protobuf form */
         }
-        sl_status rc = enc_field(e, f, sl_node_at(n, i));
+        if (nk == MAX_KNOWN) {
+            return sl__error(e->err, SL_ESCHEMA, NULL,
+                             "%s: a field given more than once", m->name);
+        }
+        size_t k = nk++;
+        for (; k > 0 && known[k - 1].f->num > f->num; k--) {
+            known[k] = known[k - 1]; /* insertion sort: a few fields */
+        }
+        known[k].f = f;
+        known[k].v = sl_node_at(n, i);
+    }
+    for (size_t k = 0; k < nk; k++) {
+        sl_status rc = enc_field(e, known[k].f, known[k].v);
         if (rc != SL_OK) {
             return rc;
         }
