@@ -566,9 +566,19 @@ static size_t equiv_file(const char *policies, const char *input) {
     return count;
 }
 
+#define SL_N(a) (sizeof(a) / sizeof((a)[0]))
+
 static const char *shared_dir(void) {
     const char *s = getenv("SLUICE_SHARED");
-    return s ? s : "../shared";
+    s = s ? s : "../shared";
+    char probe[1024];
+    snprintf(probe, sizeof(probe), "%s/conformance", s);
+    FILE *f = fopen(probe, "r");
+    if (!f) {
+        cr_skip_test("no shared conformance data at %s", s);
+    }
+    fclose(f);
+    return s;
 }
 
 Test(equivalence, policy_conformance_inputs_through_protobuf) {
@@ -597,9 +607,10 @@ Test(equivalence, otlp_samples_and_examples_with_example_policies) {
     snprintf(pol, sizeof(pol), "%s/examples/policy/policies.json",
              src ? src : ".");
     const char *pats[] = {"/conformance/otlp/*/*.json",
-                          "/conformance/otlp/*/*.jsonl"};
+                          "/conformance/otlp/*/*.jsonl",
+                          "/conformance/otlp/fluent-bit/integration/*.json"};
     size_t requests = 0;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < SL_N(pats); k++) {
         snprintf(pat, sizeof(pat), "%s%s", shared_dir(), pats[k]);
         glob_t g;
         if (glob(pat, 0, NULL, &g) == 0) {
