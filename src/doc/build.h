@@ -37,6 +37,10 @@ void sl__doc_build_scalar(sl_node *n, sl_node_kind kind, const char *s,
 void sl__doc_build_container(sl_node *n, sl_node_kind kind, uint32_t off,
                              const char *end);
 
+/* Give empty container c room for cap members or elements at once (one
+ * arena array instead of growing by doubling). SL_ENOMEM. */
+sl_status sl__doc_build_reserve(sl_doc *doc, sl_node *c, uint32_t cap);
+
 /* Set (or with off = UINT32_MAX clear) the span of container n, keeping
  * its content. */
 void sl__doc_build_span(sl_node *n, uint32_t off, const char *end);

@@ -73,6 +73,8 @@ struct sl__pmsg {
     const char *name;
     const sl__pfield *f;
     uint8_t n;
+    uint8_t slots; /* most members a message can have: its fields, a oneof
+                      counting once (the decoder sizes objects with it) */
 };
 
 /* The request message of a signal (Export*ServiceRequest; the *Data

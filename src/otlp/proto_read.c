@@ -103,22 +103,37 @@ static sl_status set_lexeme(dctx *c, sl_node *v, sl_node_kind kind,
     return SL_OK;
 }
 
-static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
+/* Decimal digits of u, written backwards from end; returns the start. */
+static char *digits(uint64_t u, char *end) {
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return end;
+}
+
+static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
+                         bool neg) {
     char b[24];
-    int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)u);
-    return set_lexeme(c, v, SL_NODE_STRING, b, (size_t)n);
+    char *p = digits(u, b + sizeof(b));
+    if (neg) {
+        *--p = '-';
+    }
+    return set_lexeme(c, v, kind, p, (size_t)(b + sizeof(b) - p));
+}
+
+static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
+    return set_dec(c, v, SL_NODE_STRING, u, false);
 }
 
 static sl_status set_i64(dctx *c, sl_node *v, int64_t i) {
-    char b[24];
-    int n = snprintf(b, sizeof(b), "%lld", (long long)i);
-    return set_lexeme(c, v, SL_NODE_STRING, b, (size_t)n);
+    return set_dec(c, v, SL_NODE_STRING,
+                   i < 0 ? 0 - (uint64_t)i : (uint64_t)i, i < 0);
 }
 
 static sl_status set_int(dctx *c, sl_node *v, int64_t i) {
-    char b[24];
-    int n = snprintf(b, sizeof(b), "%lld", (long long)i);
-    return set_lexeme(c, v, SL_NODE_INT, b, (size_t)n);
+    return set_dec(c, v, SL_NODE_INT, i < 0 ? 0 - (uint64_t)i : (uint64_t)i,
+                   i < 0);
 }
 
 /* A double as the shortest decimal that reads back the same; NaN and the
@@ -189,37 +204,38 @@ static uint32_t le32(const uint8_t *p) {
 typedef struct mstate {
     const sl__pmsg *m;
     sl_node *obj;
-    int idx[MAX_FIELDS]; /* member index of each field, -1: none yet */
+    uint32_t present;       /* bit i: field i has a member */
+    int8_t idx[MAX_FIELDS]; /* member index of each present field */
 } mstate;
 
 static void reindex(mstate *s) {
-    for (uint8_t i = 0; i < s->m->n; i++) {
-        s->idx[i] = -1;
-    }
+    s->present = 0;
     size_t n = sl_node_len(s->obj);
     for (size_t k = 0; k < n; k++) {
         const sl__pfield *f = sl__proto_field_key(s->m, sl_node_key(s->obj, k));
         if (f) {
-            s->idx[f - s->m->f] = (int)k;
+            size_t fi = (size_t)(f - s->m->f);
+            s->present |= 1u << fi;
+            s->idx[fi] = (int8_t)k;
         }
     }
 }
 
-/* The member node of field f, made (null) when absent; for a member of a
- * oneof, other members of the same oneof go (the last one set wins). */
-static sl_node *member(dctx *c, mstate *s, const sl__pfield *f) {
-    size_t fi = (size_t)(f - s->m->f);
-    if (s->idx[fi] >= 0) {
+/* The member node of field f (index fi), made (null) when absent; for a
+ * member of a oneof, other members of the same oneof go (the last one set
+ * wins). */
+static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
+    if (s->present & (1u << fi)) {
         return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
     }
-    if ((f->flags & PF_PRESENCE) && f->aux) {
+    if ((f->flags & PF_PRESENCE) && f->aux && s->present) {
         bool removed = false;
         for (uint8_t i = 0; i < s->m->n; i++) {
             const sl__pfield *g = &s->m->f[i];
             if (g != f && g->aux == f->aux && (g->flags & PF_PRESENCE) &&
-                s->idx[i] >= 0) {
+                (s->present & (1u << i))) {
                 sl_node_remove(s->obj, (size_t)s->idx[i]);
-                s->idx[i] = -1;
+                s->present &= ~(1u << i);
                 removed = true;
             }
         }
@@ -229,7 +245,8 @@ static sl_node *member(dctx *c, mstate *s, const sl__pfield *f) {
     }
     sl_node *v = sl__doc_build_push(c->doc, s->obj, f->camel, f->clen);
     if (v) {
-        s->idx[fi] = (int)sl_node_len(s->obj) - 1;
+        s->present |= 1u << fi;
+        s->idx[fi] = (int8_t)(sl_node_len(s->obj) - 1);
     }
     return v;
 }
@@ -318,16 +335,16 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
     }
     sl_node *v;
+    size_t fi = (size_t)(f - s->m->f);
     if (in_array) {
-        size_t fi = (size_t)(f - s->m->f);
         sl_node *arr = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
         v = sl__doc_build_push(c->doc, arr, NULL, 0);
     } else {
-        size_t fi = (size_t)(f - s->m->f);
-        if (is_default && !(f->flags & PF_PRESENCE) && s->idx[fi] < 0) {
+        if (is_default && !(f->flags & PF_PRESENCE) &&
+            !(s->present & (1u << fi))) {
             return SL_OK; /* proto3: a default scalar is no value */
         }
-        v = member(c, s, f);
+        v = member(c, s, f, fi);
     }
     if (!v) {
         return sl__nomem(c->err);
@@ -381,8 +398,8 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
 /* The array member of repeated field f, made when absent. */
 static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
     size_t fi = (size_t)(f - s->m->f);
-    if (s->idx[fi] < 0) {
-        sl_node *v = member(c, s, f);
+    if (!(s->present & (1u << fi))) {
+        sl_node *v = member(c, s, f, fi);
         if (!v) {
             return NULL;
         }
@@ -454,8 +471,8 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
                                 (const char *)mend);
     } else {
         size_t fi = (size_t)(f - s->m->f);
-        bool merge = s->idx[fi] >= 0;
-        v = member(c, s, f);
+        bool merge = (s->present & (1u << fi)) != 0;
+        v = member(c, s, f, fi);
         if (!v) {
             return sl__nomem(c->err);
         }
@@ -482,7 +499,13 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
     mstate s;
     s.m = m;
     s.obj = obj;
-    reindex(&s);
+    s.present = 0;
+    if (sl_node_len(obj) > 0) {
+        reindex(&s); /* merging into an object given before */
+    } else if (p < end &&
+               sl__doc_build_reserve(c->doc, obj, m->slots) != SL_OK) {
+        return sl__nomem(c->err);
+    }
     while (p < end) {
         const uint8_t *fstart = p;
         uint64_t tag;

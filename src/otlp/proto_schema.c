@@ -7,7 +7,10 @@
 #define P(c, s, num, t, fl, aux, sub) \
     { c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, sub }
 #define PMSG(name, arr) \
-    { name, arr, (uint8_t)SL_ARRAY_LEN(arr) }
+    { name, arr, (uint8_t)SL_ARRAY_LEN(arr), (uint8_t)SL_ARRAY_LEN(arr) }
+/* a message with a oneof: its members at most */
+#define PMSG_ONEOF(name, arr, slots) \
+    { name, arr, (uint8_t)SL_ARRAY_LEN(arr), slots }
 
 /* ---- common.proto, resource.proto ---- */
 
@@ -32,7 +35,7 @@ static const sl__pfield any_fields[] = {
     P("kvlistValue", "kvlist_value", 6, PT_MSG, PF_PRESENCE, 1, &kvlist_msg),
     P("bytesValue", "bytes_value", 7, PT_BYTES, PF_PRESENCE, 1, NULL),
 };
-static const sl__pmsg any_msg = PMSG("any value", any_fields);
+static const sl__pmsg any_msg = PMSG_ONEOF("any value", any_fields, 1);
 
 static const sl__pfield kv_fields[] = {
     P("key", "key", 1, PT_STRING, 0, 0, NULL),
@@ -117,7 +120,7 @@ static const sl__pfield exemplar_fields[] = {
     P("filteredAttributes", "filtered_attributes", 7, PT_MSG, PF_REPEATED, 0,
       &kv_msg),
 };
-static const sl__pmsg exemplar_msg = PMSG("exemplar", exemplar_fields);
+static const sl__pmsg exemplar_msg = PMSG_ONEOF("exemplar", exemplar_fields, 5);
 
 static const sl__pfield number_dp_fields[] = {
     P("startTimeUnixNano", "start_time_unix_nano", 2, PT_FIXED64, 0, 0, NULL),
@@ -128,7 +131,7 @@ static const sl__pfield number_dp_fields[] = {
     P("attributes", "attributes", 7, PT_MSG, PF_REPEATED, 0, &kv_msg),
     P("flags", "flags", 8, PT_UINT32, 0, 0, NULL),
 };
-static const sl__pmsg number_dp_msg = PMSG("data point", number_dp_fields);
+static const sl__pmsg number_dp_msg = PMSG_ONEOF("data point", number_dp_fields, 6);
 
 static const sl__pfield hist_dp_fields[] = {
     P("startTimeUnixNano", "start_time_unix_nano", 2, PT_FIXED64, 0, 0, NULL),
@@ -229,7 +232,7 @@ static const sl__pfield metric_fields[] = {
     P("summary", "summary", 11, PT_MSG, PF_PRESENCE, 1, &summary_msg),
     P("metadata", "metadata", 12, PT_MSG, PF_REPEATED, 0, &kv_msg),
 };
-static const sl__pmsg metric_msg = PMSG("metric", metric_fields);
+static const sl__pmsg metric_msg = PMSG_ONEOF("metric", metric_fields, 5);
 
 static const sl__pfield scope_metrics_fields[] = {
     P("scope", "scope", 1, PT_MSG, 0, 0, &scope_msg),
@@ -351,6 +354,9 @@ const sl__pmsg *sl__proto_record(sl_signal sig) {
 }
 
 const sl__pfield *sl__proto_field_num(const sl__pmsg *m, uint32_t num) {
+    if (num - 1 < m->n && m->f[num - 1].num == num) {
+        return &m->f[num - 1]; /* most tables list fields 1, 2, 3, ... */
+    }
     for (uint8_t i = 0; i < m->n; i++) {
         if (m->f[i].num == num) {
             return &m->f[i];

@@ -217,7 +217,7 @@ static size_t unhex(sl_str s, uint8_t *out, size_t cap) {
 }
 
 static sl_status enc_msg(ectx *e, unsigned num, const sl__pmsg *m,
-                         const sl_node *n);
+                         const sl_node *n, bool clean);
 
 /* One value (not a list) of field f. */
 static sl_status enc_one(ectx *e, const sl__pfield *f, const sl_node *n,
@@ -232,7 +232,7 @@ static sl_status enc_one(ectx *e, const sl__pfield *f, const sl_node *n,
         if (k != SL_NODE_OBJECT) {
             return bad(e, f, "a non-object");
         }
-        return enc_msg(e, f->num, f->sub, n);
+        return enc_msg(e, f->num, f->sub, n, false);
     case PT_STRING: {
         if (k != SL_NODE_STRING) {
             return bad(e, f, "a non-string");
@@ -424,10 +424,12 @@ static sl_status enc_members(ectx *e, const sl__pmsg *m, const sl_node *n,
     return SL_OK;
 }
 
+/* Message n as field num: its source bytes when it has not changed
+ * (clean: the caller knows it has not, so no walk checks), else encoded. */
 static sl_status enc_msg(ectx *e, unsigned num, const sl__pmsg *m,
-                         const sl_node *n) {
+                         const sl_node *n, bool clean) {
     const uint8_t *s, *end;
-    if (span(e, n, &s, &end) && sl__doc_node_unchanged(n)) {
+    if (span(e, n, &s, &end) && (clean || sl__doc_node_unchanged(n))) {
         sl_status rc = put_tag(e, num, WT_LEN);
         if (rc == SL_OK) {
             rc = put_varint(e, (uint64_t)(end - s));
@@ -488,7 +490,7 @@ static sl_status enc_scope(ectx *e, size_t g) {
     const sl__otlp_scope *s = &o->scopes[g];
     const sl__pmsg *sm = sl__proto_scope_entry(o->sig);
     if (e->proto && scope_clean(o, s)) {
-        return enc_msg(e, LIST_FIELD, sm, s->entry);
+        return enc_msg(e, LIST_FIELD, sm, s->entry, true);
     }
     size_t mark;
     sl_status rc = open_len(e, LIST_FIELD, &mark);
@@ -499,7 +501,7 @@ static sl_status enc_scope(ectx *e, size_t g) {
     for (uint32_t k = 0; k < s->count && rc == SL_OK; k++) {
         const sl__otlp_rec *r = &o->recs[s->first + k];
         if (!r->dropped) {
-            rc = enc_msg(e, LIST_FIELD, rm, r->node);
+            rc = enc_msg(e, LIST_FIELD, rm, r->node, !r->dirty);
         }
     }
     if (rc == SL_OK) {
@@ -517,7 +519,7 @@ static sl_status enc_resource(ectx *e, size_t ri) {
         clean = scope_clean(o, &o->scopes[g]);
     }
     if (clean) {
-        return enc_msg(e, REQ_LIST_FIELD, rm, r->entry);
+        return enc_msg(e, REQ_LIST_FIELD, rm, r->entry, true);
     }
     size_t mark;
     sl_status rc = open_len(e, REQ_LIST_FIELD, &mark);
