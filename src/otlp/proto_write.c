@@ -32,8 +32,16 @@ enum {
     LEN_SLOT = 5 /* bytes reserved for a length before its content */
 };
 
-static sl_status put(ectx *e, const void *p, size_t n) {
-    return n ? sl__buf_append(e->out, p, n) : SL_OK;
+/* Append n bytes; the common case (room in the buffer) without a call. */
+static inline sl_status put(ectx *e, const void *p, size_t n) {
+    sl_buf *b = e->out;
+    if (b->ptr && n < b->cap - b->len) {
+        memcpy(b->ptr + b->len, p, n);
+        b->len += n;
+        b->ptr[b->len] = '\0';
+        return SL_OK;
+    }
+    return n ? sl__buf_append(b, p, n) : SL_OK;
 }
 
 static sl_status put_varint(ectx *e, uint64_t v) {
@@ -51,6 +59,10 @@ static sl_status put_varint(ectx *e, uint64_t v) {
 }
 
 static sl_status put_tag(ectx *e, unsigned num, int wt) {
+    if (num < 16) { /* every OTLP field number below 16: one byte */
+        uint8_t t = (uint8_t)(num << 3 | (unsigned)wt);
+        return put(e, &t, 1);
+    }
     return put_varint(e, (uint64_t)num << 3 | (unsigned)wt);
 }
 
