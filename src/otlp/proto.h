@@ -66,8 +66,18 @@ typedef struct sl__pfield {
     uint8_t type;  /* sl__ptype */
     uint8_t flags; /* PF_* */
     uint8_t aux;   /* PT_ID: byte length; PT_ENUM: PE_*; oneof group */
+    uint8_t wt;    /* the wire type its values use (WT_LEN for messages,
+                      strings, bytes and packed repeated scalars) */
     const sl__pmsg *sub;
 } sl__pfield;
+
+/* A type's wire type, as a constant expression for the tables. */
+#define SL__PT_WIRE(t)                                                     \
+    ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64  \
+     : (t) == PT_FIXED32                                         ? WT_I32  \
+     : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||         \
+             (t) == PT_BOOL                                      ? WT_VARINT \
+                                                                 : WT_LEN)
 
 struct sl__pmsg {
     const char *name;
@@ -91,9 +101,10 @@ const sl__pfield *sl__proto_field_num(const sl__pmsg *m, uint32_t num);
 /* The field a tree key names (camel or snake), or NULL. */
 const sl__pfield *sl__proto_field_key(const sl__pmsg *m, sl_str key);
 
-/* The wire type a field's values use (WT_LEN for messages, strings, bytes
- * and packed repeated scalars). */
-int sl__proto_wire_type(const sl__pfield *f);
+/* The wire type a field's values use. */
+static inline int sl__proto_wire_type(const sl__pfield *f) {
+    return f->wt;
+}
 
 /* Read a varint at *p (< end): advances *p; false when truncated or longer
  * than 10 bytes. */

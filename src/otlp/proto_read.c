@@ -204,6 +204,7 @@ static uint32_t le32(const uint8_t *p) {
 typedef struct mstate {
     const sl__pmsg *m;
     sl_node *obj;
+    uint32_t count;         /* members of obj */
     uint32_t present;       /* bit i: field i has a member */
     int8_t idx[MAX_FIELDS]; /* member index of each present field */
 } mstate;
@@ -211,6 +212,7 @@ typedef struct mstate {
 static void reindex(mstate *s) {
     s->present = 0;
     size_t n = sl_node_len(s->obj);
+    s->count = (uint32_t)n;
     for (size_t k = 0; k < n; k++) {
         const sl__pfield *f = sl__proto_field_key(s->m, sl_node_key(s->obj, k));
         if (f) {
@@ -246,7 +248,7 @@ static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
     sl_node *v = sl__doc_build_push(c->doc, s->obj, f->camel, f->clen);
     if (v) {
         s->present |= 1u << fi;
-        s->idx[fi] = (int8_t)(sl_node_len(s->obj) - 1);
+        s->idx[fi] = (int8_t)s->count++;
     }
     return v;
 }
@@ -500,6 +502,7 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
     s.m = m;
     s.obj = obj;
     s.present = 0;
+    s.count = 0;
     if (sl_node_len(obj) > 0) {
         reindex(&s); /* merging into an object given before */
     } else if (p < end &&

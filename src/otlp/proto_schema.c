@@ -5,7 +5,7 @@
 #include "otlp/proto.h"
 
 #define P(c, s, num, t, fl, aux, sub) \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, sub }
+    { c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, SL__PT_WIRE(t), sub }
 #define PMSG(name, arr) \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr), (uint8_t)SL_ARRAY_LEN(arr) }
 /* a message with a oneof: its members at most */
@@ -374,27 +374,6 @@ const sl__pfield *sl__proto_field_key(const sl__pmsg *m, sl_str key) {
         }
     }
     return NULL;
-}
-
-int sl__proto_wire_type(const sl__pfield *f) {
-    switch ((sl__ptype)f->type) {
-    case PT_FIXED64:
-    case PT_SFIXED64:
-    case PT_DOUBLE:
-        return WT_I64;
-    case PT_FIXED32:
-        return WT_I32;
-    case PT_UINT64:
-    case PT_INT64:
-    case PT_UINT32:
-    case PT_INT32:
-    case PT_SINT32:
-    case PT_ENUM:
-    case PT_BOOL:
-        return WT_VARINT;
-    default:
-        return WT_LEN;
-    }
 }
 
 bool sl__proto_skip(const uint8_t **p, const uint8_t *end, int wt) {
