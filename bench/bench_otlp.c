@@ -2,8 +2,11 @@
  * file of realistic log requests (JSON lines, ~100 MB by default, written
  * to /tmp once and reused): load + validate + index, write back, and the
  * two together with a quarter of the records dropped (the `sluice apply`
- * path minus policy evaluation). Prints MB/s of input per phase, per core
- * (CPU time), best of three.
+ * path minus policy evaluation). Then the same requests as protobuf
+ * (encoded once from the JSON, untimed): decode, re-encode untouched,
+ * decode + drop a quarter + encode, and the conversions both ways.
+ * Prints MB/s of each format's own bytes and ns per record per phase, per
+ * core (CPU time), best of three.
  *
  * Usage: bench_otlp [MB] [FILE]   (release build: make release) */
 #include <sluice/otlp.h>
@@ -132,6 +135,97 @@ static char *read_all(const char *path, size_t *len) {
     return t;
 }
 
+/* The protobuf phases: every request of text encoded once into one
+ * buffer (offsets kept), then timed. */
+static void bench_proto(const char *text, size_t len, const char *path,
+                        size_t records) {
+    sl_otlp *o = sl_otlp_new();
+    sl_buf pbuf = {0}, out = {0};
+    sl_error err;
+    size_t *offs = NULL, nreq = 0, cap = 0, off = 0;
+    while (sl_otlp_load(o, text, len, &off, path, &err) == SL_OK) {
+        if (nreq + 1 >= cap) {
+            cap = cap ? cap * 2 : 1024;
+            offs = realloc(offs, cap * sizeof(*offs));
+        }
+        offs[nreq++] = pbuf.len;
+        sl_otlp_write_proto(o, &pbuf, &err);
+    }
+    offs[nreq] = pbuf.len;
+    double pmb = (double)pbuf.len / 1e6, jmb = (double)len / 1e6;
+    double best[6] = {1e9, 1e9, 1e9, 1e9, 1e9, 1e9};
+    size_t outb[6] = {0};
+    for (int rep = 0; rep < 3; rep++) {
+        double t[6] = {0};
+        size_t ob[6] = {0};
+        for (size_t r = 0; r < nreq; r++) {
+            const char *p = pbuf.ptr + offs[r];
+            size_t n = offs[r + 1] - offs[r];
+            double t0 = now();
+            if (sl_otlp_load_proto(o, SL_SIGNAL_LOG, p, n, "b.pb", &err) !=
+                SL_OK) {
+                fprintf(stderr, "bench_otlp: %s\n", err.msg);
+                exit(1);
+            }
+            double t1 = now();
+            t[0] += t1 - t0; /* decode */
+            out.len = 0;
+            sl_otlp_write_proto(o, &out, &err);
+            double t2 = now();
+            t[1] += t2 - t1; /* encode untouched (a copy) */
+            ob[1] += out.len;
+            out.len = 0;
+            sl_otlp_write(o, &out, &err);
+            t[3] += now() - t2; /* protobuf -> JSON */
+            ob[3] += out.len;
+            double t3 = now();
+            sl_otlp_load_proto(o, SL_SIGNAL_LOG, p, n, "b.pb", &err);
+            size_t k = sl_otlp_count(o);
+            for (size_t i = 0; i < k; i += 4) {
+                sl_otlp_drop(o, i);
+            }
+            out.len = 0;
+            sl_otlp_write_proto(o, &out, &err);
+            t[2] += now() - t3; /* decode + drop 1/4 + encode */
+            ob[2] += out.len;
+        }
+        /* JSON -> protobuf: load JSON, encode from the tree */
+        off = 0;
+        double t4 = now();
+        while (sl_otlp_load(o, text, len, &off, path, &err) == SL_OK) {
+            out.len = 0;
+            sl_otlp_write_proto(o, &out, &err);
+            ob[4] += out.len;
+        }
+        t[4] = now() - t4;
+        for (int k = 0; k < 5; k++) {
+            if (t[k] < best[k]) {
+                best[k] = t[k];
+                outb[k] = ob[k];
+            }
+        }
+    }
+    double rec = (double)records;
+    printf("  protobuf: %.1f MB for the same %zu requests (%.0f%% of JSON)\n",
+           pmb, nreq, 100.0 * pmb / jmb);
+    printf("  proto decode+index    %8.0f MB/s  (%.0f ns/record)\n",
+           pmb / best[0], best[0] * 1e9 / rec);
+    printf("  proto encode untouched%8.0f MB/s  (%.0f ns/record, a copy)\n",
+           pmb / best[1], best[1] * 1e9 / rec);
+    printf("  proto decode+drop 1/4+encode %5.0f MB/s  (%.0f ns/record, %.1f "
+           "MB out)\n",
+           pmb / best[2], best[2] * 1e9 / rec, (double)outb[2] / 1e6);
+    printf("  proto -> JSON write   %8.0f MB/s of JSON out  (%.0f "
+           "ns/record)\n",
+           (double)outb[3] / 1e6 / best[3], best[3] * 1e9 / rec);
+    printf("  JSON load -> proto    %8.0f MB/s of JSON in  (%.0f ns/record)\n",
+           jmb / best[4], best[4] * 1e9 / rec);
+    free(offs);
+    sl_buf_free(&pbuf);
+    sl_buf_free(&out);
+    sl_otlp_free(o);
+}
+
 int main(int argc, char **argv) {
     long mb = argc > 1 ? atol(argv[1]) : 100;
     const char *path = argc > 2 ? argv[2] : "/tmp/sluice-bench-otlp-logs.jsonl";
@@ -256,6 +350,7 @@ int main(int argc, char **argv) {
                    t * 1e9 / (20000.0 * (double)n), hits);
         }
     }
+    bench_proto(text, len, path, records);
     printf("otlp bench: %s: %.1f MB, %zu requests, %zu log records\n", path,
            mbytes, docs, records);
     printf("  JSON parse only       %8.0f MB/s\n", mbytes / best_parse);

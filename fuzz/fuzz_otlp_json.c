@@ -3,7 +3,9 @@
  * (get, exists, typed) with a few attribute paths, change some records
  * (set, move, remove, the tracestate threshold), drop every other record,
  * write, and load the output again: it must load, with exactly the kept
- * records, and write back to the same bytes, or the run traps. */
+ * records, and write back to the same bytes, or the run traps. The output
+ * written as protobuf (when the schema can hold it) must decode again
+ * with the same records. */
 #include <stdint.h>
 #include <string.h>
 
@@ -135,6 +137,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             memcmp(out2.ptr, out.ptr, out.len) != 0) {
             __builtin_trap();
         }
+        sl_buf pb = {0};
+        if (sl_otlp_signal(again) != SL_SIGNAL_NONE &&
+            sl_otlp_write_proto(again, &pb, &err) == SL_OK &&
+            (sl_otlp_load_proto(o, sl_otlp_signal(again), pb.ptr, pb.len,
+                                "out.pb", &err) != SL_OK ||
+             sl_otlp_count(o) != kept)) {
+            __builtin_trap();
+        }
+        sl_buf_free(&pb);
     }
     /* stream mode always makes progress */
     size_t off = 0;

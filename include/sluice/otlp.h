@@ -144,6 +144,31 @@ SL_API void sl_otlp_free(sl_otlp *o);
 SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
                               size_t *off, const char *file, sl_error *err);
 
+/** Decode and index one OTLP/protobuf request: an
+ * Export{Logs,Metrics,Trace}ServiceRequest (or the same-shaped LogsData /
+ * MetricsData / TracesData), whose signal the caller gives (protobuf does
+ * not say). The batch then holds the tree the proto3 JSON mapping gives
+ * (camelCase keys, 64-bit integers as decimal strings, bytes as base64,
+ * ids as lower-case hex, enums as numbers, proto3 defaults left out), so
+ * getters, changes, policies and sl_otlp_write work as for JSON. Strings
+ * are borrowed from buf; fields sluice does not know are kept as bytes and
+ * written back by sl_otlp_write_proto (sl_otlp_write leaves them out, as
+ * the JSON mapping does). Repeated occurrences follow protobuf: the last
+ * scalar wins, messages merge, a oneof keeps its last member.
+ * @param buf   borrowed: must stay valid until the next load or free.
+ * @param file  name for errors; may be NULL.
+ * @return SL_OK; SL_EPARSE for malformed protobuf (truncated varint or
+ *         field, a length past its message, a group); SL_ESCHEMA for a
+ *         known field with the wrong wire type, invalid UTF-8 in a string
+ *         or an id of the wrong length; SL_ELIMIT (nesting, size); SL_EINVAL;
+ *         SL_ENOMEM. err names the field path and byte offset:
+ *         "resourceLogs[0].scopeLogs[0].logRecords[2].traceId: expected 16
+ *         bytes, got 5 (offset 123)". sl_otlp_signal gives sig even for an
+ *         empty request. */
+SL_API sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig,
+                                    const char *buf, size_t len,
+                                    const char *file, sl_error *err);
+
 /** The signal of the loaded request: from the root's resourceLogs /
  * resourceMetrics / resourceSpans; SL_SIGNAL_NONE for a request with none
  * of them ({} is a valid, empty request). */
@@ -245,6 +270,19 @@ SL_API void sl_otlp_drop(sl_otlp *o, size_t i);
  * as read (the doc writer keeps lexemes). On failure out is as before.
  * @return SL_OK, SL_ENOMEM, SL_ELIMIT, SL_EINVAL (nothing loaded). */
 SL_API sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err);
+
+/** Append the request like sl_otlp_write, as one protobuf
+ * Export*ServiceRequest (no length prefix). A batch loaded from protobuf
+ * is copied, not re-encoded, wherever the policies did not change it (an
+ * untouched request gives back its input byte for byte; a changed message
+ * keeps its unknown fields); a batch loaded from JSON is encoded from the
+ * tree, and its members that OTLP does not define have no protobuf form
+ * and are left out. On failure out is as before.
+ * @return SL_OK, SL_ENOMEM, SL_ELIMIT, SL_ESCHEMA (a JSON value the schema
+ *         cannot hold, e.g. an entityRefs member of the wrong type),
+ *         SL_EINVAL (nothing loaded). */
+SL_API sl_status sl_otlp_write_proto(const sl_otlp *o, sl_buf *out,
+                                     sl_error *err);
 
 #ifdef __cplusplus
 }

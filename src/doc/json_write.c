@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "doc/build.h"
 #include "doc/private.h"
 
 /* Room for n more bytes plus the NUL (sl_buf keeps ptr NUL-terminated). */
@@ -399,6 +400,10 @@ static bool unchanged(const sl_node *n, unsigned depth) {
         }
     }
     return true;
+}
+
+bool sl__doc_node_unchanged(const sl_node *n) {
+    return n && unchanged(n, 0);
 }
 
 bool sl_doc_node_source(const sl_doc *doc, const sl_node *n, bool deep,

@@ -651,6 +651,29 @@ static const enum_name temp_names[] = {
     {"AGGREGATION_TEMPORALITY_CUMULATIVE", 2},
 };
 
+bool sl__otlp_enum_value(int which, sl_str name, int32_t *out) {
+    static const struct {
+        const enum_name *names;
+        size_t n;
+    } tables[] = {
+        {sev_names, SL_ARRAY_LEN(sev_names)},
+        {kind_names, SL_ARRAY_LEN(kind_names)},
+        {status_names, SL_ARRAY_LEN(status_names)},
+        {temp_names, SL_ARRAY_LEN(temp_names)},
+    };
+    if (which < 0 || (size_t)which >= SL_ARRAY_LEN(tables)) {
+        return false;
+    }
+    for (size_t i = 0; i < tables[which].n; i++) {
+        const char *nm = tables[which].names[i].name;
+        if (strlen(nm) == name.len && memcmp(nm, name.ptr, name.len) == 0) {
+            *out = tables[which].names[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
 static sl_status check_enum(vctx *c, const sl_node *n, vtype t) {
     const enum_name *names = sev_names;
     size_t count = SL_ARRAY_LEN(sev_names);
@@ -1315,8 +1338,9 @@ static sl_status index_resources(vctx *c, sl_node *list) {
     return SL_OK;
 }
 
-static void reset(sl_otlp *o) {
+void sl__otlp_reset(sl_otlp *o) {
     o->sig = SL_SIGNAL_NONE;
+    o->proto = false;
     o->loaded = false;
     o->dirty = false;
     o->text = NULL;
@@ -1328,7 +1352,7 @@ static void reset(sl_otlp *o) {
     o->nkvx = 0;
 }
 
-static sl_status index_request(sl_otlp *o, sl_error *err) {
+sl_status sl__otlp_index(sl_otlp *o, sl_error *err) {
     vctx ctx;
     vctx *c = &ctx;
     memset(c->orders, 0, sizeof(c->orders));
@@ -1372,7 +1396,7 @@ static sl_status index_request(sl_otlp *o, sl_error *err) {
     }
 done:
     if (rc != SL_OK) {
-        reset(o);
+        sl__otlp_reset(o);
     }
     return rc;
 }
@@ -1389,7 +1413,7 @@ sl_otlp *sl_otlp_new(void) {
         sl__free(o, sizeof(*o));
         return NULL;
     }
-    reset(o);
+    sl__otlp_reset(o);
     return o;
 }
 
@@ -1412,7 +1436,7 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
     if (!o || (!text && len > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no batch or no text");
     }
-    reset(o);
+    sl__otlp_reset(o);
     o->text = text;
     o->text_len = len;
     sl_doc_opts opts = {0};
@@ -1426,7 +1450,7 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
     if (rc != SL_OK) {
         return rc;
     }
-    rc = index_request(o, err);
+    rc = sl__otlp_index(o, err);
     o->loaded = rc == SL_OK;
     return rc;
 }

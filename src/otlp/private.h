@@ -120,6 +120,7 @@ struct sl_otlp {
     sl_signal sig;
     bool loaded;   /* the last load succeeded */
     bool snake;    /* the request uses proto field names */
+    bool proto;    /* loaded from protobuf: text is the message's bytes */
     sl_node *list; /* the root's resource list (array), or NULL */
     sl__otlp_rec *recs;
     size_t nrec, caprec;
@@ -190,6 +191,13 @@ static inline bool sl__otlp_same(const char *a, const char *b, size_t n) {
 void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
                         uint32_t *n);
 
+/* Forget the loaded request (memory kept). */
+void sl__otlp_reset(sl_otlp *o);
+
+/* Validate and index the request in o->doc (after sl__otlp_reset and the
+ * doc's load): what sl_otlp_load does once the JSON is parsed. */
+sl_status sl__otlp_index(sl_otlp *o, sl_error *err);
+
 /* The value of the member named camel or snake, or NULL. */
 sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
                          const char *snake);
@@ -226,6 +234,10 @@ enum {
     AK_BYTES
 };
 int sl__otlp_any_kind_of(sl_str key);
+
+/* Enum value of a name: which 0 SeverityNumber, 1 SpanKind, 2 StatusCode,
+ * 3 AggregationTemporality (SEVERITY_NUMBER_INFO, SPAN_KIND_SERVER, ...). */
+bool sl__otlp_enum_value(int which, sl_str name, int32_t *out);
 
 /* Decoding helpers shared by validation and typed access. */
 bool sl__otlp_parse_i64(const char *s, size_t n, bool is_unsigned,

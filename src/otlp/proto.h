@@ -1,0 +1,134 @@
+/* src/otlp/proto.h: the OTLP protobuf schema (field numbers, wire types,
+ * proto3 JSON names) shared by the protobuf decoder (proto_read.c) and
+ * encoder (proto_write.c), and the wire-format primitives both use. Only
+ * src/otlp includes this.
+ *
+ * Each message is a table of fields; a field's JSON names are the ones the
+ * proto3 JSON mapping uses (camelCase; the proto name is also accepted on
+ * encode, as load.c accepts both). Fields sluice does not know (newer OTLP
+ * versions, or the profiles-only key_strindex / string_value_strindex) are
+ * unknown fields: never in the tree, kept as the source bytes of their
+ * message. */
+#ifndef SL_OTLP_PROTO_H
+#define SL_OTLP_PROTO_H
+
+#include "otlp/private.h"
+
+/* Wire types. */
+enum {
+    WT_VARINT = 0,
+    WT_I64 = 1,
+    WT_LEN = 2,
+    WT_SGROUP = 3,
+    WT_EGROUP = 4,
+    WT_I32 = 5
+};
+
+/* Field types, and how each looks in the tree (the proto3 JSON mapping). */
+typedef enum sl__ptype {
+    PT_STRING,   /* string, zero-copy from the input */
+    PT_BYTES,    /* base64 string */
+    PT_ID,       /* trace / span id: lower-case hex string (idlen bytes) */
+    PT_FIXED64,  /* decimal string */
+    PT_SFIXED64, /* decimal string */
+    PT_UINT64,   /* varint, decimal string */
+    PT_INT64,    /* varint, decimal string */
+    PT_UINT32,   /* varint, number */
+    PT_INT32,    /* varint, number */
+    PT_SINT32,   /* zigzag varint, number */
+    PT_FIXED32,  /* number */
+    PT_ENUM,     /* varint, number (names accepted on encode) */
+    PT_DOUBLE,   /* number; "NaN", "Infinity", "-Infinity" as strings */
+    PT_BOOL,
+    PT_MSG
+} sl__ptype;
+
+enum {
+    PF_REPEATED = 1,
+    PF_PRESENCE = 2 /* oneof member or proto3 optional: a default value is
+                       still a value */
+};
+
+/* Enum tables for names on encode (PT_ENUM's aux). */
+enum {
+    PE_SEVERITY = 0,
+    PE_SPAN_KIND = 1,
+    PE_STATUS = 2,
+    PE_TEMPORALITY = 3
+};
+
+typedef struct sl__pmsg sl__pmsg;
+
+typedef struct sl__pfield {
+    const char *camel, *snake;
+    uint8_t clen, slen;
+    uint8_t num;   /* field number (all OTLP numbers are < 128) */
+    uint8_t type;  /* sl__ptype */
+    uint8_t flags; /* PF_* */
+    uint8_t aux;   /* PT_ID: byte length; PT_ENUM: PE_*; oneof group */
+    uint8_t wt;    /* the wire type its values use (WT_LEN for messages,
+                      strings, bytes and packed repeated scalars) */
+    const sl__pmsg *sub;
+} sl__pfield;
+
+/* A type's wire type, as a constant expression for the tables. */
+#define SL__PT_WIRE(t)                                                     \
+    ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64  \
+     : (t) == PT_FIXED32                                         ? WT_I32  \
+     : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||         \
+             (t) == PT_BOOL                                      ? WT_VARINT \
+                                                                 : WT_LEN)
+
+struct sl__pmsg {
+    const char *name;
+    const sl__pfield *f;
+    uint8_t n;
+    uint8_t slots; /* most members a message can have: its fields, a oneof
+                      counting once (the decoder sizes objects with it) */
+};
+
+/* The request message of a signal (Export*ServiceRequest; the *Data
+ * messages have the same shape), its resource entry, scope entry and
+ * record messages. */
+const sl__pmsg *sl__proto_request(sl_signal sig);
+const sl__pmsg *sl__proto_resource_entry(sl_signal sig);
+const sl__pmsg *sl__proto_scope_entry(sl_signal sig);
+const sl__pmsg *sl__proto_record(sl_signal sig);
+
+/* The field numbered num, or NULL (unknown). */
+const sl__pfield *sl__proto_field_num(const sl__pmsg *m, uint32_t num);
+
+/* The field a tree key names (camel or snake), or NULL. */
+const sl__pfield *sl__proto_field_key(const sl__pmsg *m, sl_str key);
+
+/* The wire type a field's values use. */
+static inline int sl__proto_wire_type(const sl__pfield *f) {
+    return f->wt;
+}
+
+/* Read a varint at *p (< end): advances *p; false when truncated or longer
+ * than 10 bytes. */
+static inline bool sl__proto_varint(const uint8_t **p, const uint8_t *end,
+                                    uint64_t *out) {
+    const uint8_t *q = *p;
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 70 && q < end; shift += 7) {
+        uint8_t b = *q++;
+        if (shift == 63 && b > 1) {
+            return false; /* more than 64 bits */
+        }
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *p = q;
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Skip one field's value of wire type wt at *p (groups are not accepted);
+ * false when it does not fit before end. */
+bool sl__proto_skip(const uint8_t **p, const uint8_t *end, int wt);
+
+#endif

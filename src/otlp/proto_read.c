@@ -1,0 +1,603 @@
+/* src/otlp/proto_read.c: sl_otlp_load_proto, one OTLP/protobuf export
+ * request decoded into the same document tree an OTLP/JSON request gives,
+ * then validated and indexed by load.c like JSON. Writing protobuf lives
+ * in proto_write.c, the schema in proto_schema.c.
+ *
+ * The one idea: the tree is what the proto3 JSON mapping of the message
+ * would be (camelCase keys, 64-bit integers as decimal strings, bytes as
+ * base64, trace / span ids as lower-case hex, enums as numbers, default
+ * scalars left out as proto3 does), so every getter, policy, change and
+ * the JSON writer work unchanged. Strings point into the input (zero-copy).
+ * Every message object remembers its span in the input: the protobuf
+ * writer copies unchanged messages as their bytes, and recovers unknown
+ * fields (never in the tree) from the span of a changed one.
+ *
+ * Strict: a truncated varint or field, a length past its message, a wire
+ * type that is not the field's, a group, invalid UTF-8 in a string, an id
+ * of the wrong length: SL_EPARSE (wire) or SL_ESCHEMA (schema), naming the
+ * field path and the byte offset; nesting deeper than PROTO_MAX_DEPTH
+ * messages: SL_ELIMIT. Repeated occurrences of a field follow protobuf:
+ * the last scalar wins, messages merge, a oneof keeps its last member. */
+#include <sluice/otlp.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+#include "doc/build.h"
+#include "otlp/proto.h"
+
+enum {
+    PROTO_MAX_DEPTH = 100, /* nested messages (AnyValue inside AnyValue..) */
+    MAX_FIELDS = 32        /* fields of the largest message */
+};
+
+typedef struct pstep {
+    const char *name;
+    uint32_t index; /* UINT32_MAX: not a list element */
+} pstep;
+
+typedef struct dctx {
+    sl_doc *doc;
+    const uint8_t *base;
+    sl_error *err;
+    const char *file;
+    pstep path[PROTO_MAX_DEPTH * 2 + 4];
+    unsigned npath;
+} dctx;
+
+static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
+                      const char *fmt, ...) {
+    if (!c->err) {
+        return code;
+    }
+    char path[160];
+    size_t n = 0;
+    path[0] = '\0';
+    for (unsigned i = 0; i < c->npath && n < sizeof(path); i++) {
+        const pstep *s = &c->path[i];
+        int w = s->index == UINT32_MAX
+                    ? snprintf(path + n, sizeof(path) - n, "%s%s",
+                               i ? "." : "", s->name)
+                    : snprintf(path + n, sizeof(path) - n, "%s%s[%u]",
+                               i ? "." : "", s->name, (unsigned)s->index);
+        if (w < 0) {
+            break;
+        }
+        n += (size_t)w;
+    }
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sl_pos pos = {c->file, 0, 0};
+    return sl__error(c->err, code, &pos, "%s: %s (offset %zu)",
+                     c->npath ? path : "request", msg,
+                     (size_t)(at - c->base));
+}
+
+/* ---- scalars into the tree ---- */
+
+static const char *copy_text(dctx *c, const char *s, size_t n) {
+    char *p = sl__doc_build_alloc(c->doc, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static sl_status set_lexeme(dctx *c, sl_node *v, sl_node_kind kind,
+                            const char *s, size_t n) {
+    const char *t = copy_text(c, s, n);
+    if (!t) {
+        return sl__nomem(c->err);
+    }
+    sl__doc_build_scalar(v, kind, t, (uint32_t)n);
+    return SL_OK;
+}
+
+/* Decimal digits of u, written backwards from end; returns the start. */
+static char *digits(uint64_t u, char *end) {
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return end;
+}
+
+static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
+                         bool neg) {
+    char b[24];
+    char *p = digits(u, b + sizeof(b));
+    if (neg) {
+        *--p = '-';
+    }
+    return set_lexeme(c, v, kind, p, (size_t)(b + sizeof(b) - p));
+}
+
+static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
+    return set_dec(c, v, SL_NODE_STRING, u, false);
+}
+
+static sl_status set_i64(dctx *c, sl_node *v, int64_t i) {
+    return set_dec(c, v, SL_NODE_STRING,
+                   i < 0 ? 0 - (uint64_t)i : (uint64_t)i, i < 0);
+}
+
+static sl_status set_int(dctx *c, sl_node *v, int64_t i) {
+    return set_dec(c, v, SL_NODE_INT, i < 0 ? 0 - (uint64_t)i : (uint64_t)i,
+                   i < 0);
+}
+
+/* A double as the shortest decimal that reads back the same; NaN and the
+ * infinities as the strings the JSON mapping uses. */
+static sl_status set_double(dctx *c, sl_node *v, double d) {
+    if (isnan(d)) {
+        sl__doc_build_scalar(v, SL_NODE_STRING, "NaN", 3);
+        return SL_OK;
+    }
+    if (isinf(d)) {
+        sl__doc_build_scalar(v, SL_NODE_STRING, d > 0 ? "Infinity" : "-Infinity",
+                             d > 0 ? 8 : 9);
+        return SL_OK;
+    }
+    char b[40];
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(b, sizeof(b), "%.*g", prec, d);
+        if (strtod(b, NULL) == d) {
+            break;
+        }
+    }
+    return set_lexeme(c, v, SL_NODE_FLOAT, b, (size_t)n);
+}
+
+static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t olen = (n + 2) / 3 * 4;
+    char *o = sl__doc_build_alloc(c->doc, olen + 1);
+    if (!o) {
+        return sl__nomem(c->err);
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t w = (uint32_t)p[i] << 16;
+        if (i + 1 < n) {
+            w |= (uint32_t)p[i + 1] << 8;
+        }
+        if (i + 2 < n) {
+            w |= p[i + 2];
+        }
+        o[j++] = tab[(w >> 18) & 63];
+        o[j++] = tab[(w >> 12) & 63];
+        o[j++] = i + 1 < n ? tab[(w >> 6) & 63] : '=';
+        o[j++] = i + 2 < n ? tab[w & 63] : '=';
+    }
+    o[j] = '\0';
+    sl__doc_build_scalar(v, SL_NODE_STRING, o, (uint32_t)j);
+    return SL_OK;
+}
+
+static uint64_t le64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static uint32_t le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+/* ---- messages ---- */
+
+typedef struct mstate {
+    const sl__pmsg *m;
+    sl_node *obj;
+    uint32_t count;         /* members of obj */
+    uint32_t present;       /* bit i: field i has a member */
+    int8_t idx[MAX_FIELDS]; /* member index of each present field */
+} mstate;
+
+static void reindex(mstate *s) {
+    s->present = 0;
+    size_t n = sl_node_len(s->obj);
+    s->count = (uint32_t)n;
+    for (size_t k = 0; k < n; k++) {
+        const sl__pfield *f = sl__proto_field_key(s->m, sl_node_key(s->obj, k));
+        if (f) {
+            size_t fi = (size_t)(f - s->m->f);
+            s->present |= 1u << fi;
+            s->idx[fi] = (int8_t)k;
+        }
+    }
+}
+
+/* The member node of field f (index fi), made (null) when absent; for a
+ * member of a oneof, other members of the same oneof go (the last one set
+ * wins). */
+static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
+    if (s->present & (1u << fi)) {
+        return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
+    }
+    if ((f->flags & PF_PRESENCE) && f->aux && s->present) {
+        bool removed = false;
+        for (uint8_t i = 0; i < s->m->n; i++) {
+            const sl__pfield *g = &s->m->f[i];
+            if (g != f && g->aux == f->aux && (g->flags & PF_PRESENCE) &&
+                (s->present & (1u << i))) {
+                sl_node_remove(s->obj, (size_t)s->idx[i]);
+                s->present &= ~(1u << i);
+                removed = true;
+            }
+        }
+        if (removed) {
+            reindex(s);
+        }
+    }
+    sl_node *v = sl__doc_build_push(c->doc, s->obj, f->camel, f->clen);
+    if (v) {
+        s->present |= 1u << fi;
+        s->idx[fi] = (int8_t)s->count++;
+    }
+    return v;
+}
+
+static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
+                         const uint8_t *p, const uint8_t *end,
+                         unsigned depth);
+
+/* One scalar value of field f at *pp: a new list element (in_array), or
+ * the field's member, made unless the value is a proto3 default of a
+ * field without presence. Errors name fstart, the field's tag (NULL: the
+ * value itself, an element of a packed list). */
+static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
+                            const uint8_t **pp, const uint8_t *end,
+                            bool in_array, const uint8_t *fstart) {
+    const uint8_t *p = *pp;
+    const uint8_t *at = fstart ? fstart : p; /* errors: the field's tag */
+    uint64_t u = 0;
+    const uint8_t *data = NULL;
+    size_t dlen = 0;
+    switch (sl__proto_wire_type(f)) {
+    case WT_VARINT:
+        if (!sl__proto_varint(&p, end, &u)) {
+            return fail(c, SL_EPARSE, at, "truncated varint");
+        }
+        break;
+    case WT_I64:
+        if (end - p < 8) {
+            return fail(c, SL_EPARSE, at, "truncated 64-bit value");
+        }
+        u = le64(p);
+        p += 8;
+        break;
+    case WT_I32:
+        if (end - p < 4) {
+            return fail(c, SL_EPARSE, at, "truncated 32-bit value");
+        }
+        u = le32(p);
+        p += 4;
+        break;
+    default: /* WT_LEN: string, bytes, id */
+        if (!sl__proto_varint(&p, end, &u)) {
+            return fail(c, SL_EPARSE, at, "truncated length");
+        }
+        if (u > (uint64_t)(end - p)) {
+            return fail(c, SL_EPARSE, at,
+                        "length %llu past the end of its message",
+                        (unsigned long long)u);
+        }
+        data = p;
+        dlen = (size_t)u;
+        p += dlen;
+        break;
+    }
+    *pp = p;
+    bool is_default;
+    switch ((sl__ptype)f->type) {
+    case PT_STRING:
+    case PT_BYTES:
+    case PT_ID:
+        is_default = dlen == 0;
+        break;
+    case PT_DOUBLE: {
+        double d;
+        memcpy(&d, &u, sizeof(d));
+        is_default = d == 0 && !signbit(d);
+        break;
+    }
+    case PT_INT32:
+    case PT_ENUM:
+    case PT_UINT32:
+    case PT_SINT32:
+    case PT_FIXED32:
+        is_default = (uint32_t)u == 0;
+        break;
+    default:
+        is_default = u == 0;
+        break;
+    }
+    if (f->type == PT_ID && dlen != 0 && dlen != f->aux) {
+        return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
+                    (unsigned)f->aux, dlen);
+    }
+    if (f->type == PT_STRING && sl__utf8_valid_prefix((const char *)data,
+                                                      dlen) != dlen) {
+        return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
+    }
+    sl_node *v;
+    size_t fi = (size_t)(f - s->m->f);
+    if (in_array) {
+        sl_node *arr = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
+        v = sl__doc_build_push(c->doc, arr, NULL, 0);
+    } else {
+        if (is_default && !(f->flags & PF_PRESENCE) &&
+            !(s->present & (1u << fi))) {
+            return SL_OK; /* proto3: a default scalar is no value */
+        }
+        v = member(c, s, f, fi);
+    }
+    if (!v) {
+        return sl__nomem(c->err);
+    }
+    switch ((sl__ptype)f->type) {
+    case PT_STRING:
+        sl__doc_build_scalar(v, SL_NODE_STRING, dlen ? (const char *)data : "",
+                             (uint32_t)dlen);
+        return SL_OK;
+    case PT_BYTES:
+        return set_base64(c, v, data, dlen);
+    case PT_ID: {
+        char *h = sl__doc_build_alloc(c->doc, dlen * 2 + 1);
+        if (!h) {
+            return sl__nomem(c->err);
+        }
+        sl__hex(data, dlen, h);
+        sl__doc_build_scalar(v, SL_NODE_STRING, h, (uint32_t)(dlen * 2));
+        return SL_OK;
+    }
+    case PT_FIXED64:
+    case PT_UINT64:
+        return set_u64(c, v, u);
+    case PT_SFIXED64:
+    case PT_INT64:
+        return set_i64(c, v, (int64_t)u);
+    case PT_UINT32:
+    case PT_FIXED32:
+        return set_int(c, v, (uint32_t)u);
+    case PT_INT32:
+    case PT_ENUM:
+        return set_int(c, v, (int32_t)(uint32_t)u);
+    case PT_SINT32: {
+        uint32_t z = (uint32_t)u;
+        return set_int(c, v, (int32_t)((z >> 1) ^ (0u - (z & 1))));
+    }
+    case PT_DOUBLE: {
+        double d;
+        memcpy(&d, &u, sizeof(d));
+        return set_double(c, v, d);
+    }
+    case PT_BOOL:
+        sl__doc_build_scalar(v, SL_NODE_BOOL, u ? "true" : "false",
+                             u ? 4 : 5);
+        return SL_OK;
+    default:
+        return SL_OK;
+    }
+}
+
+/* The array member of repeated field f, made when absent. */
+static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
+    size_t fi = (size_t)(f - s->m->f);
+    if (!(s->present & (1u << fi))) {
+        sl_node *v = member(c, s, f, fi);
+        if (!v) {
+            return NULL;
+        }
+        sl__doc_build_container(v, SL_NODE_ARRAY, UINT32_MAX, NULL);
+    }
+    return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
+}
+
+static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
+                           const uint8_t **pp, const uint8_t *end,
+                           const uint8_t *fstart, unsigned depth) {
+    int want = sl__proto_wire_type(f);
+    bool repeated = (f->flags & PF_REPEATED) != 0;
+    if (repeated && f->type != PT_MSG && !array_of(c, s, f)) {
+        return sl__nomem(c->err);
+    }
+    if (repeated && want != WT_LEN && wt == WT_LEN) {
+        /* packed repeated scalars */
+        const uint8_t *p = *pp;
+        uint64_t n;
+        if (!sl__proto_varint(&p, end, &n)) {
+            return fail(c, SL_EPARSE, fstart, "truncated length");
+        }
+        if (n > (uint64_t)(end - p)) {
+            return fail(c, SL_EPARSE, fstart,
+                        "length %llu past the end of its message",
+                        (unsigned long long)n);
+        }
+        const uint8_t *pend = p + n;
+        while (p < pend) {
+            sl_status rc = dec_scalar(c, s, f, &p, pend, true, NULL);
+            if (rc != SL_OK) {
+                return rc;
+            }
+        }
+        *pp = pend;
+        return SL_OK;
+    }
+    if (wt != want) {
+        return fail(c, SL_ESCHEMA, fstart, "expected wire type %d, got %d",
+                    want, wt);
+    }
+    if (f->type != PT_MSG) {
+        return dec_scalar(c, s, f, pp, end, repeated, fstart);
+    }
+    const uint8_t *p = *pp;
+    uint64_t n;
+    if (!sl__proto_varint(&p, end, &n)) {
+        return fail(c, SL_EPARSE, fstart, "truncated length");
+    }
+    if (n > (uint64_t)(end - p)) {
+        return fail(c, SL_EPARSE, fstart,
+                    "length %llu past the end of its message",
+                    (unsigned long long)n);
+    }
+    const uint8_t *mend = p + n;
+    sl_node *v;
+    if (repeated) {
+        sl_node *arr = array_of(c, s, f);
+        if (!arr) {
+            return sl__nomem(c->err);
+        }
+        c->path[c->npath - 1].index = (uint32_t)sl_node_len(arr);
+        v = sl__doc_build_push(c->doc, arr, NULL, 0);
+        if (!v) {
+            return sl__nomem(c->err);
+        }
+        sl__doc_build_container(v, SL_NODE_OBJECT, (uint32_t)(p - c->base),
+                                (const char *)mend);
+    } else {
+        size_t fi = (size_t)(f - s->m->f);
+        bool merge = (s->present & (1u << fi)) != 0;
+        v = member(c, s, f, fi);
+        if (!v) {
+            return sl__nomem(c->err);
+        }
+        if (merge && sl_node_kind_of(v) == SL_NODE_OBJECT) {
+            /* given twice: protobuf merges; no single span holds it */
+            sl__doc_build_span(v, UINT32_MAX, NULL);
+        } else {
+            sl__doc_build_container(v, SL_NODE_OBJECT,
+                                    (uint32_t)(p - c->base),
+                                    (const char *)mend);
+        }
+    }
+    *pp = mend;
+    return dec_msg(c, f->sub, v, p, mend, depth + 1);
+}
+
+static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
+                         const uint8_t *p, const uint8_t *end,
+                         unsigned depth) {
+    if (depth > PROTO_MAX_DEPTH) {
+        return fail(c, SL_ELIMIT, p, "messages nested deeper than %d",
+                    PROTO_MAX_DEPTH);
+    }
+    mstate s;
+    s.m = m;
+    s.obj = obj;
+    s.present = 0;
+    s.count = 0;
+    if (sl_node_len(obj) > 0) {
+        reindex(&s); /* merging into an object given before */
+    } else if (p < end &&
+               sl__doc_build_reserve(c->doc, obj, m->slots) != SL_OK) {
+        return sl__nomem(c->err);
+    }
+    while (p < end) {
+        const uint8_t *fstart = p;
+        uint64_t tag;
+        if (!sl__proto_varint(&p, end, &tag)) {
+            return fail(c, SL_EPARSE, fstart, "truncated field tag");
+        }
+        int wt = (int)(tag & 7);
+        uint64_t num = tag >> 3;
+        if (num == 0 || num > 536870911u) {
+            return fail(c, SL_EPARSE, fstart, "invalid field number %llu",
+                        (unsigned long long)num);
+        }
+        const sl__pfield *f = sl__proto_field_num(m, (uint32_t)num);
+        if (!f) {
+            /* unknown: kept in the message's bytes, not in the tree */
+            if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) {
+                return fail(c, SL_EPARSE, fstart,
+                            "field %llu: unsupported wire type %d",
+                            (unsigned long long)num, wt);
+            }
+            if (!sl__proto_skip(&p, end, wt)) {
+                return fail(c, SL_EPARSE, fstart,
+                            "field %llu: truncated value",
+                            (unsigned long long)num);
+            }
+            continue;
+        }
+        if (c->npath >= SL_ARRAY_LEN(c->path)) {
+            return fail(c, SL_ELIMIT, fstart, "nested too deeply");
+        }
+        c->path[c->npath].name = f->camel;
+        c->path[c->npath].index = UINT32_MAX;
+        c->npath++;
+        sl_status rc = dec_field(c, &s, f, wt, &p, end, fstart, depth);
+        c->npath--;
+        if (rc != SL_OK) {
+            return rc;
+        }
+    }
+    return SL_OK;
+}
+
+sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
+                             size_t len, const char *file, sl_error *err) {
+    if (!o || (!buf && len > 0) || (unsigned)sig > SL_SIGNAL_TRACE) {
+        return sl__error(err, SL_EINVAL, NULL,
+                         "no batch, no bytes or no signal");
+    }
+    sl__otlp_reset(o);
+    if (len >= UINT32_MAX || len > SL_MAX_INPUT) {
+        sl_pos pos = {file, 0, 0};
+        return sl__error(err, SL_ELIMIT, &pos, "input larger than 1 GiB");
+    }
+    o->text = buf;
+    o->text_len = len;
+    o->proto = true;
+    sl_node *root;
+    sl_status rc = sl__doc_build_begin(o->doc, file, &root, err);
+    if (rc != SL_OK) {
+        o->proto = false;
+        return rc;
+    }
+    static const uint8_t none[1] = {0};
+    const uint8_t *p = buf ? (const uint8_t *)buf : none;
+    sl__doc_build_span(root, 0, (const char *)p + len);
+    dctx *c = sl__alloc(sizeof(*c));
+    if (!c) {
+        return sl__nomem(err);
+    }
+    c->doc = o->doc;
+    c->base = p;
+    c->err = err;
+    c->file = sl_doc_file(o->doc);
+    c->npath = 0;
+    rc = dec_msg(c, sl__proto_request(sig), root, p, p + len, 0);
+    sl__free(c, sizeof(*c));
+    if (rc == SL_OK) {
+        rc = sl__otlp_index(o, err);
+    }
+    if (rc != SL_OK) {
+        sl__otlp_reset(o);
+        return rc;
+    }
+    o->proto = true;
+    o->text = (const char *)p;
+    o->text_len = len;
+    if (o->sig == SL_SIGNAL_NONE) {
+        o->sig = sig; /* no resource list: the caller's signal, empty */
+    }
+    o->loaded = true;
+    return SL_OK;
+}
