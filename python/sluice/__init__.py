@@ -1,0 +1,1 @@
+"""sluice: policy engine for telemetry, trace filters and payload redaction."""
