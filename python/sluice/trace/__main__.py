@@ -124,13 +124,16 @@ def main(argv):
     if isinstance(exc, SystemExit):
         raise exc
     if exc is not None:
-        ours = (os.path.dirname(os.path.abspath(__file__)), runpy.__file__)
+        here = os.path.dirname(os.path.abspath(__file__))
+        runner = (runpy.__file__, "<frozen runpy>")
         tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(ours):
+        while tb is not None and (
+                tb.tb_frame.f_code.co_filename.startswith(here) or
+                tb.tb_frame.f_code.co_filename in runner):
             tb = tb.tb_next
         if isinstance(exc, KeyboardInterrupt):
             raise exc
-        sys.excepthook(type(exc), exc, tb)
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
         return 1
     return 0
 

@@ -148,6 +148,8 @@ int tr_writer_open(tr_session *s) {
         return -1;
     }
     Py_DECREF(enc);
+    setvbuf(s->out, NULL, _IONBF, 0); /* our buffer is the only one: what
+                                         was flushed survives a crash */
     s->first = 1;
     tr_buf_put(&s->buf, "[", 1);
     return 0;
