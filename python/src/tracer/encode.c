@@ -13,11 +13,11 @@
 
 void tr_encode_marker(tr_session *s, tr_buf *b, tr_type t, const char *msg) {
     int32_t tid = tr_type_id(s, t);
-    tr_buf_puts(b, "{\"kind\":\"Error\",\"msg\":");
+    TR_LIT(b, "{\"kind\":\"Error\",\"msg\":");
     tr_buf_jstr(b, msg, strlen(msg), 0);
-    tr_buf_puts(b, ",\"type_id\":");
+    TR_LIT(b, ",\"type_id\":");
     tr_buf_i64(b, tid);
-    tr_buf_puts(b, "}");
+    TR_LIT(b, "}");
 }
 
 static void put_text(tr_session *s, tr_buf *b, PyObject *str) {
@@ -84,7 +84,7 @@ static void enc_dict(tr_session *s, tr_buf *b, PyObject *d, int depth) {
     int32_t dict_t = tr_type_id(s, TR_T_DICT);
     int32_t tup_t = tr_type_id(s, TR_T_TUPLE);
     tr_type_id(s, TR_T_STRING);
-    tr_buf_puts(b, "{\"kind\":\"Sequence\",\"elements\":[");
+    TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
     PyObject *items = PyDict_Items(d); /* a snapshot: str() may mutate d */
     if (!items) {
         PyErr_Clear();
@@ -99,21 +99,43 @@ static void enc_dict(tr_session *s, tr_buf *b, PyObject *d, int depth) {
             break;
         }
         PyObject *kv = PyList_GET_ITEM(items, i);
-        tr_buf_puts(b, "{\"kind\":\"Tuple\",\"elements\":[");
+        TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
         enc(s, b, PyTuple_GET_ITEM(kv, 0), depth + 1);
         tr_buf_put(b, ",", 1);
         enc(s, b, PyTuple_GET_ITEM(kv, 1), depth + 1);
-        tr_buf_puts(b, "],\"type_id\":");
+        TR_LIT(b, "],\"type_id\":");
         tr_buf_i64(b, tup_t);
-        tr_buf_puts(b, "}");
+        TR_LIT(b, "}");
     }
     Py_XDECREF(items);
-    tr_buf_puts(b, "],\"is_slice\":false,\"type_id\":");
+    TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
     tr_buf_i64(b, dict_t);
-    tr_buf_puts(b, "}");
+    TR_LIT(b, "}");
+}
+
+#define TR_STABLE_MAX 20000
+
+/* Modules, plain functions, builtin functions and classes of metaclass
+ * type print the same text for as long as they live: their encoded record
+ * is kept (with a reference, until stop) so a namespace snapshot does not
+ * format them again at every line. */
+static int stable(PyObject *v) {
+    return PyModule_CheckExact(v) || PyFunction_Check(v) ||
+           PyCFunction_Check(v) || Py_IS_TYPE(v, &PyType_Type);
 }
 
 static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
+    int keep = s->stable && stable(v);
+    if (keep) {
+        PyObject *hit = PyDict_GetItemWithError(s->stable, v);
+        if (hit) {
+            tr_buf_put(b, PyBytes_AS_STRING(hit),
+                       (size_t)PyBytes_GET_SIZE(hit));
+            return;
+        }
+        PyErr_Clear();
+    }
+    size_t start = b->len;
     PyObject *str = PyObject_Str(v);
     if (!str) {
         PyErr_Clear();
@@ -121,28 +143,36 @@ static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
         return;
     }
     int32_t tid = tr_type_id(s, TR_T_OBJECT);
-    tr_buf_puts(b, "{\"kind\":\"Raw\",\"r\":");
+    TR_LIT(b, "{\"kind\":\"Raw\",\"r\":");
     put_text(s, b, str);
     Py_DECREF(str);
-    tr_buf_puts(b, ",\"type_id\":");
+    TR_LIT(b, ",\"type_id\":");
     tr_buf_i64(b, tid);
-    tr_buf_puts(b, "}");
+    TR_LIT(b, "}");
+    if (keep && !b->failed && PyDict_GET_SIZE(s->stable) < TR_STABLE_MAX) {
+        PyObject *rec = PyBytes_FromStringAndSize(b->p + start,
+                                                  (Py_ssize_t)(b->len - start));
+        if (!rec || PyDict_SetItem(s->stable, v, rec) != 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(rec);
+    }
 }
 
 static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
     if (v == Py_None) {
-        tr_buf_puts(b, "{\"kind\":\"None\",\"type_id\":");
+        TR_LIT(b, "{\"kind\":\"None\",\"type_id\":");
         tr_buf_i64(b, tr_type_id(s, TR_T_NONE));
-        tr_buf_puts(b, "}");
+        TR_LIT(b, "}");
         return;
     }
     if (v == Py_True || v == Py_False) {
         int32_t tid = tr_type_id(s, TR_T_BOOL);
         tr_buf_puts(b, v == Py_True ? "{\"kind\":\"Bool\",\"b\":true"
                                     : "{\"kind\":\"Bool\",\"b\":false");
-        tr_buf_puts(b, ",\"type_id\":");
+        TR_LIT(b, ",\"type_id\":");
         tr_buf_i64(b, tid);
-        tr_buf_puts(b, "}");
+        TR_LIT(b, "}");
         return;
     }
     if (PyLong_Check(v)) {
@@ -150,11 +180,11 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
         if (overflow == 0 && !(i == -1 && PyErr_Occurred())) {
             int32_t tid = tr_type_id(s, TR_T_INT);
-            tr_buf_puts(b, "{\"kind\":\"Int\",\"i\":");
+            TR_LIT(b, "{\"kind\":\"Int\",\"i\":");
             tr_buf_i64(b, i);
-            tr_buf_puts(b, ",\"type_id\":");
+            TR_LIT(b, ",\"type_id\":");
             tr_buf_i64(b, tid);
-            tr_buf_puts(b, "}");
+            TR_LIT(b, "}");
             return;
         }
         PyErr_Clear();
@@ -163,11 +193,11 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
     }
     if (PyUnicode_Check(v)) {
         int32_t tid = tr_type_id(s, TR_T_STRING);
-        tr_buf_puts(b, "{\"kind\":\"String\",\"text\":");
+        TR_LIT(b, "{\"kind\":\"String\",\"text\":");
         put_text(s, b, v);
-        tr_buf_puts(b, ",\"type_id\":");
+        TR_LIT(b, ",\"type_id\":");
         tr_buf_i64(b, tid);
-        tr_buf_puts(b, "}");
+        TR_LIT(b, "}");
         return;
     }
     int is_tuple = PyTuple_Check(v);
@@ -190,17 +220,17 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
     if (is_dict) {
         enc_dict(s, b, v, depth);
     } else if (is_tuple) {
-        tr_buf_puts(b, "{\"kind\":\"Tuple\",\"elements\":[");
+        TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
         enc_items(s, b, v, depth, 1);
-        tr_buf_puts(b, "],\"type_id\":");
+        TR_LIT(b, "],\"type_id\":");
         tr_buf_i64(b, tr_type_id(s, TR_T_TUPLE));
-        tr_buf_puts(b, "}");
+        TR_LIT(b, "}");
     } else {
-        tr_buf_puts(b, "{\"kind\":\"Sequence\",\"elements\":[");
+        TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
         enc_items(s, b, v, depth, 0);
-        tr_buf_puts(b, "],\"is_slice\":false,\"type_id\":");
+        TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
         tr_buf_i64(b, tr_type_id(s, TR_T_LIST));
-        tr_buf_puts(b, "}");
+        TR_LIT(b, "}");
     }
     s->nseen--;
 }

@@ -12,6 +12,16 @@
 
 #include <string.h>
 
+#if PY_VERSION_HEX < 0x030C0000
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+#ifndef CO_FAST_CELL
+#define CO_FAST_CELL 0x40
+#define CO_FAST_FREE 0x80
+#endif
+#endif
+
 #if PY_VERSION_HEX >= 0x030C0000
 #define TR_SAVE_EXC() PyObject *saved_exc_ = PyErr_GetRaisedException()
 #define TR_RESTORE_EXC() PyErr_SetRaisedException(saved_exc_)
@@ -34,6 +44,8 @@ static void code_clear(tr_code *ci) {
     Py_CLEAR(ci->name);
     Py_CLEAR(ci->names);
     Py_CLEAR(ci->bytecode);
+    Py_CLEAR(ci->kinds);
+    Py_CLEAR(ci->gplan);
     PyMem_RawFree(ci->local_plan);
     PyMem_RawFree(ci->arg_idx);
     PyMem_RawFree(ci->arg_plan);
@@ -177,6 +189,7 @@ static PyObject *object_name(tr_session *s, const char *file, const char *qual,
     return name;
 }
 
+#if PY_VERSION_HEX >= 0x030C0000
 static PyObject *unique_names(PyCodeObject *co) {
     PyObject *parts[3] = {PyCode_GetVarnames(co), PyCode_GetCellvars(co),
                           PyCode_GetFreevars(co)};
@@ -202,6 +215,7 @@ static PyObject *unique_names(PyCodeObject *co) {
     Py_XDECREF(out);
     return t;
 }
+#endif
 
 static int plan(tr_session *s, tr_code *ci, sl_filter_kind kind,
                 PyObject *const *names, Py_ssize_t n, uint8_t *acts) {
@@ -274,8 +288,15 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     } else {
         ci->name = Py_NewRef(co->co_qualname);
     }
+#if PY_VERSION_HEX < 0x030C0000
+    /* the frame's slots, read directly (no f_locals dict per event) */
+    ci->names = Py_NewRef(co->co_localsplusnames);
+    ci->kinds = Py_NewRef(co->co_localspluskinds);
+#else
     ci->names = unique_names(co);
-    if (!ci->name || !ci->names) {
+#endif
+    ci->gplan = PyDict_New();
+    if (!ci->name || !ci->names || !ci->gplan) {
         PyErr_Clear();
         code_clear(ci);
         ci->gen = s->gen;
@@ -379,33 +400,30 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f) {
 
 /* ---- values ---- */
 
-/* The value of local names[i] of frame f (new reference), or NULL when
- * unbound. locals is the frame's locals mapping on 3.11, NULL on 3.12+
- * (slots are read with PyFrame_GetVar). */
-static PyObject *local_value(PyFrameObject *f, PyObject *locals,
-                             PyObject *name) {
-    PyObject *v = NULL;
+/* The value of local slot i (names[i]) of frame f, new reference, or NULL
+ * when unbound. 3.11 reads the frame's slots (cells dereferenced); 3.12+
+ * asks PyFrame_GetVar. */
+static PyObject *local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
 #if PY_VERSION_HEX >= 0x030C0000
-    if (!locals) {
-        v = PyFrame_GetVar(f, name);
-        if (!v) {
-            PyErr_Clear();
-        }
-        return v;
-    }
-#else
-    (void)f;
-#endif
-    if (PyDict_CheckExact(locals)) {
-        v = PyDict_GetItemWithError(locals, name);
-        Py_XINCREF(v);
-    } else {
-        v = PyObject_GetItem(locals, name);
-    }
+    PyObject *v = PyFrame_GetVar(f, PyTuple_GET_ITEM(ci->names, i));
     if (!v) {
         PyErr_Clear();
     }
     return v;
+#else
+    _PyInterpreterFrame *fr = f->f_frame;
+    if (!fr || i >= fr->f_code->co_nlocalsplus) {
+        return NULL;
+    }
+    PyObject *v = _PyFrame_GetLocalsArray(fr)[i];
+    unsigned char kind =
+        (unsigned char)PyBytes_AS_STRING(ci->kinds)[i];
+    if (v && (kind & (CO_FAST_CELL | CO_FAST_FREE)) && PyCell_Check(v)) {
+        v = PyCell_GET(v);
+    }
+    Py_XINCREF(v);
+    return v;
+#endif
 }
 
 /* Encode one value under action act into s->vbuf (cleared first); 0 when
@@ -450,13 +468,8 @@ static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
     }
 }
 
-static PyObject *frame_locals(tr_code *ci, PyFrameObject *f) {
-#if PY_VERSION_HEX >= 0x030C0000
-    if (ci->optimized) {
-        return NULL; /* read slot by slot */
-    }
-#endif
-    (void)ci;
+/* A module or class body's namespace (new reference), or NULL. */
+static PyObject *frame_namespace(PyFrameObject *f) {
     PyObject *l = PyFrame_GetLocals(f);
     if (!l) {
         PyErr_Clear();
@@ -482,7 +495,6 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
     TR_SAVE_EXC();
     int32_t fid = func_of(s, ci);
     s->abuf.len = 0;
-    PyObject *locals = f ? frame_locals(ci, f) : NULL;
     tally t = {0, 0};
     int n = 0;
     for (Py_ssize_t k = 0; f && k < ci->nargs; k++) {
@@ -492,12 +504,7 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
             t.drop++;
             continue;
         }
-#if PY_VERSION_HEX < 0x030C0000
-        if (!locals) {
-            break;
-        }
-#endif
-        PyObject *v = local_value(f, locals, name);
+        PyObject *v = local_value(ci, f, ci->arg_idx[k]);
         if (!v) {
             continue;
         }
@@ -511,13 +518,12 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
         if (n++ > 0) {
             tr_buf_put(&s->abuf, ",", 1);
         }
-        tr_buf_puts(&s->abuf, "{\"variable_id\":");
+        TR_LIT(&s->abuf, "{\"variable_id\":");
         tr_buf_i64(&s->abuf, vid);
-        tr_buf_puts(&s->abuf, ",\"value\":");
+        TR_LIT(&s->abuf, ",\"value\":");
         tr_buf_put(&s->abuf, s->vbuf.p, s->vbuf.len);
-        tr_buf_puts(&s->abuf, "}");
+        TR_LIT(&s->abuf, "}");
     }
-    Py_XDECREF(locals);
     count(s, SL_FILTER_ARG, &t);
     tr_emit_step(s, ci->path_id, ci->def_line);
     tr_emit_call(s, fid, &s->abuf);
@@ -549,11 +555,11 @@ void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
         if (name && value_into(s, exc, act)) {
             int32_t vid = tr_var_id(s, name);
             tr_emit_value(s, vid, &s->vbuf);
-            tr_buf_puts(&s->abuf, "{\"variable_id\":");
+            TR_LIT(&s->abuf, "{\"variable_id\":");
             tr_buf_i64(&s->abuf, vid);
-            tr_buf_puts(&s->abuf, ",\"value\":");
+            TR_LIT(&s->abuf, ",\"value\":");
             tr_buf_put(&s->abuf, s->vbuf.p, s->vbuf.len);
-            tr_buf_puts(&s->abuf, "}");
+            TR_LIT(&s->abuf, "}");
         }
     }
     tr_emit_step(s, ci->path_id, ci->def_line);
@@ -562,92 +568,118 @@ void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
     TR_RESTORE_EXC();
 }
 
-static void snapshot_mapping(tr_session *s, PyObject *map, PyObject *skip,
-                             sl_filter_kind kind, const sl_filter_scope *scope,
-                             tally *t) {
-    PyObject *items = PyDict_Check(map) ? PyDict_Items(map)
-                                        : PyMapping_Items(map);
-    if (!items) {
+/* The action for a namespace name, from the code's cache (one plan call
+ * the first time a name is met). */
+static int namespace_action(tr_session *s, tr_code *ci, PyObject *name,
+                            sl_filter_kind kind) {
+    PyObject *hit = PyDict_GetItemWithError(ci->gplan, name);
+    if (hit) {
+        long packed = PyLong_AS_LONG(hit); /* kind * 16 + action */
+        if (packed / 16 == (long)kind) {
+            return (int)(packed % 16);
+        }
+    }
+    PyErr_Clear();
+    int act = SL_FILTER_REDACT; /* fail closed */
+    if (kind == SL_FILTER_GLOBAL && ci->optimized) {
+        int has = PySequence_Contains(ci->names, name);
+        if (has != 0) {
+            PyErr_Clear();
+            act = TR_LOCAL_NAME;
+        }
+    }
+    if (act != TR_LOCAL_NAME) {
+        uint8_t a = SL_FILTER_REDACT;
+        plan(s, ci, kind, &name, 1, &a);
+        act = a;
+    }
+    PyObject *v = hit ? NULL : PyLong_FromLong((long)kind * 16 + act);
+    if (v && PyDict_SetItem(ci->gplan, name, v) != 0) {
         PyErr_Clear();
+    }
+    Py_XDECREF(v);
+    return act;
+}
+
+/* Every name of a namespace dict (globals, or a module or class body's
+ * locals), but __builtins__ and names in skip. */
+static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
+                               PyObject *skip, sl_filter_kind kind) {
+    tally t = {0, 0};
+    if (!PyDict_Check(map)) {
+        PyObject *d = PyDict_New(); /* a mapping that is not a dict */
+        if (!d || PyDict_Update(d, map) != 0) {
+            PyErr_Clear();
+            Py_XDECREF(d);
+            return;
+        }
+        snapshot_namespace(s, ci, d, skip, kind);
+        Py_DECREF(d);
         return;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *kv = PyList_GET_ITEM(items, i);
-        if (!PyTuple_Check(kv) || PyTuple_GET_SIZE(kv) != 2) {
-            continue;
-        }
-        PyObject *name = PyTuple_GET_ITEM(kv, 0);
-        if (!PyUnicode_Check(name)) {
-            continue;
-        }
-        if (PyUnicode_CompareWithASCIIString(name, "__builtins__") == 0) {
-            continue;
-        }
-        if (kind == SL_FILTER_GLOBAL) {
-            int has = skip ? PySequence_Contains(skip, name) : 0;
-            if (has != 0) {
-                PyErr_Clear();
-                continue;
-            }
-        }
-        Py_ssize_t len = 0;
-        const char *u = PyUnicode_AsUTF8AndSize(name, &len);
-        if (!u) {
-            PyErr_Clear();
-            continue;
-        }
-        /* decide counts itself; the tally is only for plan decisions */
-        int act = sl_filter_decide(s->fctx, scope, kind, u, (size_t)len);
-        if (act == SL_FILTER_DROP) {
-            continue;
-        }
-        tally none = {0, 0};
-        record(s, name, PyTuple_GET_ITEM(kv, 1), act, &none);
+    static PyObject *builtins_name;
+    if (!builtins_name) {
+        builtins_name = PyUnicode_InternFromString("__builtins__");
     }
-    (void)t;
-    Py_DECREF(items);
+    Py_ssize_t pos = 0;
+    PyObject *name, *value;
+    while (PyDict_Next(map, &pos, &name, &value)) {
+        if (!PyUnicode_Check(name) || name == builtins_name ||
+            PyUnicode_Compare(name, builtins_name) == 0) {
+            continue;
+        }
+        if (skip && PyDict_Check(skip) && PyDict_Contains(skip, name) == 1) {
+            continue;
+        }
+        int act = namespace_action(s, ci, name, kind);
+        if (act == TR_LOCAL_NAME) {
+            continue;
+        }
+        /* str() of a value may run user code that changes the dict */
+        Py_INCREF(name);
+        Py_INCREF(value);
+        record(s, name, value, act, &t);
+        Py_DECREF(value);
+        Py_DECREF(name);
+    }
+    PyErr_Clear();
+    count(s, kind, &t);
 }
 
 void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
     TR_SAVE_EXC();
     tr_emit_step(s, ci->path_id, line);
-    PyObject *locals = frame_locals(ci, f);
     PyObject *globals = PyFrame_GetGlobals(f);
     if (!globals) {
         PyErr_Clear();
     }
-    tally t = {0, 0};
     if (ci->optimized) {
+        tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
         for (Py_ssize_t i = 0; i < nn; i++) {
-            PyObject *name = PyTuple_GET_ITEM(ci->names, i);
-            int act = ci->local_plan[i];
-#if PY_VERSION_HEX < 0x030C0000
-            if (!locals) {
-                break;
-            }
-#endif
-            PyObject *v = local_value(f, locals, name);
+            PyObject *v = local_value(ci, f, i);
             if (!v) {
                 continue; /* unbound */
             }
-            record(s, name, v, act, &t);
+            record(s, PyTuple_GET_ITEM(ci->names, i), v, ci->local_plan[i],
+                   &t);
             Py_DECREF(v);
         }
         count(s, SL_FILTER_LOCAL, &t);
         if (globals) {
-            snapshot_mapping(s, globals, ci->names, SL_FILTER_GLOBAL,
-                             ci->scope, &t);
+            snapshot_namespace(s, ci, globals, NULL, SL_FILTER_GLOBAL);
         }
-    } else if (locals) {
+    } else {
         /* module and class bodies: the namespace's names are locals */
-        snapshot_mapping(s, locals, NULL, SL_FILTER_LOCAL, ci->scope, &t);
-        if (globals && globals != locals) {
-            snapshot_mapping(s, globals, locals, SL_FILTER_GLOBAL, ci->scope,
-                             &t);
+        PyObject *locals = frame_namespace(f);
+        if (locals) {
+            snapshot_namespace(s, ci, locals, NULL, SL_FILTER_LOCAL);
+            if (globals && globals != locals) {
+                snapshot_namespace(s, ci, globals, locals, SL_FILTER_GLOBAL);
+            }
         }
+        Py_XDECREF(locals);
     }
-    Py_XDECREF(locals);
     Py_XDECREF(globals);
     TR_RESTORE_EXC();
 }

@@ -97,9 +97,10 @@ static int session_init(tr_session *s, PyObject *args, PyObject *kw) {
     s->path_list = PyList_New(0);
     s->funcs = PyDict_New();
     s->vars = PyDict_New();
+    s->stable = PyDict_New();
     s->filter = sl_filter_new();
     if (!s->skip_prefixes || !s->paths || !s->path_list || !s->funcs ||
-        !s->vars || !s->filter) {
+        !s->vars || !s->stable || !s->filter) {
         if (!PyErr_Occurred()) {
             PyErr_NoMemory();
         }
@@ -142,6 +143,7 @@ static void session_dealloc(tr_session *s) {
     Py_XDECREF(s->path_list);
     Py_XDECREF(s->funcs);
     Py_XDECREF(s->vars);
+    Py_XDECREF(s->stable);
     Py_XDECREF(s->trace_dir);
     Py_XDECREF(s->program);
     Py_XDECREF(s->skip_prefixes);
@@ -218,6 +220,7 @@ static PyObject *session_stop(tr_session *s, PyObject *args) {
     }
     tr_emit_return(s, &s->vbuf);
     tr_writer_close(s);
+    Py_CLEAR(s->stable); /* let go of the modules, functions, classes */
     int failed = s->buf.failed || s->vbuf.failed || s->abuf.failed;
     sl_buf meta = {0};
     sl_error err = {0};

@@ -27,6 +27,7 @@ typedef struct tr_buf {
 
 void tr_buf_put(tr_buf *b, const char *s, size_t n);
 void tr_buf_puts(tr_buf *b, const char *s);
+#define TR_LIT(b, lit) tr_buf_put((b), (lit), sizeof(lit) - 1)
 void tr_buf_i64(tr_buf *b, long long v);
 /* A JSON string literal of n UTF-8 bytes, cut at max bytes (0: no cut)
  * on a character boundary with "…" appended when cut. */
@@ -55,6 +56,7 @@ typedef enum tr_type {
 /* ---- per code object (kept in the code object's extra slot) ---- */
 
 enum { TR_RET_RETURN, TR_RET_YIELD, TR_RET_UNWIND };
+enum { TR_LOCAL_NAME = 7 };
 
 typedef struct tr_code {
     uint64_t gen;      /* session that filled it; 0 = empty */
@@ -73,6 +75,10 @@ typedef struct tr_code {
     Py_ssize_t *arg_idx; /* index into names, upstream's argument order */
     uint8_t *arg_plan;   /* sl_filter_action per argument */
     PyObject *bytecode;  /* co_code, generators on 3.11 only */
+    PyObject *kinds;     /* co_localspluskinds (3.11: names are the slots) */
+    PyObject *gplan;     /* dict name -> action for namespace names
+                            (globals; module and class bodies' locals);
+                            TR_LOCAL_NAME for a global shadowed by a local */
 } tr_code;
 
 /* ---- the session ---- */
@@ -107,6 +113,8 @@ typedef struct tr_session {
     PyObject *trace_dir;  /* str */
     PyObject *program;    /* str */
     PyObject *skip_prefixes; /* tuple of str: recorder's own files */
+    PyObject *stable;     /* dict: module, function, class -> its encoded
+                             Raw record (their str() never changes) */
     int64_t open_calls;   /* Calls not yet returned, all threads */
     tr_limits lim;
     PyObject *seen[64];   /* containers on the encoding path */

@@ -40,7 +40,7 @@ static int grow(tr_buf *b, size_t more) {
 }
 
 void tr_buf_put(tr_buf *b, const char *s, size_t n) {
-    if (n == 0 || grow(b, n) != 0) {
+    if (n == 0 || (b->len + n > b->cap && grow(b, n) != 0) || b->failed) {
         return;
     }
     memcpy(b->p + b->len, s, n);
@@ -52,9 +52,18 @@ void tr_buf_puts(tr_buf *b, const char *s) {
 }
 
 void tr_buf_i64(tr_buf *b, long long v) {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%lld", v);
-    tr_buf_put(b, tmp, (size_t)n);
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *p = e;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                                 : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    tr_buf_put(b, p, (size_t)(e - p));
 }
 
 void tr_buf_free(tr_buf *b) {
@@ -113,7 +122,7 @@ void tr_buf_jstr(tr_buf *b, const char *s, size_t n, size_t max) {
     }
     tr_buf_put(b, s + run, n - run);
     if (cut) {
-        tr_buf_puts(b, "\xe2\x80\xa6"); /* … */
+        TR_LIT(b, "\xe2\x80\xa6"); /* … */
     }
     tr_buf_put(b, "\"", 1);
 }
@@ -199,11 +208,11 @@ int32_t tr_type_id(tr_session *s, tr_type t) {
         return s->types[t];
     }
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Type\":{\"kind\":");
+    TR_LIT(&s->buf, "{\"Type\":{\"kind\":");
     tr_buf_i64(&s->buf, TYPES[t].kind);
-    tr_buf_puts(&s->buf, ",\"lang_type\":");
+    TR_LIT(&s->buf, ",\"lang_type\":");
     tr_buf_jstr(&s->buf, TYPES[t].lang, strlen(TYPES[t].lang), 0);
-    tr_buf_puts(&s->buf, ",\"specific_info\":{\"kind\":\"None\"}}}");
+    TR_LIT(&s->buf, ",\"specific_info\":{\"kind\":\"None\"}}}");
     tr_event_end(s);
     s->types[t] = s->ntypes++;
     return s->types[t];
@@ -255,9 +264,9 @@ int32_t tr_path_id(tr_session *s, PyObject *path) {
         PyErr_Clear();
     }
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Path\":");
+    TR_LIT(&s->buf, "{\"Path\":");
     put_pystr(&s->buf, path, 0);
-    tr_buf_puts(&s->buf, "}");
+    TR_LIT(&s->buf, "}");
     tr_event_end(s);
     return (int32_t)n;
 }
@@ -269,9 +278,9 @@ int32_t tr_var_id(tr_session *s, PyObject *name) {
         return (int32_t)id;
     }
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"VariableName\":");
+    TR_LIT(&s->buf, "{\"VariableName\":");
     put_pystr(&s->buf, name, 0);
-    tr_buf_puts(&s->buf, "}");
+    TR_LIT(&s->buf, "}");
     tr_event_end(s);
     return (int32_t)n;
 }
@@ -293,13 +302,13 @@ int32_t tr_func_id(tr_session *s, PyObject *name, int32_t path_id,
         return (int32_t)id;
     }
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Function\":{\"path_id\":");
+    TR_LIT(&s->buf, "{\"Function\":{\"path_id\":");
     tr_buf_i64(&s->buf, path_id);
-    tr_buf_puts(&s->buf, ",\"line\":");
+    TR_LIT(&s->buf, ",\"line\":");
     tr_buf_i64(&s->buf, line);
-    tr_buf_puts(&s->buf, ",\"name\":");
+    TR_LIT(&s->buf, ",\"name\":");
     put_pystr(&s->buf, name, 0);
-    tr_buf_puts(&s->buf, "}}");
+    TR_LIT(&s->buf, "}}");
     tr_event_end(s);
     return (int32_t)s->nfuncs++;
 }
@@ -308,40 +317,40 @@ int32_t tr_func_id(tr_session *s, PyObject *name, int32_t path_id,
 
 void tr_emit_step(tr_session *s, int32_t path_id, int line) {
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Step\":{\"path_id\":");
+    TR_LIT(&s->buf, "{\"Step\":{\"path_id\":");
     tr_buf_i64(&s->buf, path_id);
-    tr_buf_puts(&s->buf, ",\"line\":");
+    TR_LIT(&s->buf, ",\"line\":");
     tr_buf_i64(&s->buf, line);
-    tr_buf_puts(&s->buf, "}}");
+    TR_LIT(&s->buf, "}}");
     tr_event_end(s);
 }
 
 void tr_emit_value(tr_session *s, int32_t var_id, const tr_buf *value) {
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Value\":{\"variable_id\":");
+    TR_LIT(&s->buf, "{\"Value\":{\"variable_id\":");
     tr_buf_i64(&s->buf, var_id);
-    tr_buf_puts(&s->buf, ",\"value\":");
+    TR_LIT(&s->buf, ",\"value\":");
     tr_buf_put(&s->buf, value->p, value->len);
-    tr_buf_puts(&s->buf, "}}");
+    TR_LIT(&s->buf, "}}");
     tr_event_end(s);
 }
 
 void tr_emit_call(tr_session *s, int32_t func_id, const tr_buf *args) {
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Call\":{\"function_id\":");
+    TR_LIT(&s->buf, "{\"Call\":{\"function_id\":");
     tr_buf_i64(&s->buf, func_id);
-    tr_buf_puts(&s->buf, ",\"args\":[");
+    TR_LIT(&s->buf, ",\"args\":[");
     if (args) {
         tr_buf_put(&s->buf, args->p, args->len);
     }
-    tr_buf_puts(&s->buf, "]}}");
+    TR_LIT(&s->buf, "]}}");
     tr_event_end(s);
 }
 
 void tr_emit_return(tr_session *s, const tr_buf *value) {
     tr_event_begin(s);
-    tr_buf_puts(&s->buf, "{\"Return\":{\"return_value\":");
+    TR_LIT(&s->buf, "{\"Return\":{\"return_value\":");
     tr_buf_put(&s->buf, value->p, value->len);
-    tr_buf_puts(&s->buf, "}}");
+    TR_LIT(&s->buf, "}}");
     tr_event_end(s);
 }
