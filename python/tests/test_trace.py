@@ -680,3 +680,31 @@ def test_crash_leaves_flushed_events_readable(tmp_path):
     assert raw.startswith("[") and len(raw) >= 1 << 20
     events = json.loads(raw + "\n]")
     assert events[0] == {"Path": str(tmp_path / "prog.py")}
+
+
+def test_callbacks_from_skipped_code_are_recorded_and_balance(tmp_path):
+    p, t = record(tmp_path, """
+        import functools, json
+        def key(v):
+            k = -v
+            return k
+        def default(o):
+            return sorted(o, key=key)
+        def boom(v):
+            raise KeyError(v)
+        print(sorted([3, 1, 2], key=key))
+        print(json.dumps({"s": {1, 2}}, default=default))
+        print(functools.reduce(lambda a, b: a + b, map(key, [1, 2, 3])))
+        try:
+            sorted([1, 2], key=boom)
+        except KeyError:
+            print("caught")
+    """)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "[3, 2, 1]\n{\"s\": [2, 1]}\n-6\ncaught\n"
+    t.assert_balanced()
+    assert len(t.calls_of("key")) == 3 + 2 + 3
+    assert len(t.calls_of("default")) == 1
+    assert len(t.calls_of("boom")) == 1
+    assert t.functions().count("json") == 0
+    assert t.paths == [str(tmp_path / "prog.py")]

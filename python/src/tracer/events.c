@@ -454,9 +454,16 @@ static void record(tr_session *s, PyObject *name, PyObject *v, int act,
     }
     if (act == SL_FILTER_REDACT) {
         t->red++;
+        value_into(s, v, act);
+        tr_emit_value(s, tr_var_id(s, name), &s->vbuf);
+        return;
+    }
+    /* allowed: the same immutable object as last time is the same event */
+    if (tr_emit_cached_value(s, tr_var_peek(s, name), v)) {
+        return;
     }
     value_into(s, v, act);
-    tr_emit_value(s, tr_var_id(s, name), &s->vbuf);
+    tr_emit_value_keep(s, tr_var_id(s, name), &s->vbuf, v);
 }
 
 static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
@@ -625,7 +632,8 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
     PyObject *name, *value;
     while (PyDict_Next(map, &pos, &name, &value)) {
         if (!PyUnicode_Check(name) || name == builtins_name ||
-            PyUnicode_Compare(name, builtins_name) == 0) {
+            (PyUnicode_GET_LENGTH(name) == 12 &&
+             PyUnicode_Compare(name, builtins_name) == 0)) {
             continue;
         }
         if (skip && PyDict_Check(skip) && PyDict_Contains(skip, name) == 1) {

@@ -136,6 +136,7 @@ static void session_dealloc(tr_session *s) {
     }
     sl_filter_ctx_free(s->fctx);
     sl_filter_free(s->filter);
+    tr_vcache_free(s);
     tr_buf_free(&s->buf);
     tr_buf_free(&s->vbuf);
     tr_buf_free(&s->abuf);
@@ -220,6 +221,7 @@ static PyObject *session_stop(tr_session *s, PyObject *args) {
     }
     tr_emit_return(s, &s->vbuf);
     tr_writer_close(s);
+    tr_vcache_free(s);
     Py_CLEAR(s->stable); /* let go of the modules, functions, classes */
     int failed = s->buf.failed || s->vbuf.failed || s->abuf.failed;
     sl_buf meta = {0};

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <sluice/filter.h>
 
@@ -25,7 +26,15 @@ typedef struct tr_buf {
     int failed; /* sticky: out of memory */
 } tr_buf;
 
-void tr_buf_put(tr_buf *b, const char *s, size_t n);
+void tr_buf_grow_put(tr_buf *b, const char *s, size_t n);
+static inline void tr_buf_put(tr_buf *b, const char *s, size_t n) {
+    if (b->len + n <= b->cap && !b->failed) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    } else {
+        tr_buf_grow_put(b, s, n);
+    }
+}
 void tr_buf_puts(tr_buf *b, const char *s);
 #define TR_LIT(b, lit) tr_buf_put((b), (lit), sizeof(lit) - 1)
 void tr_buf_i64(tr_buf *b, long long v);
@@ -89,6 +98,14 @@ typedef struct tr_limits {
     Py_ssize_t text;  /* bytes kept per string or str() text */
 } tr_limits;
 
+/* The last Value event written for a variable id, reused while the
+ * variable holds the same immutable object (allowed values only). */
+typedef struct tr_vcache {
+    PyObject *obj; /* strong */
+    char *event;
+    size_t len;
+} tr_vcache;
+
 typedef struct tr_session {
     PyObject_HEAD
     uint64_t gen;
@@ -117,6 +134,8 @@ typedef struct tr_session {
                              Raw record (their str() never changes) */
     int64_t open_calls;   /* Calls not yet returned, all threads */
     tr_limits lim;
+    tr_vcache *vcache;    /* by variable id */
+    size_t nvcache;
     PyObject *seen[64];   /* containers on the encoding path */
     int nseen;
 } tr_session;
@@ -142,6 +161,11 @@ void tr_event_end(tr_session *s);
 int32_t tr_type_id(tr_session *s, tr_type t);
 int32_t tr_path_id(tr_session *s, PyObject *path);
 int32_t tr_var_id(tr_session *s, PyObject *name);
+int32_t tr_var_peek(tr_session *s, PyObject *name); /* -1: not yet */
+int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v);
+void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
+                        PyObject *v);
+void tr_vcache_free(tr_session *s);
 int32_t tr_func_id(tr_session *s, PyObject *name, int32_t path_id,
                    int32_t line);
 void tr_emit_step(tr_session *s, int32_t path_id, int line);

@@ -39,8 +39,8 @@ static int grow(tr_buf *b, size_t more) {
     return 0;
 }
 
-void tr_buf_put(tr_buf *b, const char *s, size_t n) {
-    if (n == 0 || (b->len + n > b->cap && grow(b, n) != 0) || b->failed) {
+void tr_buf_grow_put(tr_buf *b, const char *s, size_t n) {
+    if (n == 0 || grow(b, n) != 0 || b->failed) {
         return;
     }
     memcpy(b->p + b->len, s, n);
@@ -271,6 +271,15 @@ int32_t tr_path_id(tr_session *s, PyObject *path) {
     return (int32_t)n;
 }
 
+int32_t tr_var_peek(tr_session *s, PyObject *name) {
+    PyObject *id = PyDict_GetItemWithError(s->vars, name);
+    if (!id) {
+        PyErr_Clear();
+        return -1;
+    }
+    return (int32_t)PyLong_AsLong(id);
+}
+
 int32_t tr_var_id(tr_session *s, PyObject *name) {
     Py_ssize_t n = PyDict_GET_SIZE(s->vars);
     Py_ssize_t id = lookup(s->vars, name, n);
@@ -353,4 +362,73 @@ void tr_emit_return(tr_session *s, const tr_buf *value) {
     tr_buf_put(&s->buf, value->p, value->len);
     TR_LIT(&s->buf, "}}");
     tr_event_end(s);
+}
+
+/* ---- reusing Value events of immutable values ---- */
+
+static int cacheable(PyObject *v) {
+    return v == Py_None || v == Py_True || v == Py_False ||
+           PyUnicode_CheckExact(v) || PyLong_CheckExact(v) ||
+           PyFloat_CheckExact(v) || PyModule_CheckExact(v) ||
+           PyFunction_Check(v) || PyCFunction_Check(v) ||
+           Py_IS_TYPE(v, &PyType_Type);
+}
+
+int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v) {
+    if (var_id < 0 || (size_t)var_id >= s->nvcache ||
+        s->vcache[var_id].obj != v || !s->vcache[var_id].event) {
+        return 0;
+    }
+    tr_event_begin(s);
+    tr_buf_put(&s->buf, s->vcache[var_id].event, s->vcache[var_id].len);
+    tr_event_end(s);
+    return 1;
+}
+
+void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
+                        PyObject *v) {
+    tr_event_begin(s);
+    size_t start = s->buf.len;
+    TR_LIT(&s->buf, "{\"Value\":{\"variable_id\":");
+    tr_buf_i64(&s->buf, var_id);
+    TR_LIT(&s->buf, ",\"value\":");
+    tr_buf_put(&s->buf, value->p, value->len);
+    TR_LIT(&s->buf, "}}");
+    if (v && var_id >= 0 && cacheable(v) && !s->buf.failed &&
+        s->buf.len - start < 4096) {
+        if ((size_t)var_id >= s->nvcache) {
+            size_t n = s->nvcache ? s->nvcache : 64;
+            while (n <= (size_t)var_id) {
+                n *= 2;
+            }
+            tr_vcache *c = PyMem_RawRealloc(s->vcache, n * sizeof(*c));
+            if (c) {
+                memset(c + s->nvcache, 0, (n - s->nvcache) * sizeof(*c));
+                s->vcache = c;
+                s->nvcache = n;
+            }
+        }
+        if ((size_t)var_id < s->nvcache) {
+            tr_vcache *e = &s->vcache[var_id];
+            size_t len = s->buf.len - start;
+            char *ev = PyMem_RawRealloc(e->event, len);
+            if (ev) {
+                memcpy(ev, s->buf.p + start, len);
+                e->event = ev;
+                e->len = len;
+                Py_XSETREF(e->obj, Py_NewRef(v));
+            }
+        }
+    }
+    tr_event_end(s);
+}
+
+void tr_vcache_free(tr_session *s) {
+    for (size_t i = 0; i < s->nvcache; i++) {
+        Py_XDECREF(s->vcache[i].obj);
+        PyMem_RawFree(s->vcache[i].event);
+    }
+    PyMem_RawFree(s->vcache);
+    s->vcache = NULL;
+    s->nvcache = 0;
 }
