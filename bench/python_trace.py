@@ -20,16 +20,18 @@ import tempfile
 WORKLOAD = r'''
 import collections, json, re, sys, textwrap, time
 
+class Data:  # attributes are not recorded, only the class itself
+    WORDS = re.compile(r"\w+")
+    DOC = {"rows": [{"id": k, "tags": ["a", "b", "c"], "body": "lorem ipsum " * 8}
+                    for k in range(40)]}
+    TEXT = json.dumps(DOC)
+
 def skip_heavy(n):
     out = 0
-    words = re.compile(r"\w+")
-    doc = {"rows": [{"id": k, "tags": ["a", "b", "c"], "body": "lorem ipsum " * 8}
-                    for k in range(40)]}
     for i in range(n):
-        text = json.dumps(doc, sort_keys=True)
-        back = json.loads(text)
-        out += len(words.findall(textwrap.fill(text, 60))) + len(back)
-        out += len(collections.Counter(words.findall(text)))
+        out += len(json.loads(json.dumps(Data.DOC, sort_keys=True)))
+        out += len(textwrap.fill(Data.TEXT, 60))
+        out += len(collections.Counter(Data.WORDS.findall(Data.TEXT)))
     return out
 
 def value_heavy(n):
