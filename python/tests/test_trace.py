@@ -708,3 +708,33 @@ def test_callbacks_from_skipped_code_are_recorded_and_balance(tmp_path):
     assert len(t.calls_of("boom")) == 1
     assert t.functions().count("json") == 0
     assert t.paths == [str(tmp_path / "prog.py")]
+
+
+def test_threads_switching_inside_str_keep_every_event_whole(tmp_path):
+    # str() of a value runs Python code, where the interpreter may switch
+    # to another thread that records too: events must not interleave
+    p, t = record(tmp_path, """
+        import sys, threading
+        sys.setswitchinterval(1e-6)
+        class Slow:
+            def __str__(self):
+                return "-".join(str(i) for i in range(200))
+        def work(k):
+            a = Slow()
+            b = [Slow(), Slow()]
+            for i in range(30):
+                c = (a, i)
+            return k
+        ts = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join()
+        print("ok")
+    """)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "ok\n"
+    t.assert_balanced()  # trace.json parses: no event was torn
+    assert len(t.calls_of("work")) == 6
+    slow = "-".join(str(i) for i in range(200))
+    assert all(v["r"] == slow for v in t.values_of("a"))

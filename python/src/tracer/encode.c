@@ -48,8 +48,8 @@ static void more_marker(tr_session *s, tr_buf *b, Py_ssize_t more) {
 }
 
 static int on_path(tr_session *s, PyObject *v) {
-    for (int i = 0; i < s->nseen; i++) {
-        if (s->seen[i] == v) {
+    for (int i = 0; i < tr_tls->nseen; i++) {
+        if (tr_tls->seen[i] == v) {
             return 1;
         }
     }
@@ -212,11 +212,11 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         return;
     }
     if (depth >= s->lim.depth ||
-        s->nseen >= (int)(sizeof(s->seen) / sizeof(s->seen[0]))) {
+        tr_tls->nseen >= (int)(sizeof(tr_tls->seen) / sizeof(tr_tls->seen[0]))) {
         tr_encode_marker(s, b, TR_T_LIMIT, "<depth limit>");
         return;
     }
-    s->seen[s->nseen++] = v;
+    tr_tls->seen[tr_tls->nseen++] = v;
     if (is_dict) {
         enc_dict(s, b, v, depth);
     } else if (is_tuple) {
@@ -232,7 +232,7 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         tr_buf_i64(b, tr_type_id(s, TR_T_LIST));
         TR_LIT(b, "}");
     }
-    s->nseen--;
+    tr_tls->nseen--;
 }
 
 void tr_encode(tr_session *s, tr_buf *b, PyObject *v) {

@@ -148,7 +148,84 @@ static PyObject *module_hint(PyFrameObject *f) {
     return PyUnicode_Check(name) ? name : NULL;
 }
 
-/* The scope's object name (module.qualname), through the engine's own
+/* The JSON string value of "key" in a flat object written by libsluice
+ * (no Python code runs: another thread may not record meanwhile), or
+ * NULL. */
+static PyObject *json_field(const char *j, size_t n, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    const char *end = j + n;
+    const char *p = strstr(j, pat);
+    if (!p) {
+        return NULL;
+    }
+    p += strlen(pat);
+    tr_buf out = {0};
+    while (p < end && *p != '"') {
+        if (*p != '\\') {
+            tr_buf_put(&out, p++, 1);
+            continue;
+        }
+        if (++p >= end) {
+            break;
+        }
+        char c = *p++;
+        const char *simple = strchr("\"\\/bfnrt", c);
+        if (simple && c != 'u') {
+            static const char map[] = "\"\\/\b\f\n\r\t";
+            tr_buf_put(&out, &map[simple - "\"\\/bfnrt"], 1);
+            continue;
+        }
+        if (c != 'u' || end - p < 4) {
+            break;
+        }
+        unsigned cp = 0;
+        for (int i = 0; i < 4; i++, p++) {
+            char h = *p;
+            cp = cp * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+        }
+        if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 && p[0] == '\\' &&
+            p[1] == 'u') {
+            unsigned lo = 0;
+            for (int i = 2; i < 6; i++) {
+                char h = p[i];
+                lo = lo * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+        }
+        char u[4];
+        int k = 0;
+        if (cp < 0x80) {
+            u[k++] = (char)cp;
+        } else if (cp < 0x800) {
+            u[k++] = (char)(0xC0 | (cp >> 6));
+            u[k++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            u[k++] = (char)(0xE0 | (cp >> 12));
+            u[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            u[k++] = (char)(0xF0 | (cp >> 18));
+            u[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            u[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (cp & 0x3F));
+        }
+        tr_buf_put(&out, u, (size_t)k);
+    }
+    PyObject *r = NULL;
+    if (p < end && *p == '"' && !out.failed) {
+        r = PyUnicode_DecodeUTF8(out.p ? out.p : "", (Py_ssize_t)out.len,
+                                 "replace");
+    }
+    tr_buf_free(&out);
+    if (!r) {
+        PyErr_Clear();
+    }
+    return r;
+}
+
+/* The scope's object name (module.qualname), from the engine's own
  * explain: once per traced code object. */
 static PyObject *object_name(tr_session *s, const char *file, const char *qual,
                              const char *hint) {
@@ -158,26 +235,7 @@ static PyObject *object_name(tr_session *s, const char *file, const char *qual,
     if (sl_filter_explain(s->fctx, file, qual, hint, NULL, NULL, 0, &out,
                           &err) == SL_OK &&
         out.len > 0) {
-        static PyObject *loads;
-        if (!loads) {
-            PyObject *json = PyImport_ImportModule("json");
-            loads = json ? PyObject_GetAttrString(json, "loads") : NULL;
-            Py_XDECREF(json);
-        }
-        PyObject *doc =
-            loads ? PyObject_CallFunction(loads, "s#", out.ptr,
-                                          (Py_ssize_t)out.len)
-                  : NULL;
-        if (doc && PyDict_Check(doc)) {
-            name = PyDict_GetItemString(doc, "object");
-            if (name && PyUnicode_Check(name)) {
-                Py_INCREF(name);
-            } else {
-                name = NULL;
-            }
-        }
-        Py_XDECREF(doc);
-        PyErr_Clear();
+        name = json_field(out.ptr, out.len, "object");
     }
     sl_buf_free(&out);
     if (!name) {
@@ -249,7 +307,7 @@ static int plan(tr_session *s, tr_code *ci, sl_filter_kind kind,
 
 static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
                 PyFrameObject *f) {
-    ci->gen = s->gen;
+    ci->gen = s->gen; /* nothing below runs Python code */
     ci->func_id = -1;
     ci->def_line = co->co_firstlineno;
     ci->optimized = (co->co_flags & CO_OPTIMIZED) != 0;
@@ -426,18 +484,18 @@ static PyObject *local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
 #endif
 }
 
-/* Encode one value under action act into s->vbuf (cleared first); 0 when
+/* Encode one value under action act into tr_tls->vbuf (cleared first); 0 when
  * the value is dropped. */
 static int value_into(tr_session *s, PyObject *v, int act) {
-    s->vbuf.len = 0;
-    s->nseen = 0;
+    tr_tls->vbuf.len = 0;
+    tr_tls->nseen = 0;
     if (act == SL_FILTER_DROP) {
         return 0;
     }
     if (act == SL_FILTER_REDACT) {
-        tr_encode_marker(s, &s->vbuf, TR_T_REDACTED, "<redacted>");
+        tr_encode_marker(s, &tr_tls->vbuf, TR_T_REDACTED, "<redacted>");
     } else {
-        tr_encode(s, &s->vbuf, v);
+        tr_encode(s, &tr_tls->vbuf, v);
     }
     return 1;
 }
@@ -455,7 +513,7 @@ static void record(tr_session *s, PyObject *name, PyObject *v, int act,
     if (act == SL_FILTER_REDACT) {
         t->red++;
         value_into(s, v, act);
-        tr_emit_value(s, tr_var_id(s, name), &s->vbuf);
+        tr_emit_value(s, tr_var_id(s, name), &tr_tls->vbuf);
         return;
     }
     /* allowed: the same immutable object as last time is the same event */
@@ -463,7 +521,7 @@ static void record(tr_session *s, PyObject *name, PyObject *v, int act,
         return;
     }
     value_into(s, v, act);
-    tr_emit_value_keep(s, tr_var_id(s, name), &s->vbuf, v);
+    tr_emit_value_keep(s, tr_var_id(s, name), &tr_tls->vbuf, v);
 }
 
 static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
@@ -499,9 +557,12 @@ static void enter(tr_session *s) {
 }
 
 void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
     TR_SAVE_EXC();
     int32_t fid = func_of(s, ci);
-    s->abuf.len = 0;
+    tr_tls->abuf.len = 0;
     tally t = {0, 0};
     int n = 0;
     for (Py_ssize_t k = 0; f && k < ci->nargs; k++) {
@@ -521,19 +582,19 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
         value_into(s, v, act);
         Py_DECREF(v);
         int32_t vid = tr_var_id(s, name);
-        tr_emit_value(s, vid, &s->vbuf);
+        tr_emit_value(s, vid, &tr_tls->vbuf);
         if (n++ > 0) {
-            tr_buf_put(&s->abuf, ",", 1);
+            tr_buf_put(&tr_tls->abuf, ",", 1);
         }
-        TR_LIT(&s->abuf, "{\"variable_id\":");
-        tr_buf_i64(&s->abuf, vid);
-        TR_LIT(&s->abuf, ",\"value\":");
-        tr_buf_put(&s->abuf, s->vbuf.p, s->vbuf.len);
-        TR_LIT(&s->abuf, "}");
+        TR_LIT(&tr_tls->abuf, "{\"variable_id\":");
+        tr_buf_i64(&tr_tls->abuf, vid);
+        TR_LIT(&tr_tls->abuf, ",\"value\":");
+        tr_buf_put(&tr_tls->abuf, tr_tls->vbuf.p, tr_tls->vbuf.len);
+        TR_LIT(&tr_tls->abuf, "}");
     }
     count(s, SL_FILTER_ARG, &t);
     tr_emit_step(s, ci->path_id, ci->def_line);
-    tr_emit_call(s, fid, &s->abuf);
+    tr_emit_call(s, fid, &tr_tls->abuf);
     enter(s);
     TR_RESTORE_EXC();
 }
@@ -548,9 +609,12 @@ void tr_on_resume(tr_session *s, tr_code *ci) {
 }
 
 void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
     TR_SAVE_EXC();
     int32_t fid = func_of(s, ci);
-    s->abuf.len = 0;
+    tr_tls->abuf.len = 0;
     if (exc) {
         static PyObject *name;
         if (!name) {
@@ -561,16 +625,16 @@ void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
                                    strlen(u));
         if (name && value_into(s, exc, act)) {
             int32_t vid = tr_var_id(s, name);
-            tr_emit_value(s, vid, &s->vbuf);
-            TR_LIT(&s->abuf, "{\"variable_id\":");
-            tr_buf_i64(&s->abuf, vid);
-            TR_LIT(&s->abuf, ",\"value\":");
-            tr_buf_put(&s->abuf, s->vbuf.p, s->vbuf.len);
-            TR_LIT(&s->abuf, "}");
+            tr_emit_value(s, vid, &tr_tls->vbuf);
+            TR_LIT(&tr_tls->abuf, "{\"variable_id\":");
+            tr_buf_i64(&tr_tls->abuf, vid);
+            TR_LIT(&tr_tls->abuf, ",\"value\":");
+            tr_buf_put(&tr_tls->abuf, tr_tls->vbuf.p, tr_tls->vbuf.len);
+            TR_LIT(&tr_tls->abuf, "}");
         }
     }
     tr_emit_step(s, ci->path_id, ci->def_line);
-    tr_emit_call(s, fid, &s->abuf);
+    tr_emit_call(s, fid, &tr_tls->abuf);
     enter(s);
     TR_RESTORE_EXC();
 }
@@ -655,6 +719,9 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
 }
 
 void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
     TR_SAVE_EXC();
     tr_emit_step(s, ci->path_id, line);
     PyObject *globals = PyFrame_GetGlobals(f);
@@ -697,17 +764,20 @@ void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how) {
     if (*depth <= 0) {
         return; /* the frame was running before the session started */
     }
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
     TR_SAVE_EXC();
     int act = ci->ret_act[how];
     sl_filter_count(s->fctx, SL_FILTER_RET, (sl_filter_action)act);
-    s->vbuf.len = 0;
-    s->nseen = 0;
+    tr_tls->vbuf.len = 0;
+    tr_tls->nseen = 0;
     if (act == SL_FILTER_DROP) {
-        tr_encode_marker(s, &s->vbuf, TR_T_DROPPED, "<dropped>");
+        tr_encode_marker(s, &tr_tls->vbuf, TR_T_DROPPED, "<dropped>");
     } else {
         value_into(s, value ? value : Py_None, act);
     }
-    tr_emit_return(s, &s->vbuf);
+    tr_emit_return(s, &tr_tls->vbuf);
     (*depth)--;
     s->open_calls--;
     TR_RESTORE_EXC();

@@ -137,9 +137,8 @@ static void session_dealloc(tr_session *s) {
     sl_filter_ctx_free(s->fctx);
     sl_filter_free(s->filter);
     tr_vcache_free(s);
+    tr_scratch_free_all(s);
     tr_buf_free(&s->buf);
-    tr_buf_free(&s->vbuf);
-    tr_buf_free(&s->abuf);
     Py_XDECREF(s->paths);
     Py_XDECREF(s->path_list);
     Py_XDECREF(s->funcs);
@@ -201,29 +200,34 @@ static PyObject *session_stop(tr_session *s, PyObject *args) {
     tr_hooks_remove(s);
     tr_active = NULL;
     s->state = 2;
+    if (!tr_scratch_of(s)) {
+        Py_DECREF(s);
+        return PyErr_NoMemory();
+    }
     /* frames still running (other threads, or the caller's own) get a
      * Return each, so Calls and Returns stay balanced */
     for (; s->open_calls > 0; s->open_calls--) {
-        s->vbuf.len = 0;
-        tr_encode_marker(s, &s->vbuf, TR_T_UNFINISHED, "<unfinished>");
-        tr_emit_return(s, &s->vbuf);
+        tr_tls->vbuf.len = 0;
+        tr_encode_marker(s, &tr_tls->vbuf, TR_T_UNFINISHED, "<unfinished>");
+        tr_emit_return(s, &tr_tls->vbuf);
     }
-    s->vbuf.len = 0;
-    s->nseen = 0;
+    tr_tls->vbuf.len = 0;
+    tr_tls->nseen = 0;
     if (code == Py_None) {
         PyObject *exit = PyUnicode_FromString("<exit>");
         if (exit) {
-            tr_encode(s, &s->vbuf, exit);
+            tr_encode(s, &tr_tls->vbuf, exit);
             Py_DECREF(exit);
         }
     } else {
-        tr_encode(s, &s->vbuf, code);
+        tr_encode(s, &tr_tls->vbuf, code);
     }
-    tr_emit_return(s, &s->vbuf);
+    tr_emit_return(s, &tr_tls->vbuf);
     tr_writer_close(s);
     tr_vcache_free(s);
     Py_CLEAR(s->stable); /* let go of the modules, functions, classes */
-    int failed = s->buf.failed || s->vbuf.failed || s->abuf.failed;
+    int failed = s->buf.failed || tr_tls->vbuf.failed || tr_tls->abuf.failed;
+    tr_scratch_free_all(s);
     sl_buf meta = {0};
     sl_error err = {0};
     if (sl_filter_write_metadata(s->filter, &meta, &err) != SL_OK) {

@@ -114,8 +114,6 @@ typedef struct tr_session {
     sl_filter_ctx *fctx;
     FILE *out;        /* trace.json */
     tr_buf buf;       /* events not yet written */
-    tr_buf vbuf;      /* scratch: the value being encoded */
-    tr_buf abuf;      /* scratch: a Call's arguments */
     int first;        /* no event written yet */
     int io_failed;
     uint64_t events;
@@ -136,9 +134,24 @@ typedef struct tr_session {
     tr_limits lim;
     tr_vcache *vcache;    /* by variable id */
     size_t nvcache;
-    PyObject *seen[64];   /* containers on the encoding path */
-    int nseen;
+    struct tr_scratch *scratches; /* every thread's, freed at stop */
 } tr_session;
+
+/* Per-thread scratch space: str() of a value runs Python code, during which
+ * another thread may record, so nothing half-written lives in the session;
+ * each event reaches the session's buffer whole. */
+typedef struct tr_scratch {
+    tr_buf vbuf;        /* the value being encoded */
+    tr_buf abuf;        /* a Call's arguments */
+    PyObject *seen[64]; /* containers on the encoding path */
+    int nseen;
+    struct tr_scratch *next;
+} tr_scratch;
+
+extern _Thread_local tr_scratch *tr_tls; /* this thread's, after
+                                            tr_scratch_of() */
+tr_scratch *tr_scratch_of(tr_session *s);
+void tr_scratch_free_all(tr_session *s);
 
 extern tr_session *tr_active; /* the recording session, or NULL */
 

@@ -432,3 +432,35 @@ void tr_vcache_free(tr_session *s) {
     s->vcache = NULL;
     s->nvcache = 0;
 }
+
+/* ---- per-thread scratch ---- */
+
+_Thread_local tr_scratch *tr_tls;
+static _Thread_local uint64_t tls_gen;
+
+tr_scratch *tr_scratch_of(tr_session *s) {
+    if (tr_tls && tls_gen == s->gen) {
+        return tr_tls;
+    }
+    tr_scratch *x = PyMem_RawCalloc(1, sizeof(*x));
+    if (!x) {
+        return NULL;
+    }
+    x->next = s->scratches;
+    s->scratches = x;
+    tr_tls = x;
+    tls_gen = s->gen;
+    return x;
+}
+
+void tr_scratch_free_all(tr_session *s) {
+    while (s->scratches) {
+        tr_scratch *x = s->scratches;
+        s->scratches = x->next;
+        tr_buf_free(&x->vbuf);
+        tr_buf_free(&x->abuf);
+        PyMem_RawFree(x);
+    }
+    tr_tls = NULL; /* other threads' pointers are fenced by their gen */
+    tls_gen = 0;
+}
