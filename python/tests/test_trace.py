@@ -738,3 +738,25 @@ def test_threads_switching_inside_str_keep_every_event_whole(tmp_path):
     assert len(t.calls_of("work")) == 6
     slow = "-".join(str(i) for i in range(200))
     assert all(v["r"] == slow for v in t.values_of("a"))
+
+
+def test_settrace_users_are_told_and_get_their_tracer_back(tmp_path):
+    import warnings
+
+    def tracer(frame, event, arg):
+        return None
+
+    sys.settrace(tracer)
+    try:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            st.start(str(tmp_path / "t"), discover=False, use_env=False)
+            st.stop()
+        told = [x for x in w if issubclass(x.category, RuntimeWarning)]
+        if sys.version_info >= (3, 12):
+            assert told == []  # sys.monitoring runs beside sys.settrace
+        else:
+            assert len(told) == 1 and "sys.settrace" in str(told[0].message)
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(None)

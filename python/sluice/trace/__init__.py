@@ -106,10 +106,11 @@ def start(trace_dir="trace-out", trace_filter=None, *, program=None,
                 "args": list(args), "workdir": os.getcwd(),
                 "thread_hook": None}
         if not _tracer.MONITORING:
-            if sys.gettrace() is not None:
+            info["prev_trace"] = sys.gettrace()
+            if info["prev_trace"] is not None:
                 warnings.warn("sluice.trace takes over this thread's "
                               "sys.settrace hook on Python 3.11; the "
-                              "previous tracer stops until recording ends",
+                              "previous tracer pauses until recording ends",
                               RuntimeWarning, stacklevel=2)
             info["thread_hook"] = (threading.gettrace(),)
             threading.settrace(_tracer._thread_hook)
@@ -130,6 +131,8 @@ def stop(exit_code=None):
         result = session.stop(exit_code)
         if info["thread_hook"] is not None:
             threading.settrace(info["thread_hook"][0])
+        if info.get("prev_trace") is not None:
+            sys.settrace(info["prev_trace"])
     d = info["trace_dir"]
     with open(os.path.join(d, "trace_paths.json"), "w") as f:
         json.dump(result["paths"], f)
