@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Trace-filter conformance driver: ../shared/conformance/trace-filter.
 
-usage: run-trace-filter.py --sluice PATH [--expect-fail LIST] SHARED_DIR
+usage: run-trace-filter.py --sluice PATH [--python PY] [--expect-fail LIST]
+                          SHARED_DIR
 
 Everything goes through the public command: `sluice filter check`, `show`
 and `explain` (no hidden test command). Cases:
@@ -27,9 +28,20 @@ and `explain` (no hidden test command). Cases:
                         emit_return() a return decided under the function's
                         object name; counters are summed from those
                         decisions and compared with the recorded stats.
-                        Parts that only a recorder can show (Call/Return
-                        balance, a real pytest run) make a case fail: those
-                        are listed in the .xfail file.
+                        Then the case runs through the real recorder
+                        (sluice.trace in PY): the program is imported
+                        as its module (the harness helpers are no-op C
+                        builtins) and the trace is checked for what a
+                        trace shows (names, first values, the first
+                        Return, Call/Return balance); a case without a
+                        program records a small program of nested calls,
+                        and a chain with <builtin-pytest> records a real
+                        pytest run (--pytest -m pytest).
+  scope cases with a `trace_json` expectation run their query's program
+  through the recorder too (the module skipped: only <toplevel>).
+
+PY is a python with the sluice package; by default the venv that
+`scripts/python-test --venv` makes in the build directory of --sluice.
 
 perf_cases are the benchmark workload (bench/), not a pass/fail suite.
 Prints `trace-filter: N passed, N failed` last; exits 1 on an unexpected
@@ -248,6 +260,131 @@ def selector_case(sluice, case):
 
 # ---- expectations.json ----
 
+# ---- the recorder (sluice.trace) ----
+
+RECORDER = {"python": None, "error": None}
+
+RUNNER = r"""
+import builtins, importlib, runpy, sys
+import sluice.trace as st
+builtins.snapshot = dict      # harness helpers: C builtins, no frames
+builtins.emit_return = id
+out, program, module, filters, frameworks = sys.argv[1:6]
+sys.path.insert(0, sys.argv[6])
+st.start(out, trace_filter=[f for f in filters.split("\n") if f] or None,
+         program=program, frameworks=[f for f in frameworks.split(",") if f],
+         discover=False, use_env=False)
+try:
+    if module == "__main__":
+        runpy.run_path(program, run_name="__main__")
+    else:
+        importlib.import_module(module)
+finally:
+    st.stop()
+"""
+
+
+def recorder_python():
+    if RECORDER["python"] or RECORDER["error"]:
+        if RECORDER["error"]:
+            raise Fail(RECORDER["error"])
+        return RECORDER["python"]
+    raise Fail("no recorder python")
+
+
+def find_recorder(sluice, python):
+    if python:
+        RECORDER["python"] = python
+        return
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    build = os.path.dirname(os.path.realpath(sluice))
+    p = subprocess.run(["bash", os.path.join(root, "scripts", "python-test"),
+                        "--venv", build],
+                       capture_output=True, text=True, timeout=1800)
+    if p.returncode != 0:
+        RECORDER["error"] = ("the recorder could not be built: " +
+                             p.stderr.strip()[-300:])
+    else:
+        RECORDER["python"] = p.stdout.strip().splitlines()[-1]
+
+
+def recorder_env():
+    e = dict(os.environ)
+    e.pop("CODETRACER_TRACE_FILTER", None)
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LD_PRELOAD"):
+        e.pop(k, None)
+    return e
+
+
+def record(proj, filters, program, module, frameworks=()):
+    """Run program (imported as module, or as __main__) under the
+    recorder API; returns the trace dir's parsed files."""
+    py = recorder_python()
+    runner = proj.put("_runner/run.py", RUNNER)
+    out = os.path.join(proj.root, "_trace")
+    p = subprocess.run([py, runner, out, program, module, "\n".join(filters),
+                        ",".join(frameworks), proj.root],
+                       capture_output=True, cwd=proj.root, env=recorder_env(),
+                       timeout=300)
+    if p.returncode != 0:
+        raise Fail("recorder exit %d: %s" % (
+            p.returncode, p.stderr.decode(errors="replace")[-300:]))
+    return load_trace(out)
+
+
+def record_cli(proj, args):
+    py = recorder_python()
+    out = os.path.join(proj.root, "_trace")
+    p = subprocess.run([py, "-m", "sluice.trace", "--trace-dir", out] + args,
+                       capture_output=True, cwd=proj.root, env=recorder_env(),
+                       timeout=600)
+    t = load_trace(out)
+    t["returncode"] = p.returncode
+    t["stderr"] = p.stderr.decode(errors="replace")
+    return t
+
+
+def load_trace(out):
+    t = {}
+    for name in ("trace", "trace_metadata", "trace_paths"):
+        with open(os.path.join(out, name + ".json")) as f:
+            t[name] = json.load(f)
+    return t
+
+
+def kinds(trace, kind):
+    return [e[kind] for e in trace["trace"] if kind in e]
+
+
+def balanced(trace):
+    depth = 0
+    for e in trace["trace"]:
+        depth += ("Call" in e) - ("Return" in e)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def balance_case(proj, paths, query, what):
+    """The scope query's file as a script whose module is skipped: only
+    the <toplevel> Call/Return pair remains."""
+    qual = query.get("qualname") or "f"
+    prog = proj.put(query["file"].split(" ", 1)[0],
+                    "def %s():\n    return 1\n\nfor _ in range(3):\n"
+                    "    %s()\n" % (qual, qual))
+    module = query.get("module_hint") or "__main__"
+    t = record(proj, paths, prog, module)
+    names = [f["name"] for f in kinds(t, "Function")]
+    expect_eq("functions", names, ["<toplevel>"])
+    expect_eq("calls", len(kinds(t, "Call")), 1)
+    rets = kinds(t, "Return")
+    expect_eq("returns", [r["return_value"].get("text") for r in rets],
+              ["<exit>"])
+    if qual in names:
+        raise Fail("Function %r recorded" % qual)
+
+
 def scope_case(sluice, fdir, case):
     proj = Project()
     try:
@@ -289,7 +426,7 @@ def scope_case(sluice, fdir, case):
         for (k, n, want), got in zip(exp.get("decide", []), r["values"]):
             expect_eq("%s:%s" % (k, n), got["action"], want)
         if "trace_json" in exp:
-            raise Fail("trace_json needs the Python recorder")
+            balance_case(proj, paths, q, exp["trace_json"])
     finally:
         proj.close()
 
@@ -467,70 +604,153 @@ LABEL = {"arg": "argument", "local": "local", "global": "global",
 
 
 def runtime_case(sluice, fdir, case):
+    if "program" in case:
+        proj = Project()
+        try:
+            decision_model(sluice, fdir, case, proj)
+        finally:
+            proj.close()
+    recorded(fdir, case)
+
+
+def decision_model(sluice, fdir, case, proj):
     exp = case["expect"]
-    recorder_only = [k for k in exp if k.startswith("count(")] + \
-        [k for k in exp if k.startswith("trace_metadata.trace_filter.stats."
-                                        "scopes_skipped")]
-    if "program" not in case or recorder_only:
-        raise Fail("needs the Python recorder: " + ", ".join(recorder_only))
+    dot = case.get("in_dot_codetracer", False)
+    builtin, paths = chain_files(proj, fdir, case["chain"], dot)
+    abs_file = proj.put(case["program_file"], case["program"])
+    model = Model(case["program"])
+    red = {v: 0 for v in LABEL.values()}
+    drop = {v: 0 for v in LABEL.values()}
+    decided = {}
+    ret_action = None
+    for fn, vals in model.events():
+        base = explain(sluice, paths, abs_file, fn, builtin=builtin)
+        vals = [(k, base["object"] if k == "ret" else n) for k, n in vals]
+        r = explain(sluice, paths, abs_file, fn, values=vals,
+                    builtin=builtin)
+        for v in r["values"]:
+            if v["action"] == "redact":
+                red[LABEL[v["kind"]]] += 1
+            elif v["action"] == "drop":
+                drop[LABEL[v["kind"]]] += 1
+            if v["kind"] == "ret":
+                ret_action = ret_action or v["action"]
+            else:
+                decided.setdefault(v["name"], v["action"])
+    for key, want in exp.items():
+        if key.startswith("no VariableName "):
+            name = key.split("'")[1]
+            expect_eq(key, decided.get(name), "drop")
+        elif key == "VariableName events":
+            kept = [n for n, a in decided.items() if a != "drop"]
+            expect_eq(key, kept, want)
+        elif key == "snapshot vars":
+            for name, w in want.items():
+                expect_eq(name, decided.get(name),
+                          "redact" if w == "<redacted>" else "allow")
+        elif key.startswith("first Value of "):
+            name = key.split("'")[1]
+            expect_eq(key, decided.get(name),
+                      {"<redacted>": "redact"}.get(want.get("msg"),
+                                                   "allow"))
+        elif key in ("first Return.return_value", "Return.return_value"):
+            expect_eq(key, ret_action, {"<redacted>": "redact",
+                                        "<dropped>": "drop"}[want["msg"]])
+        elif key == "Return events":
+            expect_eq(key, sum(1 for _, v in model.events()
+                               if v == [("ret", None)]), want)
+        elif key == "trace_metadata.trace_filter":
+            c = show(sluice, paths, builtin=builtin)
+            expect_eq("names", [f["name"] for f in c["filters"]],
+                      [f["name"] for f in want["filters"]])
+            st = want["stats"]
+            expect_eq("value_redactions", red, st["value_redactions"])
+            expect_eq("value_drops", drop, st["value_drops"])
+            expect_eq("scopes_skipped", sum(
+                1 for fn, _ in model.events()
+                if explain(sluice, paths, abs_file, fn,
+                           builtin=builtin)["exec"] == "skip"),
+                st["scopes_skipped"])
+
+
+NESTED = "def a(x):\n    return b(x) + 1\n\ndef b(y):\n    return c(y) * 2\n\n" \
+    "def c(z):\n    return z\n\nprint(a(1))\n"
+
+PYTEST_FILE = "def helper(v):\n    return v * 2\n\n" \
+    "def test_double():\n    assert helper(2) == 4\n"
+
+
+def recorded(fdir, case):
+    """The case through the real recorder."""
+    exp = case["expect"]
     proj = Project()
     try:
-        dot = case.get("in_dot_codetracer", False)
-        builtin, paths = chain_files(proj, fdir, case["chain"], dot)
-        abs_file = proj.put(case["program_file"], case["program"])
-        model = Model(case["program"])
-        red = {v: 0 for v in LABEL.values()}
-        drop = {v: 0 for v in LABEL.values()}
-        decided = {}
-        ret_action = None
-        for fn, vals in model.events():
-            base = explain(sluice, paths, abs_file, fn, builtin=builtin)
-            vals = [(k, base["object"] if k == "ret" else n) for k, n in vals]
-            r = explain(sluice, paths, abs_file, fn, values=vals,
-                        builtin=builtin)
-            for v in r["values"]:
-                if v["action"] == "redact":
-                    red[LABEL[v["kind"]]] += 1
-                elif v["action"] == "drop":
-                    drop[LABEL[v["kind"]]] += 1
-                if v["kind"] == "ret":
-                    ret_action = ret_action or v["action"]
-                else:
-                    decided.setdefault(v["name"], v["action"])
+        chain = [c for c in case["chain"] if c != "<builtin-default>"]
+        frameworks = [c[len("<builtin-"):-1] for c in chain
+                      if c.startswith("<builtin-")]
+        files = [c for c in chain if not c.startswith("<")]
+        _, paths = chain_files(proj, fdir, files,
+                               case.get("in_dot_codetracer", False))
+        if frameworks:
+            proj.put("test_sample.py", PYTEST_FILE)
+            args = []
+            for f in paths:
+                args += ["--trace-filter", f]
+            args += ["--" + f for f in frameworks]
+            t = record_cli(proj, args + ["-m", "pytest", "-q", "-p",
+                                         "no:cacheprovider", "test_sample.py"])
+            expect_eq("pytest exit", t["returncode"], 0)
+        elif "program" in case:
+            prog = proj.put(case["program_file"], case["program"])
+            module = case["program_file"][:-3].replace("/", ".")
+            t = record(proj, paths, prog, module)
+        else:
+            prog = proj.put("nested.py", NESTED)
+            t = record(proj, paths, prog, "__main__")
+        varnames = [v for v in kinds(t, "VariableName")]
+        values = {}
+        for v in kinds(t, "Value"):
+            values.setdefault(varnames[v["variable_id"]], []).append(
+                v["value"])
+        rets = [r["return_value"] for r in kinds(t, "Return")]
+        calls = kinds(t, "Call")
         for key, want in exp.items():
             if key.startswith("no VariableName "):
                 name = key.split("'")[1]
-                expect_eq(key, decided.get(name), "drop")
+                if name in varnames:
+                    raise Fail("%s: recorded" % key)
             elif key == "VariableName events":
-                kept = [n for n, a in decided.items() if a != "drop"]
-                expect_eq(key, kept, want)
+                expect_eq(key, varnames, want)
+            elif key.startswith("first Value of "):
+                got = values.get(key.split("'")[1], [None])[0] or {}
+                expect_eq(key, {k: got.get(k) for k in want}, want)
             elif key == "snapshot vars":
                 for name, w in want.items():
-                    expect_eq(name, decided.get(name),
-                              "redact" if w == "<redacted>" else "allow")
-            elif key.startswith("first Value of "):
-                name = key.split("'")[1]
-                expect_eq(key, decided.get(name),
-                          {"<redacted>": "redact"}.get(want.get("msg"),
-                                                       "allow"))
+                    for got in values.get(name, [None]):
+                        if w == "<redacted>":
+                            expect_eq(name, (got or {}).get("msg"), w)
+                        else:
+                            expect_eq(name, {k: (got or {}).get(k) for k in w},
+                                      w)
             elif key in ("first Return.return_value", "Return.return_value"):
-                expect_eq(key, ret_action, {"<redacted>": "redact",
-                                            "<dropped>": "drop"}[want["msg"]])
-            elif key == "Return events":
-                expect_eq(key, sum(1 for _, v in model.events()
-                                   if v == [("ret", None)]), want)
-            elif key == "trace_metadata.trace_filter":
-                c = show(sluice, paths, builtin=builtin)
-                expect_eq("names", [f["name"] for f in c["filters"]],
-                          [f["name"] for f in want["filters"]])
-                st = want["stats"]
-                expect_eq("value_redactions", red, st["value_redactions"])
-                expect_eq("value_drops", drop, st["value_drops"])
-                expect_eq("scopes_skipped", sum(
-                    1 for fn, _ in model.events()
-                    if explain(sluice, paths, abs_file, fn,
-                               builtin=builtin)["exec"] == "skip"),
-                    st["scopes_skipped"])
+                got = rets[0] if rets else {}
+                expect_eq(key, {k: got.get(k) for k in want}, want)
+            elif key == "count(Call) >= 4":
+                if len(calls) < 4:
+                    raise Fail("%d Calls" % len(calls))
+            elif key == "count(Call) == count(Return)":
+                expect_eq(key, len(calls), len(rets))
+                if not balanced(t):
+                    raise Fail("a Return comes before its Call")
+            elif key == "trace_metadata.trace_filter.stats.scopes_skipped > 0":
+                n = t["trace_metadata"]["trace_filter"]["stats"][
+                    "scopes_skipped"]
+                if n <= 0:
+                    raise Fail("scopes_skipped %d" % n)
+        names = [f["name"] for f in t["trace_metadata"]["trace_filter"][
+            "filters"]]
+        if names[0] != "builtin-default" or not balanced(t):
+            raise Fail("chain %r, balanced %s" % (names, balanced(t)))
     finally:
         proj.close()
 
@@ -540,8 +760,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--expect-fail")
+    ap.add_argument("--python")
     ap.add_argument("shared")
     a = ap.parse_args()
+    find_recorder(a.sluice, a.python)
     sys.path.insert(0, os.path.join(a.shared, "tools"))
     import conformance_common as cc
     SANITIZER = cc.sanitizer_problem

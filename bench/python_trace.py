@@ -1,0 +1,116 @@
+"""sluice.trace overhead (python bench/python_trace.py [--quick]), run with
+a python that has the sluice package (`scripts/python-test --venv build` prints one).
+
+skip-heavy:  most time in the standard library (json, re, textwrap,
+             collections: a few user lines per 40-record document), which
+             builtin-default skips; ratio to untraced.
+value-heavy: user code whose every line changes locals holding ints,
+             strings, small lists, dicts and tuples, recorded in full (with
+             the module's globals at every line, as the format wants);
+             against untraced and
+             against a no-op sys.settrace tracer written in Python, with
+             events/s and MB/s of trace written.
+Each row is the best of N runs of the workload in a fresh process."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+WORKLOAD = r'''
+import collections, json, re, sys, textwrap, time
+
+class Data:  # attributes are not recorded, only the class itself
+    WORDS = re.compile(r"\w+")
+    DOC = {"rows": [{"id": k, "tags": ["a", "b", "c"], "body": "lorem ipsum " * 8}
+                    for k in range(40)]}
+    TEXT = json.dumps(DOC)
+
+def skip_heavy(n):
+    out = 0
+    for i in range(n):
+        out += len(json.loads(json.dumps(Data.DOC, sort_keys=True)))
+        out += len(textwrap.fill(Data.TEXT, 60))
+        out += len(collections.Counter(Data.WORDS.findall(Data.TEXT)))
+    return out
+
+def value_heavy(n):
+    total = 0
+    for i in range(n):
+        name = "item%d" % i
+        row = [i, i * 2, name]
+        rec = {"id": i, "name": name, "ok": i % 3 == 0}
+        pair = (name, i)
+        total += row[1] + len(rec) + pair[1]
+    return total
+
+mode, n = sys.argv[1], int(sys.argv[2])
+fn = skip_heavy if sys.argv[3] == "skip" else value_heavy
+summary = {}
+if mode == "settrace":
+    def noop(frame, event, arg):
+        return noop
+    sys.settrace(noop)
+if mode == "sluice":
+    import sluice.trace as st
+    st.start(sys.argv[4], discover=False, use_env=False)
+t0 = time.perf_counter()
+fn(n)
+dt = time.perf_counter() - t0
+if mode == "sluice":
+    t1 = time.perf_counter()
+    summary = st.stop()
+    dt += time.perf_counter() - t1
+if mode == "settrace":
+    sys.settrace(None)
+print(json.dumps({"seconds": dt, "events": summary.get("events", 0),
+                  "bytes": summary.get("bytes", 0)}))
+'''
+
+
+def run(mode, workload, n, reps):
+    best = None
+    with tempfile.TemporaryDirectory() as d:
+        prog = os.path.join(d, "workload.py")
+        with open(prog, "w") as f:
+            f.write(WORKLOAD)
+        for _ in range(reps):
+            out = subprocess.run([sys.executable, prog, mode, str(n), workload,
+                                  os.path.join(d, "trace")],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            if best is None or r["seconds"] < best["seconds"]:
+                best = r
+    return best
+
+
+def main():
+    quick = "--quick" in sys.argv
+    reps = 3 if quick else 5
+    rows = []
+    n = 100 if quick else 400
+    base = run("plain", "skip", n, reps)
+    tr = run("sluice", "skip", n, reps)
+    rows.append(("skip-heavy", "untraced", base["seconds"], 1.0, "", ""))
+    rows.append(("skip-heavy", "sluice.trace", tr["seconds"],
+                 tr["seconds"] / base["seconds"], "", ""))
+    n = 5000 if quick else 20000
+    base = run("plain", "value", n, reps)
+    noop = run("settrace", "value", n, reps)
+    tr = run("sluice", "value", n, reps)
+    rows.append(("value-heavy", "untraced", base["seconds"], 1.0, "", ""))
+    rows.append(("value-heavy", "no-op sys.settrace (Python)", noop["seconds"],
+                 noop["seconds"] / base["seconds"], "", ""))
+    rows.append(("value-heavy", "sluice.trace (all values)", tr["seconds"],
+                 tr["seconds"] / base["seconds"],
+                 "%.2fM" % (tr["events"] / tr["seconds"] / 1e6),
+                 "%.1f" % (tr["bytes"] / tr["seconds"] / 1e6)))
+    print("python %s" % sys.version.split()[0])
+    print("%-12s %-30s %9s %7s %9s %6s" % ("workload", "run", "seconds",
+                                           "ratio", "events/s", "MB/s"))
+    for r in rows:
+        print("%-12s %-30s %9.3f %6.2fx %9s %6s" % r)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+/* python/src/tracer/encode.c: Python values as codetracer ValueRecords
+ * (reference §2.4): None, exact bool, int within i64, str, tuple, list and
+ * dict are expanded; anything else is Raw str(obj), or Error "<unrepr>"
+ * when str() raises (RecursionError included). No user code runs for the
+ * expanded kinds; str() runs once per recorded non-builtin value, never
+ * repr(). Limits: containers deeper than lim.depth become Error
+ * "<depth limit>", only lim.items elements are kept (then one Error
+ * "<N more>"), texts are cut at lim.text bytes (ending in "…"), and a
+ * container met again on its own encoding path is Error "<recursion>". */
+#include "tracer.h"
+
+#include <string.h>
+
+void tr_encode_marker(tr_session *s, tr_buf *b, tr_type t, const char *msg) {
+    int32_t tid = tr_type_id(s, t);
+    TR_LIT(b, "{\"kind\":\"Error\",\"msg\":");
+    tr_buf_jstr(b, msg, strlen(msg), 0);
+    TR_LIT(b, ",\"type_id\":");
+    tr_buf_i64(b, tid);
+    TR_LIT(b, "}");
+}
+
+static void put_text(tr_session *s, tr_buf *b, PyObject *str) {
+    Py_ssize_t n = 0;
+    const char *u = PyUnicode_AsUTF8AndSize(str, &n);
+    if (u) {
+        tr_buf_jstr(b, u, (size_t)n, (size_t)s->lim.text);
+        return;
+    }
+    PyErr_Clear();
+    PyObject *bytes = PyUnicode_AsEncodedString(str, "utf-8", "replace");
+    if (!bytes) {
+        PyErr_Clear();
+        tr_buf_jstr(b, "?", 1, 0);
+        return;
+    }
+    tr_buf_jstr(b, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes),
+                (size_t)s->lim.text);
+    Py_DECREF(bytes);
+}
+
+static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth);
+
+static void more_marker(tr_session *s, tr_buf *b, Py_ssize_t more) {
+    char msg[48];
+    snprintf(msg, sizeof(msg), "<%zd more>", more);
+    tr_encode_marker(s, b, TR_T_LIMIT, msg);
+}
+
+static int on_path(tr_session *s, PyObject *v) {
+    for (int i = 0; i < tr_tls->nseen; i++) {
+        if (tr_tls->seen[i] == v) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void enc_items(tr_session *s, tr_buf *b, PyObject *seq, int depth,
+                      int is_tuple) {
+    Py_ssize_t i = 0;
+    for (;; i++) {
+        /* re-read the size: str() of an element may change a list */
+        Py_ssize_t n = is_tuple ? PyTuple_GET_SIZE(seq) : PyList_GET_SIZE(seq);
+        if (i >= n) {
+            break;
+        }
+        if (i > 0) {
+            tr_buf_put(b, ",", 1);
+        }
+        if (i >= s->lim.items) {
+            more_marker(s, b, n - i);
+            break;
+        }
+        PyObject *item =
+            is_tuple ? PyTuple_GET_ITEM(seq, i) : PyList_GET_ITEM(seq, i);
+        Py_INCREF(item);
+        enc(s, b, item, depth + 1);
+        Py_DECREF(item);
+    }
+}
+
+static void enc_dict(tr_session *s, tr_buf *b, PyObject *d, int depth) {
+    int32_t dict_t = tr_type_id(s, TR_T_DICT);
+    int32_t tup_t = tr_type_id(s, TR_T_TUPLE);
+    tr_type_id(s, TR_T_STRING);
+    TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
+    PyObject *items = PyDict_Items(d); /* a snapshot: str() may mutate d */
+    if (!items) {
+        PyErr_Clear();
+    }
+    Py_ssize_t n = items ? PyList_GET_SIZE(items) : 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i > 0) {
+            tr_buf_put(b, ",", 1);
+        }
+        if (i >= s->lim.items) {
+            more_marker(s, b, n - i);
+            break;
+        }
+        PyObject *kv = PyList_GET_ITEM(items, i);
+        TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
+        enc(s, b, PyTuple_GET_ITEM(kv, 0), depth + 1);
+        tr_buf_put(b, ",", 1);
+        enc(s, b, PyTuple_GET_ITEM(kv, 1), depth + 1);
+        TR_LIT(b, "],\"type_id\":");
+        tr_buf_i64(b, tup_t);
+        TR_LIT(b, "}");
+    }
+    Py_XDECREF(items);
+    TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
+    tr_buf_i64(b, dict_t);
+    TR_LIT(b, "}");
+}
+
+#define TR_STABLE_MAX 20000
+
+/* Modules, plain functions, builtin functions and classes of metaclass
+ * type print the same text for as long as they live: their encoded record
+ * is kept (with a reference, until stop) so a namespace snapshot does not
+ * format them again at every line. */
+static int stable(PyObject *v) {
+    return PyModule_CheckExact(v) || PyFunction_Check(v) ||
+           PyCFunction_Check(v) || Py_IS_TYPE(v, &PyType_Type);
+}
+
+static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
+    int keep = s->stable && stable(v);
+    if (keep) {
+        PyObject *hit = PyDict_GetItemWithError(s->stable, v);
+        if (hit) {
+            tr_buf_put(b, PyBytes_AS_STRING(hit),
+                       (size_t)PyBytes_GET_SIZE(hit));
+            return;
+        }
+        PyErr_Clear();
+    }
+    size_t start = b->len;
+    PyObject *str = PyObject_Str(v);
+    if (!str) {
+        PyErr_Clear();
+        tr_encode_marker(s, b, TR_T_OBJECT, "<unrepr>");
+        return;
+    }
+    int32_t tid = tr_type_id(s, TR_T_OBJECT);
+    TR_LIT(b, "{\"kind\":\"Raw\",\"r\":");
+    put_text(s, b, str);
+    Py_DECREF(str);
+    TR_LIT(b, ",\"type_id\":");
+    tr_buf_i64(b, tid);
+    TR_LIT(b, "}");
+    if (keep && !b->failed && PyDict_GET_SIZE(s->stable) < TR_STABLE_MAX) {
+        PyObject *rec = PyBytes_FromStringAndSize(b->p + start,
+                                                  (Py_ssize_t)(b->len - start));
+        if (!rec || PyDict_SetItem(s->stable, v, rec) != 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(rec);
+    }
+}
+
+static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
+    if (v == Py_None) {
+        TR_LIT(b, "{\"kind\":\"None\",\"type_id\":");
+        tr_buf_i64(b, tr_type_id(s, TR_T_NONE));
+        TR_LIT(b, "}");
+        return;
+    }
+    if (v == Py_True || v == Py_False) {
+        int32_t tid = tr_type_id(s, TR_T_BOOL);
+        tr_buf_puts(b, v == Py_True ? "{\"kind\":\"Bool\",\"b\":true"
+                                    : "{\"kind\":\"Bool\",\"b\":false");
+        TR_LIT(b, ",\"type_id\":");
+        tr_buf_i64(b, tid);
+        TR_LIT(b, "}");
+        return;
+    }
+    if (PyLong_Check(v)) {
+        int overflow = 0;
+        long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow == 0 && !(i == -1 && PyErr_Occurred())) {
+            int32_t tid = tr_type_id(s, TR_T_INT);
+            TR_LIT(b, "{\"kind\":\"Int\",\"i\":");
+            tr_buf_i64(b, i);
+            TR_LIT(b, ",\"type_id\":");
+            tr_buf_i64(b, tid);
+            TR_LIT(b, "}");
+            return;
+        }
+        PyErr_Clear();
+        enc_raw(s, b, v);
+        return;
+    }
+    if (PyUnicode_Check(v)) {
+        int32_t tid = tr_type_id(s, TR_T_STRING);
+        TR_LIT(b, "{\"kind\":\"String\",\"text\":");
+        put_text(s, b, v);
+        TR_LIT(b, ",\"type_id\":");
+        tr_buf_i64(b, tid);
+        TR_LIT(b, "}");
+        return;
+    }
+    int is_tuple = PyTuple_Check(v);
+    int is_list = !is_tuple && PyList_Check(v);
+    int is_dict = !is_tuple && !is_list && PyDict_Check(v);
+    if (!is_tuple && !is_list && !is_dict) {
+        enc_raw(s, b, v);
+        return;
+    }
+    if (on_path(s, v)) {
+        tr_encode_marker(s, b, TR_T_RECURSION, "<recursion>");
+        return;
+    }
+    if (depth >= s->lim.depth ||
+        tr_tls->nseen >= (int)(sizeof(tr_tls->seen) / sizeof(tr_tls->seen[0]))) {
+        tr_encode_marker(s, b, TR_T_LIMIT, "<depth limit>");
+        return;
+    }
+    tr_tls->seen[tr_tls->nseen++] = v;
+    if (is_dict) {
+        enc_dict(s, b, v, depth);
+    } else if (is_tuple) {
+        TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
+        enc_items(s, b, v, depth, 1);
+        TR_LIT(b, "],\"type_id\":");
+        tr_buf_i64(b, tr_type_id(s, TR_T_TUPLE));
+        TR_LIT(b, "}");
+    } else {
+        TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
+        enc_items(s, b, v, depth, 0);
+        TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
+        tr_buf_i64(b, tr_type_id(s, TR_T_LIST));
+        TR_LIT(b, "}");
+    }
+    tr_tls->nseen--;
+}
+
+void tr_encode(tr_session *s, tr_buf *b, PyObject *v) {
+    enc(s, b, v, 0);
+}

@@ -1,0 +1,784 @@
+/* python/src/tracer/events.c: what the recorder writes for each interpreter
+ * event (reference §2.5), the same for both hook backends. Each code
+ * object is resolved once per session: its tr_code (kept in the code
+ * object's extra slot, tagged with the session's generation) holds the
+ * scope decision, the interned path and function, and decision vectors
+ * for its argument and local slots, so a warm event reads one byte per
+ * value. Skipped code (filters, synthetic `<...>` file names, the
+ * recorder's own files) is marked once and then costs a tag compare.
+ * Calls and Returns are balanced per thread: a Return is written only for
+ * a frame whose Call was (frames already running at start are not). */
+#include "tracer.h"
+
+#include <string.h>
+
+#if PY_VERSION_HEX < 0x030C0000
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+#ifndef CO_FAST_CELL
+#define CO_FAST_CELL 0x40
+#define CO_FAST_FREE 0x80
+#endif
+#endif
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define TR_SAVE_EXC() PyObject *saved_exc_ = PyErr_GetRaisedException()
+#define TR_RESTORE_EXC() PyErr_SetRaisedException(saved_exc_)
+#define TR_GET_EXTRA PyUnstable_Code_GetExtra
+#define TR_SET_EXTRA PyUnstable_Code_SetExtra
+#define TR_REQ_EXTRA PyUnstable_Eval_RequestCodeExtraIndex
+#else
+#define TR_SAVE_EXC()                                                          \
+    PyObject *saved_t_, *saved_v_, *saved_tb_;                                 \
+    PyErr_Fetch(&saved_t_, &saved_v_, &saved_tb_)
+#define TR_RESTORE_EXC() PyErr_Restore(saved_t_, saved_v_, saved_tb_)
+#define TR_GET_EXTRA _PyCode_GetExtra
+#define TR_SET_EXTRA _PyCode_SetExtra
+#define TR_REQ_EXTRA _PyEval_RequestCodeExtraIndex
+#endif
+
+static Py_ssize_t extra_index = -1;
+
+static void code_clear(tr_code *ci) {
+    Py_CLEAR(ci->name);
+    Py_CLEAR(ci->names);
+    Py_CLEAR(ci->bytecode);
+    Py_CLEAR(ci->kinds);
+    Py_CLEAR(ci->gplan);
+    PyMem_RawFree(ci->local_plan);
+    PyMem_RawFree(ci->arg_idx);
+    PyMem_RawFree(ci->arg_plan);
+    ci->local_plan = NULL;
+    ci->arg_idx = NULL;
+    ci->arg_plan = NULL;
+    ci->nargs = 0;
+    ci->gen = 0;
+    ci->scope = NULL;
+}
+
+static void code_free(void *p) {
+    if (p) {
+        code_clear(p);
+        PyMem_RawFree(p);
+    }
+}
+
+int tr_code_extra_init(void) {
+    if (extra_index < 0) {
+        extra_index = TR_REQ_EXTRA(code_free);
+    }
+    if (extra_index < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "no code object extra slot left");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- per-thread call depth ---- */
+
+static _Thread_local uint64_t tl_gen;
+static _Thread_local int64_t tl_depth;
+
+static int64_t *depth_of(tr_session *s) {
+    if (tl_gen != s->gen) {
+        tl_gen = s->gen;
+        tl_depth = 0;
+    }
+    return &tl_depth;
+}
+
+void tr_thread_reset(tr_session *s) {
+    (void)s;
+    tl_gen = 0;
+    tl_depth = 0;
+}
+
+/* ---- resolution ---- */
+
+static int synthetic(PyObject *filename) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(filename), a = 0, z = n;
+    while (a < z && Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(filename, a))) {
+        a++;
+    }
+    while (z > a && Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(filename, z - 1))) {
+        z--;
+    }
+    return z - a >= 2 && PyUnicode_READ_CHAR(filename, a) == '<' &&
+           PyUnicode_READ_CHAR(filename, z - 1) == '>';
+}
+
+static int recorder_file(tr_session *s, PyObject *filename) {
+    Py_ssize_t n = s->skip_prefixes ? PyTuple_GET_SIZE(s->skip_prefixes) : 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t r = PyUnicode_Tailmatch(
+            filename, PyTuple_GET_ITEM(s->skip_prefixes, i), 0,
+            PY_SSIZE_T_MAX, -1);
+        if (r == 1) {
+            return 1;
+        }
+        if (r < 0) {
+            PyErr_Clear();
+        }
+    }
+    return 0;
+}
+
+/* The frame's __name__ (borrowed from its globals), or NULL. */
+static PyObject *module_hint(PyFrameObject *f) {
+    if (!f) {
+        return NULL;
+    }
+    PyObject *g = PyFrame_GetGlobals(f);
+    if (!g) {
+        PyErr_Clear();
+        return NULL;
+    }
+    static PyObject *key;
+    if (!key) {
+        key = PyUnicode_InternFromString("__name__");
+    }
+    PyObject *name =
+        key && PyDict_Check(g) ? PyDict_GetItemWithError(g, key) : NULL;
+    Py_DECREF(g); /* the frame keeps its globals alive */
+    if (!name) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return PyUnicode_Check(name) ? name : NULL;
+}
+
+/* The JSON string value of "key" in a flat object written by libsluice
+ * (no Python code runs: another thread may not record meanwhile), or
+ * NULL. */
+static PyObject *json_field(const char *j, size_t n, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    const char *end = j + n;
+    const char *p = strstr(j, pat);
+    if (!p) {
+        return NULL;
+    }
+    p += strlen(pat);
+    tr_buf out = {0};
+    while (p < end && *p != '"') {
+        if (*p != '\\') {
+            tr_buf_put(&out, p++, 1);
+            continue;
+        }
+        if (++p >= end) {
+            break;
+        }
+        char c = *p++;
+        const char *simple = strchr("\"\\/bfnrt", c);
+        if (simple && c != 'u') {
+            static const char map[] = "\"\\/\b\f\n\r\t";
+            tr_buf_put(&out, &map[simple - "\"\\/bfnrt"], 1);
+            continue;
+        }
+        if (c != 'u' || end - p < 4) {
+            break;
+        }
+        unsigned cp = 0;
+        for (int i = 0; i < 4; i++, p++) {
+            char h = *p;
+            cp = cp * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+        }
+        if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 && p[0] == '\\' &&
+            p[1] == 'u') {
+            unsigned lo = 0;
+            for (int i = 2; i < 6; i++) {
+                char h = p[i];
+                lo = lo * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+        }
+        char u[4];
+        int k = 0;
+        if (cp < 0x80) {
+            u[k++] = (char)cp;
+        } else if (cp < 0x800) {
+            u[k++] = (char)(0xC0 | (cp >> 6));
+            u[k++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            u[k++] = (char)(0xE0 | (cp >> 12));
+            u[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            u[k++] = (char)(0xF0 | (cp >> 18));
+            u[k++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            u[k++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[k++] = (char)(0x80 | (cp & 0x3F));
+        }
+        tr_buf_put(&out, u, (size_t)k);
+    }
+    PyObject *r = NULL;
+    if (p < end && *p == '"' && !out.failed) {
+        r = PyUnicode_DecodeUTF8(out.p ? out.p : "", (Py_ssize_t)out.len,
+                                 "replace");
+    }
+    tr_buf_free(&out);
+    if (!r) {
+        PyErr_Clear();
+    }
+    return r;
+}
+
+/* The scope's object name (module.qualname), from the engine's own
+ * explain: once per traced code object. */
+static PyObject *object_name(tr_session *s, const char *file, const char *qual,
+                             const char *hint) {
+    sl_buf out = {0};
+    sl_error err = {0};
+    PyObject *name = NULL;
+    if (sl_filter_explain(s->fctx, file, qual, hint, NULL, NULL, 0, &out,
+                          &err) == SL_OK &&
+        out.len > 0) {
+        name = json_field(out.ptr, out.len, "object");
+    }
+    sl_buf_free(&out);
+    if (!name) {
+        name = PyUnicode_FromString(qual ? qual : "<return>");
+        if (!name) {
+            PyErr_Clear();
+        }
+    }
+    return name;
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+static PyObject *unique_names(PyCodeObject *co) {
+    PyObject *parts[3] = {PyCode_GetVarnames(co), PyCode_GetCellvars(co),
+                          PyCode_GetFreevars(co)};
+    PyObject *out = PyList_New(0);
+    for (int k = 0; k < 3 && out; k++) {
+        if (!parts[k]) {
+            Py_CLEAR(out);
+            break;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(parts[k]); i++) {
+            PyObject *n = PyTuple_GET_ITEM(parts[k], i);
+            int has = PySequence_Contains(out, n);
+            if (has < 0 || (has == 0 && PyList_Append(out, n) != 0)) {
+                Py_CLEAR(out);
+                break;
+            }
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        Py_XDECREF(parts[k]);
+    }
+    PyObject *t = out ? PyList_AsTuple(out) : NULL;
+    Py_XDECREF(out);
+    return t;
+}
+#endif
+
+static int plan(tr_session *s, tr_code *ci, sl_filter_kind kind,
+                PyObject *const *names, Py_ssize_t n, uint8_t *acts) {
+    if (n == 0) {
+        return 0;
+    }
+    sl_str *v = PyMem_RawMalloc(sizeof(sl_str) * (size_t)n);
+    if (!v) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len = 0;
+        const char *u = PyUnicode_AsUTF8AndSize(names[i], &len);
+        if (!u) {
+            PyErr_Clear();
+            u = "";
+            len = 0;
+        }
+        v[i].ptr = u;
+        v[i].len = (size_t)len;
+    }
+    sl_error err = {0};
+    sl_status rc = sl_filter_plan(s->fctx, ci->scope, kind, v, (size_t)n,
+                                  acts, &err);
+    PyMem_RawFree(v);
+    if (rc != SL_OK) {
+        memset(acts, SL_FILTER_REDACT, (size_t)n); /* fail closed */
+    }
+    return 0;
+}
+
+static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
+                PyFrameObject *f) {
+    ci->gen = s->gen; /* nothing below runs Python code */
+    ci->func_id = -1;
+    ci->def_line = co->co_firstlineno;
+    ci->optimized = (co->co_flags & CO_OPTIMIZED) != 0;
+    ci->generator = (co->co_flags & (CO_GENERATOR | CO_COROUTINE |
+                                     CO_ASYNC_GENERATOR |
+                                     CO_ITERABLE_COROUTINE)) != 0;
+    PyObject *filename = co->co_filename;
+    if (!filename || !PyUnicode_Check(filename) || synthetic(filename) ||
+        recorder_file(s, filename)) {
+        ci->skip = 1;
+        return 0;
+    }
+    const char *file = PyUnicode_AsUTF8(filename);
+    const char *qual = PyUnicode_AsUTF8(co->co_qualname);
+    PyObject *hint_o = module_hint(f);
+    const char *hint = hint_o ? PyUnicode_AsUTF8(hint_o) : NULL;
+    if (!file || !qual) {
+        PyErr_Clear();
+        ci->skip = 1; /* fail closed: an unreadable scope is not traced */
+        return 0;
+    }
+    PyErr_Clear();
+    sl_error err = {0};
+    const sl_filter_scope *scope = NULL;
+    if (sl_filter_classify(s->fctx, file, qual, hint, &scope, &err) != SL_OK ||
+        sl_filter_scope_exec(scope) == SL_FILTER_SKIP) {
+        ci->skip = 1; /* resolution failures fail closed, unlike upstream */
+        return 0;
+    }
+    ci->skip = 0;
+    ci->scope = scope;
+    ci->path_id = tr_path_id(s, filename);
+    if (PyUnicode_CompareWithASCIIString(co->co_name, "<module>") == 0) {
+        ci->name = hint_o ? PyUnicode_FromFormat("<%U>", hint_o)
+                          : PyUnicode_FromString("<module>");
+    } else {
+        ci->name = Py_NewRef(co->co_qualname);
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    /* the frame's slots, read directly (no f_locals dict per event) */
+    ci->names = Py_NewRef(co->co_localsplusnames);
+    ci->kinds = Py_NewRef(co->co_localspluskinds);
+#else
+    ci->names = unique_names(co);
+#endif
+    ci->gplan = PyDict_New();
+    if (!ci->name || !ci->names || !ci->gplan) {
+        PyErr_Clear();
+        code_clear(ci);
+        ci->gen = s->gen;
+        ci->skip = 1;
+        return 0;
+    }
+    Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
+    ci->local_plan = PyMem_RawMalloc((size_t)nn + 1);
+    /* upstream's order: positional, *args, keyword-only, **kwargs */
+    int flags = co->co_flags;
+    Py_ssize_t npos = co->co_argcount, nkw = co->co_kwonlyargcount;
+    Py_ssize_t na = npos + nkw + ((flags & CO_VARARGS) ? 1 : 0) +
+                    ((flags & CO_VARKEYWORDS) ? 1 : 0);
+    if (na > nn) {
+        na = nn;
+    }
+    ci->arg_idx = PyMem_RawMalloc(sizeof(Py_ssize_t) * ((size_t)na + 1));
+    ci->arg_plan = PyMem_RawMalloc((size_t)na + 1);
+    if (!ci->local_plan || !ci->arg_idx || !ci->arg_plan) {
+        code_clear(ci);
+        ci->gen = s->gen;
+        ci->skip = 1;
+        return 0;
+    }
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < npos && k < na; i++) {
+        ci->arg_idx[k++] = i;
+    }
+    if ((flags & CO_VARARGS) && k < na) {
+        ci->arg_idx[k++] = npos + nkw;
+    }
+    for (Py_ssize_t i = 0; i < nkw && k < na; i++) {
+        ci->arg_idx[k++] = npos + i;
+    }
+    if ((flags & CO_VARKEYWORDS) && k < na) {
+        ci->arg_idx[k++] =
+            npos + nkw + ((flags & CO_VARARGS) ? 1 : 0);
+    }
+    ci->nargs = k;
+    PyObject **argnames = PyMem_RawMalloc(sizeof(PyObject *) * ((size_t)k + 1));
+    if (!argnames) {
+        code_clear(ci);
+        ci->gen = s->gen;
+        ci->skip = 1;
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        argnames[i] = PyTuple_GET_ITEM(ci->names, ci->arg_idx[i]);
+    }
+    plan(s, ci, SL_FILTER_ARG, argnames, k, ci->arg_plan);
+    PyMem_RawFree(argnames);
+    plan(s, ci, SL_FILTER_LOCAL, &PyTuple_GET_ITEM(ci->names, 0), nn,
+         ci->local_plan);
+    PyObject *ret_names[3] = {object_name(s, file, qual, hint),
+                              PyUnicode_FromString("<yield>"),
+                              PyUnicode_FromString("<unwind>")};
+    if (ret_names[0] && ret_names[1] && ret_names[2]) {
+        plan(s, ci, SL_FILTER_RET, ret_names, 3, ci->ret_act);
+    } else {
+        PyErr_Clear();
+        memset(ci->ret_act, SL_FILTER_REDACT, sizeof(ci->ret_act));
+    }
+    for (int i = 0; i < 3; i++) {
+        Py_XDECREF(ret_names[i]);
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (ci->generator) {
+        ci->bytecode = PyCode_GetCode(co);
+        PyErr_Clear();
+    }
+#endif
+    return 0;
+}
+
+tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f) {
+    void *extra = NULL;
+    if (TR_GET_EXTRA((PyObject *)co, extra_index, &extra) != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    tr_code *ci = extra;
+    if (ci && ci->gen == s->gen) {
+        return ci;
+    }
+    TR_SAVE_EXC();
+    if (!ci) {
+        ci = PyMem_RawCalloc(1, sizeof(*ci));
+        if (!ci || TR_SET_EXTRA((PyObject *)co, extra_index, ci) != 0) {
+            PyErr_Clear();
+            PyMem_RawFree(ci);
+            TR_RESTORE_EXC();
+            return NULL;
+        }
+    } else {
+        code_clear(ci);
+    }
+    fill(s, ci, co, f);
+    TR_RESTORE_EXC();
+    return ci;
+}
+
+/* ---- values ---- */
+
+/* The value of local slot i (names[i]) of frame f, new reference, or NULL
+ * when unbound. 3.11 reads the frame's slots (cells dereferenced); 3.12+
+ * asks PyFrame_GetVar. */
+static PyObject *local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *v = PyFrame_GetVar(f, PyTuple_GET_ITEM(ci->names, i));
+    if (!v) {
+        PyErr_Clear();
+    }
+    return v;
+#else
+    _PyInterpreterFrame *fr = f->f_frame;
+    if (!fr || i >= fr->f_code->co_nlocalsplus) {
+        return NULL;
+    }
+    PyObject *v = _PyFrame_GetLocalsArray(fr)[i];
+    unsigned char kind =
+        (unsigned char)PyBytes_AS_STRING(ci->kinds)[i];
+    if (v && (kind & (CO_FAST_CELL | CO_FAST_FREE)) && PyCell_Check(v)) {
+        v = PyCell_GET(v);
+    }
+    Py_XINCREF(v);
+    return v;
+#endif
+}
+
+/* Encode one value under action act into tr_tls->vbuf (cleared first); 0 when
+ * the value is dropped. */
+static int value_into(tr_session *s, PyObject *v, int act) {
+    tr_tls->vbuf.len = 0;
+    tr_tls->nseen = 0;
+    if (act == SL_FILTER_DROP) {
+        return 0;
+    }
+    if (act == SL_FILTER_REDACT) {
+        tr_encode_marker(s, &tr_tls->vbuf, TR_T_REDACTED, "<redacted>");
+    } else {
+        tr_encode(s, &tr_tls->vbuf, v);
+    }
+    return 1;
+}
+
+typedef struct tally {
+    uint64_t red, drop;
+} tally;
+
+static void record(tr_session *s, PyObject *name, PyObject *v, int act,
+                   tally *t) {
+    if (act == SL_FILTER_DROP) {
+        t->drop++;
+        return;
+    }
+    if (act == SL_FILTER_REDACT) {
+        t->red++;
+        value_into(s, v, act);
+        tr_emit_value(s, tr_var_id(s, name), &tr_tls->vbuf);
+        return;
+    }
+    /* allowed: the same immutable object as last time is the same event */
+    if (tr_emit_cached_value(s, tr_var_peek(s, name), v)) {
+        return;
+    }
+    value_into(s, v, act);
+    tr_emit_value_keep(s, tr_var_id(s, name), &tr_tls->vbuf, v);
+}
+
+static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
+    if (t->red) {
+        sl_filter_count_n(s->fctx, kind, SL_FILTER_REDACT, t->red);
+    }
+    if (t->drop) {
+        sl_filter_count_n(s->fctx, kind, SL_FILTER_DROP, t->drop);
+    }
+}
+
+/* A module or class body's namespace (new reference), or NULL. */
+static PyObject *frame_namespace(PyFrameObject *f) {
+    PyObject *l = PyFrame_GetLocals(f);
+    if (!l) {
+        PyErr_Clear();
+    }
+    return l;
+}
+
+/* ---- events ---- */
+
+static int32_t func_of(tr_session *s, tr_code *ci) {
+    if (ci->func_id < 0) {
+        ci->func_id = tr_func_id(s, ci->name, ci->path_id, ci->def_line);
+    }
+    return ci->func_id;
+}
+
+static void enter(tr_session *s) {
+    (*depth_of(s))++;
+    s->open_calls++;
+}
+
+void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
+    TR_SAVE_EXC();
+    int32_t fid = func_of(s, ci);
+    tr_tls->abuf.len = 0;
+    tally t = {0, 0};
+    int n = 0;
+    for (Py_ssize_t k = 0; f && k < ci->nargs; k++) {
+        PyObject *name = PyTuple_GET_ITEM(ci->names, ci->arg_idx[k]);
+        int act = ci->arg_plan[k];
+        if (act == SL_FILTER_DROP) {
+            t.drop++;
+            continue;
+        }
+        PyObject *v = local_value(ci, f, ci->arg_idx[k]);
+        if (!v) {
+            continue;
+        }
+        if (act == SL_FILTER_REDACT) {
+            t.red++;
+        }
+        value_into(s, v, act);
+        Py_DECREF(v);
+        int32_t vid = tr_var_id(s, name);
+        tr_emit_value(s, vid, &tr_tls->vbuf);
+        if (n++ > 0) {
+            tr_buf_put(&tr_tls->abuf, ",", 1);
+        }
+        TR_LIT(&tr_tls->abuf, "{\"variable_id\":");
+        tr_buf_i64(&tr_tls->abuf, vid);
+        TR_LIT(&tr_tls->abuf, ",\"value\":");
+        tr_buf_put(&tr_tls->abuf, tr_tls->vbuf.p, tr_tls->vbuf.len);
+        TR_LIT(&tr_tls->abuf, "}");
+    }
+    count(s, SL_FILTER_ARG, &t);
+    tr_emit_step(s, ci->path_id, ci->def_line);
+    tr_emit_call(s, fid, &tr_tls->abuf);
+    enter(s);
+    TR_RESTORE_EXC();
+}
+
+void tr_on_resume(tr_session *s, tr_code *ci) {
+    TR_SAVE_EXC();
+    int32_t fid = func_of(s, ci);
+    tr_emit_step(s, ci->path_id, ci->def_line);
+    tr_emit_call(s, fid, NULL);
+    enter(s);
+    TR_RESTORE_EXC();
+}
+
+void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
+    TR_SAVE_EXC();
+    int32_t fid = func_of(s, ci);
+    tr_tls->abuf.len = 0;
+    if (exc) {
+        static PyObject *name;
+        if (!name) {
+            name = PyUnicode_InternFromString("exception");
+        }
+        const char *u = "exception";
+        int act = sl_filter_decide(s->fctx, ci->scope, SL_FILTER_ARG, u,
+                                   strlen(u));
+        if (name && value_into(s, exc, act)) {
+            int32_t vid = tr_var_id(s, name);
+            tr_emit_value(s, vid, &tr_tls->vbuf);
+            TR_LIT(&tr_tls->abuf, "{\"variable_id\":");
+            tr_buf_i64(&tr_tls->abuf, vid);
+            TR_LIT(&tr_tls->abuf, ",\"value\":");
+            tr_buf_put(&tr_tls->abuf, tr_tls->vbuf.p, tr_tls->vbuf.len);
+            TR_LIT(&tr_tls->abuf, "}");
+        }
+    }
+    tr_emit_step(s, ci->path_id, ci->def_line);
+    tr_emit_call(s, fid, &tr_tls->abuf);
+    enter(s);
+    TR_RESTORE_EXC();
+}
+
+/* The action for a namespace name, from the code's cache (one plan call
+ * the first time a name is met). */
+static int namespace_action(tr_session *s, tr_code *ci, PyObject *name,
+                            sl_filter_kind kind) {
+    PyObject *hit = PyDict_GetItemWithError(ci->gplan, name);
+    if (hit) {
+        long packed = PyLong_AS_LONG(hit); /* kind * 16 + action */
+        if (packed / 16 == (long)kind) {
+            return (int)(packed % 16);
+        }
+    }
+    PyErr_Clear();
+    int act = SL_FILTER_REDACT; /* fail closed */
+    if (kind == SL_FILTER_GLOBAL && ci->optimized) {
+        int has = PySequence_Contains(ci->names, name);
+        if (has != 0) {
+            PyErr_Clear();
+            act = TR_LOCAL_NAME;
+        }
+    }
+    if (act != TR_LOCAL_NAME) {
+        uint8_t a = SL_FILTER_REDACT;
+        plan(s, ci, kind, &name, 1, &a);
+        act = a;
+    }
+    PyObject *v = hit ? NULL : PyLong_FromLong((long)kind * 16 + act);
+    if (v && PyDict_SetItem(ci->gplan, name, v) != 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(v);
+    return act;
+}
+
+/* Every name of a namespace dict (globals, or a module or class body's
+ * locals), but __builtins__ and names in skip. */
+static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
+                               PyObject *skip, sl_filter_kind kind) {
+    tally t = {0, 0};
+    if (!PyDict_Check(map)) {
+        PyObject *d = PyDict_New(); /* a mapping that is not a dict */
+        if (!d || PyDict_Update(d, map) != 0) {
+            PyErr_Clear();
+            Py_XDECREF(d);
+            return;
+        }
+        snapshot_namespace(s, ci, d, skip, kind);
+        Py_DECREF(d);
+        return;
+    }
+    static PyObject *builtins_name;
+    if (!builtins_name) {
+        builtins_name = PyUnicode_InternFromString("__builtins__");
+    }
+    Py_ssize_t pos = 0;
+    PyObject *name, *value;
+    while (PyDict_Next(map, &pos, &name, &value)) {
+        if (!PyUnicode_Check(name) || name == builtins_name ||
+            (PyUnicode_GET_LENGTH(name) == 12 &&
+             PyUnicode_Compare(name, builtins_name) == 0)) {
+            continue;
+        }
+        if (skip && PyDict_Check(skip) && PyDict_Contains(skip, name) == 1) {
+            continue;
+        }
+        int act = namespace_action(s, ci, name, kind);
+        if (act == TR_LOCAL_NAME) {
+            continue;
+        }
+        /* str() of a value may run user code that changes the dict */
+        Py_INCREF(name);
+        Py_INCREF(value);
+        record(s, name, value, act, &t);
+        Py_DECREF(value);
+        Py_DECREF(name);
+    }
+    PyErr_Clear();
+    count(s, kind, &t);
+}
+
+void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
+    TR_SAVE_EXC();
+    tr_emit_step(s, ci->path_id, line);
+    PyObject *globals = PyFrame_GetGlobals(f);
+    if (!globals) {
+        PyErr_Clear();
+    }
+    if (ci->optimized) {
+        tally t = {0, 0};
+        Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
+        for (Py_ssize_t i = 0; i < nn; i++) {
+            PyObject *v = local_value(ci, f, i);
+            if (!v) {
+                continue; /* unbound */
+            }
+            record(s, PyTuple_GET_ITEM(ci->names, i), v, ci->local_plan[i],
+                   &t);
+            Py_DECREF(v);
+        }
+        count(s, SL_FILTER_LOCAL, &t);
+        if (globals) {
+            snapshot_namespace(s, ci, globals, NULL, SL_FILTER_GLOBAL);
+        }
+    } else {
+        /* module and class bodies: the namespace's names are locals */
+        PyObject *locals = frame_namespace(f);
+        if (locals) {
+            snapshot_namespace(s, ci, locals, NULL, SL_FILTER_LOCAL);
+            if (globals && globals != locals) {
+                snapshot_namespace(s, ci, globals, locals, SL_FILTER_GLOBAL);
+            }
+        }
+        Py_XDECREF(locals);
+    }
+    Py_XDECREF(globals);
+    TR_RESTORE_EXC();
+}
+
+void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how) {
+    int64_t *depth = depth_of(s);
+    if (*depth <= 0) {
+        return; /* the frame was running before the session started */
+    }
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
+    TR_SAVE_EXC();
+    int act = ci->ret_act[how];
+    sl_filter_count(s->fctx, SL_FILTER_RET, (sl_filter_action)act);
+    tr_tls->vbuf.len = 0;
+    tr_tls->nseen = 0;
+    if (act == SL_FILTER_DROP) {
+        tr_encode_marker(s, &tr_tls->vbuf, TR_T_DROPPED, "<dropped>");
+    } else {
+        value_into(s, value ? value : Py_None, act);
+    }
+    tr_emit_return(s, &tr_tls->vbuf);
+    (*depth)--;
+    s->open_calls--;
+    TR_RESTORE_EXC();
+}

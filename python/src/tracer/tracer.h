@@ -1,0 +1,199 @@
+/* python/src/tracer/tracer.h: the execution recorder behind sluice.trace,
+ * shared by its files. A session owns one filter chain (libsluice's
+ * sl_filter), the trace event stream (trace.json, written as it grows) and
+ * the interning tables of codetracer's JSON format; the hook backends
+ * (hooks311.c: PyEval_SetTrace on 3.11; monitoring.c: sys.monitoring on
+ * 3.12+) turn interpreter events into the backend-neutral tr_on_* calls of
+ * events.c. Everything runs under the GIL: one session at a time, one
+ * writer, events of all threads in one stream. */
+#ifndef SLUICE_PY_TRACER_H
+#define SLUICE_PY_TRACER_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sluice/filter.h>
+
+/* ---- output buffer ---- */
+
+typedef struct tr_buf {
+    char *p;
+    size_t len, cap;
+    int failed; /* sticky: out of memory */
+} tr_buf;
+
+void tr_buf_grow_put(tr_buf *b, const char *s, size_t n);
+static inline void tr_buf_put(tr_buf *b, const char *s, size_t n) {
+    if (b->len + n <= b->cap && !b->failed) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+    } else {
+        tr_buf_grow_put(b, s, n);
+    }
+}
+void tr_buf_puts(tr_buf *b, const char *s);
+#define TR_LIT(b, lit) tr_buf_put((b), (lit), sizeof(lit) - 1)
+void tr_buf_i64(tr_buf *b, long long v);
+/* A JSON string literal of n UTF-8 bytes, cut at max bytes (0: no cut)
+ * on a character boundary with "…" appended when cut. */
+void tr_buf_jstr(tr_buf *b, const char *s, size_t n, size_t max);
+void tr_buf_free(tr_buf *b);
+
+/* ---- types of the format (interned by lang_type) ---- */
+
+typedef enum tr_type {
+    TR_T_NONE,
+    TR_T_BOOL,
+    TR_T_INT,
+    TR_T_STRING,
+    TR_T_TUPLE,
+    TR_T_LIST,
+    TR_T_DICT,
+    TR_T_OBJECT,
+    TR_T_REDACTED,
+    TR_T_DROPPED,
+    TR_T_RECURSION,
+    TR_T_LIMIT,
+    TR_T_UNFINISHED,
+    TR_TYPE_COUNT
+} tr_type;
+
+/* ---- per code object (kept in the code object's extra slot) ---- */
+
+enum { TR_RET_RETURN, TR_RET_YIELD, TR_RET_UNWIND };
+enum { TR_LOCAL_NAME = 7 };
+
+typedef struct tr_code {
+    uint64_t gen;      /* session that filled it; 0 = empty */
+    uint8_t skip;      /* skipped scope (or synthetic / recorder code) */
+    uint8_t optimized; /* CO_OPTIMIZED: locals live in slots */
+    uint8_t generator; /* generator, coroutine or async generator */
+    uint8_t ret_act[3];     /* sl_filter_action per TR_RET_* */
+    int32_t path_id;
+    int32_t func_id;  /* -1 until the first Call */
+    int32_t def_line; /* co_firstlineno */
+    const sl_filter_scope *scope; /* borrowed from the session's filter */
+    PyObject *name;    /* function name for the Function event */
+    PyObject *names;   /* tuple: varnames + cellvars + freevars, unique */
+    uint8_t *local_plan; /* sl_filter_action per names[i] (local kind) */
+    Py_ssize_t nargs;
+    Py_ssize_t *arg_idx; /* index into names, upstream's argument order */
+    uint8_t *arg_plan;   /* sl_filter_action per argument */
+    PyObject *bytecode;  /* co_code, generators on 3.11 only */
+    PyObject *kinds;     /* co_localspluskinds (3.11: names are the slots) */
+    PyObject *gplan;     /* dict name -> action for namespace names
+                            (globals; module and class bodies' locals);
+                            TR_LOCAL_NAME for a global shadowed by a local */
+} tr_code;
+
+/* ---- the session ---- */
+
+typedef struct tr_limits {
+    int depth;    /* containers nested deeper are not expanded */
+    Py_ssize_t items; /* elements kept per container */
+    Py_ssize_t text;  /* bytes kept per string or str() text */
+} tr_limits;
+
+/* The last Value event written for a variable id, reused while the
+ * variable holds the same immutable object (allowed values only). */
+typedef struct tr_vcache {
+    PyObject *obj; /* strong */
+    char *event;
+    size_t len;
+} tr_vcache;
+
+typedef struct tr_session {
+    PyObject_HEAD
+    uint64_t gen;
+    int state; /* 0 new, 1 recording, 2 stopped */
+    sl_filter *filter;
+    sl_filter_ctx *fctx;
+    FILE *out;        /* trace.json */
+    tr_buf buf;       /* events not yet written */
+    int first;        /* no event written yet */
+    int io_failed;
+    uint64_t events;
+    uint64_t bytes;
+    PyObject *paths;      /* dict path -> id */
+    PyObject *path_list;  /* list of paths, by id */
+    PyObject *funcs;      /* dict (name, path_id, line) -> id */
+    PyObject *vars;       /* dict name -> id */
+    Py_ssize_t nfuncs;
+    int32_t types[TR_TYPE_COUNT];
+    int32_t ntypes;
+    PyObject *trace_dir;  /* str */
+    PyObject *program;    /* str */
+    PyObject *skip_prefixes; /* tuple of str: recorder's own files */
+    PyObject *stable;     /* dict: module, function, class -> its encoded
+                             Raw record (their str() never changes) */
+    int64_t open_calls;   /* Calls not yet returned, all threads */
+    tr_limits lim;
+    tr_vcache *vcache;    /* by variable id */
+    size_t nvcache;
+    struct tr_scratch *scratches; /* every thread's, freed at stop */
+} tr_session;
+
+/* Per-thread scratch space: str() of a value runs Python code, during which
+ * another thread may record, so nothing half-written lives in the session;
+ * each event reaches the session's buffer whole. */
+typedef struct tr_scratch {
+    tr_buf vbuf;        /* the value being encoded */
+    tr_buf abuf;        /* a Call's arguments */
+    PyObject *seen[64]; /* containers on the encoding path */
+    int nseen;
+    struct tr_scratch *next;
+} tr_scratch;
+
+extern _Thread_local tr_scratch *tr_tls; /* this thread's, after
+                                            tr_scratch_of() */
+tr_scratch *tr_scratch_of(tr_session *s);
+void tr_scratch_free_all(tr_session *s);
+
+extern tr_session *tr_active; /* the recording session, or NULL */
+
+/* events.c: backend-neutral handlers; each saves and restores the
+ * exception state and never raises */
+tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f);
+void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f);
+void tr_on_resume(tr_session *s, tr_code *ci);
+void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc);
+void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line);
+void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how);
+int tr_code_extra_init(void);
+void tr_thread_reset(tr_session *s);
+
+/* writer.c: the event stream and interning */
+int tr_writer_open(tr_session *s);
+void tr_writer_close(tr_session *s);
+void tr_event_begin(tr_session *s);
+void tr_event_end(tr_session *s);
+int32_t tr_type_id(tr_session *s, tr_type t);
+int32_t tr_path_id(tr_session *s, PyObject *path);
+int32_t tr_var_id(tr_session *s, PyObject *name);
+int32_t tr_var_peek(tr_session *s, PyObject *name); /* -1: not yet */
+int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v);
+void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
+                        PyObject *v);
+void tr_vcache_free(tr_session *s);
+int32_t tr_func_id(tr_session *s, PyObject *name, int32_t path_id,
+                   int32_t line);
+void tr_emit_step(tr_session *s, int32_t path_id, int line);
+void tr_emit_value(tr_session *s, int32_t var_id, const tr_buf *value);
+void tr_emit_call(tr_session *s, int32_t func_id, const tr_buf *args);
+void tr_emit_return(tr_session *s, const tr_buf *value);
+
+/* encode.c: values into s->vbuf */
+void tr_encode(tr_session *s, tr_buf *b, PyObject *v);
+void tr_encode_marker(tr_session *s, tr_buf *b, tr_type t, const char *msg);
+
+/* hooks: install / remove for the running interpreter */
+int tr_hooks_install(tr_session *s);
+void tr_hooks_remove(tr_session *s);
+PyObject *tr_thread_hook(PyObject *self, PyObject *const *args,
+                         Py_ssize_t n);
+
+#endif

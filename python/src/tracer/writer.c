@@ -1,0 +1,466 @@
+/* python/src/tracer/writer.c: codetracer's trace.json event stream. Events
+ * are compact JSON objects appended to one buffer and written to
+ * <trace_dir>/trace.json whenever the buffer passes 1 MiB, so memory stays
+ * bounded and a crash leaves every flushed event on disk (the array is
+ * closed at stop). Paths, functions, variable names and types are interned
+ * as the format wants: each gets its registering event the first time it
+ * is used, and its id is the count of such events before it. */
+#include "tracer.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define TR_FLUSH_AT (1u << 20)
+
+/* ---- buffer ---- */
+
+static int grow(tr_buf *b, size_t more) {
+    if (b->failed) {
+        return -1;
+    }
+    if (b->len + more <= b->cap) {
+        return 0;
+    }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more) {
+        if (cap > ((size_t)1 << 40)) {
+            b->failed = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = PyMem_RawRealloc(b->p, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void tr_buf_grow_put(tr_buf *b, const char *s, size_t n) {
+    if (n == 0 || grow(b, n) != 0 || b->failed) {
+        return;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+void tr_buf_puts(tr_buf *b, const char *s) {
+    tr_buf_put(b, s, strlen(s));
+}
+
+void tr_buf_i64(tr_buf *b, long long v) {
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *p = e;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                                 : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    tr_buf_put(b, p, (size_t)(e - p));
+}
+
+void tr_buf_free(tr_buf *b) {
+    PyMem_RawFree(b->p);
+    memset(b, 0, sizeof(*b));
+}
+
+void tr_buf_jstr(tr_buf *b, const char *s, size_t n, size_t max) {
+    int cut = 0;
+    if (max > 0 && n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+            n--; /* do not split a UTF-8 sequence */
+        }
+        cut = 1;
+    }
+    if (grow(b, n + 2) != 0) {
+        return;
+    }
+    b->p[b->len++] = '"';
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        tr_buf_put(b, s + run, i - run);
+        run = i + 1;
+        char esc[8];
+        switch (c) {
+        case '"':
+            tr_buf_put(b, "\\\"", 2);
+            break;
+        case '\\':
+            tr_buf_put(b, "\\\\", 2);
+            break;
+        case '\n':
+            tr_buf_put(b, "\\n", 2);
+            break;
+        case '\r':
+            tr_buf_put(b, "\\r", 2);
+            break;
+        case '\t':
+            tr_buf_put(b, "\\t", 2);
+            break;
+        case '\b':
+            tr_buf_put(b, "\\b", 2);
+            break;
+        case '\f':
+            tr_buf_put(b, "\\f", 2);
+            break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+            tr_buf_put(b, esc, 6);
+        }
+    }
+    tr_buf_put(b, s + run, n - run);
+    if (cut) {
+        TR_LIT(b, "\xe2\x80\xa6"); /* … */
+    }
+    tr_buf_put(b, "\"", 1);
+}
+
+/* ---- the stream ---- */
+
+static void flush(tr_session *s) {
+    if (!s->out || s->buf.len == 0) {
+        return;
+    }
+    if (fwrite(s->buf.p, 1, s->buf.len, s->out) != s->buf.len) {
+        s->io_failed = errno ? errno : EIO;
+    }
+    s->bytes += s->buf.len;
+    s->buf.len = 0;
+}
+
+int tr_writer_open(tr_session *s) {
+    PyObject *path = PyUnicode_FromFormat("%U/trace.json", s->trace_dir);
+    if (!path) {
+        return -1;
+    }
+    PyObject *enc = PyUnicode_EncodeFSDefault(path);
+    Py_DECREF(path);
+    if (!enc) {
+        return -1;
+    }
+    s->out = fopen(PyBytes_AS_STRING(enc), "wb");
+    if (!s->out) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, enc);
+        Py_DECREF(enc);
+        return -1;
+    }
+    Py_DECREF(enc);
+    setvbuf(s->out, NULL, _IONBF, 0); /* our buffer is the only one: what
+                                         was flushed survives a crash */
+    s->first = 1;
+    tr_buf_put(&s->buf, "[", 1);
+    return 0;
+}
+
+void tr_writer_close(tr_session *s) {
+    if (!s->out) {
+        return;
+    }
+    tr_buf_put(&s->buf, "\n]\n", 3);
+    flush(s);
+    if (fclose(s->out) != 0 && !s->io_failed) {
+        s->io_failed = errno ? errno : EIO;
+    }
+    s->out = NULL;
+}
+
+void tr_event_begin(tr_session *s) {
+    tr_buf_put(&s->buf, s->first ? "\n" : ",\n", s->first ? 1 : 2);
+    s->first = 0;
+    s->events++;
+}
+
+void tr_event_end(tr_session *s) {
+    if (s->buf.len >= TR_FLUSH_AT) {
+        flush(s);
+    }
+}
+
+/* ---- interning ---- */
+
+static const struct {
+    int kind;
+    const char *lang;
+} TYPES[TR_TYPE_COUNT] = {
+    [TR_T_NONE] = {30, "None"},         [TR_T_BOOL] = {12, "Bool"},
+    [TR_T_INT] = {7, "Int"},            [TR_T_STRING] = {9, "String"},
+    [TR_T_TUPLE] = {27, "Tuple"},       [TR_T_LIST] = {0, "List"},
+    [TR_T_DICT] = {0, "Dict"},          [TR_T_OBJECT] = {16, "Object"},
+    [TR_T_REDACTED] = {16, "Redacted"}, [TR_T_DROPPED] = {16, "Dropped"},
+    [TR_T_RECURSION] = {15, "Recursion"},
+    [TR_T_LIMIT] = {31, "NonExpanded"}, [TR_T_UNFINISHED] = {16, "Unfinished"},
+};
+
+int32_t tr_type_id(tr_session *s, tr_type t) {
+    if (s->types[t] >= 0) {
+        return s->types[t];
+    }
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Type\":{\"kind\":");
+    tr_buf_i64(&s->buf, TYPES[t].kind);
+    TR_LIT(&s->buf, ",\"lang_type\":");
+    tr_buf_jstr(&s->buf, TYPES[t].lang, strlen(TYPES[t].lang), 0);
+    TR_LIT(&s->buf, ",\"specific_info\":{\"kind\":\"None\"}}}");
+    tr_event_end(s);
+    s->types[t] = s->ntypes++;
+    return s->types[t];
+}
+
+static void put_pystr(tr_buf *b, PyObject *str, size_t max) {
+    Py_ssize_t n = 0;
+    const char *u = PyUnicode_AsUTF8AndSize(str, &n);
+    if (u) {
+        tr_buf_jstr(b, u, (size_t)n, max);
+        return;
+    }
+    PyErr_Clear(); /* lone surrogates: replaced, as a lossy UTF-8 reader */
+    PyObject *bytes = PyUnicode_AsEncodedString(str, "utf-8", "replace");
+    if (!bytes) {
+        PyErr_Clear();
+        tr_buf_jstr(b, "?", 1, 0);
+        return;
+    }
+    tr_buf_jstr(b, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes),
+                max);
+    Py_DECREF(bytes);
+}
+
+/* Look key up in dict; on a miss store next and return -2 (caller emits
+ * the event). -1 on error (out of memory: the event is still emitted, so
+ * the ids stay right; the name is only not remembered). */
+static Py_ssize_t lookup(PyObject *dict, PyObject *key, Py_ssize_t next) {
+    PyObject *id = PyDict_GetItemWithError(dict, key);
+    if (id) {
+        return PyLong_AsSsize_t(id);
+    }
+    PyErr_Clear();
+    PyObject *v = PyLong_FromSsize_t(next);
+    if (!v || PyDict_SetItem(dict, key, v) != 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(v);
+    return -2;
+}
+
+int32_t tr_path_id(tr_session *s, PyObject *path) {
+    Py_ssize_t n = PyList_GET_SIZE(s->path_list);
+    Py_ssize_t id = lookup(s->paths, path, n);
+    if (id >= 0) {
+        return (int32_t)id;
+    }
+    if (PyList_Append(s->path_list, path) != 0) {
+        PyErr_Clear();
+    }
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Path\":");
+    put_pystr(&s->buf, path, 0);
+    TR_LIT(&s->buf, "}");
+    tr_event_end(s);
+    return (int32_t)n;
+}
+
+int32_t tr_var_peek(tr_session *s, PyObject *name) {
+    PyObject *id = PyDict_GetItemWithError(s->vars, name);
+    if (!id) {
+        PyErr_Clear();
+        return -1;
+    }
+    return (int32_t)PyLong_AsLong(id);
+}
+
+int32_t tr_var_id(tr_session *s, PyObject *name) {
+    Py_ssize_t n = PyDict_GET_SIZE(s->vars);
+    Py_ssize_t id = lookup(s->vars, name, n);
+    if (id >= 0) {
+        return (int32_t)id;
+    }
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"VariableName\":");
+    put_pystr(&s->buf, name, 0);
+    TR_LIT(&s->buf, "}");
+    tr_event_end(s);
+    return (int32_t)n;
+}
+
+/* Functions are keyed by (name, path, line), not by name alone as in
+ * upstream's writer, so two functions with one qualname in different files
+ * keep their own locations. */
+int32_t tr_func_id(tr_session *s, PyObject *name, int32_t path_id,
+                   int32_t line) {
+    PyObject *key = Py_BuildValue("(Oii)", name, (int)path_id, (int)line);
+    Py_ssize_t id = -2;
+    if (key) {
+        id = lookup(s->funcs, key, s->nfuncs);
+        Py_DECREF(key);
+    } else {
+        PyErr_Clear();
+    }
+    if (id >= 0) {
+        return (int32_t)id;
+    }
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Function\":{\"path_id\":");
+    tr_buf_i64(&s->buf, path_id);
+    TR_LIT(&s->buf, ",\"line\":");
+    tr_buf_i64(&s->buf, line);
+    TR_LIT(&s->buf, ",\"name\":");
+    put_pystr(&s->buf, name, 0);
+    TR_LIT(&s->buf, "}}");
+    tr_event_end(s);
+    return (int32_t)s->nfuncs++;
+}
+
+/* ---- events ---- */
+
+void tr_emit_step(tr_session *s, int32_t path_id, int line) {
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Step\":{\"path_id\":");
+    tr_buf_i64(&s->buf, path_id);
+    TR_LIT(&s->buf, ",\"line\":");
+    tr_buf_i64(&s->buf, line);
+    TR_LIT(&s->buf, "}}");
+    tr_event_end(s);
+}
+
+void tr_emit_value(tr_session *s, int32_t var_id, const tr_buf *value) {
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Value\":{\"variable_id\":");
+    tr_buf_i64(&s->buf, var_id);
+    TR_LIT(&s->buf, ",\"value\":");
+    tr_buf_put(&s->buf, value->p, value->len);
+    TR_LIT(&s->buf, "}}");
+    tr_event_end(s);
+}
+
+void tr_emit_call(tr_session *s, int32_t func_id, const tr_buf *args) {
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Call\":{\"function_id\":");
+    tr_buf_i64(&s->buf, func_id);
+    TR_LIT(&s->buf, ",\"args\":[");
+    if (args) {
+        tr_buf_put(&s->buf, args->p, args->len);
+    }
+    TR_LIT(&s->buf, "]}}");
+    tr_event_end(s);
+}
+
+void tr_emit_return(tr_session *s, const tr_buf *value) {
+    tr_event_begin(s);
+    TR_LIT(&s->buf, "{\"Return\":{\"return_value\":");
+    tr_buf_put(&s->buf, value->p, value->len);
+    TR_LIT(&s->buf, "}}");
+    tr_event_end(s);
+}
+
+/* ---- reusing Value events of immutable values ---- */
+
+static int cacheable(PyObject *v) {
+    return v == Py_None || v == Py_True || v == Py_False ||
+           PyUnicode_CheckExact(v) || PyLong_CheckExact(v) ||
+           PyFloat_CheckExact(v) || PyModule_CheckExact(v) ||
+           PyFunction_Check(v) || PyCFunction_Check(v) ||
+           Py_IS_TYPE(v, &PyType_Type);
+}
+
+int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v) {
+    if (var_id < 0 || (size_t)var_id >= s->nvcache ||
+        s->vcache[var_id].obj != v || !s->vcache[var_id].event) {
+        return 0;
+    }
+    tr_event_begin(s);
+    tr_buf_put(&s->buf, s->vcache[var_id].event, s->vcache[var_id].len);
+    tr_event_end(s);
+    return 1;
+}
+
+void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
+                        PyObject *v) {
+    tr_event_begin(s);
+    size_t start = s->buf.len;
+    TR_LIT(&s->buf, "{\"Value\":{\"variable_id\":");
+    tr_buf_i64(&s->buf, var_id);
+    TR_LIT(&s->buf, ",\"value\":");
+    tr_buf_put(&s->buf, value->p, value->len);
+    TR_LIT(&s->buf, "}}");
+    if (v && var_id >= 0 && cacheable(v) && !s->buf.failed &&
+        s->buf.len - start < 4096) {
+        if ((size_t)var_id >= s->nvcache) {
+            size_t n = s->nvcache ? s->nvcache : 64;
+            while (n <= (size_t)var_id) {
+                n *= 2;
+            }
+            tr_vcache *c = PyMem_RawRealloc(s->vcache, n * sizeof(*c));
+            if (c) {
+                memset(c + s->nvcache, 0, (n - s->nvcache) * sizeof(*c));
+                s->vcache = c;
+                s->nvcache = n;
+            }
+        }
+        if ((size_t)var_id < s->nvcache) {
+            tr_vcache *e = &s->vcache[var_id];
+            size_t len = s->buf.len - start;
+            char *ev = PyMem_RawRealloc(e->event, len);
+            if (ev) {
+                memcpy(ev, s->buf.p + start, len);
+                e->event = ev;
+                e->len = len;
+                Py_XSETREF(e->obj, Py_NewRef(v));
+            }
+        }
+    }
+    tr_event_end(s);
+}
+
+void tr_vcache_free(tr_session *s) {
+    for (size_t i = 0; i < s->nvcache; i++) {
+        Py_XDECREF(s->vcache[i].obj);
+        PyMem_RawFree(s->vcache[i].event);
+    }
+    PyMem_RawFree(s->vcache);
+    s->vcache = NULL;
+    s->nvcache = 0;
+}
+
+/* ---- per-thread scratch ---- */
+
+_Thread_local tr_scratch *tr_tls;
+static _Thread_local uint64_t tls_gen;
+
+tr_scratch *tr_scratch_of(tr_session *s) {
+    if (tr_tls && tls_gen == s->gen) {
+        return tr_tls;
+    }
+    tr_scratch *x = PyMem_RawCalloc(1, sizeof(*x));
+    if (!x) {
+        return NULL;
+    }
+    x->next = s->scratches;
+    s->scratches = x;
+    tr_tls = x;
+    tls_gen = s->gen;
+    return x;
+}
+
+void tr_scratch_free_all(tr_session *s) {
+    while (s->scratches) {
+        tr_scratch *x = s->scratches;
+        s->scratches = x->next;
+        tr_buf_free(&x->vbuf);
+        tr_buf_free(&x->abuf);
+        PyMem_RawFree(x);
+    }
+    tr_tls = NULL; /* other threads' pointers are fenced by their gen */
+    tls_gen = 0;
+}
