@@ -24,6 +24,7 @@ int sl_cmd_redact(int argc, char **argv);
 int sl_cmd_record(int argc, char **argv);
 int sl_cmd_runs(int argc, char **argv);
 int sl_cmd_filter(int argc, char **argv);
+int sl_cmd_serve(int argc, char **argv);
 
 /* Print an error as "file:line:col: message" on stderr. */
 void sl_cli_print_error(const sl_error *err);
