@@ -1,6 +1,6 @@
 /* src/serve/codec.c: bounded gzip / zstd decompression, gzip compression.
- * Output grows in steps and is checked against the limit after each step,
- * so a bomb costs at most limit + one step of memory. */
+ * Output grows in steps and is checked against the limit after each step;
+ * the buffer doubles, so a bomb costs at most about twice the limit. */
 #include "serve/codec.h"
 
 #include <zlib.h>
