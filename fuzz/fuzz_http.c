@@ -4,13 +4,17 @@
  * goes through the HTTP/1.1 framer (sl__http_parse, chunked decoding in
  * place, limits) and every framed request through the receiver (routing,
  * media type, gzip / zstd, OTLP load, policies, response encoding), as a
- * connection would, pipelined requests included. Any crash, sanitizer
+ * connection would, pipelined requests included. With bit 1 of the first
+ * byte set the bytes go to an HTTP/2 session instead (h2.c over nghttp2;
+ * bit 2 picks the gRPC listener), as a prior-knowledge h2c connection
+ * would send them, preface included. Any crash, sanitizer
  * report or leak fails. The policy set is compiled once (no rate limits,
  * so runs do not depend on each other). */
 #include <stdint.h>
 #include <string.h>
 
 #include "base/base.h"
+#include "serve/h2.h"
 #include "serve/receiver.h"
 #include "serve/serve.h"
 
@@ -68,6 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     sl__serve_listener kind =
         (data[0] & 1) ? SL_SERVE_L_ADMIN : SL_SERVE_L_HTTP;
+    bool h2 = data[0] & 2;
+    if (h2 && (data[0] & 4)) {
+        kind = SL_SERVE_L_GRPC;
+    }
     data++;
     size--;
     size_t split = size ? (size_t)data[0] * size / 256 : 0;
@@ -76,6 +84,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     sl_buf in = {0}, out = {0};
+    if (h2) {
+        static const char pre[] = SL_SERVE_H2_PREFACE;
+        sl__serve_h2 *s = sl__serve_h2_new(&pipe, kind);
+        if (s && sl__serve_h2_recv(s, pre, sizeof(pre) - 1) &&
+            sl__serve_h2_recv(s, (const char *)data, split) &&
+            sl__serve_h2_send(s, &out)) {
+            if (sl__serve_h2_recv(s, (const char *)data + split,
+                                  size - split)) {
+                sl__serve_h2_send(s, &out);
+            }
+        }
+        sl__serve_h2_free(s);
+        sl__buf_free(&out);
+        sl__serve_pipe_free(&pipe);
+        return 0;
+    }
     sl__http_parser p;
     memset(&p, 0, sizeof(p));
     size_t fed = 0;

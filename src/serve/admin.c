@@ -237,8 +237,8 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
 sl_status sl__serve_admin_ready(sl__serve *srv, sl_buf *out) {
     bool ready = atomic_load(&srv->ready) && !atomic_load(&srv->draining);
     return sl__buf_printf(out,
-                          "{\"ready\":%s,\"protobuf\":%s,\"grpc\":false,"
-                          "\"h2c\":false}\n",
+                          "{\"ready\":%s,\"protobuf\":%s,\"grpc\":true,"
+                          "\"h2c\":true}\n",
                           ready ? "true" : "false",
                           SL_SERVE_HAVE_PROTO ? "true" : "false");
 }

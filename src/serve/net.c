@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "serve/h2.h"
 #include "serve/http1.h"
 #include "serve/log.h"
 #include "serve/receiver.h"
@@ -53,8 +54,9 @@ typedef struct conn {
     sl_buf in, out;
     size_t out_off;
     sl__http_parser p;
+    sl__serve_h2 *h2; /* set once the connection speaks HTTP/2 */
     uint64_t last_ms, req_start_ms;
-    bool closing, peer_closed, sent_continue, want_out;
+    bool closing, peer_closed, sent_continue, want_out, goaway;
 } conn;
 
 struct worker {
@@ -181,6 +183,7 @@ static void conn_close(worker *w, conn *c) {
     }
     w->nconns--;
     atomic_fetch_sub(&w->net->srv->m.conns_open, 1);
+    sl__serve_h2_free(c->h2);
     sl__buf_free(&c->in);
     sl__buf_free(&c->out);
     sl__free(c, sizeof(*c));
@@ -220,7 +223,9 @@ static bool conn_flush(worker *w, conn *c) {
     }
     c->out.len = 0;
     c->out_off = 0;
-    if (c->closing || (c->peer_closed && c->in.len == 0)) {
+    if (c->closing ||
+        (c->peer_closed && c->in.len == 0 &&
+         !(c->h2 && sl__serve_h2_busy(c->h2)))) {
         conn_close(w, c);
         return false;
     }
@@ -228,9 +233,61 @@ static bool conn_flush(worker *w, conn *c) {
     return true;
 }
 
+/* Whether the input starts (or, when short, could start) with the HTTP/2
+ * preface: prior-knowledge h2c on the OTLP/HTTP and admin listeners. */
+static int h2_preface(const sl_buf *in) {
+    static const char pre[] = SL_SERVE_H2_PREFACE;
+    size_t n = in->len < sizeof(pre) - 1 ? in->len : sizeof(pre) - 1;
+    if (memcmp(in->ptr, pre, n) != 0) {
+        return 0; /* HTTP/1.x */
+    }
+    return n == sizeof(pre) - 1 ? 1 : -1; /* yes / need more */
+}
+
+/* HTTP/2: nghttp2 takes every byte; answers are queued as frames. */
+static void conn_process_h2(worker *w, conn *c) {
+    if (c->in.len > 0) {
+        bool ok = sl__serve_h2_recv(c->h2, c->in.ptr, c->in.len);
+        c->in.len = 0;
+        if (!ok) {
+            c->closing = true;
+        }
+    }
+    if (atomic_load(&w->net->srv->draining) && !c->goaway) {
+        sl__serve_h2_shutdown(c->h2);
+        c->goaway = true;
+    }
+    if (!sl__serve_h2_send(c->h2, &c->out) || sl__serve_h2_done(c->h2) ||
+        (c->peer_closed && !sl__serve_h2_busy(c->h2))) {
+        c->closing = true;
+    }
+    if (c->out.failed) {
+        conn_close(w, c);
+        return;
+    }
+    conn_flush(w, c);
+}
+
 static void conn_process(worker *w, conn *c) {
     sl__serve *srv = w->net->srv;
     const sl__serve_opts *o = &srv->opts;
+    if (!c->h2 && c->in.len > 0) {
+        int pre = c->kind == SL_SERVE_L_GRPC ? 1 : h2_preface(&c->in);
+        if (pre < 0 && !c->peer_closed) {
+            return;
+        }
+        if (pre > 0) {
+            c->h2 = sl__serve_h2_new(&w->pipe, c->kind);
+            if (!c->h2) {
+                conn_close(w, c);
+                return;
+            }
+        }
+    }
+    if (c->h2) {
+        conn_process_h2(w, c);
+        return;
+    }
     for (;;) {
         while (!c->closing && c->out.len < OUT_HIGH) {
             sl__http_req req;
@@ -254,12 +311,6 @@ static void conn_process(worker *w, conn *c) {
                 break;
             }
             bool keep = req.keep_alive && !c->peer_closed;
-            if (c->kind == SL_SERVE_L_GRPC) {
-                /* gRPC needs HTTP/2: not wired yet (see net.h) */
-                sl__serve_http_error(srv, 505, &c->out);
-                c->closing = true;
-                break;
-            }
             sl__serve_http_handle(&w->pipe, c->kind, &req, &c->out, &keep);
             sl__http_consume(&c->p, &c->in);
             c->sent_continue = false;
@@ -380,7 +431,12 @@ static void sweep(worker *w, uint64_t now, bool draining) {
     conn *next = NULL;
     for (conn *c = w->conns; c; c = next) {
         next = c->next;
-        bool busy = c->in.len > 0 || c->out.len > 0;
+        bool busy = c->in.len > 0 || c->out.len > 0 ||
+                    (c->h2 && sl__serve_h2_busy(c->h2));
+        if (draining && c->h2 && !c->goaway) {
+            conn_process_h2(w, c); /* GOAWAY: no new streams */
+            continue;
+        }
         if (c->out.len > 0 && now - c->last_ms > o->read_timeout_ms) {
             atomic_fetch_add(&srv->m.timeouts, 1);
             conn_close(w, c); /* the client does not read its answers */

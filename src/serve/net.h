@@ -2,8 +2,9 @@
  * each with its own epoll loop, connections and pipeline. Every worker
  * waits on every listener (EPOLLEXCLUSIVE wakes one); a connection stays
  * with the worker that accepted it, so a request never crosses threads.
- * HTTP/1.1 only for now (keep-alive, pipelining, chunked, 100-continue);
- * h2c and gRPC (nghttp2) are not wired yet: see the README. */
+ * HTTP/1.1 (keep-alive, pipelining, chunked, 100-continue) and h2c with
+ * prior knowledge (h2.c) on the OTLP/HTTP and admin listeners; the gRPC
+ * listener speaks HTTP/2 only. */
 #ifndef SL_SERVE_NET_H
 #define SL_SERVE_NET_H
 
