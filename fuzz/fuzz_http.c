@@ -104,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&p, 0, sizeof(p));
     size_t fed = 0;
     bool closed = false;
-    while (!closed) {
-        size_t step = fed == 0 ? split : size - fed;
+    for (int read = 0; read < 2 && !closed; read++) {
+        size_t step = read == 0 ? split : size - fed;
         if (sl__buf_append(&in, data + fed, step) != SL_OK) {
             break;
         }
@@ -139,9 +139,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 closed = true;
                 break;
             }
-        }
-        if (fed >= size) {
-            break;
         }
     }
     sl__buf_free(&in);
