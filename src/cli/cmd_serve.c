@@ -19,6 +19,7 @@ static int usage(const char *why) {
             "[--grpc HOST:PORT]\n"
             "                    [--admin HOST:PORT] [--output FILE | "
             "--forward URL] [--threads N]\n"
+            "                    [--no-watch]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
             "          --max-connections N --idle-timeout-ms MS "
@@ -118,6 +119,8 @@ int sl_cmd_serve(int argc, char **argv) {
             o.output = argv[++i];
         } else if (strcmp(a, "--forward") == 0 && v) {
             o.forward = argv[++i];
+        } else if (strcmp(a, "--no-watch") == 0) {
+            o.no_watch = true;
         } else if (strcmp(a, "--forward-grpc") == 0) {
             return usage("--forward-grpc is not implemented yet; use "
                          "--forward http://HOST:PORT");

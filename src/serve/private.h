@@ -46,7 +46,7 @@ typedef struct sl__serve_opts {
     size_t queue_bytes;        /* export queue bound: 503 above */
     unsigned drain_timeout_ms; /* SIGTERM: in-flight and queue */
     size_t rotate_bytes;       /* --output rotation size, 0 = never */
-    bool forward_json;         /* forward as JSON (only encoding for now) */
+    bool no_watch;             /* no inotify: reload on SIGHUP only */
 } sl__serve_opts;
 
 /* Counters shown on /metrics: relaxed atomics, any thread. */

@@ -3,14 +3,20 @@
  * whole on reload. Workers notice a new generation between requests, make
  * a context for it and let the old snapshot go; the last holder frees it,
  * so a reload never waits for requests and no request sees half a swap.
- * Signals are blocked in every thread and taken by the main thread with
- * sigtimedwait: no work in signal handlers. */
+ * Signals are blocked in every thread and read by the main thread from a
+ * signalfd: no work in signal handlers. The same loop watches the policy
+ * files' folders with inotify (a file written and closed, or renamed into
+ * place, as editors and config managers do) and reloads 200 ms after the
+ * last change, as SIGHUP would. */
 #include "serve/serve.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +132,60 @@ static void log_problems(const sl_policy_set *set) {
     }
 }
 
+/* inotify on the folders of the policy files (a file's own watch would be
+ * lost when an editor renames a new file over it). */
+typedef struct watch {
+    int fd;
+    int wd[SL_SERVE_MAX_POLICY_FILES];
+    const char *base[SL_SERVE_MAX_POLICY_FILES];
+} watch;
+
+static void watch_start(watch *w, const sl__serve_opts *o) {
+    w->fd = o->no_watch ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w->fd < 0) {
+        return;
+    }
+    for (size_t i = 0; i < o->npolicies; i++) {
+        const char *path = o->policies[i];
+        const char *slash = strrchr(path, '/');
+        char dir[4096];
+        if (slash) {
+            size_t n = (size_t)(slash - path);
+            snprintf(dir, sizeof(dir), "%.*s", (int)(n ? n : 1), path);
+        } else {
+            snprintf(dir, sizeof(dir), ".");
+        }
+        w->base[i] = slash ? slash + 1 : path;
+        w->wd[i] = inotify_add_watch(
+            w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+        if (w->wd[i] < 0) {
+            sl__serve_log(SL_SERVE_WARN, "cannot watch %s: %s (SIGHUP still "
+                          "reloads)", dir, strerror(errno));
+        }
+    }
+}
+
+/* Drain the inotify queue; true when a policy file changed. */
+static bool watch_changed(const watch *w, const sl__serve_opts *o) {
+    bool hit = false;
+    char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t n = read(w->fd, buf, sizeof(buf));
+        if (n <= 0) {
+            return hit;
+        }
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            for (size_t i = 0; ev->len && i < o->npolicies; i++) {
+                if (ev->wd == w->wd[i] && strcmp(ev->name, w->base[i]) == 0) {
+                    hit = true;
+                }
+            }
+            p += sizeof(*ev) + ev->len;
+        }
+    }
+}
+
 static void reload(sl__serve *srv) {
     sl__serve_snap *cur = sl__serve_snap_acquire(srv);
     sl_error err = {0};
@@ -217,16 +277,52 @@ int sl__serve_run(const sl__serve_opts *opts) {
     fprintf(stderr, "sluice serve: ready http=%s grpc=%s admin=%s\n",
             addrs[0], addrs[1], addrs[2]);
     fflush(stderr);
+    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    watch wt;
+    memset(&wt, 0, sizeof(wt));
+    watch_start(&wt, &srv->opts);
+    uint64_t reload_at = 0; /* a file changed: reload then */
     for (;;) {
-        struct timespec ts = {1, 0};
-        int sig = sigtimedwait(&sigs, NULL, &ts);
+        struct pollfd pf[2] = {{sfd, POLLIN, 0}, {wt.fd, POLLIN, 0}};
+        int timeout = -1;
+        if (reload_at) {
+            uint64_t now = sl__serve_now_ms();
+            timeout = reload_at > now ? (int)(reload_at - now) : 0;
+        }
+        int n = poll(pf, 2, sfd < 0 ? 1000 : timeout);
+        int sig = 0;
+        if (sfd < 0) {
+            struct timespec ts = {0, 0};
+            sig = sigtimedwait(&sigs, NULL, &ts);
+        } else if (n > 0 && (pf[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                sig = (int)si.ssi_signo;
+            }
+        }
+        if (n > 0 && wt.fd >= 0 && (pf[1].revents & POLLIN) &&
+            watch_changed(&wt, &srv->opts)) {
+            reload_at = sl__serve_now_ms() + 200; /* let writers finish */
+        }
         if (sig == SIGHUP) {
             reload(srv);
+            reload_at = 0;
         } else if (sig == SIGTERM || sig == SIGINT) {
             sl__serve_log(SL_SERVE_INFO, "%s: draining",
                           sig == SIGTERM ? "SIGTERM" : "SIGINT");
             break;
         }
+        if (reload_at && sl__serve_now_ms() >= reload_at) {
+            reload_at = 0;
+            sl__serve_log(SL_SERVE_INFO, "policy file changed: reloading");
+            reload(srv);
+        }
+    }
+    if (sfd >= 0) {
+        close(sfd);
+    }
+    if (wt.fd >= 0) {
+        close(wt.fd);
     }
     status = 0;
 done:

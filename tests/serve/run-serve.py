@@ -621,6 +621,40 @@ def test_sighup_with_garbage_policy_keeps_old_snapshot():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_policy_file_replaced_is_reloaded_by_inotify():
+    s = None
+    tmp = tempfile.mkdtemp(prefix="sluice-serve-pol-")
+    try:
+        pol = os.path.join(tmp, "p.json")
+        with open(pol, "w") as f:
+            json.dump({"policies": []}, f)
+        s = Server([], policies=pol)
+        line = example("logs.jsonl")[0]
+        st, _, _ = s.post("/v1/logs", line)
+        assert st == 200
+        # replaced the way editors do it: a new file renamed over the old
+        new = os.path.join(tmp, "p.json.new")
+        with open(new, "w") as f:
+            json.dump({"policies": [{"id": "drop-all", "name": "drop-all", "log": {
+                "match": [{"log_field": "body", "regex": "."}], "keep": "none"}}]}, f)
+        os.rename(new, pol)
+        deadline = time.time() + 10
+        while s.metric("sluice_reload_success_total") < 1:
+            assert time.time() < deadline, "file change not picked up"
+            time.sleep(0.05)
+        st, _, _ = s.post("/v1/logs", line)
+        assert st == 200
+        assert s.stop() == 0
+        out = s.output_lines()
+        assert len(out) == 2
+        assert records(out[0], "resourceLogs") == records(line, "resourceLogs")
+        assert records(out[1], "resourceLogs") == 0, out[1][:200]
+    finally:
+        if s:
+            s.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Target:
     """A forwarding target: OTLP/HTTP JSON receiver that records bodies."""
 
