@@ -1,13 +1,16 @@
 /* src/cli/cmd_serve.c: sluice serve --policies FILE... [--http HOST:PORT]
  * [--grpc HOST:PORT] [--admin HOST:PORT] [--output FILE | --forward URL]
- * [--threads N] [limits]: the OTLP gateway (src/serve). Parse, then run.
+ * [--threads N] [--config FILE] [limits]: the OTLP gateway (src/serve).
+ * Parse (flags win over the config file), then run. Also `sluice check
+ * --config FILE` (sl_cli_serve_check_config).
  * Exit: 0 after a clean drain (SIGTERM / SIGINT), 1 when it cannot start,
  * 2 for bad usage. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli/policy_common.h"
+#include "serve/config.h"
 #include "serve/serve.h"
 
 static int usage(const char *why) {
@@ -43,9 +46,56 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out) {
     return true;
 }
 
+/* Print a configuration's problems; the number printed. */
+static size_t print_problems(const sl__serve_config *cfg) {
+    size_t n = cfg->nproblems < SL_SERVE_CONFIG_MAX_PROBLEMS
+                   ? cfg->nproblems
+                   : SL_SERVE_CONFIG_MAX_PROBLEMS;
+    for (size_t i = 0; i < n; i++) {
+        sl_cli_print_error(&cfg->problems[i]);
+    }
+    if (cfg->nproblems > n) {
+        fprintf(stderr, "... and %zu more problem(s)\n", cfg->nproblems - n);
+    }
+    return cfg->nproblems;
+}
+
+int sl_cli_serve_check_config(const char *path) {
+    sl__serve_config cfg;
+    sl_error err = {0};
+    sl_status rc = sl__serve_config_load(path, &cfg, &err);
+    if (rc != SL_OK) {
+        if (!err.msg[0]) {
+            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
+        }
+        sl_cli_print_error(&err);
+        return SL_EXIT_INPUT;
+    }
+    size_t problems = print_problems(&cfg);
+    size_t policy_problems = 0;
+    if (cfg.opts.npolicies == 0) {
+        fprintf(stderr, "%s: policies.files: none given\n", path);
+        problems++;
+    } else {
+        sl_policy_set *set =
+            sl_cli_policy_load(cfg.opts.policies, cfg.opts.npolicies);
+        if (!set) {
+            policy_problems++;
+        } else {
+            policy_problems = sl_policy_problem_count(set);
+            sl_policy_set_free(set);
+        }
+    }
+    printf("%s: %zu config problem(s), %zu policy problem(s)\n", path,
+           problems, policy_problems);
+    sl__serve_config_free(&cfg);
+    return problems || policy_problems ? SL_EXIT_INPUT : SL_EXIT_OK;
+}
+
 int sl_cmd_serve(int argc, char **argv) {
     sl__serve_opts o;
     memset(&o, 0, sizeof(o));
+    const char *config = NULL;
     static const struct {
         const char *flag;
         size_t off, size;
@@ -124,8 +174,8 @@ int sl_cmd_serve(int argc, char **argv) {
         } else if (strcmp(a, "--forward-grpc") == 0) {
             return usage("--forward-grpc is not implemented yet; use "
                          "--forward http://HOST:PORT");
-        } else if (strcmp(a, "--config") == 0) {
-            return usage("--config is not implemented yet; use the flags");
+        } else if (strcmp(a, "--config") == 0 && v) {
+            config = argv[++i];
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(NULL);
             return SL_EXIT_OK;
@@ -135,11 +185,34 @@ int sl_cmd_serve(int argc, char **argv) {
             return usage(NULL);
         }
     }
-    if (o.npolicies == 0) {
-        return usage("--policies is required");
-    }
     if (o.output && o.forward) {
         return usage("--output and --forward exclude each other");
     }
-    return sl__serve_run(&o);
+    sl__serve_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    if (config) {
+        sl_error err = {0};
+        sl_status rc = sl__serve_config_load(config, &cfg, &err);
+        if (rc != SL_OK) {
+            if (!err.msg[0]) {
+                snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
+            }
+            sl_cli_print_error(&err);
+            return SL_EXIT_INPUT;
+        }
+        if (print_problems(&cfg) > 0) {
+            sl__serve_config_free(&cfg);
+            return SL_EXIT_INPUT;
+        }
+        sl__serve_config_merge(&o, &cfg);
+    }
+    int status;
+    if (o.npolicies == 0) {
+        status = usage("--policies (or policies.files in --config) is "
+                       "required");
+    } else {
+        status = sl__serve_run(&o);
+    }
+    sl__serve_config_free(&cfg);
+    return status;
 }

@@ -33,7 +33,7 @@ READY = re.compile(r"^sluice serve: ready http=(\S+) grpc=(\S+) admin=(\S+)$")
 
 
 class Server:
-    def __init__(self, extra, policies=None, output=True):
+    def __init__(self, extra, policies=None, output=True, raw=None):
         self.tmp = tempfile.mkdtemp(prefix="sluice-serve-test-")
         self.out = os.path.join(self.tmp, "out.jsonl")
         pol = policies or os.path.join(ARGS.source, "examples/policy/policies.json")
@@ -42,6 +42,8 @@ class Server:
         if output:
             cmd += ["--output", self.out]
         cmd += extra
+        if raw is not None:
+            cmd = [ARGS.sluice, "serve"] + raw
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         self.lines = []
         self.ready = threading.Event()
@@ -649,6 +651,61 @@ def test_policy_file_replaced_is_reloaded_by_inotify():
         assert len(out) == 2
         assert records(out[0], "resourceLogs") == records(line, "resourceLogs")
         assert records(out[1], "resourceLogs") == 0, out[1][:200]
+    finally:
+        if s:
+            s.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+CONFIG = """# sluice serve configuration
+receivers:
+  http: 127.0.0.1:0
+  grpc: 127.0.0.1:0
+admin: 127.0.0.1:0
+threads: 2
+policies:
+  files: [%s]
+  watch: false
+exporter:
+  output: %s
+limits:
+  max_body: 100000
+"""
+
+
+def test_config_file_runs_the_server_and_check_reports_located_problems():
+    tmp = tempfile.mkdtemp(prefix="sluice-serve-cfg-")
+    s = None
+    try:
+        out = os.path.join(tmp, "kept.jsonl")
+        cfg = os.path.join(tmp, "serve.yaml")
+        pol = os.path.join(ARGS.source, "examples/policy/policies.json")
+        with open(cfg, "w") as f:
+            f.write(CONFIG % (pol, out))
+        r = subprocess.run([ARGS.sluice, "check", "--config", cfg], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        s = Server([], raw=["--config", cfg])
+        line = example("logs.jsonl")[0]
+        st, _, _ = s.post("/v1/logs", line)
+        assert st == 200
+        st, _, _ = s.post("/v1/logs", b"{" + b" " * 200000 + b"}")
+        assert st == 413, "limits.max_body not applied"
+        assert s.stop() == 0
+        with open(out, "rb") as f:
+            assert f.read().splitlines(keepends=True) == apply_output([line])
+        with open(cfg, "w") as f:
+            f.write("receivers:\n  http: nope\n  htp: 1:2\nthreads: 0\n"
+                    "policies:\n  files: [%s]\n" % pol)
+        r = subprocess.run([ARGS.sluice, "check", "--config", cfg], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 1, r
+        assert "serve.yaml:2:9: http: expected HOST:PORT" in r.stderr, r.stderr
+        assert 'serve.yaml:3:3: unknown key "htp" in receivers' in r.stderr, r.stderr
+        assert "serve.yaml:4:10: threads: expected an integer" in r.stderr, r.stderr
+        r = subprocess.run([ARGS.sluice, "serve", "--config", cfg], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 1 and "unknown key" in r.stderr, r
     finally:
         if s:
             s.close()
