@@ -339,8 +339,13 @@ static void conn_read(worker *w, conn *c) {
     const sl__serve_opts *o = &w->net->srv->opts;
     size_t cap = o->max_header + o->max_body + READ_STEP;
     for (;;) {
-        if (c->in.len >= cap) {
-            break; /* the parser answers 413 / 431 */
+        if (c->in.len >= cap && !c->h2) {
+            /* the parser's limits should have answered first: never read
+             * without bound */
+            sl__serve_http_error(w->net->srv, 413, &c->out);
+            c->closing = true;
+            conn_flush(w, c);
+            return;
         }
         if (sl__buf_reserve(&c->in, READ_STEP) != SL_OK) {
             conn_close(w, c);

@@ -104,9 +104,10 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
         body = p->plain.ptr;
         len = p->plain.len;
     }
+    sl_status lrc;
     if (proto) {
 #if SL_SERVE_HAVE_PROTO
-        sl_status lrc = sl_otlp_load_proto(p->o, sig, body, len, "body", &err);
+        lrc = sl_otlp_load_proto(p->o, sig, body, len, "body", &err);
 #else
         set_msg(out, 415,
                 "application/x-protobuf is not supported by this build "
@@ -114,25 +115,17 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
                 "application/json");
         return;
 #endif
-#if SL_SERVE_HAVE_PROTO
-        if (lrc != SL_OK) {
-            char where[400];
-            sl_error_format(&err, where, sizeof(where));
-            set_msg(out, lrc == SL_ENOMEM ? 503 : 400, "%s", where);
-            return;
-        }
-#endif
     } else {
-        sl_status lrc = sl_otlp_load(p->o, body, len, NULL, "body", &err);
-        if (lrc != SL_OK) {
-            if (!err.msg[0]) {
-                snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(lrc));
-            }
-            char where[400];
-            sl_error_format(&err, where, sizeof(where));
-            set_msg(out, lrc == SL_ENOMEM ? 503 : 400, "%s", where);
-            return;
+        lrc = sl_otlp_load(p->o, body, len, NULL, "body", &err);
+    }
+    if (lrc != SL_OK) {
+        if (!err.msg[0]) {
+            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(lrc));
         }
+        char where[400];
+        sl_error_format(&err, where, sizeof(where));
+        set_msg(out, lrc == SL_ENOMEM ? 503 : 400, "%s", where);
+        return;
     }
     sl_signal got = sl_otlp_signal(p->o);
     if (got != sig && got != SL_SIGNAL_NONE) {
