@@ -34,6 +34,7 @@ void sl__serve_pipe_free(sl__serve_pipe *p) {
     sl_otlp_free(p->o);
     sl__buf_free(&p->plain);
     sl__buf_free(&p->kept);
+    sl__buf_free(&p->reply);
     memset(p, 0, sizeof(*p));
 }
 

@@ -16,6 +16,7 @@ typedef struct sl__serve_pipe {
     sl_otlp *o;
     sl_buf plain; /* decompressed body */
     sl_buf kept;  /* written kept data */
+    sl_buf reply; /* HTTP/1.1 response bodies, reused */
 } sl__serve_pipe;
 
 /* What to answer. http is the HTTP status; grpc the matching gRPC code. */

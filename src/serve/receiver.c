@@ -51,8 +51,7 @@ static void handle_admin(sl__serve *srv, const sl__serve_call *call,
     r->status = 200;
     r->ctype = "text/plain; charset=utf-8";
     r->body.len = 0;
-    if (!sl__http_ieq(call->method, "GET") &&
-        !sl__http_ieq(call->method, "HEAD")) {
+    if (!sl__http_ieq(call->method, "GET")) {
         r->status = 405;
         sl__buf_printf(&r->body, "method not allowed\n");
     } else if (path_is(call->path, "/metrics")) {
@@ -260,6 +259,8 @@ void sl__serve_http_handle(sl__serve_pipe *p, sl__serve_listener kind,
     };
     sl__serve_resp r;
     memset(&r, 0, sizeof(r));
+    r.body = p->reply; /* the worker's buffer, lent for this request */
+    r.body.len = 0;
     sl__serve_handle(p, kind, &call, &r);
     char extra[64] = "";
     if (r.retry_after) {
@@ -267,5 +268,5 @@ void sl__serve_http_handle(sl__serve_pipe *p, sl__serve_listener kind,
     }
     sl__serve_http_respond(out, r.status, r.ctype, extra, r.body.ptr,
                            r.body.len, *keep_alive);
-    sl__buf_free(&r.body);
+    p->reply = r.body;
 }
