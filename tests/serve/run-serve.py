@@ -804,6 +804,45 @@ def test_forward_target_down_then_up_backpressure_then_delivery():
             target.close()
 
 
+def test_sigterm_drains_the_forward_queue_or_logs_what_is_left():
+    line = example("logs.jsonl")[0]
+    # target down, two requests acknowledged, then the target comes up and
+    # SIGTERM follows at once: the drain delivers both before exiting
+    port = free_port()
+    s = Server(["--forward", "http://127.0.0.1:%d" % port, "--drain-timeout-ms", "15000"],
+               output=False)
+    target = None
+    try:
+        for _ in range(2):
+            st, _, _ = s.post("/v1/logs", line)
+            assert st == 200
+        target = Target(port)
+        assert s.stop() == 0
+        with target.lock:
+            got = sum(records(b, "resourceLogs") for _, b in target.bodies)
+        want = sum(records(l, "resourceLogs") for l in apply_output([line, line]))
+        assert got == want, (got, want)
+    finally:
+        s.close()
+        if target:
+            target.close()
+    # target never up: the drain gives up after its timeout, exits 0 and
+    # says how much was not delivered
+    port = free_port()
+    s = Server(["--forward", "http://127.0.0.1:%d" % port, "--drain-timeout-ms", "800"],
+               output=False)
+    try:
+        for _ in range(2):
+            st, _, _ = s.post("/v1/logs", line)
+            assert st == 200
+        t0 = time.time()
+        assert s.stop() == 0
+        assert time.time() - t0 < 10
+        assert any("drain timeout: 2 request(s)" in l for l in s.lines), s.lines[-3:]
+    finally:
+        s.close()
+
+
 def test_sigterm_under_load_loses_nothing_acknowledged():
     s = Server(["--threads", "2"])
     try:
