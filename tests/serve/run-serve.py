@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """End-to-end tests of `sluice serve` over loopback (Python stdlib only).
 
-Usage: run-serve.py --sluice PATH --source REPO_DIR [--only NAME]
+Usage: run-serve.py --sluice PATH --source REPO_DIR [--work DIR] [--only NAME]
 
 Each test starts its own server on port 0, reads the ports from the
 `sluice serve: ready http=... grpc=... admin=...` line, drives it with
 http.client / raw sockets, and checks what reaches --output (or a
 forwarding target written here) and /metrics. Every test is bounded in
 time. Tests that need a feature this build lacks (protobuf bodies before
-the codec is merged) print SKIP with the reason, asked from /readyz.
+the codec is merged) print SKIP with the reason, asked from /readyz. The
+OpenTelemetry JS SDK test installs tests/serve/js/package-lock.json with
+`npm ci` into --work (the build directory) and prints SKIP with the reason
+when node / npm or the registry is not there.
 Exit 0 when every test passed or was skipped."""
 import argparse
 import ctypes
@@ -712,6 +715,62 @@ def test_config_file_runs_the_server_and_check_reports_located_problems():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def js_client():
+    """The pinned JS SDK client installed under --work; None (after printing
+    SKIP and the reason) when it cannot be installed."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        print("  SKIP: node / npm not installed")
+        return None
+    src = os.path.join(ARGS.source, "tests/serve/js")
+    dst = os.path.join(ARGS.work, "serve-js")
+    os.makedirs(dst, exist_ok=True)
+    lock = open(os.path.join(src, "package-lock.json"), "rb").read()
+    stamp = os.path.join(dst, "node_modules", ".sluice-lock")
+    if not (os.path.exists(stamp) and open(stamp, "rb").read() == lock):
+        for f in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(src, f), dst)
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=dst, capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            print("  SKIP: npm ci failed (registry unreachable?): " + r.stderr[-300:])
+            return None
+        with open(stamp, "wb") as f:
+            f.write(lock)
+    shutil.copy(os.path.join(src, "send.js"), dst)
+    return os.path.join(dst, "send.js")
+
+
+def test_opentelemetry_js_sdk_sends_logs_and_spans():
+    script = js_client()
+    if not script:
+        return
+    pol = os.path.join(ARGS.source, "tests/serve/js/sdk-policies.json")
+    for compression in ("none", "gzip"):
+        s = Server([], policies=pol)
+        try:
+            base = "http://%s:%d" % s.http
+            r = subprocess.run(["node", script, base, compression], capture_output=True,
+                               text=True, timeout=120)
+            assert r.returncode == 0, (compression, r.stdout, r.stderr[-1000:])
+            assert s.stop() == 0
+            bodies, spans, text = [], [], b"".join(s.output_lines())
+            for line in s.output_lines():
+                d = json.loads(line)
+                for rl in d.get("resourceLogs", []):
+                    for sl in rl["scopeLogs"]:
+                        bodies += [lr["body"]["stringValue"] for lr in sl["logRecords"]]
+                for rs in d.get("resourceSpans", []):
+                    for ss in rs["scopeSpans"]:
+                        spans += [sp["name"] for sp in ss["spans"]]
+            # DEBUG records dropped, the health check span dropped, the
+            # end user redacted: what the policies say
+            assert sorted(bodies) == ["boom", "order placed", "payment ok"], bodies
+            assert sorted(spans) == ["GET /api/cart", "POST /api/orders"], spans
+            assert b"alice@example.com" not in text and b"[REDACTED]" in text
+        finally:
+            s.close()
+
+
 class Target:
     """A forwarding target: OTLP/HTTP JSON receiver that records bodies."""
 
@@ -902,6 +961,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--source", required=True)
+    ap.add_argument("--work", default=tempfile.gettempdir())
     ap.add_argument("--only")
     ARGS = ap.parse_args()
     tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_")]
