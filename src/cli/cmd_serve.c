@@ -22,7 +22,7 @@ static int usage(const char *why) {
             "[--grpc HOST:PORT]\n"
             "                    [--admin HOST:PORT] [--output FILE | "
             "--forward URL] [--threads N]\n"
-            "                    [--no-watch]\n"
+            "                    [--forward-protobuf] [--no-watch]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
             "          --max-connections N --idle-timeout-ms MS "
@@ -169,6 +169,12 @@ int sl_cmd_serve(int argc, char **argv) {
             o.output = argv[++i];
         } else if (strcmp(a, "--forward") == 0 && v) {
             o.forward = argv[++i];
+        } else if (strcmp(a, "--forward-protobuf") == 0) {
+            if (!SL_SERVE_HAVE_PROTO) {
+                return usage("--forward-protobuf needs the OTLP protobuf "
+                             "codec, not in this build");
+            }
+            o.forward_proto = true;
         } else if (strcmp(a, "--no-watch") == 0) {
             o.no_watch = true;
         } else if (strcmp(a, "--forward-grpc") == 0) {
@@ -187,6 +193,9 @@ int sl_cmd_serve(int argc, char **argv) {
     }
     if (o.output && o.forward) {
         return usage("--output and --forward exclude each other");
+    }
+    if (o.forward_proto && !o.forward) {
+        return usage("--forward-protobuf goes with --forward");
     }
     sl__serve_config cfg;
     memset(&cfg, 0, sizeof(cfg));

@@ -238,7 +238,7 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
     const sl__serve_opts *o = &srv->opts;
     if (o->forward) {
         sl_error err = {0};
-        ex->fwd = sl__serve_forward_new(o->forward, &err);
+        ex->fwd = sl__serve_forward_new(o->forward, o->forward_proto, &err);
         if (!ex->fwd) {
             sl__serve_log(SL_SERVE_ERROR, "--forward %s: %s", o->forward,
                           err.msg);

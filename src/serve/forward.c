@@ -1,5 +1,5 @@
 /* src/serve/forward.c: a minimal blocking OTLP/HTTP client for the
- * exporter thread: connect with a timeout, POST gzip JSON with
+ * exporter thread: connect with a timeout, POST gzip JSON or protobuf with
  * Connection: close, read the status line and headers (picohttpparser's
  * phr_parse_response), honour Retry-After (seconds). */
 #include "serve/forward.h"
@@ -26,10 +26,12 @@ enum {
 
 struct sl__serve_forward {
     char host[256], port[16], prefix[512];
+    const char *ctype;
     sl_buf req, gz;
 };
 
-sl__serve_forward *sl__serve_forward_new(const char *url, sl_error *err) {
+sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
+                                         sl_error *err) {
     static const char scheme[] = "http://";
     if (strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
         sl__error(err, SL_EINVAL, NULL, "only http:// URLs are supported");
@@ -52,6 +54,7 @@ sl__serve_forward *sl__serve_forward_new(const char *url, sl_error *err) {
         sl__free(f, sizeof(*f));
         return NULL;
     }
+    f->ctype = proto ? "application/x-protobuf" : "application/json";
     memcpy(f->host, h, hl);
     if (colon) {
         memcpy(f->port, colon + 1, pl);
@@ -156,11 +159,11 @@ sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
     if (sl__serve_gzip(body, len, &f->gz) != SL_OK ||
         sl__buf_printf(&f->req,
                        "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\n"
-                       "Content-Type: application/json\r\n"
+                       "Content-Type: %s\r\n"
                        "Content-Encoding: gzip\r\nContent-Length: %zu\r\n"
                        "Connection: close\r\nUser-Agent: sluice-serve\r\n\r\n",
                        f->prefix, signal_path(sig), f->host, f->port,
-                       f->gz.len) != SL_OK) {
+                       f->ctype, f->gz.len) != SL_OK) {
         return SL_FORWARD_RETRY;
     }
     int fd = dial(f);

@@ -152,9 +152,17 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
     }
     p->kept.len = 0;
     p->kept.failed = 0;
-    sl_status rc = sl_otlp_write(p->o, &p->kept, &err);
-    if (rc == SL_OK) {
-        rc = sl__buf_putc(&p->kept, '\n');
+    sl_status rc;
+#if SL_SERVE_HAVE_PROTO
+    if (srv->opts.forward_proto) {
+        rc = sl_otlp_write_proto(p->o, &p->kept, &err); /* no newline */
+    } else
+#endif
+    {
+        rc = sl_otlp_write(p->o, &p->kept, &err);
+        if (rc == SL_OK) {
+            rc = sl__buf_putc(&p->kept, '\n');
+        }
     }
     if (rc == SL_OK && srv->ex) {
         rc = sl__serve_export_push(srv->ex, sig, p->kept.ptr, p->kept.len,

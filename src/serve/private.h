@@ -47,6 +47,7 @@ typedef struct sl__serve_opts {
     unsigned drain_timeout_ms; /* SIGTERM: in-flight and queue */
     size_t rotate_bytes;       /* --output rotation size, 0 = never */
     bool no_watch;             /* no inotify: reload on SIGHUP only */
+    bool forward_proto;        /* --forward as protobuf (needs the codec) */
 } sl__serve_opts;
 
 /* Counters shown on /metrics: relaxed atomics, any thread. */

@@ -776,6 +776,7 @@ class Target:
 
     def __init__(self, port):
         self.bodies = []
+        self.types = []
         self.lock = threading.Lock()
         outer = self
 
@@ -787,6 +788,7 @@ class Target:
                     data = gzip.decompress(data)
                 with outer.lock:
                     outer.bodies.append((self.path, data))
+                    outer.types.append(self.headers.get("Content-Type"))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
@@ -900,6 +902,36 @@ def test_sigterm_drains_the_forward_queue_or_logs_what_is_left():
         assert any("drain timeout: 2 request(s)" in l for l in s.lines), s.lines[-3:]
     finally:
         s.close()
+
+
+def test_forward_protobuf():
+    port = free_port()
+    args = ["--forward", "http://127.0.0.1:%d/otlp/" % port, "--forward-protobuf"]
+    probe = Server([])
+    proto = ready_info(probe)["protobuf"]
+    probe.stop()
+    probe.close()
+    if not proto:
+        r = subprocess.run([ARGS.sluice, "serve", "--policies",
+                            os.path.join(ARGS.source, "examples/policy/policies.json")] + args,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "protobuf codec" in r.stderr, r
+        print("  SKIP protobuf forwarding: this build has no OTLP protobuf codec; "
+              "checked that --forward-protobuf is refused")
+        return
+    target = Target(port)
+    s = Server(args, output=False)
+    try:
+        st, _, _ = s.post("/v1/logs", example("logs.jsonl")[0])
+        assert st == 200
+        assert s.stop() == 0
+        with target.lock:
+            assert [p for p, _ in target.bodies] == ["/otlp/v1/logs"], target.bodies
+            assert target.types == ["application/x-protobuf"]
+            assert target.bodies[0][1][:1] == b"\x0a"  # resource_logs, field 1
+    finally:
+        s.close()
+        target.close()
 
 
 def test_sigterm_under_load_loses_nothing_acknowledged():
