@@ -25,7 +25,8 @@ static int usage(const char *why) {
             "                    [--forward-protobuf] [--no-watch]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
-            "          --max-connections N --idle-timeout-ms MS "
+            "          --max-connections N --max-inflight BYTES\n"
+            "          --idle-timeout-ms MS "
             "--read-timeout-ms MS\n"
             "          --queue-bytes BYTES --drain-timeout-ms MS "
             "--rotate-bytes BYTES\n");
@@ -109,6 +110,8 @@ int sl_cmd_serve(int argc, char **argv) {
          sizeof(size_t), 1u << 30},
         {"--max-header", offsetof(sl__serve_opts, max_header), sizeof(size_t),
          1u << 20},
+        {"--max-inflight", offsetof(sl__serve_opts, max_inflight),
+         sizeof(size_t), (uint64_t)1 << 40},
         {"--max-connections", offsetof(sl__serve_opts, max_conns),
          sizeof(unsigned), 1u << 20},
         {"--idle-timeout-ms", offsetof(sl__serve_opts, idle_timeout_ms),

@@ -194,6 +194,11 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
         {"sluice_connections_refused_total", "counter",
          "connections closed at once: over the connection limit",
          LOAD(m->conns_refused)},
+        {"sluice_inflight_bytes", "gauge",
+         "memory held by connection input buffers", LOAD(m->inflight_bytes)},
+        {"sluice_memory_rejections_total", "counter",
+         "requests answered 503 because input buffers hit --max-inflight",
+         LOAD(m->rejected_memory)},
         {"sluice_timeouts_total", "counter",
          "connections closed by the idle or read timeout", LOAD(m->timeouts)},
     };

@@ -39,6 +39,7 @@ static const option options[] = {
     {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30},
     {"limits", "max_header", K_SIZE, OFF(max_header), 1u << 20},
     {"limits", "max_connections", K_UINT, OFF(max_conns), 1u << 20},
+    {"limits", "max_inflight", K_SIZE, OFF(max_inflight), (uint64_t)1 << 40},
     {"limits", "idle_timeout_ms", K_UINT, OFF(idle_timeout_ms), 86400000u},
     {"limits", "read_timeout_ms", K_UINT, OFF(read_timeout_ms), 86400000u},
 };

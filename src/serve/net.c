@@ -55,6 +55,7 @@ typedef struct conn {
     size_t out_off;
     sl__http_parser p;
     sl__serve_h2 *h2; /* set once the connection speaks HTTP/2 */
+    size_t held;      /* in.cap as counted in the server's inflight bytes */
     uint64_t last_ms, req_start_ms;
     bool closing, peer_closed, sent_continue, want_out, goaway;
 } conn;
@@ -170,6 +171,25 @@ sl__serve_net *sl__serve_net_new(sl__serve *srv,
 
 /* ---- connections ---- */
 
+/* Keep the server-wide count of input buffer memory in step with c. */
+static void account(worker *w, conn *c) {
+    _Atomic uint64_t *total = &w->net->srv->m.inflight_bytes;
+    if (c->in.cap > c->held) {
+        atomic_fetch_add(total, c->in.cap - c->held);
+    } else if (c->in.cap < c->held) {
+        atomic_fetch_sub(total, c->held - c->in.cap);
+    }
+    c->held = c->in.cap;
+}
+
+/* After a request: give a large idle input buffer back. */
+static void shrink(worker *w, conn *c) {
+    if (c->in.len == 0 && c->in.cap > (1u << 20)) {
+        sl__buf_free(&c->in);
+        account(w, c);
+    }
+}
+
 static void conn_close(worker *w, conn *c) {
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->s.fd, NULL);
     close(c->s.fd);
@@ -185,6 +205,7 @@ static void conn_close(worker *w, conn *c) {
     atomic_fetch_sub(&w->net->srv->m.conns_open, 1);
     sl__serve_h2_free(c->h2);
     sl__buf_free(&c->in);
+    account(w, c);
     sl__buf_free(&c->out);
     sl__free(c, sizeof(*c));
 }
@@ -249,6 +270,7 @@ static void conn_process_h2(worker *w, conn *c) {
     if (c->in.len > 0) {
         bool ok = sl__serve_h2_recv(c->h2, c->in.ptr, c->in.len);
         c->in.len = 0;
+        shrink(w, c);
         if (!ok) {
             c->closing = true;
         }
@@ -313,6 +335,7 @@ static void conn_process(worker *w, conn *c) {
             bool keep = req.keep_alive && !c->peer_closed;
             sl__serve_http_handle(&w->pipe, c->kind, &req, &c->out, &keep);
             sl__http_consume(&c->p, &c->in);
+            shrink(w, c);
             c->sent_continue = false;
             c->req_start_ms = c->in.len ? sl__serve_now_ms() : 0;
             if (!keep) {
@@ -347,10 +370,23 @@ static void conn_read(worker *w, conn *c) {
             conn_flush(w, c);
             return;
         }
+        const sl__serve_opts *lim = &w->net->srv->opts;
+        if (c->in.cap < c->in.len + READ_STEP + 1 &&
+            atomic_load(&w->net->srv->m.inflight_bytes) + READ_STEP >
+                lim->max_inflight) {
+            /* every connection's buffers together are bounded: this
+             * request is refused (not acknowledged), the client retries */
+            atomic_fetch_add(&w->net->srv->m.rejected_memory, 1);
+            sl__serve_http_error(w->net->srv, 503, &c->out);
+            c->closing = true;
+            conn_flush(w, c);
+            return;
+        }
         if (sl__buf_reserve(&c->in, READ_STEP) != SL_OK) {
             conn_close(w, c);
             return;
         }
+        account(w, c);
         size_t room = c->in.cap - c->in.len - 1;
         ssize_t n = recv(c->s.fd, c->in.ptr + c->in.len, room, 0);
         if (n > 0) {

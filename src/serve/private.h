@@ -41,6 +41,7 @@ typedef struct sl__serve_opts {
     size_t max_decompressed; /* after gzip / zstd: 413 above */
     size_t max_header;       /* request line + headers: 431 above */
     unsigned max_conns;      /* open client connections, all listeners */
+    size_t max_inflight;     /* input buffers of all connections: 503 above */
     unsigned idle_timeout_ms;  /* keep-alive connection without a request */
     unsigned read_timeout_ms;  /* one whole request, first byte to last */
     size_t queue_bytes;        /* export queue bound: 503 above */
@@ -61,6 +62,7 @@ typedef struct sl__serve_metrics {
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t conns_open, conns_total, conns_refused;
     _Atomic uint64_t timeouts;
+    _Atomic uint64_t inflight_bytes, rejected_memory;
     _Atomic uint64_t reload_ok, reload_failed;
     _Atomic uint64_t export_requests, export_failures, export_retries;
     _Atomic uint64_t export_dropped; /* permanent failures (logged) */

@@ -233,11 +233,14 @@ void sl__serve_http_error(sl__serve *srv, int status, sl_buf *out) {
                       : status == 408 ? "request not received in time"
                       : status == 501 ? "unsupported transfer encoding"
                       : status == 505 ? "unsupported HTTP version"
+                      : status == 503 ? "server busy: request buffers are "
+                                        "full, retry later"
                                       : "malformed HTTP request";
     sl_buf body = {0};
     sl__serve_reply_status(&body, false, sl__serve_grpc_code(status), msg);
-    sl__serve_http_respond(out, status, JSON, NULL, body.ptr, body.len,
-                           false);
+    sl__serve_http_respond(out, status, JSON,
+                           status == 503 ? "Retry-After: 1\r\n" : NULL,
+                           body.ptr, body.len, false);
     sl__buf_free(&body);
     sl__serve_count_status(srv, status);
 }

@@ -105,6 +105,9 @@ void sl__serve_opts_defaults(sl__serve_opts *o) {
     if (o->max_conns == 0) {
         o->max_conns = 4096;
     }
+    if (o->max_inflight == 0) {
+        o->max_inflight = 512u << 20;
+    }
     if (o->idle_timeout_ms == 0) {
         o->idle_timeout_ms = 60000;
     }

@@ -463,6 +463,25 @@ def test_oversized_body_gets_413():
         s.close()
 
 
+def test_input_buffers_are_bounded_across_connections():
+    s = Server(["--max-inflight", "262144"])
+    try:
+        big = b'{"resourceLogs":[' + b" " * 600000 + b"]}"
+        try:
+            st, hdr, body = s.post("/v1/logs", big)
+            assert st == 503 and hdr.get("retry-after") == "1", (st, hdr, body)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # refused while the body was still being sent
+        assert s.metric("sluice_memory_rejections_total") >= 1
+        st, _, _ = s.post("/v1/logs", example("logs.jsonl")[0])
+        assert st == 200
+        assert s.metric("sluice_inflight_bytes") <= 262144
+        assert s.stop() == 0
+        assert len(s.output_lines()) == 1
+    finally:
+        s.close()
+
+
 def test_gzip_bomb_gets_413():
     s = Server(["--max-decompressed", "1048576"])
     try:
