@@ -68,6 +68,7 @@ struct worker {
     sl__serve_pipe pipe;
     conn *conns;
     size_t nconns;
+    int spare_fd; /* given up to refuse a connection when out of fds */
     bool listening, started;
 };
 
@@ -426,7 +427,22 @@ static void accept_all(worker *w, listener *l) {
             if (errno == EINTR) {
                 continue;
             }
-            return; /* EAGAIN, or out of descriptors: try again later */
+            if ((errno == EMFILE || errno == ENFILE) && w->spare_fd >= 0) {
+                /* out of descriptors: the listener would stay readable and
+                 * spin; free the spare, refuse this one, take it back */
+                close(w->spare_fd);
+                int refused = accept4(l->s.fd, NULL, NULL, SOCK_CLOEXEC);
+                if (refused >= 0) {
+                    close(refused);
+                    atomic_fetch_add(&srv->m.conns_refused, 1);
+                }
+                w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (refused < 0) {
+                    return; /* none pending (Linux says EMFILE first) */
+                }
+                continue;
+            }
+            return; /* EAGAIN */
         }
         if (atomic_load(&srv->m.conns_open) >= srv->opts.max_conns) {
             atomic_fetch_add(&srv->m.conns_refused, 1);
@@ -564,6 +580,7 @@ bool sl__serve_net_start(sl__serve_net *net) {
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         w->wake.kind = SRC_WAKE;
         w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (w->ep < 0 || w->wake.fd < 0 ||
             sl__serve_pipe_init(&w->pipe, srv) != SL_OK) {
             sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start", i);
@@ -620,6 +637,9 @@ void sl__serve_net_free(sl__serve_net *net) {
             }
             if (w->wake.fd > 0) {
                 close(w->wake.fd);
+            }
+            if (w->spare_fd > 0) {
+                close(w->spare_fd);
             }
             if (w->pipe.srv) {
                 sl__serve_pipe_free(&w->pipe);

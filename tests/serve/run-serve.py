@@ -36,7 +36,7 @@ READY = re.compile(r"^sluice serve: ready http=(\S+) grpc=(\S+) admin=(\S+)$")
 
 
 class Server:
-    def __init__(self, extra, policies=None, output=True, raw=None):
+    def __init__(self, extra, policies=None, output=True, raw=None, nofile=None):
         self.tmp = tempfile.mkdtemp(prefix="sluice-serve-test-")
         self.out = os.path.join(self.tmp, "out.jsonl")
         pol = policies or os.path.join(ARGS.source, "examples/policy/policies.json")
@@ -47,7 +47,12 @@ class Server:
         cmd += extra
         if raw is not None:
             cmd = [ARGS.sluice, "serve"] + raw
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        limit = None
+        if nofile:
+            import resource
+            limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=limit)
         self.lines = []
         self.ready = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -572,6 +577,27 @@ def test_connection_limit():
         st, _, _ = s.post("/v1/logs", example("logs.jsonl")[0])
         assert st == 200
         assert s.metric("sluice_connections_refused_total") >= 1
+        assert s.stop() == 0
+    finally:
+        s.close()
+
+
+def test_out_of_file_descriptors_refuses_and_recovers():
+    s = Server(["--threads", "1"], nofile=48)
+    try:
+        socks = []
+        for _ in range(80):
+            socks.append(socket.create_connection(s.http, timeout=10))
+        time.sleep(0.5)
+        # the server holds what its descriptors allow and refuses the rest
+        # (closed at once, counted) instead of spinning on the listener
+        for so in socks:
+            so.close()
+        time.sleep(0.5)
+        refused = s.metric("sluice_connections_refused_total")
+        assert refused >= 1, refused
+        st, _, _ = s.post("/v1/logs", example("logs.jsonl")[0])
+        assert st == 200
         assert s.stop() == 0
     finally:
         s.close()
