@@ -146,6 +146,12 @@ typedef struct watch {
 static void watch_start(watch *w, const sl__serve_opts *o) {
     w->fd = o->no_watch ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (w->fd < 0) {
+        if (!o->no_watch) {
+            sl__serve_log(SL_SERVE_WARN,
+                          "cannot watch the policy files: %s (SIGHUP still "
+                          "reloads)",
+                          strerror(errno));
+        }
         return;
     }
     for (size_t i = 0; i < o->npolicies; i++) {
@@ -241,6 +247,10 @@ int sl__serve_run(const sl__serve_opts *opts) {
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old_pipe);
     int status = 1;
+    int sfd = -1;
+    watch wt;
+    memset(&wt, 0, sizeof(wt));
+    wt.fd = -1;
     sl__serve_net *net = NULL;
     sl_error err = {0};
     sl_policy_set *set = NULL;
@@ -270,6 +280,10 @@ int sl__serve_run(const sl__serve_opts *opts) {
     if (!net || !sl__serve_net_start(net)) {
         goto done;
     }
+    /* watching starts before the ready line: a change made as soon as
+     * the line is seen is not missed */
+    sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    watch_start(&wt, &srv->opts);
     atomic_store(&srv->ready, true);
     sl__serve_log(SL_SERVE_INFO,
                   "serving: %zu policies, %u worker thread(s), output %s",
@@ -280,10 +294,6 @@ int sl__serve_run(const sl__serve_opts *opts) {
     fprintf(stderr, "sluice serve: ready http=%s grpc=%s admin=%s\n",
             addrs[0], addrs[1], addrs[2]);
     fflush(stderr);
-    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-    watch wt;
-    memset(&wt, 0, sizeof(wt));
-    watch_start(&wt, &srv->opts);
     uint64_t reload_at = 0; /* a file changed: reload then */
     for (;;) {
         struct pollfd pf[2] = {{sfd, POLLIN, 0}, {wt.fd, POLLIN, 0}};
@@ -321,14 +331,14 @@ int sl__serve_run(const sl__serve_opts *opts) {
             reload(srv);
         }
     }
+    status = 0;
+done:
     if (sfd >= 0) {
         close(sfd);
     }
     if (wt.fd >= 0) {
         close(wt.fd);
     }
-    status = 0;
-done:
     atomic_store(&srv->draining, true);
     if (net) {
         sl__serve_net_drain(net); /* in-flight requests finish first */
