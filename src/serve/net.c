@@ -494,9 +494,12 @@ static void sweep(worker *w, uint64_t now, bool draining) {
             conn_process_h2(w, c); /* GOAWAY: no new streams */
             continue;
         }
-        if (c->out.len > 0 && now - c->last_ms > o->read_timeout_ms) {
+        if ((c->out.len > 0 || (c->h2 && busy)) &&
+            now - c->last_ms > o->read_timeout_ms) {
+            /* the client does not read its answers, or an HTTP/2 stream
+             * stalls mid-request (slowloris over h2) */
             atomic_fetch_add(&srv->m.timeouts, 1);
-            conn_close(w, c); /* the client does not read its answers */
+            conn_close(w, c);
         } else if (c->out.len == 0 && c->in.len > 0 && c->req_start_ms &&
                    now - c->req_start_ms > o->read_timeout_ms) {
             atomic_fetch_add(&srv->m.timeouts, 1);
