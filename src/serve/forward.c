@@ -1,7 +1,8 @@
 /* src/serve/forward.c: a minimal blocking OTLP/HTTP client for the
- * exporter thread: connect with a timeout, POST gzip JSON or protobuf with
- * Connection: close, read the status line and headers (picohttpparser's
- * phr_parse_response), honour Retry-After (seconds). */
+ * exporter thread: connect with a timeout, POST gzip JSON or protobuf over
+ * a kept-alive connection (reconnecting once when the target closed it),
+ * read the status line and headers (picohttpparser's phr_parse_response)
+ * and skip the body, honour Retry-After (seconds). */
 #include "serve/forward.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ enum {
 struct sl__serve_forward {
     char host[256], port[16], prefix[512];
     const char *ctype;
+    int fd; /* kept-alive connection, -1 when none */
     sl_buf req, gz;
 };
 
@@ -55,6 +57,7 @@ sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
         return NULL;
     }
     f->ctype = proto ? "application/x-protobuf" : "application/json";
+    f->fd = -1;
     memcpy(f->host, h, hl);
     if (colon) {
         memcpy(f->port, colon + 1, pl);
@@ -73,6 +76,9 @@ sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
 
 void sl__serve_forward_free(sl__serve_forward *f) {
     if (f) {
+        if (f->fd >= 0) {
+            close(f->fd);
+        }
         sl__buf_free(&f->req);
         sl__buf_free(&f->gz);
         sl__free(f, sizeof(*f));
@@ -148,42 +154,20 @@ static bool send_all(int fd, const char *p, size_t n) {
     return true;
 }
 
-sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
-                                          sl_signal sig, const char *body,
-                                          size_t len, unsigned *retry_after_ms,
-                                          int *status) {
-    *retry_after_ms = 0;
-    *status = 0;
-    f->gz.len = 0;
-    f->req.len = 0;
-    if (sl__serve_gzip(body, len, &f->gz) != SL_OK ||
-        sl__buf_printf(&f->req,
-                       "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\n"
-                       "Content-Type: %s\r\n"
-                       "Content-Encoding: gzip\r\nContent-Length: %zu\r\n"
-                       "Connection: close\r\nUser-Agent: sluice-serve\r\n\r\n",
-                       f->prefix, signal_path(sig), f->host, f->port,
-                       f->ctype, f->gz.len) != SL_OK) {
-        return SL_FORWARD_RETRY;
-    }
-    int fd = dial(f);
-    if (fd < 0) {
-        return SL_FORWARD_RETRY;
-    }
-    sl__forward_result res = SL_FORWARD_RETRY;
-    if (!send_all(fd, f->req.ptr, f->req.len) ||
-        !send_all(fd, f->gz.ptr, f->gz.len)) {
-        goto done;
-    }
+/* Read the answer's status line and headers, then skip its body (by
+ * Content-Length; without one the connection cannot be reused). Returns
+ * false on an I/O or framing error. */
+static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
+                        int *status, bool *reusable) {
     char buf[8192];
     size_t got = 0;
     for (;;) {
-        ssize_t r = recv(fd, buf + got, sizeof(buf) - got, 0);
+        ssize_t r = recv(f->fd, buf + got, sizeof(buf) - got, 0);
         if (r < 0 && errno == EINTR) {
             continue;
         }
         if (r <= 0) {
-            goto done;
+            return false;
         }
         got += (size_t)r;
         int minor = 0;
@@ -197,33 +181,101 @@ sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
             continue;
         }
         if (pr < 0) {
-            goto done;
+            return false;
         }
+        size_t clen = 0;
+        bool have_len = false;
+        *reusable = minor == 1;
         for (size_t i = 0; i < nh; i++) {
-            if (hdr[i].name &&
-                sl__http_ieq((sl_str){hdr[i].name, hdr[i].name_len},
-                             "retry-after")) {
-                unsigned s = 0;
-                for (size_t k = 0; k < hdr[i].value_len && k < 6; k++) {
-                    char c = hdr[i].value[k];
-                    if (c < '0' || c > '9') {
-                        break;
-                    }
-                    s = s * 10 + (unsigned)(c - '0');
-                }
-                *retry_after_ms = (s > 60 ? 60 : s) * 1000;
+            if (!hdr[i].name) {
+                continue;
+            }
+            sl_str n = {hdr[i].name, hdr[i].name_len};
+            sl_str v = {hdr[i].value, hdr[i].value_len};
+            unsigned num = 0;
+            bool digits = v.len > 0 && v.len < 10;
+            for (size_t k = 0; k < v.len && digits; k++) {
+                digits = v.ptr[k] >= '0' && v.ptr[k] <= '9';
+                num = num * 10 + (unsigned)(v.ptr[k] - '0');
+            }
+            if (sl__http_ieq(n, "retry-after") && digits) {
+                *retry_after_ms = (num > 60 ? 60 : num) * 1000;
+            } else if (sl__http_ieq(n, "content-length") && digits) {
+                clen = num;
+                have_len = true;
+            } else if (sl__http_ieq(n, "connection") &&
+                       sl__http_ieq(v, "close")) {
+                *reusable = false;
             }
         }
-        break;
+        if (!have_len) {
+            *reusable = false;
+            return true;
+        }
+        size_t body = got - (size_t)pr;
+        while (body < clen) {
+            r = recv(f->fd, buf, sizeof(buf), 0);
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            if (r <= 0) {
+                return false;
+            }
+            body += (size_t)r;
+        }
+        return true;
+    }
+}
+
+sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
+                                          sl_signal sig, const char *body,
+                                          size_t len, unsigned *retry_after_ms,
+                                          int *status) {
+    *retry_after_ms = 0;
+    *status = 0;
+    f->gz.len = 0;
+    f->req.len = 0;
+    if (sl__serve_gzip(body, len, &f->gz) != SL_OK ||
+        sl__buf_printf(&f->req,
+                       "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\n"
+                       "Content-Type: %s\r\n"
+                       "Content-Encoding: gzip\r\nContent-Length: %zu\r\n"
+                       "User-Agent: sluice-serve\r\n\r\n",
+                       f->prefix, signal_path(sig), f->host, f->port,
+                       f->ctype, f->gz.len) != SL_OK) {
+        return SL_FORWARD_RETRY;
+    }
+    /* a kept-alive connection may have been closed by the target since:
+     * one more try on a fresh connection then */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool reused = f->fd >= 0;
+        if (!reused) {
+            f->fd = dial(f);
+            if (f->fd < 0) {
+                return SL_FORWARD_RETRY;
+            }
+        }
+        bool reusable = false;
+        bool ok = send_all(f->fd, f->req.ptr, f->req.len) &&
+                  send_all(f->fd, f->gz.ptr, f->gz.len) &&
+                  read_answer(f, retry_after_ms, status, &reusable);
+        if (!ok || !reusable) {
+            close(f->fd);
+            f->fd = -1;
+        }
+        if (ok) {
+            break;
+        }
+        if (!reused) {
+            return SL_FORWARD_RETRY;
+        }
+        *status = 0;
     }
     if (*status >= 200 && *status < 300) {
-        res = SL_FORWARD_OK;
-    } else if (*status == 429 || *status >= 500 || *status == 408) {
-        res = SL_FORWARD_RETRY;
-    } else {
-        res = SL_FORWARD_PERMANENT;
+        return SL_FORWARD_OK;
     }
-done:
-    close(fd);
-    return res;
+    if (*status == 0 || *status == 429 || *status >= 500 || *status == 408) {
+        return SL_FORWARD_RETRY;
+    }
+    return SL_FORWARD_PERMANENT;
 }

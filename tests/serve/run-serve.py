@@ -822,10 +822,13 @@ class Target:
     def __init__(self, port):
         self.bodies = []
         self.types = []
+        self.peers = set()
         self.lock = threading.Lock()
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the forwarder reuses it
+
             def do_POST(self):
                 n = int(self.headers["Content-Length"])
                 data = self.rfile.read(n)
@@ -834,6 +837,7 @@ class Target:
                 with outer.lock:
                     outer.bodies.append((self.path, data))
                     outer.types.append(self.headers.get("Content-Type"))
+                    outer.peers.add(self.client_address)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
@@ -897,7 +901,9 @@ def test_forward_target_down_then_up_backpressure_then_delivery():
         assert s.stop() == 0
         with target.lock:
             bodies = list(target.bodies)
+            peers = len(target.peers)
         assert all(p == "/v1/logs" for p, _ in bodies)
+        assert peers < len(bodies), "the forwarder did not keep its connection"
         # rate limit (5/m) and sampling mean later requests keep fewer
         # records: compare with apply over the same acknowledged sequence
         want = [l for l in apply_output([line] * acked)]
