@@ -246,3 +246,82 @@ Test(reply, status_json_and_protobuf) {
     cr_assert_eq(sl__serve_grpc_code(400), 3);
     sl__buf_free(&b);
 }
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "serve/config.h"
+
+/* Write text to <new temp dir>/serve.yaml; path gets the file's name. */
+static void write_tmp(char path[64], const char *text) {
+    char dir[] = "/tmp/sluice-serve-cfgXXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, 64, "%s/serve.yaml", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void remove_tmp(const char *path) {
+    unlink(path);
+    char dir[64];
+    snprintf(dir, sizeof(dir), "%s", path);
+    *strrchr(dir, '/') = '\0';
+    rmdir(dir);
+}
+
+Test(config, file_fills_options_and_flags_win) {
+    char path[64];
+    write_tmp(path, "receivers: {http: 127.0.0.1:1, grpc: 127.0.0.1:2}\n"
+                    "threads: 3\n"
+                    "policies: {files: [a.json, b.yaml], watch: false}\n"
+                    "exporter: {forward: http://x:1, queue_bytes: 1000}\n"
+                    "limits: {max_body: 5000}\n");
+    sl__serve_config cfg;
+    sl_error err = {0};
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s",
+                 err.msg);
+    remove_tmp(path);
+    cr_assert_eq(cfg.nproblems, 0, "%s", cfg.problems[0].msg);
+    sl__serve_opts o;
+    memset(&o, 0, sizeof(o));
+    o.output = "flag.jsonl"; /* a flag chose the exporter */
+    o.threads = 7;
+    sl__serve_config_merge(&o, &cfg);
+    cr_assert_str_eq(o.http, "127.0.0.1:1");
+    cr_assert_str_eq(o.grpc, "127.0.0.1:2");
+    cr_assert_eq(o.threads, 7, "the flag wins");
+    cr_assert_str_eq(o.output, "flag.jsonl");
+    cr_assert_null(o.forward, "the file's exporter is not mixed in");
+    cr_assert_eq(o.queue_bytes, 1000);
+    cr_assert_eq(o.max_body, 5000);
+    cr_assert_eq(o.npolicies, 2);
+    cr_assert_str_eq(o.policies[1], "b.yaml");
+    cr_assert(o.no_watch);
+    sl__serve_config_free(&cfg);
+}
+
+Test(config, problems_are_located_and_valid_keys_still_apply) {
+    char path[64];
+    write_tmp(path, "admin: 127.0.0.1:9\n"
+                    "limits:\n"
+                    "  max_body: 0\n"
+                    "  bogus: 1\n"
+                    "exporter: [1]\n");
+    sl__serve_config cfg;
+    sl_error err = {0};
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK);
+    remove_tmp(path);
+    cr_assert_eq(cfg.nproblems, 3);
+    cr_assert_eq(cfg.problems[0].line, 3);
+    cr_assert_eq(cfg.problems[0].col, 13);
+    cr_assert(strstr(cfg.problems[0].msg, "max_body"), "%s",
+              cfg.problems[0].msg);
+    cr_assert_eq(cfg.problems[1].line, 4);
+    cr_assert_eq(cfg.problems[1].col, 3);
+    cr_assert_str_eq(cfg.problems[1].msg, "unknown key \"bogus\" in limits");
+    cr_assert_eq(cfg.problems[2].line, 5);
+    cr_assert_str_eq(cfg.opts.admin, "127.0.0.1:9");
+    sl__serve_config_free(&cfg);
+}
