@@ -372,7 +372,8 @@ static void conn_read(worker *w, conn *c) {
             return;
         }
         const sl__serve_opts *lim = &w->net->srv->opts;
-        if (c->in.cap < c->in.len + READ_STEP + 1 &&
+        if (c->kind != SL_SERVE_L_ADMIN && /* /metrics under overload */
+            c->in.cap < c->in.len + READ_STEP + 1 &&
             atomic_load(&w->net->srv->m.inflight_bytes) + READ_STEP >
                 lim->max_inflight) {
             /* every connection's buffers together are bounded: this
