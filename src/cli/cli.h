@@ -24,6 +24,9 @@ int sl_cmd_redact(int argc, char **argv);
 int sl_cmd_record(int argc, char **argv);
 int sl_cmd_runs(int argc, char **argv);
 int sl_cmd_filter(int argc, char **argv);
+int sl_cmd_serve(int argc, char **argv);
+/* sluice check --config FILE: the serve configuration and its policies. */
+int sl_cli_serve_check_config(const char *path);
 
 /* Print an error as "file:line:col: message" on stderr. */
 void sl_cli_print_error(const sl_error *err);

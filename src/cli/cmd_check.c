@@ -3,12 +3,16 @@
  * <id>: message` on stderr (warnings as `file:line:col: warning: ...`), and
  * one line per file on stdout says how many policies are valid. Exit 0 when
  * every file is clean (warnings allowed), 1 when any file has a problem or
- * cannot be read or parsed, 2 for bad usage. */
+ * cannot be read or parsed, 2 for bad usage. `sluice check --config FILE`
+ * checks a `serve` configuration instead (cmd_serve.c). */
 #include <string.h>
 
 #include "cli/policy_common.h"
 
 int sl_cmd_check(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--config") == 0) {
+        return sl_cli_serve_check_config(argv[2]); /* cmd_serve.c */
+    }
     if (argc < 2) {
         fprintf(stderr, "usage: sluice check POLICY_FILE...\n");
         return SL_EXIT_USAGE;

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"record", sl_cmd_record, "record a run's events, redacted, to SQLite"},
     {"redact", sl_cmd_redact, "redact JSON payloads"},
     {"runs", sl_cmd_runs, "list, show and end recorded runs"},
+    {"serve", sl_cmd_serve, "OTLP gateway: receive, apply policies, export"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,267 @@
+/* src/serve/config.c: the --config file (see config.h). One table names
+ * every scalar option with its place in sl__serve_opts, so checking,
+ * applying and merging are written once. */
+#include "serve/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+
+typedef enum kind {
+    K_ADDR = 0, /* HOST:PORT string */
+    K_STR = 1,
+    K_SIZE = 2,  /* size_t, >= 1 */
+    K_UINT = 3,  /* unsigned, >= 1 */
+} kind;
+
+typedef struct option {
+    const char *section, *key;
+    kind k;
+    size_t off;
+    uint64_t max;
+} option;
+
+#define OFF(f) offsetof(sl__serve_opts, f)
+
+static const option options[] = {
+    {"receivers", "http", K_ADDR, OFF(http), 0},
+    {"receivers", "grpc", K_ADDR, OFF(grpc), 0},
+    {"", "admin", K_ADDR, OFF(admin), 0},
+    {"", "threads", K_UINT, OFF(threads), SL_SERVE_MAX_THREADS},
+    {"exporter", "output", K_STR, OFF(output), 0},
+    {"exporter", "forward", K_STR, OFF(forward), 0},
+    {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50},
+    {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40},
+    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms),
+     86400000u},
+    {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30},
+    {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30},
+    {"limits", "max_header", K_SIZE, OFF(max_header), 1u << 20},
+    {"limits", "max_connections", K_UINT, OFF(max_conns), 1u << 20},
+    {"limits", "max_inflight", K_SIZE, OFF(max_inflight), (uint64_t)1 << 40},
+    {"limits", "idle_timeout_ms", K_UINT, OFF(idle_timeout_ms), 86400000u},
+    {"limits", "read_timeout_ms", K_UINT, OFF(read_timeout_ms), 86400000u},
+};
+
+static const char *const sections[] = {"receivers", "exporter", "limits",
+                                       "policies"};
+
+typedef struct loader {
+    sl__serve_config *cfg;
+    const sl_doc *doc;
+} loader;
+
+static void problem(loader *ld, const sl_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(loader *ld, const sl_node *n, const char *fmt, ...) {
+    sl__serve_config *cfg = ld->cfg;
+    if (cfg->nproblems < SL_SERVE_CONFIG_MAX_PROBLEMS) {
+        sl_pos pos = sl_node_pos(ld->doc, n);
+        va_list ap;
+        va_start(ap, fmt);
+        sl__verror(&cfg->problems[cfg->nproblems], SL_ESCHEMA, &pos, fmt, ap);
+        va_end(ap);
+    }
+    cfg->nproblems++;
+}
+
+static void unknown_key(loader *ld, const sl_node *obj, size_t i,
+                        const char *where) {
+    sl__serve_config *cfg = ld->cfg;
+    sl_str k = sl_node_key(obj, i);
+    char q[64];
+    sl__quote(q, sizeof(q), k.ptr, k.len);
+    if (cfg->nproblems < SL_SERVE_CONFIG_MAX_PROBLEMS) {
+        sl_pos pos = sl_node_key_pos(ld->doc, obj, i);
+        sl__error(&cfg->problems[cfg->nproblems], SL_ESCHEMA, &pos,
+                  "unknown key %s%s%s", q, where[0] ? " in " : "", where);
+    }
+    cfg->nproblems++;
+}
+
+static char *keep(loader *ld, sl_str s) {
+    sl__serve_config *cfg = ld->cfg;
+    if (cfg->nstrings == SL_ARRAY_LEN(cfg->strings)) {
+        return NULL;
+    }
+    char *p = sl__strndup(s.ptr, s.len);
+    if (p) {
+        cfg->lens[cfg->nstrings] = s.len;
+        cfg->strings[cfg->nstrings++] = p;
+    }
+    return p;
+}
+
+static void apply(loader *ld, const option *op, const sl_node *v) {
+    char *field = (char *)&ld->cfg->opts + op->off;
+    sl_node_kind k = sl_node_kind_of(v);
+    if (op->k == K_ADDR || op->k == K_STR) {
+        if (k != SL_NODE_STRING || sl_node_str(v).len == 0) {
+            problem(ld, v, "%s: expected a non-empty string, got %s", op->key,
+                    sl_node_kind_name(k));
+            return;
+        }
+        sl_str s = sl_node_str(v);
+        if (op->k == K_ADDR && !memchr(s.ptr, ':', s.len)) {
+            problem(ld, v, "%s: expected HOST:PORT", op->key);
+            return;
+        }
+        const char *p = keep(ld, s);
+        if (!p) {
+            problem(ld, v, "%s: out of memory", op->key);
+            return;
+        }
+        memcpy(field, &p, sizeof(p));
+        return;
+    }
+    int64_t n = 0;
+    if (k != SL_NODE_INT || sl_node_int(v, &n) != SL_OK || n < 1 ||
+        (uint64_t)n > op->max) {
+        problem(ld, v, "%s: expected an integer from 1 to %llu", op->key,
+                (unsigned long long)op->max);
+        return;
+    }
+    if (op->k == K_SIZE) {
+        size_t z = (size_t)n;
+        memcpy(field, &z, sizeof(z));
+    } else {
+        unsigned u = (unsigned)n;
+        memcpy(field, &u, sizeof(u));
+    }
+    if (op->off == OFF(threads)) {
+        ld->cfg->set_threads = true;
+    }
+}
+
+/* The keys of one object (section "" = the root). */
+static void object(loader *ld, const sl_node *obj, const char *section) {
+    for (size_t i = 0; i < sl_node_len(obj); i++) {
+        sl_str key = sl_node_key(obj, i);
+        const sl_node *v = sl_node_at(obj, i);
+        bool known = false;
+        for (size_t o = 0; o < SL_ARRAY_LEN(options); o++) {
+            if (strcmp(options[o].section, section) == 0 &&
+                strlen(options[o].key) == key.len &&
+                memcmp(options[o].key, key.ptr, key.len) == 0) {
+                apply(ld, &options[o], v);
+                known = true;
+            }
+        }
+        for (size_t s = 0; !known && section[0] == '\0' &&
+                           s < SL_ARRAY_LEN(sections);
+             s++) {
+            if (strlen(sections[s]) != key.len ||
+                memcmp(sections[s], key.ptr, key.len) != 0) {
+                continue;
+            }
+            known = true;
+            if (sl_node_kind_of(v) != SL_NODE_OBJECT) {
+                problem(ld, v, "%s: expected a mapping, got %s", sections[s],
+                        sl_node_kind_name(sl_node_kind_of(v)));
+            } else if (strcmp(sections[s], "policies") == 0) {
+                object(ld, v, "policies");
+            } else {
+                object(ld, v, sections[s]);
+            }
+        }
+        if (known) {
+            continue;
+        }
+        if (strcmp(section, "policies") == 0 && key.len == 5 &&
+            memcmp(key.ptr, "files", 5) == 0) {
+            sl__serve_opts *o = &ld->cfg->opts;
+            if (sl_node_kind_of(v) != SL_NODE_ARRAY || sl_node_len(v) == 0) {
+                problem(ld, v, "files: expected a non-empty list of paths");
+                continue;
+            }
+            for (size_t f = 0; f < sl_node_len(v); f++) {
+                const sl_node *e = sl_node_at(v, f);
+                if (sl_node_kind_of(e) != SL_NODE_STRING ||
+                    sl_node_str(e).len == 0) {
+                    problem(ld, e, "files[%zu]: expected a path", f);
+                } else if (o->npolicies == SL_SERVE_MAX_POLICY_FILES) {
+                    problem(ld, e, "files: more than %d files",
+                            SL_SERVE_MAX_POLICY_FILES);
+                } else {
+                    const char *p = keep(ld, sl_node_str(e));
+                    if (p) {
+                        o->policies[o->npolicies++] = p;
+                    }
+                }
+            }
+            continue;
+        }
+        if (strcmp(section, "policies") == 0 && key.len == 5 &&
+            memcmp(key.ptr, "watch", 5) == 0) {
+            if (sl_node_kind_of(v) != SL_NODE_BOOL) {
+                problem(ld, v, "watch: expected true or false");
+            } else {
+                ld->cfg->opts.no_watch = !sl_node_bool(v);
+                ld->cfg->set_watch = true;
+            }
+            continue;
+        }
+        unknown_key(ld, obj, i, section);
+    }
+}
+
+sl_status sl__serve_config_load(const char *path, sl__serve_config *cfg,
+                                sl_error *err) {
+    memset(cfg, 0, sizeof(*cfg));
+    sl_doc *doc = NULL;
+    sl_status rc = sl_doc_parse_file(path, SL_FORMAT_AUTO, NULL, &doc, err);
+    if (rc != SL_OK) {
+        return rc;
+    }
+    loader ld = {cfg, doc};
+    const sl_node *root = sl_doc_root(doc);
+    if (!root || sl_node_kind_of(root) != SL_NODE_OBJECT) {
+        problem(&ld, root, "expected a mapping of options");
+    } else {
+        object(&ld, root, "");
+    }
+    if (cfg->opts.output && cfg->opts.forward) {
+        problem(&ld, root, "exporter: output and forward exclude each other");
+    }
+    sl_doc_free(doc);
+    return SL_OK;
+}
+
+void sl__serve_config_free(sl__serve_config *cfg) {
+    for (size_t i = 0; i < cfg->nstrings; i++) {
+        sl__free(cfg->strings[i], cfg->lens[i] + 1);
+    }
+    cfg->nstrings = 0;
+}
+
+void sl__serve_config_merge(sl__serve_opts *o, const sl__serve_config *cfg) {
+    const sl__serve_opts *f = &cfg->opts;
+    bool flag_exporter = o->output || o->forward;
+    for (size_t i = 0; i < SL_ARRAY_LEN(options); i++) {
+        if (flag_exporter && (options[i].off == OFF(output) ||
+                              options[i].off == OFF(forward))) {
+            continue; /* a flag chose the exporter */
+        }
+        char *dst = (char *)o + options[i].off;
+        const char *src = (const char *)f + options[i].off;
+        size_t n = options[i].k == K_UINT   ? sizeof(unsigned)
+                   : options[i].k == K_SIZE ? sizeof(size_t)
+                                            : sizeof(const char *);
+        static const char zero[sizeof(size_t) > sizeof(void *)
+                                   ? sizeof(size_t)
+                                   : sizeof(void *)];
+        if (memcmp(dst, zero, n) == 0) {
+            memcpy(dst, src, n); /* the flag was not given */
+        }
+    }
+    if (o->npolicies == 0) {
+        for (size_t i = 0; i < f->npolicies; i++) {
+            o->policies[o->npolicies++] = f->policies[i];
+        }
+    }
+    if (!o->no_watch && cfg->set_watch) {
+        o->no_watch = f->no_watch;
+    }
+}

@@ -1,0 +1,33 @@
+/* src/serve/export.h: where kept data goes: a bounded in-memory queue
+ * drained by one exporter thread into --output (OTLP JSON lines, the
+ * format `sluice apply` writes; flushed whenever the queue empties and at
+ * least every second; rotated by size) or --forward (OTLP/HTTP, retried
+ * with backoff). Receivers ask sl__serve_export_admit() before taking a
+ * request: a full queue makes them answer 503 (backpressure) instead of
+ * accepting and dropping. */
+#ifndef SL_SERVE_EXPORT_H
+#define SL_SERVE_EXPORT_H
+
+#include "serve/private.h"
+
+/* Start the exporter thread; NULL (logged) when the output cannot be
+ * opened or the URL is wrong. */
+sl__serve_export *sl__serve_export_start(sl__serve *srv);
+
+/* Whether the queue has room for another request. */
+bool sl__serve_export_admit(const sl__serve_export *ex);
+
+/* Queue one request's kept data (copied). records: how many records it
+ * holds (forwarding skips requests with none; --output writes every
+ * request's line, as apply does). The queue's bound is soft: admission is
+ * checked before a request is processed, so it can be passed by at most
+ * one request per worker. @return SL_OK or SL_ENOMEM. */
+sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
+                                const char *data, size_t len, size_t records);
+
+/* Drain the queue (bounded by the drain timeout), stop the thread, close
+ * the output and free. What cannot be delivered in time is logged with
+ * its count. NULL is a no-op. */
+void sl__serve_export_stop(sl__serve_export *ex);
+
+#endif

@@ -1,0 +1,34 @@
+/* src/serve/forward.h: the OTLP/HTTP client of --forward: one POST per
+ * queued request (gzip, JSON or protobuf), blocking with timeouts, run only
+ * by the
+ * exporter thread. */
+#ifndef SL_SERVE_FORWARD_H
+#define SL_SERVE_FORWARD_H
+
+#include <sluice/otlp.h>
+
+#include <stdbool.h>
+
+typedef struct sl__serve_forward sl__serve_forward;
+
+typedef enum sl__forward_result {
+    SL_FORWARD_OK = 0,
+    SL_FORWARD_RETRY = 1,    /* connection failed, 429, 5xx: try again */
+    SL_FORWARD_PERMANENT = 2 /* 4xx: the target will never take it */
+} sl__forward_result;
+
+/* Parse http://HOST:PORT[/prefix]; NULL with a message in err. proto:
+ * bodies are OTLP protobuf (else JSON). */
+sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
+                                         sl_error *err);
+void sl__serve_forward_free(sl__serve_forward *f);
+
+/* POST body (OTLP JSON or protobuf) to <prefix>/v1/<signal>. *retry_after_ms is the
+ * target's Retry-After (0 = none); status is the HTTP status (0 when no
+ * response). */
+sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
+                                          sl_signal sig, const char *body,
+                                          size_t len, unsigned *retry_after_ms,
+                                          int *status);
+
+#endif

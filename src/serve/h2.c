@@ -1,0 +1,337 @@
+/* src/serve/h2.c: h2c sessions over libnghttp2 (see h2.h). Bodies are
+ * bounded by --max-body (RST_STREAM with a 413 / RESOURCE_EXHAUSTED answer
+ * past it) and decompressed by the pipeline as on HTTP/1.1. */
+#include "serve/h2.h"
+
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "serve/reply.h"
+
+typedef struct stream {
+    int32_t id;
+    char method[16], ctype[128], cenc[32], genc[32];
+    char path[512];
+    sl_buf body;
+    bool too_large;
+    sl__serve_resp resp;
+    size_t sent;
+    char trailer_msg[400];
+} stream;
+
+struct sl__serve_h2 {
+    nghttp2_session *session;
+    sl__serve_pipe *pipe;
+    sl__serve_listener kind;
+    size_t streams;
+    bool failed;
+};
+
+static void copy_hdr(char *dst, size_t cap, const uint8_t *v, size_t n) {
+    size_t k = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, v, k);
+    dst[k] = '\0';
+}
+
+static void stream_free(stream *s) {
+    sl__buf_free(&s->body);
+    sl__buf_free(&s->resp.body);
+    sl__free(s, sizeof(*s));
+}
+
+static int on_begin_headers(nghttp2_session *session,
+                            const nghttp2_frame *frame, void *ud) {
+    sl__serve_h2 *h = ud;
+    if (frame->hd.type != NGHTTP2_HEADERS ||
+        frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+        return 0;
+    }
+    stream *s = sl__calloc(1, sizeof(*s));
+    if (!s) {
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    s->id = frame->hd.stream_id;
+    nghttp2_session_set_stream_user_data(session, s->id, s);
+    h->streams++;
+    return 0;
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
+                     const uint8_t *name, size_t namelen,
+                     const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *ud) {
+    (void)flags;
+    (void)ud;
+    if (frame->hd.type != NGHTTP2_HEADERS) {
+        return 0;
+    }
+    stream *s = nghttp2_session_get_stream_user_data(session,
+                                                     frame->hd.stream_id);
+    if (!s) {
+        return 0;
+    }
+    sl_str n = {(const char *)name, namelen};
+    if (sl__http_ieq(n, ":method")) {
+        copy_hdr(s->method, sizeof(s->method), value, valuelen);
+    } else if (sl__http_ieq(n, ":path")) {
+        copy_hdr(s->path, sizeof(s->path), value, valuelen);
+    } else if (sl__http_ieq(n, "content-type")) {
+        copy_hdr(s->ctype, sizeof(s->ctype), value, valuelen);
+    } else if (sl__http_ieq(n, "content-encoding")) {
+        copy_hdr(s->cenc, sizeof(s->cenc), value, valuelen);
+    } else if (sl__http_ieq(n, "grpc-encoding")) {
+        copy_hdr(s->genc, sizeof(s->genc), value, valuelen);
+    }
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *session, uint8_t flags,
+                         int32_t stream_id, const uint8_t *data, size_t len,
+                         void *ud) {
+    (void)flags;
+    sl__serve_h2 *h = ud;
+    stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (!s || s->too_large) {
+        return 0;
+    }
+    if (s->body.len + len > h->pipe->srv->opts.max_body) {
+        s->too_large = true; /* answered 413 when the stream ends */
+        sl__buf_free(&s->body);
+        return 0;
+    }
+    if (sl__buf_append(&s->body, data, len) != SL_OK) {
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
+                         uint8_t *buf, size_t length, uint32_t *data_flags,
+                         nghttp2_data_source *source, void *ud);
+
+static bool add(nghttp2_nv *nv, size_t *n, const char *name,
+                const char *value) {
+    nv[*n].name = (uint8_t *)(uintptr_t)name;
+    nv[*n].namelen = strlen(name);
+    nv[*n].value = (uint8_t *)(uintptr_t)value;
+    nv[*n].valuelen = strlen(value);
+    nv[*n].flags = NGHTTP2_NV_FLAG_NONE;
+    (*n)++;
+    return true;
+}
+
+/* grpc-message is percent-encoded (gRPC over HTTP/2 spec). */
+static void pct_encode(char *dst, size_t cap, const char *s) {
+    size_t o = 0;
+    for (; *s && o + 4 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c > 0x7e || c == '%') {
+            o += (size_t)snprintf(dst + o, cap - o, "%%%02X", c);
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o] = '\0';
+}
+
+static int answer(sl__serve_h2 *h, stream *s) {
+    sl_str path = {s->path, strlen(s->path)};
+    sl__serve_call call = {
+        .method = {s->method, strlen(s->method)},
+        .path = path,
+        .content_type = {s->ctype, strlen(s->ctype)},
+        .content_encoding = {s->cenc, strlen(s->cenc)},
+        .grpc_encoding = {s->genc, strlen(s->genc)},
+        .body = s->body.ptr ? s->body.ptr : "",
+        .body_len = s->body.len,
+    };
+    bool grpc = h->kind == SL_SERVE_L_GRPC;
+    if (s->too_large) {
+        s->resp.status = 413;
+        if (grpc) {
+            s->resp.grpc_status = 8;
+            snprintf(s->resp.grpc_msg, sizeof(s->resp.grpc_msg),
+                     "request message is larger than %zu bytes",
+                     h->pipe->srv->opts.max_body);
+            s->resp.status = 200;
+            s->resp.ctype = "application/grpc";
+        } else {
+            s->resp.ctype = "application/json";
+            sl__serve_reply_status(&s->resp.body, false, 8,
+                                   "request body is too large");
+        }
+        sl__serve_count_status(h->pipe->srv, 413);
+    } else if (grpc) {
+        sl__serve_grpc_handle(h->pipe, &call, &s->resp);
+    } else {
+        sl__serve_handle(h->pipe, h->kind, &call, &s->resp);
+    }
+    char status[8], len[24], retry[16];
+    snprintf(status, sizeof(status), "%d", s->resp.status);
+    snprintf(len, sizeof(len), "%zu", s->resp.body.len);
+    nghttp2_nv nv[6];
+    size_t n = 0;
+    add(nv, &n, ":status", status);
+    add(nv, &n, "content-type", s->resp.ctype);
+    if (s->resp.retry_after) {
+        snprintf(retry, sizeof(retry), "%u", s->resp.retry_after);
+        add(nv, &n, "retry-after", retry);
+    }
+    if (grpc && s->resp.grpc_status != 0) {
+        /* trailers-only response: the status rides on the headers */
+        char code[8];
+        snprintf(code, sizeof(code), "%d", s->resp.grpc_status);
+        pct_encode(s->trailer_msg, sizeof(s->trailer_msg), s->resp.grpc_msg);
+        add(nv, &n, "grpc-status", code);
+        add(nv, &n, "grpc-message", s->trailer_msg);
+        return nghttp2_submit_response(h->session, s->id, nv, n, NULL);
+    }
+    if (!grpc) {
+        add(nv, &n, "content-length", len);
+    }
+    nghttp2_data_provider dp;
+    dp.source.ptr = s;
+    dp.read_callback = read_body;
+    return nghttp2_submit_response(h->session, s->id, nv, n, &dp);
+}
+
+static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
+                         uint8_t *buf, size_t length, uint32_t *data_flags,
+                         nghttp2_data_source *source, void *ud) {
+    sl__serve_h2 *h = ud;
+    stream *s = source->ptr;
+    size_t left = s->resp.body.len - s->sent;
+    size_t n = left < length ? left : length;
+    if (n > 0) {
+        memcpy(buf, s->resp.body.ptr + s->sent, n);
+        s->sent += n;
+    }
+    if (s->sent == s->resp.body.len) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (h->kind == SL_SERVE_L_GRPC) {
+            *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            nghttp2_nv nv[1];
+            size_t k = 0;
+            add(nv, &k, "grpc-status", "0");
+            if (nghttp2_submit_trailer(session, stream_id, nv, k) != 0) {
+                return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+            }
+        }
+    }
+    return (ssize_t)n;
+}
+
+static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
+                         void *ud) {
+    sl__serve_h2 *h = ud;
+    if ((frame->hd.type != NGHTTP2_HEADERS &&
+         frame->hd.type != NGHTTP2_DATA) ||
+        !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        return 0;
+    }
+    stream *s = nghttp2_session_get_stream_user_data(session,
+                                                     frame->hd.stream_id);
+    if (!s) {
+        return 0;
+    }
+    return answer(h, s) == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
+static int on_stream_close(nghttp2_session *session, int32_t stream_id,
+                           uint32_t error_code, void *ud) {
+    (void)error_code;
+    sl__serve_h2 *h = ud;
+    stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (s) {
+        nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+        stream_free(s);
+        h->streams--;
+    }
+    return 0;
+}
+
+sl__serve_h2 *sl__serve_h2_new(sl__serve_pipe *p, sl__serve_listener kind) {
+    sl__serve_h2 *h = sl__calloc(1, sizeof(*h));
+    if (!h) {
+        return NULL;
+    }
+    h->pipe = p;
+    h->kind = kind;
+    nghttp2_session_callbacks *cb = NULL;
+    if (nghttp2_session_callbacks_new(&cb) != 0) {
+        sl__free(h, sizeof(*h));
+        return NULL;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb,
+                                                            on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb,
+                                                              on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb,
+                                                           on_stream_close);
+    int rv = nghttp2_session_server_new(&h->session, cb, h);
+    nghttp2_session_callbacks_del(cb);
+    if (rv != 0) {
+        sl__free(h, sizeof(*h));
+        return NULL;
+    }
+    nghttp2_settings_entry iv[2] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
+    };
+    nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, 2);
+    return h;
+}
+
+void sl__serve_h2_free(sl__serve_h2 *h) {
+    if (h) {
+        nghttp2_session_del(h->session); /* closes streams: frees them */
+        sl__free(h, sizeof(*h));
+    }
+}
+
+bool sl__serve_h2_recv(sl__serve_h2 *h, const char *data, size_t len) {
+    ssize_t r = nghttp2_session_mem_recv(h->session, (const uint8_t *)data,
+                                         len);
+    if (r < 0 || (size_t)r != len) {
+        h->failed = true;
+        return false;
+    }
+    return true;
+}
+
+bool sl__serve_h2_send(sl__serve_h2 *h, sl_buf *out) {
+    for (;;) {
+        const uint8_t *p = NULL;
+        ssize_t n = nghttp2_session_mem_send(h->session, &p);
+        if (n < 0) {
+            h->failed = true;
+            return false;
+        }
+        if (n == 0) {
+            return true;
+        }
+        if (sl__buf_append(out, p, (size_t)n) != SL_OK) {
+            h->failed = true;
+            return false;
+        }
+    }
+}
+
+bool sl__serve_h2_done(const sl__serve_h2 *h) {
+    return h->failed || (!nghttp2_session_want_read(h->session) &&
+                         !nghttp2_session_want_write(h->session));
+}
+
+bool sl__serve_h2_busy(const sl__serve_h2 *h) {
+    return h->streams > 0;
+}
+
+void sl__serve_h2_shutdown(sl__serve_h2 *h) {
+    nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h->session),
+                          NGHTTP2_NO_ERROR, NULL, 0);
+}

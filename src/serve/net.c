@@ -1,0 +1,660 @@
+/* src/serve/net.c: listeners, workers and HTTP/1.1 connections over
+ * epoll (see net.h). Reads go into the connection's buffer (bounded by
+ * the header and body limits), requests are framed by http1.c and
+ * answered in place by receiver.c; a connection whose answers are not
+ * read is not read either (no unbounded output). */
+#define _GNU_SOURCE /* accept4 */
+#include "serve/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "serve/h2.h"
+#include "serve/http1.h"
+#include "serve/log.h"
+#include "serve/receiver.h"
+
+enum {
+    SRC_LISTENER = 0,
+    SRC_CONN = 1,
+    SRC_WAKE = 2,
+    READ_STEP = 64 * 1024,
+    OUT_HIGH = 1 << 20, /* stop answering pipelined requests above this */
+    SWEEP_MS = 100
+};
+
+typedef struct src {
+    int kind;
+    int fd;
+} src;
+
+typedef struct listener {
+    src s;
+    sl__serve_listener kind;
+} listener;
+
+typedef struct worker worker;
+
+typedef struct conn {
+    src s;
+    sl__serve_listener kind;
+    worker *w;
+    struct conn *prev, *next;
+    sl_buf in, out;
+    size_t out_off;
+    sl__http_parser p;
+    sl__serve_h2 *h2; /* set once the connection speaks HTTP/2 */
+    size_t held;      /* in.cap as counted in the server's inflight bytes */
+    uint64_t last_ms, req_start_ms;
+    bool closing, peer_closed, sent_continue, want_out, goaway;
+} conn;
+
+struct worker {
+    sl__serve_net *net;
+    pthread_t thread;
+    int ep;
+    src wake;
+    sl__serve_pipe pipe;
+    conn *conns;
+    size_t nconns;
+    int spare_fd; /* given up to refuse a connection when out of fds */
+    bool listening, started;
+};
+
+struct sl__serve_net {
+    sl__serve *srv;
+    listener l[3];
+    worker *workers;
+    unsigned nworkers;
+};
+
+/* ---- listeners ---- */
+
+static int bind_one(const char *hostport, char *bound, size_t cap) {
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || (size_t)(colon - hostport) >= sizeof(host)) {
+        sl__serve_log(SL_SERVE_ERROR, "listen address \"%s\": want HOST:PORT",
+                      hostport);
+        return -1;
+    }
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    char *h = host;
+    if (h[0] == '[') { /* [::1]:4318 */
+        h++;
+        size_t n = strlen(h);
+        if (n > 0 && h[n - 1] == ']') {
+            h[n - 1] = '\0';
+        }
+    }
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int gr = getaddrinfo(h[0] ? h : NULL, colon + 1, &hints, &res);
+    if (gr != 0) {
+        sl__serve_log(SL_SERVE_ERROR, "listen address \"%s\": %s", hostport,
+                      gai_strerror(gr));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+        if (fd < 0) {
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+            listen(fd, 1024) == 0) {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        sl__serve_log(SL_SERVE_ERROR, "cannot listen on %s: %s", hostport,
+                      strerror(errno));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s6->sin6_port);
+        snprintf(bound, cap, "[%s]:%u", ip, port);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+        port = ntohs(s4->sin_port);
+        snprintf(bound, cap, "%s:%u", ip, port);
+    }
+    return fd;
+}
+
+sl__serve_net *sl__serve_net_new(sl__serve *srv,
+                                 char addrs[3][SL_SERVE_ADDR_LEN]) {
+    sl__serve_net *net = sl__calloc(1, sizeof(*net));
+    if (!net) {
+        sl__serve_log(SL_SERVE_ERROR, "out of memory");
+        return NULL;
+    }
+    net->srv = srv;
+    const char *want[3] = {srv->opts.http, srv->opts.grpc, srv->opts.admin};
+    for (int i = 0; i < 3; i++) {
+        net->l[i].s.kind = SRC_LISTENER;
+        net->l[i].kind = (sl__serve_listener)i;
+        net->l[i].s.fd = bind_one(want[i], addrs[i], SL_SERVE_ADDR_LEN);
+        if (net->l[i].s.fd < 0) {
+            sl__serve_net_free(net);
+            return NULL;
+        }
+    }
+    return net;
+}
+
+/* ---- connections ---- */
+
+/* Keep the server-wide count of input buffer memory in step with c. */
+static void account(worker *w, conn *c) {
+    _Atomic uint64_t *total = &w->net->srv->m.inflight_bytes;
+    if (c->in.cap > c->held) {
+        atomic_fetch_add(total, c->in.cap - c->held);
+    } else if (c->in.cap < c->held) {
+        atomic_fetch_sub(total, c->held - c->in.cap);
+    }
+    c->held = c->in.cap;
+}
+
+/* After a request: give a large idle input buffer back. */
+static void shrink(worker *w, conn *c) {
+    if (c->in.len == 0 && c->in.cap > (1u << 20)) {
+        sl__buf_free(&c->in);
+        account(w, c);
+    }
+}
+
+static void conn_close(worker *w, conn *c) {
+    epoll_ctl(w->ep, EPOLL_CTL_DEL, c->s.fd, NULL);
+    close(c->s.fd);
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else {
+        w->conns = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    w->nconns--;
+    atomic_fetch_sub(&w->net->srv->m.conns_open, 1);
+    sl__serve_h2_free(c->h2);
+    sl__buf_free(&c->in);
+    account(w, c);
+    sl__buf_free(&c->out);
+    sl__free(c, sizeof(*c));
+}
+
+static void set_out_interest(worker *w, conn *c, bool want) {
+    if (c->want_out == want) {
+        return;
+    }
+    struct epoll_event ev = {0};
+    ev.events = want ? EPOLLOUT : EPOLLIN;
+    ev.data.ptr = c;
+    epoll_ctl(w->ep, EPOLL_CTL_MOD, c->s.fd, &ev);
+    c->want_out = want;
+}
+
+static void conn_process(worker *w, conn *c);
+
+/* Send what is pending; returns false when the connection was closed. */
+static bool conn_flush(worker *w, conn *c) {
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->s.fd, c->out.ptr + c->out_off,
+                         c->out.len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            set_out_interest(w, c, true);
+            return true;
+        }
+        if (n <= 0) {
+            conn_close(w, c);
+            return false;
+        }
+        c->out_off += (size_t)n;
+        c->last_ms = sl__serve_now_ms();
+    }
+    c->out.len = 0;
+    c->out_off = 0;
+    if (c->closing ||
+        (c->peer_closed && c->in.len == 0 &&
+         !(c->h2 && sl__serve_h2_busy(c->h2)))) {
+        conn_close(w, c);
+        return false;
+    }
+    set_out_interest(w, c, false);
+    return true;
+}
+
+/* Whether the input starts (or, when short, could start) with the HTTP/2
+ * preface: prior-knowledge h2c on the OTLP/HTTP and admin listeners. */
+static int h2_preface(const sl_buf *in) {
+    static const char pre[] = SL_SERVE_H2_PREFACE;
+    size_t n = in->len < sizeof(pre) - 1 ? in->len : sizeof(pre) - 1;
+    if (memcmp(in->ptr, pre, n) != 0) {
+        return 0; /* HTTP/1.x */
+    }
+    return n == sizeof(pre) - 1 ? 1 : -1; /* yes / need more */
+}
+
+/* HTTP/2: nghttp2 takes every byte; answers are queued as frames. */
+static void conn_process_h2(worker *w, conn *c) {
+    if (c->in.len > 0) {
+        bool ok = sl__serve_h2_recv(c->h2, c->in.ptr, c->in.len);
+        c->in.len = 0;
+        shrink(w, c);
+        if (!ok) {
+            c->closing = true;
+        }
+    }
+    if (atomic_load(&w->net->srv->draining) && !c->goaway) {
+        sl__serve_h2_shutdown(c->h2);
+        c->goaway = true;
+    }
+    if (!sl__serve_h2_send(c->h2, &c->out) || sl__serve_h2_done(c->h2) ||
+        (c->peer_closed && !sl__serve_h2_busy(c->h2))) {
+        c->closing = true;
+    }
+    if (c->out.failed) {
+        conn_close(w, c);
+        return;
+    }
+    conn_flush(w, c);
+}
+
+static void conn_process(worker *w, conn *c) {
+    sl__serve *srv = w->net->srv;
+    const sl__serve_opts *o = &srv->opts;
+    if (!c->h2 && c->in.len > 0) {
+        int pre = c->kind == SL_SERVE_L_GRPC ? 1 : h2_preface(&c->in);
+        if (pre < 0 && !c->peer_closed) {
+            return;
+        }
+        if (pre > 0) {
+            c->h2 = sl__serve_h2_new(&w->pipe, c->kind);
+            if (!c->h2) {
+                conn_close(w, c);
+                return;
+            }
+        }
+    }
+    if (c->h2) {
+        conn_process_h2(w, c);
+        return;
+    }
+    for (;;) {
+        while (!c->closing && c->out.len < OUT_HIGH) {
+            sl__http_req req;
+            int status = 0;
+            sl__http_result r = sl__http_parse(&c->p, &c->in, o->max_header,
+                                               o->max_body, &req, &status);
+            if (r == SL_HTTP_MORE) {
+                if (c->p.want_continue && !c->sent_continue) {
+                    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                    sl__buf_append(&c->out, cont, sizeof(cont) - 1);
+                    c->sent_continue = true;
+                }
+                if (c->peer_closed) {
+                    c->closing = true; /* a request cut short: nothing to do */
+                }
+                break;
+            }
+            if (r == SL_HTTP_ERROR) {
+                sl__serve_http_error(srv, status, &c->out);
+                c->closing = true;
+                break;
+            }
+            bool keep = req.keep_alive && !c->peer_closed;
+            sl__serve_http_handle(&w->pipe, c->kind, &req, &c->out, &keep);
+            sl__http_consume(&c->p, &c->in);
+            shrink(w, c);
+            c->sent_continue = false;
+            c->req_start_ms = c->in.len ? sl__serve_now_ms() : 0;
+            if (!keep) {
+                c->closing = true;
+            }
+        }
+        if (c->out.failed) {
+            conn_close(w, c); /* out of memory for the answer */
+            return;
+        }
+        size_t pending = c->in.len;
+        bool was_full = c->out.len >= OUT_HIGH;
+        if (!conn_flush(w, c)) {
+            return;
+        }
+        /* all answers went out and more requests wait: go on */
+        if (!(was_full && c->out.len == 0 && pending > 0)) {
+            return;
+        }
+    }
+}
+
+static void conn_read(worker *w, conn *c) {
+    const sl__serve_opts *o = &w->net->srv->opts;
+    size_t cap = o->max_header + o->max_body + READ_STEP;
+    for (;;) {
+        if (c->in.len >= cap && !c->h2) {
+            /* the parser's limits should have answered first: never read
+             * without bound */
+            sl__serve_http_error(w->net->srv, 413, &c->out);
+            c->closing = true;
+            conn_flush(w, c);
+            return;
+        }
+        const sl__serve_opts *lim = &w->net->srv->opts;
+        if (c->kind != SL_SERVE_L_ADMIN && /* /metrics under overload */
+            c->in.cap < c->in.len + READ_STEP + 1 &&
+            atomic_load(&w->net->srv->m.inflight_bytes) + READ_STEP >
+                lim->max_inflight) {
+            /* every connection's buffers together are bounded: this
+             * request is refused (not acknowledged), the client retries */
+            atomic_fetch_add(&w->net->srv->m.rejected_memory, 1);
+            sl__serve_http_error(w->net->srv, 503, &c->out);
+            c->closing = true;
+            conn_flush(w, c);
+            return;
+        }
+        if (sl__buf_reserve(&c->in, READ_STEP) != SL_OK) {
+            conn_close(w, c);
+            return;
+        }
+        account(w, c);
+        size_t room = c->in.cap - c->in.len - 1;
+        ssize_t n = recv(c->s.fd, c->in.ptr + c->in.len, room, 0);
+        if (n > 0) {
+            if (c->in.len == 0 && c->req_start_ms == 0) {
+                c->req_start_ms = sl__serve_now_ms();
+            }
+            c->in.len += (size_t)n;
+            c->in.ptr[c->in.len] = '\0';
+            atomic_fetch_add(&w->net->srv->m.bytes_in, (uint64_t)n);
+            if ((size_t)n < room) {
+                break;
+            }
+            continue;
+        }
+        if (n == 0) {
+            c->peer_closed = true;
+            break;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break;
+        }
+        conn_close(w, c);
+        return;
+    }
+    c->last_ms = sl__serve_now_ms();
+    conn_process(w, c);
+}
+
+static void accept_all(worker *w, listener *l) {
+    sl__serve *srv = w->net->srv;
+    for (;;) {
+        int fd = accept4(l->s.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if ((errno == EMFILE || errno == ENFILE) && w->spare_fd >= 0) {
+                /* out of descriptors: the listener would stay readable and
+                 * spin; free the spare, refuse this one, take it back */
+                close(w->spare_fd);
+                int refused = accept4(l->s.fd, NULL, NULL, SOCK_CLOEXEC);
+                if (refused >= 0) {
+                    close(refused);
+                    atomic_fetch_add(&srv->m.conns_refused, 1);
+                }
+                w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (refused < 0) {
+                    return; /* none pending (Linux says EMFILE first) */
+                }
+                continue;
+            }
+            return; /* EAGAIN */
+        }
+        if (atomic_load(&srv->m.conns_open) >= srv->opts.max_conns) {
+            atomic_fetch_add(&srv->m.conns_refused, 1);
+            close(fd);
+            continue;
+        }
+        conn *c = sl__calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->s.kind = SRC_CONN;
+        c->s.fd = fd;
+        c->kind = l->kind;
+        c->w = w;
+        c->last_ms = sl__serve_now_ms();
+        struct epoll_event ev = {0};
+        ev.events = EPOLLIN;
+        ev.data.ptr = c;
+        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            close(fd);
+            sl__free(c, sizeof(*c));
+            continue;
+        }
+        c->next = w->conns;
+        if (w->conns) {
+            w->conns->prev = c;
+        }
+        w->conns = c;
+        w->nconns++;
+        atomic_fetch_add(&srv->m.conns_open, 1);
+        atomic_fetch_add(&srv->m.conns_total, 1);
+    }
+}
+
+/* Close connections past their deadlines; when draining, also every
+ * connection with no request in progress. */
+static void sweep(worker *w, uint64_t now, bool draining) {
+    sl__serve *srv = w->net->srv;
+    const sl__serve_opts *o = &srv->opts;
+    conn *next = NULL;
+    for (conn *c = w->conns; c; c = next) {
+        next = c->next;
+        bool busy = c->in.len > 0 || c->out.len > 0 ||
+                    (c->h2 && sl__serve_h2_busy(c->h2));
+        if (draining && c->h2 && !c->goaway) {
+            conn_process_h2(w, c); /* GOAWAY: no new streams */
+            continue;
+        }
+        if ((c->out.len > 0 || (c->h2 && busy)) &&
+            now - c->last_ms > o->read_timeout_ms) {
+            /* the client does not read its answers, or an HTTP/2 stream
+             * stalls mid-request (slowloris over h2) */
+            atomic_fetch_add(&srv->m.timeouts, 1);
+            conn_close(w, c);
+        } else if (c->out.len == 0 && c->in.len > 0 && c->req_start_ms &&
+                   now - c->req_start_ms > o->read_timeout_ms) {
+            atomic_fetch_add(&srv->m.timeouts, 1);
+            sl__serve_http_error(srv, 408, &c->out);
+            c->closing = true;
+            conn_flush(w, c);
+        } else if (!busy &&
+                   (draining || now - c->last_ms > o->idle_timeout_ms)) {
+            if (!draining) {
+                atomic_fetch_add(&srv->m.timeouts, 1);
+            }
+            conn_close(w, c);
+        }
+    }
+}
+
+static void *worker_run(void *arg) {
+    worker *w = arg;
+    sl__serve *srv = w->net->srv;
+    struct epoll_event evs[64];
+    uint64_t last_sweep = sl__serve_now_ms();
+    uint64_t drain_deadline = 0;
+    for (;;) {
+        bool draining = atomic_load(&srv->draining);
+        if (draining && w->listening) {
+            for (int i = 0; i < 3; i++) {
+                epoll_ctl(w->ep, EPOLL_CTL_DEL, w->net->l[i].s.fd, NULL);
+            }
+            w->listening = false;
+            drain_deadline = sl__serve_now_ms() + srv->opts.drain_timeout_ms;
+            sweep(w, sl__serve_now_ms(), true);
+        }
+        if (draining &&
+            (w->nconns == 0 || sl__serve_now_ms() > drain_deadline)) {
+            break;
+        }
+        int n = epoll_wait(w->ep, evs, 64, SWEEP_MS);
+        for (int i = 0; i < n; i++) {
+            src *s = evs[i].data.ptr;
+            if (s->kind == SRC_LISTENER) {
+                accept_all(w, (listener *)s);
+            } else if (s->kind == SRC_WAKE) {
+                uint64_t v;
+                ssize_t r = read(s->fd, &v, sizeof(v));
+                (void)r;
+            } else {
+                conn *c = (conn *)s;
+                if (evs[i].events & EPOLLOUT) {
+                    if (conn_flush(w, c) && c->in.len > 0) {
+                        conn_process(w, c);
+                    }
+                } else {
+                    conn_read(w, c);
+                }
+            }
+        }
+        uint64_t now = sl__serve_now_ms();
+        if (now - last_sweep >= SWEEP_MS) {
+            sweep(w, now, draining);
+            last_sweep = now;
+        }
+    }
+    while (w->conns) {
+        conn_close(w, w->conns);
+    }
+    return NULL;
+}
+
+bool sl__serve_net_start(sl__serve_net *net) {
+    sl__serve *srv = net->srv;
+    unsigned n = srv->opts.threads;
+    net->workers = sl__calloc(n, sizeof(worker));
+    if (!net->workers) {
+        sl__serve_log(SL_SERVE_ERROR, "out of memory");
+        return false;
+    }
+    net->nworkers = n;
+    for (unsigned i = 0; i < n; i++) {
+        worker *w = &net->workers[i];
+        w->net = net;
+        w->ep = epoll_create1(EPOLL_CLOEXEC);
+        w->wake.kind = SRC_WAKE;
+        w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (w->ep < 0 || w->wake.fd < 0 ||
+            sl__serve_pipe_init(&w->pipe, srv) != SL_OK) {
+            sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start", i);
+            return false;
+        }
+        struct epoll_event ev = {0};
+        ev.events = EPOLLIN;
+        ev.data.ptr = &w->wake;
+        epoll_ctl(w->ep, EPOLL_CTL_ADD, w->wake.fd, &ev);
+        for (int k = 0; k < 3; k++) {
+            ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+            ev.data.ptr = &net->l[k].s;
+            epoll_ctl(w->ep, EPOLL_CTL_ADD, net->l[k].s.fd, &ev);
+        }
+        w->listening = true;
+        if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
+            sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start thread",
+                          i);
+            return false;
+        }
+        w->started = true;
+    }
+    return true;
+}
+
+void sl__serve_net_drain(sl__serve_net *net) {
+    for (unsigned i = 0; i < net->nworkers; i++) {
+        worker *w = &net->workers[i];
+        if (w->wake.fd >= 0) {
+            uint64_t one = 1;
+            ssize_t r = write(w->wake.fd, &one, sizeof(one));
+            (void)r;
+        }
+    }
+    for (unsigned i = 0; i < net->nworkers; i++) {
+        worker *w = &net->workers[i];
+        if (w->started) {
+            pthread_join(w->thread, NULL);
+            w->started = false;
+        }
+    }
+}
+
+void sl__serve_net_free(sl__serve_net *net) {
+    if (!net) {
+        return;
+    }
+    if (net->workers) {
+        sl__serve_net_drain(net);
+        for (unsigned i = 0; i < net->nworkers; i++) {
+            worker *w = &net->workers[i];
+            if (w->ep > 0) {
+                close(w->ep);
+            }
+            if (w->wake.fd > 0) {
+                close(w->wake.fd);
+            }
+            if (w->spare_fd > 0) {
+                close(w->spare_fd);
+            }
+            if (w->pipe.srv) {
+                sl__serve_pipe_free(&w->pipe);
+            }
+        }
+        sl__free(net->workers, net->nworkers * sizeof(worker));
+    }
+    for (int i = 0; i < 3; i++) {
+        if (net->l[i].s.fd > 0) {
+            close(net->l[i].s.fd);
+        }
+    }
+    sl__free(net, sizeof(*net));
+}

@@ -1,0 +1,100 @@
+/* src/serve/private.h: what every file of the gateway shares: the server
+ * (options, metrics, policy snapshot, exporter, listeners) and the build
+ * switches. The gateway is a front end like the CLI: it wires libsluice's
+ * modules together over sockets and owns no policy logic. Names are
+ * sl__serve_*: nothing here is part of the library's API. */
+#ifndef SL_SERVE_PRIVATE_H
+#define SL_SERVE_PRIVATE_H
+
+#include <sluice/sluice.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+    SL_SERVE_MAX_POLICY_FILES = 64,
+    SL_SERVE_MAX_THREADS = 64,
+    SL_SERVE_NSIG = 3,    /* log, metric, trace */
+    SL_SERVE_NBUCKETS = 12 /* latency histogram */
+};
+
+/* What the command line (or, later, --config) sets; zero = default. */
+typedef struct sl__serve_opts {
+    const char *policies[SL_SERVE_MAX_POLICY_FILES];
+    size_t npolicies;
+    const char *http, *grpc, *admin; /* HOST:PORT */
+    const char *output;              /* FILE or "-" */
+    const char *forward;             /* http://HOST:PORT[/prefix] */
+    unsigned threads;
+    size_t max_body;         /* compressed body bytes: 413 above */
+    size_t max_decompressed; /* after gzip / zstd: 413 above */
+    size_t max_header;       /* request line + headers: 431 above */
+    unsigned max_conns;      /* open client connections, all listeners */
+    size_t max_inflight;     /* input buffers of all connections: 503 above */
+    unsigned idle_timeout_ms;  /* keep-alive connection without a request */
+    unsigned read_timeout_ms;  /* one whole request, first byte to last */
+    size_t queue_bytes;        /* export queue bound: 503 above */
+    unsigned drain_timeout_ms; /* SIGTERM: in-flight and queue */
+    size_t rotate_bytes;       /* --output rotation size, 0 = never */
+    bool no_watch;             /* no inotify: reload on SIGHUP only */
+    bool forward_proto;        /* --forward as protobuf (needs the codec) */
+} sl__serve_opts;
+
+/* Counters shown on /metrics: relaxed atomics, any thread. */
+typedef struct sl__serve_metrics {
+    _Atomic uint64_t requests[SL_SERVE_NSIG];
+    _Atomic uint64_t records_in[SL_SERVE_NSIG], records_out[SL_SERVE_NSIG];
+    _Atomic uint64_t dropped[SL_SERVE_NSIG], sampled[SL_SERVE_NSIG];
+    _Atomic uint64_t rate_limited[SL_SERVE_NSIG], failed[SL_SERVE_NSIG];
+    _Atomic uint64_t status[6]; /* responses by class: 1xx..5xx, [0] other */
+    _Atomic uint64_t rejected_backpressure;
+    _Atomic uint64_t bytes_in;
+    _Atomic uint64_t conns_open, conns_total, conns_refused;
+    _Atomic uint64_t timeouts;
+    _Atomic uint64_t inflight_bytes, rejected_memory;
+    _Atomic uint64_t reload_ok, reload_failed;
+    _Atomic uint64_t export_requests, export_failures, export_retries;
+    _Atomic uint64_t export_dropped; /* permanent failures (logged) */
+    _Atomic uint64_t queue_bytes, queue_items;
+    _Atomic uint64_t lat_bucket[SL_SERVE_NBUCKETS + 1];
+    _Atomic uint64_t lat_sum_us, lat_count;
+} sl__serve_metrics;
+
+/* One compiled policy set, shared by every worker; freed when the last
+ * holder lets go (workers between requests, the server while current). */
+typedef struct sl__serve_snap {
+    sl_policy_set *set;
+    unsigned refs; /* under sl__serve.snap_mu */
+    uint64_t gen;
+} sl__serve_snap;
+
+typedef struct sl__serve_export sl__serve_export;
+
+typedef struct sl__serve {
+    sl__serve_opts opts;
+    sl__serve_metrics m;
+    pthread_mutex_t snap_mu;
+    sl__serve_snap *snap;
+    _Atomic uint64_t snap_gen;
+    sl__serve_export *ex;
+    atomic_bool draining; /* SIGTERM: stop accepting, finish, exit */
+    atomic_bool ready;
+} sl__serve;
+
+/* Latency histogram bounds, in microseconds (the last bucket is +Inf). */
+extern const uint64_t sl__serve_lat_bounds_us[SL_SERVE_NBUCKETS];
+
+/* Snapshots: take a reference to the current one / give one back. */
+sl__serve_snap *sl__serve_snap_acquire(sl__serve *srv);
+void sl__serve_snap_release(sl__serve *srv, sl__serve_snap *s);
+/* Make set the current snapshot (owned from now on). false on ENOMEM
+ * (set is then freed by the caller). */
+bool sl__serve_snap_publish(sl__serve *srv, sl_policy_set *set);
+
+/* Milliseconds / microseconds of CLOCK_MONOTONIC. */
+uint64_t sl__serve_now_ms(void);
+uint64_t sl__serve_now_us(void);
+
+#endif
