@@ -68,6 +68,7 @@ class BuildExt(build_ext):
                 "cmake", "-S", ROOT, "-B", bdir,
                 "-DCMAKE_BUILD_TYPE=Release",
                 "-DSLUICE_PIC=ON",
+                "-DSLUICE_BUILD_SERVE=OFF",  # the package needs no gateway
                 "-DSLUICE_BUILD_TESTS=OFF",
                 "-DSLUICE_WERROR=OFF",
                 "-DSLUICE_SANITIZE=",

@@ -11,7 +11,13 @@
 
 int sl_cmd_check(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--config") == 0) {
+#ifdef SLUICE_HAVE_SERVE
         return sl_cli_serve_check_config(argv[2]); /* cmd_serve.c */
+#else
+        fprintf(stderr, "sluice check: --config checks a serve configuration, "
+                        "and this build has no serve (SLUICE_BUILD_SERVE=OFF)\n");
+        return SL_EXIT_USAGE;
+#endif
     }
     if (argc < 2) {
         fprintf(stderr, "usage: sluice check POLICY_FILE...\n");

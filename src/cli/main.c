@@ -20,7 +20,9 @@ static const command commands[] = {
     {"record", sl_cmd_record, "record a run's events, redacted, to SQLite"},
     {"redact", sl_cmd_redact, "redact JSON payloads"},
     {"runs", sl_cmd_runs, "list, show and end recorded runs"},
+#ifdef SLUICE_HAVE_SERVE /* not in builds made with SLUICE_BUILD_SERVE=OFF */
     {"serve", sl_cmd_serve, "OTLP gateway: receive, apply policies, export"},
+#endif
 };
 
 static void usage(FILE *f) {

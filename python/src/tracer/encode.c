@@ -47,7 +47,7 @@ static void more_marker(tr_session *s, tr_buf *b, Py_ssize_t more) {
     tr_encode_marker(s, b, TR_T_LIMIT, msg);
 }
 
-static int on_path(tr_session *s, PyObject *v) {
+static int on_path(PyObject *v) {
     for (int i = 0; i < tr_tls->nseen; i++) {
         if (tr_tls->seen[i] == v) {
             return 1;
@@ -207,7 +207,7 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         enc_raw(s, b, v);
         return;
     }
-    if (on_path(s, v)) {
+    if (on_path(v)) {
         tr_encode_marker(s, b, TR_T_RECURSION, "<recursion>");
         return;
     }
