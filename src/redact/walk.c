@@ -63,6 +63,7 @@ struct sl_redact_ctx {
     size_t nfields;
     bool truncated;
     sl_redact_counts counts;
+    uint64_t per_detector[SL_DETECT_COUNT];
     sl_error *err;
 };
 
@@ -341,6 +342,9 @@ static sl_status note(sl_redact_ctx *c, int action, size_t n, int64_t rule,
         break;
     default:
         c->counts.detected++;
+        if (detector < SL_DETECT_COUNT) {
+            c->per_detector[detector]++;
+        }
         break;
     }
     if (!c->audit) {
@@ -367,6 +371,22 @@ static sl_status note(sl_redact_ctx *c, int action, size_t n, int64_t rule,
     }
     c->nfields++;
     return rc;
+}
+
+/* The audit's "detectors":{"name":N,...}, member and comma, in detector
+ * order. */
+static sl_status write_per_detector(sl_redact_ctx *c, sl_buf *audit) {
+    sl_status rc = sl__buf_append(audit, "\"detectors\":{", 13);
+    bool first = true;
+    for (uint32_t i = 0; i < SL_DETECT_COUNT && rc == SL_OK; i++) {
+        if (c->per_detector[i]) {
+            rc = sl__buf_printf(audit, "%s\"%s\":%llu", first ? "" : ",",
+                                sl__redact_detector_name(i),
+                                (unsigned long long)c->per_detector[i]);
+            first = false;
+        }
+    }
+    return rc == SL_OK ? sl__buf_append(audit, "},", 2) : rc;
 }
 
 /* ---- writing ---- */
@@ -447,9 +467,17 @@ static int on_detect(uint32_t id, size_t from, size_t to, void *ctx) {
     return 0;
 }
 
+/* By start, the longest first, then by detector: the order, and so the
+ * detector a merged span is counted for, does not depend on qsort. */
 static int cmp_span(const void *a, const void *b) {
     const span *x = a, *y = b;
-    return x->from < y->from ? -1 : x->from > y->from;
+    if (x->from != y->from) {
+        return x->from < y->from ? -1 : 1;
+    }
+    if (x->to != y->to) {
+        return x->to > y->to ? -1 : 1;
+    }
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* A string value with detectors on: mask what they find, else copy. */
@@ -465,9 +493,17 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
     if (c->nspans == 0) {
         return sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
     }
+    size_t kept = 0;
     for (size_t i = 0; i < c->nspans; i++) {
-        sl__redact_detect_extend(c->spans[i].id, s.ptr, s.len,
-                                 &c->spans[i].from, &c->spans[i].to);
+        span sp = c->spans[i];
+        if (sl__redact_detect_confirm(sp.id, s.ptr, s.len, &sp.from, &sp.to,
+                                      &sp.id)) {
+            c->spans[kept++] = sp;
+        }
+    }
+    c->nspans = kept;
+    if (kept == 0) {
+        return sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
     }
     qsort(c->spans, c->nspans, sizeof(*c->spans), cmp_span);
     c->tmp.len = 0;
@@ -631,17 +667,23 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     c->truncated = false;
     c->fields.len = 0;
     memset(&c->counts, 0, sizeof(c->counts));
+    memset(c->per_detector, 0, sizeof(c->per_detector));
     c->err = err;
     sl_status rc = walk(c, payload, 0);
     if (rc == SL_OK && audit) {
         rc = sl__buf_printf(
             audit,
-            "{\"mask\":%llu,\"hash\":%llu,\"drop\":%llu,\"detect\":%llu,"
-            "\"fields\":[",
+            "{\"mask\":%llu,\"hash\":%llu,\"drop\":%llu,\"detect\":%llu,",
             (unsigned long long)c->counts.masked,
             (unsigned long long)c->counts.hashed,
             (unsigned long long)c->counts.dropped,
             (unsigned long long)c->counts.detected);
+        if (rc == SL_OK && c->counts.detected) {
+            rc = write_per_detector(c, audit);
+        }
+        if (rc == SL_OK) {
+            rc = sl__buf_append(audit, "\"fields\":[", 10);
+        }
         if (rc == SL_OK) {
             rc = sl__buf_append(audit, c->fields.ptr, c->fields.len);
         }
