@@ -102,7 +102,7 @@ static const pattern patterns[] = {
      "gl(?:pat|dt|rt|ptt|ft|soat|imt|cbt|oas)-[A-Za-z0-9_-]{20,}"},
     {9, K_TOKEN, 0, 0, false, 0, 0, B64URL "+/", NULL,
      "hooks\\.slack\\.com\\\\?/(?:services|workflows|triggers)\\\\?/"
-     "[A-Za-z0-9+_/\\\\-]{20,}"},
+     "(?:[A-Za-z0-9+_-]|\\\\?/){20,}"},
     {10, K_TOKEN, 0, 2, false, 0, 0, ALNUM, NULL,
      "(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}"},
     {10, K_TOKEN, 0, 2, false, 0, 0, ALNUM, NULL, "whsec_[A-Za-z0-9]{32,}"},
@@ -113,9 +113,9 @@ static const pattern patterns[] = {
     /* scheme://user:password@host (also with JSON's escaped "\/"), from
      * the "://" on: the confirm step checks for a scheme */
     {13, K_CONN, 0, 0, false, 0, 0, NULL, NULL,
-     "://[^\\s:/@\"'<>\\\\]*:[^\\s/@\"'<>\\\\]{3,}@[A-Za-z0-9\\[]"},
+     "://[^\\s:/@\"'<>\\\\]*:[^\\s:/@\"'<>\\\\]{3,}@[A-Za-z0-9\\[]"},
     {13, K_CONN, 0, 0, false, 0, 0, NULL, NULL,
-     ":\\\\/\\\\/[^\\s:/@\"'<>\\\\]*:[^\\s/@\"'<>\\\\]{3,}@[A-Za-z0-9\\[]"},
+     ":\\\\/\\\\/[^\\s:/@\"'<>\\\\]*:[^\\s:/@\"'<>\\\\]{3,}@[A-Za-z0-9\\[]"},
     {14, K_TOKEN, 0, 2, false, 40, 40, ALNUM, NULL, "npm_[A-Za-z0-9]{36}"},
     {15, K_TOKEN, 0, 0, false, 0, 0, B64URL, NULL,
      "pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}"},
@@ -124,7 +124,7 @@ static const pattern patterns[] = {
      "SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}"},
     {18, K_TOKEN, 0, 0, false, 38, 38, ALNUM, NULL,
      "shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"},
-    {19, K_TOKEN, 0, 0, false, 70, 70, ALNUM, NULL,
+    {19, K_TOKEN, 0, 0, false, 71, 71, ALNUM, NULL,
      "do[opr]_v1_[a-f0-9]{64}"},
     {20, K_TOKEN, 0, 0, false, 74, 74, ALNUM, NULL,
      "AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"},
@@ -222,14 +222,19 @@ static bool is_b64(unsigned char c) {
     return is_alnum(c) || c == '+' || c == '/' || c == '=';
 }
 
-/* Whether a token may start at s[at]: nothing alphanumeric before it,
- * except the letter of an escape sequence the text carries literally
- * (`\n`, `\t`, `\r`, `\b`, `\f`, `\uXXXX`: JSON-escaped JSON, logs). */
+/* Whether a token may start at s[at]: a token starting with a letter or
+ * digit must not follow one, nor '_' or '-' (so base64url and identifiers
+ * never start one in their middle), except the letter of an escape
+ * sequence the text carries literally (`\n`, `\t`, `\r`, `\b`, `\f`,
+ * `\uXXXX`: JSON-escaped JSON, logs). */
 static bool left_ok(const char *s, size_t at) {
-    if (at == 0 || !is_alnum((unsigned char)s[at - 1])) {
+    if (at == 0 || !is_alnum((unsigned char)s[at])) {
         return true;
     }
     char c = s[at - 1];
+    if (!is_alnum((unsigned char)c) && c != '_' && c != '-') {
+        return true;
+    }
     if (at >= 2 && s[at - 2] == '\\' && strchr("ntrbf", c)) {
         return true;
     }
