@@ -21,18 +21,24 @@
 
 #include <stdatomic.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "base/base.h"
 #include "redact/private.h"
 
-/* How a confirmed span is found in its match. */
+/* How a candidate is checked after its prefix, and what it masks. */
 typedef enum kind {
-    K_TOKEN = 0,  /* the match, widened right over the token's alphabet */
-    K_PEM = 1,    /* a PEM header: through the END line, base64 body */
-    K_PUTTY = 2,  /* a PuTTY key file: through its Private-MAC line */
-    K_WORD = 3,   /* scheme word + credential: the credential only */
-    K_BASIC = 4,  /* as K_WORD, and the credential is base64 of "a:b" */
-    K_CONN = 5,   /* scheme://user:password@host: the password only */
-    K_AFTER_EQ = 6 /* name=value: the value only */
+    K_TOKEN = 0,  /* prefix + body: the token, widened over its alphabet */
+    K_JWT = 1,    /* eyJ<b64url>.eyJ<b64url>.<b64url>* */
+    K_WORD = 2,   /* "bearer" + blanks + credential: the credential only */
+    K_BASIC = 3,  /* "authorization" [:=] "basic" + base64("user:pass") */
+    K_PEM = 4,    /* "-----BEGIN" ... "PRIVATE KEY-----" through its END */
+    K_PUTTY = 5,  /* a PuTTY key file: through its Private-MAC line */
+    K_CONN = 6,   /* "://" user:password@host: the password only */
+    K_AFTER = 7,  /* name=value: the value (the body) only */
+    K_SENDGRID = 8 /* SG.<22>.<43> */
 } kind;
 
 enum {
@@ -46,12 +52,15 @@ typedef struct pattern {
     uint8_t kind;     /* enum kind */
     uint8_t need;     /* NEED_* classes the token must contain */
     uint8_t classes;  /* distinct classes (upper, lower, digit) it needs */
-    bool caseless;
-    uint16_t min_len; /* token length after widening; 0 = any */
-    uint16_t max_len; /* 0 = any */
-    const char *alphabet; /* widened over; NULL = no widening */
-    const char *skip;     /* a match starting with this is another's */
-    const char *regex;
+    bool caseless;    /* the prefix */
+    uint16_t body_min; /* bytes of body class right after the prefix */
+    uint16_t min_len;  /* of the whole token after widening; 0 = any */
+    uint16_t max_len;  /* 0 = any */
+    const char *body;  /* the body's bytes, also what the token is widened
+                          over; '\\' only before '/' (JSON's "\/") */
+    const char *first; /* the body's first byte; NULL = any body byte */
+    const char *skip;  /* a match starting with this is another's */
+    const char *prefix; /* Vectorscan regex: the literal prefix only */
 } pattern;
 
 static const char *const names[] = {
@@ -69,67 +78,60 @@ _Static_assert(SL_ARRAY_LEN(names) == SL_DETECT_COUNT,
 
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 #define B64URL ALNUM "_-"
+#define HEXL "0123456789abcdefABCDEF"
+#define DIGITS "0123456789"
 
-/* Index order is detector order (bits), several patterns per detector. */
+/* Vectorscan finds only the literal prefixes (cheap to compile, one
+ * literal-matcher pass to scan); what follows each is checked in C. */
 static const pattern patterns[] = {
     /* AWS access key ids: a 4-letter kind, 16 base32 characters */
-    {0, K_TOKEN, 0, 0, false, 20, 20, ALNUM, NULL,
-     "(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}"},
+    {0, K_TOKEN, 0, 0, false, 16, 20, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+     NULL, NULL,
+     "A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA"},
     /* JWT: base64url of '{"' twice, then a signature (may be empty) */
-    {1, K_TOKEN, 0, 0, false, 0, 0, B64URL "=", NULL,
-     "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*"},
-    /* Bearer <credential>: 16+ token characters with a digit and a letter */
-    {2, K_WORD, NEED_DIGIT, 2, true, 0, 0, B64URL ".~+/=", NULL,
-     "bearer[ \\t]+[A-Za-z0-9._~+/-]{16,}"},
-    {3, K_PEM, 0, 0, false, 0, 0, NULL, NULL,
-     "-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----"},
-    {3, K_PUTTY, 0, 0, false, 0, 0, NULL, NULL, "PuTTY-User-Key-File-[23]:"},
-    {4, K_TOKEN, 0, 0, false, 40, 0, ALNUM, NULL, "gh[pousr]_[A-Za-z0-9]{36}"},
-    {4, K_TOKEN, 0, 0, false, 0, 0, ALNUM "_", NULL,
-     "github_pat_[A-Za-z0-9]{20,}_[A-Za-z0-9]{40,}"},
-    {5, K_TOKEN, 0, 0, false, 0, 0, ALNUM "-", NULL,
-     "xox[abposre](?:\\.xox[abposre])?-[0-9]+-[A-Za-z0-9-]{8,}"},
-    {5, K_TOKEN, 0, 0, false, 0, 0, ALNUM "-", NULL,
-     "xapp-[0-9]+-[A-Za-z0-9-]{20,}"},
+    {1, K_JWT, 0, 0, false, 0, 0, 0, B64URL "=", NULL, NULL, "eyJ"},
+    /* Bearer <credential>: 16+ token bytes with a digit and a letter */
+    {2, K_WORD, NEED_DIGIT, 2, true, 16, 0, 0, B64URL ".~+/=", NULL, NULL,
+     "bearer[ \t]"},
+    {3, K_PEM, 0, 0, false, 0, 0, 0, NULL, NULL, NULL, "-----BEGIN "},
+    {3, K_PUTTY, 0, 0, false, 0, 0, 0, NULL, NULL, NULL,
+     "PuTTY-User-Key-File-[23]:"},
+    {4, K_TOKEN, 0, 0, false, 36, 40, 0, ALNUM, NULL, NULL, "gh[pousr]_"},
+    {4, K_TOKEN, 0, 0, false, 61, 0, 0, ALNUM "_", NULL, NULL, "github_pat_"},
+    {5, K_TOKEN, 0, 0, false, 12, 0, 0, ALNUM "-", DIGITS, NULL,
+     "xox[abposre]-|xox[abposre]\\.xox[abposre]-"},
+    {5, K_TOKEN, 0, 0, false, 22, 0, 0, ALNUM "-", DIGITS, NULL, "xapp-"},
     /* OpenAI: sk-, sk-proj-, sk-svcacct-, sk-admin- and 32+ characters of
      * upper, lower and digits (not sk-ant-: Anthropic's) */
-    {6, K_TOKEN, 0, 3, false, 35, 0, B64URL, "sk-ant-",
-     "sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}"},
+    {6, K_TOKEN, 0, 3, false, 32, 0, 0, B64URL, NULL, "sk-ant-", "sk-"},
     /* Authorization: Basic base64("user:password") */
-    {7, K_BASIC, 0, 0, true, 0, 0, ALNUM "+/=", NULL,
-     "authorization[ \\t]*[:=]?[ \\t\"']*basic[ \\t]+[A-Za-z0-9+/]{6,}"},
-    {8, K_TOKEN, 0, 2, false, 0, 0, B64URL, NULL,
-     "gl(?:pat|dt|rt|ptt|ft|soat|imt|cbt|oas)-[A-Za-z0-9_-]{20,}"},
-    {9, K_TOKEN, 0, 0, false, 0, 0, B64URL "+/", NULL,
-     "hooks\\.slack\\.com\\\\?/(?:services|workflows|triggers)\\\\?/"
-     "(?:[A-Za-z0-9+_-]|\\\\?/){20,}"},
-    {10, K_TOKEN, 0, 2, false, 0, 0, ALNUM, NULL,
-     "(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}"},
-    {10, K_TOKEN, 0, 2, false, 0, 0, ALNUM, NULL, "whsec_[A-Za-z0-9]{32,}"},
-    {11, K_TOKEN, 0, 3, false, 0, 0, B64URL, NULL,
-     "sk-ant-[a-z]{2,10}[0-9]{2}-[A-Za-z0-9_-]{32,}"},
-    {12, K_TOKEN, 0, 0, false, 39, 39, B64URL, NULL,
-     "AIza[A-Za-z0-9_-]{35}"},
-    /* scheme://user:password@host (also with JSON's escaped "\/"), from
-     * the "://" on: the confirm step checks for a scheme */
-    {13, K_CONN, 0, 0, false, 0, 0, NULL, NULL,
-     "://[^\\s:/@\"'<>\\\\]*:[^\\s:/@\"'<>\\\\]{3,}@[A-Za-z0-9\\[]"},
-    {13, K_CONN, 0, 0, false, 0, 0, NULL, NULL,
-     ":\\\\/\\\\/[^\\s:/@\"'<>\\\\]*:[^\\s:/@\"'<>\\\\]{3,}@[A-Za-z0-9\\[]"},
-    {14, K_TOKEN, 0, 2, false, 40, 40, ALNUM, NULL, "npm_[A-Za-z0-9]{36}"},
-    {15, K_TOKEN, 0, 0, false, 0, 0, B64URL, NULL,
-     "pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}"},
-    {16, K_TOKEN, 0, 2, false, 34, 34, ALNUM, NULL, "SK[0-9a-fA-F]{32}"},
-    {17, K_TOKEN, 0, 0, false, 69, 69, B64URL, NULL,
-     "SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}"},
-    {18, K_TOKEN, 0, 0, false, 38, 38, ALNUM, NULL,
-     "shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"},
-    {19, K_TOKEN, 0, 0, false, 71, 71, ALNUM, NULL,
-     "do[opr]_v1_[a-f0-9]{64}"},
-    {20, K_TOKEN, 0, 0, false, 74, 74, ALNUM, NULL,
-     "AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"},
-    {21, K_AFTER_EQ, 0, 0, false, 0, 0, NULL, NULL,
-     "AccountKey=[A-Za-z0-9+/]{86}=="},
+    {7, K_BASIC, 0, 0, true, 6, 0, 0, ALNUM "+/=", NULL, NULL,
+     "authorization"},
+    {8, K_TOKEN, 0, 2, false, 20, 0, 0, B64URL, NULL, NULL,
+     "gl(?:pat|dt|rt|ptt|ft|soat|imt|cbt|oas)-"},
+    {9, K_TOKEN, 0, 0, false, 20, 0, 0, B64URL "+/\\", NULL, NULL,
+     "hooks\\.slack\\.com\\\\?/(?:services|workflows|triggers)\\\\?/"},
+    {10, K_TOKEN, 0, 2, false, 20, 0, 0, ALNUM, NULL, NULL,
+     "(?:sk|rk)_(?:live|test)_"},
+    {10, K_TOKEN, 0, 2, false, 32, 0, 0, ALNUM, NULL, NULL, "whsec_"},
+    {11, K_TOKEN, 0, 3, false, 40, 0, 0, B64URL, NULL, NULL, "sk-ant-"},
+    {12, K_TOKEN, 0, 0, false, 35, 39, 39, B64URL, NULL, NULL, "AIza"},
+    /* scheme://user:password@host, also with JSON's escaped "\/" */
+    {13, K_CONN, 0, 0, false, 0, 0, 0, NULL, NULL, NULL, "://|:\\\\/\\\\/"},
+    {14, K_TOKEN, 0, 2, false, 36, 40, 40, ALNUM, NULL, NULL, "npm_"},
+    {15, K_TOKEN, 0, 0, false, 50, 0, 0, B64URL, NULL, NULL,
+     "pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)"},
+    {16, K_TOKEN, 0, 2, false, 32, 34, 34, HEXL, NULL, NULL, "SK"},
+    {17, K_SENDGRID, 0, 0, false, 66, 69, 69, B64URL ".", NULL, NULL,
+     "SG\\."},
+    {18, K_TOKEN, 0, 0, false, 32, 38, 38, HEXL, NULL, NULL,
+     "shp(?:at|ca|pa|ss)_"},
+    {19, K_TOKEN, 0, 0, false, 64, 71, 71, HEXL, NULL, NULL, "do[opr]_v1_"},
+    {20, K_TOKEN, 0, 0, false, 58, 74, 74, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
+     NULL, NULL,
+     "AGE-SECRET-KEY-1"},
+    {21, K_AFTER, 0, 0, false, 88, 0, 0, ALNUM "+/=", NULL, NULL,
+     "AccountKey="},
 };
 
 const char *sl__redact_detector_name(uint32_t id) {
@@ -183,8 +185,8 @@ sl_status sl__redact_detect_compile(sl_redactor *r, sl_error *err) {
         memset(p, 0, sizeof(*p));
         p->kind = SL_PAT_REGEX;
         p->flags = SL_PAT_SPANS | (patterns[i].caseless ? SL_PAT_CASELESS : 0);
-        p->text = patterns[i].regex;
-        p->len = strlen(patterns[i].regex);
+        p->text = patterns[i].prefix;
+        p->len = strlen(patterns[i].prefix);
         p->id = (uint32_t)i;
     }
     if (n == 0) {
@@ -204,11 +206,147 @@ sl_status sl__redact_detect_compile(sl_redactor *r, sl_error *err) {
     return rc;
 }
 
-/* ---- the confirm step ---- */
-
 static bool is_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
+
+static const char *find(const char *s, size_t len, const char *needle) {
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++) {
+        if (s[i] == needle[0] && memcmp(s + i, needle, nl) == 0) {
+            return s + i;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the gate ---- */
+
+/* What every detector's match holds, checked before Vectorscan runs:
+ *  - the byte '@' (a connection string's password), or 'z' / 'Z' (the
+ *    "authorization" before a Basic credential, which may be short); or
+ *  - a run of 16 bytes of the token class G = [A-Za-z0-9+/=._~\\-], every
+ *    key, token and base64 body being one (JWT headers and Slack tokens
+ *    through their minimum lengths), and in the string an upper-case
+ *    letter, '_' or '-' (every format but Bearer's has one: prefixes such
+ *    as ghp_, sk-, AKIA, eyJ, mixed-case bodies) or the word "bearer".
+ * Prose, lower-case hex ids and plain URLs fail it, so most strings skip
+ * hs_scan and its fixed cost; the gate walks 64 bytes per step. */
+enum {
+    GATE_MIN = 10 /* no detector matches fewer bytes: "a://:pwd@h" */
+};
+
+typedef struct gate_bits {
+    uint64_t g;    /* bit i: byte i is in G */
+    bool trigger;  /* '@', 'z' or 'Z' */
+    bool special;  /* 'A'-'Z', '_' or '-' */
+} gate_bits;
+
+#if defined(__SSE2__)
+/* Blocks of 16 bytes of p, 1 to 4 of them. */
+static void gate64(const char *p, int blocks, gate_bits *b) {
+    __m128i trig = _mm_setzero_si128(), spec = _mm_setzero_si128();
+    uint64_t g = 0;
+    for (int k = 0; k < blocks; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        __m128i letter =
+            _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8(0x60)),
+                          _mm_cmplt_epi8(lo, _mm_set1_epi8(0x7b)));
+        /* '-' '.' '/' and the digits are one range */
+        __m128i range =
+            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x2c)),
+                          _mm_cmplt_epi8(v, _mm_set1_epi8(0x3a)));
+        __m128i under = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+        __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+        __m128i upper =
+            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x40)),
+                          _mm_cmplt_epi8(v, _mm_set1_epi8(0x5b)));
+        __m128i one = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('~')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        __m128i gm =
+            _mm_or_si128(_mm_or_si128(letter, range), _mm_or_si128(one, under));
+        g |= (uint64_t)(unsigned)_mm_movemask_epi8(gm) << (16 * k);
+        trig = _mm_or_si128(trig,
+                            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
+                                         _mm_cmpeq_epi8(lo, _mm_set1_epi8('z'))));
+        spec = _mm_or_si128(spec, _mm_or_si128(upper, _mm_or_si128(under, dash)));
+    }
+    b->g = g;
+    b->trigger = _mm_movemask_epi8(trig) != 0;
+    b->special = _mm_movemask_epi8(spec) != 0;
+}
+#else
+static bool in_g(unsigned char c) {
+    return is_alnum(c) || (c >= '-' && c <= '/') || c == '+' || c == '=' ||
+           c == '_' || c == '~' || c == '\\';
+}
+
+static void gate64(const char *p, int blocks, gate_bits *b) {
+    b->g = 0;
+    b->trigger = b->special = false;
+    for (int i = 0; i < 16 * blocks; i++) {
+        unsigned char c = (unsigned char)p[i];
+        b->g |= (uint64_t)in_g(c) << i;
+        b->trigger |= c == '@' || c == 'z' || c == 'Z';
+        b->special |= (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+    }
+}
+#endif
+
+/* Bit i set: bits i .. i+15 of w all set. */
+static uint64_t runs16(uint64_t w) {
+    w &= w >> 1;
+    w &= w >> 2;
+    w &= w >> 4;
+    return w & (w >> 8);
+}
+
+bool sl__redact_detect_gate(const char *s, size_t len) {
+    if (len < 16) { /* no run: a trigger, in what is long enough for one */
+        for (size_t i = 0; i < len && len >= GATE_MIN; i++) {
+            if (s[i] == '@' || s[i] == 'z' || s[i] == 'Z') {
+                return true;
+            }
+        }
+        return false;
+    }
+    uint64_t prev = 0; /* the last 16 bits of the previous block */
+    bool run = false, special = false;
+    for (size_t i = 0; i < len; i += 64) {
+        gate_bits b;
+        size_t n = len - i;
+        if (n >= 64) {
+            gate64(s + i, 4, &b);
+        } else {
+            char tail[64]; /* NUL is in no class */
+            int blocks = (int)((n + 15) / 16);
+            memset(tail + 16 * (blocks - 1), 0, 16);
+            memcpy(tail, s + i, n);
+            gate64(tail, blocks, &b);
+        }
+        if (b.trigger) {
+            return true;
+        }
+        special |= b.special;
+        /* runs inside the block, and across its start */
+        run |= runs16(b.g) != 0 || (runs16((b.g & 0xffff) << 16 | prev) &
+                                    0xffffull) != 0;
+        prev = b.g >> 48;
+        if (run && special) {
+            return true;
+        }
+    }
+    if (!run) {
+        return false;
+    }
+    return find(s, len, "earer") || find(s, len, "EARER");
+}
+
+/* ---- the confirm step ---- */
 
 static bool is_hex(unsigned char c) {
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
@@ -249,20 +387,25 @@ static bool left_ok(const char *s, size_t at) {
     return false;
 }
 
-static const char *find(const char *s, size_t len, const char *needle) {
-    size_t nl = strlen(needle);
-    for (size_t i = 0; i + nl <= len; i++) {
-        if (s[i] == needle[0] && memcmp(s + i, needle, nl) == 0) {
-            return s + i;
-        }
-    }
-    return NULL;
-}
-
-/* A PEM block from its header's end at t: through the END line (or the
- * end of the string when it is cut), if its body holds a run of 40 base64
- * characters: a real key, not a header quoted in documentation. */
+/* After "-----BEGIN " at *t: the rest of a private-key header
+ * ("[ A-Z0-9_-]*PRIVATE KEY( BLOCK)?-----"), then through the END line (or
+ * the end of the string when it is cut), if the body holds a run of 40
+ * base64 characters: a real key, not a header quoted in documentation. */
 static bool pem_end(const char *s, size_t len, size_t *t) {
+    size_t h = *t;
+    while (h < len && h - *t < 64 &&
+           ((s[h] >= 'A' && s[h] <= 'Z') || (s[h] >= '0' && s[h] <= '9') ||
+            s[h] == ' ' || s[h] == '_')) {
+        h++;
+    }
+    size_t n = h - *t;
+    const char *hd = s + *t;
+    bool key = (n >= 11 && memcmp(hd + n - 11, "PRIVATE KEY", 11) == 0) ||
+               (n >= 17 && memcmp(hd + n - 17, "PRIVATE KEY BLOCK", 17) == 0);
+    if (!key || len - h < 5 || memcmp(s + h, "-----", 5) != 0) {
+        return false;
+    }
+    *t = h + 5;
     const char *end = find(s + *t, len - *t, "-----END");
     size_t body_end = end ? (size_t)(end - s) : len;
     size_t run = 0, best = 0;
@@ -285,11 +428,11 @@ static bool pem_end(const char *s, size_t len, size_t *t) {
 
 /* A PuTTY key file: through the hex of its Private-MAC line, else to the
  * end of the string. */
-static bool putty_end(const char *s, size_t len, size_t *t) {
+static void putty_end(const char *s, size_t len, size_t *t) {
     const char *mac = find(s + *t, len - *t, "Private-MAC:");
     if (!mac) {
         *t = len;
-        return true;
+        return;
     }
     size_t k = (size_t)(mac - s) + 12;
     while (k < len && (s[k] == ' ' || s[k] == '\t')) {
@@ -299,7 +442,6 @@ static bool putty_end(const char *s, size_t len, size_t *t) {
         k++;
     }
     *t = k;
-    return true;
 }
 
 static int b64_value(unsigned char c) {
@@ -389,6 +531,93 @@ static bool classes_ok(const pattern *p, const char *s, size_t from,
     return (seen & p->need) == p->need && n >= p->classes;
 }
 
+/* Bytes of cls from s[at] on; a '\' counts only before a '/' (JSON's
+ * escaped slash), so a token stops before any other escape. */
+static size_t run_of(const char *s, size_t len, size_t at, const char *cls) {
+    size_t k = at;
+    while (k < len && in(cls, s[k]) &&
+           (s[k] != '\\' || (k + 1 < len && s[k + 1] == '/'))) {
+        k++;
+    }
+    return k - at;
+}
+
+static size_t blanks(const char *s, size_t len, size_t at) {
+    size_t k = at;
+    while (k < len && (s[k] == ' ' || s[k] == '\t')) {
+        k++;
+    }
+    return k - at;
+}
+
+/* JWT after "eyJ" at t: <14+>.eyJ<8+>.<any>, all base64url. */
+static bool jwt_end(const char *s, size_t len, size_t *t) {
+    size_t k = *t + run_of(s, len, *t, B64URL);
+    if (k - *t < 14 || len - k < 4 || memcmp(s + k, ".eyJ", 4) != 0) {
+        return false;
+    }
+    size_t q = k + 4;
+    k = q + run_of(s, len, q, B64URL);
+    if (k - q < 8 || k >= len || s[k] != '.') {
+        return false;
+    }
+    *t = k + 1;
+    return true;
+}
+
+/* After "authorization" at t: [ \t]* [:=]? [ \t"']* "basic" [ \t]+, the
+ * credential's start in *c. */
+static bool basic_start(const char *s, size_t len, size_t t, size_t *c) {
+    size_t k = t + blanks(s, len, t);
+    if (k < len && (s[k] == ':' || s[k] == '=')) {
+        k++;
+    }
+    while (k < len && strchr(" \t\"'", s[k]) && s[k] != '\0') {
+        k++;
+    }
+    if (len - k < 6) {
+        return false;
+    }
+    for (size_t i = 0; i < 5; i++) {
+        if ((s[k + i] | 0x20) != "basic"[i]) {
+            return false;
+        }
+    }
+    k += 5;
+    size_t b = blanks(s, len, k);
+    *c = k + b;
+    return b > 0;
+}
+
+/* After "://" (or ":\/\/") at [f, t): user ':' password '@' host, with a
+ * scheme before; the password in [*pf, *pt). */
+static bool conn_password(const char *s, size_t len, size_t f, size_t t,
+                          size_t *pf, size_t *pt) {
+    static const char stop[] = " \t\r\n\f\v:/@\"'<>\\";
+    if (f == 0 || !is_alnum((unsigned char)s[f - 1])) {
+        return false;
+    }
+    size_t k = t;
+    while (k < len && !in(stop, s[k]) && k - t < 256) {
+        k++;
+    }
+    if (k >= len || s[k] != ':') {
+        return false;
+    }
+    size_t p = ++k;
+    while (k < len && !in(stop, s[k]) && k - p < 256) {
+        k++;
+    }
+    if (k + 1 >= len || s[k] != '@' || k - p < 3 ||
+        !(is_alnum((unsigned char)s[k + 1]) || s[k + 1] == '[') ||
+        placeholder(s + p, k - p)) {
+        return false;
+    }
+    *pf = p;
+    *pt = k;
+    return true;
+}
+
 bool sl__redact_detect_confirm(uint32_t id, const char *s, size_t len,
                                size_t *from, size_t *to, uint32_t *det) {
     if (id >= SL_ARRAY_LEN(patterns)) {
@@ -400,85 +629,79 @@ bool sl__redact_detect_confirm(uint32_t id, const char *s, size_t len,
         return false;
     }
     *det = p->det;
-    if (p->skip && t - f >= strlen(p->skip) &&
-        memcmp(s + f, p->skip, strlen(p->skip)) == 0) {
+    size_t skip = p->skip ? strlen(p->skip) : 0;
+    if (skip && len - f >= skip && memcmp(s + f, p->skip, skip) == 0) {
         return false;
     }
-    if (p->kind != K_CONN && !left_ok(s, f)) {
+    if (!left_ok(s, f)) {
         return false;
     }
-    if (p->alphabet) {
-        while (t < len && in(p->alphabet, s[t])) {
-            t++;
-        }
-    }
+    size_t mask = f; /* where the masked part starts */
     switch (p->kind) {
     case K_PEM:
         if (!pem_end(s, len, &t)) {
             return false;
         }
-        break;
+        *from = f;
+        *to = t;
+        return true;
     case K_PUTTY:
         putty_end(s, len, &t);
-        break;
-    case K_CONN: {
-        /* [f, t) is ://user:password@h after a scheme: mask the
-         * password */
-        size_t at = t - 2; /* the '@' before the host's first byte */
-        if (f == 0 || !is_alnum((unsigned char)s[f - 1])) {
-            return false;
-        }
-        const char *sl = find(s + f, at - f, "://");
-        size_t u = sl ? (size_t)(sl - s) + 3 : f;
-        if (!sl) {
-            sl = find(s + f, at - f, ":\\/\\/");
-            u = sl ? (size_t)(sl - s) + 5 : f;
-        }
-        const char *colon = memchr(s + u, ':', at - u);
-        if (!colon || s[at] != '@') {
-            return false;
-        }
-        size_t pw = (size_t)(colon - s) + 1;
-        if (at - pw < 3 || placeholder(s + pw, at - pw)) {
-            return false;
-        }
-        *from = pw;
-        *to = at;
+        *from = f;
+        *to = t;
         return true;
-    }
+    case K_CONN:
+        return conn_password(s, len, f, t, from, to);
+    case K_JWT:
+        if (!jwt_end(s, len, &t)) {
+            return false;
+        }
+        break;
+    case K_WORD:
+        t += blanks(s, len, t);
+        mask = t;
+        break;
+    case K_BASIC:
+        if (!basic_start(s, len, t, &t)) {
+            return false;
+        }
+        mask = t;
+        break;
+    case K_AFTER:
+        mask = t;
+        break;
     default:
         break;
     }
-    while (p->kind == K_TOKEN && t > f && s[t - 1] == '\\' &&
-           (t == len || s[t] != '/')) {
-        t--; /* the escape of what follows, not the token's */
+    /* the body after the prefix, then the rest of the token */
+    size_t body = t;
+    if (p->first && (t >= len || !in(p->first, s[t]))) {
+        return false;
     }
-    if (t < len && is_alnum((unsigned char)s[t]) && p->kind != K_PEM &&
-        p->kind != K_PUTTY) {
+    t += run_of(s, len, t, p->body);
+    if (t - body < p->body_min && p->kind != K_JWT) {
+        return false;
+    }
+    if (t < len && is_alnum((unsigned char)s[t])) {
         return false; /* the token goes on: not this format */
     }
     if ((p->min_len && t - f < p->min_len) ||
         (p->max_len && t - f > p->max_len)) {
         return false;
     }
-    if (p->kind == K_WORD || p->kind == K_BASIC) {
-        /* keep "Authorization: Bearer ": mask the last word only */
-        size_t k = t;
-        while (k > f && s[k - 1] != ' ' && s[k - 1] != '\t') {
-            k--;
-        }
-        f = k;
-        if (p->kind == K_BASIC && !basic_ok(s + f, t - f)) {
-            return false;
-        }
-    } else if (p->kind == K_AFTER_EQ) {
-        const char *eq = memchr(s + f, '=', t - f);
-        f = eq ? (size_t)(eq - s) + 1 : f;
+    if (p->kind == K_SENDGRID && (s[f + 25] != '.' || s[f + 2] != '.')) {
+        return false; /* SG.<22>.<43> */
     }
-    if (!classes_ok(p, s, f, t)) {
+    if (p->kind == K_AFTER && memcmp(s + t - 2, "==", 2) != 0) {
         return false;
     }
-    *from = f;
+    if (p->kind == K_BASIC && !basic_ok(s + mask, t - mask)) {
+        return false;
+    }
+    if (!classes_ok(p, s, mask, t)) {
+        return false;
+    }
+    *from = mask;
     *to = t;
     return true;
 }

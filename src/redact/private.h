@@ -108,6 +108,9 @@ sl_status sl__redact_detect_compile(sl_redactor *r, sl_error *err);
 /* The detector name of an id, and the bit of a name (0 = unknown). */
 const char *sl__redact_detector_name(uint32_t id);
 unsigned sl__redact_detector_bit(const char *name, size_t len);
+/* False when no detector can match s (len bytes): the cheap test before
+ * the Vectorscan scan (detect.c says what it checks). */
+bool sl__redact_detect_gate(const char *s, size_t len);
 /* The confirm step of a span [*from, *to) reported by detector pattern id
  * in s (len bytes): false to drop it; else the span to mask (widened over
  * the whole token, or narrowed to the credential) and its detector index

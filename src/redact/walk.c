@@ -485,6 +485,9 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
     sl_str s = sl_node_str(v);
     c->nspans = 0;
+    if (!sl__redact_detect_gate(s.ptr, s.len)) {
+        return sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
+    }
     sl_status rc =
         sl_patset_scan(c->r->detectors, s.ptr, s.len, c->scratch, on_detect, c);
     if (rc != SL_OK) {
