@@ -32,30 +32,30 @@ typedef enum sl_redact_action {
  * them are on in the default SAFE policy (SL_DETECT_DEFAULT): each fires
  * only on a credential's own format, never on an entropy guess. */
 typedef enum sl_redact_detector {
-    SL_DETECT_AWS_KEY = 1u << 0,      /* "aws_access_key": AKIA... ids */
-    SL_DETECT_JWT = 1u << 1,          /* "jwt": eyJ... three-part tokens */
-    SL_DETECT_BEARER = 1u << 2,       /* "bearer": Bearer <credential> */
-    SL_DETECT_PRIVATE_KEY = 1u << 3,  /* "private_key": PEM, PuTTY keys */
-    SL_DETECT_GITHUB = 1u << 4,       /* "github_token": ghp_..., pat */
-    SL_DETECT_SLACK = 1u << 5,        /* "slack_token": xoxb-... */
-    SL_DETECT_OPENAI = 1u << 6,       /* "openai_key": sk-..., sk-proj-... */
-    SL_DETECT_BASIC = 1u << 7,        /* "basic_auth": Authorization: Basic */
-    SL_DETECT_GITLAB = 1u << 8,       /* "gitlab_token": glpat-... */
-    SL_DETECT_SLACK_WEBHOOK = 1u << 9, /* "slack_webhook": hooks URLs */
-    SL_DETECT_STRIPE = 1u << 10,      /* "stripe_key": sk_live_... */
-    SL_DETECT_ANTHROPIC = 1u << 11,   /* "anthropic_key": sk-ant-... */
-    SL_DETECT_GOOGLE = 1u << 12,      /* "google_api_key": AIza... */
-    SL_DETECT_CONNECTION = 1u << 13,  /* "connection_string": password of
-                                         scheme://user:password@host */
-    SL_DETECT_NPM = 1u << 14,         /* "npm_token": npm_... */
-    SL_DETECT_PYPI = 1u << 15,        /* "pypi_token": pypi-AgEIcHlwaS5vcmc */
-    SL_DETECT_TWILIO = 1u << 16,      /* "twilio_key": SK + 32 hex */
-    SL_DETECT_SENDGRID = 1u << 17,    /* "sendgrid_key": SG.x.y */
-    SL_DETECT_SHOPIFY = 1u << 18,     /* "shopify_token": shpat_... */
-    SL_DETECT_DIGITALOCEAN = 1u << 19, /* "digitalocean_token": dop_v1_ */
-    SL_DETECT_AGE = 1u << 20,         /* "age_secret_key": AGE-SECRET-KEY-1 */
+    SL_DETECT_AWS_KEY = 1u << 0,        /* "aws_access_key": AKIA... ids */
+    SL_DETECT_JWT = 1u << 1,            /* "jwt": eyJ... three-part tokens */
+    SL_DETECT_BEARER = 1u << 2,         /* "bearer": Bearer <credential> */
+    SL_DETECT_PRIVATE_KEY = 1u << 3,    /* "private_key": PEM, PuTTY keys */
+    SL_DETECT_GITHUB = 1u << 4,         /* "github_token": ghp_..., pat */
+    SL_DETECT_SLACK = 1u << 5,          /* "slack_token": xoxb-... */
+    SL_DETECT_OPENAI = 1u << 6,         /* "openai_key": sk-..., sk-proj-... */
+    SL_DETECT_BASIC = 1u << 7,          /* "basic_auth": Authorization: Basic */
+    SL_DETECT_GITLAB = 1u << 8,         /* "gitlab_token": glpat-... */
+    SL_DETECT_SLACK_WEBHOOK = 1u << 9,  /* "slack_webhook": hooks URLs */
+    SL_DETECT_STRIPE = 1u << 10,        /* "stripe_key": sk_live_... */
+    SL_DETECT_ANTHROPIC = 1u << 11,     /* "anthropic_key": sk-ant-... */
+    SL_DETECT_GOOGLE = 1u << 12,        /* "google_api_key": AIza... */
+    SL_DETECT_CONNECTION = 1u << 13,    /* "connection_string": password of
+                                           scheme://user:password@host */
+    SL_DETECT_NPM = 1u << 14,           /* "npm_token": npm_... */
+    SL_DETECT_PYPI = 1u << 15,          /* "pypi_token": pypi-AgEIcHlwaS5vcmc */
+    SL_DETECT_TWILIO = 1u << 16,        /* "twilio_key": SK + 32 hex */
+    SL_DETECT_SENDGRID = 1u << 17,      /* "sendgrid_key": SG.x.y */
+    SL_DETECT_SHOPIFY = 1u << 18,       /* "shopify_token": shpat_... */
+    SL_DETECT_DIGITALOCEAN = 1u << 19,  /* "digitalocean_token": dop_v1_ */
+    SL_DETECT_AGE = 1u << 20,           /* "age_secret_key": AGE-SECRET-KEY-1 */
     SL_DETECT_AZURE_STORAGE = 1u << 21, /* "azure_storage_key": AccountKey= */
-    SL_DETECT_COUNT = 22,             /* detectors (bits 0 .. COUNT-1) */
+    SL_DETECT_COUNT = 22,               /* detectors (bits 0 .. COUNT-1) */
     SL_DETECT_ALL = (1u << 22) - 1,
     SL_DETECT_DEFAULT = SL_DETECT_ALL /* what the SAFE policy turns on */
 } sl_redact_detector;

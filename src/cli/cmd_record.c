@@ -79,9 +79,9 @@ int sl_cmd_record(int argc, char **argv) {
     }
     sl_error err = {0};
     sl_redactor *r = NULL;
-    if (policy ? sl_redactor_load(policy, &r, &err) != SL_OK
-               : no_detect &&
-                     sl_cli_default_redactor(true, &r, &err) != SL_OK) {
+    if (policy
+            ? sl_redactor_load(policy, &r, &err) != SL_OK
+            : no_detect && sl_cli_default_redactor(true, &r, &err) != SL_OK) {
         sl_cli_print_error(&err);
         return SL_EXIT_INPUT;
     }

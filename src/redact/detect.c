@@ -30,14 +30,14 @@
 
 /* How a candidate is checked after its prefix, and what it masks. */
 typedef enum kind {
-    K_TOKEN = 0,  /* prefix + body: the token, widened over its alphabet */
-    K_JWT = 1,    /* eyJ<b64url>.eyJ<b64url>.<b64url>* */
-    K_WORD = 2,   /* "bearer" + blanks + credential: the credential only */
-    K_BASIC = 3,  /* "authorization" [:=] "basic" + base64("user:pass") */
-    K_PEM = 4,    /* "-----BEGIN" ... "PRIVATE KEY-----" through its END */
-    K_PUTTY = 5,  /* a PuTTY key file: through its Private-MAC line */
-    K_CONN = 6,   /* "://" user:password@host: the password only */
-    K_AFTER = 7,  /* name=value: the value (the body) only */
+    K_TOKEN = 0,   /* prefix + body: the token, widened over its alphabet */
+    K_JWT = 1,     /* eyJ<b64url>.eyJ<b64url>.<b64url>* */
+    K_WORD = 2,    /* "bearer" + blanks + credential: the credential only */
+    K_BASIC = 3,   /* "authorization" [:=] "basic" + base64("user:pass") */
+    K_PEM = 4,     /* "-----BEGIN" ... "PRIVATE KEY-----" through its END */
+    K_PUTTY = 5,   /* a PuTTY key file: through its Private-MAC line */
+    K_CONN = 6,    /* "://" user:password@host: the password only */
+    K_AFTER = 7,   /* name=value: the value (the body) only */
     K_SENDGRID = 8 /* SG.<22>.<43> */
 } kind;
 
@@ -48,37 +48,40 @@ enum {
 };
 
 typedef struct pattern {
-    uint8_t det;      /* detector index: bit 1 << det */
-    uint8_t kind;     /* enum kind */
-    uint8_t need;     /* NEED_* classes the token must contain */
-    uint8_t classes;  /* distinct classes (upper, lower, digit) it needs */
-    bool caseless;    /* the prefix */
-    uint16_t body_min; /* bytes of body class right after the prefix */
-    uint16_t min_len;  /* of the whole token after widening; 0 = any */
-    uint16_t max_len;  /* 0 = any */
-    const char *body;  /* the body's bytes, also what the token is widened
-                          over; '\\' only before '/' (JSON's "\/") */
-    const char *first; /* the body's first byte; NULL = any body byte */
-    const char *skip;  /* a match starting with this is another's */
+    uint8_t det;        /* detector index: bit 1 << det */
+    uint8_t kind;       /* enum kind */
+    uint8_t need;       /* NEED_* classes the token must contain */
+    uint8_t classes;    /* distinct classes (upper, lower, digit) it needs */
+    bool caseless;      /* the prefix */
+    uint16_t body_min;  /* bytes of body class right after the prefix */
+    uint16_t min_len;   /* of the whole token after widening; 0 = any */
+    uint16_t max_len;   /* 0 = any */
+    const char *body;   /* the body's bytes, also what the token is widened
+                           over; '\\' only before '/' (JSON's "\/") */
+    const char *first;  /* the body's first byte; NULL = any body byte */
+    const char *skip;   /* a match starting with this is another's */
     const char *prefix; /* Vectorscan regex: the literal prefix only */
 } pattern;
 
 static const char *const names[] = {
-    "aws_access_key",  "jwt",           "bearer",
-    "private_key",     "github_token",  "slack_token",
-    "openai_key",      "basic_auth",    "gitlab_token",
-    "slack_webhook",   "stripe_key",    "anthropic_key",
-    "google_api_key",  "connection_string", "npm_token",
-    "pypi_token",      "twilio_key",    "sendgrid_key",
-    "shopify_token",   "digitalocean_token", "age_secret_key",
-    "azure_storage_key",
+    "aws_access_key", "jwt",
+    "bearer",         "private_key",
+    "github_token",   "slack_token",
+    "openai_key",     "basic_auth",
+    "gitlab_token",   "slack_webhook",
+    "stripe_key",     "anthropic_key",
+    "google_api_key", "connection_string",
+    "npm_token",      "pypi_token",
+    "twilio_key",     "sendgrid_key",
+    "shopify_token",  "digitalocean_token",
+    "age_secret_key", "azure_storage_key",
 };
 _Static_assert(SL_ARRAY_LEN(names) == SL_DETECT_COUNT,
                "one name per detector bit");
 
-#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#define ALNUM  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 #define B64URL ALNUM "_-"
-#define HEXL "0123456789abcdefABCDEF"
+#define HEXL   "0123456789abcdefABCDEF"
 #define DIGITS "0123456789"
 
 /* Vectorscan finds only the literal prefixes (cheap to compile, one
@@ -86,8 +89,7 @@ _Static_assert(SL_ARRAY_LEN(names) == SL_DETECT_COUNT,
 static const pattern patterns[] = {
     /* AWS access key ids: a 4-letter kind, 16 base32 characters */
     {0, K_TOKEN, 0, 0, false, 16, 20, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
-     NULL, NULL,
-     "A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA"},
+     NULL, NULL, "A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA"},
     /* JWT: base64url of '{"' twice, then a signature (may be empty) */
     {1, K_JWT, 0, 0, false, 0, 0, 0, B64URL "=", NULL, NULL, "eyJ"},
     /* Bearer <credential>: 16+ token bytes with a digit and a letter */
@@ -105,8 +107,7 @@ static const pattern patterns[] = {
      * upper, lower and digits (not sk-ant-: Anthropic's) */
     {6, K_TOKEN, 0, 3, false, 32, 0, 0, B64URL, NULL, "sk-ant-", "sk-"},
     /* Authorization: Basic base64("user:password") */
-    {7, K_BASIC, 0, 0, true, 6, 0, 0, ALNUM "+/=", NULL, NULL,
-     "authorization"},
+    {7, K_BASIC, 0, 0, true, 6, 0, 0, ALNUM "+/=", NULL, NULL, "authorization"},
     {8, K_TOKEN, 0, 2, false, 20, 0, 0, B64URL, NULL, NULL,
      "gl(?:pat|dt|rt|ptt|ft|soat|imt|cbt|oas)-"},
     {9, K_TOKEN, 0, 0, false, 20, 0, 0, B64URL "+/\\", NULL, NULL,
@@ -122,14 +123,12 @@ static const pattern patterns[] = {
     {15, K_TOKEN, 0, 0, false, 50, 0, 0, B64URL, NULL, NULL,
      "pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)"},
     {16, K_TOKEN, 0, 2, false, 32, 34, 34, HEXL, NULL, NULL, "SK"},
-    {17, K_SENDGRID, 0, 0, false, 66, 69, 69, B64URL ".", NULL, NULL,
-     "SG\\."},
+    {17, K_SENDGRID, 0, 0, false, 66, 69, 69, B64URL ".", NULL, NULL, "SG\\."},
     {18, K_TOKEN, 0, 0, false, 32, 38, 38, HEXL, NULL, NULL,
      "shp(?:at|ca|pa|ss)_"},
     {19, K_TOKEN, 0, 0, false, 64, 71, 71, HEXL, NULL, NULL, "do[opr]_v1_"},
     {20, K_TOKEN, 0, 0, false, 58, 74, 74, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",
-     NULL, NULL,
-     "AGE-SECRET-KEY-1"},
+     NULL, NULL, "AGE-SECRET-KEY-1"},
     {21, K_AFTER, 0, 0, false, 88, 0, 0, ALNUM "+/=", NULL, NULL,
      "AccountKey="},
 };
@@ -237,9 +236,9 @@ enum {
 };
 
 typedef struct gate_bits {
-    uint64_t g;    /* bit i: byte i is in G */
-    bool trigger;  /* '@', 'z' or 'Z' */
-    bool special;  /* 'A'-'Z', '_' or '-' */
+    uint64_t g;   /* bit i: byte i is in G */
+    bool trigger; /* '@', 'z' or 'Z' */
+    bool special; /* 'A'-'Z', '_' or '-' */
 } gate_bits;
 
 #if defined(__SSE2__)
@@ -248,32 +247,31 @@ static void gate64(const char *p, int blocks, gate_bits *b) {
     __m128i trig = _mm_setzero_si128(), spec = _mm_setzero_si128();
     uint64_t g = 0;
     for (int k = 0; k < blocks; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
         __m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        __m128i letter =
-            _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8(0x60)),
-                          _mm_cmplt_epi8(lo, _mm_set1_epi8(0x7b)));
+        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8(0x60)),
+                                       _mm_cmplt_epi8(lo, _mm_set1_epi8(0x7b)));
         /* '-' '.' '/' and the digits are one range */
-        __m128i range =
-            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x2c)),
-                          _mm_cmplt_epi8(v, _mm_set1_epi8(0x3a)));
+        __m128i range = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x2c)),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x3a)));
         __m128i under = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
         __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
-        __m128i upper =
-            _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x40)),
-                          _mm_cmplt_epi8(v, _mm_set1_epi8(0x5b)));
-        __m128i one = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('~')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x40)),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x5b)));
+        __m128i one =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('~')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
         __m128i gm =
             _mm_or_si128(_mm_or_si128(letter, range), _mm_or_si128(one, under));
         g |= (uint64_t)(unsigned)_mm_movemask_epi8(gm) << (16 * k);
-        trig = _mm_or_si128(trig,
-                            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
-                                         _mm_cmpeq_epi8(lo, _mm_set1_epi8('z'))));
-        spec = _mm_or_si128(spec, _mm_or_si128(upper, _mm_or_si128(under, dash)));
+        trig = _mm_or_si128(
+            trig, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
+                               _mm_cmpeq_epi8(lo, _mm_set1_epi8('z'))));
+        spec =
+            _mm_or_si128(spec, _mm_or_si128(upper, _mm_or_si128(under, dash)));
     }
     b->g = g;
     b->trigger = _mm_movemask_epi8(trig) != 0;
@@ -333,8 +331,8 @@ bool sl__redact_detect_gate(const char *s, size_t len) {
         }
         special |= b.special;
         /* runs inside the block, and across its start */
-        run |= runs16(b.g) != 0 || (runs16((b.g & 0xffff) << 16 | prev) &
-                                    0xffffull) != 0;
+        run |= runs16(b.g) != 0 ||
+               (runs16((b.g & 0xffff) << 16 | prev) & 0xffffull) != 0;
         prev = b.g >> 48;
         if (run && special) {
             return true;
@@ -488,8 +486,9 @@ static bool basic_ok(const char *s, size_t n) {
  * templates, and what a masker already wrote. */
 static bool placeholder(const char *p, size_t n) {
     static const char *const words[] = {
-        "password", "passwd", "pass", "pwd", "secret", "yourpassword",
-        "your_password", "your-password", "mypassword", "redacted",
+        "password",   "passwd",       "pass",          "pwd",
+        "secret",     "yourpassword", "your_password", "your-password",
+        "mypassword", "redacted",
     };
     if (strchr("$<{[%*.", p[0])) {
         return true;

@@ -75,7 +75,7 @@ struct sl_redactor {
     uint8_t *hash_key; /* sl__alloc'd, wiped on free; NULL = plain */
     size_t hash_key_len;
     unsigned detect;
-    sl_patset *detectors; /* may be NULL */
+    sl_patset *detectors;  /* may be NULL */
     bool detectors_shared; /* the process-wide default set: not freed */
 };
 

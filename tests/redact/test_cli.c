@@ -93,11 +93,10 @@ Test(redact_cli, audit_file_has_one_line_per_value, .init = setup,
     cr_expect_str_eq(read_file("err.txt"), "");
 }
 
-Test(redact_cli, detectors_on_by_default_and_off_with_no_detect,
-     .init = setup, .fini = teardown) {
-    write_file("in.jsonl",
-               "{\"note\":\"retry with key AKIAIOSFODNN7EXAMPLE if "
-               "throttled\"}\n");
+Test(redact_cli, detectors_on_by_default_and_off_with_no_detect, .init = setup,
+     .fini = teardown) {
+    write_file("in.jsonl", "{\"note\":\"retry with key AKIAIOSFODNN7EXAMPLE if "
+                           "throttled\"}\n");
     cr_expect_eq(run("redact --default in.jsonl"), 0);
     cr_expect_str_eq(read_file("out.txt"),
                      "{\"note\":\"retry with key [REDACTED] if throttled\"}\n");
@@ -162,11 +161,10 @@ Test(record_cli, run_lifecycle, .init = setup, .fini = teardown) {
     cr_expect_eq(run("runs"), 2);
 }
 
-Test(record_cli, default_policy_masks_credentials_in_free_text,
-     .init = setup, .fini = teardown) {
-    write_file("ev.jsonl",
-               "{\"type\":\"out\",\"payload\":{\"note\":\"key "
-               "AKIAIOSFODNN7EXAMPLE\"}}\n");
+Test(record_cli, default_policy_masks_credentials_in_free_text, .init = setup,
+     .fini = teardown) {
+    write_file("ev.jsonl", "{\"type\":\"out\",\"payload\":{\"note\":\"key "
+                           "AKIAIOSFODNN7EXAMPLE\"}}\n");
     for (int off = 0; off < 2; off++) {
         char args[128];
         snprintf(args, sizeof(args),

@@ -13,14 +13,13 @@
 
 #include <sluice/sluice.h>
 
-static char *redact_with(const sl_redactor *r, const char *json,
-                         char **audit) {
+static char *redact_with(const sl_redactor *r, const char *json, char **audit) {
     sl_doc *doc = sl_doc_new();
     cr_assert_not_null(doc);
     sl_error err = {0};
-    cr_assert_eq(sl_doc_load(doc, json, strlen(json), SL_FORMAT_JSON, "in",
-                             NULL, &err),
-                 SL_OK, "%s: %s", json, err.msg);
+    cr_assert_eq(
+        sl_doc_load(doc, json, strlen(json), SL_FORMAT_JSON, "in", NULL, &err),
+        SL_OK, "%s: %s", json, err.msg);
     sl_redact_ctx *ctx = NULL;
     cr_assert_eq(sl_redact_ctx_new(r, &ctx, &err), SL_OK);
     sl_buf out = {0}, ab = {0};
@@ -68,7 +67,8 @@ Test(detect, masks_only_the_credential) {
                 "Authorization: Basic [REDACTED]");
     expect_text("dsn postgres://app:s3cretPw9@db:5432/prod ok",
                 "dsn postgres://app:[REDACTED]@db:5432/prod ok");
-    expect_text("redis://:hunter22x@cache:6379", "redis://:[REDACTED]@cache:6379");
+    expect_text("redis://:hunter22x@cache:6379",
+                "redis://:[REDACTED]@cache:6379");
     expect_text("conn=DefaultEndpointsProtocol=https;AccountName=a;AccountKey="
                 "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cX"
                 "V4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4ZmE==;x",
@@ -80,8 +80,7 @@ Test(detect, masks_tokens_next_to_punctuation) {
     expect_text("(AKIAIOSFODNN7EXAMPLE)", "([REDACTED])");
     expect_text("key=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789.",
                 "key=[REDACTED].");
-    expect_text("'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z'",
-                "'[REDACTED]'");
+    expect_text("'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z'", "'[REDACTED]'");
     expect_text("[glpat-Ab3dEf6hIj9kLm2nOp5q]", "[[REDACTED]]");
     expect_text("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl; ok",
                 "t=[REDACTED]; ok");
@@ -105,9 +104,12 @@ Test(detect, sees_through_escapes_of_json_escaped_text) {
 Test(detect, keeps_ids_hashes_and_encodings) {
     expect_kept("123e4567-e89b-12d3-a456-426614174000");
     expect_kept("da39a3ee5e6b4b0d3255bfef95601890afd80709");
-    expect_kept("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    expect_kept("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855");
-    expect_kept("aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBiYXNlNjQgcGF5bG9hZCBvZiB0ZXh0IQ==");
+    expect_kept(
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect_kept(
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855");
+    expect_kept(
+        "aGVsbG8gd29ybGQsIHRoaXMgaXMgYSBiYXNlNjQgcGF5bG9hZCBvZiB0ZXh0IQ==");
     expect_kept("eyJhbGciOiJIUzI1NiJ9 is only a header");
     expect_kept("/home/user/src/app/models/tokenizer_config.json");
 }
@@ -116,10 +118,10 @@ Test(detect, keeps_prose_and_near_misses) {
     expect_kept("the bearer of these documents is authorized");
     expect_kept("pip install sk-learn-for-classification-of-documents");
     expect_kept("task-abcdefghijklmnopqrstuvwxyz0123456789ABCDEF");
-    expect_kept("Authorization: Basic realm");       /* not base64 of a:b */
+    expect_kept("Authorization: Basic realm"); /* not base64 of a:b */
     expect_kept("Authorization: Basic aGVsbG8gd29ybGQ="); /* "hello world" */
-    expect_kept("XAKIAIOSFODNN7EXAMPLE");             /* glued to a letter */
-    expect_kept("AKIAIOSFODNN7EXAMPLEabc");           /* goes on */
+    expect_kept("XAKIAIOSFODNN7EXAMPLE");   /* glued to a letter */
+    expect_kept("AKIAIOSFODNN7EXAMPLEabc"); /* goes on */
     expect_kept("my_ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789");
     expect_kept("ghp_short");
     expect_kept("http://user:password@example.com/"); /* placeholder */
@@ -131,17 +133,19 @@ Test(detect, keeps_prose_and_near_misses) {
 }
 
 Test(detect, masks_a_pem_block_whole) {
-    expect_text("k: -----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAA"
-                "ABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\\n-----END "
-                "OPENSSH PRIVATE KEY-----\\nbye",
-                "k: [REDACTED]\\nbye");
+    expect_text(
+        "k: -----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAA"
+        "ABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\\n-----END "
+        "OPENSSH PRIVATE KEY-----\\nbye",
+        "k: [REDACTED]\\nbye");
 }
 
 Test(detect, counts_per_detector_in_the_audit) {
     char *audit = NULL;
-    char *got = redact("{\"a\":\"AKIAIOSFODNN7EXAMPLE and ASIAQXJKRKAEHVBFRNYZ\","
-                       "\"b\":[\"xoxb-123456789012-1234567890123-AbCdEfGhIj\"]}",
-                       &audit);
+    char *got =
+        redact("{\"a\":\"AKIAIOSFODNN7EXAMPLE and ASIAQXJKRKAEHVBFRNYZ\","
+               "\"b\":[\"xoxb-123456789012-1234567890123-AbCdEfGhIj\"]}",
+               &audit);
     cr_expect_str_eq(got, "{\"a\":\"[REDACTED] and [REDACTED]\",\"b\":["
                           "\"[REDACTED]\"]}");
     cr_expect_not_null(strstr(audit, "\"detect\":3,\"detectors\":{"
@@ -182,8 +186,8 @@ Test(detect, off_with_detect_exact_and_no_bits) {
     spec.detect_exact = true;
     sl_redactor *r = NULL;
     cr_assert_eq(sl_redactor_compile(&spec, &r, NULL), SL_OK);
-    char *got = redact_with(r, "{\"m\":\"AKIAIOSFODNN7EXAMPLE\",\"token\":1}",
-                            NULL);
+    char *got =
+        redact_with(r, "{\"m\":\"AKIAIOSFODNN7EXAMPLE\",\"token\":1}", NULL);
     cr_expect_str_eq(got, "{\"m\":\"AKIAIOSFODNN7EXAMPLE\",\"token\":"
                           "\"[REDACTED]\"}");
     free(got);

@@ -538,8 +538,7 @@ Test(detect, jwt_pem_slack_openai) {
 Test(detect, on_in_the_default_policy_and_off_with_an_empty_list) {
     expect(NULL, "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
            "{\"m\":\"key [REDACTED]\"}");
-    expect("{\"extends\":\"default\"}",
-           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
+    expect("{\"extends\":\"default\"}", "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
            "{\"m\":\"key [REDACTED]\"}");
     expect("{\"extends\":\"default\",\"detect\":[]}",
            "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
