@@ -24,6 +24,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define GATE_AVX2 1
+#endif
 
 #include "base/base.h"
 #include "redact/private.h"
@@ -277,6 +281,47 @@ static void gate64(const char *p, int blocks, gate_bits *b) {
     b->trigger = _mm_movemask_epi8(trig) != 0;
     b->special = _mm_movemask_epi8(spec) != 0;
 }
+#if defined(GATE_AVX2)
+/* As gate64 with 32 bytes a step where the CPU has AVX2 (the gate is
+ * most of the detectors' cost: half the instructions). */
+__attribute__((target("avx2"))) static void
+gate64_avx2(const char *p, int blocks, gate_bits *b) {
+    __m256i trig = _mm256_setzero_si256(), spec = _mm256_setzero_si256();
+    uint64_t g = 0;
+    for (int k = 0; k < blocks; k += 2) {
+        __m256i v =
+            _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 * k));
+        __m256i lo = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+        __m256i letter =
+            _mm256_and_si256(_mm256_cmpgt_epi8(lo, _mm256_set1_epi8(0x60)),
+                             _mm256_cmpgt_epi8(_mm256_set1_epi8(0x7b), lo));
+        __m256i range =
+            _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x2c)),
+                             _mm256_cmpgt_epi8(_mm256_set1_epi8(0x3a), v));
+        __m256i under = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('_'));
+        __m256i dash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('-'));
+        __m256i upper =
+            _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x40)),
+                             _mm256_cmpgt_epi8(_mm256_set1_epi8(0x5b), v));
+        __m256i one = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('+')),
+                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('='))),
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('~')),
+                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))));
+        __m256i gm = _mm256_or_si256(_mm256_or_si256(letter, range),
+                                     _mm256_or_si256(one, under));
+        g |= (uint64_t)(uint32_t)_mm256_movemask_epi8(gm) << (16 * k);
+        trig = _mm256_or_si256(
+            trig, _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('@')),
+                                  _mm256_cmpeq_epi8(lo, _mm256_set1_epi8('z'))));
+        spec = _mm256_or_si256(
+            spec, _mm256_or_si256(upper, _mm256_or_si256(under, dash)));
+    }
+    b->g = g;
+    b->trigger = _mm256_movemask_epi8(trig) != 0;
+    b->special = _mm256_movemask_epi8(spec) != 0;
+}
+#endif
 #else
 static bool in_g(unsigned char c) {
     return is_alnum(c) || (c >= '-' && c <= '/') || c == '+' || c == '=' ||
@@ -303,6 +348,23 @@ static uint64_t runs16(uint64_t w) {
     return w & (w >> 8);
 }
 
+/* blocks (even) of 16 bytes, with AVX2 when the CPU has it */
+static void gate_blocks(const char *p, int blocks, gate_bits *b) {
+#if defined(GATE_AVX2) && defined(__SSE2__)
+    static _Atomic int avx2 = -1; /* every thread finds the same answer */
+    int has = atomic_load_explicit(&avx2, memory_order_relaxed);
+    if (has < 0) {
+        has = __builtin_cpu_supports("avx2") ? 1 : 0;
+        atomic_store_explicit(&avx2, has, memory_order_relaxed);
+    }
+    if (has) {
+        gate64_avx2(p, blocks, b);
+        return;
+    }
+#endif
+    gate64(p, blocks, b);
+}
+
 bool sl__redact_detect_gate(const char *s, size_t len) {
     if (len < 16) { /* no run: a trigger, in what is long enough for one */
         for (size_t i = 0; i < len && len >= GATE_MIN; i++) {
@@ -318,13 +380,13 @@ bool sl__redact_detect_gate(const char *s, size_t len) {
         gate_bits b;
         size_t n = len - i;
         if (n >= 64) {
-            gate64(s + i, 4, &b);
+            gate_blocks(s + i, 4, &b);
         } else {
             char tail[64]; /* NUL is in no class */
-            int blocks = (int)((n + 15) / 16);
-            memset(tail + 16 * (blocks - 1), 0, 16);
+            int blocks = (int)((n + 31) / 32) * 2;
+            memset(tail + 16 * (blocks - 2), 0, 32);
             memcpy(tail, s + i, n);
-            gate64(tail, blocks, &b);
+            gate_blocks(tail, blocks, &b);
         }
         if (b.trigger) {
             return true;
