@@ -312,8 +312,9 @@ gate64_avx2(const char *p, int blocks, gate_bits *b) {
                                      _mm256_or_si256(one, under));
         g |= (uint64_t)(uint32_t)_mm256_movemask_epi8(gm) << (16 * k);
         trig = _mm256_or_si256(
-            trig, _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('@')),
-                                  _mm256_cmpeq_epi8(lo, _mm256_set1_epi8('z'))));
+            trig,
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('@')),
+                            _mm256_cmpeq_epi8(lo, _mm256_set1_epi8('z'))));
         spec = _mm256_or_si256(
             spec, _mm256_or_si256(upper, _mm256_or_si256(under, dash)));
     }

@@ -193,3 +193,24 @@ Test(detect, off_with_detect_exact_and_no_bits) {
     free(got);
     sl_redactor_free(r);
 }
+
+Test(detect, a_mask_that_ends_a_rejected_token_is_rescanned) {
+    /* the Basic credential runs on into the JWT after '=' and is rejected;
+     * once the JWT is masked it ends at "[": the string is scanned again
+     * so that redacting the output changes nothing (found by fuzz_redact) */
+    const char *in =
+        "{\"h\":\"Authorization: Basic dXNlcjp66666666t=eyJhbGciOiJ"
+        "IUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln; ok\"}";
+    char *audit = NULL;
+    char *once = redact(in, &audit);
+    char *twice = redact(once, NULL);
+    cr_expect_str_eq(twice, once);
+    cr_expect_str_eq(once,
+                     "{\"h\":\"Authorization: Basic [REDACTED][REDACTED]; "
+                     "ok\"}");
+    cr_expect_not_null(strstr(audit, "\"jwt\":1,\"basic_auth\":1"), "%s",
+                       audit);
+    free(once);
+    free(twice);
+    free(audit);
+}
