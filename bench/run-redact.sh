@@ -1,6 +1,7 @@
 #!/bin/sh
 # Benchmarks of the redaction front door (make bench):
-#  - `sluice redact --default` throughput over a generated JSON-lines file of
+#  - `sluice redact --default` throughput, with the value detectors and
+#    without them (--no-detect), over a generated JSON-lines file of
 #    realistic agent-run events (>= 200 MB, written under /tmp at bench time,
 #    removed afterwards, never committed). Reported per wall second and per
 #    CPU second (user + sys): on a shared machine the second is the one that
@@ -16,18 +17,39 @@ trap 'rm -rf "$tmp"' EXIT
 "$B" gen "$tmp/events.jsonl" "$MB"
 bytes=$(wc -c < "$tmp/events.jsonl")
 cat "$tmp/events.jsonl" > /dev/null # page cache: do not measure the disk
-: > "$tmp/times.txt"
-for i in 1 2 3; do
-    "$B" time "$tmp/out.jsonl" "$BUILD/sluice" redact --default \
-        "$tmp/events.jsonl" >> "$tmp/times.txt" 2> "$tmp/err.txt"
+# with the default detectors, then without (--no-detect): the rows
+# "redact" and "redact_no_detect", and their ratio
+for mode in detect no_detect; do
+    flag=""
+    name=redact
+    if [ $mode = no_detect ]; then
+        flag=--no-detect
+        name=redact_no_detect
+    fi
+    : > "$tmp/times.txt"
+    for i in 1 2 3; do
+        # shellcheck disable=SC2086
+        "$B" time "$tmp/out.jsonl" "$BUILD/sluice" redact --default $flag \
+            "$tmp/events.jsonl" >> "$tmp/times.txt" 2> "$tmp/err.txt"
+    done
+    awk -v bytes="$bytes" -v name="$name" \
+        -v totals="$(tr -d '\n' < "$tmp/err.txt")" '
+        { c = $2 + $3
+          if (NR == 1 || $1 < w) w = $1
+          if (NR == 1 || c < cpu) cpu = c }
+        END { mb = bytes / 1048576
+              printf "{\"bench\":\"%s\",\"mb\":%.1f,", name, mb
+              printf "\"wall_seconds\":%.3f,", w
+              printf "\"mb_per_s\":%.1f,\"cpu_seconds\":%.3f,", mb / w, cpu
+              printf "\"mb_per_cpu_s\":%.1f,\"totals\":\"%s\"}\n", mb / cpu,
+                  totals }
+    ' "$tmp/times.txt" | tee "$tmp/row_$mode.json"
 done
-awk -v bytes="$bytes" -v totals="$(tr -d '\n' < "$tmp/err.txt")" '
-    { c = $2 + $3
-      if (NR == 1 || $1 < w) w = $1
-      if (NR == 1 || c < cpu) cpu = c }
-    END { mb = bytes / 1048576
-          printf "{\"bench\":\"redact\",\"mb\":%.1f,\"wall_seconds\":%.3f,", mb, w
-          printf "\"mb_per_s\":%.1f,\"cpu_seconds\":%.3f,", mb / w, cpu
-          printf "\"mb_per_cpu_s\":%.1f,\"totals\":\"%s\"}\n", mb / cpu, totals }
-' "$tmp/times.txt"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); n = json.load(open(sys.argv[2]))
+print(json.dumps({"bench": "redact_detectors_cost",
+                  "cpu_ratio": round(d["cpu_seconds"] / n["cpu_seconds"], 3),
+                  "wall_ratio": round(d["wall_seconds"] / n["wall_seconds"], 3)}))
+' "$tmp/row_detect.json" "$tmp/row_no_detect.json"
 "$B" record "$tmp/runs.db" "${RECORD_EVENTS:-20000}"

@@ -1,8 +1,8 @@
 /* fuzz/fuzz_redact.c: the redactor and its policy loader.
  * Input starting with "#policy\n": the rest is a policy document (JSON);
  * when it loads, it redacts a fixed payload. Any other input is a payload
- * (JSON): redacted with the default SAFE policy plus every detector, and
- * with a policy using hash, drop, paths and HMAC. Invariants (trap on
+ * (JSON): redacted with the default SAFE policy (every value detector
+ * on), and with a policy using hash, drop, paths and HMAC. Invariants (trap on
  * failure): the output parses as JSON; redacting it again with the
  * mask-only default policy changes nothing (masking is idempotent); the
  * input tree is unchanged. The two payload-mode policies are compiled

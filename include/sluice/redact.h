@@ -28,16 +28,36 @@ typedef enum sl_redact_action {
 } sl_redact_action;
 
 /** Value detectors (`detect = [...]`); each masks only the span it finds
- * inside a string value. Off unless asked for. */
+ * inside a string value (see the README for what each matches). All of
+ * them are on in the default SAFE policy (SL_DETECT_DEFAULT): each fires
+ * only on a credential's own format, never on an entropy guess. */
 typedef enum sl_redact_detector {
-    SL_DETECT_AWS_KEY = 1u << 0,     /* "aws_access_key": AKIA... ids */
-    SL_DETECT_JWT = 1u << 1,         /* "jwt": eyJ... three-part tokens */
-    SL_DETECT_BEARER = 1u << 2,      /* "bearer": Bearer <credential> */
-    SL_DETECT_PRIVATE_KEY = 1u << 3, /* "private_key": PEM key blocks */
-    SL_DETECT_GITHUB = 1u << 4,      /* "github_token": ghp_..., pat */
-    SL_DETECT_SLACK = 1u << 5,       /* "slack_token": xoxb-... */
-    SL_DETECT_OPENAI = 1u << 6,      /* "openai_key": sk-... */
-    SL_DETECT_ALL = (1u << 7) - 1
+    SL_DETECT_AWS_KEY = 1u << 0,        /* "aws_access_key": AKIA... ids */
+    SL_DETECT_JWT = 1u << 1,            /* "jwt": eyJ... three-part tokens */
+    SL_DETECT_BEARER = 1u << 2,         /* "bearer": Bearer <credential> */
+    SL_DETECT_PRIVATE_KEY = 1u << 3,    /* "private_key": PEM, PuTTY keys */
+    SL_DETECT_GITHUB = 1u << 4,         /* "github_token": ghp_..., pat */
+    SL_DETECT_SLACK = 1u << 5,          /* "slack_token": xoxb-... */
+    SL_DETECT_OPENAI = 1u << 6,         /* "openai_key": sk-..., sk-proj-... */
+    SL_DETECT_BASIC = 1u << 7,          /* "basic_auth": Authorization: Basic */
+    SL_DETECT_GITLAB = 1u << 8,         /* "gitlab_token": glpat-... */
+    SL_DETECT_SLACK_WEBHOOK = 1u << 9,  /* "slack_webhook": hooks URLs */
+    SL_DETECT_STRIPE = 1u << 10,        /* "stripe_key": sk_live_... */
+    SL_DETECT_ANTHROPIC = 1u << 11,     /* "anthropic_key": sk-ant-... */
+    SL_DETECT_GOOGLE = 1u << 12,        /* "google_api_key": AIza... */
+    SL_DETECT_CONNECTION = 1u << 13,    /* "connection_string": password of
+                                           scheme://user:password@host */
+    SL_DETECT_NPM = 1u << 14,           /* "npm_token": npm_... */
+    SL_DETECT_PYPI = 1u << 15,          /* "pypi_token": pypi-AgEIcHlwaS5vcmc */
+    SL_DETECT_TWILIO = 1u << 16,        /* "twilio_key": SK + 32 hex */
+    SL_DETECT_SENDGRID = 1u << 17,      /* "sendgrid_key": SG.x.y */
+    SL_DETECT_SHOPIFY = 1u << 18,       /* "shopify_token": shpat_... */
+    SL_DETECT_DIGITALOCEAN = 1u << 19,  /* "digitalocean_token": dop_v1_ */
+    SL_DETECT_AGE = 1u << 20,           /* "age_secret_key": AGE-SECRET-KEY-1 */
+    SL_DETECT_AZURE_STORAGE = 1u << 21, /* "azure_storage_key": AccountKey= */
+    SL_DETECT_COUNT = 22,               /* detectors (bits 0 .. COUNT-1) */
+    SL_DETECT_ALL = (1u << 22) - 1,
+    SL_DETECT_DEFAULT = SL_DETECT_ALL /* what the SAFE policy turns on */
 } sl_redact_detector;
 
 /** One rule as written in a policy. At least one of key and path is set
@@ -69,6 +89,9 @@ typedef struct sl_redact_spec {
     const uint8_t *hash_key; /* HMAC key; NULL = plain SHA-256 */
     size_t hash_key_len;
     unsigned detect; /* sl_redact_detector bits */
+    /* false: extends_default also turns on SL_DETECT_DEFAULT (with the
+     * bits of detect); true: exactly the detectors in detect (0 = none) */
+    bool detect_exact;
 } sl_redact_spec;
 
 /** A compiled policy: immutable, shared by any number of threads. */
@@ -97,8 +120,11 @@ typedef struct sl_redact_counts {
 SL_API sl_status sl_redactor_compile(const sl_redact_spec *spec,
                                      sl_redactor **out, sl_error *err);
 
-/** The default SAFE policy (mask secrets and credential headers by whole
- * words of the key; the spec's safe keys).
+/** The default SAFE policy: mask secrets and credential headers by whole
+ * words of the key, the spec's safe keys, and the SL_DETECT_DEFAULT value
+ * detectors. The recorder, the Python package and `serve` all use it.
+ * Without detectors: sl_redactor_compile with extends_default and
+ * detect_exact set, detect 0.
  * @return SL_OK, SL_ENOMEM. */
 SL_API sl_status sl_redactor_default(sl_redactor **out, sl_error *err);
 
@@ -143,7 +169,10 @@ SL_API void sl_redact_ctx_free(sl_redact_ctx *ctx);
  * @param audit    may be NULL; else one JSON object is appended:
  *                 {"mask":N,"hash":N,"drop":N,"detect":N,"fields":[
  *                 {"action":"mask","path":"a.b","rule":0}, ...]}, paths in
- *                 the path-pattern syntax, never a value.
+ *                 the path-pattern syntax, never a value; when detect > 0,
+ *                 "detectors":{"jwt":N,...} (count per detector name)
+ *                 comes before "fields", whose detector entries are
+ *                 {"action":"detect","path":...,"detector":"jwt"}.
  * @param counts   may be NULL; set to this call's counts.
  * @return SL_OK, SL_EINVAL (a value JSON cannot hold, such as a number too
  *         large to hash canonically; err names its path), SL_ELIMIT,
@@ -152,6 +181,10 @@ SL_API void sl_redact_ctx_free(sl_redact_ctx *ctx);
 SL_API sl_status sl_redact_write(sl_redact_ctx *ctx, const sl_node *payload,
                                  sl_buf *out, sl_buf *audit,
                                  sl_redact_counts *counts, sl_error *err);
+
+/** Name of one detector bit ("aws_access_key", ...), as policies write it;
+ * NULL for anything but a single known bit. */
+SL_API const char *sl_redact_detector_name(unsigned bit);
 
 /** Name of an action ("mask", "hash", "drop"). */
 SL_API const char *sl_redact_action_name(sl_redact_action a);

@@ -21,6 +21,10 @@ int sl_cmd_apply(int argc, char **argv);
 int sl_cmd_check(int argc, char **argv);
 int sl_cmd_bench(int argc, char **argv);
 int sl_cmd_redact(int argc, char **argv);
+/* The default SAFE redactor, without its value detectors when no_detect
+ * (redact and record's --no-detect). */
+sl_status sl_cli_default_redactor(bool no_detect, sl_redactor **out,
+                                  sl_error *err);
 int sl_cmd_record(int argc, char **argv);
 int sl_cmd_runs(int argc, char **argv);
 int sl_cmd_filter(int argc, char **argv);

@@ -1,7 +1,8 @@
 /* src/cli/cmd_record.c: sluice record --db DB --entrypoint NAME
- * [--policy P] [FILE|-]. Each JSON value of the input is an event
+ * [--policy P | --no-detect] [FILE|-]. Each JSON value of the input is an event
  * {"type": "...", "payload": {...}}; all of them become one run in DB,
- * redacted with the policy (default SAFE) before anything is stored. Every
+ * redacted with the policy (default SAFE, value detectors included unless
+ * --no-detect) before anything is stored. Every
  * valid event is stored; each rejected one is named by its line on stderr
  * (exit 1 at the end). Prints the run id; the run stays "running" until
  * `sluice runs end`. Exit 2 for bad usage. */
@@ -12,7 +13,7 @@
 
 static int usage(void) {
     fprintf(stderr, "usage: sluice record --db DB --entrypoint NAME "
-                    "[--policy FILE] [FILE|-]\n");
+                    "[--policy FILE | --no-detect] [FILE|-]\n");
     return SL_EXIT_USAGE;
 }
 
@@ -53,6 +54,7 @@ static const char *event_parts(const sl_node *ev, const char **type,
 
 int sl_cmd_record(int argc, char **argv) {
     const char *db = NULL, *entry = NULL, *policy = NULL, *path = NULL;
+    bool no_detect = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--db") == 0 && i + 1 < argc) {
@@ -61,6 +63,8 @@ int sl_cmd_record(int argc, char **argv) {
             entry = argv[++i];
         } else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
             policy = argv[++i];
+        } else if (strcmp(a, "--no-detect") == 0) {
+            no_detect = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "sluice record: unknown option \"%s\"\n", a);
             return usage();
@@ -70,12 +74,14 @@ int sl_cmd_record(int argc, char **argv) {
             return usage();
         }
     }
-    if (!db || !entry) {
+    if (!db || !entry || (policy && no_detect)) {
         return usage();
     }
     sl_error err = {0};
     sl_redactor *r = NULL;
-    if (policy && sl_redactor_load(policy, &r, &err) != SL_OK) {
+    if (policy
+            ? sl_redactor_load(policy, &r, &err) != SL_OK
+            : no_detect && sl_cli_default_redactor(true, &r, &err) != SL_OK) {
         sl_cli_print_error(&err);
         return SL_EXIT_INPUT;
     }

@@ -1,4 +1,4 @@
-/* src/cli/cmd_redact.c: sluice redact [--policy P | --default]
+/* src/cli/cmd_redact.c: sluice redact [--policy P | --default [--no-detect]]
  * [--audit FILE] [FILE|-]. Reads a stream of JSON values, writes each one
  * redacted as one compact line to stdout, in input order. A bad value is
  * reported on stderr with its line and nothing of it is written; the exit
@@ -16,8 +16,8 @@ enum {
 };
 
 static int usage(void) {
-    fprintf(stderr, "usage: sluice redact [--policy FILE | --default] "
-                    "[--audit FILE] [FILE|-]\n");
+    fprintf(stderr, "usage: sluice redact [--policy FILE | --default "
+                    "[--no-detect]] [--audit FILE] [FILE|-]\n");
     return SL_EXIT_USAGE;
 }
 
@@ -29,15 +29,25 @@ static int flush(FILE *f, sl_buf *b) {
     return 0;
 }
 
+sl_status sl_cli_default_redactor(bool no_detect, sl_redactor **out,
+                                  sl_error *err) {
+    sl_redact_spec spec = {0};
+    spec.extends_default = true;
+    spec.detect_exact = no_detect; /* with detect 0: none */
+    return sl_redactor_compile(&spec, out, err);
+}
+
 int sl_cmd_redact(int argc, char **argv) {
     const char *policy = NULL, *audit_path = NULL, *path = NULL;
-    bool use_default = false;
+    bool use_default = false, no_detect = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
             policy = argv[++i];
         } else if (strcmp(a, "--default") == 0) {
             use_default = true;
+        } else if (strcmp(a, "--no-detect") == 0) {
+            no_detect = true;
         } else if (strcmp(a, "--audit") == 0 && i + 1 < argc) {
             audit_path = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -54,10 +64,15 @@ int sl_cmd_redact(int argc, char **argv) {
                         "other\n");
         return usage();
     }
+    if (policy && no_detect) {
+        fprintf(stderr, "sluice redact: --no-detect goes with the default "
+                        "policy; a policy file lists its own (detect = [])\n");
+        return usage();
+    }
     sl_error err = {0};
     sl_redactor *r = NULL;
     sl_status rc = policy ? sl_redactor_load(policy, &r, &err)
-                          : sl_redactor_default(&r, &err);
+                          : sl_cli_default_redactor(no_detect, &r, &err);
     if (rc != SL_OK) {
         sl_cli_print_error(&err);
         return SL_EXIT_INPUT;

@@ -275,8 +275,12 @@ sl_status sl_redactor_compile(const sl_redact_spec *spec, sl_redactor **out,
             }
         }
     }
-    if (rc == SL_OK && (spec->detect & SL_DETECT_ALL)) {
-        r->detect = spec->detect & SL_DETECT_ALL;
+    unsigned detect = spec->detect;
+    if (spec->extends_default && !spec->detect_exact) {
+        detect |= SL_DETECT_DEFAULT;
+    }
+    if (rc == SL_OK && (detect & SL_DETECT_ALL)) {
+        r->detect = detect & SL_DETECT_ALL;
         rc = sl__redact_detect_compile(r, err);
     }
     if (rc != SL_OK) {
@@ -298,7 +302,9 @@ void sl_redactor_free(sl_redactor *r) {
         return;
     }
     sl_patset_free(r->keys);
-    sl_patset_free(r->detectors);
+    if (!r->detectors_shared) {
+        sl_patset_free(r->detectors);
+    }
     if (r->hash_key) {
         sl__wipe(r->hash_key, r->hash_key_len);
         sl__free(r->hash_key, r->hash_key_len);

@@ -260,6 +260,7 @@ sl_status sl_redactor_load_doc(const sl_doc *doc, const char *base_dir,
             ke = v;
         } else if (key_is(k, "detect")) {
             rc = load_detect(&l, v, &spec.detect);
+            spec.detect_exact = true; /* a policy's list is the whole set */
         } else if (key_is(k, "extends")) {
             sl_str s = {"", 0};
             rc = want_string(&l, v, "extends", &s);

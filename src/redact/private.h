@@ -75,7 +75,8 @@ struct sl_redactor {
     uint8_t *hash_key; /* sl__alloc'd, wiped on free; NULL = plain */
     size_t hash_key_len;
     unsigned detect;
-    sl_patset *detectors; /* may be NULL */
+    sl_patset *detectors;  /* may be NULL */
+    bool detectors_shared; /* the process-wide default set: not freed */
 };
 
 /* ---- words.c ---- */
@@ -107,10 +108,15 @@ sl_status sl__redact_detect_compile(sl_redactor *r, sl_error *err);
 /* The detector name of an id, and the bit of a name (0 = unknown). */
 const char *sl__redact_detector_name(uint32_t id);
 unsigned sl__redact_detector_bit(const char *name, size_t len);
-/* Extend a reported span [*from, *to) of detector id over the whole token
- * in s (len bytes). */
-void sl__redact_detect_extend(uint32_t id, const char *s, size_t len,
-                              size_t *from, size_t *to);
+/* False when no detector can match s (len bytes): the cheap test before
+ * the Vectorscan scan (detect.c says what it checks). */
+bool sl__redact_detect_gate(const char *s, size_t len);
+/* The confirm step of a span [*from, *to) reported by detector pattern id
+ * in s (len bytes): false to drop it; else the span to mask (widened over
+ * the whole token, or narrowed to the credential) and its detector index
+ * in *det. */
+bool sl__redact_detect_confirm(uint32_t id, const char *s, size_t len,
+                               size_t *from, size_t *to, uint32_t *det);
 
 /* ---- default.c ---- */
 /* The SAFE policy's terms and safe keys. */

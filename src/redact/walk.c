@@ -51,6 +51,7 @@ struct sl_redact_ctx {
     uint32_t *list; /* candidates of an uncached key */
     sl_buf words;   /* tokenizer scratch */
     sl_buf tmp;     /* canonical text, rewritten strings */
+    sl_buf tmp2;    /* the next pass over a rewritten string */
     sl_buf pathtxt; /* a rendered path (audit, errors) */
     sl_buf fields;  /* the audit's "fields" array body */
     span *spans;
@@ -63,6 +64,7 @@ struct sl_redact_ctx {
     size_t nfields;
     bool truncated;
     sl_redact_counts counts;
+    uint64_t per_detector[SL_DETECT_COUNT];
     sl_error *err;
 };
 
@@ -116,6 +118,7 @@ void sl_redact_ctx_free(sl_redact_ctx *c) {
     sl__arena_free(&c->cache_arena);
     sl_buf_free(&c->words);
     sl_buf_free(&c->tmp);
+    sl_buf_free(&c->tmp2);
     sl_buf_free(&c->pathtxt);
     sl_buf_free(&c->fields);
     sl__free(c, sizeof(*c));
@@ -341,6 +344,9 @@ static sl_status note(sl_redact_ctx *c, int action, size_t n, int64_t rule,
         break;
     default:
         c->counts.detected++;
+        if (detector < SL_DETECT_COUNT) {
+            c->per_detector[detector]++;
+        }
         break;
     }
     if (!c->audit) {
@@ -367,6 +373,22 @@ static sl_status note(sl_redact_ctx *c, int action, size_t n, int64_t rule,
     }
     c->nfields++;
     return rc;
+}
+
+/* The audit's "detectors":{"name":N,...}, member and comma, in detector
+ * order. */
+static sl_status write_per_detector(sl_redact_ctx *c, sl_buf *audit) {
+    sl_status rc = sl__buf_append(audit, "\"detectors\":{", 13);
+    bool first = true;
+    for (uint32_t i = 0; i < SL_DETECT_COUNT && rc == SL_OK; i++) {
+        if (c->per_detector[i]) {
+            rc = sl__buf_printf(audit, "%s\"%s\":%llu", first ? "" : ",",
+                                sl__redact_detector_name(i),
+                                (unsigned long long)c->per_detector[i]);
+            first = false;
+        }
+    }
+    return rc == SL_OK ? sl__buf_append(audit, "},", 2) : rc;
 }
 
 /* ---- writing ---- */
@@ -447,30 +469,51 @@ static int on_detect(uint32_t id, size_t from, size_t to, void *ctx) {
     return 0;
 }
 
+/* By start, the longest first, then by detector: the order, and so the
+ * detector a merged span is counted for, does not depend on qsort. */
 static int cmp_span(const void *a, const void *b) {
     const span *x = a, *y = b;
-    return x->from < y->from ? -1 : x->from > y->from;
+    if (x->from != y->from) {
+        return x->from < y->from ? -1 : 1;
+    }
+    if (x->to != y->to) {
+        return x->to > y->to ? -1 : 1;
+    }
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* A string value with detectors on: mask what they find, else copy. */
-static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
-                              size_t depth) {
-    sl_str s = sl_node_str(v);
+enum {
+    MASK_PASSES = 4 /* rescans of a masked string, at most */
+};
+
+/* One detector pass over s: the masked text into out; *found = the number
+ * of spans masked (0: out untouched). */
+static sl_status mask_pass(sl_redact_ctx *c, const char *s, size_t len,
+                           sl_buf *out, size_t depth, size_t *found) {
+    *found = 0;
     c->nspans = 0;
+    if (!sl__redact_detect_gate(s, len)) {
+        return SL_OK;
+    }
     sl_status rc =
-        sl_patset_scan(c->r->detectors, s.ptr, s.len, c->scratch, on_detect, c);
+        sl_patset_scan(c->r->detectors, s, len, c->scratch, on_detect, c);
     if (rc != SL_OK) {
         return rc;
     }
-    if (c->nspans == 0) {
-        return sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
-    }
+    size_t kept = 0;
     for (size_t i = 0; i < c->nspans; i++) {
-        sl__redact_detect_extend(c->spans[i].id, s.ptr, s.len,
-                                 &c->spans[i].from, &c->spans[i].to);
+        span sp = c->spans[i];
+        if (sl__redact_detect_confirm(sp.id, s, len, &sp.from, &sp.to,
+                                      &sp.id)) {
+            c->spans[kept++] = sp;
+        }
+    }
+    c->nspans = kept;
+    if (kept == 0) {
+        return SL_OK;
     }
     qsort(c->spans, c->nspans, sizeof(*c->spans), cmp_span);
-    c->tmp.len = 0;
+    out->len = 0;
     size_t at = 0;
     for (size_t i = 0; i < c->nspans && rc == SL_OK; i++) {
         span sp = c->spans[i];
@@ -480,22 +523,48 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
         if (sp.from < at) {
             sp.from = at; /* overlaps: merge into the previous mask */
         } else {
-            rc = sl__buf_append(&c->tmp, s.ptr + at, sp.from - at);
+            rc = sl__buf_append(out, s + at, sp.from - at);
             if (rc == SL_OK) {
-                rc = sl__buf_append(&c->tmp, "[REDACTED]", 10);
+                rc = sl__buf_append(out, "[REDACTED]", 10);
             }
             if (rc == SL_OK) {
                 rc = note(c, 3, depth, -1, sp.id);
+                (*found)++;
             }
         }
         at = sp.to;
     }
     if (rc == SL_OK) {
-        rc = sl__buf_append(&c->tmp, s.ptr + at, s.len - at);
+        rc = sl__buf_append(out, s + at, len - at);
+    }
+    return rc;
+}
+
+/* A string value with detectors on: mask what they find, else copy. A
+ * masked string is scanned again until nothing more is found: a mask can
+ * end a token a detector had rejected for running on into the masked
+ * text ("Basic dXNl...=eyJ..." once the JWT is gone), and masking must
+ * be idempotent (redacting the output changes nothing). */
+static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
+                              size_t depth) {
+    sl_str s = sl_node_str(v);
+    size_t found = 0;
+    sl_status rc = mask_pass(c, s.ptr, s.len, &c->tmp, depth, &found);
+    if (rc != SL_OK || found == 0) {
+        return rc != SL_OK ? rc
+                           : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
+    }
+    sl_buf *cur = &c->tmp, *next = &c->tmp2;
+    for (int pass = 1; pass < MASK_PASSES && found && rc == SL_OK; pass++) {
+        rc = mask_pass(c, cur->ptr, cur->len, next, depth, &found);
+        if (rc == SL_OK && found) {
+            sl_buf *t = cur;
+            cur = next;
+            next = t;
+        }
     }
     if (rc == SL_OK) {
-        rc = sl_json_write_string(c->out, c->tmp.ptr ? c->tmp.ptr : "",
-                                  c->tmp.len);
+        rc = sl_json_write_string(c->out, cur->ptr ? cur->ptr : "", cur->len);
     }
     return rc;
 }
@@ -631,17 +700,23 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     c->truncated = false;
     c->fields.len = 0;
     memset(&c->counts, 0, sizeof(c->counts));
+    memset(c->per_detector, 0, sizeof(c->per_detector));
     c->err = err;
     sl_status rc = walk(c, payload, 0);
     if (rc == SL_OK && audit) {
         rc = sl__buf_printf(
             audit,
-            "{\"mask\":%llu,\"hash\":%llu,\"drop\":%llu,\"detect\":%llu,"
-            "\"fields\":[",
+            "{\"mask\":%llu,\"hash\":%llu,\"drop\":%llu,\"detect\":%llu,",
             (unsigned long long)c->counts.masked,
             (unsigned long long)c->counts.hashed,
             (unsigned long long)c->counts.dropped,
             (unsigned long long)c->counts.detected);
+        if (rc == SL_OK && c->counts.detected) {
+            rc = write_per_detector(c, audit);
+        }
+        if (rc == SL_OK) {
+            rc = sl__buf_append(audit, "\"fields\":[", 10);
+        }
         if (rc == SL_OK) {
             rc = sl__buf_append(audit, c->fields.ptr, c->fields.len);
         }
@@ -657,6 +732,10 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     if (c->tmp.len) {
         sl__wipe(c->tmp.ptr, c->tmp.len);
         c->tmp.len = 0;
+    }
+    if (c->tmp2.len) {
+        sl__wipe(c->tmp2.ptr, c->tmp2.len);
+        c->tmp2.len = 0;
     }
     if (rc != SL_OK) {
         if (out->ptr) {

@@ -93,6 +93,25 @@ Test(redact_cli, audit_file_has_one_line_per_value, .init = setup,
     cr_expect_str_eq(read_file("err.txt"), "");
 }
 
+Test(redact_cli, detectors_on_by_default_and_off_with_no_detect, .init = setup,
+     .fini = teardown) {
+    write_file("in.jsonl", "{\"note\":\"retry with key AKIAIOSFODNN7EXAMPLE if "
+                           "throttled\"}\n");
+    cr_expect_eq(run("redact --default in.jsonl"), 0);
+    cr_expect_str_eq(read_file("out.txt"),
+                     "{\"note\":\"retry with key [REDACTED] if throttled\"}\n");
+    cr_expect_not_null(strstr(read_file("err.txt"), "1 detected"));
+    cr_expect_eq(run("redact --default --no-detect in.jsonl"), 0);
+    cr_expect_str_eq(read_file("out.txt"),
+                     "{\"note\":\"retry with key AKIAIOSFODNN7EXAMPLE if "
+                     "throttled\"}\n");
+    write_file("p.json", "{\"extends\":\"default\",\"detect\":[]}\n");
+    cr_expect_eq(run("redact --policy p.json in.jsonl"), 0);
+    cr_expect_not_null(strstr(read_file("out.txt"), "AKIAIOSFODNN7EXAMPLE"));
+    cr_expect_eq(run("redact --policy p.json --no-detect in.jsonl"), 2);
+    cr_expect_not_null(strstr(read_file("err.txt"), "--no-detect"));
+}
+
 Test(redact_cli, policy_errors_and_usage, .init = setup, .fini = teardown) {
     write_file("p.json", "{\"rules\": [\n  {\"action\": \"scramble\", "
                          "\"key\": \"x\"}\n]}\n");
@@ -140,4 +159,26 @@ Test(record_cli, run_lifecycle, .init = setup, .fini = teardown) {
     cr_expect_eq(run("runs list --db r.db"), 0);
     cr_expect_not_null(strstr(read_file("out.txt"), "\"events\":2}"));
     cr_expect_eq(run("runs"), 2);
+}
+
+Test(record_cli, default_policy_masks_credentials_in_free_text, .init = setup,
+     .fini = teardown) {
+    write_file("ev.jsonl", "{\"type\":\"out\",\"payload\":{\"note\":\"key "
+                           "AKIAIOSFODNN7EXAMPLE\"}}\n");
+    for (int off = 0; off < 2; off++) {
+        char args[128];
+        snprintf(args, sizeof(args),
+                 "record --db r%d.db --entrypoint m.py%s ev.jsonl", off,
+                 off ? " --no-detect" : "");
+        cr_expect_eq(run(args), 0);
+        char id[64];
+        snprintf(id, sizeof(id), "%s", read_file("out.txt"));
+        id[32] = '\0';
+        snprintf(args, sizeof(args), "runs show --db r%d.db %s", off, id);
+        cr_expect_eq(run(args), 0);
+        const char *want = off ? "\"note\":\"key AKIAIOSFODNN7EXAMPLE\""
+                               : "\"note\":\"key [REDACTED]\"";
+        cr_expect_not_null(strstr(read_file("out.txt"), want), "%s",
+                           read_file("out.txt"));
+    }
 }

@@ -524,9 +524,10 @@ Test(detect, jwt_pem_slack_openai) {
     char *got =
         run(r,
             "{\"a\":\"t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-_x; ok\","
-            "\"k\":\"x\\n-----BEGIN RSA PRIVATE KEY-----\\nMIIE\\n-----END RSA "
+            "\"k\":\"x\\n-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA"
+            "3Tz2mr7SZiAMfQyuvBjM9OiZ1BjP5CE/Wm/Rr500P\\n-----END RSA "
             "PRIVATE KEY-----\\ny\",\"s\":\"xoxb-1234567890-abcdefghij\","
-            "\"o\":\"sk-proj-abcdefghijklmnopqrstuvwxyz\"}",
+            "\"o\":\"sk-proj-abcdefghijklmnopqrstuvwxyzAB0123456789\"}",
             NULL);
     cr_expect_str_eq(got, "{\"a\":\"t=[REDACTED]; ok\",\"k\":\"x\\n[REDACTED]"
                           "\\ny\",\"s\":\"[REDACTED]\",\"o\":\"[REDACTED]\"}");
@@ -534,9 +535,20 @@ Test(detect, jwt_pem_slack_openai) {
     sl_redactor_free(r);
 }
 
-Test(detect, off_by_default) {
-    expect(NULL, "{\"m\":\"AKIAIOSFODNN7EXAMPLE\"}",
-           "{\"m\":\"AKIAIOSFODNN7EXAMPLE\"}");
+Test(detect, on_in_the_default_policy_and_off_with_an_empty_list) {
+    expect(NULL, "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
+           "{\"m\":\"key [REDACTED]\"}");
+    expect("{\"extends\":\"default\"}", "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
+           "{\"m\":\"key [REDACTED]\"}");
+    expect("{\"extends\":\"default\",\"detect\":[]}",
+           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
+           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}");
+    expect("{\"extends\":\"default\",\"detect\":[\"jwt\"]}",
+           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
+           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}");
+    expect("{\"rules\":[{\"action\":\"mask\",\"key\":\"x\"}]}",
+           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}",
+           "{\"m\":\"key AKIAIOSFODNN7EXAMPLE\"}");
 }
 
 /* ---- policy files ---- */
