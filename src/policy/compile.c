@@ -407,7 +407,7 @@ static void free_policy_ops(sl__policy *p) {
  * fresh): sl_policy_load and sl_policy_reload. */
 static sl_status load_set(const sl_doc *const *docs, size_t n,
                           const sl_policy_opts *opts, const sl_policy_set *prev,
-                          sl_policy_set **out, sl_error *err) {
+                          bool reference, sl_policy_set **out, sl_error *err) {
     if (!out || (!docs && n > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no output or no documents");
     }
@@ -416,6 +416,7 @@ static sl_status load_set(const sl_doc *const *docs, size_t n,
         return sl__nomem(err);
     }
     sl__arena_init(&set->arena);
+    set->reference = reference;
     if (opts) {
         set->clock = opts->clock;
         set->clock_ctx = opts->clock_ctx;
@@ -496,13 +497,19 @@ fail:
 sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
                          const sl_policy_opts *opts, sl_policy_set **out,
                          sl_error *err) {
-    return load_set(docs, n, opts, NULL, out, err);
+    return load_set(docs, n, opts, NULL, false, out, err);
+}
+
+sl_status sl__policy_load_reference(const sl_doc *const *docs, size_t n,
+                                    const sl_policy_opts *opts,
+                                    sl_policy_set **out, sl_error *err) {
+    return load_set(docs, n, opts, NULL, true, out, err);
 }
 
 sl_status sl_policy_reload(const sl_policy_set *prev, const sl_doc *const *docs,
                            size_t n, const sl_policy_opts *opts,
                            sl_policy_set **out, sl_error *err) {
-    return load_set(docs, n, opts, prev, out, err);
+    return load_set(docs, n, opts, prev, false, out, err);
 }
 
 /* Parse the files, then load_set. */
@@ -523,7 +530,8 @@ static sl_status load_files(const char *const *paths, size_t n,
                                NULL, &docs[i], err);
     }
     if (rc == SL_OK) {
-        rc = load_set((const sl_doc *const *)docs, n, opts, prev, out, err);
+        rc = load_set((const sl_doc *const *)docs, n, opts, prev, false, out,
+                      err);
     }
     for (size_t i = 0; i < n; i++) {
         sl_doc_free(docs[i]);

@@ -274,7 +274,16 @@ struct sl_policy_set {
     sl__errlist warnings; /* valid, but probably not what was meant */
     uint64_t (*clock)(void *);
     void *clock_ctx;
+    bool reference; /* built by sl__policy_load_reference: the test oracle */
 };
+
+/* sl_policy_load for the differential test (tests/policy/
+ * test_differential.c): a set that evaluates every record by the plain
+ * path, which the indexed one must agree with on every decision and
+ * counter. Never used outside tests. */
+sl_status sl__policy_load_reference(const sl_doc *const *docs, size_t n,
+                                    const sl_policy_opts *opts,
+                                    sl_policy_set **out, sl_error *err);
 
 /* Field equality (kind and path). */
 bool sl__field_eq(const sl_field *a, const sl_field *b);
