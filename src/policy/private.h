@@ -144,7 +144,6 @@ typedef struct sl__policy {
     uint32_t seq;
     sl__matcher *matchers;
     uint32_t nmatchers;
-    uint32_t required; /* non-negated matchers */
     sl__keep keep;
     uint32_t restrict_;
     bool has_sample_key;
