@@ -78,8 +78,8 @@ static void mix_policies(sl_buf *b, int n) {
     append(b, "]}", 2);
 }
 
-/* plain: one more policy whose regex has no required literal (a set of
- * both kinds: before issue 11, two scans per value) */
+/* plain: one more policy whose regex has no required literal, a date
+ * (a set of both kinds: before issue 11, two scans per value) */
 static void long_policies(sl_buf *b, int n, bool plain) {
     char pol[512];
     append(b, "{\"policies\":[", 13);
@@ -97,7 +97,8 @@ static void long_policies(sl_buf *b, int n, bool plain) {
     if (plain) {
         static const char q[] =
             ",{\"id\":\"zplain\",\"log\":{\"match\":[{\"log_field\":"
-            "\"body\",\"regex\":\"[0-9]{3}[a-z]{30}\"}],\"keep\":\"none\"}}";
+            "\"body\",\"regex\":\"\\\\d{4}-\\\\d{2}-\\\\d{2}\"}],\"keep\":"
+            "\"none\"}}";
         append(b, q, (int)sizeof(q) - 1);
     }
     append(b, "]}", 2);

@@ -9,7 +9,8 @@
  * from a small vocabulary so that many policies share a value (the case
  * the index exists for); keeps of every kind, log transforms. Records draw
  * their values from the same vocabulary (hits) and from noise (misses),
- * and leave fields out. A fixed clock makes rate limits deterministic. */
+ * and leave fields out. A fixed clock makes rate limits deterministic.
+ * Then the choice of fast tests on small sets (fast_test). */
 #include <criterion/criterion.h>
 
 #include <stdarg.h>
@@ -442,4 +443,62 @@ Test(differential, indexed_path_agrees_with_reference_on_random_sets) {
     for (uint64_t seed = 1; seed <= 100; seed++) {
         run_seed(seed);
     }
+}
+
+/* The policy of signal-local index p is indexed under test t. */
+static bool indexed_under(const sl__signal_set *ss, uint32_t t, uint32_t p) {
+    for (uint32_t f = ss->fast_off[t]; f < ss->fast_off[t + 1]; f++) {
+        if (ss->fast[f] == p) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Test(fast_test, shared_value_is_one_test_and_no_policy_is_indexed_by_it) {
+    sl_buf pol = {0};
+    put(&pol, "{\"policies\":[");
+    for (int i = 0; i < 12; i++) {
+        putf(&pol,
+             "%s{\"id\":\"p%02d\",\"log\":{\"match\":[{\"log_field\":"
+             "\"severity_text\",\"exact\":\"INFO\"},{\"log_field\":\"body\","
+             "\"contains\":\"tok%d-\"}],\"keep\":\"none\"}}",
+             i ? "," : "", i, i);
+    }
+    put(&pol, "]}");
+    sl_policy_set *set = load(&pol, false);
+    const sl__signal_set *ss = &set->sig[SL_SIGNAL_LOG];
+    cr_assert_eq(ss->ntests, 13, "INFO once, 12 body literals");
+    uint32_t info = ss->refs[ss->ref_off[0]].test;
+    for (uint32_t p = 0; p < 12; p++) {
+        cr_assert_eq(ss->refs[ss->ref_off[p]].test, info);
+        cr_assert(indexed_under(ss, ss->refs[ss->ref_off[p] + 1].test, p));
+    }
+    cr_assert_eq(ss->fast_off[info + 1] - ss->fast_off[info], 0);
+    cr_assert_eq(ss->nalways, 0);
+    sl_policy_set_free(set);
+    sl_buf_free(&pol);
+}
+
+Test(fast_test, exact_beats_exists_and_only_negated_policies_are_always) {
+    sl_buf pol = {0};
+    put(&pol, "{\"policies\":["
+              "{\"id\":\"a\",\"log\":{\"match\":[{\"log_attribute\":\"k\","
+              "\"exists\":true},{\"log_field\":\"severity_text\",\"exact\":"
+              "\"WARN\"}],\"keep\":\"none\"}},"
+              "{\"id\":\"b\",\"log\":{\"match\":[{\"log_field\":\"body\","
+              "\"contains\":\"x\",\"negate\":true}],\"keep\":\"none\"}},"
+              "{\"id\":\"c\",\"log\":{\"match\":[{\"log_field\":\"body\","
+              "\"regex\":\"^a+b$\"},{\"log_field\":\"body\",\"exact\":"
+              "\"aab\"}],\"keep\":\"none\"}}]}");
+    sl_policy_set *set = load(&pol, false);
+    const sl__signal_set *ss = &set->sig[SL_SIGNAL_LOG];
+    cr_assert(indexed_under(ss, ss->refs[ss->ref_off[0] + 1].test, 0),
+              "a: by its exact literal, not by exists");
+    cr_assert_eq(ss->nalways, 1);
+    cr_assert_eq(ss->always[0], 1, "b: only a negated matcher");
+    cr_assert(indexed_under(ss, ss->refs[ss->ref_off[2] + 1].test, 2),
+              "c: by its exact literal, not by its regex");
+    sl_policy_set_free(set);
+    sl_buf_free(&pol);
 }
