@@ -36,8 +36,7 @@
 
 struct sl_patset {
     hs_database_t *db;  /* owned; patterns without a required literal */
-    hs_database_t *fdb; /* owned; every pattern, behind pf, when some have
-                           a required literal (else NULL) */
+    hs_database_t *fdb; /* owned; patterns with one, behind pf */
     sl__prefilter *pf;  /* owned; NULL when fdb is */
     size_t min_db;      /* shortest value each database can match */
     size_t min_fdb;
@@ -160,63 +159,63 @@ done:
     return rc;
 }
 
-/* Lay out the nhs Vectorscan patterns so that a value costs one scan.
- * When some have a required literal (prefilter.c), set->fdb holds every
- * pattern behind set->pf, and set->db only those without one: a short
- * value the prefilter rejects needs only db, any other value only fdb.
- * When none has one, set->db holds them all. Each database also records
- * the shortest value it can match (the least min_width of its patterns).
- * Both compile in input order, so a bad pattern is named as one database
- * of the whole set would name it. */
+/* Split the nhs Vectorscan patterns by whether a required literal is
+ * known (prefilter.c): those with one go to set->fdb behind set->pf, the
+ * others to set->db, scanned every time. Each database also records the
+ * shortest value it can match (the least min_width of its patterns). */
 static sl_status compile_split(sl_patset *set, const sl_pat *pats,
                                const char **exprs, const unsigned *flags,
                                const unsigned *hsids, const unsigned *widths,
                                size_t nhs, sl__req *reqs, size_t *bad,
                                sl_error *err) {
-    size_t *all = sl__alloc(nhs * sizeof(*all));
-    size_t *plain = sl__alloc(nhs * sizeof(*plain));
-    if (!all || !plain) {
-        sl__free(all, nhs * sizeof(*all));
-        sl__free(plain, nhs * sizeof(*plain));
+    size_t *sel = sl__alloc(nhs * sizeof(*sel));
+    if (!sel) {
         return sl__nomem(err);
     }
-    size_t nf = 0, np = 0;
+    size_t nf = 0, na = nhs; /* filtered from the front, others from the back */
     set->min_db = set->min_fdb = SIZE_MAX;
     for (size_t k = 0; k < nhs; k++) {
         char lit[SL_GRAM_MAX];
         bool anch = false;
         size_t len = sl__match_required(exprs[k], strlen(exprs[k]), &anch, lit,
                                         sizeof(lit));
-        all[k] = k;
-        set->min_fdb = widths[k] < set->min_fdb ? widths[k] : set->min_fdb;
         if (len > 0) {
-            sl__req *r = &reqs[nf++];
+            sl__req *r = &reqs[nf];
             r->len = (uint8_t)(len < SL_GRAM_MAX ? len : SL_GRAM_MAX);
             r->anchored = anch;
             memcpy(r->lit, lit, r->len);
+            sel[nf++] = k;
+            set->min_fdb = widths[k] < set->min_fdb ? widths[k] : set->min_fdb;
         } else {
-            plain[np++] = k;
+            sel[--na] = k;
             set->min_db = widths[k] < set->min_db ? widths[k] : set->min_db;
         }
     }
-    sl_status rc = SL_OK;
-    size_t b = SIZE_MAX;
+    sl_status rc = SL_OK, rca = SL_OK;
+    size_t badf = SIZE_MAX, bada = SIZE_MAX;
+    sl_error ea = {0};
     if (nf > 0) {
         rc = sl__prefilter_build(reqs, nf, &set->pf);
-        rc = rc == SL_OK ? compile_db(pats, exprs, flags, hsids, all, nhs,
-                                      &set->fdb, &b, err)
+        rc = rc == SL_OK ? compile_db(pats, exprs, flags, hsids, sel, nf,
+                                      &set->fdb, &badf, err)
                          : sl__nomem(err);
-    } else {
-        set->min_fdb = SIZE_MAX;
     }
-    if (rc == SL_OK && np > 0) {
-        rc = compile_db(pats, exprs, flags, hsids, plain, np, &set->db, &b,
-                        err);
+    if (rc != SL_ENOMEM && na < nhs) {
+        rca = compile_db(pats, exprs, flags, hsids, sel + na, nhs - na,
+                         &set->db, &bada, &ea);
     }
-    sl__free(all, nhs * sizeof(*all));
-    sl__free(plain, nhs * sizeof(*plain));
+    sl__free(sel, nhs * sizeof(*sel));
+    /* both rejected: name the first bad pattern, as one database would */
+    if (rca != SL_OK && (rc == SL_OK || (rca == SL_ENOMEM && rc != rca) ||
+                         (rc != SL_ENOMEM && bada < badf))) {
+        rc = rca;
+        badf = bada;
+        if (err) {
+            *err = ea;
+        }
+    }
     if (bad && rc != SL_OK) {
-        *bad = b;
+        *bad = badf;
     }
     return rc;
 }
@@ -534,16 +533,15 @@ sl_status sl_patset_scan(const sl_patset *set, const char *s, size_t len,
     if (set->lit && sl__lit_scan(set->lit, s, len, on_lit, &c) != 0) {
         hr = HS_SCAN_TERMINATED;
     }
-    /* one scan: fdb (every pattern) unless the prefilter proves that no
-     * filtered pattern can match, then db (the others); the prefilter pays
-     * while hs_scan's fixed cost dominates, past SL_PREFILTER_MAX_VALUE
-     * bytes its own walk would cost more */
+    if (hr == HS_SUCCESS && set->db && len >= set->min_db) {
+        hr = hs_scan(set->db, s, (unsigned)len, 0, scratch->hs, on_match, &c);
+    }
+    /* the prefilter pays while hs_scan's fixed cost dominates; past
+     * SL_PREFILTER_MAX_VALUE bytes its own walk would cost more */
     if (hr == HS_SUCCESS && set->fdb && len >= set->min_fdb &&
         (len > SL_PREFILTER_MAX_VALUE ||
          sl__prefilter_may_match(set->pf, s, len))) {
         hr = hs_scan(set->fdb, s, (unsigned)len, 0, scratch->hs, on_match, &c);
-    } else if (hr == HS_SUCCESS && set->db && len >= set->min_db) {
-        hr = hs_scan(set->db, s, (unsigned)len, 0, scratch->hs, on_match, &c);
     }
     if (hr == HS_SCAN_TERMINATED) {
         if (c.rc != SL_OK) {
