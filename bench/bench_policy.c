@@ -6,7 +6,10 @@
  * Prints one table row per policy count (ns per record, one core). Times
  * are the thread's CPU time, so a busy shared machine inflates them less
  * than wall time would.
- * Usage: bench_policy [SECONDS_PER_CELL] */
+ * Usage: bench_policy [SECONDS_PER_CELL]
+ *        bench_policy --one POLICIES RECORD ITERATIONS
+ *   (one cell for a fixed count, untimed: for callgrind, as
+ *   bench_policy_mix --one) */
 #include <sluice/sluice.h>
 
 #include <stdio.h>
@@ -99,6 +102,34 @@ static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec, double secs) {
     return el * 1e9 / (double)n;
 }
 
+/* --one: load n policies, evaluate record rec iters times. */
+static int one(sl_otlp *o, int n, size_t rec, long iters) {
+    sl_buf b = {0};
+    policy_json(&b, n);
+    sl_doc *doc = sl_doc_new();
+    sl_policy_set *set = NULL;
+    sl_policy_ctx *ctx = NULL;
+    sl_error err = {0};
+    if (!doc ||
+        sl_doc_load(doc, b.ptr, b.len, SL_FORMAT_JSON, "bench", NULL, &err) !=
+            SL_OK ||
+        sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, &err) !=
+            SL_OK ||
+        sl_policy_ctx_new(set, &ctx, &err) != SL_OK) {
+        fprintf(stderr, "bench_policy: %s\n", err.msg);
+        return 1;
+    }
+    for (long k = 0; k < iters; k++) {
+        sl_policy_eval(ctx, o, rec, SL_POLICY_DECIDE, NULL, NULL);
+    }
+    sl_policy_ctx_free(ctx);
+    sl_policy_set_free(set);
+    sl_doc_free(doc);
+    sl_buf_free(&b);
+    sl_otlp_free(o);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     double secs = argc > 1 ? strtod(argv[1], NULL) : 0.5;
     static const int counts[] = {1, 10, 100, 1000, 10000};
@@ -108,6 +139,11 @@ int main(int argc, char **argv) {
                            &err) != SL_OK) {
         fprintf(stderr, "bench_policy: records: %s\n", err.msg);
         return 1;
+    }
+    if (argc == 5 && strcmp(argv[1], "--one") == 0) {
+        return one(o, (int)strtol(argv[2], NULL, 10),
+                   (size_t)strtol(argv[3], NULL, 10),
+                   strtol(argv[4], NULL, 10));
     }
     double long_ns[sizeof(counts) / sizeof(counts[0])];
     printf("%-9s %12s %14s %14s\n", "policies", "compile ms", "matching ns",

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench, policy engine: (1) evaluation cost against the number of
-# policies (bench_policy), (2) `sluice bench` on the bundled examples,
+# policies (bench_policy, and bench_policy_mix for the shared-matcher mix
+# and long values of issue 11), (2) `sluice bench` on the bundled examples,
 # (3) end-to-end `sluice apply` throughput on a generated OTLP/JSON file of
 # about 210 MB (written into the build directory, never committed).
 # Usage: run-policy.sh BUILD_DIR
@@ -8,6 +9,9 @@ set -eu
 BUILD=$1
 echo "== policy evaluation, ns per record (one core)"
 "$BUILD/bench/bench_policy" "${SLUICE_BENCH_SECONDS:-0.5}"
+echo
+echo "== issue 11: shared matchers and long values, ns per record (one core)"
+"$BUILD/bench/bench_policy_mix" "${SLUICE_BENCH_SECONDS:-0.3}"
 echo
 echo "== sluice bench: example policies on example logs"
 "$BUILD/sluice" bench --policies examples/policy/policies.json \

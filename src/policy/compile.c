@@ -4,11 +4,15 @@
  * and rate windows (what a reload carries over) to state.c.
  *
  * The one idea (reference §4, policy-rs compiled.rs): per signal, every
- * string matcher of every policy that reads the same (field selector,
- * negated) pair goes into ONE pattern set, whose pattern ids map back to
- * the policy. A record then costs one scan per distinct pair, however many
- * policies there are. Existence and typed checks sit beside the sets,
- * sorted by field so each field is read once per record. */
+ * distinct condition (a test: matchers that policies share are one) that
+ * reads the same field goes into ONE key, literal tables plus a pattern
+ * set whose ids are tests. A record then costs one scan per field, however
+ * many policies there are, and each test that holds costs one step,
+ * however many policies share it. Existence and typed tests sit beside
+ * the keys, sorted by field so each field is read once per record. Each
+ * policy is indexed by one test, its fast test (issue 11, the "fast
+ * pattern" of Snort and Suricata): the one expected to hold least often,
+ * chosen here from how many policies share it and its kind and length. */
 #include <stdlib.h>
 
 #include "policy/private.h"
@@ -47,10 +51,10 @@ static int field_cmp(const sl_field *a, const sl_field *b) {
     return 0;
 }
 
+/* One string test while its field's key is built. */
 typedef struct pref {
     const sl__matcher *m;
-    uint32_t policy; /* signal-local */
-    uint32_t seq;    /* keeps the sort stable */
+    uint32_t test;
 } pref;
 
 static int pref_cmp(const void *a, const void *b) {
@@ -59,10 +63,7 @@ static int pref_cmp(const void *a, const void *b) {
     if (c != 0) {
         return c;
     }
-    if (x->m->negate != y->m->negate) {
-        return x->m->negate ? 1 : -1;
-    }
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    return x->test < y->test ? -1 : x->test > y->test;
 }
 
 void sl__policy_fold(char *dst, const char *src, size_t n) {
@@ -154,7 +155,7 @@ static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
         uint64_t h = sl__policy_hash(text, m->len);
         sl__exact *e = &t->e[t->n];
         *e =
-            (sl__exact){h, text, m->len, refs[x].policy, t->heads[h & t->mask]};
+            (sl__exact){h, text, m->len, refs[x].test, t->heads[h & t->mask]};
         t->heads[h & t->mask] = t->n;
         t->lens[t->n++] = m->len;
     }
@@ -195,13 +196,14 @@ static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
     return SL_OK;
 }
 
+/* One key per field over the string tests refs[0, n) (one pref per test):
+ * literal tables and a pattern set whose ids are tests. */
 static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
                             size_t n, sl_error *err) {
     qsort(refs, n, sizeof(*refs), pref_cmp);
     size_t groups = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || pref_cmp(&(pref){refs[i].m, 0, 0},
-                               &(pref){refs[i - 1].m, 0, 0}) != 0) {
+        if (i == 0 || field_cmp(&refs[i].m->field, &refs[i - 1].m->field)) {
             groups++;
         }
     }
@@ -218,13 +220,11 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
     size_t i = 0;
     while (i < n && rc == SL_OK) {
         size_t j = i + 1;
-        while (j < n && field_cmp(&refs[j].m->field, &refs[i].m->field) == 0 &&
-               refs[j].m->negate == refs[i].m->negate) {
+        while (j < n && field_cmp(&refs[j].m->field, &refs[i].m->field) == 0) {
             j++;
         }
         sl__key *k = &ss->keys[ss->nkeys++];
         k->field = refs[i].m->field;
-        k->negated = refs[i].m->negate;
         for (int t = 0; t < SL_X_TABLES && rc == SL_OK; t++) {
             rc = build_xtable(set, &k->x[t], refs, i, j, t, err);
             k->any_ci = k->any_ci || ((t & 1) && k->x[t].n > 0);
@@ -243,8 +243,8 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
             i = j;
             continue;
         }
-        k->pat_policy = sl__arena_alloc(&set->arena, np * sizeof(uint32_t));
-        if (!k->pat_policy) {
+        k->pat_test = sl__arena_alloc(&set->arena, np * sizeof(uint32_t));
+        if (!k->pat_test) {
             rc = sl__nomem(err);
             break;
         }
@@ -260,7 +260,7 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
                                 .len = m->len,
                                 .id = (uint32_t)np,
                                 .where = m->pos};
-            k->pat_policy[np++] = refs[x].policy;
+            k->pat_test[np++] = refs[x].test;
         }
         rc = sl_patset_compile(pats, np, &k->set, err);
         i = j;
@@ -269,87 +269,253 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
     return rc;
 }
 
-static int check_cmp(const void *a, const void *b) {
-    const sl__check *x = a, *y = b;
+/* One matcher of an enabled policy while tests are assigned. */
+typedef struct mref {
+    const sl__matcher *m;
+    uint32_t at; /* its place in ss->refs */
+} mref;
+
+static int value_cmp(const sl_value *a, const sl_value *b) {
+    if (a->type != b->type) {
+        return a->type < b->type ? -1 : 1;
+    }
+    switch (a->type) {
+    case SL_VALUE_BOOL:
+        return a->b - b->b;
+    case SL_VALUE_INT:
+        return a->i < b->i ? -1 : a->i > b->i;
+    case SL_VALUE_DOUBLE:
+        return memcmp(&a->d, &b->d, sizeof(double)); /* same bits: same */
+    default:
+        if (a->s.len != b->s.len) {
+            return a->s.len < b->s.len ? -1 : 1;
+        }
+        return a->s.len ? memcmp(a->s.ptr, b->s.ptr, a->s.len) : 0;
+    }
+}
+
+/* Order of matchers by the condition they test: equal = one test. Kind
+ * first, then field, so each kind's tests come grouped by field. */
+static int test_cmp(const sl__matcher *x, const sl__matcher *y) {
+    if (x->kind != y->kind) {
+        return x->kind < y->kind ? -1 : 1;
+    }
     int c = field_cmp(&x->field, &y->field);
     if (c != 0) {
         return c;
     }
-    return x->policy < y->policy ? -1 : x->policy > y->policy;
+    switch (x->kind) {
+    case SL_MATCHER_PATTERN:
+        if (x->pat_kind != y->pat_kind) {
+            return x->pat_kind < y->pat_kind ? -1 : 1;
+        }
+        if (x->caseless != y->caseless) {
+            return x->caseless ? 1 : -1;
+        }
+        if (x->len != y->len) {
+            return x->len < y->len ? -1 : 1;
+        }
+        return x->len ? memcmp(x->text, y->text, x->len) : 0;
+    case SL_MATCHER_EXISTS:
+        return x->should_exist - y->should_exist;
+    default:
+        if (x->typed.op != y->typed.op) {
+            return x->typed.op < y->typed.op ? -1 : 1;
+        }
+        return value_cmp(&x->typed.lit, &y->typed.lit);
+    }
+}
+
+static int mref_cmp(const void *a, const void *b) {
+    const mref *x = a, *y = b;
+    int c = test_cmp(x->m, y->m);
+    if (c != 0) {
+        return c;
+    }
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* How many records a test is expected to pass, relative to an exact
+ * literal: a fast test should hold rarely. Exact literals pin the whole
+ * value; anchored literals and substrings less; a regex may match
+ * anything; a short literal hits often; existence and typed compares
+ * hold on most records that have the field. */
+static uint64_t penalty(const sl__matcher *m) {
+    uint64_t p = 1;
+    switch (m->kind) {
+    case SL_MATCHER_EXISTS:
+        return 64;
+    case SL_MATCHER_TYPED:
+        return m->typed.op == SL_TYPED_EQ ? 4 : 16;
+    default:
+        break;
+    }
+    switch (m->pat_kind) {
+    case SL_PAT_EXACT:
+        p = 1;
+        break;
+    case SL_PAT_PREFIX:
+    case SL_PAT_SUFFIX:
+    case SL_PAT_CONTAINS:
+        p = 2;
+        break;
+    default:
+        p = 4;
+        break;
+    }
+    return m->len < 3 ? p * 4 : p;
+}
+
+/* Assign tests (sharing conditions unless the set is the reference),
+ * build the per-field keys and the existence and typed lists, and index
+ * every policy by its fast test. */
+static sl_status build_tests(sl_policy_set *set, sl__signal_set *ss,
+                             mref *mr, size_t nm, sl_error *err) {
+    sl_arena *a = &set->arena;
+    qsort(mr, nm, sizeof(*mr), mref_cmp);
+    uint32_t nt = 0;
+    for (size_t i = 0; i < nm; i++) {
+        if (i == 0 || set->reference || test_cmp(mr[i - 1].m, mr[i].m) != 0) {
+            nt++;
+        }
+    }
+    ss->ntests = nt;
+    size_t npat = 0;
+    const sl__matcher **rep = sl__calloc(nt ? nt : 1, sizeof(*rep));
+    uint64_t *share = sl__calloc(nt ? nt : 1, sizeof(*share));
+    pref *prefs = NULL;
+    sl_status rc = SL_OK;
+    ss->fast_off = sl__arena_calloc(a, ((size_t)nt + 1) * sizeof(uint32_t));
+    ss->fast = sl__arena_calloc(a, (ss->n ? ss->n : 1) * sizeof(uint32_t));
+    ss->exists = sl__arena_calloc(a, (nt ? nt : 1) * sizeof(sl__check));
+    ss->typed = sl__arena_calloc(a, (nt ? nt : 1) * sizeof(sl__check));
+    if (!rep || !share || !ss->fast_off || !ss->fast || !ss->exists ||
+        !ss->typed) {
+        rc = sl__nomem(err);
+        goto done;
+    }
+    uint32_t t = 0;
+    for (size_t i = 0; i < nm; i++) {
+        if (i > 0 && (set->reference || test_cmp(mr[i - 1].m, mr[i].m) != 0)) {
+            t++;
+        }
+        const sl__matcher *m = mr[i].m;
+        ss->refs[mr[i].at] = (sl__ref){t, m->negate};
+        share[t] += !m->negate;
+        if (rep[t]) {
+            continue;
+        }
+        rep[t] = m;
+        if (m->kind == SL_MATCHER_PATTERN) {
+            npat++;
+        } else if (m->kind == SL_MATCHER_EXISTS) {
+            ss->exists[ss->nexists++] = (sl__check){m->field, t, m};
+        } else {
+            ss->typed[ss->ntyped++] = (sl__check){m->field, t, m};
+        }
+    }
+    /* the fast test of each policy: the least share x penalty */
+    uint32_t *fast_of = ss->fast; /* borrowed as scratch, filled below */
+    for (uint32_t p = 0; p < ss->n; p++) {
+        uint32_t best = UINT32_MAX;
+        uint64_t cost = UINT64_MAX;
+        for (uint32_t r = ss->ref_off[p]; r < ss->ref_off[p + 1]; r++) {
+            const sl__ref *ref = &ss->refs[r];
+            uint64_t c = share[ref->test] * penalty(rep[ref->test]);
+            if (!ref->negate && c < cost) {
+                cost = c;
+                best = ref->test;
+            }
+        }
+        fast_of[p] = best;
+        if (best != UINT32_MAX) {
+            ss->fast_off[best + 1]++;
+        } else if (ss->ref_off[p + 1] > ss->ref_off[p]) {
+            ss->always[ss->nalways++] = p;
+        }
+    }
+    for (uint32_t k = 0; k < nt; k++) {
+        ss->fast_off[k + 1] += ss->fast_off[k];
+    }
+    /* place policies in ascending order per test; fast_off[k] walks on
+     * to fast_off[k + 1] and is moved back after */
+    uint32_t *fill = sl__calloc(ss->n ? ss->n : 1, sizeof(uint32_t));
+    if (!fill) {
+        rc = sl__nomem(err);
+        goto done;
+    }
+    memcpy(fill, fast_of, ss->n * sizeof(uint32_t));
+    for (uint32_t p = 0; p < ss->n; p++) {
+        if (fill[p] != UINT32_MAX) {
+            ss->fast[ss->fast_off[fill[p]]++] = p;
+        }
+    }
+    for (uint32_t k = nt; k > 0; k--) {
+        ss->fast_off[k] = ss->fast_off[k - 1];
+    }
+    ss->fast_off[0] = 0;
+    sl__free(fill, (ss->n ? ss->n : 1) * sizeof(uint32_t));
+    prefs = sl__calloc(npat ? npat : 1, sizeof(pref));
+    if (!prefs) {
+        rc = sl__nomem(err);
+        goto done;
+    }
+    npat = 0;
+    for (uint32_t k = 0; k < nt; k++) {
+        if (rep[k]->kind == SL_MATCHER_PATTERN) {
+            prefs[npat++] = (pref){rep[k], k};
+        }
+    }
+    rc = build_keys(set, ss, prefs, npat, err);
+done:
+    sl__free(prefs, (npat ? npat : 1) * sizeof(pref));
+    sl__free(rep, (nt ? nt : 1) * sizeof(*rep));
+    sl__free(share, (nt ? nt : 1) * sizeof(*share));
+    return rc;
 }
 
 static sl_status compile_signal(sl_policy_set *set, sl_signal sig,
                                 sl_error *err) {
     sl__signal_set *ss = &set->sig[sig];
     uint32_t n = 0;
-    size_t npat = 0, nex = 0, nty = 0;
+    size_t nm = 0;
     for (uint32_t g = 0; g < set->npolicies; g++) {
         const sl__policy *p = &set->policies[g];
-        if (p->signal != sig) {
-            continue;
-        }
-        n++;
-        if (!p->enabled) {
-            continue; /* compiled but never matched: left out */
-        }
-        for (uint32_t m = 0; m < p->nmatchers; m++) {
-            switch (p->matchers[m].kind) {
-            case SL_MATCHER_PATTERN:
-                npat++;
-                break;
-            case SL_MATCHER_EXISTS:
-                nex++;
-                break;
-            default:
-                nty++;
-                break;
-            }
+        if (p->signal == sig) {
+            n++;
+            nm += p->enabled ? p->nmatchers : 0; /* disabled: left out */
         }
     }
     ss->n = n;
     sl_arena *a = &set->arena;
     ss->global = sl__arena_calloc(a, (n ? n : 1) * sizeof(uint32_t));
     ss->always = sl__arena_calloc(a, (n ? n : 1) * sizeof(uint32_t));
-    ss->exists = sl__arena_calloc(a, (nex ? nex : 1) * sizeof(sl__check));
-    ss->typed = sl__arena_calloc(a, (nty ? nty : 1) * sizeof(sl__check));
-    pref *refs = sl__calloc(npat ? npat : 1, sizeof(pref));
+    ss->ref_off = sl__arena_calloc(a, ((size_t)n + 1) * sizeof(uint32_t));
+    ss->refs = sl__arena_calloc(a, (nm ? nm : 1) * sizeof(sl__ref));
+    mref *mr = sl__calloc(nm ? nm : 1, sizeof(mref));
     sl_status rc = SL_OK;
-    if (!ss->global || !ss->always || !ss->exists || !ss->typed || !refs) {
+    if (!ss->global || !ss->always || !ss->ref_off || !ss->refs || !mr) {
         rc = sl__nomem(err);
         goto done;
     }
-    uint32_t local = 0;
-    size_t r = 0;
+    uint32_t local = 0, at = 0;
     for (uint32_t g = 0; g < set->npolicies; g++) {
         const sl__policy *p = &set->policies[g];
         if (p->signal != sig) {
             continue;
         }
         ss->global[local] = g;
-        if (p->enabled) {
-            if (p->required == 0 && p->nmatchers > 0) {
-                ss->always[ss->nalways++] = local;
-            }
-            for (uint32_t m = 0; m < p->nmatchers; m++) {
-                const sl__matcher *mt = &p->matchers[m];
-                if (mt->kind == SL_MATCHER_PATTERN) {
-                    refs[r] = (pref){mt, local, (uint32_t)r};
-                    r++;
-                } else if (mt->kind == SL_MATCHER_EXISTS) {
-                    ss->exists[ss->nexists++] =
-                        (sl__check){mt->field, local, mt};
-                } else {
-                    ss->typed[ss->ntyped++] = (sl__check){mt->field, local, mt};
-                }
-            }
+        ss->ref_off[local] = at;
+        for (uint32_t m = 0; p->enabled && m < p->nmatchers; m++) {
+            mr[at] = (mref){&p->matchers[m], at};
+            at++;
         }
         local++;
     }
-    qsort(ss->exists, ss->nexists, sizeof(sl__check), check_cmp);
-    qsort(ss->typed, ss->ntyped, sizeof(sl__check), check_cmp);
-    rc = build_keys(set, ss, refs, r, err);
+    ss->ref_off[local] = at;
+    rc = build_tests(set, ss, mr, nm, err);
 done:
-    sl__free(refs, (npat ? npat : 1) * sizeof(pref));
+    sl__free(mr, (nm ? nm : 1) * sizeof(mref));
     return rc;
 }
 
@@ -407,7 +573,7 @@ static void free_policy_ops(sl__policy *p) {
  * fresh): sl_policy_load and sl_policy_reload. */
 static sl_status load_set(const sl_doc *const *docs, size_t n,
                           const sl_policy_opts *opts, const sl_policy_set *prev,
-                          sl_policy_set **out, sl_error *err) {
+                          bool reference, sl_policy_set **out, sl_error *err) {
     if (!out || (!docs && n > 0)) {
         return sl__error(err, SL_EINVAL, NULL, "no output or no documents");
     }
@@ -416,6 +582,7 @@ static sl_status load_set(const sl_doc *const *docs, size_t n,
         return sl__nomem(err);
     }
     sl__arena_init(&set->arena);
+    set->reference = reference;
     if (opts) {
         set->clock = opts->clock;
         set->clock_ctx = opts->clock_ctx;
@@ -496,13 +663,19 @@ fail:
 sl_status sl_policy_load(const sl_doc *const *docs, size_t n,
                          const sl_policy_opts *opts, sl_policy_set **out,
                          sl_error *err) {
-    return load_set(docs, n, opts, NULL, out, err);
+    return load_set(docs, n, opts, NULL, false, out, err);
+}
+
+sl_status sl__policy_load_reference(const sl_doc *const *docs, size_t n,
+                                    const sl_policy_opts *opts,
+                                    sl_policy_set **out, sl_error *err) {
+    return load_set(docs, n, opts, NULL, true, out, err);
 }
 
 sl_status sl_policy_reload(const sl_policy_set *prev, const sl_doc *const *docs,
                            size_t n, const sl_policy_opts *opts,
                            sl_policy_set **out, sl_error *err) {
-    return load_set(docs, n, opts, prev, out, err);
+    return load_set(docs, n, opts, prev, false, out, err);
 }
 
 /* Parse the files, then load_set. */
@@ -523,7 +696,8 @@ static sl_status load_files(const char *const *paths, size_t n,
                                NULL, &docs[i], err);
     }
     if (rc == SL_OK) {
-        rc = load_set((const sl_doc *const *)docs, n, opts, prev, out, err);
+        rc = load_set((const sl_doc *const *)docs, n, opts, prev, false, out,
+                      err);
     }
     for (size_t i = 0; i < n; i++) {
         sl_doc_free(docs[i]);

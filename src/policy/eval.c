@@ -5,11 +5,14 @@
  * compiling to load.c / compile.c and the sampling arithmetic to
  * sampling.c.
  *
- * The one idea: per record, matching touches only the policies some
- * pattern, existence or typed check reported (plus the few with only
- * negated matchers). Their counters are reset lazily through a generation
- * stamp, so nothing is proportional to the number of policies and nothing
- * is allocated. Semantics: reference/policy-engine-upstream.md §4. */
+ * The one idea: per record, each test (a distinct condition, compile.c)
+ * that holds is stamped once, then only the policies indexed by a test
+ * that held (their fast test), plus the few with only negated matchers,
+ * are checked, each matcher by its test's stamp. Stamps are a generation
+ * counter, so nothing is reset, nothing is proportional to the number of
+ * policies and nothing is allocated. A reference set (the test oracle)
+ * checks every policy instead. Semantics:
+ * reference/policy-engine-upstream.md §4. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -18,12 +21,11 @@
 struct sl_policy_ctx {
     const sl_policy_set *set;
     sl_scratch *scratch;
-    uint32_t cap;      /* policies of the largest signal */
-    uint32_t *gen;     /* stamp per signal-local policy */
-    uint32_t *cnt;     /* non-negated matchers that fired */
-    uint8_t *disq;     /* a negated matcher fired */
-    uint32_t *touched; /* policies stamped this record */
-    uint32_t ntouched;
+    uint32_t cap;   /* policies of the largest signal */
+    uint32_t tcap;  /* tests of the largest signal */
+    uint32_t *gen;  /* stamp per test: == cur when it held this record */
+    uint32_t *held; /* tests that held this record */
+    uint32_t nheld;
     uint32_t *matched;
     uint32_t *done; /* transform ops applied, per matched[] position */
     uint32_t cur;
@@ -43,23 +45,20 @@ sl_status sl_policy_ctx_new(const sl_policy_set *set, sl_policy_ctx **out,
         return sl__nomem(err);
     }
     c->set = set;
-    uint32_t cap = 1;
+    uint32_t cap = 1, tcap = 1;
     for (int s = 0; s < 3; s++) {
-        if (set->sig[s].n > cap) {
-            cap = set->sig[s].n;
-        }
+        cap = set->sig[s].n > cap ? set->sig[s].n : cap;
+        tcap = set->sig[s].ntests > tcap ? set->sig[s].ntests : tcap;
     }
     c->cap = cap;
-    c->gen = sl__calloc(cap, sizeof(uint32_t));
-    c->cnt = sl__calloc(cap, sizeof(uint32_t));
-    c->disq = sl__calloc(cap, sizeof(uint8_t));
-    c->touched = sl__calloc(cap, sizeof(uint32_t));
+    c->tcap = tcap;
+    c->gen = sl__calloc(tcap, sizeof(uint32_t));
+    c->held = sl__calloc(tcap, sizeof(uint32_t));
     c->matched = sl__calloc(cap, sizeof(uint32_t));
     c->done = sl__calloc(cap, sizeof(uint32_t));
     c->cur = 1;
     sl_status rc = SL_OK;
-    if (!c->gen || !c->cnt || !c->disq || !c->touched || !c->matched ||
-        !c->done) {
+    if (!c->gen || !c->held || !c->matched || !c->done) {
         rc = SL_ENOMEM;
     }
     for (int s = 0; s < 3 && rc == SL_OK; s++) {
@@ -82,10 +81,8 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
         return;
     }
     sl_scratch_free(c->scratch);
-    sl__free(c->gen, c->cap * sizeof(uint32_t));
-    sl__free(c->cnt, c->cap * sizeof(uint32_t));
-    sl__free(c->disq, c->cap * sizeof(uint8_t));
-    sl__free(c->touched, c->cap * sizeof(uint32_t));
+    sl__free(c->gen, c->tcap * sizeof(uint32_t));
+    sl__free(c->held, c->tcap * sizeof(uint32_t));
     sl__free(c->matched, c->cap * sizeof(uint32_t));
     sl__free(c->done, c->cap * sizeof(uint32_t));
     sl_buf_free(&c->buf);
@@ -96,40 +93,30 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
 /* ---- matching ---- */
 
 static void next_record(sl_policy_ctx *c) {
-    c->ntouched = 0;
+    c->nheld = 0;
     if (++c->cur == 0) { /* stamp wrapped: forget every old stamp */
-        memset(c->gen, 0, c->cap * sizeof(uint32_t));
+        memset(c->gen, 0, c->tcap * sizeof(uint32_t));
         c->cur = 1;
     }
 }
 
-static void touch(sl_policy_ctx *c, uint32_t p) {
-    if (c->gen[p] != c->cur) {
-        c->gen[p] = c->cur;
-        c->cnt[p] = 0;
-        c->disq[p] = 0;
-        c->touched[c->ntouched++] = p;
-    }
-}
-
-static void fire(sl_policy_ctx *c, uint32_t p, bool negated) {
-    touch(c, p);
-    if (negated) {
-        c->disq[p] = 1;
-    } else {
-        c->cnt[p]++;
+/* Test t holds for this record (a second report changes nothing). */
+static void hold(sl_policy_ctx *c, uint32_t t) {
+    if (c->gen[t] != c->cur) {
+        c->gen[t] = c->cur;
+        c->held[c->nheld++] = t;
     }
 }
 
 static void lookup(sl_policy_ctx *c, const sl__xtable *t, const char *v,
-                   size_t len, bool negated) {
+                   size_t len) {
     uint64_t h = sl__policy_hash(v, len);
     for (uint32_t e = t->heads[h & t->mask]; e != UINT32_MAX;
          e = t->e[e].next) {
         const sl__exact *x = &t->e[e];
         if (x->hash == h && x->len == len &&
             (len == 0 || memcmp(x->text, v, len) == 0)) {
-            fire(c, x->policy, negated);
+            hold(c, x->test);
         }
     }
 }
@@ -155,13 +142,12 @@ static void lookup_literals(sl_policy_ctx *c, const sl__key *key, const char *v,
             }
         }
         if (t / 2 == SL_X_EXACT) {
-            lookup(c, x, s, len, key->negated);
+            lookup(c, x, s, len);
             continue;
         }
         for (uint32_t l = 0; l < x->nlens && x->lens[l] <= len; l++) {
             size_t n = x->lens[l];
-            lookup(c, x, t / 2 == SL_X_PREFIX ? s : s + len - n, n,
-                   key->negated);
+            lookup(c, x, t / 2 == SL_X_PREFIX ? s : s + len - n, n);
         }
     }
 }
@@ -170,8 +156,20 @@ static int on_match(uint32_t id, size_t from, size_t to, void *ctx) {
     (void)from;
     (void)to;
     sl_policy_ctx *c = ctx;
-    fire(c, c->key->pat_policy[id], c->key->negated);
+    hold(c, c->key->pat_test[id]);
     return 0;
+}
+
+/* Every matcher of policy p agrees with the record: a plain matcher's
+ * test held, a negated one's did not. */
+static bool policy_holds(const sl_policy_ctx *c, const sl__signal_set *ss,
+                         uint32_t p) {
+    for (uint32_t r = ss->ref_off[p]; r < ss->ref_off[p + 1]; r++) {
+        if ((c->gen[ss->refs[r].test] == c->cur) == ss->refs[r].negate) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static int u32_cmp(const void *a, const void *b) {
@@ -184,14 +182,11 @@ static int u32_cmp(const void *a, const void *b) {
 static sl_status match_record(sl_policy_ctx *c, const sl__signal_set *ss,
                               const sl_otlp *o, size_t i, uint32_t *nmatched) {
     next_record(c);
-    for (uint32_t a = 0; a < ss->nalways; a++) {
-        touch(c, ss->always[a]);
-    }
     for (uint32_t k = 0; k < ss->nkeys; k++) {
         const sl__key *key = &ss->keys[k];
         sl_str v;
         if (!sl_otlp_get(o, i, &key->field, &v)) {
-            continue; /* absent: nothing counts, nothing disqualifies */
+            continue; /* absent: no test on it holds */
         }
         const char *vf = v.ptr;
         if (key->any_ci) {
@@ -222,7 +217,7 @@ static sl_status match_record(sl_policy_ctx *c, const sl__signal_set *ss,
             have = true;
         }
         if (exists == ch->m->should_exist) {
-            fire(c, ch->policy, ch->m->negate);
+            hold(c, ch->test);
         }
     }
     sl_value tv;
@@ -233,15 +228,32 @@ static sl_status match_record(sl_policy_ctx *c, const sl__signal_set *ss,
             tpresent = sl_otlp_typed(o, i, &ch->field, &tv);
         }
         if (sl__policy_typed_eval(&ch->m->typed, tpresent ? &tv : NULL)) {
-            fire(c, ch->policy, ch->m->negate);
+            hold(c, ch->test);
         }
     }
+    /* each enabled policy is in exactly one list (its fast test's, or
+     * always), so none is checked twice */
     uint32_t n = 0;
-    for (uint32_t t = 0; t < c->ntouched; t++) {
-        uint32_t p = c->touched[t];
-        const sl__policy *pol = &c->set->policies[ss->global[p]];
-        if (!c->disq[p] && c->cnt[p] == pol->required) {
-            c->matched[n++] = p;
+    if (c->set->reference) {
+        for (uint32_t p = 0; p < ss->n; p++) {
+            if (ss->ref_off[p + 1] > ss->ref_off[p] && policy_holds(c, ss, p)) {
+                c->matched[n++] = p;
+            }
+        }
+        *nmatched = n; /* already ascending */
+        return SL_OK;
+    }
+    for (uint32_t a = 0; a < ss->nalways; a++) {
+        if (policy_holds(c, ss, ss->always[a])) {
+            c->matched[n++] = ss->always[a];
+        }
+    }
+    for (uint32_t h = 0; h < c->nheld; h++) {
+        uint32_t t = c->held[h];
+        for (uint32_t f = ss->fast_off[t]; f < ss->fast_off[t + 1]; f++) {
+            if (policy_holds(c, ss, ss->fast[f])) {
+                c->matched[n++] = ss->fast[f];
+            }
         }
     }
     if (n > 1) {

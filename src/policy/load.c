@@ -1201,9 +1201,6 @@ static void parse_matchers(lctx *lc, sl_signal sig, const sl_node *list,
     for (size_t i = 0; i < n && !lc->fatal; i++) {
         if (parse_matcher(lc, sig, sl_node_at(list, i), i,
                           &p->matchers[p->nmatchers])) {
-            if (!p->matchers[p->nmatchers].negate) {
-                p->required++;
-            }
             p->nmatchers++;
         }
     }

@@ -144,7 +144,6 @@ typedef struct sl__policy {
     uint32_t seq;
     sl__matcher *matchers;
     uint32_t nmatchers;
-    uint32_t required; /* non-negated matchers */
     sl__keep keep;
     uint32_t restrict_;
     bool has_sample_key;
@@ -189,7 +188,7 @@ typedef struct sl__exact {
     uint64_t hash;
     const char *text;
     size_t len;
-    uint32_t policy; /* signal-local */
+    uint32_t test;   /* the condition it decides (sl__signal_set) */
     uint32_t next;   /* UINT32_MAX ends the chain */
 } sl__exact;
 
@@ -219,16 +218,15 @@ enum {
     SL_X_TABLES = 6 /* kind * 2 + caseless */
 };
 
-/* All matchers that read one (field, negated) pair. */
+/* All string conditions that read one field. */
 typedef struct sl__key {
     sl_field field;
-    bool negated;
     bool any_ci;               /* some table is caseless: fold the value once */
     uint8_t used[SL_X_TABLES]; /* indexes of the non-empty tables */
     uint8_t nused;
     sl__xtable x[SL_X_TABLES];
     sl_patset *set;       /* contains / regex matchers; NULL when none */
-    uint32_t *pat_policy; /* pattern id -> signal-local policy index */
+    uint32_t *pat_test; /* pattern id -> test */
 } sl__key;
 
 /* The literal tables' hash: 8 bytes per step (FNV-1a's byte-at-a-time
@@ -238,22 +236,42 @@ uint64_t sl__policy_hash(const char *s, size_t n);
 /* ASCII lower-case fold (what HS_FLAG_CASELESS ignores). */
 void sl__policy_fold(char *dst, const char *src, size_t n);
 
+/* An existence or typed test: its field and condition (m). */
 typedef struct sl__check {
     sl_field field;
-    uint32_t policy; /* signal-local */
+    uint32_t test;
     const sl__matcher *m;
 } sl__check;
 
+/* One matcher of a policy: the test it reads, and whether it must be
+ * false (negated) rather than true. */
+typedef struct sl__ref {
+    uint32_t test;
+    bool negate;
+} sl__ref;
+
+/* Per signal. A test is one distinct condition (field, kind, text, case,
+ * or existence, or typed compare): matchers that many policies share are
+ * one test, decided once per record whatever the number of policies.
+ * Each policy is indexed by ONE of its non-negated matchers, its fast
+ * test (the most selective: fewest sharers, then kind and length), and
+ * checked in full only when that test held; policies without a
+ * non-negated matcher are checked on every record (always). */
 typedef struct sl__signal_set {
     uint32_t *global; /* signal-local index -> index into set->policies */
     uint32_t n;
-    sl__key *keys;
+    uint32_t ntests;
+    sl__key *keys; /* string tests, one key per field */
     uint32_t nkeys;
-    sl__check *exists; /* grouped by field */
+    sl__check *exists; /* existence tests, grouped by field */
     uint32_t nexists;
-    sl__check *typed;
+    sl__check *typed; /* typed tests, grouped by field */
     uint32_t ntyped;
-    uint32_t *always; /* enabled policies with required == 0 */
+    sl__ref *refs;      /* every enabled policy's matchers, in order */
+    uint32_t *ref_off;  /* n + 1 offsets into refs (disabled: none) */
+    uint32_t *fast_off; /* ntests + 1 offsets into fast */
+    uint32_t *fast;     /* policies by fast test, ascending per test */
+    uint32_t *always;   /* enabled policies with only negated matchers */
     uint32_t nalways;
 } sl__signal_set;
 
@@ -274,7 +292,16 @@ struct sl_policy_set {
     sl__errlist warnings; /* valid, but probably not what was meant */
     uint64_t (*clock)(void *);
     void *clock_ctx;
+    bool reference; /* built by sl__policy_load_reference: the test oracle */
 };
+
+/* sl_policy_load for the differential test (tests/policy/
+ * test_differential.c): a set that evaluates every record by the plain
+ * path, which the indexed one must agree with on every decision and
+ * counter. Never used outside tests. */
+sl_status sl__policy_load_reference(const sl_doc *const *docs, size_t n,
+                                    const sl_policy_opts *opts,
+                                    sl_policy_set **out, sl_error *err);
 
 /* Field equality (kind and path). */
 bool sl__field_eq(const sl_field *a, const sl_field *b);

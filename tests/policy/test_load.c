@@ -88,7 +88,8 @@ Test(load, attribute_path_forms) {
     cr_assert_eq(p->matchers[1].field.path_len, 2);
     cr_assert_eq(p->matchers[2].field.kind, SL_FIELD_SCOPE_ATTR);
     cr_assert_eq(p->matchers[2].field.path_len, 3);
-    cr_assert_eq(p->required, 3);
+    cr_assert_eq(p->nmatchers, 3);
+    cr_assert(!p->matchers[0].negate && !p->matchers[2].negate);
     cr_assert_eq(p->keep.kind, SL_KEEP_ALL); /* keep absent: all */
     sl_policy_set_free(set);
 }
