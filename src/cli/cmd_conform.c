@@ -29,9 +29,17 @@ static int usage(void) {
 static sl_policy_set *sync_load(sl__sync **client, const char *url) {
     sl_error err = {0};
     sl_policy_set *set = NULL;
+    bool changed = false;
     *client = sl__sync_new(url, &err);
-    if (!*client || sl__sync_run(*client, NULL, &set, &err) != SL_OK) {
+    if (!*client || sl__sync_run(*client, NULL, &changed, &err) != SL_OK) {
         sl_cli_print_error(&err);
+        return NULL;
+    }
+    const sl_doc *doc = sl__sync_doc(*client);
+    if (sl_policy_load(&doc, 1, NULL, &set, &err) != SL_OK ||
+        (sl__sync_compiled(*client, set) != SL_OK && sl__nomem(&err))) {
+        sl_cli_print_error(&err);
+        sl_policy_set_free(set);
         return NULL;
     }
     sl_cli_policy_print(set);
@@ -41,10 +49,8 @@ static sl_policy_set *sync_load(sl__sync **client, const char *url) {
 /* Last sync: report the run's counters and the compile errors. */
 static int sync_report(sl__sync *client, sl_policy_set *set) {
     sl_error err = {0};
-    sl_policy_set *next = NULL;
-    sl_status rc = sl__sync_run(client, set, &next, &err);
-    sl_policy_set_free(next);
-    if (rc != SL_OK) {
+    bool changed = false;
+    if (sl__sync_run(client, set, &changed, &err) != SL_OK) {
         sl_cli_print_error(&err);
         return SL_EXIT_INPUT;
     }

@@ -24,7 +24,8 @@ struct sl__sync {
     sl__serve_forward *http;
     char instance[160];
     bool have;         /* an answer was compiled */
-    sl_buf hash;       /* hash of the last compiled answer */
+    sl_buf hash;       /* hash of the last answer taken */
+    sl_doc *doc;       /* its policies */
     uint32_t interval; /* its recommended_sync_interval_seconds */
     sl_buf errs;       /* pre-encoded statuses of rejected policies */
     base_ent *base;    /* what was last reported, in id order */
@@ -64,6 +65,7 @@ void sl__sync_free(sl__sync *s) {
         sl__serve_forward_free(s->http);
         sl__buf_free(&s->hash);
         sl__buf_free(&s->errs);
+        sl_doc_free(s->doc);
         base_free(s->base, s->nbase);
         sl__free(s, sizeof(*s));
     }
@@ -237,12 +239,11 @@ static sl_status encode_errors(const sl_node *list, const sl_policy_set *set,
     return rc;
 }
 
-/* Parse and compile an answer. *out is NULL when its hash is the one last
- * compiled. */
-static sl_status take_answer(sl__sync *s, sl_policy_set *prev,
-                             const sl_buf *body, sl_policy_set **out,
-                             uint32_t *interval, sl_buf *hash, sl_buf *errs,
-                             sl_error *err) {
+/* Parse an answer; *doc (owned) is NULL when its hash is the one last
+ * taken, else its policies as a policy document. */
+static sl_status take_answer(sl__sync *s, const sl_buf *body, sl_doc **keep,
+                             uint32_t *interval, sl_buf *hash, sl_error *err) {
+    *keep = NULL;
     sl_doc *doc = sl_doc_new();
     if (!doc) {
         return sl__nomem(err);
@@ -284,11 +285,16 @@ static sl_status take_answer(sl__sync *s, sl_policy_set *prev,
     if (rc == SL_OK && (n = sl_node_get(root, "hash")) != NULL) {
         rc = sl__buf_append(hash, sl_node_str(n).ptr, sl_node_str(n).len);
     }
-    bool same = s->have && hash->len == s->hash.len &&
-                memcmp(hash->ptr ? hash->ptr : "", s->hash.ptr ? s->hash.ptr : "",
-                       hash->len) == 0;
+    if (rc == SL_OK && (n = sl_node_get(root, "policies")) != NULL &&
+        sl_node_kind_of(n) != SL_NODE_ARRAY) {
+        sl_pos pos = sl_node_pos(doc, n);
+        rc = sl__error(err, SL_ESCHEMA, &pos, "\"policies\" is not an array");
+    }
+    bool same = s->doc && hash->len == s->hash.len &&
+                (hash->len == 0 ||
+                 memcmp(hash->ptr, s->hash.ptr, hash->len) == 0);
     if (rc == SL_OK && !same) {
-        /* compile it as a policy file: only "policies" stays */
+        /* a policy document: only "policies" stays */
         for (size_t i = sl_node_len(root); i-- > 0;) {
             sl_str k = sl_node_key(root, i);
             if (!(k.len == 8 && memcmp(k.ptr, "policies", 8) == 0)) {
@@ -301,29 +307,43 @@ static sl_status take_answer(sl__sync *s, sl_policy_set *prev,
             rc = rc == SL_OK
                      ? sl_node_set_container(doc, list, SL_NODE_ARRAY)
                      : rc;
-        }
-        const sl_doc *docs[1] = {doc};
-        rc = rc == SL_OK ? sl_policy_reload(prev, docs, 1, NULL, out, err)
-                         : rc;
-        if (rc == SL_OK) {
-            rc = encode_errors(sl_node_get(root, "policies"), *out, errs);
             if (rc != SL_OK) {
-                sl_policy_set_free(*out);
-                *out = NULL;
                 sl__nomem(err);
             }
+        }
+        if (rc == SL_OK) {
+            *keep = doc;
+            doc = NULL;
         }
     }
     sl_doc_free(doc);
     return rc;
 }
 
-sl_status sl__sync_run(sl__sync *s, sl_policy_set *set, sl_policy_set **out,
+const sl_doc *sl__sync_doc(const sl__sync *s) {
+    return s->doc;
+}
+
+sl_status sl__sync_compiled(sl__sync *s, const sl_policy_set *set) {
+    s->errs.len = 0;
+    if (!s->doc) {
+        return SL_OK;
+    }
+    sl_status rc = encode_errors(sl_node_get(sl_doc_root(s->doc), "policies"),
+                                 set, &s->errs);
+    if (rc != SL_OK) {
+        s->errs.len = 0;
+    }
+    return rc;
+}
+
+sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
                        sl_error *err) {
-    *out = NULL;
+    *changed = false;
     base_ent *cur = NULL;
     size_t ncur = 0;
-    sl_buf req = {0}, resp = {0}, hash = {0}, errs = {0};
+    sl_buf req = {0}, resp = {0}, hash = {0};
+    sl_doc *doc = NULL;
     uint32_t interval = 0;
     sl_status rc = snapshot(set, &cur, &ncur);
     rc = rc == SL_OK ? encode_request(s, cur, ncur, &req) : rc;
@@ -347,17 +367,17 @@ sl_status sl__sync_run(sl__sync *s, sl_policy_set *set, sl_policy_set **out,
     s->nbase = ncur;
     cur = NULL;
     ncur = 0;
-    rc = take_answer(s, set, &resp, out, &interval, &hash, &errs, err);
+    rc = take_answer(s, &resp, &doc, &interval, &hash, err);
     if (rc == SL_OK) {
         s->interval = interval;
-        if (*out) {
+        if (doc) {
             sl_buf t = s->hash;
             s->hash = hash;
             hash = t;
-            t = s->errs;
-            s->errs = errs;
-            errs = t;
+            sl_doc_free(s->doc);
+            s->doc = doc;
             s->have = true;
+            *changed = true;
         }
     }
 done:
@@ -365,6 +385,5 @@ done:
     sl__buf_free(&req);
     sl__buf_free(&resp);
     sl__buf_free(&hash);
-    sl__buf_free(&errs);
     return rc;
 }

@@ -21,17 +21,28 @@ void sl__sync_free(sl__sync *s);
  * a full sync). Counters are never reset (serve's /metrics reads them): the
  * client remembers, by policy id, what it last reported once the provider
  * answered 2xx, so each report carries the deltas since then. When the
- * answer's hash differs from the last one, its policies are compiled into
- * *out (a reload of set, as sl_policy_reload: counters and rate windows
- * carried by id), owned by the caller; otherwise *out is NULL. Rejected
- * policies are left out of *out and their errors reported in every later
- * sync until the provider sends other policies.
+ * answer's hash differs from the last one (or on the first answer) the
+ * client keeps its policies as a document (sl__sync_doc) and *changed is
+ * true: the caller compiles a snapshot from it (alone or after its policy
+ * files: on a duplicate id the first document wins, see sl_policy_load)
+ * and then calls sl__sync_compiled().
  * @return SL_OK; SL_EIO (no answer, a non-2xx status, or a non-empty
- *         error_message: the message says which); the parse codes of
- *         sl_doc_load() and those of sl_policy_load(). On failure *out is
- *         NULL and the client's state is unchanged. */
-sl_status sl__sync_run(sl__sync *s, sl_policy_set *set, sl_policy_set **out,
+ *         error_message: the message says which); SL_ESCHEMA (no
+ *         "policies" array); the parse codes of sl_doc_load(). On failure
+ *         the client's policies and hash are unchanged. */
+sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
                        sl_error *err);
+
+/* The policies of the last answer taken, as a policy document
+ * ({"policies": [...]}, named "SyncResponse" in positions); NULL before
+ * the first. Borrowed until the next sl__sync_run() that changes it. */
+const sl_doc *sl__sync_doc(const sl__sync *s);
+
+/* After compiling set from sl__sync_doc() (and maybe other documents):
+ * remember the problems of the provider's policies that set rejected, to
+ * report them as PolicySyncStatus errors in every later sync.
+ * @return SL_OK or SL_ENOMEM (the errors are then not reported). */
+sl_status sl__sync_compiled(sl__sync *s, const sl_policy_set *set);
 
 /* recommended_sync_interval_seconds of the last answer (0 = none given). */
 uint32_t sl__sync_interval(const sl__sync *s);
