@@ -22,7 +22,8 @@ static int usage(const char *why) {
             "[--grpc HOST:PORT]\n"
             "                    [--admin HOST:PORT] [--output FILE | "
             "--forward URL] [--threads N]\n"
-            "                    [--forward-protobuf] [--no-watch]\n"
+            "                    [--forward-protobuf] [--no-watch] "
+            "[--policy-server URL]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
             "          --max-connections N --max-inflight BYTES\n"
@@ -172,6 +173,8 @@ int sl_cmd_serve(int argc, char **argv) {
             o.output = argv[++i];
         } else if (strcmp(a, "--forward") == 0 && v) {
             o.forward = argv[++i];
+        } else if (strcmp(a, "--policy-server") == 0 && v) {
+            o.policy_server = argv[++i];
         } else if (strcmp(a, "--forward-protobuf") == 0) {
             o.forward_proto = true;
         } else if (strcmp(a, "--no-watch") == 0) {
@@ -215,9 +218,9 @@ int sl_cmd_serve(int argc, char **argv) {
         sl__serve_config_merge(&o, &cfg);
     }
     int status;
-    if (o.npolicies == 0) {
-        status = usage("--policies (or policies.files in --config) is "
-                       "required");
+    if (o.npolicies == 0 && !o.policy_server) {
+        status = usage("--policies (or policies.files in --config) or "
+                       "--policy-server is required");
     } else {
         status = sl__serve_run(&o);
     }

@@ -8,7 +8,8 @@ id (errors: the last list received), as upstream's `/stats` does; `GET
 Loopback only, port 0 (the chosen port is in .port).
 
 Use: with SyncServer() as srv: srv.serve(policies_text); ... srv.requests,
-srv.stats(). Protobuf bodies are refused with 415 (JSON only)."""
+srv.stats(). Protobuf bodies are refused with 415 (JSON only). With
+srv.failing = True every sync gets a 503 (a provider that is down)."""
 import hashlib, http.server, json, threading, time
 
 
@@ -16,6 +17,7 @@ class SyncServer:
     def __init__(self, interval=60):
         self.lock = threading.Lock()
         self.interval = interval
+        self.failing = False
         self.serve("{\"policies\": []}")
         outer = self
 
@@ -44,6 +46,8 @@ class SyncServer:
                 body = self.rfile.read(n)
                 if self.path != "/v1/policy/sync":
                     return self.reply(404, {"error": "not found"})
+                if outer.failing:
+                    return self.reply(503, {"error": "down"})
                 if self.headers.get("Content-Type", "") != "application/json":
                     return self.reply(415, {"error": "JSON only"})
                 try:

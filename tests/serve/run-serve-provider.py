@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""End-to-end test of `sluice serve --policy-server URL` (the HTTP sync
+provider) over loopback, against tests/conformance/sync_server.py.
+
+Usage: run-serve-provider.py --sluice PATH --source REPO_DIR
+
+Checks, bounded in time:
+  - the provider's policies and a policy file merge into one snapshot; on a
+    duplicate id the file's policy wins and the provider's copy is rejected;
+  - each sync sends the required resource attributes and, after the first,
+    the last hash it took as lastSuccessfulHash;
+  - hit deltas are reported (the provider's sum equals the records that
+    matched, however many syncs ran) with each rejected policy's compile
+    errors;
+  - recommended_sync_interval_seconds is honoured (1 s here) and a new hash
+    rebuilds the snapshot (sluice_reload_success_total) without a restart;
+  - a provider that stops answering keeps the last good snapshot and counts
+    sluice_policy_sync_failure_total.
+Exit 0 when it passed."""
+import argparse, importlib.machinery, importlib.util, json, os, shutil, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+from sync_server import SyncServer  # noqa: E402
+
+
+def load_serve_helpers():
+    path = os.path.join(HERE, "run-serve.py")
+    loader = importlib.machinery.SourceFileLoader("run_serve", path)
+    spec = importlib.util.spec_from_loader("run_serve", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def log_policy(pid, field, op, value):
+    return {"id": pid, "name": pid, "log": {"match": [{"log_field": field, op: value}], "keep": "none"}}
+
+
+def logs(*recs):
+    return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"severityText": sev, "body": {"stringValue": body}} for sev, body in recs]}]}]})
+
+
+def bodies(lines):
+    out = []
+    for line in lines:
+        for rl in json.loads(line).get("resourceLogs", []):
+            for sl in rl.get("scopeLogs", []):
+                out += [r["body"]["stringValue"] for r in sl.get("logRecords", [])]
+    return out
+
+
+def wait(cond, what, timeout=15):
+    deadline = time.time() + timeout
+    while not cond():
+        assert time.time() < deadline, "timed out waiting for " + what
+        time.sleep(0.1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    rs = load_serve_helpers()
+    rs.ARGS = a
+    tmp = tempfile.mkdtemp(prefix="sluice-provider-test-")
+    s = None
+    try:
+        local = os.path.join(tmp, "local.json")
+        with open(local, "w") as f:
+            json.dump({"policies": [log_policy("shared-id", "body", "contains", "secret")]}, f)
+        served = {"policies": [
+            log_policy("drop-debug", "severity_text", "exact", "DEBUG"),
+            log_policy("bad-regex", "body", "regex", "([bad"),
+            # same id as the file's policy: the file's wins, this one is rejected
+            log_policy("shared-id", "severity_text", "exact", "INFO"),
+        ]}
+        with SyncServer(interval=1) as srv:
+            srv.serve(json.dumps(served))
+            first_hash = srv.hash
+            s = rs.Server(["--policy-server", srv.url], policies=local)
+            st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d1"), ("INFO", "has secret"), ("INFO", "plain")))
+            assert st == 200, st
+            wait(lambda: srv.stats()["policies"] and
+                 any(p["policy_id"] == "drop-debug" and p["hits"] >= 1 for p in srv.stats()["policies"]),
+                 "the hits of drop-debug to be reported")
+            time.sleep(2.5)  # two more syncs: deltas, not totals
+            got = {p["policy_id"]: p for p in srv.stats()["policies"]}
+            assert got["drop-debug"]["hits"] == 1, got
+            assert got["shared-id"]["hits"] == 1, got  # the file's policy (body contains secret)
+            assert any(e.startswith('log: match[0]: invalid regex "([bad"') for e in got["bad-regex"]["errors"]), got
+            reqs = list(srv.requests)
+            assert len(reqs) >= 3, len(reqs)
+            for r in reqs:
+                keys = {x["key"] for x in r["clientMetadata"]["resourceAttributes"]}
+                assert {"service.name", "service.namespace", "service.version",
+                        "service.instance.id"} <= keys, keys
+            assert all(r.get("lastSuccessfulHash") == first_hash for r in reqs[1:]), reqs[1:]
+            # new policies: rebuilt within a sync interval, no restart
+            srv.serve(json.dumps({"policies": [log_policy("drop-info", "severity_text", "exact", "INFO")]}))
+            wait(lambda: s.metric("sluice_reload_success_total") >= 1, "the provider's new policies")
+            st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d2"), ("INFO", "dropped now")))
+            assert st == 200, st
+            wait(lambda: any(p["policy_id"] == "drop-info" and p["hits"] >= 1 for p in srv.stats()["policies"]),
+                 "the hits of drop-info")
+            # the provider is down: syncs fail, the last snapshot keeps working
+            srv.failing = True
+            wait(lambda: s.metric("sluice_policy_sync_failure_total") >= 1, "a failed sync to be counted")
+            st, _, _ = s.post("/v1/logs", logs(("INFO", "still dropped"), ("WARN", "kept")))
+            assert st == 200, st
+        assert s.stop() == 0
+        out = bodies(s.output_lines())
+        assert out == ["plain", "d2", "kept"], out
+        assert any("policy shared-id: duplicate id" in l for l in s.lines), "".join(s.lines)[-2000:]
+        print("PASS serve --policy-server")
+        return 0
+    except AssertionError as e:
+        print("FAIL serve --policy-server: %s" % str(e)[:1500])
+        if s:
+            print("".join(s.lines)[-3000:])
+        return 1
+    finally:
+        if s:
+            s.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
