@@ -9,7 +9,8 @@ Loopback only, port 0 (the chosen port is in .port).
 
 Use: with SyncServer() as srv: srv.serve(policies_text); ... srv.requests,
 srv.stats(). Protobuf bodies are refused with 415 (JSON only). With
-srv.failing = True every sync gets a 503 (a provider that is down)."""
+srv.failing = True every sync gets a 503 (a provider that is down); with
+srv.error_message set, a 200 SyncResponse carrying only that error_message."""
 import hashlib, http.server, json, threading, time
 
 
@@ -18,6 +19,7 @@ class SyncServer:
         self.lock = threading.Lock()
         self.interval = interval
         self.failing = False
+        self.error_message = ""
         self.serve("{\"policies\": []}")
         outer = self
 
@@ -81,6 +83,8 @@ class SyncServer:
     def record(self, req):
         with self.lock:
             self.requests.append(req)
+            if self.error_message:
+                return {"errorMessage": self.error_message}
             for st in req.get("policyStatuses", req.get("policy_statuses", [])):
                 e = self.received.setdefault(st["id"], {"hits": 0, "misses": 0, "errors": []})
                 e["hits"] += int(st.get("matchHits", st.get("match_hits", 0)))

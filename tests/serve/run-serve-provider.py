@@ -14,10 +14,13 @@ Checks, bounded in time:
     errors;
   - recommended_sync_interval_seconds is honoured (1 s here) and a new hash
     rebuilds the snapshot (sluice_reload_success_total) without a restart;
+  - an unchanged hash rebuilds nothing;
   - a provider that stops answering keeps the last good snapshot and counts
-    sluice_policy_sync_failure_total.
+    sluice_policy_sync_failure_total;
+  - `sluice conform --server` against a provider answering error_message
+    exits 1 naming it.
 Exit 0 when it passed."""
-import argparse, importlib.machinery, importlib.util, json, os, shutil, sys, tempfile, time
+import argparse, importlib.machinery, importlib.util, json, os, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
@@ -98,6 +101,8 @@ def main():
                 assert {"service.name", "service.namespace", "service.version",
                         "service.instance.id"} <= keys, keys
             assert all(r.get("lastSuccessfulHash") == first_hash for r in reqs[1:]), reqs[1:]
+            assert reqs[0].get("fullSync") is True and not reqs[1].get("fullSync"), reqs[:2]
+            assert s.metric("sluice_reload_success_total") == 0, "same hash, yet rebuilt"
             # new policies: rebuilt within a sync interval, no restart
             srv.serve(json.dumps({"policies": [log_policy("drop-info", "severity_text", "exact", "INFO")]}))
             wait(lambda: s.metric("sluice_reload_success_total") >= 1, "the provider's new policies")
@@ -114,6 +119,16 @@ def main():
         out = bodies(s.output_lines())
         assert out == ["plain", "d2", "kept"], out
         assert any("policy shared-id: duplicate id" in l for l in s.lines), "".join(s.lines)[-2000:]
+        with SyncServer() as srv:
+            srv.error_message = "no policies for you"
+            inp = os.path.join(tmp, "in.json")
+            with open(inp, "w") as f:
+                f.write(logs(("INFO", "x")))
+            r = subprocess.run([a.sluice, "conform", "--server", srv.url, "--input", inp,
+                                "--output", os.path.join(tmp, "o.json"), "--stats",
+                                os.path.join(tmp, "s.json"), "--signal", "log"],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 1 and "no policies for you" in r.stderr, (r.returncode, r.stderr)
         print("PASS serve --policy-server")
         return 0
     except AssertionError as e:
