@@ -46,8 +46,7 @@ sl__sync *sl__sync_new(const char *url, sl_error *err) {
     char host[128] = "localhost";
     gethostname(host, sizeof(host) - 1);
     host[sizeof(host) - 1] = '\0';
-    snprintf(s->instance, sizeof(s->instance), "%s-%ld", host,
-             (long)getpid());
+    snprintf(s->instance, sizeof(s->instance), "%s-%ld", host, (long)getpid());
     return s;
 }
 
@@ -89,8 +88,7 @@ static sl_status put_attr(sl_buf *b, const char *key, const char *val,
 }
 
 /* The current counters of set, in id order (the set's order). */
-static sl_status snapshot(const sl_policy_set *set, base_ent **out,
-                          size_t *n) {
+static sl_status snapshot(const sl_policy_set *set, base_ent **out, size_t *n) {
     *out = NULL;
     *n = 0;
     size_t count = set ? sl_policy_count(set) : 0;
@@ -147,9 +145,8 @@ static sl_status encode_request(const sl__sync *s, const base_ent *cur,
            "\"resourceAttributes\":[");
     rc = rc == SL_OK ? put_attr(b, "service.name", "sluice", false) : rc;
     rc = rc == SL_OK ? put_attr(b, "service.namespace", "sluice", true) : rc;
-    rc = rc == SL_OK
-             ? put_attr(b, "service.version", SL_VERSION_STRING, true)
-             : rc;
+    rc = rc == SL_OK ? put_attr(b, "service.version", SL_VERSION_STRING, true)
+                     : rc;
     rc = rc == SL_OK ? put_attr(b, "service.instance.id", s->instance, true)
                      : rc;
     rc = rc == SL_OK ? sl__buf_printf(b, "]},\"fullSync\":%s",
@@ -168,12 +165,12 @@ static sl_status encode_request(const sl__sync *s, const base_ent *cur,
         rc = sl__buf_printf(b, "%s{\"id\":", first ? "" : ",");
         first = false;
         rc = rc == SL_OK ? put_str(b, cur[i].id, cur[i].len) : rc;
-        rc = rc == SL_OK ? sl__buf_printf(b,
-                                          ",\"matchHits\":\"%llu\","
-                                          "\"matchMisses\":\"%llu\"}",
-                                          (unsigned long long)h,
-                                          (unsigned long long)m)
-                         : rc;
+        rc = rc == SL_OK
+                 ? sl__buf_printf(b,
+                                  ",\"matchHits\":\"%llu\","
+                                  "\"matchMisses\":\"%llu\"}",
+                                  (unsigned long long)h, (unsigned long long)m)
+                 : rc;
     }
     if (rc == SL_OK && s->errs.len) {
         rc = sl__buf_printf(b, "%s%.*s", first ? "" : ",", (int)s->errs.len,
@@ -196,17 +193,16 @@ static sl_status encode_errors(const sl_node *list, const sl_policy_set *set,
     sl_status rc = SL_OK;
     for (size_t i = 0; i < sl_node_len(list) && rc == SL_OK; i++) {
         const sl_node *p = sl_node_at(list, i);
-        const sl_node *idn = sl_node_kind_of(p) == SL_NODE_OBJECT
-                                 ? sl_node_get(p, "id")
-                                 : NULL;
+        const sl_node *idn =
+            sl_node_kind_of(p) == SL_NODE_OBJECT ? sl_node_get(p, "id") : NULL;
         sl_str id = sl_node_str(idn);
         if (sl_node_kind_of(idn) != SL_NODE_STRING || id.len == 0 ||
             id.len > 64) {
             continue;
         }
         char want[80];
-        int wl = snprintf(want, sizeof(want), "policy %.*s: ", (int)id.len,
-                          id.ptr);
+        int wl =
+            snprintf(want, sizeof(want), "policy %.*s: ", (int)id.len, id.ptr);
         char key[72];
         memcpy(key, id.ptr, id.len);
         key[id.len] = '\0';
@@ -259,10 +255,10 @@ static sl_status take_answer(sl__sync *s, const sl_buf *body, sl_doc **keep,
     if (rc == SL_OK &&
         (n = member(root, "errorMessage", "error_message")) != NULL &&
         sl_node_str(n).len > 0) {
-        rc = sl__error(err, SL_EIO, NULL, "policy provider: %.*s",
-                       (int)(sl_node_str(n).len > 200 ? 200
-                                                      : sl_node_str(n).len),
-                       sl_node_str(n).ptr);
+        rc = sl__error(
+            err, SL_EIO, NULL, "policy provider: %.*s",
+            (int)(sl_node_str(n).len > 200 ? 200 : sl_node_str(n).len),
+            sl_node_str(n).ptr);
     }
     if (rc == SL_OK &&
         (n = member(root, "recommendedSyncIntervalSeconds",
@@ -290,9 +286,9 @@ static sl_status take_answer(sl__sync *s, const sl_buf *body, sl_doc **keep,
         sl_pos pos = sl_node_pos(doc, n);
         rc = sl__error(err, SL_ESCHEMA, &pos, "\"policies\" is not an array");
     }
-    bool same = s->doc && hash->len == s->hash.len &&
-                (hash->len == 0 ||
-                 memcmp(hash->ptr, s->hash.ptr, hash->len) == 0);
+    bool same =
+        s->doc && hash->len == s->hash.len &&
+        (hash->len == 0 || memcmp(hash->ptr, s->hash.ptr, hash->len) == 0);
     if (rc == SL_OK && !same) {
         /* a policy document: only "policies" stays */
         for (size_t i = sl_node_len(root); i-- > 0;) {
@@ -304,9 +300,8 @@ static sl_status take_answer(sl__sync *s, const sl_buf *body, sl_doc **keep,
         if (sl_node_len(root) == 0) { /* proto-JSON leaves out [] */
             sl_node *list = NULL;
             rc = sl_node_obj_append(doc, root, "policies", 8, &list);
-            rc = rc == SL_OK
-                     ? sl_node_set_container(doc, list, SL_NODE_ARRAY)
-                     : rc;
+            rc = rc == SL_OK ? sl_node_set_container(doc, list, SL_NODE_ARRAY)
+                             : rc;
             if (rc != SL_OK) {
                 sl__nomem(err);
             }
