@@ -22,7 +22,8 @@
 #include "serve/http1.h"
 
 enum {
-    TIMEOUT_MS = 10000
+    TIMEOUT_MS = 10000,
+    MAX_KEPT_BODY = 64 << 20 /* an answer body read into memory (sync) */
 };
 
 struct sl__serve_forward {
@@ -158,7 +159,7 @@ static bool send_all(int fd, const char *p, size_t n) {
  * Content-Length; without one the connection cannot be reused, and the body
  * runs to the end of the connection), or append it to keep when keep is not
  * NULL. Returns false on an I/O or framing error (or SL_ENOMEM growing
- * keep). */
+ * keep, or a body over MAX_KEPT_BODY). */
 static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
                         int *status, bool *reusable, sl_buf *keep) {
     char buf[8192];
@@ -237,7 +238,8 @@ static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
             if (have_len && take > clen - body) {
                 take = clen - body;
             }
-            if (keep && sl__buf_append(keep, buf, take) != SL_OK) {
+            if (keep && (keep->len + take > MAX_KEPT_BODY ||
+                         sl__buf_append(keep, buf, take) != SL_OK)) {
                 return false;
             }
             body += (size_t)r;

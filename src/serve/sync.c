@@ -286,9 +286,9 @@ static sl_status take_answer(sl__sync *s, const sl_buf *body, sl_doc **keep,
         sl_pos pos = sl_node_pos(doc, n);
         rc = sl__error(err, SL_ESCHEMA, &pos, "\"policies\" is not an array");
     }
-    bool same =
-        s->doc && hash->len == s->hash.len &&
-        (hash->len == 0 || memcmp(hash->ptr, s->hash.ptr, hash->len) == 0);
+    /* without a hash nothing tells the policies are the same: take them */
+    bool same = s->doc && hash->len > 0 && hash->len == s->hash.len &&
+                memcmp(hash->ptr, s->hash.ptr, hash->len) == 0;
     if (rc == SL_OK && !same) {
         /* a policy document: only "policies" stays */
         for (size_t i = sl_node_len(root); i-- > 0;) {

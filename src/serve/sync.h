@@ -21,14 +21,14 @@ void sl__sync_free(sl__sync *s);
  * a full sync). Counters are never reset (serve's /metrics reads them): the
  * client remembers, by policy id, what it last reported once the provider
  * answered 2xx, so each report carries the deltas since then. When the
- * answer's hash differs from the last one (or on the first answer) the
- * client keeps its policies as a document (sl__sync_doc) and *changed is
- * true: the caller compiles a snapshot from it (alone or after its policy
- * files: on a duplicate id the first document wins, see sl_policy_load)
- * and then calls sl__sync_compiled().
+ * answer's hash differs from the last one (or is empty, or on the first
+ * answer) the client keeps its policies as a document (sl__sync_doc) and
+ * *changed is true: the caller compiles a snapshot from it (alone or
+ * after its policy files: on a duplicate id the first document wins, see
+ * sl_policy_load) and then calls sl__sync_compiled().
  * @return SL_OK; SL_EIO (no answer, a non-2xx status, or a non-empty
- *         error_message: the message says which); SL_ESCHEMA (no
- *         "policies" array); the parse codes of sl_doc_load(). On failure
+ *         error_message: the message says which); SL_ESCHEMA
+ *         ("policies" is not an array); the parse codes of sl_doc_load(). On failure
  *         the client's policies and hash are unchanged. */
 sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
                        sl_error *err);
