@@ -75,10 +75,11 @@ int sl_cli_serve_check_config(const char *path) {
     }
     size_t problems = print_problems(&cfg);
     size_t policy_problems = 0;
-    if (cfg.opts.npolicies == 0) {
-        fprintf(stderr, "%s: policies.files: none given\n", path);
+    if (cfg.opts.npolicies == 0 && !cfg.opts.policy_server) {
+        fprintf(stderr, "%s: policies: neither files nor server given\n",
+                path);
         problems++;
-    } else {
+    } else if (cfg.opts.npolicies > 0) {
         sl_policy_set *set =
             sl_cli_policy_load(cfg.opts.policies, cfg.opts.npolicies);
         if (!set) {

@@ -18,7 +18,10 @@ Checks, bounded in time:
   - a provider that stops answering keeps the last good snapshot and counts
     sluice_policy_sync_failure_total;
   - `sluice conform --server` against a provider answering error_message
-    exits 1 naming it.
+    exits 1 naming it;
+  - `policies: {server: URL}` in --config does what --policy-server does,
+    and `sluice check --config` accepts a config with a server and no
+    files.
 Exit 0 when it passed."""
 import argparse, importlib.machinery, importlib.util, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -129,6 +132,27 @@ def main():
                                 os.path.join(tmp, "s.json"), "--signal", "log"],
                                capture_output=True, text=True, timeout=30)
             assert r.returncode == 1 and "no policies for you" in r.stderr, (r.returncode, r.stderr)
+        with SyncServer() as srv:
+            srv.serve(json.dumps(served))
+            cfg = os.path.join(tmp, "serve.yaml")
+            out = os.path.join(tmp, "cfg-out.jsonl")
+            with open(cfg, "w") as f:
+                f.write("receivers: {http: 127.0.0.1:0, grpc: 127.0.0.1:0}\n"
+                        "admin: 127.0.0.1:0\nthreads: 1\n"
+                        "policies: {server: \"%s\"}\nexporter: {output: %s}\n" % (srv.url, out))
+            r = subprocess.run([a.sluice, "check", "--config", cfg], capture_output=True,
+                               text=True, timeout=30)
+            assert r.returncode == 0, r.stderr + r.stdout
+            s2 = rs.Server([], raw=["--config", cfg])
+            try:
+                st, _, _ = s2.post("/v1/logs", logs(("DEBUG", "gone"), ("INFO", "gone too"), ("WARN", "stays")))
+                assert st == 200, st
+                assert s2.stop() == 0
+                with open(out) as f:
+                    got = bodies(f.read().splitlines())
+                    assert got == ["stays"], (got, "".join(s2.lines)[-1500:])
+            finally:
+                s2.close()
         print("PASS serve --policy-server")
         return 0
     except AssertionError as e:
