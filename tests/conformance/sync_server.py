@@ -7,11 +7,49 @@ id (errors: the last list received), as upstream's `/stats` does; `GET
 /stats` gives them as {"policies":[{"policy_id","hits","misses","errors"}]}.
 Loopback only, port 0 (the chosen port is in .port).
 
+Like upstream's server (which re-encodes the policies with protojson), it
+serves enum values as numbers: the value of an enum field (logField,
+spanKind, mode, ...) that is a full enum name of the policy schema
+(LOG_FIELD_BODY, SPAN_KIND_SERVER, ...) becomes its number, so the client's loader is checked on the wire form.
+
 Use: with SyncServer() as srv: srv.serve(policies_text); ... srv.requests,
 srv.stats(). Protobuf bodies are refused with 415 (JSON only). With
 srv.failing = True every sync gets a 503 (a provider that is down); with
 srv.error_message set, a 200 SyncResponse carrying only that error_message."""
 import hashlib, http.server, json, threading, time
+
+
+# tero.policy.v1 enums (reference/policy-engine-upstream.md section 2)
+ENUMS = {}
+for prefix, names in (
+        ("LOG_FIELD_", {"BODY": 1, "SEVERITY_TEXT": 2, "TRACE_ID": 3, "SPAN_ID": 4, "EVENT_NAME": 5,
+                        "RESOURCE_SCHEMA_URL": 10, "SCOPE_SCHEMA_URL": 11}),
+        ("METRIC_FIELD_", {"NAME": 1, "DESCRIPTION": 2, "UNIT": 3, "RESOURCE_SCHEMA_URL": 10,
+                           "SCOPE_SCHEMA_URL": 11, "SCOPE_NAME": 12, "SCOPE_VERSION": 13}),
+        ("METRIC_TYPE_", {"GAUGE": 1, "SUM": 2, "HISTOGRAM": 3, "EXPONENTIAL_HISTOGRAM": 4, "SUMMARY": 5}),
+        ("AGGREGATION_TEMPORALITY_", {"DELTA": 1, "CUMULATIVE": 2}),
+        ("TRACE_FIELD_", {"NAME": 1, "TRACE_ID": 2, "SPAN_ID": 3, "PARENT_SPAN_ID": 4, "TRACE_STATE": 5,
+                          "RESOURCE_SCHEMA_URL": 10, "SCOPE_SCHEMA_URL": 11, "SCOPE_NAME": 12,
+                          "SCOPE_VERSION": 13}),
+        ("SPAN_KIND_", {"INTERNAL": 1, "SERVER": 2, "CLIENT": 3, "PRODUCER": 4, "CONSUMER": 5}),
+        ("SPAN_STATUS_CODE_", {"OK": 1, "ERROR": 2}),
+        ("SAMPLING_MODE_", {"HASH_SEED": 1, "PROPORTIONAL": 2, "EQUALIZING": 3})):
+    for k, v in names.items():
+        ENUMS[prefix + k] = v
+
+
+ENUM_KEYS = {"logField", "log_field", "metricField", "metric_field", "metricType", "metric_type",
+             "aggregationTemporality", "aggregation_temporality", "traceField", "trace_field",
+             "spanKind", "span_kind", "spanStatus", "span_status", "mode"}
+
+
+def enum_numbers(v):
+    if isinstance(v, dict):
+        return {k: ENUMS.get(x, x) if k in ENUM_KEYS and isinstance(x, str) else enum_numbers(x)
+                for k, x in v.items()}
+    if isinstance(v, list):
+        return [enum_numbers(x) for x in v]
+    return v
 
 
 class SyncServer:
@@ -76,7 +114,7 @@ class SyncServer:
         """Serve this policy file ({"policies": [...]}) from now on and
         forget what was recorded."""
         with self.lock:
-            self.policies = json.loads(policies_text).get("policies", [])
+            self.policies = enum_numbers(json.loads(policies_text).get("policies", []))
             self.hash = hashlib.sha256(policies_text.encode()).hexdigest()
             self.requests = []
             self.received = {}
