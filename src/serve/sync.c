@@ -160,8 +160,13 @@ static sl_status encode_request(const sl__sync *s, const base_ent *cur,
     bool first = true;
     for (size_t i = 0; i < ncur && rc == SL_OK; i++) {
         const base_ent *old = base_find(s, &cur[i]);
-        uint64_t h = cur[i].hits - (old ? old->hits : 0);
-        uint64_t m = cur[i].misses - (old ? old->misses : 0);
+        /* a counter below what was reported restarted (the policy left a
+         * snapshot and came back, or was reset): all of it is new */
+        uint64_t h = old && cur[i].hits >= old->hits ? cur[i].hits - old->hits
+                                                     : cur[i].hits;
+        uint64_t m = old && cur[i].misses >= old->misses
+                         ? cur[i].misses - old->misses
+                         : cur[i].misses;
         rc = sl__buf_printf(b, "%s{\"id\":", first ? "" : ",");
         first = false;
         rc = rc == SL_OK ? put_str(b, cur[i].id, cur[i].len) : rc;
