@@ -122,6 +122,7 @@ def main():
         out = bodies(s.output_lines())
         assert out == ["plain", "d2", "kept"], out
         assert any("policy shared-id: duplicate id" in l for l in s.lines), "".join(s.lines)[-2000:]
+        assert not any("Sanitizer" in l or "runtime error:" in l for l in s.lines), "".join(s.lines)[-3000:]
         with SyncServer() as srv:
             srv.error_message = "no policies for you"
             inp = os.path.join(tmp, "in.json")
