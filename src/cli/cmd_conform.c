@@ -1,25 +1,68 @@
-/* src/cli/cmd_conform.c: sluice conform --policies P --input I --output O
- * --stats S [--signal log|metric|trace]: the policy-conformance runner
- * contract (../shared/tools/policy-conformance). One OTLP/JSON request in,
- * the kept and transformed request out, per-policy hits/misses as
- * {"policies":[{"policy_id","hits"[,"misses"]}]}. Exit 0 when the data was
- * processed (rejected policies are printed, not fatal), 1 when a file
- * cannot be read or parsed, 2 for bad usage. */
+/* src/cli/cmd_conform.c: sluice conform (--policies P | --server URL)
+ * --input I --output O --stats S [--signal log|metric|trace]: the
+ * policy-conformance runner contract (../shared/tools/policy-conformance).
+ * One OTLP/JSON request in, the kept and transformed request out,
+ * per-policy hits/misses as {"policies":[{"policy_id","hits"[,"misses"]}]}.
+ * Provider mode (--server, upstream's HTTP mode): the policies come from a
+ * sync (POST SyncRequest to URL, serve/sync.c); after the run a second sync
+ * reports each policy's hits, misses and compile errors to the provider.
+ * Exit 0 when the data was processed (rejected policies are printed, not
+ * fatal), 1 when a file cannot be read or parsed or the provider cannot be
+ * reached, 2 for bad usage. */
 #include <string.h>
 
 #include "base/base.h"
 #include "cli/policy_common.h"
+#ifdef SLUICE_HAVE_SERVE
+#include "serve/sync.h"
+#endif
 
 static int usage(void) {
-    fprintf(stderr, "usage: sluice conform --policies P --input I --output O "
-                    "--stats S [--signal log|metric|trace]\n");
+    fprintf(stderr, "usage: sluice conform (--policies P | --server URL) "
+                    "--input I --output O --stats S "
+                    "[--signal log|metric|trace]\n");
     return SL_EXIT_USAGE;
 }
+
+#ifdef SLUICE_HAVE_SERVE
+/* First sync of provider mode: the policies to run with. */
+static sl_policy_set *sync_load(sl__sync **client, const char *url) {
+    sl_error err = {0};
+    sl_policy_set *set = NULL;
+    bool changed = false;
+    *client = sl__sync_new(url, &err);
+    if (!*client || sl__sync_run(*client, NULL, &changed, &err) != SL_OK) {
+        sl_cli_print_error(&err);
+        return NULL;
+    }
+    const sl_doc *doc = sl__sync_doc(*client);
+    if (sl_policy_load(&doc, 1, NULL, &set, &err) != SL_OK ||
+        (sl__sync_compiled(*client, set) != SL_OK && sl__nomem(&err))) {
+        sl_cli_print_error(&err);
+        sl_policy_set_free(set);
+        return NULL;
+    }
+    sl_cli_policy_print(set);
+    return set;
+}
+
+/* Last sync: report the run's counters and the compile errors. */
+static int sync_report(sl__sync *client, sl_policy_set *set) {
+    sl_error err = {0};
+    bool changed = false;
+    if (sl__sync_run(client, set, &changed, &err) != SL_OK) {
+        sl_cli_print_error(&err);
+        return SL_EXIT_INPUT;
+    }
+    return SL_EXIT_OK;
+}
+#endif
 
 int sl_cmd_conform(int argc, char **argv) {
     const char *policies[SL_CLI_MAX_POLICY_FILES];
     size_t npol = 0;
     const char *input = NULL, *output = NULL, *stats = NULL, *signal = NULL;
+    const char *server = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc) {
@@ -30,6 +73,8 @@ int sl_cmd_conform(int argc, char **argv) {
                 return usage();
             }
             policies[npol++] = argv[++i];
+        } else if (strcmp(a, "--server") == 0) {
+            server = argv[++i];
         } else if (strcmp(a, "--input") == 0) {
             input = argv[++i];
         } else if (strcmp(a, "--output") == 0) {
@@ -42,16 +87,32 @@ int sl_cmd_conform(int argc, char **argv) {
             return usage();
         }
     }
-    if (npol == 0 || !input || !output || !stats) {
+    if ((npol == 0) == !server || !input || !output || !stats) {
         return usage();
     }
+#ifndef SLUICE_HAVE_SERVE
+    if (server) {
+        fprintf(stderr, "sluice conform: --server needs the gateway, which "
+                        "this build leaves out (SLUICE_BUILD_SERVE=OFF)\n");
+        return usage();
+    }
+#endif
     if (signal && strcmp(signal, "log") != 0 && strcmp(signal, "metric") != 0 &&
         strcmp(signal, "trace") != 0) {
         fprintf(stderr, "sluice conform: unknown signal \"%s\"\n", signal);
         return usage();
     }
+#ifdef SLUICE_HAVE_SERVE
+    sl__sync *client = NULL;
+    sl_policy_set *set = server ? sync_load(&client, server)
+                                : sl_cli_policy_load(policies, npol);
+#else
     sl_policy_set *set = sl_cli_policy_load(policies, npol);
+#endif
     if (!set) {
+#ifdef SLUICE_HAVE_SERVE
+        sl__sync_free(client);
+#endif
         return SL_EXIT_INPUT;
     }
     int status = SL_EXIT_INPUT;
@@ -96,6 +157,11 @@ int sl_cmd_conform(int argc, char **argv) {
         goto done;
     }
     status = SL_EXIT_OK;
+#ifdef SLUICE_HAVE_SERVE
+    if (client) {
+        status = sync_report(client, set);
+    }
+#endif
 done:
     sl_buf_free(&out);
     sl_policy_ctx_free(ctx);
@@ -104,5 +170,8 @@ done:
         sl__free(text, len + 1);
     }
     sl_policy_set_free(set);
+#ifdef SLUICE_HAVE_SERVE
+    sl__sync_free(client);
+#endif
     return status;
 }

@@ -22,7 +22,8 @@ static int usage(const char *why) {
             "[--grpc HOST:PORT]\n"
             "                    [--admin HOST:PORT] [--output FILE | "
             "--forward URL] [--threads N]\n"
-            "                    [--forward-protobuf] [--no-watch]\n"
+            "                    [--forward-protobuf] [--no-watch] "
+            "[--policy-server URL]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
             "          --max-connections N --max-inflight BYTES\n"
@@ -74,10 +75,11 @@ int sl_cli_serve_check_config(const char *path) {
     }
     size_t problems = print_problems(&cfg);
     size_t policy_problems = 0;
-    if (cfg.opts.npolicies == 0) {
-        fprintf(stderr, "%s: policies.files: none given\n", path);
+    if (cfg.opts.npolicies == 0 && !cfg.opts.policy_server) {
+        fprintf(stderr, "%s: policies: neither files nor server given\n",
+                path);
         problems++;
-    } else {
+    } else if (cfg.opts.npolicies > 0) {
         sl_policy_set *set =
             sl_cli_policy_load(cfg.opts.policies, cfg.opts.npolicies);
         if (!set) {
@@ -172,6 +174,8 @@ int sl_cmd_serve(int argc, char **argv) {
             o.output = argv[++i];
         } else if (strcmp(a, "--forward") == 0 && v) {
             o.forward = argv[++i];
+        } else if (strcmp(a, "--policy-server") == 0 && v) {
+            o.policy_server = argv[++i];
         } else if (strcmp(a, "--forward-protobuf") == 0) {
             o.forward_proto = true;
         } else if (strcmp(a, "--no-watch") == 0) {
@@ -215,9 +219,9 @@ int sl_cmd_serve(int argc, char **argv) {
         sl__serve_config_merge(&o, &cfg);
     }
     int status;
-    if (o.npolicies == 0) {
-        status = usage("--policies (or policies.files in --config) is "
-                       "required");
+    if (o.npolicies == 0 && !o.policy_server) {
+        status = usage("--policies (or policies.files in --config) or "
+                       "--policy-server is required");
     } else {
         status = sl__serve_run(&o);
     }

@@ -31,6 +31,7 @@ static const option options[] = {
     {"", "threads", K_UINT, OFF(threads), SL_SERVE_MAX_THREADS},
     {"exporter", "output", K_STR, OFF(output), 0},
     {"exporter", "forward", K_STR, OFF(forward), 0},
+    {"policies", "server", K_STR, OFF(policy_server), 0},
     {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50},
     {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40},
     {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms),

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,8 @@
 #include "serve/http1.h"
 
 enum {
-    TIMEOUT_MS = 10000
+    TIMEOUT_MS = 10000,
+    MAX_KEPT_BODY = 64 << 20 /* an answer body read into memory (sync) */
 };
 
 struct sl__serve_forward {
@@ -124,6 +126,10 @@ static int dial(const sl__serve_forward *f) {
         struct timeval tv = {TIMEOUT_MS / 1000, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        /* head and body go in two sends: without this the body waits for
+         * the peer's delayed ACK of the head (40 ms on Linux) */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     return fd;
 }
@@ -155,10 +161,12 @@ static bool send_all(int fd, const char *p, size_t n) {
 }
 
 /* Read the answer's status line and headers, then skip its body (by
- * Content-Length; without one the connection cannot be reused). Returns
- * false on an I/O or framing error. */
+ * Content-Length; without one the connection cannot be reused, and the body
+ * runs to the end of the connection), or append it to keep when keep is not
+ * NULL. Returns false on an I/O or framing error (or SL_ENOMEM growing
+ * keep, or a body over MAX_KEPT_BODY). */
 static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
-                        int *status, bool *reusable) {
+                        int *status, bool *reusable, sl_buf *keep) {
     char buf[8192];
     size_t got = 0;
     for (;;) {
@@ -210,21 +218,83 @@ static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
         }
         if (!have_len) {
             *reusable = false;
-            return true;
+            if (!keep) {
+                return true;
+            }
         }
         size_t body = got - (size_t)pr;
-        while (body < clen) {
+        if (keep && sl__buf_append(keep, buf + pr, have_len && body > clen
+                                                        ? clen
+                                                        : body) != SL_OK) {
+            return false;
+        }
+        while (!have_len || body < clen) {
             r = recv(f->fd, buf, sizeof(buf), 0);
             if (r < 0 && errno == EINTR) {
                 continue;
             }
+            if (r == 0 && !have_len) {
+                return true; /* the body ran to the end of the connection */
+            }
             if (r <= 0) {
+                return false;
+            }
+            size_t take = (size_t)r;
+            if (have_len && take > clen - body) {
+                take = clen - body;
+            }
+            if (keep && (keep->len + take > MAX_KEPT_BODY ||
+                         sl__buf_append(keep, buf, take) != SL_OK)) {
                 return false;
             }
             body += (size_t)r;
         }
         return true;
     }
+}
+
+/* Send f->req then f->gz on the kept-alive connection (or a new one) and
+ * read the answer, the body into keep when not NULL. */
+static sl__forward_result exchange(sl__serve_forward *f,
+                                   unsigned *retry_after_ms, int *status,
+                                   sl_buf *keep) {
+    /* a kept-alive connection may have been closed by the target since:
+     * one more try on a fresh connection then */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool reused = f->fd >= 0;
+        if (!reused) {
+            f->fd = dial(f);
+            if (f->fd < 0) {
+                return SL_FORWARD_RETRY;
+            }
+        }
+        bool reusable = false;
+        size_t kept = keep ? keep->len : 0;
+        bool ok = send_all(f->fd, f->req.ptr, f->req.len) &&
+                  send_all(f->fd, f->gz.ptr, f->gz.len) &&
+                  read_answer(f, retry_after_ms, status, &reusable, keep);
+        if (!ok && keep) {
+            keep->len = kept;
+        }
+        if (!ok || !reusable) {
+            close(f->fd);
+            f->fd = -1;
+        }
+        if (ok) {
+            break;
+        }
+        if (!reused) {
+            return SL_FORWARD_RETRY;
+        }
+        *status = 0;
+    }
+    if (*status >= 200 && *status < 300) {
+        return SL_FORWARD_OK;
+    }
+    if (*status == 0 || *status == 429 || *status >= 500 || *status == 408) {
+        return SL_FORWARD_RETRY;
+    }
+    return SL_FORWARD_PERMANENT;
 }
 
 sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
@@ -245,37 +315,25 @@ sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
                        f->ctype, f->gz.len) != SL_OK) {
         return SL_FORWARD_RETRY;
     }
-    /* a kept-alive connection may have been closed by the target since:
-     * one more try on a fresh connection then */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        bool reused = f->fd >= 0;
-        if (!reused) {
-            f->fd = dial(f);
-            if (f->fd < 0) {
-                return SL_FORWARD_RETRY;
-            }
-        }
-        bool reusable = false;
-        bool ok = send_all(f->fd, f->req.ptr, f->req.len) &&
-                  send_all(f->fd, f->gz.ptr, f->gz.len) &&
-                  read_answer(f, retry_after_ms, status, &reusable);
-        if (!ok || !reusable) {
-            close(f->fd);
-            f->fd = -1;
-        }
-        if (ok) {
-            break;
-        }
-        if (!reused) {
-            return SL_FORWARD_RETRY;
-        }
-        *status = 0;
-    }
-    if (*status >= 200 && *status < 300) {
-        return SL_FORWARD_OK;
-    }
-    if (*status == 0 || *status == 429 || *status >= 500 || *status == 408) {
+    return exchange(f, retry_after_ms, status, NULL);
+}
+
+sl__forward_result sl__serve_forward_call(sl__serve_forward *f,
+                                          const char *body, size_t len,
+                                          int *status, sl_buf *resp) {
+    unsigned retry_after_ms = 0;
+    *status = 0;
+    f->gz.len = 0;
+    f->req.len = 0;
+    if (sl__buf_append(&f->gz, body, len) != SL_OK ||
+        sl__buf_printf(&f->req,
+                       "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
+                       "Content-Type: %s\r\nAccept: %s\r\n"
+                       "Content-Length: %zu\r\n"
+                       "User-Agent: sluice\r\n\r\n",
+                       f->prefix[0] ? f->prefix : "/", f->host, f->port,
+                       f->ctype, f->ctype, len) != SL_OK) {
         return SL_FORWARD_RETRY;
     }
-    return SL_FORWARD_PERMANENT;
+    return exchange(f, &retry_after_ms, status, resp);
 }

@@ -31,4 +31,12 @@ sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
                                           size_t len, unsigned *retry_after_ms,
                                           int *status);
 
+/* POST body as is (no compression) to the URL's own path, with the content
+ * type of _new (JSON or protobuf) and Accept the same; append the answer's
+ * body to resp. status is the HTTP status (0 when no response). Used by the
+ * policy sync client (sync.c). */
+sl__forward_result sl__serve_forward_call(sl__serve_forward *f,
+                                          const char *body, size_t len,
+                                          int *status, sl_buf *resp);
+
 #endif

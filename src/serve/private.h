@@ -27,6 +27,7 @@ typedef struct sl__serve_opts {
     const char *http, *grpc, *admin; /* HOST:PORT */
     const char *output;              /* FILE or "-" */
     const char *forward;             /* http://HOST:PORT[/prefix] */
+    const char *policy_server;       /* http://HOST:PORT/v1/policy/sync */
     unsigned threads;
     size_t max_body;         /* compressed body bytes: 413 above */
     size_t max_decompressed; /* after gzip / zstd: 413 above */
@@ -55,6 +56,7 @@ typedef struct sl__serve_metrics {
     _Atomic uint64_t timeouts;
     _Atomic uint64_t inflight_bytes, rejected_memory;
     _Atomic uint64_t reload_ok, reload_failed;
+    _Atomic uint64_t sync_ok, sync_failed; /* --policy-server syncs */
     _Atomic uint64_t export_requests, export_failures, export_retries;
     _Atomic uint64_t export_dropped; /* permanent failures (logged) */
     _Atomic uint64_t queue_bytes, queue_items;
@@ -71,6 +73,7 @@ typedef struct sl__serve_snap {
 } sl__serve_snap;
 
 typedef struct sl__serve_export sl__serve_export;
+typedef struct sl__serve_provider sl__serve_provider;
 
 typedef struct sl__serve {
     sl__serve_opts opts;
@@ -79,6 +82,9 @@ typedef struct sl__serve {
     sl__serve_snap *snap;
     _Atomic uint64_t snap_gen;
     sl__serve_export *ex;
+    /* every snapshot rebuild (file reload, provider sync) holds build_mu */
+    pthread_mutex_t build_mu;
+    sl__serve_provider *provider; /* --policy-server, or NULL */
     atomic_bool draining; /* SIGTERM: stop accepting, finish, exit */
     atomic_bool ready;
 } sl__serve;

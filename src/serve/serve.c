@@ -24,6 +24,7 @@
 #include "serve/export.h"
 #include "serve/log.h"
 #include "serve/net.h"
+#include "serve/provider_http.h"
 
 const uint64_t sl__serve_lat_bounds_us[SL_SERVE_NBUCKETS] = {
     100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
@@ -195,13 +196,41 @@ static bool watch_changed(const watch *w, const sl__serve_opts *o) {
     }
 }
 
-static void reload(sl__serve *srv) {
+/* Compile the policy files and the provider's policies (files first)
+ * into a new set, a reload of prev (NULL at start). */
+static sl_status build(sl__serve *srv, const sl_policy_set *prev,
+                       sl_policy_set **out, sl_error *err) {
+    sl_doc *docs[SL_SERVE_MAX_POLICY_FILES] = {0};
+    const sl_doc *all[SL_SERVE_MAX_POLICY_FILES + 1];
+    size_t n = 0;
+    sl_status rc = SL_OK;
+    for (; n < srv->opts.npolicies && rc == SL_OK; n++) {
+        rc = sl_doc_parse_file(srv->opts.policies[n], SL_FORMAT_AUTO, NULL,
+                               &docs[n], err);
+        all[n] = docs[n];
+    }
+    const sl_doc *pd =
+        srv->provider ? sl__serve_provider_doc(srv->provider) : NULL;
+    if (rc == SL_OK && pd) {
+        all[n++] = pd;
+    }
+    if (rc == SL_OK) {
+        rc = sl_policy_reload(prev, all, n, NULL, out, err);
+    }
+    if (rc == SL_OK && srv->provider) {
+        sl__serve_provider_compiled(srv->provider, *out);
+    }
+    for (size_t i = 0; i < SL_SERVE_MAX_POLICY_FILES; i++) {
+        sl_doc_free(docs[i]);
+    }
+    return rc;
+}
+
+void sl__serve_rebuild_locked(sl__serve *srv) {
     sl__serve_snap *cur = sl__serve_snap_acquire(srv);
     sl_error err = {0};
     sl_policy_set *next = NULL;
-    sl_status rc =
-        sl_policy_reload_files(cur->set, srv->opts.policies,
-                               srv->opts.npolicies, NULL, &next, &err);
+    sl_status rc = build(srv, cur->set, &next, &err);
     sl__serve_snap_release(srv, cur);
     if (rc == SL_OK && !sl__serve_snap_publish(srv, next)) {
         rc = sl__nomem(&err);
@@ -227,6 +256,12 @@ static void reload(sl__serve *srv) {
                   sl_policy_count(next), sl_policy_problem_count(next));
 }
 
+static void reload(sl__serve *srv) {
+    pthread_mutex_lock(&srv->build_mu);
+    sl__serve_rebuild_locked(srv);
+    pthread_mutex_unlock(&srv->build_mu);
+}
+
 int sl__serve_run(const sl__serve_opts *opts) {
     sl__serve *srv = sl__calloc(1, sizeof(*srv));
     if (!srv) {
@@ -236,6 +271,7 @@ int sl__serve_run(const sl__serve_opts *opts) {
     srv->opts = *opts;
     sl__serve_opts_defaults(&srv->opts);
     pthread_mutex_init(&srv->snap_mu, NULL);
+    pthread_mutex_init(&srv->build_mu, NULL);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGHUP);
@@ -254,8 +290,15 @@ int sl__serve_run(const sl__serve_opts *opts) {
     sl__serve_net *net = NULL;
     sl_error err = {0};
     sl_policy_set *set = NULL;
-    sl_status rc = sl_policy_load_files(srv->opts.policies,
-                                        srv->opts.npolicies, NULL, &set, &err);
+    sl_status rc = SL_OK;
+    if (srv->opts.policy_server) {
+        srv->provider =
+            sl__serve_provider_new(srv, srv->opts.policy_server, &err);
+        rc = srv->provider ? SL_OK : SL_EIO;
+    }
+    if (rc == SL_OK) {
+        rc = build(srv, NULL, &set, &err);
+    }
     if (rc != SL_OK) {
         if (!err.msg[0]) {
             snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
@@ -284,6 +327,10 @@ int sl__serve_run(const sl__serve_opts *opts) {
      * the line is seen is not missed */
     sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
     watch_start(&wt, &srv->opts);
+    if (srv->provider && !sl__serve_provider_start(srv->provider)) {
+        sl__serve_log(SL_SERVE_ERROR, "cannot start the policy sync thread");
+        goto done;
+    }
     atomic_store(&srv->ready, true);
     sl__serve_log(SL_SERVE_INFO,
                   "serving: %zu policies, %u worker thread(s), output %s",
@@ -339,6 +386,8 @@ done:
     if (wt.fd >= 0) {
         close(wt.fd);
     }
+    sl__serve_provider_free(srv->provider); /* no sync during the drain */
+    srv->provider = NULL;
     atomic_store(&srv->draining, true);
     if (net) {
         sl__serve_net_drain(net); /* in-flight requests finish first */
@@ -352,6 +401,7 @@ done:
         sl__serve_log(SL_SERVE_INFO, "stopped");
     }
     pthread_mutex_destroy(&srv->snap_mu);
+    pthread_mutex_destroy(&srv->build_mu);
     sl__free(srv, sizeof(*srv));
     sigaction(SIGPIPE, &old_pipe, NULL);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);

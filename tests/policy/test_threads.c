@@ -29,7 +29,7 @@ static const char policies[] =
 
 /* A request of 50 records: 30 INFO, 20 DEBUG. */
 static const char *request(void) {
-    static char text[8192];
+    static _Thread_local char text[8192]; /* each thread writes its own */
     size_t n = (size_t)snprintf(
         text, sizeof(text),
         "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[");

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""End-to-end test of `sluice serve --policy-server URL` (the HTTP sync
+provider) over loopback, against tests/conformance/sync_server.py.
+
+Usage: run-serve-provider.py --sluice PATH --source REPO_DIR
+
+Checks, bounded in time:
+  - the provider's policies and a policy file merge into one snapshot; on a
+    duplicate id the file's policy wins and the provider's copy is rejected;
+  - each sync sends the required resource attributes and, after the first,
+    the last hash it took as lastSuccessfulHash;
+  - hit deltas are reported (the provider's sum equals the records that
+    matched, however many syncs ran) with each rejected policy's compile
+    errors;
+  - recommended_sync_interval_seconds is honoured (1 s here) and a new hash
+    rebuilds the snapshot (sluice_reload_success_total) without a restart;
+  - an unchanged hash rebuilds nothing;
+  - a provider that stops answering keeps the last good snapshot and counts
+    sluice_policy_sync_failure_total;
+  - `sluice conform --server` against a provider answering error_message
+    exits 1 naming it;
+  - `policies: {server: URL}` in --config does what --policy-server does,
+    and `sluice check --config` accepts a config with a server and no
+    files.
+Exit 0 when it passed."""
+import argparse, importlib.machinery, importlib.util, json, os, shutil, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+from sync_server import SyncServer  # noqa: E402
+
+
+def load_serve_helpers():
+    path = os.path.join(HERE, "run-serve.py")
+    loader = importlib.machinery.SourceFileLoader("run_serve", path)
+    spec = importlib.util.spec_from_loader("run_serve", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def log_policy(pid, field, op, value):
+    return {"id": pid, "name": pid, "log": {"match": [{"log_field": field, op: value}], "keep": "none"}}
+
+
+def logs(*recs):
+    return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"severityText": sev, "body": {"stringValue": body}} for sev, body in recs]}]}]})
+
+
+def bodies(lines):
+    out = []
+    for line in lines:
+        for rl in json.loads(line).get("resourceLogs", []):
+            for sl in rl.get("scopeLogs", []):
+                out += [r["body"]["stringValue"] for r in sl.get("logRecords", [])]
+    return out
+
+
+def wait(cond, what, timeout=15):
+    deadline = time.time() + timeout
+    while not cond():
+        assert time.time() < deadline, "timed out waiting for " + what
+        time.sleep(0.1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--source", required=True)
+    a = ap.parse_args()
+    rs = load_serve_helpers()
+    rs.ARGS = a
+    tmp = tempfile.mkdtemp(prefix="sluice-provider-test-")
+    s = None
+    try:
+        local = os.path.join(tmp, "local.json")
+        with open(local, "w") as f:
+            json.dump({"policies": [log_policy("shared-id", "body", "contains", "secret")]}, f)
+        served = {"policies": [
+            log_policy("drop-debug", "severity_text", "exact", "DEBUG"),
+            log_policy("bad-regex", "body", "regex", "([bad"),
+            # same id as the file's policy: the file's wins, this one is rejected
+            log_policy("shared-id", "severity_text", "exact", "INFO"),
+        ]}
+        with SyncServer(interval=1) as srv:
+            srv.serve(json.dumps(served))
+            first_hash = srv.hash
+            s = rs.Server(["--policy-server", srv.url], policies=local)
+            st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d1"), ("INFO", "has secret"), ("INFO", "plain")))
+            assert st == 200, st
+            wait(lambda: srv.stats()["policies"] and
+                 any(p["policy_id"] == "drop-debug" and p["hits"] >= 1 for p in srv.stats()["policies"]),
+                 "the hits of drop-debug to be reported")
+            time.sleep(2.5)  # two more syncs: deltas, not totals
+            got = {p["policy_id"]: p for p in srv.stats()["policies"]}
+            assert got["drop-debug"]["hits"] == 1, got
+            assert got["shared-id"]["hits"] == 1, got  # the file's policy (body contains secret)
+            assert any(e.startswith('log: match[0]: invalid regex "([bad"') for e in got["bad-regex"]["errors"]), got
+            reqs = list(srv.requests)
+            assert len(reqs) >= 3, len(reqs)
+            for r in reqs:
+                keys = {x["key"] for x in r["clientMetadata"]["resourceAttributes"]}
+                assert {"service.name", "service.namespace", "service.version",
+                        "service.instance.id"} <= keys, keys
+            assert all(r.get("lastSuccessfulHash") == first_hash for r in reqs[1:]), reqs[1:]
+            assert reqs[0].get("fullSync") is True and not reqs[1].get("fullSync"), reqs[:2]
+            assert s.metric("sluice_reload_success_total") == 0, "same hash, yet rebuilt"
+            # new policies: rebuilt within a sync interval, no restart
+            srv.serve(json.dumps({"policies": [log_policy("drop-info", "severity_text", "exact", "INFO")]}))
+            wait(lambda: s.metric("sluice_reload_success_total") >= 1, "the provider's new policies")
+            st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d2"), ("INFO", "dropped now")))
+            assert st == 200, st
+            wait(lambda: any(p["policy_id"] == "drop-info" and p["hits"] >= 1 for p in srv.stats()["policies"]),
+                 "the hits of drop-info")
+            # the provider is down: syncs fail, the last snapshot keeps working
+            srv.failing = True
+            wait(lambda: s.metric("sluice_policy_sync_failure_total") >= 1, "a failed sync to be counted")
+            st, _, _ = s.post("/v1/logs", logs(("INFO", "still dropped"), ("WARN", "kept")))
+            assert st == 200, st
+        assert s.stop() == 0
+        out = bodies(s.output_lines())
+        assert out == ["plain", "d2", "kept"], out
+        assert any("policy shared-id: duplicate id" in l for l in s.lines), "".join(s.lines)[-2000:]
+        assert not any("Sanitizer" in l or "runtime error:" in l for l in s.lines), "".join(s.lines)[-3000:]
+        with SyncServer() as srv:
+            srv.error_message = "no policies for you"
+            inp = os.path.join(tmp, "in.json")
+            with open(inp, "w") as f:
+                f.write(logs(("INFO", "x")))
+            r = subprocess.run([a.sluice, "conform", "--server", srv.url, "--input", inp,
+                                "--output", os.path.join(tmp, "o.json"), "--stats",
+                                os.path.join(tmp, "s.json"), "--signal", "log"],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 1 and "no policies for you" in r.stderr, (r.returncode, r.stderr)
+        with SyncServer() as srv:
+            srv.serve(json.dumps(served))
+            cfg = os.path.join(tmp, "serve.yaml")
+            out = os.path.join(tmp, "cfg-out.jsonl")
+            with open(cfg, "w") as f:
+                f.write("receivers: {http: 127.0.0.1:0, grpc: 127.0.0.1:0}\n"
+                        "admin: 127.0.0.1:0\nthreads: 1\n"
+                        "policies: {server: \"%s\"}\nexporter: {output: %s}\n" % (srv.url, out))
+            r = subprocess.run([a.sluice, "check", "--config", cfg], capture_output=True,
+                               text=True, timeout=30)
+            assert r.returncode == 0, r.stderr + r.stdout
+            s2 = rs.Server([], raw=["--config", cfg])
+            try:
+                st, _, _ = s2.post("/v1/logs", logs(("DEBUG", "gone"), ("INFO", "gone too"), ("WARN", "stays")))
+                assert st == 200, st
+                assert s2.stop() == 0
+                with open(out) as f:
+                    got = bodies(f.read().splitlines())
+                    assert got == ["stays"], (got, "".join(s2.lines)[-1500:])
+            finally:
+                s2.close()
+        print("PASS serve --policy-server")
+        return 0
+    except AssertionError as e:
+        print("FAIL serve --policy-server: %s" % str(e)[:1500])
+        if s:
+            print("".join(s.lines)[-3000:])
+        return 1
+    finally:
+        if s:
+            s.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
