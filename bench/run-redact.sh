@@ -6,6 +6,7 @@
 #    removed afterwards, never committed). Reported per wall second and per
 #    CPU second (user + sys): on a shared machine the second is the one that
 #    measures sluice. Best of three runs.
+#  - the same ratio in callgrind instructions, on 4 MB (see below).
 #  - recorder events/s (default policy, one SQLite transaction per event).
 # Usage: run-redact.sh BUILD_DIR [MB]
 set -eu
@@ -52,4 +53,35 @@ print(json.dumps({"bench": "redact_detectors_cost",
                   "cpu_ratio": round(d["cpu_seconds"] / n["cpu_seconds"], 3),
                   "wall_ratio": round(d["wall_seconds"] / n["wall_seconds"], 3)}))
 ' "$tmp/row_detect.json" "$tmp/row_no_detect.json"
+# The same ratio in instructions (callgrind: repeatable on a loaded
+# machine), on 4 MB of the same events, whole run less the one-off
+# compile of the redactor (the detectors' Vectorscan set, ~60M): the row
+# "redact_detectors_instructions". Skipped without valgrind, or with
+# REDACT_CALLGRIND=0.
+if [ "${REDACT_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null &&
+    command -v callgrind_annotate > /dev/null; then
+    "$B" gen "$tmp/small.jsonl" 4 2> /dev/null
+    for mode in detect no_detect; do
+        flag=""
+        [ $mode = no_detect ] && flag=--no-detect
+        # shellcheck disable=SC2086
+        valgrind --tool=callgrind --dump-instr=no \
+            --callgrind-out-file="$tmp/cg.$mode" "$BUILD/sluice" redact \
+            --default $flag "$tmp/small.jsonl" > /dev/null 2> /dev/null
+        callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.$mode" \
+            2> /dev/null | tr -d , | awk '
+            /PROGRAM TOTALS/ { total = $1 }
+            /:sl_redactor_compile / { compile = $1 }
+            END { print total + 0, compile + 0 }' > "$tmp/ir.$mode"
+    done
+    python3 -c '
+import json, sys
+d = [int(x) for x in open(sys.argv[1]).read().split()]
+n = [int(x) for x in open(sys.argv[2]).read().split()]
+print(json.dumps({"bench": "redact_detectors_instructions", "mb": 4,
+                  "with": d[0] - d[1], "without": n[0] - n[1],
+                  "compile": d[1],
+                  "ratio": round((d[0] - d[1]) / (n[0] - n[1]), 3)}))
+' "$tmp/ir.detect" "$tmp/ir.no_detect"
+fi
 "$B" record "$tmp/runs.db" "${RECORD_EVENTS:-20000}"

@@ -21,9 +21,6 @@
 
 #include <stdatomic.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define GATE_AVX2 1
@@ -226,132 +223,258 @@ static const char *find(const char *s, size_t len, const char *needle) {
 /* ---- the gate ---- */
 
 /* What every detector's match holds, checked before Vectorscan runs:
- *  - the byte '@' (a connection string's password), or 'z' / 'Z' (the
- *    "authorization" before a Basic credential, which may be short); or
+ *  - the byte '@' (a connection string's password), or the word
+ *    "authorization" (caseless: a Basic credential, which may be short);
+ *    or
  *  - a run of 16 bytes of the token class G = [A-Za-z0-9+/=._~\\-], every
  *    key, token and base64 body being one (JWT headers and Slack tokens
  *    through their minimum lengths), and in the string an upper-case
  *    letter, '_' or '-' (every format but Bearer's has one: prefixes such
- *    as ghp_, sk-, AKIA, eyJ, mixed-case bodies) or the word "bearer".
- * Prose, lower-case hex ids and plain URLs fail it, so most strings skip
- * hs_scan and its fixed cost; the gate walks 64 bytes per step. */
+ *    as ghp_, sk-, AKIA, eyJ, mixed-case bodies) or the word "bearer"
+ *    followed by a blank (its prefix is "bearer[ \t]").
+ * Prose, ids, hex, timestamps and plain URLs fail it, so most strings
+ * skip hs_scan and its fixed cost. One pass over the bytes, 32 a step
+ * with AVX2: each byte's classes are two nibble-table lookups (pshufb),
+ * the tables below; the same tables classify a byte at a time where the
+ * CPU has no AVX2, so both paths agree by construction. */
 enum {
-    GATE_MIN = 10 /* no detector matches fewer bytes: "a://:pwd@h" */
+    GATE_MIN = 10, /* no detector matches fewer bytes: "a://:pwd@h" */
+    GATE_RUN = 16
 };
 
-typedef struct gate_bits {
-    uint64_t g;   /* bit i: byte i is in G */
-    bool trigger; /* '@', 'z' or 'Z' */
-    bool special; /* 'A'-'Z', '_' or '-' */
-} gate_bits;
+/* Classes as rectangles: (bit, set of low nibbles, set of high nibbles);
+ * a byte has the bit when both its nibbles are in the sets, so
+ * class(c) = lo[c & 15] & hi[c >> 4] (bytes >= 0x80: none). Table 1,
+ * bits 0-4 = G, bits 5-7 = the "special" bytes: */
+#define CLASS1(X, n)                                   \
+    (X(n, 0x01, 0xFFFE, 0x0050)   /* A-O a-o */        \
+     | X(n, 0x02, 0x97FF, 0x0020) /* P-Z \ _ */        \
+     | X(n, 0x04, 0x47FF, 0x0080) /* p-z ~ */          \
+     | X(n, 0x08, 0x23FF, 0x0008) /* 0-9 = */          \
+     | X(n, 0x10, 0xE800, 0x0004) /* + - . / */        \
+     | X(n, 0x20, 0xFFFE, 0x0010) /* special: A-O */   \
+     | X(n, 0x40, 0x87FF, 0x0020) /* special: P-Z _ */ \
+     | X(n, 0x80, 0x2000, 0x0004) /* special: - */)
+/* Table 2: bit 7 = 'z' or 'Z', bit 6 = '@', bit 5 = ' ', bit 4 = '\t'. */
+#define CLASS2(X, n)                                           \
+    (X(n, 0x80, 0x0400, 0x00A0) | X(n, 0x40, 0x0001, 0x0010) | \
+     X(n, 0x20, 0x0001, 0x0004) | X(n, 0x10, 0x0200, 0x0001))
+#define LO_OF(n, bit, lo, hi) ((((lo) >> (n)) & 1) ? (bit) : 0)
+#define HI_OF(n, bit, lo, hi) ((((hi) >> (n)) & 1) ? (bit) : 0)
+#define TABLE16(C, X)                                                          \
+    {                                                                          \
+        C(X, 0), C(X, 1), C(X, 2), C(X, 3), C(X, 4), C(X, 5), C(X, 6),         \
+            C(X, 7), C(X, 8), C(X, 9), C(X, 10), C(X, 11), C(X, 12), C(X, 13), \
+            C(X, 14), C(X, 15)                                                 \
+    }
 
-#if defined(__SSE2__)
-/* Blocks of 16 bytes of p, 1 to 4 of them. */
-static void gate64(const char *p, int blocks, gate_bits *b) {
-    __m128i trig = _mm_setzero_si128(), spec = _mm_setzero_si128();
-    uint64_t g = 0;
-    for (int k = 0; k < blocks; k++) {
-        __m128i v =
-            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-        __m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8(0x60)),
-                                       _mm_cmplt_epi8(lo, _mm_set1_epi8(0x7b)));
-        /* '-' '.' '/' and the digits are one range */
-        __m128i range = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x2c)),
-                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x3a)));
-        __m128i under = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
-        __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
-        __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x40)),
-                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x5b)));
-        __m128i one =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
-                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
-                         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('~')),
-                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-        __m128i gm =
-            _mm_or_si128(_mm_or_si128(letter, range), _mm_or_si128(one, under));
-        g |= (uint64_t)(unsigned)_mm_movemask_epi8(gm) << (16 * k);
-        trig = _mm_or_si128(
-            trig, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
-                               _mm_cmpeq_epi8(lo, _mm_set1_epi8('z'))));
-        spec =
-            _mm_or_si128(spec, _mm_or_si128(upper, _mm_or_si128(under, dash)));
+static const uint8_t lo1[16] = TABLE16(CLASS1, LO_OF);
+static const uint8_t hi1[16] = TABLE16(CLASS1, HI_OF);
+static const uint8_t lo2[16] = TABLE16(CLASS2, LO_OF);
+static const uint8_t hi2[16] = TABLE16(CLASS2, HI_OF);
+
+enum {
+    C1_G = 0x1F,
+    C1_SPECIAL = 0xE0,
+    C2_Z = 0x80,
+    C2_AT = 0x40,
+    C2_BLANK = 0x30
+};
+
+enum {
+    GF_SPECIAL = 1,
+    GF_AT = 2,
+    GF_BLANK = 4
+};
+
+typedef struct gate_state {
+    uint32_t prev;  /* G bits of the 16 bytes before the next ones */
+    bool run;       /* a run of GATE_RUN bytes of G was seen */
+    unsigned flags; /* GF_* */
+} gate_state;
+
+/* Whether the 'z' at s[z] is the one of "authorization" (caseless). */
+static bool authorization_at(const char *s, size_t len, size_t z) {
+    static const char word[] = "authorization";
+    if (z < 7 || len - z < 6) {
+        return false;
     }
-    b->g = g;
-    b->trigger = _mm_movemask_epi8(trig) != 0;
-    b->special = _mm_movemask_epi8(spec) != 0;
-}
-#if defined(GATE_AVX2)
-/* As gate64 with 32 bytes a step where the CPU has AVX2 (the gate is
- * most of the detectors' cost: half the instructions). */
-__attribute__((target("avx2"))) static void
-gate64_avx2(const char *p, int blocks, gate_bits *b) {
-    __m256i trig = _mm256_setzero_si256(), spec = _mm256_setzero_si256();
-    uint64_t g = 0;
-    for (int k = 0; k < blocks; k += 2) {
-        __m256i v =
-            _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 * k));
-        __m256i lo = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
-        __m256i letter =
-            _mm256_and_si256(_mm256_cmpgt_epi8(lo, _mm256_set1_epi8(0x60)),
-                             _mm256_cmpgt_epi8(_mm256_set1_epi8(0x7b), lo));
-        __m256i range =
-            _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x2c)),
-                             _mm256_cmpgt_epi8(_mm256_set1_epi8(0x3a), v));
-        __m256i under = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('_'));
-        __m256i dash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('-'));
-        __m256i upper =
-            _mm256_and_si256(_mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x40)),
-                             _mm256_cmpgt_epi8(_mm256_set1_epi8(0x5b), v));
-        __m256i one = _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('+')),
-                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('='))),
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('~')),
-                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))));
-        __m256i gm = _mm256_or_si256(_mm256_or_si256(letter, range),
-                                     _mm256_or_si256(one, under));
-        g |= (uint64_t)(uint32_t)_mm256_movemask_epi8(gm) << (16 * k);
-        trig = _mm256_or_si256(
-            trig,
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('@')),
-                            _mm256_cmpeq_epi8(lo, _mm256_set1_epi8('z'))));
-        spec = _mm256_or_si256(
-            spec, _mm256_or_si256(upper, _mm256_or_si256(under, dash)));
+    for (size_t k = 0; k < 13; k++) {
+        if ((s[z - 7 + k] | 0x20) != word[k]) {
+            return false;
+        }
     }
-    b->g = g;
-    b->trigger = _mm256_movemask_epi8(trig) != 0;
-    b->special = _mm256_movemask_epi8(spec) != 0;
-}
-#endif
-#else
-static bool in_g(unsigned char c) {
-    return is_alnum(c) || (c >= '-' && c <= '/') || c == '+' || c == '=' ||
-           c == '_' || c == '~' || c == '\\';
+    return true;
 }
 
-static void gate64(const char *p, int blocks, gate_bits *b) {
-    b->g = 0;
-    b->trigger = b->special = false;
-    for (int i = 0; i < 16 * blocks; i++) {
-        unsigned char c = (unsigned char)p[i];
-        b->g |= (uint64_t)in_g(c) << i;
-        b->trigger |= c == '@' || c == 'z' || c == 'Z';
-        b->special |= (c >= 'A' && c <= 'Z') || c == '_' || c == '-';
+/* Take in n (1..32) bytes of s from base, as bitmaps: g (in G) and z ('z'
+ * or 'Z'). True when "authorization" is in them. */
+static inline bool gate_step(gate_state *st, const char *s, size_t len,
+                             size_t base, uint32_t g, uint32_t z, unsigned n) {
+    if (z) {
+        for (; z; z &= z - 1) {
+            if (authorization_at(s, len, base + (unsigned)__builtin_ctz(z))) {
+                return true;
+            }
+        }
     }
-}
-#endif
-
-/* Bit i set: bits i .. i+15 of w all set. */
-static uint64_t runs16(uint64_t w) {
+    /* the 16 bytes before and these: bit i set when i .. i+15 all are G */
+    _Static_assert(GATE_RUN == 16, "four shifts: runs of 16");
+    uint64_t w = (uint64_t)g << 16 | st->prev;
+    st->prev = (uint32_t)(w >> n) & 0xffff;
     w &= w >> 1;
     w &= w >> 2;
     w &= w >> 4;
-    return w & (w >> 8);
+    w &= w >> 8;
+    st->run |= w != 0;
+    return false;
 }
 
-/* blocks (even) of 16 bytes, with AVX2 when the CPU has it */
-static void gate_blocks(const char *p, int blocks, gate_bits *b) {
-#if defined(GATE_AVX2) && defined(__SSE2__)
+/* After the last byte: '@', a run with a special byte, or a run and the
+ * word "bearer" before a blank. */
+static bool gate_finish(const gate_state *st, const char *s, size_t len) {
+    if ((st->flags & GF_AT) || (st->run && (st->flags & GF_SPECIAL))) {
+        return true;
+    }
+    return st->run && (st->flags & GF_BLANK) &&
+           (find(s, len, "earer") || find(s, len, "EARER"));
+}
+
+static unsigned flags_of(unsigned c1, unsigned c2) {
+    return ((c1 & C1_SPECIAL) ? GF_SPECIAL : 0) | ((c2 & C2_AT) ? GF_AT : 0) |
+           ((c2 & C2_BLANK) ? GF_BLANK : 0);
+}
+
+/* A byte at a time: where the CPU has no AVX2. */
+bool sl__redact_detect_gate_bytes(const char *s, size_t len) {
+    if (len < GATE_MIN) {
+        return false;
+    }
+    gate_state st = {0, false, 0};
+    unsigned any1 = 0, any2 = 0;
+    for (size_t i = 0; i < len; i += 32) {
+        unsigned n = len - i < 32 ? (unsigned)(len - i) : 32;
+        uint32_t g = 0, z = 0;
+        for (unsigned k = 0; k < n; k++) {
+            unsigned char b = (unsigned char)s[i + k];
+            unsigned c1 = lo1[b & 15] & hi1[b >> 4];
+            unsigned c2 = lo2[b & 15] & hi2[b >> 4];
+            g |= (uint32_t)((c1 & C1_G) != 0) << k;
+            z |= (uint32_t)((c2 & C2_Z) != 0) << k;
+            any1 |= c1;
+            any2 |= c2;
+        }
+        if (gate_step(&st, s, len, i, g, z, n)) {
+            return true;
+        }
+    }
+    st.flags = flags_of(any1, any2);
+    return gate_finish(&st, s, len);
+}
+
+#if defined(GATE_AVX2)
+#define AVX2 __attribute__((target("avx2"), always_inline))
+
+typedef struct gate_vec {
+    __m256i lo1, hi1, lo2, hi2; /* the tables, in both lanes */
+    __m256i any1, any2;         /* the classes seen, OR-ed */
+} gate_vec;
+
+/* 32 bytes: the two lookups per table; the G and 'z' bitmaps. */
+AVX2 static inline void classify32(gate_vec *t, __m256i v, uint32_t *g,
+                                   uint32_t *z) {
+    __m256i nib = _mm256_set1_epi8(0x0f);
+    __m256i lo = _mm256_and_si256(v, nib);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+    __m256i c1 = _mm256_and_si256(_mm256_shuffle_epi8(t->lo1, lo),
+                                  _mm256_shuffle_epi8(t->hi1, hi));
+    __m256i c2 = _mm256_and_si256(_mm256_shuffle_epi8(t->lo2, lo),
+                                  _mm256_shuffle_epi8(t->hi2, hi));
+    t->any1 = _mm256_or_si256(t->any1, c1);
+    t->any2 = _mm256_or_si256(t->any2, c2);
+    *g = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+        _mm256_and_si256(c1, _mm256_set1_epi8(C1_G)), _mm256_setzero_si256()));
+    *z = (uint32_t)_mm256_movemask_epi8(c2); /* C2_Z is the sign bit */
+}
+
+AVX2 static inline __m256i load32(const char *p) {
+    return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+
+AVX2 static inline __m256i table(const uint8_t *t) {
+    return _mm256_broadcastsi128_si256(
+        _mm_loadu_si128((const __m128i *)(const void *)t));
+}
+
+/* Which of the bits in mask some byte of v has. */
+AVX2 static inline unsigned seen(__m256i v, int mask) {
+    __m256i m = _mm256_and_si256(v, _mm256_set1_epi8((char)mask));
+    return ~(uint32_t)_mm256_movemask_epi8(
+               _mm256_cmpeq_epi8(m, _mm256_setzero_si256())) != 0;
+}
+
+/* GATE_MIN bytes or more. */
+__attribute__((target("avx2"))) static bool gate_avx2(const char *s,
+                                                      size_t len) {
+    gate_vec t = {table(lo1),
+                  table(hi1),
+                  table(lo2),
+                  table(hi2),
+                  _mm256_setzero_si256(),
+                  _mm256_setzero_si256()};
+    gate_state st = {0, false, 0};
+    uint32_t g, z;
+    if (len < 32) {
+        /* the first and the last 16 bytes (8 under 16), overlapping */
+        unsigned half = len < 16 ? 8 : 16, sh = (unsigned)len - half;
+        __m128i a, b;
+        if (half == 8) {
+            a = _mm_loadl_epi64((const __m128i *)(const void *)s);
+            b = _mm_loadl_epi64((const __m128i *)(const void *)(s + sh));
+        } else {
+            a = _mm_loadu_si128((const __m128i *)(const void *)s);
+            b = _mm_loadu_si128((const __m128i *)(const void *)(s + sh));
+        }
+        classify32(&t, _mm256_setr_m128i(a, b), &g, &z);
+        uint32_t low = (1u << half) - 1;
+        g = (g & low) | ((g >> 16) & low) << sh;
+        z = (z & low) | ((z >> 16) & low) << sh;
+        if (gate_step(&st, s, len, 0, g, z, (unsigned)len)) {
+            return true;
+        }
+    } else {
+        size_t i = 0;
+        for (; i + 32 <= len; i += 32) {
+            classify32(&t, load32(s + i), &g, &z);
+            if (gate_step(&st, s, len, i, g, z, 32)) {
+                return true;
+            }
+        }
+        if (i < len) { /* the last 32 bytes, of which n are new */
+            unsigned n = (unsigned)(len - i);
+            classify32(&t, load32(s + len - 32), &g, &z);
+            if (gate_step(&st, s, len, i, g >> (32 - n), z >> (32 - n), n)) {
+                return true;
+            }
+        }
+    }
+    if (seen(t.any2, C2_AT)) {
+        return true;
+    }
+    if (!st.run) {
+        return false;
+    }
+    st.flags = (seen(t.any1, C1_SPECIAL) ? GF_SPECIAL : 0) |
+               (seen(t.any2, C2_BLANK) ? GF_BLANK : 0);
+    return gate_finish(&st, s, len);
+}
+#endif
+
+bool sl__redact_detect_gate(const char *s, size_t len) {
+    if (len < GATE_MIN) {
+        return false;
+    }
+#if defined(GATE_AVX2)
     static _Atomic int avx2 = -1; /* every thread finds the same answer */
     int has = atomic_load_explicit(&avx2, memory_order_relaxed);
     if (has < 0) {
@@ -359,52 +482,10 @@ static void gate_blocks(const char *p, int blocks, gate_bits *b) {
         atomic_store_explicit(&avx2, has, memory_order_relaxed);
     }
     if (has) {
-        gate64_avx2(p, blocks, b);
-        return;
+        return gate_avx2(s, len);
     }
 #endif
-    gate64(p, blocks, b);
-}
-
-bool sl__redact_detect_gate(const char *s, size_t len) {
-    if (len < 16) { /* no run: a trigger, in what is long enough for one */
-        for (size_t i = 0; i < len && len >= GATE_MIN; i++) {
-            if (s[i] == '@' || s[i] == 'z' || s[i] == 'Z') {
-                return true;
-            }
-        }
-        return false;
-    }
-    uint64_t prev = 0; /* the last 16 bits of the previous block */
-    bool run = false, special = false;
-    for (size_t i = 0; i < len; i += 64) {
-        gate_bits b;
-        size_t n = len - i;
-        if (n >= 64) {
-            gate_blocks(s + i, 4, &b);
-        } else {
-            char tail[64]; /* NUL is in no class */
-            int blocks = (int)((n + 31) / 32) * 2;
-            memset(tail + 16 * (blocks - 2), 0, 32);
-            memcpy(tail, s + i, n);
-            gate_blocks(tail, blocks, &b);
-        }
-        if (b.trigger) {
-            return true;
-        }
-        special |= b.special;
-        /* runs inside the block, and across its start */
-        run |= runs16(b.g) != 0 ||
-               (runs16((b.g & 0xffff) << 16 | prev) & 0xffffull) != 0;
-        prev = b.g >> 48;
-        if (run && special) {
-            return true;
-        }
-    }
-    if (!run) {
-        return false;
-    }
-    return find(s, len, "earer") || find(s, len, "EARER");
+    return sl__redact_detect_gate_bytes(s, len);
 }
 
 /* ---- the confirm step ---- */

@@ -111,6 +111,9 @@ unsigned sl__redact_detector_bit(const char *name, size_t len);
 /* False when no detector can match s (len bytes): the cheap test before
  * the Vectorscan scan (detect.c says what it checks). */
 bool sl__redact_detect_gate(const char *s, size_t len);
+/* The same a byte at a time (the path of CPUs without AVX2; tests compare
+ * the two). */
+bool sl__redact_detect_gate_bytes(const char *s, size_t len);
 /* The confirm step of a span [*from, *to) reported by detector pattern id
  * in s (len bytes): false to drop it; else the span to mask (widened over
  * the whole token, or narrowed to the credential) and its detector index

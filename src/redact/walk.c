@@ -487,14 +487,12 @@ enum {
 };
 
 /* One detector pass over s: the masked text into out; *found = the number
- * of spans masked (0: out untouched). */
+ * of spans masked (0: out untouched). The gate is the caller's: most
+ * strings stop there, before any of this. */
 static sl_status mask_pass(sl_redact_ctx *c, const char *s, size_t len,
                            sl_buf *out, size_t depth, size_t *found) {
     *found = 0;
     c->nspans = 0;
-    if (!sl__redact_detect_gate(s, len)) {
-        return SL_OK;
-    }
     sl_status rc =
         sl_patset_scan(c->r->detectors, s, len, c->scratch, on_detect, c);
     if (rc != SL_OK) {
@@ -548,6 +546,9 @@ static sl_status mask_pass(sl_redact_ctx *c, const char *s, size_t len,
 static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
     sl_str s = sl_node_str(v);
+    if (!sl__redact_detect_gate(s.ptr, s.len)) {
+        return sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
+    }
     size_t found = 0;
     sl_status rc = mask_pass(c, s.ptr, s.len, &c->tmp, depth, &found);
     if (rc != SL_OK || found == 0) {
@@ -556,6 +557,9 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
     }
     sl_buf *cur = &c->tmp, *next = &c->tmp2;
     for (int pass = 1; pass < MASK_PASSES && found && rc == SL_OK; pass++) {
+        if (!sl__redact_detect_gate(cur->ptr, cur->len)) {
+            break;
+        }
         rc = mask_pass(c, cur->ptr, cur->len, next, depth, &found);
         if (rc == SL_OK && found) {
             sl_buf *t = cur;
