@@ -1,9 +1,9 @@
 #!/bin/sh
 # make bench, gateway: `sluice serve` over loopback, driven by h2load
-# (Debian nghttp2-client) with HTTP/1.1 keep-alive: pre-encoded OTLP/JSON
+# (Debian nghttp2-client) with HTTP/1.1 keep-alive: pre-encoded OTLP
 # requests of 1,000 log records, 0 / 100 / 1,000 policies, 1 and 2 worker
 # threads; reports records/s, p50 / p99 request latency and peak RSS.
-# Protobuf rows wait for the OTLP protobuf codec (SL_SERVE_HAVE_PROTO).
+# Rows for OTLP/protobuf and OTLP/JSON bodies.
 # Usage: run-serve.sh BUILD_DIR
 set -eu
 BUILD=$1

@@ -3,7 +3,8 @@
 configuration: policies, threads, records/s at peak (closed loop, 4
 connections), p50 / p99 latency at peak, p99 at half the peak request rate
 (h2load --rps), peak RSS.
-Requests are pre-encoded OTLP/JSON of 1,000 log records (the examples'
+Requests are pre-encoded OTLP/JSON and OTLP/protobuf (the same request,
+converted by `sluice convert`) of 1,000 log records (the examples'
 web-service mix, from gen_otlp_logs.py's generator). Policies: none, 100
 and 1,000 generated log policies (contains / regex matchers on body and
 attributes, keep all / none / sampled). Usage: serve_load.py SLUICE WORKDIR
@@ -70,7 +71,14 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(p / 100.0 * len(xs)))]
 
 
-def run(body, pol, threads):
+def proto_body(json_path):
+    out = os.path.join(work, "bench-serve-1000.pb")
+    subprocess.run([sluice, "convert", "--from", "otlp-json", "--to", "otlp-proto",
+                    json_path, out], check=True)
+    return out
+
+
+def run(body, ctype, pol, threads):
     err = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([sluice, "serve", "--policies", pol, "--http", "127.0.0.1:0",
                              "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0",
@@ -88,7 +96,7 @@ def run(body, pol, threads):
         log = os.path.join(work, "bench-serve-h2load.log")
         t = time.monotonic()
         r = subprocess.run(["h2load", "--h1", "-n", str(N), "-c", str(CONNS), "-d", body,
-                            "-H", "content-type: application/json", "--log-file", log]
+                            "-H", "content-type: " + ctype, "--log-file", log]
                            + extra + ["http://127.0.0.1:%d/v1/logs" % port],
                            capture_output=True, text=True, timeout=600)
         wall = time.monotonic() - t
@@ -114,17 +122,21 @@ def run(body, pol, threads):
             "rss_mb": int(hwm) / 1024.0}
 
 
-body = request_body()
-print("request: %d bytes of JSON, 1000 log records; %d requests over %d connections"
-      % (os.path.getsize(body), N, CONNS))
-print("%-9s %-7s %12s %8s %8s %13s %7s %6s" % (
-    "policies", "threads", "records/s", "p50 ms", "p99 ms", "p99@half ms", "RSS MB", "2xx"))
-for npol in (0, 100, 1000):
+jbody = request_body()
+pbody = proto_body(jbody)
+print("request: %d bytes of JSON / %d of protobuf, 1000 log records; %d requests "
+      "over %d connections" % (os.path.getsize(jbody), os.path.getsize(pbody), N, CONNS))
+print("%-9s %-9s %-7s %12s %8s %8s %13s %7s %6s" % (
+    "encoding", "policies", "threads", "records/s", "p50 ms", "p99 ms", "p99@half ms",
+    "RSS MB", "2xx"))
+for enc, body, ctype in (("protobuf", pbody, "application/x-protobuf"),
+                         ("json", jbody, "application/json")):
+  for npol in (0, 100, 1000):
     pol = policies(npol)
     for threads in (1, 2):
-        res = run(body, pol, threads)
+        res = run(body, ctype, pol, threads)
         lat = res["lat"]
-        print("%-9d %-7d %12.0f %8.2f %8.2f %13.2f %7.1f %6d" % (
-            npol, threads, res["rps"] * 1000, percentile(lat, 50) / 1000.0,
+        print("%-9s %-9d %-7d %12.0f %8.2f %8.2f %13.2f %7.1f %6d" % (
+            enc, npol, threads, res["rps"] * 1000, percentile(lat, 50) / 1000.0,
             percentile(lat, 99) / 1000.0, percentile(res["lat_half"], 99) / 1000.0,
             res["rss_mb"], res["ok"]), flush=True)
