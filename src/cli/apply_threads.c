@@ -149,20 +149,6 @@ static bool reserve(char **p, size_t *cap, size_t need) {
     return true;
 }
 
-static uint32_t count_lines(const char *p, size_t n) {
-    uint32_t lines = 0;
-    const char *end = p + n;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) {
-            break;
-        }
-        lines++;
-        p = nl + 1;
-    }
-    return lines;
-}
-
 /* ---- the worker side ---- */
 
 static sl_status otlp_loader(void *ud, const char *text, size_t len,
@@ -254,7 +240,7 @@ static void run_job(void *worker, void *jp) {
             j->ok;
     }
     j->done_at = s.off < j->stop ? s.off : j->stop;
-    j->lines = count_lines(j->in, j->done_at);
+    j->lines = sl_cli_count_lines(j->in, j->done_at);
     sl_cli_stream_close(&s);
 }
 

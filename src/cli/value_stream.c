@@ -94,7 +94,7 @@ void sl_cli_stream_set_wait(sl_cli_stream *s, void (*wait)(void *ud),
     s->wait_ud = ud;
 }
 
-static uint32_t count_lines(const char *p, size_t n) {
+uint32_t sl_cli_count_lines(const char *p, size_t n) {
     uint32_t lines = 0;
     const char *end = p + n;
     while (p < end) {
@@ -115,7 +115,7 @@ uint32_t sl_cli_stream_value_line(sl_cli_stream *s) {
         s->counted_lines = 0;
     }
     s->counted_lines +=
-        count_lines(s->buf + s->counted, s->value_start - s->counted);
+        sl_cli_count_lines(s->buf + s->counted, s->value_start - s->counted);
     s->counted = s->value_start;
     return s->line_base + 1 + s->counted_lines;
 }
@@ -123,7 +123,7 @@ uint32_t sl_cli_stream_value_line(sl_cli_stream *s) {
 /* Drop the consumed prefix, grow if full, read more. 0 ok, -2 fatal. */
 static int fill(sl_cli_stream *s, sl_error *err) {
     if (s->off > 0) {
-        s->line_base += count_lines(s->buf, s->off);
+        s->line_base += sl_cli_count_lines(s->buf, s->off);
         s->counted = 0;
         s->counted_lines = 0;
         memmove(s->buf, s->buf + s->off, s->len - s->off);

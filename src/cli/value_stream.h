@@ -103,4 +103,7 @@ uint32_t sl_cli_stream_value_line(sl_cli_stream *s);
 
 void sl_cli_stream_close(sl_cli_stream *s);
 
+/* The number of newlines in p[0..n). */
+uint32_t sl_cli_count_lines(const char *p, size_t n);
+
 #endif

@@ -198,6 +198,12 @@ void sl__otlp_reset(sl_otlp *o);
  * doc's load): what sl_otlp_load does once the JSON is parsed. */
 sl_status sl__otlp_index(sl_otlp *o, sl_error *err);
 
+/* A writer that failed: out back to its length before the request (start),
+ * err filled with rc when nothing more precise was; returns rc. Shared by
+ * the JSON and protobuf writers (write.c). */
+sl_status sl__otlp_write_failed(sl_buf *out, size_t start, sl_status rc,
+                                sl_error *err);
+
 /* The value of the member named camel or snake, or NULL. */
 sl_node *sl__otlp_member(const sl_node *obj, const char *camel,
                          const char *snake);

@@ -579,17 +579,5 @@ sl_status sl_otlp_write_proto(const sl_otlp *o, sl_buf *out, sl_error *err) {
             rc = copy_source_fields(&e, req, root, 0);
         }
     }
-    if (rc != SL_OK) {
-        out->len = start; /* no half-written request */
-        if (out->ptr) {
-            out->ptr[start] = '\0';
-        }
-        if (err && err->code == SL_OK) {
-            sl__error(err, rc, NULL, "%s", sl_status_str(rc));
-        }
-        if (rc == SL_ENOMEM) {
-            sl__nomem(err);
-        }
-    }
-    return rc;
+    return rc == SL_OK ? SL_OK : sl__otlp_write_failed(out, start, rc, err);
 }

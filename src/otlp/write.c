@@ -198,17 +198,20 @@ sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err) {
         rc = write_entry(&w, root, root_camel[o->sig], root_snake[o->sig],
                          write_resources, 0, false);
     }
-    if (rc != SL_OK) {
-        out->len = start; /* no half-written request */
-        if (out->ptr) {
-            out->ptr[start] = '\0';
-        }
-        if (err && err->code == SL_OK) {
-            sl__error(err, rc, NULL, "%s", sl_status_str(rc));
-        }
-        if (rc == SL_ENOMEM) {
-            sl__nomem(err);
-        }
+    return rc == SL_OK ? SL_OK : sl__otlp_write_failed(out, start, rc, err);
+}
+
+sl_status sl__otlp_write_failed(sl_buf *out, size_t start, sl_status rc,
+                                sl_error *err) {
+    out->len = start; /* no half-written request */
+    if (out->ptr) {
+        out->ptr[start] = '\0';
+    }
+    if (err && err->code == SL_OK) {
+        sl__error(err, rc, NULL, "%s", sl_status_str(rc));
+    }
+    if (rc == SL_ENOMEM) {
+        sl__nomem(err);
     }
     return rc;
 }
