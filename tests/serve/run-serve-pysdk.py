@@ -10,8 +10,9 @@ requirements file and the Python version; prints SKIP with the reason and
 exits 0 when the venv or PyPI is not there. Then, for OTLP/HTTP protobuf and
 OTLP/gRPC, each without and with gzip, runs tests/serve/py/send.py against a
 server started by run-serve.py's Server (example policies, --output) and
-checks what reached --output against what the SDK sent and what
-examples/policy/policies.json says."""
+checks what reached --output (and the records in / out counters of
+/metrics) against what the SDK sent and what examples/policy/policies.json
+says."""
 import argparse
 import importlib.util
 import json
@@ -146,8 +147,14 @@ def test_opentelemetry_python_sdk_sends_logs_spans_metrics_over_http_and_grpc():
                 r = subprocess.run([py, send, proto, addr, comp], capture_output=True,
                                    text=True, timeout=120)
                 assert r.returncode == 0, (label, r.stdout, r.stderr[-1500:])
+                m = lambda k, sig: s.metric('sluice_%s_total{signal="%s"}' % (k, sig))
+                counted = {sig: (m("records_in", sig), m("records_out", sig))
+                           for sig in ("logs", "traces", "metrics")}
                 assert s.stop() == 0, label
                 n = check_output(s.output_lines(), label)
+                # /metrics counted every record the SDK sent and what was kept
+                assert counted == {"logs": (5, n[0]), "traces": (22, n[1]),
+                                   "metrics": (4, n[2])}, (label, counted, n)
                 print("  %s: SDK exports succeeded; %d logs, %d spans, %d metrics reached "
                       "--output as the policies say" % ((label,) + n))
             finally:
