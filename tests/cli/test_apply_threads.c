@@ -12,28 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/sluice-thr-XXXXXX";
-
-static void make_dir(void) {
-    memcpy(dir, "/tmp/sluice-thr-XXXXXX", sizeof(dir));
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+#define SL_TEST_TMPDIR "/tmp/sluice-thr-XXXXXX"
+#include "cli/tmpdir.h"
 
 TestSuite(apply_threads, .init = make_dir, .fini = remove_dir);
-
-static const char *path(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-    return p[k];
-}
 
 static void put(const char *name, const char *text, size_t len) {
     FILE *f = fopen(path(name), "wb");

@@ -11,19 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/sluice-conv-XXXXXX";
+#define SL_TEST_TMPDIR "/tmp/sluice-conv-XXXXXX"
+#include "cli/tmpdir.h"
 static char out[1 << 16], err[1 << 16];
-
-static void make_dir(void) {
-    memcpy(dir, "/tmp/sluice-conv-XXXXXX", sizeof(dir));
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
 
 TestSuite(convert, .init = make_dir, .fini = remove_dir);
 

@@ -13,29 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/sluice-cli-XXXXXX";
+#define SL_TEST_TMPDIR "/tmp/sluice-cli-XXXXXX"
+#include "cli/tmpdir.h"
 static char out[1 << 16], err[1 << 16];
 
-static void make_dir(void) {
-    memcpy(dir, "/tmp/sluice-cli-XXXXXX", sizeof(dir));
-    cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
-
 TestSuite(cli, .init = make_dir, .fini = remove_dir);
-
-static const char *path(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-    return p[k];
-}
 
 static void put(const char *name, const char *text) {
     FILE *f = fopen(path(name), "w");
