@@ -14,58 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const sl_field_kind kinds[] = {
-    SL_FIELD_LOG_BODY,           SL_FIELD_LOG_SEVERITY_TEXT,
-    SL_FIELD_LOG_TRACE_ID,       SL_FIELD_LOG_SPAN_ID,
-    SL_FIELD_LOG_EVENT_NAME,     SL_FIELD_METRIC_NAME,
-    SL_FIELD_METRIC_TYPE,        SL_FIELD_METRIC_TEMPORALITY,
-    SL_FIELD_SPAN_NAME,          SL_FIELD_SPAN_TRACE_ID,
-    SL_FIELD_SPAN_PARENT_SPAN_ID, SL_FIELD_SPAN_TRACE_STATE,
-    SL_FIELD_SPAN_KIND,          SL_FIELD_SPAN_STATUS,
-    SL_FIELD_SPAN_EVENT_NAME,    SL_FIELD_SPAN_LINK_TRACE_ID,
-    SL_FIELD_SCOPE_NAME,         SL_FIELD_ATTR,
-    SL_FIELD_RESOURCE_ATTR,      SL_FIELD_SCOPE_ATTR,
-};
-
-static const sl_str paths[] = {{"a", 1}, {"b", 1}, {"service.name", 12}};
-
-static void touch(sl_otlp *o, size_t i) {
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-        sl_field f = {kinds[k], paths, 1};
-        sl_str s;
-        sl_value v;
-        if (sl_otlp_get(o, i, &f, &s) && s.len == 0) {
-            __builtin_trap();
-        }
-        (void)sl_otlp_exists(o, i, &f);
-        (void)sl_otlp_typed(o, i, &f, &v);
-    }
-}
-
-static void change(sl_otlp *o, size_t i) {
-    sl_field attr = {SL_FIELD_ATTR, paths, 1};
-    sl_field to = {SL_FIELD_ATTR, &paths[1], 1};
-    sl_field body = {SL_FIELD_LOG_BODY, NULL, 0};
-    sl_field res = {SL_FIELD_RESOURCE_ATTR, &paths[2], 1};
-    sl_field th = {SL_FIELD_SPAN_SAMPLING_THRESHOLD, NULL, 0};
-    switch (i % 4) {
-    case 0:
-        (void)sl_otlp_set(o, i, &attr, "v", 1);
-        (void)sl_otlp_set(o, i, &th, "8", 1);
-        break;
-    case 1:
-        if (sl_otlp_exists(o, i, &attr)) {
-            (void)sl_otlp_move(o, i, &attr, &to);
-        }
-        (void)sl_otlp_remove(o, i, &body);
-        break;
-    case 2:
-        (void)sl_otlp_set(o, i, &res, "r", 1);
-        break;
-    default:
-        break; /* untouched: copied as its bytes */
-    }
-}
+#include "otlp_exercise.h"
 
 /* JSON text as canonical protobuf (see the header comment). */
 static void canon(const sl_buf *json, sl_buf *out) {
