@@ -82,6 +82,20 @@ static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
                      (size_t)(at - c->base));
 }
 
+/* A length prefix at *p: the length in *n and *p past it, when it is whole
+ * and does not run past end; otherwise the error, located at `at`. */
+static sl_status read_len(dctx *c, const uint8_t **p, const uint8_t *end,
+                          const uint8_t *at, uint64_t *n) {
+    if (!sl__proto_varint(p, end, n)) {
+        return fail(c, SL_EPARSE, at, "truncated length");
+    }
+    if (*n > (uint64_t)(end - *p)) {
+        return fail(c, SL_EPARSE, at, "length %llu past the end of its message",
+                    (unsigned long long)*n);
+    }
+    return SL_OK;
+}
+
 /* ---- scalars into the tree ---- */
 
 static const char *copy_text(dctx *c, const char *s, size_t n) {
@@ -289,19 +303,16 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         u = le32(p);
         p += 4;
         break;
-    default: /* WT_LEN: string, bytes, id */
-        if (!sl__proto_varint(&p, end, &u)) {
-            return fail(c, SL_EPARSE, at, "truncated length");
-        }
-        if (u > (uint64_t)(end - p)) {
-            return fail(c, SL_EPARSE, at,
-                        "length %llu past the end of its message",
-                        (unsigned long long)u);
+    default: { /* WT_LEN: string, bytes, id */
+        sl_status lrc = read_len(c, &p, end, at, &u);
+        if (lrc != SL_OK) {
+            return lrc;
         }
         data = p;
         dlen = (size_t)u;
         p += dlen;
         break;
+    }
     }
     *pp = p;
     bool is_default;
@@ -422,13 +433,9 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
         /* packed repeated scalars */
         const uint8_t *p = *pp;
         uint64_t n;
-        if (!sl__proto_varint(&p, end, &n)) {
-            return fail(c, SL_EPARSE, fstart, "truncated length");
-        }
-        if (n > (uint64_t)(end - p)) {
-            return fail(c, SL_EPARSE, fstart,
-                        "length %llu past the end of its message",
-                        (unsigned long long)n);
+        sl_status lrc = read_len(c, &p, end, fstart, &n);
+        if (lrc != SL_OK) {
+            return lrc;
         }
         const uint8_t *pend = p + n;
         while (p < pend) {
@@ -449,13 +456,9 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
     }
     const uint8_t *p = *pp;
     uint64_t n;
-    if (!sl__proto_varint(&p, end, &n)) {
-        return fail(c, SL_EPARSE, fstart, "truncated length");
-    }
-    if (n > (uint64_t)(end - p)) {
-        return fail(c, SL_EPARSE, fstart,
-                    "length %llu past the end of its message",
-                    (unsigned long long)n);
+    sl_status lrc = read_len(c, &p, end, fstart, &n);
+    if (lrc != SL_OK) {
+        return lrc;
     }
     const uint8_t *mend = p + n;
     sl_node *v;
