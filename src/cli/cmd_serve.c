@@ -1,5 +1,6 @@
 /* src/cli/cmd_serve.c: sluice serve --policies FILE... [--http HOST:PORT]
- * [--grpc HOST:PORT] [--admin HOST:PORT] [--output FILE | --forward URL]
+ * [--grpc HOST:PORT] [--admin HOST:PORT] [--output FILE | --forward URL |
+ * --forward-grpc HOST:PORT]
  * [--threads N] [--config FILE] [limits]: the OTLP gateway (src/serve).
  * Parse (flags win over the config file), then run. Also `sluice check
  * --config FILE` (sl_cli_serve_check_config).
@@ -21,7 +22,8 @@ static int usage(const char *why) {
             "usage: sluice serve --policies FILE... [--http HOST:PORT] "
             "[--grpc HOST:PORT]\n"
             "                    [--admin HOST:PORT] [--output FILE | "
-            "--forward URL] [--threads N]\n"
+            "--forward URL |\n"
+            "                    --forward-grpc HOST:PORT] [--threads N]\n"
             "                    [--forward-protobuf] [--no-watch] "
             "[--policy-server URL]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
@@ -180,9 +182,8 @@ int sl_cmd_serve(int argc, char **argv) {
             o.forward_proto = true;
         } else if (strcmp(a, "--no-watch") == 0) {
             o.no_watch = true;
-        } else if (strcmp(a, "--forward-grpc") == 0) {
-            return usage("--forward-grpc is not implemented yet; use "
-                         "--forward http://HOST:PORT");
+        } else if (strcmp(a, "--forward-grpc") == 0 && v) {
+            o.forward_grpc = argv[++i];
         } else if (strcmp(a, "--config") == 0 && v) {
             config = argv[++i];
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -194,8 +195,10 @@ int sl_cmd_serve(int argc, char **argv) {
             return usage(NULL);
         }
     }
-    if (o.output && o.forward) {
-        return usage("--output and --forward exclude each other");
+    if ((o.output != NULL) + (o.forward != NULL) + (o.forward_grpc != NULL) >
+        1) {
+        return usage("--output, --forward and --forward-grpc exclude each "
+                     "other");
     }
     if (o.forward_proto && !o.forward) {
         return usage("--forward-protobuf goes with --forward");

@@ -31,6 +31,7 @@ static const option options[] = {
     {"", "threads", K_UINT, OFF(threads), SL_SERVE_MAX_THREADS},
     {"exporter", "output", K_STR, OFF(output), 0},
     {"exporter", "forward", K_STR, OFF(forward), 0},
+    {"exporter", "forward_grpc", K_ADDR, OFF(forward_grpc), 0},
     {"policies", "server", K_STR, OFF(policy_server), 0},
     {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50},
     {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40},
@@ -223,8 +224,12 @@ sl_status sl__serve_config_load(const char *path, sl__serve_config *cfg,
     } else {
         object(&ld, root, "");
     }
-    if (cfg->opts.output && cfg->opts.forward) {
-        problem(&ld, root, "exporter: output and forward exclude each other");
+    if ((cfg->opts.output != NULL) + (cfg->opts.forward != NULL) +
+            (cfg->opts.forward_grpc != NULL) >
+        1) {
+        problem(&ld, root,
+                "exporter: output, forward and forward_grpc exclude each "
+                "other");
     }
     sl_doc_free(doc);
     return SL_OK;
@@ -239,10 +244,11 @@ void sl__serve_config_free(sl__serve_config *cfg) {
 
 void sl__serve_config_merge(sl__serve_opts *o, const sl__serve_config *cfg) {
     const sl__serve_opts *f = &cfg->opts;
-    bool flag_exporter = o->output || o->forward;
+    bool flag_exporter = o->output || o->forward || o->forward_grpc;
     for (size_t i = 0; i < SL_ARRAY_LEN(options); i++) {
         if (flag_exporter && (options[i].off == OFF(output) ||
-                              options[i].off == OFF(forward))) {
+                              options[i].off == OFF(forward) ||
+                              options[i].off == OFF(forward_grpc))) {
             continue; /* a flag chose the exporter */
         }
         char *dst = (char *)o + options[i].off;

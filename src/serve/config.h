@@ -7,7 +7,8 @@
  *   admin: HOST:PORT
  *   threads: N
  *   policies: {files: [FILE, ...], watch: true}
- *   exporter: {output: FILE | forward: URL, rotate_bytes: N,
+ *   exporter: {output: FILE | forward: URL | forward_grpc: HOST:PORT,
+ *              rotate_bytes: N,
  *              queue_bytes: N, drain_timeout_ms: N}
  *   limits: {max_body: N, max_decompressed: N, max_header: N,
  *            max_connections: N, idle_timeout_ms: N, read_timeout_ms: N}

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "base/base.h"
-#include "serve/forward.h"
+#include "serve/sender.h"
 #include "serve/log.h"
 
 typedef struct item {
@@ -33,7 +33,7 @@ struct sl__serve_export {
     FILE *out;          /* --output */
     bool out_is_stdout;
     size_t out_size;    /* bytes in the current output file */
-    sl__serve_forward *fwd;
+    sl__serve_sender *fwd; /* --forward, --forward-grpc */
     unsigned backoff_ms;
 };
 
@@ -122,9 +122,9 @@ static uint64_t deliver(sl__serve_export *ex, const item *it, bool *done) {
     unsigned retry_after = 0;
     int status = 0;
     atomic_fetch_add(&m->export_requests, 1);
-    sl__forward_result r = sl__serve_forward_post(ex->fwd, it->sig, it->data,
-                                                  it->len, &retry_after,
-                                                  &status);
+    sl__forward_result r = sl__serve_sender_send(ex->fwd, it->sig, it->data,
+                                                 it->len, &retry_after,
+                                                 &status);
     if (r == SL_FORWARD_OK) {
         ex->backoff_ms = 0;
         *done = true;
@@ -236,11 +236,13 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
     }
     ex->srv = srv;
     const sl__serve_opts *o = &srv->opts;
-    if (o->forward) {
+    if (o->forward || o->forward_grpc) {
         sl_error err = {0};
-        ex->fwd = sl__serve_forward_new(o->forward, o->forward_proto, &err);
+        ex->fwd = sl__serve_sender_new(o, &err);
         if (!ex->fwd) {
-            sl__serve_log(SL_SERVE_ERROR, "--forward %s: %s", o->forward,
+            sl__serve_log(SL_SERVE_ERROR, "--forward%s %s: %s",
+                          o->forward_grpc ? "-grpc" : "",
+                          o->forward_grpc ? o->forward_grpc : o->forward,
                           err.msg);
             sl__free(ex, sizeof(*ex));
             return NULL;
@@ -270,7 +272,7 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
         if (ex->out && !ex->out_is_stdout) {
             fclose(ex->out);
         }
-        sl__serve_forward_free(ex->fwd);
+        sl__serve_sender_free(ex->fwd);
         pthread_cond_destroy(&ex->cv);
         pthread_mutex_destroy(&ex->mu);
         sl__free(ex, sizeof(*ex));
@@ -303,7 +305,7 @@ void sl__serve_export_stop(sl__serve_export *ex) {
             fclose(ex->out);
         }
     }
-    sl__serve_forward_free(ex->fwd);
+    sl__serve_sender_free(ex->fwd);
     pthread_cond_destroy(&ex->cv);
     pthread_mutex_destroy(&ex->mu);
     sl__free(ex, sizeof(*ex));

@@ -87,16 +87,16 @@ void sl__serve_forward_free(sl__serve_forward *f) {
     }
 }
 
-static int wait_fd(int fd, short ev) {
+static int wait_fd(int fd, short ev, unsigned timeout_ms) {
     struct pollfd p = {fd, ev, 0};
-    int r = poll(&p, 1, TIMEOUT_MS);
+    int r = poll(&p, 1, (int)timeout_ms);
     return r > 0 ? 0 : -1;
 }
 
-static int dial(const sl__serve_forward *f) {
+int sl__serve_dial(const char *host, const char *port, unsigned timeout_ms) {
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(f->host, f->port, &hints, &res) != 0) {
+    if (getaddrinfo(host, port, &hints, &res) != 0) {
         return -1;
     }
     int fd = -1;
@@ -108,7 +108,8 @@ static int dial(const sl__serve_forward *f) {
         int fl = fcntl(fd, F_GETFL);
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
         int r = connect(fd, a->ai_addr, a->ai_addrlen);
-        if (r != 0 && errno == EINPROGRESS && wait_fd(fd, POLLOUT) == 0) {
+        if (r != 0 && errno == EINPROGRESS &&
+            wait_fd(fd, POLLOUT, timeout_ms) == 0) {
             int e = 0;
             socklen_t el = sizeof(e);
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
@@ -123,7 +124,8 @@ static int dial(const sl__serve_forward *f) {
     }
     freeaddrinfo(res);
     if (fd >= 0) {
-        struct timeval tv = {TIMEOUT_MS / 1000, 0};
+        struct timeval tv = {(time_t)(timeout_ms / 1000),
+                             (long)(timeout_ms % 1000) * 1000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         /* head and body go in two sends: without this the body waits for
@@ -145,7 +147,7 @@ static const char *signal_path(sl_signal sig) {
     }
 }
 
-static bool send_all(int fd, const char *p, size_t n) {
+bool sl__serve_send_all(int fd, const char *p, size_t n) {
     while (n > 0) {
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) {
@@ -263,15 +265,15 @@ static sl__forward_result exchange(sl__serve_forward *f,
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = f->fd >= 0;
         if (!reused) {
-            f->fd = dial(f);
+            f->fd = sl__serve_dial(f->host, f->port, TIMEOUT_MS);
             if (f->fd < 0) {
                 return SL_FORWARD_RETRY;
             }
         }
         bool reusable = false;
         size_t kept = keep ? keep->len : 0;
-        bool ok = send_all(f->fd, f->req.ptr, f->req.len) &&
-                  send_all(f->fd, f->gz.ptr, f->gz.len) &&
+        bool ok = sl__serve_send_all(f->fd, f->req.ptr, f->req.len) &&
+                  sl__serve_send_all(f->fd, f->gz.ptr, f->gz.len) &&
                   read_answer(f, retry_after_ms, status, &reusable, keep);
         if (!ok && keep) {
             keep->len = kept;

@@ -39,4 +39,12 @@ sl__forward_result sl__serve_forward_call(sl__serve_forward *f,
                                           const char *body, size_t len,
                                           int *status, sl_buf *resp);
 
+/* Connect to host:port (TCP, blocking, TCP_NODELAY) within timeout_ms,
+ * which also bounds each later send and recv. -1 when it cannot. Shared
+ * with the gRPC client (grpc_client.c). */
+int sl__serve_dial(const char *host, const char *port, unsigned timeout_ms);
+
+/* Send all n bytes (no SIGPIPE). false on an error or time-out. */
+bool sl__serve_send_all(int fd, const char *p, size_t n);
+
 #endif

@@ -145,7 +145,7 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
     p->kept.len = 0;
     p->kept.failed = 0;
     sl_status rc;
-    if (srv->opts.forward_proto) {
+    if (srv->opts.forward_proto || srv->opts.forward_grpc) {
         rc = sl_otlp_write_proto(p->o, &p->kept, &err); /* no newline */
     } else {
         rc = sl_otlp_write(p->o, &p->kept, &err);

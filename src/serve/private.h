@@ -27,6 +27,7 @@ typedef struct sl__serve_opts {
     const char *http, *grpc, *admin; /* HOST:PORT */
     const char *output;              /* FILE or "-" */
     const char *forward;             /* http://HOST:PORT[/prefix] */
+    const char *forward_grpc;        /* HOST:PORT (OTLP/gRPC) */
     const char *policy_server;       /* http://HOST:PORT/v1/policy/sync */
     unsigned threads;
     size_t max_body;         /* compressed body bytes: 413 above */

@@ -335,7 +335,8 @@ int sl__serve_run(const sl__serve_opts *opts) {
     sl__serve_log(SL_SERVE_INFO,
                   "serving: %zu policies, %u worker thread(s), output %s",
                   sl_policy_count(set), srv->opts.threads,
-                  srv->opts.forward  ? srv->opts.forward
+                  srv->opts.forward        ? srv->opts.forward
+                  : srv->opts.forward_grpc ? srv->opts.forward_grpc
                   : srv->opts.output ? srv->opts.output
                                      : "-");
     fprintf(stderr, "sluice serve: ready http=%s grpc=%s admin=%s\n",

@@ -972,6 +972,75 @@ def test_forward_protobuf():
         target.close()
 
 
+def pass_through_policies(tmp):
+    path = os.path.join(tmp, "none.json")
+    with open(path, "w") as f:
+        f.write('{"policies": []}')
+    return path
+
+
+def wait_drained(servers, seconds=30):
+    deadline = time.time() + seconds
+    for srv in servers:
+        while srv.metric("sluice_queue_depth") > 0:
+            assert time.time() < deadline, "queue not drained"
+            time.sleep(0.1)
+
+
+def test_forward_grpc_target_down_unavailable_retries_then_delivery():
+    """sender --forward-grpc--> middle (a second serve, --grpc) --forward-grpc-->
+    last (--grpc, --output). The middle starts after the sender has
+    acknowledged requests (target down), and its own target is down with a
+    tiny queue, so it answers the sender with a backpressure status
+    (retried); when the last comes up everything acknowledged arrives."""
+    p_mid, p_last = free_port(), free_port()
+    tmp = tempfile.mkdtemp(prefix="sluice-grpc-fwd-")
+    none = pass_through_policies(tmp)
+    line = example("logs.jsonl")[0]
+    sender = Server(["--forward-grpc", "127.0.0.1:%d" % p_mid, "--queue-bytes", "20000"],
+                    output=False)
+    mid = last = None
+    try:
+        acked = 0
+        for _ in range(3):
+            st, _, _ = sender.post("/v1/logs", line)
+            assert st == 200
+            acked += 1
+        time.sleep(0.5)
+        assert sender.metric("sluice_export_retries_total") >= 1, "target down: no retry"
+        mid = Server(["--grpc", "127.0.0.1:%d" % p_mid, "--forward-grpc",
+                      "127.0.0.1:%d" % p_last, "--queue-bytes", "600"],
+                     policies=none, output=False)
+        retries = sender.metric("sluice_export_retries_total")
+        got503 = False
+        for _ in range(300):
+            st, _, _ = sender.post("/v1/logs", line)
+            if st != 200:
+                got503 = True
+                break
+            acked += 1
+            time.sleep(0.01)
+        assert got503, "the sender's queue never filled"
+        assert mid.metric("sluice_backpressure_rejections_total") >= 1, \
+            "the middle never pushed back"
+        last = Server(["--grpc", "127.0.0.1:%d" % p_last], policies=none)
+        wait_drained([sender, mid])
+        assert sender.metric("sluice_export_retries_total") > retries, \
+            "the middle's push-back was not retried"
+        pushed = [l for l in sender.lines if "delivery failed (status 14)" in l
+                  or "delivery failed (status 8)" in l]
+        assert pushed, "no UNAVAILABLE / RESOURCE_EXHAUSTED seen: %s" % sender.lines[-3:]
+        assert sender.stop() == 0 and mid.stop() == 0 and last.stop() == 0
+        want = sum(records(w, "resourceLogs") for w in apply_output([line] * acked))
+        got = sum(records(l, "resourceLogs") for l in last.output_lines())
+        assert got == want, (got, want, acked)
+    finally:
+        for srv in (sender, mid, last):
+            if srv:
+                srv.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_sigterm_under_load_loses_nothing_acknowledged():
     s = Server(["--threads", "2"])
     try:
