@@ -8,7 +8,11 @@
  * encode, as load.c accepts both). Fields sluice does not know (newer OTLP
  * versions, or the profiles-only key_strindex / string_value_strindex) are
  * unknown fields: never in the tree, kept as the source bytes of their
- * message. */
+ * message.
+ *
+ * The same tables and codec serve other protobuf messages through
+ * sl__proto_decode / sl__proto_encode: the gateway's policy sync messages
+ * (src/serve/sync_schema.c) use them. */
 #ifndef SL_OTLP_PROTO_H
 #define SL_OTLP_PROTO_H
 
@@ -40,7 +44,8 @@ typedef enum sl__ptype {
     PT_ENUM,     /* varint, number (names accepted on encode) */
     PT_DOUBLE,   /* number; "NaN", "Infinity", "-Infinity" as strings */
     PT_BOOL,
-    PT_MSG
+    PT_MSG,
+    PT_FLOAT /* fixed32 IEEE float: number */
 } sl__ptype;
 
 enum {
@@ -74,7 +79,7 @@ typedef struct sl__pfield {
 /* A type's wire type, as a constant expression for the tables. */
 #define SL__PT_WIRE(t)                                                     \
     ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64  \
-     : (t) == PT_FIXED32                                         ? WT_I32  \
+     : (t) == PT_FIXED32 || (t) == PT_FLOAT                      ? WT_I32  \
      : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||         \
              (t) == PT_BOOL                                      ? WT_VARINT \
                                                                  : WT_LEN)
@@ -86,6 +91,35 @@ struct sl__pmsg {
     uint8_t slots; /* most members a message can have: its fields, a oneof
                       counting once (the decoder sizes objects with it) */
 };
+
+/* Table entries: a field (camel name, snake name, number, type, PF_*
+ * flags, aux, sub-message), a message, a message with a oneof (its most
+ * members at once in slots). */
+#define SL__PFIELD(c, s, num, t, fl, aux, sub)                               \
+    { c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, SL__PT_WIRE(t), sub }
+#define SL__PMSG(name, arr)                                                  \
+    { name, arr, (uint8_t)SL_ARRAY_LEN(arr), (uint8_t)SL_ARRAY_LEN(arr) }
+#define SL__PMSG_ONEOF(name, arr, slots)                                     \
+    { name, arr, (uint8_t)SL_ARRAY_LEN(arr), slots }
+
+/* common.proto's KeyValue (its AnyValue inside). */
+extern const sl__pmsg sl__proto_key_value;
+
+/* Decode protobuf message m (len bytes of buf, borrowed: strings point
+ * into it while doc lives) into doc as its proto3 JSON mapping (the tree
+ * sl_otlp_load_proto builds; unknown fields are skipped). Errors name the
+ * field path and the byte offset, as for OTLP.
+ * @return SL_OK, SL_EPARSE, SL_ESCHEMA, SL_ELIMIT, SL_ENOMEM. */
+sl_status sl__proto_decode(sl_doc *doc, const sl__pmsg *m, const char *buf,
+                           size_t len, const char *file, sl_error *err);
+
+/* Append object n (proto3 JSON mapping: either key spelling, enums as
+ * numbers or the names load.c knows, 64-bit integers as strings or
+ * numbers) as protobuf message m to out; members m does not know are left
+ * out. @return SL_OK, SL_ESCHEMA (a value of the wrong type), SL_ELIMIT,
+ * SL_ENOMEM. */
+sl_status sl__proto_encode(const sl__pmsg *m, const sl_node *n, sl_buf *out,
+                           sl_error *err);
 
 /* The request message of a signal (Export*ServiceRequest; the *Data
  * messages have the same shape), its resource entry, scope entry and

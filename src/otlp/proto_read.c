@@ -173,6 +173,24 @@ static sl_status set_double(dctx *c, sl_node *v, double d) {
     return set_lexeme(c, v, SL_NODE_FLOAT, b, (size_t)n);
 }
 
+/* A float as the shortest decimal that reads back as the same float. */
+static sl_status set_float(dctx *c, sl_node *v, uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof(f));
+    if (!isfinite(f)) {
+        return set_double(c, v, (double)f);
+    }
+    char b[40];
+    int n = 0;
+    for (int prec = 6; prec <= 9; prec++) {
+        n = snprintf(b, sizeof(b), "%.*g", prec, (double)f);
+        if (strtof(b, NULL) == f) {
+            break;
+        }
+    }
+    return set_lexeme(c, v, SL_NODE_FLOAT, b, (size_t)n);
+}
+
 static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
     static const char tab[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -333,6 +351,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
     case PT_UINT32:
     case PT_SINT32:
     case PT_FIXED32:
+    case PT_FLOAT:
         is_default = (uint32_t)u == 0;
         break;
     default:
@@ -394,6 +413,8 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         uint32_t z = (uint32_t)u;
         return set_int(c, v, (int32_t)((z >> 1) ^ (0u - (z & 1))));
     }
+    case PT_FLOAT:
+        return set_float(c, v, (uint32_t)u);
     case PT_DOUBLE: {
         double d;
         memcpy(&d, &u, sizeof(d));
@@ -554,6 +575,43 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
     return SL_OK;
 }
 
+/* Decode message m (len bytes at p) into root, the new tree of doc. */
+static sl_status decode_root(sl_doc *doc, sl_node *root, const sl__pmsg *m,
+                             const uint8_t *p, size_t len, sl_error *err) {
+    sl__doc_build_span(root, 0, (const char *)p + len);
+    dctx *c = sl__alloc(sizeof(*c));
+    if (!c) {
+        return sl__nomem(err);
+    }
+    c->doc = doc;
+    c->base = p;
+    c->err = err;
+    c->file = sl_doc_file(doc);
+    c->npath = 0;
+    sl_status rc = dec_msg(c, m, root, p, p + len, 0);
+    sl__free(c, sizeof(*c));
+    return rc;
+}
+
+sl_status sl__proto_decode(sl_doc *doc, const sl__pmsg *m, const char *buf,
+                           size_t len, const char *file, sl_error *err) {
+    if (!doc || (!buf && len > 0)) {
+        return sl__error(err, SL_EINVAL, NULL, "no document or no bytes");
+    }
+    if (len >= UINT32_MAX || len > SL_MAX_INPUT) {
+        sl_pos pos = {file, 0, 0};
+        return sl__error(err, SL_ELIMIT, &pos, "input larger than 1 GiB");
+    }
+    sl_node *root;
+    sl_status rc = sl__doc_build_begin(doc, file, &root, err);
+    if (rc != SL_OK) {
+        return rc;
+    }
+    static const uint8_t none[1] = {0};
+    return decode_root(doc, root, m, buf ? (const uint8_t *)buf : none, len,
+                       err);
+}
+
 sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
                              size_t len, const char *file, sl_error *err) {
     if (!o || (!buf && len > 0) || (unsigned)sig > SL_SIGNAL_TRACE) {
@@ -576,18 +634,7 @@ sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
     }
     static const uint8_t none[1] = {0};
     const uint8_t *p = buf ? (const uint8_t *)buf : none;
-    sl__doc_build_span(root, 0, (const char *)p + len);
-    dctx *c = sl__alloc(sizeof(*c));
-    if (!c) {
-        return sl__nomem(err);
-    }
-    c->doc = o->doc;
-    c->base = p;
-    c->err = err;
-    c->file = sl_doc_file(o->doc);
-    c->npath = 0;
-    rc = dec_msg(c, sl__proto_request(sig), root, p, p + len, 0);
-    sl__free(c, sizeof(*c));
+    rc = decode_root(o->doc, root, sl__proto_request(sig), p, len, err);
     if (rc == SL_OK) {
         rc = sl__otlp_index(o, err);
     }

@@ -4,13 +4,9 @@
  * helpers the decoder and encoder share. */
 #include "otlp/proto.h"
 
-#define P(c, s, num, t, fl, aux, sub) \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, SL__PT_WIRE(t), sub }
-#define PMSG(name, arr) \
-    { name, arr, (uint8_t)SL_ARRAY_LEN(arr), (uint8_t)SL_ARRAY_LEN(arr) }
-/* a message with a oneof: its members at most */
-#define PMSG_ONEOF(name, arr, slots) \
-    { name, arr, (uint8_t)SL_ARRAY_LEN(arr), slots }
+#define P SL__PFIELD
+#define PMSG SL__PMSG
+#define PMSG_ONEOF SL__PMSG_ONEOF
 
 /* ---- common.proto, resource.proto ---- */
 
@@ -42,6 +38,7 @@ static const sl__pfield kv_fields[] = {
     P("value", "value", 2, PT_MSG, 0, 0, &any_msg),
 };
 static const sl__pmsg kv_msg = PMSG("key value", kv_fields);
+const sl__pmsg sl__proto_key_value = PMSG("key value", kv_fields);
 
 static const sl__pfield scope_fields[] = {
     P("name", "name", 1, PT_STRING, 0, 0, NULL),

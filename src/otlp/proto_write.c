@@ -139,13 +139,21 @@ static bool scalar_bits(const sl__pfield *f, const sl_node *n, uint64_t *out) {
         }
         *out = sl_node_bool(n);
         return true;
-    case PT_DOUBLE: {
+    case PT_DOUBLE:
+    case PT_FLOAT: {
         sl_node_kind k = sl_node_kind_of(n);
         double d;
         sl_str s = sl_node_str(n);
         if ((k != SL_NODE_INT && k != SL_NODE_FLOAT && k != SL_NODE_STRING) ||
             !sl__otlp_parse_double(s.ptr, s.len, &d)) {
             return false;
+        }
+        if (f->type == PT_FLOAT) {
+            float fl = (float)d;
+            uint32_t bits;
+            memcpy(&bits, &fl, sizeof(bits));
+            *out = bits;
+            return true;
         }
         memcpy(out, &d, sizeof(d));
         return true;
@@ -580,4 +588,13 @@ sl_status sl_otlp_write_proto(const sl_otlp *o, sl_buf *out, sl_error *err) {
         }
     }
     return rc == SL_OK ? SL_OK : sl__otlp_write_failed(out, start, rc, err);
+}
+
+sl_status sl__proto_encode(const sl__pmsg *m, const sl_node *n, sl_buf *out,
+                           sl_error *err) {
+    if (sl_node_kind_of(n) != SL_NODE_OBJECT) {
+        return sl__error(err, SL_ESCHEMA, NULL, "%s: not an object", m->name);
+    }
+    ectx e = {.out = out, .err = err};
+    return enc_members(&e, m, n, 0);
 }
