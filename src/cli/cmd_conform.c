@@ -1,11 +1,14 @@
-/* src/cli/cmd_conform.c: sluice conform (--policies P | --server URL)
- * --input I --output O --stats S [--signal log|metric|trace]: the
+/* src/cli/cmd_conform.c: sluice conform (--policies P | --server URL
+ * [--protobuf] | --grpc HOST:PORT) --input I --output O --stats S
+ * [--signal log|metric|trace]: the
  * policy-conformance runner contract (../shared/tools/policy-conformance).
  * One OTLP/JSON request in, the kept and transformed request out,
  * per-policy hits/misses as {"policies":[{"policy_id","hits"[,"misses"]}]}.
- * Provider mode (--server, upstream's HTTP mode): the policies come from a
- * sync (POST SyncRequest to URL, serve/sync.c); after the run a second sync
- * reports each policy's hits, misses and compile errors to the provider.
+ * Provider mode (--server, upstream's HTTP mode, proto-JSON or with
+ * --protobuf application/x-protobuf bodies; --grpc, upstream's gRPC mode,
+ * tero.policy.v1.PolicyService/Sync): the policies come from a sync
+ * (serve/sync.c); after the run a second sync reports each policy's hits,
+ * misses and compile errors to the provider.
  * Exit 0 when the data was processed (rejected policies are printed, not
  * fatal), 1 when a file cannot be read or parsed or the provider cannot be
  * reached, 2 for bad usage. */
@@ -18,19 +21,21 @@
 #endif
 
 static int usage(void) {
-    fprintf(stderr, "usage: sluice conform (--policies P | --server URL) "
-                    "--input I --output O --stats S "
+    fprintf(stderr, "usage: sluice conform (--policies P | --server URL "
+                    "[--protobuf] | --grpc HOST:PORT)\n"
+                    "                      --input I --output O --stats S "
                     "[--signal log|metric|trace]\n");
     return SL_EXIT_USAGE;
 }
 
 #ifdef SLUICE_HAVE_SERVE
 /* First sync of provider mode: the policies to run with. */
-static sl_policy_set *sync_load(sl__sync **client, const char *url) {
+static sl_policy_set *sync_load(sl__sync **client, const char *url,
+                                bool proto) {
     sl_error err = {0};
     sl_policy_set *set = NULL;
     bool changed = false;
-    *client = sl__sync_new(url, &err);
+    *client = sl__sync_new(url, proto, &err);
     if (!*client || sl__sync_run(*client, NULL, &changed, &err) != SL_OK) {
         sl_cli_print_error(&err);
         return NULL;
@@ -62,9 +67,14 @@ int sl_cmd_conform(int argc, char **argv) {
     const char *policies[SL_CLI_MAX_POLICY_FILES];
     size_t npol = 0;
     const char *input = NULL, *output = NULL, *stats = NULL, *signal = NULL;
-    const char *server = NULL;
+    const char *server = NULL, *grpc = NULL;
+    bool proto = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--protobuf") == 0) {
+            proto = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             return usage();
         }
@@ -75,6 +85,8 @@ int sl_cmd_conform(int argc, char **argv) {
             policies[npol++] = argv[++i];
         } else if (strcmp(a, "--server") == 0) {
             server = argv[++i];
+        } else if (strcmp(a, "--grpc") == 0) {
+            grpc = argv[++i];
         } else if (strcmp(a, "--input") == 0) {
             input = argv[++i];
         } else if (strcmp(a, "--output") == 0) {
@@ -87,12 +99,22 @@ int sl_cmd_conform(int argc, char **argv) {
             return usage();
         }
     }
-    if ((npol == 0) == !server || !input || !output || !stats) {
+    if ((npol > 0) + (server != NULL) + (grpc != NULL) != 1 || !input ||
+        !output || !stats || (proto && !server)) {
         return usage();
+    }
+    char grpc_url[512];
+    if (grpc) {
+        if (snprintf(grpc_url, sizeof(grpc_url), "grpc://%s", grpc) >=
+            (int)sizeof(grpc_url)) {
+            return usage();
+        }
+        server = grpc_url;
     }
 #ifndef SLUICE_HAVE_SERVE
     if (server) {
-        fprintf(stderr, "sluice conform: --server needs the gateway, which "
+        fprintf(stderr, "sluice conform: --server and --grpc need the "
+                        "gateway, which "
                         "this build leaves out (SLUICE_BUILD_SERVE=OFF)\n");
         return usage();
     }
@@ -104,7 +126,7 @@ int sl_cmd_conform(int argc, char **argv) {
     }
 #ifdef SLUICE_HAVE_SERVE
     sl__sync *client = NULL;
-    sl_policy_set *set = server ? sync_load(&client, server)
+    sl_policy_set *set = server ? sync_load(&client, server, proto)
                                 : sl_cli_policy_load(policies, npol);
 #else
     sl_policy_set *set = sl_cli_policy_load(policies, npol);

@@ -25,7 +25,8 @@ static int usage(const char *why) {
             "--forward URL |\n"
             "                    --forward-grpc HOST:PORT] [--threads N]\n"
             "                    [--forward-protobuf] [--no-watch] "
-            "[--policy-server URL]\n"
+            "[--policy-server URL|grpc://HOST:PORT]\n"
+            "                    [--policy-protobuf]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
             "          --max-connections N --max-inflight BYTES\n"
@@ -178,6 +179,8 @@ int sl_cmd_serve(int argc, char **argv) {
             o.forward = argv[++i];
         } else if (strcmp(a, "--policy-server") == 0 && v) {
             o.policy_server = argv[++i];
+        } else if (strcmp(a, "--policy-protobuf") == 0) {
+            o.policy_proto = true;
         } else if (strcmp(a, "--forward-protobuf") == 0) {
             o.forward_proto = true;
         } else if (strcmp(a, "--no-watch") == 0) {

@@ -195,6 +195,15 @@ static void object(loader *ld, const sl_node *obj, const char *section) {
             }
             continue;
         }
+        if (strcmp(section, "policies") == 0 && key.len == 8 &&
+            memcmp(key.ptr, "protobuf", 8) == 0) {
+            if (sl_node_kind_of(v) != SL_NODE_BOOL) {
+                problem(ld, v, "protobuf: expected true or false");
+            } else {
+                ld->cfg->opts.policy_proto = sl_node_bool(v);
+            }
+            continue;
+        }
         if (strcmp(section, "policies") == 0 && key.len == 5 &&
             memcmp(key.ptr, "watch", 5) == 0) {
             if (sl_node_kind_of(v) != SL_NODE_BOOL) {
@@ -267,6 +276,9 @@ void sl__serve_config_merge(sl__serve_opts *o, const sl__serve_config *cfg) {
         for (size_t i = 0; i < f->npolicies; i++) {
             o->policies[o->npolicies++] = f->policies[i];
         }
+    }
+    if (!o->policy_proto) {
+        o->policy_proto = f->policy_proto;
     }
     if (!o->no_watch && cfg->set_watch) {
         o->no_watch = f->no_watch;

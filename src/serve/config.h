@@ -6,7 +6,8 @@
  *   receivers: {http: HOST:PORT, grpc: HOST:PORT}
  *   admin: HOST:PORT
  *   threads: N
- *   policies: {files: [FILE, ...], watch: true}
+ *   policies: {files: [FILE, ...], watch: true, server: URL,
+ *              protobuf: false}
  *   exporter: {output: FILE | forward: URL | forward_grpc: HOST:PORT,
  *              rotate_bytes: N,
  *              queue_bytes: N, drain_timeout_ms: N}

@@ -28,7 +28,8 @@ typedef struct sl__serve_opts {
     const char *output;              /* FILE or "-" */
     const char *forward;             /* http://HOST:PORT[/prefix] */
     const char *forward_grpc;        /* HOST:PORT (OTLP/gRPC) */
-    const char *policy_server;       /* http://HOST:PORT/v1/policy/sync */
+    const char *policy_server;       /* http://HOST:PORT/v1/policy/sync or
+                                        grpc://HOST:PORT */
     unsigned threads;
     size_t max_body;         /* compressed body bytes: 413 above */
     size_t max_decompressed; /* after gzip / zstd: 413 above */
@@ -42,6 +43,7 @@ typedef struct sl__serve_opts {
     size_t rotate_bytes;       /* --output rotation size, 0 = never */
     bool no_watch;             /* no inotify: reload on SIGHUP only */
     bool forward_proto;        /* --forward as protobuf (needs the codec) */
+    bool policy_proto;         /* --policy-server over HTTP in protobuf */
 } sl__serve_opts;
 
 /* Counters shown on /metrics: relaxed atomics, any thread. */

@@ -1,5 +1,6 @@
 /* src/serve/provider_http.h: the HTTP sync provider of `sluice serve
- * --policy-server URL`: a thread that syncs with the provider (sync.c)
+ * --policy-server URL` (HTTP, JSON or protobuf, or grpc://HOST:PORT):
+ * a thread that syncs with the provider (sync.c)
  * every recommended_sync_interval_seconds (60 s when the provider names
  * none, at least 1 s), reporting the current snapshot's hit and miss deltas
  * and compile errors, and rebuilds the snapshot from the policy files and

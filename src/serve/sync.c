@@ -1,8 +1,11 @@
-/* src/serve/sync.c: the HTTP policy sync client (sync.h). Encodes the
+/* src/serve/sync.c: the policy sync client (sync.h). Encodes the
  * SyncRequest as proto-JSON (camelCase, int64 as strings, enums by name),
- * posts it through the --forward client (forward.c), reads the SyncResponse
- * into a document tree and compiles its "policies" with the policy loader,
- * like a policy file. Compile errors are reported per policy id with the
+ * posts it through the --forward client (forward.c) or calls
+ * PolicyService/Sync through the gRPC client (grpc_client.c), reads the
+ * SyncResponse into a document tree and compiles its "policies" with the
+ * policy loader, like a policy file. Protobuf (HTTP with proto, gRPC) is
+ * converted at the edge (sync_schema.c): the request's proto-JSON to
+ * protobuf, the answer's protobuf to proto-JSON, so one path reads both. Compile errors are reported per policy id with the
  * loader's message after `policy <id>: ` (`log: match[0]: invalid regex
  * "<pat>": <msg>`), as policy-rs reports them. */
 #include "serve/sync.h"
@@ -13,6 +16,11 @@
 
 #include "base/base.h"
 #include "serve/forward.h"
+#include "serve/grpc_client.h"
+#include "serve/sync_schema.h"
+
+static const char grpc_scheme[] = "grpc://";
+static const char sync_path[] = "/tero.policy.v1.PolicyService/Sync";
 
 typedef struct base_ent {
     char *id;
@@ -22,6 +30,8 @@ typedef struct base_ent {
 
 struct sl__sync {
     sl__serve_forward *http;
+    sl__grpc_client *grpc;
+    bool proto;        /* protobuf bodies (always with gRPC) */
     char instance[160];
     bool have;         /* an answer was compiled */
     sl_buf hash;       /* hash of the last answer taken */
@@ -32,14 +42,21 @@ struct sl__sync {
     size_t nbase;
 };
 
-sl__sync *sl__sync_new(const char *url, sl_error *err) {
+sl__sync *sl__sync_new(const char *url, bool proto, sl_error *err) {
     sl__sync *s = sl__calloc(1, sizeof(*s));
     if (!s) {
         sl__nomem(err);
         return NULL;
     }
-    s->http = sl__serve_forward_new(url, false, err);
-    if (!s->http) {
+    if (strncmp(url, grpc_scheme, sizeof(grpc_scheme) - 1) == 0) {
+        s->grpc = sl__grpc_client_new(url + sizeof(grpc_scheme) - 1, false,
+                                      err);
+        s->proto = true;
+    } else {
+        s->http = sl__serve_forward_new(url, proto, err);
+        s->proto = proto;
+    }
+    if (!s->http && !s->grpc) {
         sl__free(s, sizeof(*s));
         return NULL;
     }
@@ -62,6 +79,7 @@ static void base_free(base_ent *b, size_t n) {
 void sl__sync_free(sl__sync *s) {
     if (s) {
         sl__serve_forward_free(s->http);
+        sl__grpc_client_free(s->grpc);
         sl__buf_free(&s->hash);
         sl__buf_free(&s->errs);
         sl_doc_free(s->doc);
@@ -136,13 +154,16 @@ static const base_ent *base_find(const sl__sync *s, const base_ent *cur) {
     return NULL;
 }
 
+/* The request as proto-JSON; numeric: enums as numbers (the protobuf
+ * tables know no enum names). */
 static sl_status encode_request(const sl__sync *s, const base_ent *cur,
-                                size_t ncur, sl_buf *b) {
+                                size_t ncur, bool numeric, sl_buf *b) {
     sl_status rc = sl__buf_printf(
-        b, "{\"clientMetadata\":{\"supportedPolicyStages\":["
-           "\"POLICY_STAGE_LOG_FILTER\",\"POLICY_STAGE_LOG_TRANSFORM\","
-           "\"POLICY_STAGE_METRIC_FILTER\",\"POLICY_STAGE_TRACE_SAMPLING\"],"
-           "\"resourceAttributes\":[");
+        b, "{\"clientMetadata\":{\"supportedPolicyStages\":[%s],"
+           "\"resourceAttributes\":[",
+        numeric ? "1,2,3,4"
+                : "\"POLICY_STAGE_LOG_FILTER\",\"POLICY_STAGE_LOG_TRANSFORM\","
+                  "\"POLICY_STAGE_METRIC_FILTER\",\"POLICY_STAGE_TRACE_SAMPLING\"");
     rc = rc == SL_OK ? put_attr(b, "service.name", "sluice", false) : rc;
     rc = rc == SL_OK ? put_attr(b, "service.namespace", "sluice", true) : rc;
     rc = rc == SL_OK ? put_attr(b, "service.version", SL_VERSION_STRING, true)
@@ -337,29 +358,69 @@ sl_status sl__sync_compiled(sl__sync *s, const sl_policy_set *set) {
     return rc;
 }
 
+/* Send body, the answer's body into resp: SL_OK or SL_EIO. */
+static sl_status call(sl__sync *s, const sl_buf *body, sl_buf *resp,
+                      sl_error *err) {
+    if (s->grpc) {
+        sl__grpc_reply r;
+        if (sl__grpc_client_call(s->grpc, sync_path, body->ptr, body->len,
+                                 resp, &r) == SL_FORWARD_OK) {
+            return SL_OK;
+        }
+        if (r.grpc_status > 0) {
+            return sl__error(err, SL_EIO, NULL,
+                             "policy provider answered gRPC status %d: %.160s",
+                             r.grpc_status, r.message);
+        }
+        return r.http_status ? sl__error(err, SL_EIO, NULL,
+                                         "policy provider answered HTTP %d",
+                                         r.http_status)
+                             : sl__error(err, SL_EIO, NULL,
+                                         "policy provider did not answer");
+    }
+    int status = 0;
+    if (sl__serve_forward_call(s->http, body->ptr, body->len, &status,
+                               resp) == SL_FORWARD_OK) {
+        return SL_OK;
+    }
+    return status ? sl__error(err, SL_EIO, NULL,
+                              "policy provider answered HTTP %d", status)
+                  : sl__error(err, SL_EIO, NULL,
+                              "policy provider did not answer");
+}
+
 sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
                        sl_error *err) {
     *changed = false;
     base_ent *cur = NULL;
     size_t ncur = 0;
-    sl_buf req = {0}, resp = {0}, hash = {0};
+    sl_buf req = {0}, resp = {0}, hash = {0}, pb = {0};
     sl_doc *doc = NULL;
     uint32_t interval = 0;
     sl_status rc = snapshot(set, &cur, &ncur);
-    rc = rc == SL_OK ? encode_request(s, cur, ncur, &req) : rc;
+    rc = rc == SL_OK ? encode_request(s, cur, ncur, s->proto, &req) : rc;
     if (rc != SL_OK) {
         sl__nomem(err);
         goto done;
     }
-    int status = 0;
-    sl__forward_result fr =
-        sl__serve_forward_call(s->http, req.ptr, req.len, &status, &resp);
-    if (fr != SL_FORWARD_OK) {
-        rc = status ? sl__error(err, SL_EIO, NULL,
-                                "policy provider answered HTTP %d", status)
-                    : sl__error(err, SL_EIO, NULL,
-                                "policy provider did not answer");
+    if (s->proto) {
+        rc = sl__sync_pb_from_json(SL_SYNC_MSG_REQUEST, req.ptr, req.len,
+                                   &pb, err);
+        if (rc != SL_OK) {
+            goto done;
+        }
+    }
+    rc = call(s, s->proto ? &pb : &req, &resp, err);
+    if (rc != SL_OK) {
         goto done;
+    }
+    if (s->proto) {
+        req.len = 0; /* the answer as proto-JSON */
+        rc = sl__sync_pb_to_json(SL_SYNC_MSG_RESPONSE, resp.ptr, resp.len,
+                                 &req, err);
+        sl_buf t = req;
+        req = resp;
+        resp = t;
     }
     /* reported: the deltas start again from here */
     base_free(s->base, s->nbase);
@@ -367,7 +428,8 @@ sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
     s->nbase = ncur;
     cur = NULL;
     ncur = 0;
-    rc = take_answer(s, &resp, &doc, &interval, &hash, err);
+    rc = rc == SL_OK ? take_answer(s, &resp, &doc, &interval, &hash, err)
+                     : rc;
     if (rc == SL_OK) {
         s->interval = interval;
         if (doc) {
@@ -385,5 +447,6 @@ done:
     sl__buf_free(&req);
     sl__buf_free(&resp);
     sl__buf_free(&hash);
+    sl__buf_free(&pb);
     return rc;
 }

@@ -1,5 +1,6 @@
-/* src/serve/sync.h: the HTTP policy sync client (POST /v1/policy/sync,
- * tero.policy.v1 SyncRequest / SyncResponse in proto-JSON): report each
+/* src/serve/sync.h: the policy sync client: HTTP (POST /v1/policy/sync,
+ * tero.policy.v1 SyncRequest / SyncResponse in proto-JSON or protobuf) or
+ * gRPC (tero.policy.v1.PolicyService/Sync): report each
  * policy's PolicySyncStatus (hit and miss deltas since the last report,
  * compile errors of the policies last received), send the client metadata
  * and last_successful_hash, and compile the policies of the answer into a
@@ -12,9 +13,11 @@
 
 typedef struct sl__sync sl__sync;
 
-/* A client for url (http://HOST:PORT/v1/policy/sync). NULL with a message
- * in err for a URL that is not http:// or on SL_ENOMEM. */
-sl__sync *sl__sync_new(const char *url, sl_error *err);
+/* A client for url: http://HOST:PORT/v1/policy/sync (bodies in
+ * proto-JSON, or application/x-protobuf with proto) or grpc://HOST:PORT
+ * (PolicyService/Sync; always protobuf). NULL with a message in err for
+ * another scheme, a malformed URL or on SL_ENOMEM. */
+sl__sync *sl__sync_new(const char *url, bool proto, sl_error *err);
 void sl__sync_free(sl__sync *s);
 
 /* One sync. set: the snapshot whose counters are reported (NULL: none yet,

@@ -3,14 +3,19 @@
 gets its policies from a sync server instead of a file.
 
 Usage: run-policy-provider.py --sluice PATH [--expect-fail FILE] [--case NAME]
-                              [--all] [--verbose] SHARED
+                              [--mode json|protobuf|grpc]... [--all]
+                              [--verbose] SHARED
 
 ../shared/tools/policy-conformance has no provider mode (it skips the cases
 marked provider_only), so this driver does what upstream's harness does in
-HTTP mode: it starts a sync server (sync_server.py, loopback, port 0) serving
-the case's policies.json as a SyncResponse, runs
+HTTP and gRPC mode: it starts a sync server (sync_server.py, loopback, port
+0) serving the case's policies.json as a SyncResponse, runs
     sluice conform --server URL --input I --output O --stats S --signal SIG
-once per case, and checks
+once per case and mode (json: proto-JSON bodies; protobuf: --protobuf,
+application/x-protobuf bodies; grpc: --grpc HOST:PORT, PolicyService/Sync;
+the last two with Python's protobuf and h2 on the server side,
+sync_server_pb.py; default: json and protobuf, run-policy-provider-grpc.py
+runs grpc), and checks
   - the output against expected.json, normalised as policy-conformance does;
   - what the runner reported through PolicySyncStatus (its second sync)
     against expected_stats.json, compared as upstream compares server stats:
@@ -30,6 +35,7 @@ import argparse, importlib.machinery, importlib.util, json, os, re, subprocess, 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_server import SyncServer  # noqa: E402
+import sync_server_pb  # noqa: E402
 
 REQUIRED_ATTRS = {"service.name", "service.namespace", "service.version", "service.instance.id"}
 _REGEX_PREFIX = re.compile(r'^(.*?invalid regex ".*?")(?::.*)?$', re.S)
@@ -86,7 +92,7 @@ def check_requests(reqs, served_hash):
     return problems
 
 
-def run_case(tool, sluice, srv, case, work):
+def run_case(tool, sluice, srv, case, work, where):
     name = os.path.basename(case)
     signal = {"logs": "log", "metrics": "metric", "traces": "trace"}[name.split("_")[0]]
     with open(os.path.join(case, "policies.json")) as f:
@@ -95,7 +101,7 @@ def run_case(tool, sluice, srv, case, work):
     for p in (out, stats):
         if os.path.exists(p):
             os.remove(p)
-    r = subprocess.run([sluice, "conform", "--server", srv.url, "--input",
+    r = subprocess.run([sluice, "conform"] + where + ["--input",
                         os.path.join(case, "input.json"), "--output", out,
                         "--stats", stats, "--signal", signal],
                        capture_output=True, timeout=30)
@@ -127,8 +133,12 @@ def main():
     ap.add_argument("--case", action="append")
     ap.add_argument("--all", action="store_true", help="also every single-batch case")
     ap.add_argument("--verbose", "-v", action="store_true")
+    ap.add_argument("--mode", action="append", choices=["json", "protobuf", "grpc"])
     ap.add_argument("shared")
     a = ap.parse_args()
+    modes = a.mode or ["json", "protobuf"]
+    if modes != ["json"]:
+        sync_server_pb.need_debian_python()
     tool = load_tool(a.shared)
     root = os.path.join(a.shared, "conformance", "policy", "testcases")
     names = sorted(n for n in os.listdir(root) if os.path.isdir(os.path.join(root, n)))
@@ -137,23 +147,38 @@ def main():
              or (a.all and os.path.exists(os.path.join(root, n, "input.json")))]
     expected = tool.load_expected(a.expect_fail, cases)
     passed, failures = 0, []
-    with tempfile.TemporaryDirectory() as work, SyncServer() as srv:
-        for name in cases:
-            if a.case and name not in a.case:
-                continue
-            try:
-                problems = run_case(tool, a.sluice, srv, os.path.join(root, name), work)
-            except Exception as e:  # runner time-out, bad JSON
-                problems = ["%s: %s" % (type(e).__name__, e)]
-            if problems:
-                failures.append(name)
-                print("  %s  %s" % ("XFAIL" if name in expected else "FAIL ", name))
-                if a.verbose or name not in expected:
-                    for p in problems:
-                        print("    " + p.replace("\n", "\n    "))
-            else:
-                passed += 1
-                print("  PASS  %s" % name)
+    with tempfile.TemporaryDirectory() as work:
+        codec = sync_server_pb.ProtoCodec(a.shared, work) if modes != ["json"] else None
+        for mode in modes:
+            with SyncServer(codec=codec) as srv:
+                grpc = sync_server_pb.GrpcSyncServer(srv, codec) if mode == "grpc" else None
+                if grpc:
+                    grpc.__enter__()
+                where = {"json": ["--server", srv.url],
+                         "protobuf": ["--server", srv.url, "--protobuf"],
+                         "grpc": ["--grpc", grpc.target if grpc else ""]}[mode]
+                try:
+                    for name in cases:
+                        if a.case and name not in a.case:
+                            continue
+                        try:
+                            problems = run_case(tool, a.sluice, srv, os.path.join(root, name),
+                                                work, where)
+                        except Exception as e:  # runner time-out, bad JSON
+                            problems = ["%s: %s" % (type(e).__name__, e)]
+                        if problems:
+                            failures.append(name)
+                            print("  %s  %s [%s]" % ("XFAIL" if name in expected else "FAIL ",
+                                                     name, mode))
+                            if a.verbose or name not in expected:
+                                for p in problems:
+                                    print("    " + p.replace("\n", "\n    "))
+                        else:
+                            passed += 1
+                            print("  PASS  %s [%s]" % (name, mode))
+                finally:
+                    if grpc:
+                        grpc.__exit__()
     if a.case:
         expected &= set(a.case)
     status = tool.verdict("policy-provider", failures, expected, a.expect_fail)

@@ -13,7 +13,10 @@ spanKind, mode, ...) that is a full enum name of the policy schema
 (LOG_FIELD_BODY, SPAN_KIND_SERVER, ...) becomes its number, so the client's loader is checked on the wire form.
 
 Use: with SyncServer() as srv: srv.serve(policies_text); ... srv.requests,
-srv.stats(). Protobuf bodies are refused with 415 (JSON only). With
+srv.stats(). Protobuf bodies (application/x-protobuf) are answered in
+protobuf when a codec is given (SyncServer(codec=sync_server_pb.ProtoCodec
+(...)): requests are recorded as the dicts it decodes), else refused with
+415. With
 srv.failing = True every sync gets a 503 (a provider that is down); with
 srv.error_message set, a 200 SyncResponse carrying only that error_message."""
 import hashlib, http.server, json, threading, time
@@ -53,8 +56,9 @@ def enum_numbers(v):
 
 
 class SyncServer:
-    def __init__(self, interval=60):
+    def __init__(self, interval=60, codec=None):
         self.lock = threading.Lock()
+        self.codec = codec
         self.interval = interval
         self.failing = False
         self.error_message = ""
@@ -68,10 +72,14 @@ class SyncServer:
             def log_message(self, *a):
                 pass
 
-            def reply(self, code, body):
-                data = json.dumps(body).encode()
+            def reply(self, code, body, proto=False):
+                ctype = "application/json"
+                if proto:
+                    data, ctype = outer.codec.encode_response(body), "application/x-protobuf"
+                else:
+                    data = json.dumps(body).encode()
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -89,13 +97,15 @@ class SyncServer:
                     return self.reply(404, {"error": "not found"})
                 if outer.failing:
                     return self.reply(503, {"error": "down"})
-                if self.headers.get("Content-Type", "") != "application/json":
+                ctype = self.headers.get("Content-Type", "")
+                proto = ctype == "application/x-protobuf" and outer.codec is not None
+                if ctype != "application/json" and not proto:
                     return self.reply(415, {"error": "JSON only"})
                 try:
-                    req = json.loads(body)
-                except ValueError as e:
+                    req = outer.codec.decode_request(body) if proto else json.loads(body)
+                except Exception as e:  # noqa: BLE001 - bad JSON or protobuf
                     return self.reply(400, {"error": str(e)})
-                self.reply(200, outer.record(req))
+                self.reply(200, outer.record(req), proto)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
