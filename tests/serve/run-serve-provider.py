@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
-"""End-to-end test of `sluice serve --policy-server URL` (the HTTP sync
-provider) over loopback, against tests/conformance/sync_server.py.
+"""End-to-end test of `sluice serve --policy-server URL` (the sync
+provider) over loopback, against tests/conformance/sync_server.py, in three
+modes: HTTP with proto-JSON bodies, HTTP with protobuf bodies
+(--policy-protobuf) and gRPC (--policy-server grpc://HOST:PORT,
+sync_server_pb.GrpcSyncServer; Python's protobuf and h2, so this runs on
+/usr/bin/python3).
 
 Usage: run-serve-provider.py --sluice PATH --source REPO_DIR
 
@@ -17,8 +21,8 @@ Checks, bounded in time:
   - an unchanged hash rebuilds nothing;
   - a provider that stops answering keeps the last good snapshot and counts
     sluice_policy_sync_failure_total;
-  - `sluice conform --server` against a provider answering error_message
-    exits 1 naming it;
+  - `sluice conform --server` (and --grpc) against a provider answering
+    error_message exits 1 naming it;
   - `policies: {server: URL}` in --config does what --policy-server does,
     and `sluice check --config` accepts a config with a server and no
     files.
@@ -28,6 +32,7 @@ import argparse, importlib.machinery, importlib.util, json, os, shutil, subproce
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
 from sync_server import SyncServer  # noqa: E402
+import sync_server_pb  # noqa: E402
 
 
 def load_serve_helpers():
@@ -40,7 +45,8 @@ def load_serve_helpers():
 
 
 def log_policy(pid, field, op, value):
-    return {"id": pid, "name": pid, "log": {"match": [{"log_field": field, op: value}], "keep": "none"}}
+    return {"id": pid, "name": pid,
+            "log": {"match": [{"log_field": "LOG_FIELD_" + field.upper(), op: value}], "keep": "none"}}
 
 
 def logs(*recs):
@@ -64,106 +70,147 @@ def wait(cond, what, timeout=15):
         time.sleep(0.1)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sluice", required=True)
-    ap.add_argument("--source", required=True)
-    a = ap.parse_args()
-    rs = load_serve_helpers()
-    rs.ARGS = a
-    tmp = tempfile.mkdtemp(prefix="sluice-provider-test-")
-    s = None
+def scenario(rs, a, tmp, srv, codec, mode):
+    """The provider scenario with serve syncing in mode; returns the serve."""
+    local = os.path.join(tmp, "local.json")
+    with open(local, "w") as f:
+        json.dump({"policies": [log_policy("shared-id", "body", "contains", "secret")]}, f)
+    served = {"policies": [
+        log_policy("drop-debug", "severity_text", "exact", "DEBUG"),
+        log_policy("bad-regex", "body", "regex", "([bad"),
+        # same id as the file's policy: the file's wins, this one is rejected
+        log_policy("shared-id", "severity_text", "exact", "INFO"),
+    ]}
+    srv.serve(json.dumps(served))
+    first_hash = srv.hash
+    grpc = sync_server_pb.GrpcSyncServer(srv, codec).__enter__() if mode == "grpc" else None
+    flags = {"json": ["--policy-server", srv.url],
+             "protobuf": ["--policy-server", srv.url, "--policy-protobuf"],
+             "grpc": ["--policy-server", "grpc://" + (grpc.target if grpc else "")]}[mode]
+    s = rs.Server(flags, policies=local)
     try:
-        local = os.path.join(tmp, "local.json")
-        with open(local, "w") as f:
-            json.dump({"policies": [log_policy("shared-id", "body", "contains", "secret")]}, f)
-        served = {"policies": [
-            log_policy("drop-debug", "severity_text", "exact", "DEBUG"),
-            log_policy("bad-regex", "body", "regex", "([bad"),
-            # same id as the file's policy: the file's wins, this one is rejected
-            log_policy("shared-id", "severity_text", "exact", "INFO"),
-        ]}
-        with SyncServer(interval=1) as srv:
-            srv.serve(json.dumps(served))
-            first_hash = srv.hash
-            s = rs.Server(["--policy-server", srv.url], policies=local)
-            st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d1"), ("INFO", "has secret"), ("INFO", "plain")))
-            assert st == 200, st
-            wait(lambda: srv.stats()["policies"] and
-                 any(p["policy_id"] == "drop-debug" and p["hits"] >= 1 for p in srv.stats()["policies"]),
-                 "the hits of drop-debug to be reported")
-            time.sleep(2.5)  # two more syncs: deltas, not totals
-            got = {p["policy_id"]: p for p in srv.stats()["policies"]}
-            assert got["drop-debug"]["hits"] == 1, got
-            assert got["shared-id"]["hits"] == 1, got  # the file's policy (body contains secret)
-            assert any(e.startswith('log: match[0]: invalid regex "([bad"') for e in got["bad-regex"]["errors"]), got
-            reqs = list(srv.requests)
-            assert len(reqs) >= 3, len(reqs)
-            for r in reqs:
-                keys = {x["key"] for x in r["clientMetadata"]["resourceAttributes"]}
-                assert {"service.name", "service.namespace", "service.version",
-                        "service.instance.id"} <= keys, keys
-            assert all(r.get("lastSuccessfulHash") == first_hash for r in reqs[1:]), reqs[1:]
-            assert reqs[0].get("fullSync") is True and not reqs[1].get("fullSync"), reqs[:2]
-            assert s.metric("sluice_reload_success_total") == 0, "same hash, yet rebuilt"
-            # new policies: rebuilt within a sync interval, no restart
-            srv.serve(json.dumps({"policies": [log_policy("drop-info", "severity_text", "exact", "INFO")]}))
-            wait(lambda: s.metric("sluice_reload_success_total") >= 1, "the provider's new policies")
-            st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d2"), ("INFO", "dropped now")))
-            assert st == 200, st
-            wait(lambda: any(p["policy_id"] == "drop-info" and p["hits"] >= 1 for p in srv.stats()["policies"]),
-                 "the hits of drop-info")
-            # the provider is down: syncs fail, the last snapshot keeps working
-            srv.failing = True
-            wait(lambda: s.metric("sluice_policy_sync_failure_total") >= 1, "a failed sync to be counted")
-            st, _, _ = s.post("/v1/logs", logs(("INFO", "still dropped"), ("WARN", "kept")))
-            assert st == 200, st
+        st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d1"), ("INFO", "has secret"), ("INFO", "plain")))
+        assert st == 200, st
+        wait(lambda: srv.stats()["policies"] and
+             any(p["policy_id"] == "drop-debug" and p["hits"] >= 1 for p in srv.stats()["policies"]),
+             "the hits of drop-debug to be reported")
+        time.sleep(2.5)  # two more syncs: deltas, not totals
+        got = {p["policy_id"]: p for p in srv.stats()["policies"]}
+        assert got["drop-debug"]["hits"] == 1, got
+        assert got["shared-id"]["hits"] == 1, got  # the file's policy (body contains secret)
+        assert any(e.startswith('log: match[0]: invalid regex "([bad"') for e in got["bad-regex"]["errors"]), got
+        reqs = list(srv.requests)
+        assert len(reqs) >= 3, len(reqs)
+        for r in reqs:
+            keys = {x["key"] for x in r["clientMetadata"]["resourceAttributes"]}
+            assert {"service.name", "service.namespace", "service.version",
+                    "service.instance.id"} <= keys, keys
+        assert all(r.get("lastSuccessfulHash") == first_hash for r in reqs[1:]), reqs[1:]
+        assert reqs[0].get("fullSync") is True and not reqs[1].get("fullSync"), reqs[:2]
+        assert s.metric("sluice_reload_success_total") == 0, "same hash, yet rebuilt"
+        # new policies: rebuilt within a sync interval, no restart
+        srv.serve(json.dumps({"policies": [log_policy("drop-info", "severity_text", "exact", "INFO")]}))
+        wait(lambda: s.metric("sluice_reload_success_total") >= 1, "the provider's new policies")
+        st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d2"), ("INFO", "dropped now")))
+        assert st == 200, st
+        wait(lambda: any(p["policy_id"] == "drop-info" and p["hits"] >= 1 for p in srv.stats()["policies"]),
+             "the hits of drop-info")
+        # the provider is down: syncs fail, the last snapshot keeps working
+        srv.failing = True
+        wait(lambda: s.metric("sluice_policy_sync_failure_total") >= 1, "a failed sync to be counted")
+        st, _, _ = s.post("/v1/logs", logs(("INFO", "still dropped"), ("WARN", "kept")))
+        assert st == 200, st
         assert s.stop() == 0
         out = bodies(s.output_lines())
         assert out == ["plain", "d2", "kept"], out
         assert any("policy shared-id: duplicate id" in l for l in s.lines), "".join(s.lines)[-2000:]
         assert not any("Sanitizer" in l or "runtime error:" in l for l in s.lines), "".join(s.lines)[-3000:]
-        with SyncServer() as srv:
-            srv.error_message = "no policies for you"
-            inp = os.path.join(tmp, "in.json")
-            with open(inp, "w") as f:
-                f.write(logs(("INFO", "x")))
-            r = subprocess.run([a.sluice, "conform", "--server", srv.url, "--input", inp,
-                                "--output", os.path.join(tmp, "o.json"), "--stats",
-                                os.path.join(tmp, "s.json"), "--signal", "log"],
-                               capture_output=True, text=True, timeout=30)
-            assert r.returncode == 1 and "no policies for you" in r.stderr, (r.returncode, r.stderr)
-        with SyncServer() as srv:
-            srv.serve(json.dumps(served))
-            cfg = os.path.join(tmp, "serve.yaml")
-            out = os.path.join(tmp, "cfg-out.jsonl")
-            with open(cfg, "w") as f:
-                f.write("receivers: {http: 127.0.0.1:0, grpc: 127.0.0.1:0}\n"
-                        "admin: 127.0.0.1:0\nthreads: 1\n"
-                        "policies: {server: \"%s\"}\nexporter: {output: %s}\n" % (srv.url, out))
-            r = subprocess.run([a.sluice, "check", "--config", cfg], capture_output=True,
-                               text=True, timeout=30)
-            assert r.returncode == 0, r.stderr + r.stdout
-            s2 = rs.Server([], raw=["--config", cfg])
-            try:
-                st, _, _ = s2.post("/v1/logs", logs(("DEBUG", "gone"), ("INFO", "gone too"), ("WARN", "stays")))
-                assert st == 200, st
-                assert s2.stop() == 0
-                with open(out) as f:
-                    got = bodies(f.read().splitlines())
-                    assert got == ["stays"], (got, "".join(s2.lines)[-1500:])
-            finally:
-                s2.close()
-        print("PASS serve --policy-server")
-        return 0
-    except AssertionError as e:
-        print("FAIL serve --policy-server: %s" % str(e)[:1500])
-        if s:
-            print("".join(s.lines)[-3000:])
-        return 1
+        return s
+    except BaseException:
+        print("".join(s.lines)[-3000:])
+        s.close()
+        raise
     finally:
-        if s:
-            s.close()
+        if grpc:
+            grpc.__exit__()
+
+
+def conform_error_message(a, tmp, codec):
+    inp = os.path.join(tmp, "in.json")
+    with open(inp, "w") as f:
+        f.write(logs(("INFO", "x")))
+    with SyncServer(codec=codec) as srv:
+        srv.error_message = "no policies for you"
+        with sync_server_pb.GrpcSyncServer(srv, codec) as grpc:
+            for where in (["--server", srv.url], ["--server", srv.url, "--protobuf"],
+                          ["--grpc", grpc.target]):
+                r = subprocess.run([a.sluice, "conform"] + where + ["--input", inp,
+                                    "--output", os.path.join(tmp, "o.json"), "--stats",
+                                    os.path.join(tmp, "s.json"), "--signal", "log"],
+                                   capture_output=True, text=True, timeout=30)
+                assert r.returncode == 1 and "no policies for you" in r.stderr, \
+                    (where, r.returncode, r.stderr)
+
+
+def config_file(rs, a, tmp):
+    served = {"policies": [log_policy("drop-debug", "severity_text", "exact", "DEBUG"),
+                           log_policy("drop-info", "severity_text", "exact", "INFO")]}
+    with SyncServer() as srv:
+        srv.serve(json.dumps(served))
+        cfg = os.path.join(tmp, "serve.yaml")
+        out = os.path.join(tmp, "cfg-out.jsonl")
+        with open(cfg, "w") as f:
+            f.write("receivers: {http: 127.0.0.1:0, grpc: 127.0.0.1:0}\n"
+                    "admin: 127.0.0.1:0\nthreads: 1\n"
+                    "policies: {server: \"%s\"}\nexporter: {output: %s}\n" % (srv.url, out))
+        r = subprocess.run([a.sluice, "check", "--config", cfg], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr + r.stdout
+        s2 = rs.Server([], raw=["--config", cfg])
+        try:
+            st, _, _ = s2.post("/v1/logs", logs(("DEBUG", "gone"), ("INFO", "gone too"), ("WARN", "stays")))
+            assert st == 200, st
+            assert s2.stop() == 0
+            with open(out) as f:
+                got = bodies(f.read().splitlines())
+                assert got == ["stays"], (got, "".join(s2.lines)[-1500:])
+        finally:
+            s2.close()
+
+
+def main():
+    sync_server_pb.need_debian_python()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--shared", default=os.environ.get("SLUICE_SHARED",
+                                                       os.path.join(HERE, "..", "..", "..", "shared")))
+    ap.add_argument("--mode", action="append", choices=["json", "protobuf", "grpc"])
+    a = ap.parse_args()
+    rs = load_serve_helpers()
+    rs.ARGS = a
+    tmp = tempfile.mkdtemp(prefix="sluice-provider-test-")
+    failed = 0
+    try:
+        codec = sync_server_pb.ProtoCodec(a.shared, tmp)
+        for mode in a.mode or ["json", "protobuf", "grpc"]:
+            try:
+                with SyncServer(interval=1, codec=codec) as srv:
+                    scenario(rs, a, tmp, srv, codec, mode).close()
+                print("PASS serve --policy-server [%s]" % mode)
+            except AssertionError as e:
+                failed += 1
+                print("FAIL serve --policy-server [%s]: %s" % (mode, str(e)[:1500]))
+        for name, fn in (("conform error_message", lambda: conform_error_message(a, tmp, codec)),
+                         ("policies.server in --config", lambda: config_file(rs, a, tmp))):
+            try:
+                fn()
+                print("PASS " + name)
+            except AssertionError as e:
+                failed += 1
+                print("FAIL %s: %s" % (name, str(e)[:1500]))
+        return 1 if failed else 0
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
