@@ -180,6 +180,32 @@ typedef struct sl_policy_stats {
 SL_API void sl_policy_stats_get(const sl_policy_set *set, size_t i,
                                 sl_policy_stats *out);
 
+/** The transform stages of a log policy, in the order they run. */
+typedef enum sl_policy_stage {
+    SL_STAGE_REMOVE = 0,
+    SL_STAGE_REDACT = 1,
+    SL_STAGE_RENAME = 2,
+    SL_STAGE_ADD = 3,
+    SL_STAGE_COUNT = 4
+} sl_policy_stage;
+
+/** What each transform stage of a policy did (PolicySyncStatus's
+ * TransformStageStatus), indexed by sl_policy_stage. Counted for records
+ * the policy matched that were kept (transforms run only then), per
+ * operation of the stage: a hit when it changed the record, a miss when it
+ * selected nothing (field absent, regex without a match, add without
+ * upsert on a present field, ...). A record whose transform failed counts
+ * nothing here (it is counted in transform_failed). */
+typedef struct sl_policy_stage_stats {
+    uint64_t hits[SL_STAGE_COUNT];
+    uint64_t misses[SL_STAGE_COUNT];
+} sl_policy_stage_stats;
+
+/** Read policy i's stage counters, like sl_policy_stats_get(). Out of
+ * range gives zeros. Thread safety: any thread, any time. */
+SL_API void sl_policy_stage_stats_get(const sl_policy_set *set, size_t i,
+                                      sl_policy_stage_stats *out);
+
 /** Set every counter of every policy to zero. */
 SL_API void sl_policy_stats_reset(sl_policy_set *set);
 

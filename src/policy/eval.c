@@ -27,7 +27,7 @@ struct sl_policy_ctx {
     uint32_t *held; /* tests that held this record */
     uint32_t nheld;
     uint32_t *matched;
-    uint32_t *done; /* transform ops applied, per matched[] position */
+    sl__done *done; /* transform ops run, per matched[] position */
     uint32_t cur;
     sl_buf buf;  /* regex redaction output */
     sl_buf fold; /* a value folded for caseless exact lookups */
@@ -55,7 +55,7 @@ sl_status sl_policy_ctx_new(const sl_policy_set *set, sl_policy_ctx **out,
     c->gen = sl__calloc(tcap, sizeof(uint32_t));
     c->held = sl__calloc(tcap, sizeof(uint32_t));
     c->matched = sl__calloc(cap, sizeof(uint32_t));
-    c->done = sl__calloc(cap, sizeof(uint32_t));
+    c->done = sl__calloc(cap, sizeof(sl__done));
     c->cur = 1;
     sl_status rc = SL_OK;
     if (!c->gen || !c->held || !c->matched || !c->done) {
@@ -84,7 +84,7 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
     sl__free(c->gen, c->tcap * sizeof(uint32_t));
     sl__free(c->held, c->tcap * sizeof(uint32_t));
     sl__free(c->matched, c->cap * sizeof(uint32_t));
-    sl__free(c->done, c->cap * sizeof(uint32_t));
+    sl__free(c->done, c->cap * sizeof(sl__done));
     sl_buf_free(&c->buf);
     sl_buf_free(&c->fold);
     sl__free(c, sizeof(*c));
@@ -490,6 +490,24 @@ static void count(_Atomic uint64_t *a) {
     atomic_fetch_add_explicit(a, 1, memory_order_relaxed);
 }
 
+/* The transforms one policy ran on a kept record, into its counters. */
+static void count_stages(sl__stats *pc, const sl__done *d) {
+    if (d->applied) {
+        atomic_fetch_add_explicit(&pc->transformed, d->applied,
+                                  memory_order_relaxed);
+    }
+    for (int s = 0; s < SL_STAGE_COUNT; s++) {
+        if (d->hits[s]) {
+            atomic_fetch_add_explicit(&pc->stage_hits[s], d->hits[s],
+                                      memory_order_relaxed);
+        }
+        if (d->misses[s]) {
+            atomic_fetch_add_explicit(&pc->stage_misses[s], d->misses[s],
+                                      memory_order_relaxed);
+        }
+    }
+}
+
 sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
                          sl_policy_result *res, sl_error *err) {
     sl_policy_result r = {SL_DECISION_NO_MATCH, true, SIZE_MAX, 0, 0};
@@ -576,16 +594,18 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
         /* transforms of every matching policy, in id order, only when
          * kept; matching is already over, so they cannot affect it */
         transformed = true;
-        for (uint32_t k = 0; k < n; k++) {
-            c->done[k] = 0;
-        }
+        memset(c->done, 0, n * sizeof(*c->done));
         for (uint32_t k = 0; k < n && rc == SL_OK; k++) {
             const sl__policy *p = &set->policies[ss->global[c->matched[k]]];
             failed = p;
+            sl__done *d = &c->done[k];
             for (uint32_t op = 0; op < p->nops && rc == SL_OK; op++) {
-                c->done[k] += run_op(c, &p->ops[op], o, i, &rc);
+                uint32_t hit = (uint32_t)run_op(c, &p->ops[op], o, i, &rc);
+                d->applied += hit;
+                d->hits[p->ops[op].kind] += hit;
+                d->misses[p->ops[op].kind] += !hit;
             }
-            r.transforms += c->done[k];
+            r.transforms += d->applied;
         }
     }
     if (rc != SL_OK) {
@@ -602,9 +622,8 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
         uint32_t p = c->matched[k];
         sl__stats *pc = set->stats[ss->global[p]];
         count(r.keep || p == win ? &pc->hits : &pc->misses);
-        if (transformed && c->done[k]) {
-            atomic_fetch_add_explicit(&pc->transformed, c->done[k],
-                                      memory_order_relaxed);
+        if (transformed) {
+            count_stages(pc, &c->done[k]);
         }
     }
     sl__stats *wc = set->stats[g];

@@ -116,6 +116,18 @@ typedef enum sl__op_kind {
     SL_OP_ADD = 3
 } sl__op_kind;
 
+_Static_assert(SL_OP_REMOVE == (int)SL_STAGE_REMOVE &&
+                   SL_OP_REDACT == (int)SL_STAGE_REDACT &&
+                   SL_OP_RENAME == (int)SL_STAGE_RENAME &&
+                   SL_OP_ADD == (int)SL_STAGE_ADD,
+               "an operation's kind is its stage");
+
+/* What one record's transforms did for one matching policy (eval.c). */
+typedef struct sl__done {
+    uint32_t applied; /* operations that changed the record */
+    uint32_t hits[SL_STAGE_COUNT], misses[SL_STAGE_COUNT];
+} sl__done;
+
 typedef struct sl__op {
     sl__op_kind kind;
     sl_field field;    /* target (REMOVE, REDACT, ADD) or source (RENAME) */
@@ -165,6 +177,8 @@ typedef struct sl__policy {
 typedef struct sl__stats {
     _Atomic uint64_t hits, misses, kept, dropped, sampled_out, rate_limited,
         transformed, transform_failed;
+    /* per transform stage (sl_policy_stage, = sl__op_kind) */
+    _Atomic uint64_t stage_hits[SL_STAGE_COUNT], stage_misses[SL_STAGE_COUNT];
     _Atomic uint32_t refs; /* snapshots holding this block */
 } sl__stats;
 

@@ -163,6 +163,21 @@ void sl_policy_stats_get(const sl_policy_set *set, size_t i,
         atomic_load_explicit(&c->transform_failed, memory_order_relaxed);
 }
 
+void sl_policy_stage_stats_get(const sl_policy_set *set, size_t i,
+                               sl_policy_stage_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (!set || i >= set->npolicies) {
+        return;
+    }
+    sl__stats *c = set->stats[i];
+    for (int s = 0; s < SL_STAGE_COUNT; s++) {
+        out->hits[s] =
+            atomic_load_explicit(&c->stage_hits[s], memory_order_relaxed);
+        out->misses[s] =
+            atomic_load_explicit(&c->stage_misses[s], memory_order_relaxed);
+    }
+}
+
 void sl_policy_stats_reset(sl_policy_set *set) {
     if (!set) {
         return;
@@ -177,5 +192,9 @@ void sl_policy_stats_reset(sl_policy_set *set) {
         atomic_store(&c->rate_limited, 0);
         atomic_store(&c->transformed, 0);
         atomic_store(&c->transform_failed, 0);
+        for (int s = 0; s < SL_STAGE_COUNT; s++) {
+            atomic_store(&c->stage_hits[s], 0);
+            atomic_store(&c->stage_misses[s], 0);
+        }
     }
 }

@@ -26,6 +26,7 @@ typedef struct base_ent {
     char *id;
     size_t len;
     uint64_t hits, misses;
+    sl_policy_stage_stats stages;
 } base_ent;
 
 struct sl__sync {
@@ -130,6 +131,7 @@ static sl_status snapshot(const sl_policy_set *set, base_ent **out, size_t *n) {
         sl_policy_stats_get(set, i, &st);
         b[i].hits = st.hits;
         b[i].misses = st.misses;
+        sl_policy_stage_stats_get(set, i, &b[i].stages);
     }
     *out = b;
     *n = count;
@@ -156,6 +158,35 @@ static const base_ent *base_find(const sl__sync *s, const base_ent *cur) {
 
 /* The request as proto-JSON; numeric: enums as numbers (the protobuf
  * tables know no enum names). */
+/* cur - old, or all of cur when it is below old (the counter restarted:
+ * the policy left a snapshot and came back, or was reset). */
+static uint64_t delta(uint64_t cur, const uint64_t *old) {
+    return old && cur >= *old ? cur - *old : cur;
+}
+
+/* The transform stages with something new since old, as
+ * TransformStageStatus members. */
+static sl_status put_stages(sl_buf *b, const base_ent *cur,
+                            const base_ent *old) {
+    static const char *const names[SL_STAGE_COUNT] = {"remove", "redact",
+                                                      "rename", "add"};
+    sl_status rc = SL_OK;
+    for (int k = 0; k < SL_STAGE_COUNT && rc == SL_OK; k++) {
+        uint64_t h = delta(cur->stages.hits[k],
+                           old ? &old->stages.hits[k] : NULL);
+        uint64_t m = delta(cur->stages.misses[k],
+                           old ? &old->stages.misses[k] : NULL);
+        if (h || m) {
+            rc = sl__buf_printf(b,
+                                ",\"%s\":{\"hits\":\"%llu\","
+                                "\"misses\":\"%llu\"}",
+                                names[k], (unsigned long long)h,
+                                (unsigned long long)m);
+        }
+    }
+    return rc;
+}
+
 static sl_status encode_request(const sl__sync *s, const base_ent *cur,
                                 size_t ncur, bool numeric, sl_buf *b) {
     sl_status rc = sl__buf_printf(
@@ -181,22 +212,19 @@ static sl_status encode_request(const sl__sync *s, const base_ent *cur,
     bool first = true;
     for (size_t i = 0; i < ncur && rc == SL_OK; i++) {
         const base_ent *old = base_find(s, &cur[i]);
-        /* a counter below what was reported restarted (the policy left a
-         * snapshot and came back, or was reset): all of it is new */
-        uint64_t h = old && cur[i].hits >= old->hits ? cur[i].hits - old->hits
-                                                     : cur[i].hits;
-        uint64_t m = old && cur[i].misses >= old->misses
-                         ? cur[i].misses - old->misses
-                         : cur[i].misses;
+        uint64_t h = delta(cur[i].hits, old ? &old->hits : NULL);
+        uint64_t m = delta(cur[i].misses, old ? &old->misses : NULL);
         rc = sl__buf_printf(b, "%s{\"id\":", first ? "" : ",");
         first = false;
         rc = rc == SL_OK ? put_str(b, cur[i].id, cur[i].len) : rc;
         rc = rc == SL_OK
                  ? sl__buf_printf(b,
                                   ",\"matchHits\":\"%llu\","
-                                  "\"matchMisses\":\"%llu\"}",
+                                  "\"matchMisses\":\"%llu\"",
                                   (unsigned long long)h, (unsigned long long)m)
                  : rc;
+        rc = rc == SL_OK ? put_stages(b, &cur[i], old) : rc;
+        rc = rc == SL_OK ? sl__buf_putc(b, '}') : rc;
     }
     if (rc == SL_OK && s->errs.len) {
         rc = sl__buf_printf(b, "%s%.*s", first ? "" : ",", (int)s->errs.len,

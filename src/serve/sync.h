@@ -2,7 +2,8 @@
  * tero.policy.v1 SyncRequest / SyncResponse in proto-JSON or protobuf) or
  * gRPC (tero.policy.v1.PolicyService/Sync): report each
  * policy's PolicySyncStatus (hit and miss deltas since the last report,
- * compile errors of the policies last received), send the client metadata
+ * the same for each transform stage, compile errors of the policies last
+ * received), send the client metadata
  * and last_successful_hash, and compile the policies of the answer into a
  * new snapshot. Shared by `sluice conform --server` and `sluice serve
  * --policy-server`. Not thread safe: one caller at a time per client. */

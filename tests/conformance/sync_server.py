@@ -3,7 +3,8 @@ Python's stdlib): `POST /v1/policy/sync` takes a tero.policy.v1 SyncRequest
 in proto-JSON and answers a SyncResponse whose policies are the current
 policy file's list, its hash the SHA-256 of that file. It records every
 request and sums the PolicySyncStatus hits and misses it receives per policy
-id (errors: the last list received), as upstream's `/stats` does; `GET
+id (errors: the last list received; transform stage hits and misses under
+"stages"), as upstream's `/stats` does; `GET
 /stats` gives them as {"policies":[{"policy_id","hits","misses","errors"}]}.
 Loopback only, port 0 (the chosen port is in .port).
 
@@ -139,6 +140,12 @@ class SyncServer:
                 e["hits"] += int(st.get("matchHits", st.get("match_hits", 0)))
                 e["misses"] += int(st.get("matchMisses", st.get("match_misses", 0)))
                 e["errors"] = list(st.get("errors", []))
+                for stage in ("remove", "redact", "rename", "add"):
+                    got = st.get(stage)
+                    if got:
+                        t = e.setdefault("stages", {}).setdefault(stage, {"hits": 0, "misses": 0})
+                        t["hits"] += int(got.get("hits", 0))
+                        t["misses"] += int(got.get("misses", 0))
             return {"policies": self.policies, "hash": self.hash,
                     "syncTimestampUnixNano": str(time.time_ns()),
                     "recommendedSyncIntervalSeconds": self.interval,

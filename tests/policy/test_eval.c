@@ -502,6 +502,11 @@ Test(eval, failed_transform_counts_as_failed_not_kept) {
     assert_stats(&f, "r-redact",
                  (sl_policy_stats){.hits = 1, .transform_failed = 1});
     assert_stats(&f, "a-tag", (sl_policy_stats){.misses = 1});
+    sl_policy_stage_stats none = {0};
+    sl_policy_stage_stats got = {0};
+    sl_policy_stage_stats_get(f.set, sl_policy_find(f.set, "a-tag"), &got);
+    cr_assert_eq(memcmp(&got, &none, sizeof(got)), 0,
+                 "a failed record counts no stage");
     /* the next record redacts fine: kept, both policies change it */
     r = eval(&f, 1, SL_POLICY_APPLY);
     cr_assert_eq(r.decision, SL_DECISION_RATE_ALLOW);
@@ -515,6 +520,65 @@ Test(eval, failed_transform_counts_as_failed_not_kept) {
     const char *out = written(&f);
     cr_assert_null(strstr(out, "aab"), "%s", out);
     cr_assert(strstr(out, "\"stringValue\":\"X\""), "%s", out);
+    teardown(&f);
+}
+
+static sl_policy_stage_stats stages_of(const fixture *f, const char *id) {
+    sl_policy_stage_stats st = {0};
+    size_t i = sl_policy_find(f->set, id);
+    cr_assert_neq(i, SIZE_MAX, "no policy %s", id);
+    sl_policy_stage_stats_get(f->set, i, &st);
+    return st;
+}
+
+/* Each operation of a stage is a hit when it changed the kept record, a
+ * miss when it selected nothing; a dropped record runs no transforms and
+ * counts nothing; reset clears the stage counters too. */
+Test(eval, stage_counters_count_each_operation_as_hit_or_miss) {
+    fixture f = setup(
+        "{\"policies\":[{\"id\":\"t\",\"name\":\"n\",\"log\":{\"match\":[{"
+        "\"log_field\":\"severity_text\",\"exact\":\"INFO\"}],\"keep\":"
+        "\"all\",\"transform\":{"
+        "\"remove\":[{\"log_attribute\":\"a\"},{\"log_attribute\":\"nope\"}],"
+        "\"redact\":[{\"log_field\":\"body\",\"regex\":\"secret\","
+        "\"replacement\":\"X\"}],"
+        "\"rename\":[{\"from_log_attribute\":\"b\",\"to\":\"c\"}],"
+        "\"add\":[{\"log_attribute\":\"d\",\"value\":\"1\"},"
+        "{\"log_attribute\":\"e\",\"value\":\"2\"}]}}},"
+        "{\"id\":\"z-drop\",\"name\":\"n\",\"log\":{\"match\":[{"
+        "\"log_field\":\"severity_text\",\"exact\":\"DEBUG\"}],\"keep\":"
+        "\"none\",\"transform\":{\"add\":[{\"log_attribute\":\"d\","
+        "\"value\":\"1\"}]}}}]}",
+        LOGS(LOG("INFO", "a secret", ATTR("a", "1") "," ATTR("b", "2") "," ATTR(
+            "e", "3")) "," LOG("INFO", "plain", "") "," LOG("DEBUG", "x", "")));
+    eval(&f, 0, SL_POLICY_APPLY);
+    sl_policy_stage_stats st = stages_of(&f, "t");
+    cr_assert_eq(st.hits[SL_STAGE_REMOVE], 1);
+    cr_assert_eq(st.misses[SL_STAGE_REMOVE], 1);
+    cr_assert_eq(st.hits[SL_STAGE_REDACT], 1);
+    cr_assert_eq(st.misses[SL_STAGE_REDACT], 0);
+    cr_assert_eq(st.hits[SL_STAGE_RENAME], 1);
+    cr_assert_eq(st.hits[SL_STAGE_ADD], 1);
+    cr_assert_eq(st.misses[SL_STAGE_ADD], 1, "add without upsert: e exists");
+    cr_assert_eq(stats_of(&f, "t").transformed, 4);
+    /* nothing to remove, redact or rename; d is added, e too */
+    eval(&f, 1, SL_POLICY_APPLY);
+    st = stages_of(&f, "t");
+    cr_assert_eq(st.hits[SL_STAGE_REMOVE], 1);
+    cr_assert_eq(st.misses[SL_STAGE_REMOVE], 3);
+    cr_assert_eq(st.misses[SL_STAGE_REDACT], 1);
+    cr_assert_eq(st.misses[SL_STAGE_RENAME], 1);
+    cr_assert_eq(st.hits[SL_STAGE_ADD], 3);
+    cr_assert_eq(st.misses[SL_STAGE_ADD], 1);
+    /* dropped: no transform ran */
+    eval(&f, 2, SL_POLICY_APPLY);
+    st = stages_of(&f, "z-drop");
+    cr_assert_eq(st.hits[SL_STAGE_ADD] + st.misses[SL_STAGE_ADD], 0);
+    sl_policy_stats_reset(f.set);
+    st = stages_of(&f, "t");
+    for (int s = 0; s < SL_STAGE_COUNT; s++) {
+        cr_assert_eq(st.hits[s] + st.misses[s], 0, "stage %d after reset", s);
+    }
     teardown(&f);
 }
 

@@ -15,7 +15,7 @@ Checks, bounded in time:
     the last hash it took as lastSuccessfulHash;
   - hit deltas are reported (the provider's sum equals the records that
     matched, however many syncs ran) with each rejected policy's compile
-    errors;
+    errors and each transform stage's hits and misses;
   - recommended_sync_interval_seconds is honoured (1 s here) and a new hash
     rebuilds the snapshot (sluice_reload_success_total) without a restart;
   - an unchanged hash rebuilds nothing;
@@ -80,6 +80,11 @@ def scenario(rs, a, tmp, srv, codec, mode):
         log_policy("bad-regex", "body", "regex", "([bad"),
         # same id as the file's policy: the file's wins, this one is rejected
         log_policy("shared-id", "severity_text", "exact", "INFO"),
+        # kept and transformed: its stage counts are reported
+        {"id": "tag-warn", "name": "tag-warn",
+         "log": {"match": [{"log_field": "LOG_FIELD_SEVERITY_TEXT", "exact": "WARN"}], "keep": "all",
+                 "transform": {"remove": [{"log_attribute": {"path": ["absent"]}}],
+                               "add": [{"log_attribute": {"path": ["tagged"]}, "value": "1"}]}}},
     ]}
     srv.serve(json.dumps(served))
     first_hash = srv.hash
@@ -89,7 +94,8 @@ def scenario(rs, a, tmp, srv, codec, mode):
              "grpc": ["--policy-server", "grpc://" + (grpc.target if grpc else "")]}[mode]
     s = rs.Server(flags, policies=local)
     try:
-        st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d1"), ("INFO", "has secret"), ("INFO", "plain")))
+        st, _, _ = s.post("/v1/logs", logs(("DEBUG", "d1"), ("INFO", "has secret"), ("INFO", "plain"),
+                                           ("WARN", "w1")))
         assert st == 200, st
         wait(lambda: srv.stats()["policies"] and
              any(p["policy_id"] == "drop-debug" and p["hits"] >= 1 for p in srv.stats()["policies"]),
@@ -99,6 +105,8 @@ def scenario(rs, a, tmp, srv, codec, mode):
         assert got["drop-debug"]["hits"] == 1, got
         assert got["shared-id"]["hits"] == 1, got  # the file's policy (body contains secret)
         assert any(e.startswith('log: match[0]: invalid regex "([bad"') for e in got["bad-regex"]["errors"]), got
+        assert got["tag-warn"].get("stages") == {"remove": {"hits": 0, "misses": 1},
+                                                 "add": {"hits": 1, "misses": 0}}, got["tag-warn"]
         reqs = list(srv.requests)
         assert len(reqs) >= 3, len(reqs)
         for r in reqs:
@@ -122,7 +130,7 @@ def scenario(rs, a, tmp, srv, codec, mode):
         assert st == 200, st
         assert s.stop() == 0
         out = bodies(s.output_lines())
-        assert out == ["plain", "d2", "kept"], out
+        assert out == ["plain", "w1", "d2", "kept"], out
         assert any("policy shared-id: duplicate id" in l for l in s.lines), "".join(s.lines)[-2000:]
         assert not any("Sanitizer" in l or "runtime error:" in l for l in s.lines), "".join(s.lines)[-3000:]
         return s
