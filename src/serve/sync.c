@@ -422,9 +422,7 @@ sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
     *changed = false;
     base_ent *cur = NULL;
     size_t ncur = 0;
-    sl_buf req = {0}, resp = {0}, hash = {0}, pb = {0};
-    sl_doc *doc = NULL;
-    uint32_t interval = 0;
+    sl_buf req = {0}, resp = {0}, pb = {0};
     sl_status rc = snapshot(set, &cur, &ncur);
     rc = rc == SL_OK ? encode_request(s, cur, ncur, s->proto, &req) : rc;
     if (rc != SL_OK) {
@@ -442,21 +440,37 @@ sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
     if (rc != SL_OK) {
         goto done;
     }
-    if (s->proto) {
-        req.len = 0; /* the answer as proto-JSON */
-        rc = sl__sync_pb_to_json(SL_SYNC_MSG_RESPONSE, resp.ptr, resp.len,
-                                 &req, err);
-        sl_buf t = req;
-        req = resp;
-        resp = t;
-    }
     /* reported: the deltas start again from here */
     base_free(s->base, s->nbase);
     s->base = cur;
     s->nbase = ncur;
     cur = NULL;
     ncur = 0;
-    rc = rc == SL_OK ? take_answer(s, &resp, &doc, &interval, &hash, err)
+    rc = sl__sync_answer(s, resp.ptr, resp.len, changed, err);
+done:
+    base_free(cur, ncur);
+    sl__buf_free(&req);
+    sl__buf_free(&resp);
+    sl__buf_free(&pb);
+    return rc;
+}
+
+sl_status sl__sync_answer(sl__sync *s, const char *body, size_t len,
+                          bool *changed, sl_error *err) {
+    *changed = false;
+    sl_buf json = {0}, hash = {0};
+    sl_doc *doc = NULL;
+    uint32_t interval = 0;
+    sl_status rc = SL_OK;
+    if (s->proto) { /* the answer as proto-JSON */
+        rc = sl__sync_pb_to_json(SL_SYNC_MSG_RESPONSE, body, len, &json, err);
+    } else {
+        rc = sl__buf_append(&json, body ? body : "", len);
+        if (rc != SL_OK) {
+            sl__nomem(err);
+        }
+    }
+    rc = rc == SL_OK ? take_answer(s, &json, &doc, &interval, &hash, err)
                      : rc;
     if (rc == SL_OK) {
         s->interval = interval;
@@ -470,11 +484,7 @@ sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
             *changed = true;
         }
     }
-done:
-    base_free(cur, ncur);
-    sl__buf_free(&req);
-    sl__buf_free(&resp);
+    sl__buf_free(&json);
     sl__buf_free(&hash);
-    sl__buf_free(&pb);
     return rc;
 }

@@ -37,6 +37,13 @@ void sl__sync_free(sl__sync *s);
 sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
                        sl_error *err);
 
+/* Take an answer's body (a SyncResponse in the client's encoding) as
+ * sl__sync_run() does after a successful exchange: no I/O. Codes and
+ * *changed as for sl__sync_run() (SL_EPARSE / SL_ESCHEMA for a malformed
+ * protobuf answer too). Used by sl__sync_run() and the fuzz target. */
+sl_status sl__sync_answer(sl__sync *s, const char *body, size_t len,
+                          bool *changed, sl_error *err);
+
 /* The policies of the last answer taken, as a policy document
  * ({"policies": [...]}, named "SyncResponse" in positions); NULL before
  * the first. Borrowed until the next sl__sync_run() that changes it. */
