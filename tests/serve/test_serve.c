@@ -325,3 +325,40 @@ Test(config, problems_are_located_and_valid_keys_still_apply) {
     cr_assert_str_eq(cfg.opts.admin, "127.0.0.1:9");
     sl__serve_config_free(&cfg);
 }
+
+Test(config, forward_grpc_and_protobuf_sync_keys_and_exclusive_exporters) {
+    char path[64];
+    write_tmp(path, "policies: {server: \"grpc://127.0.0.1:9\", protobuf: true}\n"
+                    "exporter: {forward_grpc: 127.0.0.1:4317}\n");
+    sl__serve_config cfg;
+    sl_error err = {0};
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s",
+                 err.msg);
+    remove_tmp(path);
+    cr_assert_eq(cfg.nproblems, 0, "%s", cfg.problems[0].msg);
+    sl__serve_opts o;
+    memset(&o, 0, sizeof(o));
+    sl__serve_config_merge(&o, &cfg);
+    cr_assert_str_eq(o.forward_grpc, "127.0.0.1:4317");
+    cr_assert_str_eq(o.policy_server, "grpc://127.0.0.1:9");
+    cr_assert(o.policy_proto);
+    memset(&o, 0, sizeof(o));
+    o.forward = "http://flag:1"; /* a flag chose the exporter */
+    sl__serve_config_merge(&o, &cfg);
+    cr_assert_null(o.forward_grpc, "the file's exporter is not mixed in");
+    sl__serve_config_free(&cfg);
+    write_tmp(path, "exporter: {forward_grpc: \"no-port\", output: x}\n");
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK);
+    remove_tmp(path);
+    cr_assert_eq(cfg.nproblems, 1);
+    cr_assert(strstr(cfg.problems[0].msg, "forward_grpc"), "%s",
+              cfg.problems[0].msg);
+    sl__serve_config_free(&cfg);
+    write_tmp(path, "exporter: {forward_grpc: \"h:1\", output: x}\n");
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK);
+    remove_tmp(path);
+    cr_assert_eq(cfg.nproblems, 1);
+    cr_assert(strstr(cfg.problems[0].msg, "exclude each other"), "%s",
+              cfg.problems[0].msg);
+    sl__serve_config_free(&cfg);
+}
