@@ -6,14 +6,14 @@
 #include "base/base.h"
 #include "otlp/proto.h"
 
-#define P SL__PFIELD
-#define PMSG SL__PMSG
+#define P          SL__PFIELD
+#define PMSG       SL__PMSG
 #define PMSG_ONEOF SL__PMSG_ONEOF
 
 enum {
-    G_FIELD = 10, /* oneof field / from */
-    G_MATCH = 11, /* oneof match */
-    G_VALUE = 12, /* oneof value */
+    G_FIELD = 10,  /* oneof field / from */
+    G_MATCH = 11,  /* oneof match */
+    G_VALUE = 12,  /* oneof value */
     G_TARGET = 13, /* oneof target */
     G_OPT = 96     /* proto3 optionals: each its own group, G_OPT + k */
 };
@@ -28,40 +28,35 @@ static const sl__pmsg path_msg = PMSG("attribute path", path_fields);
 static const sl__pfield value_fields[] = {
     P("boolValue", "bool_value", 1, PT_BOOL, PF_PRESENCE, G_VALUE, NULL),
     P("intValue", "int_value", 2, PT_INT64, PF_PRESENCE, G_VALUE, NULL),
-    P("doubleValue", "double_value", 3, PT_DOUBLE, PF_PRESENCE, G_VALUE,
-      NULL),
+    P("doubleValue", "double_value", 3, PT_DOUBLE, PF_PRESENCE, G_VALUE, NULL),
     P("bytesValue", "bytes_value", 4, PT_BYTES, PF_PRESENCE, G_VALUE, NULL),
     P("hexValue", "hex_value", 5, PT_STRING, PF_PRESENCE, G_VALUE, NULL),
-    P("stringValue", "string_value", 6, PT_STRING, PF_PRESENCE, G_VALUE,
-      NULL),
+    P("stringValue", "string_value", 6, PT_STRING, PF_PRESENCE, G_VALUE, NULL),
 };
 static const sl__pmsg value_msg = PMSG_ONEOF("value", value_fields, 1);
 
 static const sl__pfield numeric_fields[] = {
     P("intValue", "int_value", 1, PT_INT64, PF_PRESENCE, G_VALUE, NULL),
-    P("doubleValue", "double_value", 2, PT_DOUBLE, PF_PRESENCE, G_VALUE,
-      NULL),
+    P("doubleValue", "double_value", 2, PT_DOUBLE, PF_PRESENCE, G_VALUE, NULL),
 };
 static const sl__pmsg numeric_msg =
     PMSG_ONEOF("numeric value", numeric_fields, 1);
 
 /* the match oneof and the two flags every matcher has */
-#define MATCH_FIELDS                                                         \
-    P("exact", "exact", 10, PT_STRING, PF_PRESENCE, G_MATCH, NULL),          \
-        P("regex", "regex", 11, PT_STRING, PF_PRESENCE, G_MATCH, NULL),      \
-        P("exists", "exists", 12, PT_BOOL, PF_PRESENCE, G_MATCH, NULL),      \
-        P("startsWith", "starts_with", 13, PT_STRING, PF_PRESENCE, G_MATCH,  \
-          NULL),                                                             \
-        P("endsWith", "ends_with", 14, PT_STRING, PF_PRESENCE, G_MATCH,      \
-          NULL),                                                             \
-        P("contains", "contains", 15, PT_STRING, PF_PRESENCE, G_MATCH,       \
-          NULL),                                                             \
-        P("negate", "negate", 20, PT_BOOL, 0, 0, NULL),                      \
-        P("caseInsensitive", "case_insensitive", 21, PT_BOOL, 0, 0, NULL),   \
-        P("equals", "equals", 22, PT_MSG, PF_PRESENCE, G_MATCH, &value_msg), \
-        P("gt", "gt", 23, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg),       \
-        P("gte", "gte", 24, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg),     \
-        P("lt", "lt", 25, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg),       \
+#define MATCH_FIELDS                                                           \
+    P("exact", "exact", 10, PT_STRING, PF_PRESENCE, G_MATCH, NULL),            \
+        P("regex", "regex", 11, PT_STRING, PF_PRESENCE, G_MATCH, NULL),        \
+        P("exists", "exists", 12, PT_BOOL, PF_PRESENCE, G_MATCH, NULL),        \
+        P("startsWith", "starts_with", 13, PT_STRING, PF_PRESENCE, G_MATCH,    \
+          NULL),                                                               \
+        P("endsWith", "ends_with", 14, PT_STRING, PF_PRESENCE, G_MATCH, NULL), \
+        P("contains", "contains", 15, PT_STRING, PF_PRESENCE, G_MATCH, NULL),  \
+        P("negate", "negate", 20, PT_BOOL, 0, 0, NULL),                        \
+        P("caseInsensitive", "case_insensitive", 21, PT_BOOL, 0, 0, NULL),     \
+        P("equals", "equals", 22, PT_MSG, PF_PRESENCE, G_MATCH, &value_msg),   \
+        P("gt", "gt", 23, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg),         \
+        P("gte", "gte", 24, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg),       \
+        P("lt", "lt", 25, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg),         \
         P("lte", "lte", 26, PT_MSG, PF_PRESENCE, G_MATCH, &numeric_msg)
 
 /* the field oneof of log matchers, sample keys and transforms */
@@ -76,8 +71,7 @@ static const sl__pmsg numeric_msg =
 
 /* ---- log.proto ---- */
 
-static const sl__pfield log_matcher_fields[] = {LOG_FIELD_ONEOF,
-                                                MATCH_FIELDS};
+static const sl__pfield log_matcher_fields[] = {LOG_FIELD_ONEOF, MATCH_FIELDS};
 static const sl__pmsg log_matcher_msg =
     PMSG_ONEOF("log matcher", log_matcher_fields, 4);
 
@@ -94,10 +88,9 @@ static const sl__pmsg log_redact_msg =
     PMSG_ONEOF("log redact", log_redact_fields, 3);
 
 static const sl__pfield log_rename_fields[] = {
-    P("fromLogField", "from_log_field", 1, PT_ENUM, PF_PRESENCE, G_FIELD,
-      NULL),
-    P("fromLogAttribute", "from_log_attribute", 2, PT_MSG, PF_PRESENCE,
-      G_FIELD, &path_msg),
+    P("fromLogField", "from_log_field", 1, PT_ENUM, PF_PRESENCE, G_FIELD, NULL),
+    P("fromLogAttribute", "from_log_attribute", 2, PT_MSG, PF_PRESENCE, G_FIELD,
+      &path_msg),
     P("fromResourceAttribute", "from_resource_attribute", 3, PT_MSG,
       PF_PRESENCE, G_FIELD, &path_msg),
     P("fromScopeAttribute", "from_scope_attribute", 4, PT_MSG, PF_PRESENCE,
@@ -172,8 +165,7 @@ static const sl__pfield trace_matcher_fields[] = {
     P("eventName", "event_name", 7, PT_STRING, PF_PRESENCE, G_FIELD, NULL),
     P("eventAttribute", "event_attribute", 8, PT_MSG, PF_PRESENCE, G_FIELD,
       &path_msg),
-    P("linkTraceId", "link_trace_id", 9, PT_STRING, PF_PRESENCE, G_FIELD,
-      NULL),
+    P("linkTraceId", "link_trace_id", 9, PT_STRING, PF_PRESENCE, G_FIELD, NULL),
     MATCH_FIELDS,
 };
 static const sl__pmsg trace_matcher_msg =
@@ -204,8 +196,7 @@ static const sl__pfield policy_fields[] = {
     P("description", "description", 3, PT_STRING, 0, 0, NULL),
     P("enabled", "enabled", 4, PT_BOOL, 0, 0, NULL),
     P("createdAtUnixNano", "created_at_unix_nano", 5, PT_FIXED64, 0, 0, NULL),
-    P("modifiedAtUnixNano", "modified_at_unix_nano", 6, PT_FIXED64, 0, 0,
-      NULL),
+    P("modifiedAtUnixNano", "modified_at_unix_nano", 6, PT_FIXED64, 0, 0, NULL),
     P("labels", "labels", 7, PT_MSG, PF_REPEATED, 0, &sl__proto_key_value),
     P("log", "log", 10, PT_MSG, PF_PRESENCE, G_TARGET, &log_target_msg),
     P("metric", "metric", 11, PT_MSG, PF_PRESENCE, G_TARGET,
@@ -255,10 +246,10 @@ static const sl__pmsg request_msg = PMSG("sync request", request_fields);
 static const sl__pfield response_fields[] = {
     P("policies", "policies", 1, PT_MSG, PF_REPEATED, 0, &policy_msg),
     P("hash", "hash", 2, PT_STRING, 0, 0, NULL),
-    P("syncTimestampUnixNano", "sync_timestamp_unix_nano", 3, PT_FIXED64, 0,
-      0, NULL),
-    P("recommendedSyncIntervalSeconds", "recommended_sync_interval_seconds",
-      4, PT_UINT32, 0, 0, NULL),
+    P("syncTimestampUnixNano", "sync_timestamp_unix_nano", 3, PT_FIXED64, 0, 0,
+      NULL),
+    P("recommendedSyncIntervalSeconds", "recommended_sync_interval_seconds", 4,
+      PT_UINT32, 0, 0, NULL),
     P("syncType", "sync_type", 5, PT_ENUM, 0, G_OPT, NULL),
     P("errorMessage", "error_message", 6, PT_STRING, 0, 0, NULL),
 };
@@ -274,8 +265,8 @@ sl_status sl__sync_pb_to_json(sl__sync_msg m, const char *pb, size_t len,
     if (!doc) {
         return sl__nomem(err);
     }
-    const char *name = m == SL_SYNC_MSG_REQUEST ? "SyncRequest"
-                                                : "SyncResponse";
+    const char *name =
+        m == SL_SYNC_MSG_REQUEST ? "SyncRequest" : "SyncResponse";
     sl_status rc = sl__proto_decode(doc, table(m), pb, len, name, err);
     if (rc == SL_OK) {
         rc = sl_json_write(out, sl_doc_root(doc), SL_WRITE_COMPACT, err);
@@ -290,10 +281,9 @@ sl_status sl__sync_pb_from_json(sl__sync_msg m, const char *json, size_t len,
     if (!doc) {
         return sl__nomem(err);
     }
-    sl_status rc =
-        sl_doc_load(doc, json ? json : "", len, SL_FORMAT_JSON,
-                    m == SL_SYNC_MSG_REQUEST ? "SyncRequest" : "SyncResponse",
-                    NULL, err);
+    sl_status rc = sl_doc_load(
+        doc, json ? json : "", len, SL_FORMAT_JSON,
+        m == SL_SYNC_MSG_REQUEST ? "SyncRequest" : "SyncResponse", NULL, err);
     if (rc == SL_OK) {
         rc = sl__proto_encode(table(m), sl_doc_root(doc), out, err);
     }

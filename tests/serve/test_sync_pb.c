@@ -62,8 +62,8 @@ Test(sync_pb, python_bytes_decode_to_the_same_proto_json_both_messages) {
                                      sizeof(RESP_PB) - 1, &out, &err),
                  SL_OK, "%s", err.msg);
     cr_assert_eq(out.len, strlen(RESP_JSON), "%.*s", (int)out.len, out.ptr);
-    cr_assert_eq(memcmp(out.ptr, RESP_JSON, out.len), 0, "%.*s",
-                 (int)out.len, out.ptr);
+    cr_assert_eq(memcmp(out.ptr, RESP_JSON, out.len), 0, "%.*s", (int)out.len,
+                 out.ptr);
     out.len = 0;
     cr_assert_eq(sl__sync_pb_to_json(SL_SYNC_MSG_REQUEST, REQ_PB,
                                      sizeof(REQ_PB) - 1, &out, &err),
@@ -92,9 +92,9 @@ Test(sync_pb, malformed_protobuf_and_wrong_json_types_are_located_errors) {
     cr_assert(err.msg[0]);
     /* hash (string) given as varint: wrong wire type */
     memset(&err, 0, sizeof(err));
-    cr_assert_eq(sl__sync_pb_to_json(SL_SYNC_MSG_RESPONSE, "\x10\x01", 2,
-                                     &out, &err),
-                 SL_ESCHEMA);
+    cr_assert_eq(
+        sl__sync_pb_to_json(SL_SYNC_MSG_RESPONSE, "\x10\x01", 2, &out, &err),
+        SL_ESCHEMA);
     cr_assert(strstr(err.msg, "hash"), "%s", err.msg);
     /* fullSync as a string */
     memset(&err, 0, sizeof(err));
