@@ -259,6 +259,27 @@ static const sl__pmsg *table(sl__sync_msg m) {
     return m == SL_SYNC_MSG_REQUEST ? &request_msg : &response_msg;
 }
 
+/* A protobuf Policy without enabled is disabled (proto3: false is not on
+ * the wire), where a policy document without it is enabled: say false. */
+static sl_status disabled_explicit(sl_doc *doc) {
+    const sl_node *list = sl_node_get(sl_doc_root(doc), "policies");
+    for (size_t i = 0; i < sl_node_len(list); i++) {
+        sl_node *p = (sl_node *)sl_node_at(list, i);
+        if (sl_node_kind_of(p) != SL_NODE_OBJECT ||
+            sl_node_get(p, "enabled")) {
+            continue;
+        }
+        sl_node *v = NULL;
+        sl_status rc = sl_node_obj_append(doc, p, "enabled", 7, &v);
+        rc = rc == SL_OK ? sl_node_set_scalar(doc, v, SL_NODE_BOOL, "false", 5)
+                         : rc;
+        if (rc != SL_OK) {
+            return rc;
+        }
+    }
+    return SL_OK;
+}
+
 sl_status sl__sync_pb_to_json(sl__sync_msg m, const char *pb, size_t len,
                               sl_buf *out, sl_error *err) {
     sl_doc *doc = sl_doc_new();
@@ -268,6 +289,10 @@ sl_status sl__sync_pb_to_json(sl__sync_msg m, const char *pb, size_t len,
     const char *name =
         m == SL_SYNC_MSG_REQUEST ? "SyncRequest" : "SyncResponse";
     sl_status rc = sl__proto_decode(doc, table(m), pb, len, name, err);
+    if (rc == SL_OK && m == SL_SYNC_MSG_RESPONSE &&
+        (rc = disabled_explicit(doc)) != SL_OK) {
+        sl__nomem(err);
+    }
     if (rc == SL_OK) {
         rc = sl_json_write(out, sl_doc_root(doc), SL_WRITE_COMPACT, err);
     }

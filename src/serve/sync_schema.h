@@ -5,7 +5,9 @@
  * (src/otlp/proto.h), converted to and from their proto3 JSON mapping:
  * the sync client speaks protobuf (application/x-protobuf or gRPC) by
  * converting at the edge and keeps one JSON path inside. Enums: numbers on
- * decode; numbers only on encode (names are not in the tables). */
+ * decode; numbers only on encode (names are not in the tables). A decoded
+ * SyncResponse's policies without enabled get "enabled": false: proto3
+ * leaves false off the wire, and a policy document's default is true. */
 #ifndef SL_SERVE_SYNC_SCHEMA_H
 #define SL_SERVE_SYNC_SCHEMA_H
 

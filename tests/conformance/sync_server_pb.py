@@ -17,6 +17,7 @@
 Both need /usr/bin/python3 (the pyenv python3 has neither package):
 need_debian_python() re-runs the calling script with it."""
 import glob, gzip, os, re, shutil, socket, struct, subprocess, sys, threading
+from urllib.parse import quote
 
 MODULES = ("google.protobuf", "h2")
 
@@ -146,7 +147,8 @@ class GrpcSyncServer:
     def _status_only(self, h, sid, code, msg):
         h.send_headers(sid, [(b":status", b"200"), (b"content-type", b"application/grpc"),
                              (b"grpc-status", str(code).encode()),
-                             (b"grpc-message", msg.encode())], end_stream=True)
+                             (b"grpc-message", quote(msg, safe=" ").encode())],
+                       end_stream=True)
 
     def _answer(self, h, sid, hdr, body):
         if hdr.get(b":path") != SYNC_PATH or hdr.get(b"content-type", b"")[:16] != b"application/grpc":
@@ -164,7 +166,10 @@ class GrpcSyncServer:
             req = self.codec.decode_request(msg)
         except Exception as e:  # noqa: BLE001 - a bad message is the test's finding
             return self._status_only(h, sid, 3, "bad SyncRequest: %s" % e)
-        out = self.codec.encode_response(self.sync.record(req))
+        try:
+            out = self.codec.encode_response(self.sync.record(req))
+        except Exception as e:  # noqa: BLE001 - policies protobuf cannot carry
+            return self._status_only(h, sid, 13, "cannot encode the SyncResponse: %s" % e)
         h.send_headers(sid, [(b":status", b"200"), (b"content-type", b"application/grpc")])
         h.send_data(sid, b"\0" + struct.pack(">I", len(out)) + out)
         h.send_headers(sid, [(b"grpc-status", b"0")], end_stream=True)

@@ -106,6 +106,21 @@ Test(sync_pb, malformed_protobuf_and_wrong_json_types_are_located_errors) {
     sl__buf_free(&out);
 }
 
+/* proto3 leaves enabled = false off the wire; a policy document without
+ * enabled is enabled: the decoded policy says false. */
+Test(sync_pb, a_policy_without_enabled_on_the_wire_is_disabled) {
+    sl_buf out = {0};
+    /* policies: [{id: "p"}] */
+    cr_assert_eq(sl__sync_pb_to_json(SL_SYNC_MSG_RESPONSE, "\x0a\x03\x0a\x01p",
+                                     5, &out, NULL),
+                 SL_OK);
+    static const char want[] =
+        "{\"policies\":[{\"id\":\"p\",\"enabled\":false}]}";
+    cr_assert_eq(out.len, strlen(want), "%.*s", (int)out.len, out.ptr);
+    cr_assert_eq(memcmp(out.ptr, want, out.len), 0);
+    sl__buf_free(&out);
+}
+
 Test(sync_pb, unknown_fields_are_skipped_on_decode) {
     sl_buf out = {0};
     /* field 99 (varint) then hash "h" */
