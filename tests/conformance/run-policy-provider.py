@@ -15,7 +15,8 @@ once per case and mode (json: proto-JSON bodies; protobuf: --protobuf,
 application/x-protobuf bodies; grpc: --grpc HOST:PORT, PolicyService/Sync;
 the last two with Python's protobuf and h2 on the server side,
 sync_server_pb.py; default: json and protobuf, run-policy-provider-grpc.py
-runs grpc), and checks
+runs grpc; with --all every single-batch case passes in each mode), and
+checks
   - the output against expected.json, normalised as policy-conformance does;
   - what the runner reported through PolicySyncStatus (its second sync)
     against expected_stats.json, compared as upstream compares server stats:

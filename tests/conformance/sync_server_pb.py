@@ -7,7 +7,10 @@
   OTLP common.proto comes from ../shared/conformance/otlp). An independent
   implementation: what sluice sends is parsed by it, what sluice reads was
   serialised by it. SyncServer(codec=...) then also answers
-  application/x-protobuf bodies.
+  application/x-protobuf bodies. Policy files written with the policy-file
+  shorthands (short enum names, attribute paths as strings, bare typed
+  literals, enabled left out = true) are first shaped as proto-JSON, as
+  upstream's server does by parsing them with policy-go before encoding.
 - GrpcSyncServer: tero.policy.v1.PolicyService/Sync over h2c (prior
   knowledge) with Debian's python3-h2, the same SyncServer behind it (its
   record(), stats(), failing and error_message): requests are recorded as
@@ -60,6 +63,64 @@ def generate(shared, work):
     return policy_pb2
 
 
+# policy-file shorthands (reference/policy-engine-upstream.md section 3) as
+# proto-JSON, as upstream's server does by parsing with policy-go's file
+# parser before re-encoding: short enum names, attribute paths as a string
+# or a list, typed literals, enabled defaulting to true.
+SHORT_ENUMS = {"log_field": "LOG_FIELD_", "logField": "LOG_FIELD_", "from_log_field": "LOG_FIELD_",
+               "fromLogField": "LOG_FIELD_", "metric_field": "METRIC_FIELD_",
+               "metricField": "METRIC_FIELD_", "metric_type": "METRIC_TYPE_",
+               "metricType": "METRIC_TYPE_", "aggregation_temporality": "AGGREGATION_TEMPORALITY_",
+               "aggregationTemporality": "AGGREGATION_TEMPORALITY_", "trace_field": "TRACE_FIELD_",
+               "traceField": "TRACE_FIELD_", "span_kind": "SPAN_KIND_", "spanKind": "SPAN_KIND_",
+               "span_status": "SPAN_STATUS_CODE_", "spanStatus": "SPAN_STATUS_CODE_",
+               "mode": "SAMPLING_MODE_"}
+PATHS = re.compile(r"^(from_?)?(log|resource|scope|datapoint|span|event)_?[aA]ttribute$")
+
+
+def typed(v, numeric_only):
+    if isinstance(v, bool) and not numeric_only:
+        return {"bool_value": v}
+    if isinstance(v, int) and not isinstance(v, bool):
+        return {"int_value": str(v)}
+    if isinstance(v, float):
+        return {"double_value": v}
+    return v
+
+
+def proto_shape(v, key=None):
+    """A policy-file value as the proto-JSON protobuf can carry."""
+    if isinstance(v, list):
+        return [proto_shape(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    out = {}
+    for k, x in v.items():
+        if k in SHORT_ENUMS and isinstance(x, str) and not x.startswith(SHORT_ENUMS[k]):
+            name = SHORT_ENUMS[k] + x.upper()
+            x = "SPAN_STATUS_CODE_UNSPECIFIED" if name == "SPAN_STATUS_CODE_UNSET" else name
+        elif PATHS.match(k) and isinstance(x, (str, list)):
+            x = {"path": [x] if isinstance(x, str) else x}
+        elif k == "equals":
+            x = typed(x, False)
+        elif k in ("gt", "gte", "lt", "lte"):
+            x = typed(x, True)
+        out[k] = proto_shape(x, k)
+    return out
+
+
+def policies_as_proto(d):
+    d = dict(d)
+    pols = []
+    for p in d.get("policies", []):
+        p = proto_shape(p)
+        p.setdefault("enabled", True)
+        pols.append(p)
+    if "policies" in d:
+        d["policies"] = pols
+    return d
+
+
 class ProtoCodec:
     def __init__(self, shared, work):
         from google.protobuf import json_format
@@ -72,7 +133,7 @@ class ProtoCodec:
 
     def encode_response(self, d):
         msg = self.pb.SyncResponse()
-        self.json_format.ParseDict(d, msg)
+        self.json_format.ParseDict(policies_as_proto(d), msg)
         return msg.SerializeToString()
 
 
