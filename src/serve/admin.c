@@ -55,6 +55,36 @@ static sl_status label(sl_buf *b, const char *s) {
     return rc;
 }
 
+/* Per transform stage of each policy: operations that changed a kept
+ * record (hit) or selected nothing (miss); series only once counted. */
+static sl_status stages(const sl_policy_set *set, sl_buf *b) {
+    static const char *const names[SL_STAGE_COUNT] = {"remove", "redact",
+                                                      "rename", "add"};
+    static const char fam[] = "sluice_policy_transform_stage_total";
+    sl_status rc = family(b, fam, "counter",
+                          "transform operations per stage on kept records, "
+                          "by result");
+    for (size_t i = 0; i < sl_policy_count(set) && rc == SL_OK; i++) {
+        sl_policy_stage_stats st;
+        sl_policy_stage_stats_get(set, i, &st);
+        for (int k = 0; k < SL_STAGE_COUNT * 2 && rc == SL_OK; k++) {
+            uint64_t v = k % 2 ? st.misses[k / 2] : st.hits[k / 2];
+            if (v == 0) {
+                continue;
+            }
+            rc = sl__buf_printf(b, "%s{policy=\"", fam);
+            rc = rc == SL_OK ? label(b, sl_policy_id(set, i)) : rc;
+            rc = rc == SL_OK ? sl__buf_printf(b,
+                                              "\",stage=\"%s\",result=\"%s\"} "
+                                              "%" PRIu64 "\n",
+                                              names[k / 2],
+                                              k % 2 ? "miss" : "hit", v)
+                             : rc;
+        }
+    }
+    return rc;
+}
+
 static sl_status policies(sl__serve *srv, sl_buf *b) {
     static const struct {
         const char *name, *help;
@@ -104,6 +134,9 @@ static sl_status policies(sl__serve *srv, sl_buf *b) {
                                     v);
             }
         }
+    }
+    if (rc == SL_OK) {
+        rc = stages(s->set, b);
     }
     if (rc == SL_OK) {
         rc = scalar(b, "sluice_policies", "gauge",

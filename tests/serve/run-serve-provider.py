@@ -107,6 +107,10 @@ def scenario(rs, a, tmp, srv, codec, mode):
         assert any(e.startswith('log: match[0]: invalid regex "([bad"') for e in got["bad-regex"]["errors"]), got
         assert got["tag-warn"].get("stages") == {"remove": {"hits": 0, "misses": 1},
                                                  "add": {"hits": 1, "misses": 0}}, got["tag-warn"]
+        _, text = s.get("/metrics")
+        for series in ('{policy="tag-warn",stage="add",result="hit"} 1',
+                       '{policy="tag-warn",stage="remove",result="miss"} 1'):
+            assert "sluice_policy_transform_stage_total" + series in text, series
         reqs = list(srv.requests)
         assert len(reqs) >= 3, len(reqs)
         for r in reqs:
