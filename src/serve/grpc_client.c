@@ -424,9 +424,12 @@ sl__forward_result sl__grpc_client_call(sl__grpc_client *c, const char *path,
             break; /* a fresh connection failed, or the call was answered */
         }
     }
-    if (reply->grpc_status < 0) {
+    if (!ok) {
+        return SL_FORWARD_RETRY; /* broke: I/O error, time-out, GOAWAY */
+    }
+    if (reply->grpc_status < 0) { /* a reset stream or an HTTP error */
         int h = reply->http_status;
-        return h == 0 || reset || h == 429 || h == 502 || h == 503 || h == 504
+        return reset || h == 429 || h == 502 || h == 503 || h == 504
                    ? SL_FORWARD_RETRY
                    : SL_FORWARD_PERMANENT;
     }

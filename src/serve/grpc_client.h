@@ -32,8 +32,9 @@ void sl__grpc_client_set_timeout(sl__grpc_client *c, unsigned ms);
 
 /* Call path (/pkg.Service/Method) with one message; the answer's message
  * (decompressed) is appended to resp unless resp is NULL.
- * @return SL_FORWARD_OK for grpc-status 0; SL_FORWARD_RETRY when there was
- *         no answer or the status is retryable (UNAVAILABLE,
+ * @return SL_FORWARD_OK for grpc-status 0; SL_FORWARD_RETRY when the call
+ *         broke (no answer, an I/O error, the deadline, a reset stream) or
+ *         the status is retryable (UNAVAILABLE,
  *         RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, CANCELLED,
  *         OUT_OF_RANGE, DATA_LOSS; HTTP 429/502/503/504 without a status);
  *         SL_FORWARD_PERMANENT for every other status. */
