@@ -23,6 +23,8 @@ Checks, bounded in time:
     sluice_policy_sync_failure_total;
   - `sluice conform --server` (and --grpc) against a provider answering
     error_message exits 1 naming it;
+  - `--forward-grpc` to a gRPC peer that answers UNIMPLEMENTED drops the
+    request for good, logged and counted (not retried);
   - `policies: {server: URL}` in --config does what --policy-server does,
     and `sluice check --config` accepts a config with a server and no
     files.
@@ -190,6 +192,23 @@ def config_file(rs, a, tmp):
             s2.close()
 
 
+def forward_grpc_refused(rs, codec):
+    """--forward-grpc to a gRPC peer without the Export method (the sync
+    server answers UNIMPLEMENTED): a permanent refusal, logged and counted
+    in sluice_export_dropped_total, not retried."""
+    with SyncServer(codec=codec) as srv, sync_server_pb.GrpcSyncServer(srv, codec) as peer:
+        s = rs.Server(["--forward-grpc", peer.target], output=False)
+        try:
+            st, _, _ = s.post("/v1/logs", logs(("WARN", "w")))
+            assert st == 200, st
+            wait(lambda: s.metric("sluice_export_dropped_total") >= 1, "the refusal to be counted")
+            assert s.metric("sluice_export_retries_total") == 0
+            assert s.stop() == 0
+            assert any("target answered 12" in l for l in s.lines), "".join(s.lines)[-1500:]
+        finally:
+            s.close()
+
+
 def main():
     sync_server_pb.need_debian_python()
     ap = argparse.ArgumentParser()
@@ -214,6 +233,7 @@ def main():
                 failed += 1
                 print("FAIL serve --policy-server [%s]: %s" % (mode, str(e)[:1500]))
         for name, fn in (("conform error_message", lambda: conform_error_message(a, tmp, codec)),
+                         ("forward-grpc refused", lambda: forward_grpc_refused(rs, codec)),
                          ("policies.server in --config", lambda: config_file(rs, a, tmp))):
             try:
                 fn()
