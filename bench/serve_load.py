@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Load `sluice serve` over loopback with h2load and print one row per
-configuration: policies, threads, records/s at peak (closed loop, 4
-connections), p50 / p99 latency at peak, p99 at half the peak request rate
-(h2load --rps), peak RSS.
+"""Load `sluice serve` over loopback with bench/serve_loadgen (C, epoll,
+HTTP/1.1 keep-alive) and print one row per configuration: policies,
+threads, records/s at peak (closed loop, CONNS connections), p50 / p99 at
+the peak, p50 / p99 at half the peak (open loop: arrivals scheduled evenly
+at half the peak request rate across 2 x CONNS connections, latency from
+each request's scheduled time, so queueing is not hidden), peak RSS.
 Requests are pre-encoded OTLP/JSON and OTLP/protobuf (the same request,
 converted by `sluice convert`) of 1,000 log records (the examples'
 web-service mix, from gen_otlp_logs.py's generator). Policies: none, 100
 and 1,000 generated log policies (contains / regex matchers on body and
-attributes, keep all / none / sampled). Usage: serve_load.py SLUICE WORKDIR
-Environment: SLUICE_BENCH_REQUESTS (default 400), SLUICE_BENCH_CONNS (4)."""
+attributes, keep all / none / sampled).
+Usage: serve_load.py SLUICE WORKDIR LOADGEN [--smoke]
+--smoke: one short run (protobuf, 0 policies, 1 thread) that checks the
+tool works end to end (ctest serve_loadgen_smoke); exit 1 when a request
+failed or none completed.
+Environment: SLUICE_BENCH_SECONDS (default 5 per run), SLUICE_BENCH_CONNS (4)."""
 import json
 import os
 import re
@@ -17,8 +23,9 @@ import sys
 import tempfile
 import time
 
-sluice, work = sys.argv[1], sys.argv[2]
-N = int(os.environ.get("SLUICE_BENCH_REQUESTS", "400"))
+sluice, work, loadgen = sys.argv[1], sys.argv[2], sys.argv[3]
+SMOKE = "--smoke" in sys.argv[4:]
+SECONDS = float(os.environ.get("SLUICE_BENCH_SECONDS", "1" if SMOKE else "5"))
 CONNS = int(os.environ.get("SLUICE_BENCH_CONNS", "4"))
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -66,11 +73,6 @@ def policies(n):
     return path
 
 
-def percentile(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(p / 100.0 * len(xs)))]
-
-
 def proto_body(json_path):
     out = os.path.join(work, "bench-serve-1000.pb")
     subprocess.run([sluice, "convert", "--from", "otlp-json", "--to", "otlp-proto",
@@ -79,7 +81,6 @@ def proto_body(json_path):
 
 
 def run(body, ctype, pol, threads):
-    err = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([sluice, "serve", "--policies", pol, "--http", "127.0.0.1:0",
                              "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0",
                              "--threads", str(threads), "--output", "/dev/null"],
@@ -93,50 +94,45 @@ def run(body, ctype, pol, threads):
     assert port, "no ready line"
 
     def load(extra):
-        log = os.path.join(work, "bench-serve-h2load.log")
-        t = time.monotonic()
-        r = subprocess.run(["h2load", "--h1", "-n", str(N), "-c", str(CONNS), "-d", body,
-                            "-H", "content-type: " + ctype, "--log-file", log]
-                           + extra + ["http://127.0.0.1:%d/v1/logs" % port],
-                           capture_output=True, text=True, timeout=600)
-        wall = time.monotonic() - t
-        m = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", r.stdout)
-        ok = re.search(r"status codes: (\d+) 2xx", r.stdout)
-        lat = []
-        for line in open(log):
-            parts = line.split()
-            if len(parts) >= 3 and parts[1] == "200":
-                lat.append(int(parts[2]))
-        return (float(m.group(3)) if m else N / wall,
-                int(ok.group(1)) if ok else 0, lat or [0])
+        r = subprocess.run([loadgen, "--url", "http://127.0.0.1:%d/v1/logs" % port,
+                            "--body", body, "--type", ctype,
+                            "--duration", str(SECONDS)] + extra,
+                           capture_output=True, text=True, timeout=SECONDS + 120)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
 
-    rps, ok, lat = load([])
-    # half the peak request rate, spread over the connections
-    half = max(1, int(rps / 2 / CONNS))
-    _, ok_half, lat_half = load(["--rps", str(half)])
+    peak = load(["--conns", str(CONNS)])
+    half = load(["--conns", str(2 * CONNS), "--rate", "%.1f" % (peak["rps"] / 2)])
     with open("/proc/%d/status" % proc.pid) as f:
         hwm = [l for l in f if l.startswith("VmHWM")][0].split()[1]
     proc.terminate()
     proc.communicate(timeout=60)
-    return {"rps": rps, "ok": ok + ok_half, "lat": lat, "lat_half": lat_half,
-            "rss_mb": int(hwm) / 1024.0}
+    return peak, half, int(hwm) / 1024.0
 
 
 jbody = request_body()
 pbody = proto_body(jbody)
-print("request: %d bytes of JSON / %d of protobuf, 1000 log records; %d requests "
-      "over %d connections" % (os.path.getsize(jbody), os.path.getsize(pbody), N, CONNS))
-print("%-9s %-9s %-7s %12s %8s %8s %13s %7s %6s" % (
-    "encoding", "policies", "threads", "records/s", "p50 ms", "p99 ms", "p99@half ms",
-    "RSS MB", "2xx"))
-for enc, body, ctype in (("protobuf", pbody, "application/x-protobuf"),
-                         ("json", jbody, "application/json")):
-  for npol in (0, 100, 1000):
-    pol = policies(npol)
-    for threads in (1, 2):
-        res = run(body, ctype, pol, threads)
-        lat = res["lat"]
-        print("%-9s %-9d %-7d %12.0f %8.2f %8.2f %13.2f %7.1f %6d" % (
-            enc, npol, threads, res["rps"] * 1000, percentile(lat, 50) / 1000.0,
-            percentile(lat, 99) / 1000.0, percentile(res["lat_half"], 99) / 1000.0,
-            res["rss_mb"], res["ok"]), flush=True)
+print("request: %d bytes of JSON / %d of protobuf, 1000 log records; %.0f s per run; "
+      "peak: closed loop over %d connections; half: open loop, even arrivals at half "
+      "the peak rate over %d connections, latency from the scheduled send time"
+      % (os.path.getsize(jbody), os.path.getsize(pbody), SECONDS, CONNS, 2 * CONNS))
+print("%-9s %-9s %-7s %12s %8s %8s %9s %9s %7s %9s" % (
+    "encoding", "policies", "threads", "records/s", "p50 ms", "p99 ms", "p50@half",
+    "p99@half", "RSS MB", "failed"))
+configs = [("protobuf", pbody, "application/x-protobuf", 0, 1)] if SMOKE else [
+    (enc, body, ctype, npol, threads)
+    for enc, body, ctype in (("protobuf", pbody, "application/x-protobuf"),
+                             ("json", jbody, "application/json"))
+    for npol in (0, 100, 1000) for threads in (1, 2)]
+bad = 0
+for enc, body, ctype, npol, threads in configs:
+    peak, half, rss = run(body, ctype, policies(npol), threads)
+    failed = sum(x["other"] + x["errors"] + x["unsent"] for x in (peak, half))
+    bad += failed + (peak["completed"] == 0) + (half["completed"] == 0)
+    print("%-9s %-9d %-7d %12.0f %8.2f %8.2f %9.2f %9.2f %7.1f %9d" % (
+        enc, npol, threads, peak["rps"] * 1000, peak["p50_ms"], peak["p99_ms"],
+        half["p50_ms"], half["p99_ms"], rss, failed), flush=True)
+    if SMOKE:
+        print("peak: " + json.dumps(peak))
+        print("half: " + json.dumps(half))
+sys.exit(1 if SMOKE and bad else 0)
