@@ -80,16 +80,23 @@ def proto_body(json_path):
     return out
 
 
-def run(body, ctype, pol, threads):
+def metrics(admin):
+    import urllib.request
+    text = urllib.request.urlopen("http://%s/metrics" % admin, timeout=10).read().decode()
+    return {l.split()[0]: float(l.split()[1]) for l in text.splitlines()
+            if l and not l.startswith("#")}
+
+
+def run(body, ctype, pol, threads, extra=()):
     proc = subprocess.Popen([sluice, "serve", "--policies", pol, "--http", "127.0.0.1:0",
                              "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                             "--threads", str(threads), "--output", "/dev/null"],
-                            stderr=subprocess.PIPE, text=True)
-    port = None
+                             "--threads", str(threads), "--output", "/dev/null"]
+                            + list(extra), stderr=subprocess.PIPE, text=True)
+    port = admin = None
     for line in proc.stderr:
-        m = re.search(r"ready http=[^ ]*:(\d+) ", line)
+        m = re.search(r"ready http=[^ ]*:(\d+) .*admin=(\S+)", line)
         if m:
-            port = int(m.group(1))
+            port, admin = int(m.group(1)), m.group(2)
             break
     assert port, "no ready line"
 
@@ -105,6 +112,7 @@ def run(body, ctype, pol, threads):
     half = load(["--conns", str(2 * CONNS), "--rate", "%.1f" % (peak["rps"] / 2)])
     with open("/proc/%d/status" % proc.pid) as f:
         hwm = [l for l in f if l.startswith("VmHWM")][0].split()[1]
+    peak["metrics"] = metrics(admin)
     proc.terminate()
     proc.communicate(timeout=60)
     return peak, half, int(hwm) / 1024.0
@@ -133,6 +141,41 @@ for enc, body, ctype, npol, threads in configs:
         enc, npol, threads, peak["rps"] * 1000, peak["p50_ms"], peak["p99_ms"],
         half["p50_ms"], half["p99_ms"], rss, failed), flush=True)
     if SMOKE:
+        peak.pop("metrics")
         print("peak: " + json.dumps(peak))
         print("half: " + json.dumps(half))
+
+# Where the export queue lives: in memory, or --queue-dir with each
+# --queue-fsync mode (group commit: appends per fdatasync). Protobuf, 100
+# policies (none in --smoke), 2 threads, 2 x CONNS connections at the peak.
+print("export queue (protobuf, %d policies, 2 threads, --output /dev/null)"
+      % (0 if SMOKE else 100))
+print("%-14s %12s %8s %8s %9s %9s %9s %14s" % (
+    "queue", "records/s", "p50 ms", "p99 ms", "p50@half", "p99@half", "failed",
+    "appends/sync"))
+qdir = os.path.join(work, "bench-serve-queue")
+for label, extra in ([("disk batch", ["--queue-fsync", "batch"])] if SMOKE else
+                     [("memory", None), ("disk never", ["--queue-fsync", "never"]),
+                      ("disk batch", ["--queue-fsync", "batch"]),
+                      ("disk always", ["--queue-fsync", "always"]),
+                      ("disk batch 8t", ["--queue-fsync", "batch", "--threads", "8"])]):
+    import shutil
+    shutil.rmtree(qdir, ignore_errors=True)
+    args = [] if extra is None else ["--queue-dir", qdir] + extra
+    save = CONNS
+    CONNS = 2 * save
+    peak, half, rss = run(pbody, "application/x-protobuf", policies(0 if SMOKE else 100), 2,
+                          args)
+    CONNS = save
+    m = peak["metrics"]
+    syncs = m.get("sluice_spool_syncs_total", 0)
+    appends = m.get("sluice_spool_appends_total", 0)
+    failed = sum(x["other"] + x["errors"] + x["unsent"] for x in (peak, half))
+    bad += failed + (peak["completed"] == 0)
+    if SMOKE and extra is not None:
+        bad += appends == 0 or syncs == 0
+    print("%-14s %12.0f %8.2f %8.2f %9.2f %9.2f %9d %14s" % (
+        label, peak["rps"] * 1000, peak["p50_ms"], peak["p99_ms"], half["p50_ms"],
+        half["p99_ms"], failed, "%.2f" % (appends / syncs) if syncs else "-"), flush=True)
+shutil.rmtree(qdir, ignore_errors=True)
 sys.exit(1 if SMOKE and bad else 0)

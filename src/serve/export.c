@@ -47,8 +47,11 @@ static void item_free(item *it) {
     sl__free(it, sizeof(*it) + it->len);
 }
 
-/* Copy the spool's counters to /metrics. */
+/* Copy the spool's counters to /metrics. Under ex->mu, so that the last
+ * copy made is of the latest counts (a worker's older read cannot land
+ * after the exporter's newer one). Called without ex->mu held. */
 static void spool_publish(sl__serve_export *ex) {
+    pthread_mutex_lock(&ex->mu);
     sl__spool_stats st;
     sl__spool_stats_get(ex->spool, &st);
     sl__serve_metrics *m = &ex->srv->m;
@@ -59,6 +62,7 @@ static void spool_publish(sl__serve_export *ex) {
     atomic_store(&m->spool_torn, st.torn);
     atomic_store(&m->spool_appends, st.appends);
     atomic_store(&m->spool_syncs, st.syncs);
+    pthread_mutex_unlock(&ex->mu);
 }
 
 bool sl__serve_export_admit(const sl__serve_export *ex) {
@@ -378,6 +382,14 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
             sl__free(ex, sizeof(*ex));
             return NULL;
         }
+    }
+    pthread_mutex_init(&ex->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ex->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (ex->spool) {
         spool_publish(ex);
         sl__serve_log(SL_SERVE_INFO,
                       "queue: %s: %llu request(s) to replay, %llu torn "
@@ -386,12 +398,6 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
                       (unsigned long long)atomic_load(&srv->m.spool_replayed),
                       (unsigned long long)atomic_load(&srv->m.spool_torn));
     }
-    pthread_mutex_init(&ex->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ex->cv, &ca);
-    pthread_condattr_destroy(&ca);
     if (pthread_create(&ex->thread, NULL, run, ex) != 0) {
         sl__serve_log(SL_SERVE_ERROR, "export: cannot start thread");
         if (ex->out && !ex->out_is_stdout) {
