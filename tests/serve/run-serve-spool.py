@@ -277,6 +277,43 @@ def test_queue_dir_in_use_or_unwritable_refuses_to_start():
         shutil.rmtree(qdir, ignore_errors=True)
 
 
+def test_config_file_sets_the_disk_queue_and_check_locates_a_bad_fsync_mode():
+    import subprocess
+    tmp = tempfile.mkdtemp(prefix="sluice-spool-cfg-")
+    qdir = os.path.join(tmp, "queue")
+    pol = os.path.join(rs.ARGS.source, "examples/policy/policies.json")
+    try:
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("policies: {files: [%s]}\n"
+                    "exporter:\n"
+                    "  output: %s\n"
+                    "  queue_dir: %s\n"
+                    "  queue_fsync: sometimes\n" % (pol, os.path.join(tmp, "o"), qdir))
+        r = subprocess.run([rs.ARGS.sluice, "check", "--config", bad],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1, r
+        assert '%s:5:16: queue_fsync: unknown value "sometimes"' % bad in r.stderr, r.stderr
+        good = os.path.join(tmp, "good.yaml")
+        with open(good, "w") as f:
+            f.write("exporter: {queue_dir: %s, queue_fsync: never, queue_max_bytes: 30000}\n"
+                    % qdir)
+        s = rs.Server(["--config", good])
+        try:
+            st, _, _ = s.post("/v1/logs", rs.example("logs.jsonl")[0])
+            assert st == 200
+            assert s.metric("sluice_queue_capacity_bytes") == 30000
+            assert s.metric("sluice_spool_appends_total") == 1
+            assert s.metric("sluice_spool_syncs_total") == 0, "fsync never"
+            assert segments(qdir), os.listdir(qdir)
+            assert s.stop() == 0
+            assert len(s.output_lines()) == 1
+        finally:
+            s.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
