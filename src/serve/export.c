@@ -75,14 +75,22 @@ bool sl__serve_export_admit(const sl__serve_export *ex) {
 }
 
 sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
-                                const char *data, size_t len, size_t records) {
+                                const char *data, size_t len, size_t records,
+                                uint64_t *commit) {
     if (ex->fwd && records == 0) {
         return SL_OK; /* nothing kept: nothing to forward */
     }
     if (ex->spool) {
         sl_error err = {0};
         uint32_t n = records > UINT32_MAX ? UINT32_MAX : (uint32_t)records;
-        sl_status rc = sl__spool_append(ex->spool, sig, n, data, len, &err);
+        uint64_t gen = 0;
+        sl_status rc = sl__spool_write(ex->spool, sig, n, data, len, &gen,
+                                       &err);
+        if (rc == SL_OK && commit) {
+            *commit = gen > *commit ? gen : *commit;
+        } else if (rc == SL_OK) {
+            rc = sl__spool_commit(ex->spool, gen, &err);
+        }
         if (rc != SL_OK) {
             sl__serve_log(SL_SERVE_ERROR, "queue: %s", err.msg);
             return rc;
@@ -118,6 +126,19 @@ sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
     pthread_cond_signal(&ex->cv);
     pthread_mutex_unlock(&ex->mu);
     return SL_OK;
+}
+
+sl_status sl__serve_export_commit(sl__serve_export *ex, uint64_t commit) {
+    if (!ex->spool || commit == 0) {
+        return SL_OK;
+    }
+    sl_error err = {0};
+    sl_status rc = sl__spool_commit(ex->spool, commit, &err);
+    if (rc != SL_OK) {
+        sl__serve_log(SL_SERVE_ERROR, "queue: %s", err.msg);
+    }
+    spool_publish(ex);
+    return rc;
 }
 
 /* Rename FILE to FILE.1 (replacing it) and start a new FILE. */

@@ -553,8 +553,9 @@ static bool write_all(int fd, struct iovec *iov, int n) {
     return true;
 }
 
-sl_status sl__spool_append(sl__spool *s, sl_signal sig, uint32_t records,
-                           const void *data, size_t len, sl_error *err) {
+sl_status sl__spool_write(sl__spool *s, sl_signal sig, uint32_t records,
+                          const void *data, size_t len, uint64_t *gen,
+                          sl_error *err) {
     if (len > SL_SPOOL_MAX_ENTRY) {
         return sl__error(err, SL_ELIMIT, NULL, "entry of %zu bytes too large",
                          len);
@@ -589,18 +590,27 @@ sl_status sl__spool_append(sl__spool *s, sl_signal sig, uint32_t records,
     s->pending_bytes += total;
     s->pending_entries++;
     s->appends++;
-    uint64_t mine = ++s->written;
+    *gen = ++s->written;
     if (s->o.fsync == SL_SPOOL_FSYNC_ALWAYS) {
         if (fdatasync(s->wfd) != 0) {
             rc = sl__error(err, SL_EIO, NULL, "fdatasync: %s",
                            strerror(errno));
         }
         s->syncs++;
-        s->synced = mine;
-    } else if (s->o.fsync == SL_SPOOL_FSYNC_BATCH) {
-        /* group commit: one leader syncs what is written so far; appends
+        s->synced = *gen;
+    }
+done:
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+sl_status sl__spool_commit(sl__spool *s, uint64_t gen, sl_error *err) {
+    sl_status rc = SL_OK;
+    pthread_mutex_lock(&s->mu);
+    if (s->o.fsync == SL_SPOOL_FSYNC_BATCH) {
+        /* group commit: one leader syncs what is written so far; writers
          * arriving meanwhile wait and share the next sync */
-        while (rc == SL_OK && s->synced < mine) {
+        while (rc == SL_OK && s->synced < gen) {
             if (s->syncing) {
                 pthread_cond_wait(&s->synced_cv, &s->mu);
                 continue;
@@ -623,9 +633,15 @@ sl_status sl__spool_append(sl__spool *s, sl_signal sig, uint32_t records,
             pthread_cond_broadcast(&s->synced_cv);
         }
     }
-done:
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+sl_status sl__spool_append(sl__spool *s, sl_signal sig, uint32_t records,
+                           const void *data, size_t len, sl_error *err) {
+    uint64_t gen = 0;
+    sl_status rc = sl__spool_write(s, sig, records, data, len, &gen, err);
+    return rc == SL_OK ? sl__spool_commit(s, gen, err) : rc;
 }
 
 /* The reader's segment is finished: drop it (cursor first, then unlink). */

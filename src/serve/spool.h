@@ -2,9 +2,10 @@
  * segment files of entries (a 20-byte header: magic, length, record count,
  * signal, CRC32C of header and payload; then the payload), a cursor file
  * naming the next entry to deliver (replaced atomically by rename), and
- * group commit: an append returns once its bytes are in the file, and in
- * fsync=batch mode once an fdatasync that covers them has finished; the
- * appends that arrive while one fdatasync runs share the next one.
+ * group commit: a write returns once its bytes are in the file; a commit
+ * returns, in fsync=batch mode, once an fdatasync that covers them has
+ * finished. A worker writes a whole batch of requests and commits once;
+ * commits that arrive while one fdatasync runs share the next one.
  * One reader (the exporter thread) peeks the oldest entry and acks it once
  * delivered; finished segments are deleted. Opening a directory replays
  * what is left after the cursor; a torn or corrupt entry ends its segment
@@ -69,10 +70,23 @@ void sl__spool_close(sl__spool *s);
 /* Whether pending bytes are below max_bytes. Any thread. */
 bool sl__spool_has_room(sl__spool *s);
 
-/* Append one entry; returns once it is as durable as the fsync mode says.
- * Any thread. @return SL_OK, SL_ELIMIT (len too large), SL_EIO. */
+/* Append one entry; returns once it is as durable as the fsync mode says
+ * (sl__spool_write then sl__spool_commit). Any thread.
+ * @return SL_OK, SL_ELIMIT (len too large), SL_EIO. */
 sl_status sl__spool_append(sl__spool *s, sl_signal sig, uint32_t records,
                            const void *data, size_t len, sl_error *err);
+
+/* Write one entry without waiting for batch mode's fdatasync (always mode
+ * syncs here); *gen is its generation, for sl__spool_commit. Any thread. */
+sl_status sl__spool_write(sl__spool *s, sl_signal sig, uint32_t records,
+                          const void *data, size_t len, uint64_t *gen,
+                          sl_error *err);
+
+/* Return once every entry up to generation gen is synced (batch mode: one
+ * caller runs fdatasync for everything written so far, the others wait
+ * for it; always and never: at once). A caller that wrote many entries
+ * commits once, with the last generation. @return SL_OK or SL_EIO. */
+sl_status sl__spool_commit(sl__spool *s, uint64_t gen, sl_error *err);
 
 /* The oldest pending entry (the same one until acked). One reader thread.
  * @return SL_OK, SL_ENOTFOUND (empty), SL_EIO, SL_ENOMEM. */

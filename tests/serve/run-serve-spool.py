@@ -277,6 +277,35 @@ def test_queue_dir_in_use_or_unwritable_refuses_to_start():
         shutil.rmtree(qdir, ignore_errors=True)
 
 
+def test_pipelined_requests_share_one_fdatasync():
+    qdir = tempfile.mkdtemp(prefix="sluice-spool-")
+    s = rs.Server(["--queue-dir", qdir, "--queue-fsync", "batch", "--threads", "1"])
+    try:
+        body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
+            {"severityText": "INFO", "body": {"stringValue": "pipelined"}}]}]}]}).encode()
+        req = (b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body)) + body
+        so = rs.socket.create_connection(s.http, timeout=10)
+        so.sendall(req * 5)  # one write: the server reads them in one go
+        data = b""
+        while data.count(b"HTTP/1.1 200 ") < 5 or not data.endswith(b"{}"):
+            chunk = so.recv(65536)
+            assert chunk, data
+            data += chunk
+        so.close()
+        assert data.count(b"HTTP/1.1 ") == 5, data
+        appends = s.metric("sluice_spool_appends_total")
+        syncs = s.metric("sluice_spool_syncs_total")
+        assert appends == 5, appends
+        # one event batch, one commit (two if the kernel split the write)
+        assert 1 <= syncs <= 2, syncs
+        assert s.stop() == 0
+        assert len(s.output_lines()) == 5
+    finally:
+        s.close()
+        shutil.rmtree(qdir, ignore_errors=True)
+
+
 def test_config_file_sets_the_disk_queue_and_check_locates_a_bad_fsync_mode():
     import subprocess
     tmp = tempfile.mkdtemp(prefix="sluice-spool-cfg-")

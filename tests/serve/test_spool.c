@@ -217,6 +217,54 @@ Test(spool, a_directory_is_locked_by_one_process_at_a_time) {
     tmp_remove(&t);
 }
 
+Test(spool, one_commit_syncs_every_entry_written_before_it) {
+    tmpdir t;
+    tmp_make(&t);
+    sl__spool *s = open_dir(t.path, 0, 0);
+    uint64_t gen = 0, last = 0;
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(sl__spool_write(s, SL_SIGNAL_LOG, 1, "x", 1, &gen, NULL),
+                     SL_OK);
+        cr_assert_gt(gen, last, "generations grow");
+        last = gen;
+    }
+    sl__spool_stats st;
+    sl__spool_stats_get(s, &st);
+    cr_assert_eq(st.syncs, 0, "batch mode: write does not sync");
+    cr_assert_eq(sl__spool_commit(s, gen, NULL), SL_OK);
+    cr_assert_eq(sl__spool_commit(s, gen - 2, NULL), SL_OK); /* covered */
+    sl__spool_stats_get(s, &st);
+    cr_assert_eq(st.syncs, 1);
+    cr_assert_eq(st.appends, 5);
+    sl__spool_close(s);
+    tmp_remove(&t);
+}
+
+Test(spool, always_syncs_each_write_and_never_syncs_none) {
+    tmpdir t;
+    tmp_make(&t);
+    sl__spool_opts o = {.dir = t.path, .fsync = SL_SPOOL_FSYNC_ALWAYS};
+    sl__spool *s = NULL;
+    cr_assert_eq(sl__spool_open(&o, &s, NULL), SL_OK);
+    append(s, SL_SIGNAL_LOG, 1, "a");
+    append(s, SL_SIGNAL_LOG, 1, "b");
+    sl__spool_stats st;
+    sl__spool_stats_get(s, &st);
+    cr_assert_eq(st.syncs, 2);
+    sl__spool_close(s);
+    o.fsync = SL_SPOOL_FSYNC_NEVER;
+    cr_assert_eq(sl__spool_open(&o, &s, NULL), SL_OK);
+    append(s, SL_SIGNAL_LOG, 1, "c");
+    sl__spool_stats_get(s, &st);
+    cr_assert_eq(st.syncs, 0);
+    cr_assert_eq(st.replayed, 2);
+    expect_next(s, SL_SIGNAL_LOG, 1, "a");
+    expect_next(s, SL_SIGNAL_LOG, 1, "b");
+    expect_next(s, SL_SIGNAL_LOG, 1, "c");
+    sl__spool_close(s);
+    tmp_remove(&t);
+}
+
 typedef struct writer_arg {
     sl__spool *s;
     int id;
