@@ -17,6 +17,7 @@
  * Prints one JSON object: requests scheduled / completed, 2xx and other
  * statuses, socket errors, elapsed seconds, requests/s, latency
  * percentiles in ms, and the largest send lag behind schedule. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -33,13 +34,13 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 typedef struct conn {
     int fd;
     bool busy;
-    uint64_t sched_ns; /* the request's scheduled (open) or send (closed) time */
-    size_t sent;       /* bytes of the request written */
+    uint64_t
+        sched_ns; /* the request's scheduled (open) or send (closed) time */
+    size_t sent;  /* bytes of the request written */
     char in[8192];
     size_t in_len;
     size_t need; /* total response bytes once the head is parsed, 0 = unknown */
@@ -134,8 +135,8 @@ static void record(run *r, uint64_t lat) {
 /* Write what is left of the request; false on a socket error. */
 static bool conn_write(run *r, conn *c) {
     while (c->sent < r->req_len) {
-        ssize_t w = send(c->fd, r->req + c->sent, r->req_len - c->sent,
-                         MSG_NOSIGNAL);
+        ssize_t w =
+            send(c->fd, r->req + c->sent, r->req_len - c->sent, MSG_NOSIGNAL);
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
             return true;
         }
@@ -183,8 +184,8 @@ static bool conn_read(run *r, conn *c) {
     for (;;) {
         char tmp[65536];
         char *dst = c->need == 0 ? c->in + c->in_len : tmp;
-        size_t room = c->need == 0 ? sizeof(c->in) - 1 - c->in_len
-                                   : sizeof(tmp);
+        size_t room =
+            c->need == 0 ? sizeof(c->in) - 1 - c->in_len : sizeof(tmp);
         ssize_t n = recv(c->fd, dst, room, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             return false;
@@ -309,7 +310,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nconns; i++) {
         conn_open(&r, &r.conns[i]);
     }
-    uint64_t rng = 0x9E3779B97F4A7C15ull; /* xorshift64: repeatable runs */
+    uint64_t rng = 0x9E3779B97F4A7C15ull;  /* xorshift64: repeatable runs */
     uint64_t start = now_ns() + 50000000u; /* connections settle first */
     uint64_t stop = start + (uint64_t)(duration * 1e9);
     uint64_t next_arrival = start; /* open loop: the next scheduled send */

@@ -46,9 +46,12 @@ static void walk(const uint8_t *p, size_t n) {
 }
 
 static void remove_dir(const char *dir) {
-    static const char *const names[] = {
-        "seg-00000000000000000001.q", "seg-00000000000000000002.q",
-        "seg-00000000000000000003.q", "cursor", "cursor.tmp", "lock"};
+    static const char *const names[] = {"seg-00000000000000000001.q",
+                                        "seg-00000000000000000002.q",
+                                        "seg-00000000000000000003.q",
+                                        "cursor",
+                                        "cursor.tmp",
+                                        "lock"};
     char path[512];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -86,8 +89,7 @@ static void replay(const uint8_t *p, size_t n, bool cursor, uint8_t coff) {
             }
             sl__spool_stats st;
             sl__spool_stats_get(s, &st);
-            check(st.pending_entries == 0 && st.pending_bytes == 0,
-                  "drained");
+            check(st.pending_entries == 0 && st.pending_bytes == 0, "drained");
             check(st.torn <= 1, "one torn tail at most per segment");
             sl__spool_close(s);
         }

@@ -202,8 +202,8 @@ static sl_status segs_push(sl__spool *s, uint64_t seq, uint64_t end,
 static sl_status open_writer(sl__spool *s, uint64_t seq, sl_error *err) {
     char path[PATH_MAX];
     seg_path(s, seq, path, sizeof(path));
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
         return io_error(err, "cannot create", path);
     }
@@ -273,8 +273,8 @@ static void read_cursor(sl__spool *s, uint64_t *seq, uint64_t *off) {
     if (fgets(line, sizeof(line), f)) {
         errno = 0;
         unsigned long long a = strtoull(line, &end, 10);
-        unsigned long long b = end && *end == ' ' ? strtoull(end + 1, &end, 10)
-                                                  : 0;
+        unsigned long long b =
+            end && *end == ' ' ? strtoull(end + 1, &end, 10) : 0;
         if (errno == 0 && end && *end == '\n') {
             *seq = a;
             *off = b;
@@ -293,8 +293,7 @@ static sl_status write_cursor(sl__spool *s, uint64_t seq, uint64_t off,
     snprintf(path, sizeof(path), "%s/cursor", s->dir);
     snprintf(tmp, sizeof(tmp), "%s/cursor.tmp", s->dir);
     char line[64];
-    int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", seq,
-                     off);
+    int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", seq, off);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         return io_error(err, "cannot write", tmp);
@@ -406,8 +405,8 @@ static sl_status scan(sl__spool *s, sl_error *err) {
         }
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 16;
-            uint64_t *ns = sl__realloc(seqs, cap * sizeof(*seqs),
-                                       nc * sizeof(*seqs));
+            uint64_t *ns =
+                sl__realloc(seqs, cap * sizeof(*seqs), nc * sizeof(*seqs));
             if (!ns) {
                 rc = sl__nomem(err);
                 break;
@@ -486,8 +485,8 @@ sl_status sl__spool_open(const sl__spool_opts *o, sl__spool **out,
         goto done;
     }
     if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-        rc = sl__error(err, SL_ESTATE, NULL,
-                       "%s is in use by another process", s->dir);
+        rc = sl__error(err, SL_ESTATE, NULL, "%s is in use by another process",
+                       s->dir);
         goto done;
     }
     rc = scan(s, err);
@@ -593,8 +592,7 @@ sl_status sl__spool_write(sl__spool *s, sl_signal sig, uint32_t records,
     *gen = ++s->written;
     if (s->o.fsync == SL_SPOOL_FSYNC_ALWAYS) {
         if (fdatasync(s->wfd) != 0) {
-            rc = sl__error(err, SL_EIO, NULL, "fdatasync: %s",
-                           strerror(errno));
+            rc = sl__error(err, SL_EIO, NULL, "fdatasync: %s", strerror(errno));
         }
         s->syncs++;
         s->synced = *gen;
@@ -625,8 +623,7 @@ sl_status sl__spool_commit(sl__spool *s, uint64_t gen, sl_error *err) {
             s->syncing = false;
             s->syncs++;
             if (r != 0) {
-                rc = sl__error(err, SL_EIO, NULL, "fdatasync: %s",
-                               strerror(e));
+                rc = sl__error(err, SL_EIO, NULL, "fdatasync: %s", strerror(e));
             } else if (upto > s->synced) {
                 s->synced = upto;
             }
@@ -729,9 +726,9 @@ sl_status sl__spool_peek(sl__spool *s, sl__spool_entry *e, sl_error *err) {
                 return sl__nomem(err);
             }
             while (s->buf.len < want) {
-                ssize_t r = pread(s->rfd, s->buf.ptr + s->buf.len,
-                                  want - s->buf.len,
-                                  (off_t)(s->roff + s->buf.len));
+                ssize_t r =
+                    pread(s->rfd, s->buf.ptr + s->buf.len, want - s->buf.len,
+                          (off_t)(s->roff + s->buf.len));
                 if (r < 0 && errno == EINTR) {
                     continue;
                 }

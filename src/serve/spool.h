@@ -44,9 +44,9 @@ typedef struct sl__spool_opts {
 /* Counters; pending_* is what is queued and not yet acked. */
 typedef struct sl__spool_stats {
     uint64_t pending_bytes, pending_entries;
-    uint64_t disk_bytes;   /* segment files' sizes, delivered parts too */
-    uint64_t replayed;     /* entries found on disk when opened */
-    uint64_t torn;         /* entries skipped as torn or corrupt */
+    uint64_t disk_bytes; /* segment files' sizes, delivered parts too */
+    uint64_t replayed;   /* entries found on disk when opened */
+    uint64_t torn;       /* entries skipped as torn or corrupt */
     uint64_t appends, syncs;
 } sl__spool_stats;
 

@@ -479,6 +479,5 @@ Test(spool, parse_rejects_what_is_not_a_whole_entry) {
     }
     /* CRC32C check value of "123456789" */
     cr_assert_eq(sl__crc32c(0, "123456789", 9), 0xE3069283u);
-    cr_assert_eq(sl__crc32c(sl__crc32c(0, "1234", 4), "56789", 5),
-                 0xE3069283u);
+    cr_assert_eq(sl__crc32c(sl__crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
 }
