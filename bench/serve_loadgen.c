@@ -5,12 +5,14 @@
  *   serve_loadgen --url http://HOST:PORT/PATH --body FILE
  *                 [--type CONTENT-TYPE] [--conns N] [--duration S]
  *                 [--rate REQ_PER_S [--arrivals even|poisson]]
+ *                 [--requests N]
  *
  * Without --rate: closed loop (each connection sends its next request as
- * soon as the previous answer is in), for the peak. With --rate: arrival
- * times are scheduled in advance, evenly spaced (or Poisson) over the
- * whole run, not in bursts per connection; an arrival is sent by the first
- * idle keep-alive connection, and if none is idle it waits in a queue and
+ * soon as the previous answer is in), for the peak; --requests N stops
+ * after N requests (closed loop: a fixed amount of work, for callgrind). With
+ * --rate: arrival times are scheduled in advance, evenly spaced (or Poisson)
+ * over the whole run, not in bursts per connection; an arrival is sent by the
+ * first idle keep-alive connection, and if none is idle it waits in a queue and
  * its wait counts in its latency (no coordinated omission, as wrk2). One
  * thread, epoll, pre-built request bytes (headers + body), HTTP/1.1
  * keep-alive, responses framed by Content-Length.
@@ -74,7 +76,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: serve_loadgen --url http://HOST:PORT/PATH --body FILE "
             "[--type T] [--conns N] [--duration S] [--rate R "
-            "[--arrivals even|poisson]]\n");
+            "[--arrivals even|poisson]] [--requests N]\n");
     exit(2);
 }
 
@@ -243,6 +245,7 @@ int main(int argc, char **argv) {
     const char *arrivals = "even";
     int nconns = 8;
     double duration = 5, rate = 0;
+    long max_requests = 0; /* closed loop: 0 = until --duration */
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -260,6 +263,9 @@ int main(int argc, char **argv) {
             duration = strtod(v, NULL);
         } else if (strcmp(argv[i], "--rate") == 0) {
             rate = strtod(v, NULL);
+        } else if (strcmp(argv[i], "--requests") == 0) {
+            max_requests = strtol(v, NULL, 10);
+            duration = 86400; /* the count ends the run */
         } else if (strcmp(argv[i], "--arrivals") == 0) {
             arrivals = v;
         } else {
@@ -368,7 +374,9 @@ int main(int argc, char **argv) {
                 qhead = (qhead + 1) % qcap;
                 qlen--;
                 conn_start(&r, c, t);
-            } else if (rate == 0 && now < stop) {
+            } else if (rate == 0 && now < stop &&
+                       (max_requests == 0 ||
+                        scheduled < (uint64_t)max_requests)) {
                 scheduled++;
                 conn_start(&r, c, now_ns());
             }
@@ -377,7 +385,9 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nconns && !busy; i++) {
             busy = r.conns[i].busy;
         }
-        if (now >= stop && !busy && qlen == 0) {
+        if ((now >= stop ||
+             (max_requests > 0 && scheduled >= (uint64_t)max_requests)) &&
+            !busy && qlen == 0) {
             break;
         }
         if (now >= stop + 30000000000ull) {

@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -156,6 +157,8 @@ struct sl__spool {
     /* reader (one thread) */
     int rfd;
     uint64_t rseq, roff;
+    bool cursor_dirty;  /* acks since the cursor file was written */
+    uint64_t cursor_ms; /* when it was */
     size_t have; /* size of the peeked entry, 0 = none */
     sl_buf buf;
     /* counters, under mu */
@@ -308,6 +311,22 @@ static sl_status write_cursor(sl__spool *s, uint64_t seq, uint64_t off,
         return io_error(err, "cannot write", path);
     }
     return SL_OK;
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Write the reader's position if acks moved it since the last write. */
+static sl_status flush_cursor(sl__spool *s, sl_error *err) {
+    if (!s->cursor_dirty) {
+        return SL_OK;
+    }
+    s->cursor_dirty = false;
+    s->cursor_ms = now_ms();
+    return write_cursor(s, s->rseq, s->roff, err);
 }
 
 /* Read a whole file into s->buf. */
@@ -503,6 +522,10 @@ void sl__spool_close(sl__spool *s) {
     if (!s) {
         return;
     }
+    if (s->lockfd >= 0 && flush_cursor(s, NULL) != SL_OK) {
+        sl__serve_log(SL_SERVE_ERROR, "spool: %s: cannot write the cursor",
+                      s->dir);
+    }
     if (s->wfd >= 0) {
         if (s->o.fsync != SL_SPOOL_FSYNC_NEVER && s->synced < s->written) {
             fdatasync(s->wfd);
@@ -656,6 +679,8 @@ static sl_status finish_segment(sl__spool *s, sl_error *err) {
     }
     s->rseq = next;
     s->roff = 0;
+    s->cursor_dirty = false;
+    s->cursor_ms = now_ms();
     sl_status rc = write_cursor(s, next, 0, err);
     char path[PATH_MAX];
     seg_path(s, old, path, sizeof(path));
@@ -696,7 +721,8 @@ sl_status sl__spool_peek(sl__spool *s, sl__spool_entry *e, sl_error *err) {
         pthread_mutex_unlock(&s->mu);
         if (s->roff >= end) {
             if (last) {
-                return SL_ENOTFOUND;
+                sl_status rc = flush_cursor(s, err); /* idle: record it */
+                return rc != SL_OK ? rc : SL_ENOTFOUND;
             }
             sl_status rc = finish_segment(s, err);
             if (rc != SL_OK) {
@@ -772,7 +798,16 @@ sl_status sl__spool_ack(sl__spool *s, sl_error *err) {
     s->segs[0].entries--;
     pthread_mutex_unlock(&s->mu);
     s->have = 0;
-    return write_cursor(s, s->rseq, s->roff, err);
+    s->cursor_dirty = true;
+    /* the cursor file is rewritten at most every SL_SPOOL_CURSOR_MS under
+     * load (a rename per request costs more than delivering it), at once
+     * in always mode, when the queue empties and on close: a crash
+     * redelivers at most that window */
+    if (s->o.fsync == SL_SPOOL_FSYNC_ALWAYS ||
+        now_ms() - s->cursor_ms >= SL_SPOOL_CURSOR_MS) {
+        return flush_cursor(s, err);
+    }
+    return SL_OK;
 }
 
 void sl__spool_stats_get(sl__spool *s, sl__spool_stats *st) {

@@ -31,7 +31,8 @@ typedef enum sl__spool_fsync {
 
 enum {
     SL_SPOOL_HEADER = 20,
-    SL_SPOOL_MAX_ENTRY = 1 << 30
+    SL_SPOOL_MAX_ENTRY = 1 << 30,
+    SL_SPOOL_CURSOR_MS = 100 /* cursor file rewritten at most this often */
 };
 
 typedef struct sl__spool_opts {
@@ -92,8 +93,11 @@ sl_status sl__spool_commit(sl__spool *s, uint64_t gen, sl_error *err);
  * @return SL_OK, SL_ENOTFOUND (empty), SL_EIO, SL_ENOMEM. */
 sl_status sl__spool_peek(sl__spool *s, sl__spool_entry *e, sl_error *err);
 
-/* The peeked entry was delivered: move the cursor past it (written to
- * DIR/cursor by rename) and delete a finished segment. */
+/* The peeked entry was delivered: move the cursor past it. DIR/cursor is
+ * replaced (by rename) at most every SL_SPOOL_CURSOR_MS, at once in
+ * always mode, and whenever the queue empties, a segment is finished or
+ * the spool is closed: a crash redelivers at most that window (at least
+ * once). */
 sl_status sl__spool_ack(sl__spool *s, sl_error *err);
 
 void sl__spool_stats_get(sl__spool *s, sl__spool_stats *st);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -145,6 +146,33 @@ Test(spool, reopening_replays_what_was_not_acked_after_the_cursor) {
     sl__spool_stats_get(s, &st);
     cr_assert_eq(st.replayed, 0);
     cr_assert_eq(count_segments(t.path), 1, "delivered segments deleted");
+    sl__spool_close(s);
+    tmp_remove(&t);
+}
+
+Test(spool, a_crash_between_cursor_writes_redelivers_not_loses) {
+    tmpdir t;
+    tmp_make(&t);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        /* the first ack writes the cursor, the second (within
+         * SL_SPOOL_CURSOR_MS) does not; then the process dies */
+        sl__spool *s = open_dir(t.path, 0, 0);
+        append(s, SL_SIGNAL_LOG, 1, "one");
+        append(s, SL_SIGNAL_LOG, 2, "two");
+        append(s, SL_SIGNAL_LOG, 3, "three");
+        expect_next(s, SL_SIGNAL_LOG, 1, "one");
+        expect_next(s, SL_SIGNAL_LOG, 2, "two");
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    sl__spool *s = open_dir(t.path, 0, 0);
+    expect_next(s, SL_SIGNAL_LOG, 2, "two"); /* at least once */
+    expect_next(s, SL_SIGNAL_LOG, 3, "three");
+    expect_empty(s);
     sl__spool_close(s);
     tmp_remove(&t);
 }
