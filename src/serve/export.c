@@ -358,6 +358,28 @@ static void *run(void *arg) {
     return NULL;
 }
 
+/* --queue-dir: open the spool (replay what a previous run left). */
+static bool spool_start(sl__serve_export *ex) {
+    const sl__serve_opts *o = &ex->srv->opts;
+    sl__spool_opts so = {.dir = o->queue_dir,
+                         .max_bytes = o->queue_bytes,
+                         .fsync = (sl__spool_fsync)o->queue_fsync};
+    sl_error err = {0};
+    if (sl__spool_open(&so, &ex->spool, &err) != SL_OK) {
+        sl__serve_log(SL_SERVE_ERROR, "--queue-dir %s", err.msg);
+        return false;
+    }
+    spool_publish(ex);
+    sl__serve_metrics *m = &ex->srv->m;
+    sl__serve_log(SL_SERVE_INFO,
+                  "queue: %s: %llu request(s) to replay, %llu torn "
+                  "entr(ies) skipped",
+                  o->queue_dir,
+                  (unsigned long long)atomic_load(&m->spool_replayed),
+                  (unsigned long long)atomic_load(&m->spool_torn));
+    return true;
+}
+
 sl__serve_export *sl__serve_export_start(sl__serve *srv) {
     sl__serve_export *ex = sl__calloc(1, sizeof(*ex));
     if (!ex) {
@@ -389,49 +411,30 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
         long pos = ftell(ex->out);
         ex->out_size = pos > 0 ? (size_t)pos : 0;
     }
-    if (o->queue_dir) {
-        sl__spool_opts so = {.dir = o->queue_dir,
-                             .max_bytes = o->queue_bytes,
-                             .fsync = (sl__spool_fsync)o->queue_fsync};
-        sl_error err = {0};
-        if (sl__spool_open(&so, &ex->spool, &err) != SL_OK) {
-            sl__serve_log(SL_SERVE_ERROR, "--queue-dir %s", err.msg);
-            if (ex->out && !ex->out_is_stdout) {
-                fclose(ex->out);
-            }
-            sl__serve_forward_free(ex->fwd);
-            sl__free(ex, sizeof(*ex));
-            return NULL;
-        }
-    }
     pthread_mutex_init(&ex->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&ex->cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (ex->spool) {
-        spool_publish(ex);
-        sl__serve_log(SL_SERVE_INFO,
-                      "queue: %s: %llu request(s) to replay, %llu torn "
-                      "entr(ies) skipped",
-                      o->queue_dir,
-                      (unsigned long long)atomic_load(&srv->m.spool_replayed),
-                      (unsigned long long)atomic_load(&srv->m.spool_torn));
+    if (o->queue_dir && !spool_start(ex)) {
+        goto fail;
     }
     if (pthread_create(&ex->thread, NULL, run, ex) != 0) {
         sl__serve_log(SL_SERVE_ERROR, "export: cannot start thread");
-        if (ex->out && !ex->out_is_stdout) {
-            fclose(ex->out);
-        }
-        sl__spool_close(ex->spool);
-        sl__serve_forward_free(ex->fwd);
-        pthread_cond_destroy(&ex->cv);
-        pthread_mutex_destroy(&ex->mu);
-        sl__free(ex, sizeof(*ex));
-        return NULL;
+        goto fail;
     }
     return ex;
+fail:
+    if (ex->out && !ex->out_is_stdout) {
+        fclose(ex->out);
+    }
+    sl__spool_close(ex->spool);
+    sl__serve_forward_free(ex->fwd);
+    pthread_cond_destroy(&ex->cv);
+    pthread_mutex_destroy(&ex->mu);
+    sl__free(ex, sizeof(*ex));
+    return NULL;
 }
 
 void sl__serve_export_stop(sl__serve_export *ex) {
