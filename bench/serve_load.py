@@ -11,9 +11,11 @@ web-service mix, from gen_otlp_logs.py's generator). Policies: none, 100
 and 1,000 generated log policies (contains / regex matchers on body and
 attributes, keep all / none / sampled).
 Usage: serve_load.py SLUICE WORKDIR LOADGEN [--smoke]
---smoke: one short run (protobuf, 0 policies, 1 thread) that checks the
-tool works end to end (ctest serve_loadgen_smoke); exit 1 when a request
-failed or none completed.
+--smoke: one short run (protobuf, 0 policies, 1 thread; the disk queue in
+batch mode) that checks the tool works end to end, and a check against a
+stub server of 50 ms per request that the open loop reports the queueing
+a closed loop hides (ctest serve_loadgen_smoke); exit 1 when a request
+failed, none completed, or the queueing does not show.
 Environment: SLUICE_BENCH_SECONDS (default 5 per run), SLUICE_BENCH_CONNS (4),
 SLUICE_BENCH_PART (engine, queue or both: which table; default both)."""
 import json
@@ -181,4 +183,58 @@ for label, extra in ([] if PART == "engine" else
         label, peak["rps"] * 1000, peak["p50_ms"], peak["p99_ms"], half["p50_ms"],
         half["p99_ms"], failed, "%.2f" % (appends / syncs) if syncs else "-"), flush=True)
 shutil.rmtree(qdir, ignore_errors=True)
+
+
+def check_no_coordinated_omission():
+    """--smoke: the open loop counts queueing. A stub server answers one
+    request at a time after 50 ms (capacity 20 requests/s); offered 40/s
+    for 2 s on one connection, later arrivals wait behind earlier ones, so
+    their latency from the scheduled send time grows toward a second. A
+    generator that timed from the actual send (or slowed its arrivals to
+    the server, as a closed loop does) would report about 50 ms. Closed
+    loop on the same stub: about 50 ms, 20/s."""
+    import http.server
+    import threading
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(0.05)
+            # one write: no Nagle / delayed-ACK pause between head and body
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Slow)  # one at a time
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/v1/logs" % srv.server_address[1]
+    body = os.path.join(work, "bench-serve-tiny.json")
+    with open(body, "w") as f:
+        f.write("{}")
+
+    def gen(extra):
+        r = subprocess.run([loadgen, "--url", url, "--body", body, "--conns", "1",
+                            "--duration", "2"] + extra,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+    closed = gen([])
+    opened = gen(["--rate", "40"])
+    srv.shutdown()
+    print("stub 50 ms/request: closed loop %.1f req/s p50 %.1f ms; open loop at 40/s: "
+          "p50 %.1f ms, p99 %.1f ms, max send lag %.1f ms" % (
+              closed["rps"], closed["p50_ms"], opened["p50_ms"], opened["p99_ms"],
+              opened["max_send_lag_ms"]))
+    ok = (closed["p50_ms"] >= 45 and closed["rps"] <= 21 and opened["scheduled"] >= 70
+          and opened["p99_ms"] > 400 and opened["max_send_lag_ms"] > 300)
+    if not ok:
+        print("open loop does not show the queueing: " + json.dumps([closed, opened]))
+    return ok
+
+
+if SMOKE and not check_no_coordinated_omission():
+    bad += 1
 sys.exit(1 if SMOKE and bad else 0)
