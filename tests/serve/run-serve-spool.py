@@ -15,7 +15,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -214,51 +213,14 @@ def test_sigterm_drains_the_disk_queue_or_keeps_it_for_the_next_start():
 
 
 def test_sigterm_under_load_with_disk_queue_and_output_loses_nothing():
-    import threading
     qdir = tempfile.mkdtemp(prefix="sluice-spool-")
     s = rs.Server(["--queue-dir", qdir, "--queue-fsync", "batch"])
     try:
-        line = rs.example("metrics.jsonl")[0]
-        acked = [0] * 4
-        term = threading.Event()
-        gate = threading.Lock()
-
-        def load(i):
-            # a new connection only before SIGTERM (under the gate): once
-            # the server exits, its port may belong to another test's
-            # server, whose answers must not be counted here
-            c = None
-            while True:
-                try:
-                    if c is None:
-                        with gate:
-                            if term.is_set():
-                                return
-                            c = s.conn()
-                            c.auto_open = 0
-                            c.connect()
-                    st, hdr, _ = s.post("/v1/metrics", line, conn=c)
-                    if st == 200:
-                        acked[i] += 1
-                    if st != 200 or hdr.get("connection") == "close":
-                        c.close()
-                        c = None
-                except (OSError, rs.http.client.HTTPException):
-                    c = None
-        ts = [threading.Thread(target=load, args=(i,)) for i in range(4)]
-        for t in ts:
-            t.start()
-        time.sleep(1.5)
-        with gate:
-            term.set()
-        rc = s.stop(signal.SIGTERM)
-        for t in ts:
-            t.join(20)
+        rc, total = rs.load_until_sigterm(s, "/v1/metrics", rs.example("metrics.jsonl")[0])
         assert rc == 0, rc
-        total = sum(acked)
         assert total > 0
-        assert len(s.output_lines()) == total, (len(s.output_lines()), total,
-                                                "".join(s.lines[-8:]))
+        out = s.output_lines()
+        assert len(out) == total, (len(out), total, "".join(s.lines[-8:]))
     finally:
         s.close()
         shutil.rmtree(qdir, ignore_errors=True)
