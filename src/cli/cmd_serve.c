@@ -33,7 +33,10 @@ static int usage(const char *why) {
             "          --idle-timeout-ms MS "
             "--read-timeout-ms MS\n"
             "          --queue-bytes BYTES --drain-timeout-ms MS "
-            "--rotate-bytes BYTES\n");
+            "--rotate-bytes BYTES\n"
+            "  on-disk queue: --queue-dir DIR "
+            "[--queue-fsync always|batch|never]\n"
+            "          (--queue-max-bytes is --queue-bytes)\n");
     return SL_EXIT_USAGE;
 }
 
@@ -127,6 +130,8 @@ int sl_cmd_serve(int argc, char **argv) {
          sizeof(unsigned), 86400000u},
         {"--queue-bytes", offsetof(sl__serve_opts, queue_bytes),
          sizeof(size_t), (uint64_t)1 << 40},
+        {"--queue-max-bytes", offsetof(sl__serve_opts, queue_bytes),
+         sizeof(size_t), (uint64_t)1 << 40},
         {"--rotate-bytes", offsetof(sl__serve_opts, rotate_bytes),
          sizeof(size_t), (uint64_t)1 << 50},
     };
@@ -181,6 +186,19 @@ int sl_cmd_serve(int argc, char **argv) {
             o.policy_server = argv[++i];
         } else if (strcmp(a, "--policy-protobuf") == 0) {
             o.policy_proto = true;
+        } else if (strcmp(a, "--queue-dir") == 0 && v) {
+            o.queue_dir = argv[++i];
+        } else if (strcmp(a, "--queue-fsync") == 0 && v) {
+            static const char *const modes[] = {"always", "batch", "never"};
+            i++;
+            for (unsigned k = 0; k < 3; k++) {
+                if (strcmp(v, modes[k]) == 0) {
+                    o.queue_fsync = k + 1; /* sl__spool_fsync */
+                }
+            }
+            if (o.queue_fsync == 0) {
+                return usage("--queue-fsync wants always, batch or never");
+            }
         } else if (strcmp(a, "--forward-protobuf") == 0) {
             o.forward_proto = true;
         } else if (strcmp(a, "--no-watch") == 0) {

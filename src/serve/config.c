@@ -13,7 +13,10 @@ typedef enum kind {
     K_STR = 1,
     K_SIZE = 2,  /* size_t, >= 1 */
     K_UINT = 3,  /* unsigned, >= 1 */
+    K_FSYNC = 4 /* a fsync_modes name, stored as unsigned index + 1 */
 } kind;
+
+static const char *const fsync_modes[] = {"always", "batch", "never", NULL};
 
 typedef struct option {
     const char *section, *key;
@@ -35,6 +38,10 @@ static const option options[] = {
     {"policies", "server", K_STR, OFF(policy_server), 0},
     {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50},
     {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40},
+    {"exporter", "queue_max_bytes", K_SIZE, OFF(queue_bytes),
+     (uint64_t)1 << 40},
+    {"exporter", "queue_dir", K_STR, OFF(queue_dir), 0},
+    {"exporter", "queue_fsync", K_FSYNC, OFF(queue_fsync), 0},
     {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms),
      86400000u},
     {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30},
@@ -116,6 +123,22 @@ static void apply(loader *ld, const option *op, const sl_node *v) {
             return;
         }
         memcpy(field, &p, sizeof(p));
+        return;
+    }
+    if (op->k == K_FSYNC) {
+        sl_str s = k == SL_NODE_STRING ? sl_node_str(v) : (sl_str){"", 0};
+        for (unsigned c = 0; fsync_modes[c]; c++) {
+            if (strlen(fsync_modes[c]) == s.len &&
+                memcmp(fsync_modes[c], s.ptr, s.len) == 0) {
+                unsigned u = c + 1;
+                memcpy(field, &u, sizeof(u));
+                return;
+            }
+        }
+        char q[64];
+        sl__quote(q, sizeof(q), s.ptr, s.len);
+        problem(ld, v, "%s: unknown value %s (always, batch or never)",
+                op->key, q);
         return;
     }
     int64_t n = 0;
@@ -262,7 +285,8 @@ void sl__serve_config_merge(sl__serve_opts *o, const sl__serve_config *cfg) {
         }
         char *dst = (char *)o + options[i].off;
         const char *src = (const char *)f + options[i].off;
-        size_t n = options[i].k == K_UINT   ? sizeof(unsigned)
+        size_t n = options[i].k == K_UINT || options[i].k == K_FSYNC
+                       ? sizeof(unsigned)
                    : options[i].k == K_SIZE ? sizeof(size_t)
                                             : sizeof(const char *);
         static const char zero[sizeof(size_t) > sizeof(void *)

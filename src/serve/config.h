@@ -10,7 +10,8 @@
  *              protobuf: false}
  *   exporter: {output: FILE | forward: URL | forward_grpc: HOST:PORT,
  *              rotate_bytes: N,
- *              queue_bytes: N, drain_timeout_ms: N}
+ *              queue_bytes: N (alias queue_max_bytes), drain_timeout_ms: N,
+ *              queue_dir: DIR, queue_fsync: always | batch | never}
  *   limits: {max_body: N, max_decompressed: N, max_header: N,
  *            max_connections: N, idle_timeout_ms: N, read_timeout_ms: N}
  */

@@ -2,7 +2,10 @@
  * One thread keeps the output's order (requests leave in the order they
  * were acknowledged) and makes retries simple: the head of the queue stays
  * until it is delivered, so nothing acknowledged is dropped while the
- * target is down; the queue fills and receivers push back instead. */
+ * target is down; the queue fills and receivers push back instead.
+ * The queue lives in memory (a list of items) or, with --queue-dir, in the
+ * spool (spool.h); this file only decides where the bytes are, deliver()
+ * does not know. */
 #include "serve/export.h"
 
 #include <errno.h>
@@ -13,12 +16,13 @@
 #include "base/base.h"
 #include "serve/sender.h"
 #include "serve/log.h"
+#include "serve/spool.h"
 
 typedef struct item {
     struct item *next;
     sl_signal sig;
     size_t len, records;
-    char data[];
+    const char *data; /* memory queue: the bytes after the item */
 } item;
 
 struct sl__serve_export {
@@ -28,6 +32,8 @@ struct sl__serve_export {
     pthread_t thread;
     item *head, *tail;
     size_t bytes; /* queued data bytes */
+    sl__spool *spool; /* --queue-dir: the queue is on disk, head is NULL */
+    uint64_t pushed;  /* pushes so far: no wake-up is lost */
     bool stopping;
     uint64_t stop_deadline_ms;
     FILE *out;          /* --output */
@@ -41,16 +47,60 @@ static void item_free(item *it) {
     sl__free(it, sizeof(*it) + it->len);
 }
 
+/* Copy the spool's counters to /metrics. Under ex->mu, so that the last
+ * copy made is of the latest counts (a worker's older read cannot land
+ * after the exporter's newer one). Called without ex->mu held. */
+static void spool_publish(sl__serve_export *ex) {
+    pthread_mutex_lock(&ex->mu);
+    sl__spool_stats st;
+    sl__spool_stats_get(ex->spool, &st);
+    sl__serve_metrics *m = &ex->srv->m;
+    atomic_store(&m->queue_bytes, st.pending_bytes);
+    atomic_store(&m->queue_items, st.pending_entries);
+    atomic_store(&m->spool_disk_bytes, st.disk_bytes);
+    atomic_store(&m->spool_replayed, st.replayed);
+    atomic_store(&m->spool_torn, st.torn);
+    atomic_store(&m->spool_appends, st.appends);
+    atomic_store(&m->spool_syncs, st.syncs);
+    pthread_mutex_unlock(&ex->mu);
+}
+
 bool sl__serve_export_admit(const sl__serve_export *ex) {
+    if (ex->spool) {
+        return sl__spool_has_room(ex->spool);
+    }
     return atomic_load_explicit(&ex->srv->m.queue_bytes,
                                 memory_order_relaxed) <
            ex->srv->opts.queue_bytes;
 }
 
 sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
-                                const char *data, size_t len, size_t records) {
+                                const char *data, size_t len, size_t records,
+                                uint64_t *commit) {
     if (ex->fwd && records == 0) {
         return SL_OK; /* nothing kept: nothing to forward */
+    }
+    if (ex->spool) {
+        sl_error err = {0};
+        uint32_t n = records > UINT32_MAX ? UINT32_MAX : (uint32_t)records;
+        uint64_t gen = 0;
+        sl_status rc = sl__spool_write(ex->spool, sig, n, data, len, &gen,
+                                       &err);
+        if (rc == SL_OK && commit) {
+            *commit = gen > *commit ? gen : *commit;
+        } else if (rc == SL_OK) {
+            rc = sl__spool_commit(ex->spool, gen, &err);
+        }
+        if (rc != SL_OK) {
+            sl__serve_log(SL_SERVE_ERROR, "queue: %s", err.msg);
+            return rc;
+        }
+        spool_publish(ex);
+        pthread_mutex_lock(&ex->mu);
+        ex->pushed++;
+        pthread_cond_signal(&ex->cv);
+        pthread_mutex_unlock(&ex->mu);
+        return SL_OK;
     }
     item *it = sl__alloc(sizeof(*it) + len);
     if (!it) {
@@ -60,7 +110,8 @@ sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
     it->sig = sig;
     it->len = len;
     it->records = records;
-    memcpy(it->data, data, len);
+    it->data = (const char *)(it + 1);
+    memcpy(it + 1, data, len);
     pthread_mutex_lock(&ex->mu);
     if (ex->tail) {
         ex->tail->next = it;
@@ -68,12 +119,26 @@ sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
         ex->head = it;
     }
     ex->tail = it;
+    ex->pushed++;
     ex->bytes += len;
     atomic_fetch_add(&ex->srv->m.queue_bytes, len);
     atomic_fetch_add(&ex->srv->m.queue_items, 1);
     pthread_cond_signal(&ex->cv);
     pthread_mutex_unlock(&ex->mu);
     return SL_OK;
+}
+
+sl_status sl__serve_export_commit(sl__serve_export *ex, uint64_t commit) {
+    if (!ex->spool || commit == 0) {
+        return SL_OK;
+    }
+    sl_error err = {0};
+    sl_status rc = sl__spool_commit(ex->spool, commit, &err);
+    if (rc != SL_OK) {
+        sl__serve_log(SL_SERVE_ERROR, "queue: %s", err.msg);
+    }
+    spool_publish(ex);
+    return rc;
 }
 
 /* Rename FILE to FILE.1 (replacing it) and start a new FILE. */
@@ -164,12 +229,61 @@ static void deadline_in(struct timespec *ts, uint64_t ms) {
     }
 }
 
+/* The oldest request: the memory queue's head, or the spool's oldest entry
+ * described by *tmp (its bytes borrowed until the next peek or ack).
+ * Called with ex->mu held; the spool is read without it. */
+static item *next_item(sl__serve_export *ex, item *tmp) {
+    if (!ex->spool) {
+        return ex->head;
+    }
+    pthread_mutex_unlock(&ex->mu);
+    sl__spool_entry e;
+    sl_error err = {0};
+    sl_status rc = sl__spool_peek(ex->spool, &e, &err);
+    spool_publish(ex); /* a skipped corrupt entry changes the counts */
+    pthread_mutex_lock(&ex->mu);
+    if (rc != SL_OK) {
+        if (rc != SL_ENOTFOUND) {
+            sl__serve_log(SL_SERVE_ERROR, "queue: %s", err.msg);
+        }
+        return NULL;
+    }
+    *tmp = (item){NULL, e.sig, e.len, e.records, e.data};
+    return tmp;
+}
+
+/* The delivered spool entry leaves the queue directory. --output is
+ * flushed first: an acked entry is in the output file. false: retry. */
+static bool spool_done(sl__serve_export *ex) {
+    if (ex->out && fflush(ex->out) != 0) {
+        sl__serve_log(SL_SERVE_ERROR, "output: write failed");
+        return false;
+    }
+    sl_error err = {0};
+    if (sl__spool_ack(ex->spool, &err) != SL_OK) {
+        /* delivered; the cursor did not move: at worst delivered again */
+        sl__serve_log(SL_SERVE_ERROR, "queue: %s", err.msg);
+    }
+    spool_publish(ex);
+    return true;
+}
+
 static void *run(void *arg) {
     sl__serve_export *ex = arg;
     sl__serve_metrics *m = &ex->srv->m;
     pthread_mutex_lock(&ex->mu);
     for (;;) {
-        while (!ex->head && !ex->stopping) {
+        item tmp;
+        item *it = NULL;
+        for (;;) {
+            uint64_t gen = ex->pushed;
+            it = next_item(ex, &tmp);
+            if (it || ex->stopping) {
+                break;
+            }
+            if (ex->pushed != gen) {
+                continue; /* pushed while the spool was read */
+            }
             if (ex->out) {
                 fflush(ex->out); /* idle: everything written is visible */
             }
@@ -177,17 +291,23 @@ static void *run(void *arg) {
             deadline_in(&ts, 1000);
             pthread_cond_timedwait(&ex->cv, &ex->mu, &ts);
         }
-        if (!ex->head) {
+        if (!it) {
             break; /* stopping and drained */
         }
         if (ex->stopping && sl__serve_now_ms() > ex->stop_deadline_ms) {
             break;
         }
-        item *it = ex->head;
         pthread_mutex_unlock(&ex->mu);
         bool done = false;
         uint64_t wait = deliver(ex, it, &done);
+        if (done && ex->spool && !spool_done(ex)) {
+            done = false;
+            wait = 1000;
+        }
         pthread_mutex_lock(&ex->mu);
+        if (done && ex->spool) {
+            continue;
+        }
         if (done) {
             ex->head = it->next;
             if (!ex->head) {
@@ -219,6 +339,16 @@ static void *run(void *arg) {
         lost_records += it->records;
     }
     pthread_mutex_unlock(&ex->mu);
+    if (ex->spool) {
+        sl__spool_stats st;
+        sl__spool_stats_get(ex->spool, &st);
+        if (st.pending_entries) {
+            sl__serve_log(SL_SERVE_WARN,
+                          "export: drain timeout: %llu request(s) stay in "
+                          "the queue directory for the next start",
+                          (unsigned long long)st.pending_entries);
+        }
+    }
     if (lost) {
         sl__serve_log(SL_SERVE_ERROR,
                       "export: drain timeout: %zu request(s), %zu record(s) "
@@ -226,6 +356,28 @@ static void *run(void *arg) {
                       lost, lost_records);
     }
     return NULL;
+}
+
+/* --queue-dir: open the spool (replay what a previous run left). */
+static bool spool_start(sl__serve_export *ex) {
+    const sl__serve_opts *o = &ex->srv->opts;
+    sl__spool_opts so = {.dir = o->queue_dir,
+                         .max_bytes = o->queue_bytes,
+                         .fsync = (sl__spool_fsync)o->queue_fsync};
+    sl_error err = {0};
+    if (sl__spool_open(&so, &ex->spool, &err) != SL_OK) {
+        sl__serve_log(SL_SERVE_ERROR, "--queue-dir %s", err.msg);
+        return false;
+    }
+    spool_publish(ex);
+    sl__serve_metrics *m = &ex->srv->m;
+    sl__serve_log(SL_SERVE_INFO,
+                  "queue: %s: %llu request(s) to replay, %llu torn "
+                  "entr(ies) skipped",
+                  o->queue_dir,
+                  (unsigned long long)atomic_load(&m->spool_replayed),
+                  (unsigned long long)atomic_load(&m->spool_torn));
+    return true;
 }
 
 sl__serve_export *sl__serve_export_start(sl__serve *srv) {
@@ -267,18 +419,24 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&ex->cv, &ca);
     pthread_condattr_destroy(&ca);
+    if (o->queue_dir && !spool_start(ex)) {
+        goto fail;
+    }
     if (pthread_create(&ex->thread, NULL, run, ex) != 0) {
         sl__serve_log(SL_SERVE_ERROR, "export: cannot start thread");
-        if (ex->out && !ex->out_is_stdout) {
-            fclose(ex->out);
-        }
-        sl__serve_sender_free(ex->fwd);
-        pthread_cond_destroy(&ex->cv);
-        pthread_mutex_destroy(&ex->mu);
-        sl__free(ex, sizeof(*ex));
-        return NULL;
+        goto fail;
     }
     return ex;
+fail:
+    if (ex->out && !ex->out_is_stdout) {
+        fclose(ex->out);
+    }
+    sl__spool_close(ex->spool);
+    sl__serve_sender_free(ex->fwd);
+    pthread_cond_destroy(&ex->cv);
+    pthread_mutex_destroy(&ex->mu);
+    sl__free(ex, sizeof(*ex));
+    return NULL;
 }
 
 void sl__serve_export_stop(sl__serve_export *ex) {
@@ -305,6 +463,7 @@ void sl__serve_export_stop(sl__serve_export *ex) {
             fclose(ex->out);
         }
     }
+    sl__spool_close(ex->spool); /* what is left stays for the next start */
     sl__serve_sender_free(ex->fwd);
     pthread_cond_destroy(&ex->cv);
     pthread_mutex_destroy(&ex->mu);

@@ -21,9 +21,18 @@ bool sl__serve_export_admit(const sl__serve_export *ex);
  * holds (forwarding skips requests with none; --output writes every
  * request's line, as apply does). The queue's bound is soft: admission is
  * checked before a request is processed, so it can be passed by at most
- * one request per worker. @return SL_OK or SL_ENOMEM. */
+ * one request per worker. commit: NULL, or where to raise the on-disk
+ * queue's generation to commit (sl__serve_export_commit) before the
+ * request is acknowledged: a worker commits once for all the requests of
+ * one event batch (group commit). @return SL_OK, SL_ENOMEM or SL_EIO. */
 sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
-                                const char *data, size_t len, size_t records);
+                                const char *data, size_t len, size_t records,
+                                uint64_t *commit);
+
+/* Make everything pushed up to generation commit durable (the on-disk
+ * queue's fsync mode); SL_OK at once for the memory queue. SL_EIO: those
+ * requests must not be acknowledged. */
+sl_status sl__serve_export_commit(sl__serve_export *ex, uint64_t commit);
 
 /* Drain the queue (bounded by the drain timeout), stop the thread, close
  * the output and free. What cannot be delivered in time is logged with

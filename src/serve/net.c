@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "serve/export.h"
 #include "serve/h2.h"
 #include "serve/http1.h"
 #include "serve/log.h"
@@ -58,6 +59,7 @@ typedef struct conn {
     size_t held;      /* in.cap as counted in the server's inflight bytes */
     uint64_t last_ms, req_start_ms;
     bool closing, peer_closed, sent_continue, want_out, goaway;
+    bool deferred; /* answers wait for the on-disk queue's commit */
 } conn;
 
 struct worker {
@@ -226,6 +228,10 @@ static void conn_process(worker *w, conn *c);
 
 /* Send what is pending; returns false when the connection was closed. */
 static bool conn_flush(worker *w, conn *c) {
+    if (w->pipe.commit && c->out_off < c->out.len) {
+        c->deferred = true; /* sent by commit_and_flush() */
+        return true;
+    }
     while (c->out_off < c->out.len) {
         ssize_t n = send(c->s.fd, c->out.ptr + c->out_off,
                          c->out.len - c->out_off, MSG_NOSIGNAL);
@@ -517,6 +523,32 @@ static void sweep(worker *w, uint64_t now, bool draining) {
     }
 }
 
+/* The on-disk queue (--queue-dir): the requests this worker ran in one
+ * event batch were written to it; one commit (a shared fdatasync in batch
+ * mode) makes them durable, then their answers go out: nothing is
+ * acknowledged before. A failed commit closes those connections instead
+ * (the clients retry; what was written may be delivered twice). */
+static void commit_and_flush(worker *w) {
+    while (w->pipe.commit) {
+        uint64_t gen = w->pipe.commit;
+        w->pipe.commit = 0;
+        bool ok = sl__serve_export_commit(w->net->srv->ex, gen) == SL_OK;
+        conn *nx = NULL;
+        for (conn *c = w->conns; c; c = nx) {
+            nx = c->next;
+            if (!c->deferred) {
+                continue;
+            }
+            c->deferred = false;
+            if (!ok) {
+                conn_close(w, c);
+            } else if (conn_flush(w, c) && c->in.len > 0) {
+                conn_process(w, c); /* pipelined requests left waiting */
+            }
+        }
+    }
+}
+
 static void *worker_run(void *arg) {
     worker *w = arg;
     sl__serve *srv = w->net->srv;
@@ -557,6 +589,7 @@ static void *worker_run(void *arg) {
                 }
             }
         }
+        commit_and_flush(w);
         uint64_t now = sl__serve_now_ms();
         if (now - last_sweep >= SWEEP_MS) {
             sweep(w, now, draining);

@@ -155,7 +155,7 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
     }
     if (rc == SL_OK && srv->ex) {
         rc = sl__serve_export_push(srv->ex, sig, p->kept.ptr, p->kept.len,
-                                   kept);
+                                   kept, &p->commit);
     }
     if (rc != SL_OK) {
         /* nothing acknowledged: the client retries the whole request */

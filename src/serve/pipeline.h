@@ -17,6 +17,10 @@ typedef struct sl__serve_pipe {
     sl_buf plain; /* decompressed body */
     sl_buf kept;  /* written kept data */
     sl_buf reply; /* HTTP/1.1 response bodies, reused */
+    /* on-disk queue: the generation to commit before the answers of the
+     * requests run since the last commit are sent; 0 = nothing to wait
+     * for (net.c commits once per event batch) */
+    uint64_t commit;
 } sl__serve_pipe;
 
 /* What to answer. http is the HTTP status; grpc the matching gRPC code. */

@@ -44,6 +44,8 @@ typedef struct sl__serve_opts {
     bool no_watch;             /* no inotify: reload on SIGHUP only */
     bool forward_proto;        /* --forward as protobuf (needs the codec) */
     bool policy_proto;         /* --policy-server over HTTP in protobuf */
+    const char *queue_dir;     /* on-disk export queue, NULL = in memory */
+    unsigned queue_fsync;      /* sl__spool_fsync; 0 = batch */
 } sl__serve_opts;
 
 /* Counters shown on /metrics: relaxed atomics, any thread. */
@@ -63,6 +65,9 @@ typedef struct sl__serve_metrics {
     _Atomic uint64_t export_requests, export_failures, export_retries;
     _Atomic uint64_t export_dropped; /* permanent failures (logged) */
     _Atomic uint64_t queue_bytes, queue_items;
+    /* --queue-dir: copied from the spool's counters after each change */
+    _Atomic uint64_t spool_disk_bytes, spool_replayed, spool_torn;
+    _Atomic uint64_t spool_appends, spool_syncs;
     _Atomic uint64_t lat_bucket[SL_SERVE_NBUCKETS + 1];
     _Atomic uint64_t lat_sum_us, lat_count;
 } sl__serve_metrics;

@@ -12,7 +12,10 @@ OTLP/gRPC, each without and with gzip, runs tests/serve/py/send.py against a
 server started by run-serve.py's Server (example policies, --output) and
 checks what reached --output (and the records in / out counters of
 /metrics) against what the SDK sent and what examples/policy/policies.json
-says."""
+says. Twice more (OTLP/HTTP gzip, OTLP/gRPC) the server forwards instead
+(--forward, protobuf then JSON) to tests/serve/py/receive.py, a target that
+decodes with opentelemetry-proto's generated classes, and what it received
+is checked record by record the same way."""
 import argparse
 import importlib.util
 import json
@@ -133,32 +136,74 @@ def check_output(lines, label):
     return len(logs), len(spans), len(metrics)
 
 
+def receiver(py, out):
+    """tests/serve/py/receive.py in the venv: a forwarding target decoding
+    with opentelemetry-proto's generated classes; (process, port)."""
+    p = subprocess.Popen([py, os.path.join(HERE, "py", "receive.py"), out],
+                         stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    assert line.startswith("port "), ("receive.py did not start", line)
+    return p, int(line.split()[1])
+
+
+def run_case(py, proto, comp, forward=None):
+    """The SDK sends over proto (http / grpc) with comp; sluice serve writes
+    --output, or with forward ("protobuf" / "json") forwards to receive.py.
+    Check what arrived, record by record, and the /metrics counters."""
+    label = proto + "/" + comp + ("" if not forward else " -> forward " + forward)
+    tmp = tempfile.mkdtemp(prefix="sluice-pysdk-")
+    recv = None
+    s = None
+    try:
+        if forward:
+            out = os.path.join(tmp, "received.jsonl")
+            recv, port = receiver(py, out)
+            args = ["--forward", "http://127.0.0.1:%d" % port]
+            s = rs.Server(args + (["--forward-protobuf"] if forward == "protobuf" else []),
+                          output=False)
+        else:
+            s = rs.Server([])
+        addr = ("http://%s:%d" % s.http) if proto == "http" else s.addrs[1]
+        r = subprocess.run([py, os.path.join(HERE, "py", "send.py"), proto, addr, comp],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (label, r.stdout, r.stderr[-1500:])
+        m = lambda k, sig: s.metric('sluice_%s_total{signal="%s"}' % (k, sig))
+        counted = {sig: (m("records_in", sig), m("records_out", sig))
+                   for sig in ("logs", "traces", "metrics")}
+        assert s.stop() == 0, label  # the drain delivers the forward queue
+        if forward:
+            with open(out, "rb") as f:
+                lines = f.read().splitlines()
+            assert lines, (label, "nothing reached the forwarding target")
+        else:
+            lines = s.output_lines()
+        n = check_output(lines, label)
+        # /metrics counted every record the SDK sent and what was kept
+        assert counted == {"logs": (5, n[0]), "traces": (22, n[1]),
+                           "metrics": (4, n[2])}, (label, counted, n)
+        print("  %s: SDK exports succeeded; %d logs, %d spans, %d metrics reached %s "
+              "as the policies say" % ((label,) + n + (
+                  "the forwarding target" if forward else "--output",)))
+    finally:
+        if s:
+            s.close()
+        if recv:
+            recv.kill()
+            recv.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_opentelemetry_python_sdk_sends_logs_spans_metrics_over_http_and_grpc():
     py = py_client(rs.ARGS.work)
     if not py:
         return "skipped"
-    send = os.path.join(HERE, "py", "send.py")
     for proto in ("http", "grpc"):
         for comp in ("none", "gzip"):
-            label = proto + "/" + comp
-            s = rs.Server([])
-            try:
-                addr = ("http://%s:%d" % s.http) if proto == "http" else s.addrs[1]
-                r = subprocess.run([py, send, proto, addr, comp], capture_output=True,
-                                   text=True, timeout=120)
-                assert r.returncode == 0, (label, r.stdout, r.stderr[-1500:])
-                m = lambda k, sig: s.metric('sluice_%s_total{signal="%s"}' % (k, sig))
-                counted = {sig: (m("records_in", sig), m("records_out", sig))
-                           for sig in ("logs", "traces", "metrics")}
-                assert s.stop() == 0, label
-                n = check_output(s.output_lines(), label)
-                # /metrics counted every record the SDK sent and what was kept
-                assert counted == {"logs": (5, n[0]), "traces": (22, n[1]),
-                                   "metrics": (4, n[2])}, (label, counted, n)
-                print("  %s: SDK exports succeeded; %d logs, %d spans, %d metrics reached "
-                      "--output as the policies say" % ((label,) + n))
-            finally:
-                s.close()
+            run_case(py, proto, comp)
+    # what --forward sends, decoded by opentelemetry-proto (protobuf) or
+    # json (OTLP JSON) at the target, checked as --output is
+    run_case(py, "http", "gzip", forward="protobuf")
+    run_case(py, "grpc", "none", forward="json")
 
 
 def main():
