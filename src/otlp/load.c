@@ -59,6 +59,8 @@ typedef struct fdesc {
     uint8_t type;  /* vtype */
     int8_t slot;   /* record slot, or -1 */
     uint8_t oneof; /* fields sharing a non-zero id exclude each other */
+    uint8_t inner; /* a message whose own fields fill slots from here on
+                      (an entry's resource / scope), 0: none */
     const msgdesc *sub;
 } fdesc;
 
@@ -69,12 +71,29 @@ struct msgdesc {
 };
 
 #define F(c, s, t, slot, oneof, sub) \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, t, slot, oneof, sub }
+    { c, s, sizeof(c) - 1, sizeof(s) - 1, t, slot, oneof, 0, sub }
+/* an entry's resource or scope: validating it fills its slots too */
+#define F_INNER(c, s, sub) \
+    { c, s, sizeof(c) - 1, sizeof(s) - 1, VT_MSG, ES_INNER, 0, ES_SUB, sub }
 #define MSG(name, arr) \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr) }
 
+/* Slots of the resource and scope entries: the entry's own (ES_*), then
+ * from ES_SUB on the inner resource's (RS_*) or scope's (SC_*). */
+enum {
+    ES_INNER = 0,
+    ES_SCHEMA = 1,
+    ES_LIST = 2,
+    ES_SUB = 3,
+    RS_ATTRS = 0,
+    SC_NAME = 0,
+    SC_VERSION = 1,
+    SC_ATTRS = 2,
+    ES_NSLOTS = ES_SUB + 3
+};
+
 static const fdesc resource_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, RS_ATTRS, 0, NULL),
     F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
       NULL),
     F("entityRefs", "entity_refs", VT_JSON, -1, 0, NULL),
@@ -82,48 +101,41 @@ static const fdesc resource_fields[] = {
 static const msgdesc resource_msg = MSG("resource", resource_fields);
 
 static const fdesc scope_fields[] = {
-    F("name", "name", VT_STR, -1, 0, NULL),
-    F("version", "version", VT_STR, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
+    F("name", "name", VT_STR, SC_NAME, 0, NULL),
+    F("version", "version", VT_STR, SC_VERSION, 0, NULL),
+    F("attributes", "attributes", VT_KVLIST, SC_ATTRS, 0, NULL),
     F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
       NULL),
 };
 static const msgdesc scope_msg = MSG("scope", scope_fields);
 
-/* Slots of the resource and scope entries. */
-enum {
-    ES_INNER = 0,
-    ES_SCHEMA = 1,
-    ES_LIST = 2
-};
-
 static const fdesc res_logs_fields[] = {
-    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
+    F_INNER("resource", "resource", &resource_msg),
     F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
     F("scopeLogs", "scope_logs", VT_LIST, ES_LIST, 0, NULL),
 };
 static const fdesc res_metrics_fields[] = {
-    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
+    F_INNER("resource", "resource", &resource_msg),
     F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
     F("scopeMetrics", "scope_metrics", VT_LIST, ES_LIST, 0, NULL),
 };
 static const fdesc res_spans_fields[] = {
-    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
+    F_INNER("resource", "resource", &resource_msg),
     F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
     F("scopeSpans", "scope_spans", VT_LIST, ES_LIST, 0, NULL),
 };
 static const fdesc scope_logs_fields[] = {
-    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
+    F_INNER("scope", "scope", &scope_msg),
     F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
     F("logRecords", "log_records", VT_LIST, ES_LIST, 0, NULL),
 };
 static const fdesc scope_metrics_fields[] = {
-    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
+    F_INNER("scope", "scope", &scope_msg),
     F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
     F("metrics", "metrics", VT_LIST, ES_LIST, 0, NULL),
 };
 static const fdesc scope_spans_fields[] = {
-    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
+    F_INNER("scope", "scope", &scope_msg),
     F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
     F("spans", "spans", VT_LIST, ES_LIST, 0, NULL),
 };
@@ -412,26 +424,15 @@ bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
 
 /* ---- validation context and errors ---- */
 
-/* The field order last seen for a message: objects of one request nearly
- * always list their fields in the same order (one exporter wrote them),
- * whatever that order is, so member i is first tried as the field member
- * i was last time. */
-enum {
-    ORDER_SLOTS = 16,
-    ORDER_FIELDS = 24
-};
-
-typedef struct field_order {
-    const msgdesc *m;
-    uint8_t field[ORDER_FIELDS]; /* field index + 1; 0: not known */
-} field_order;
-
 typedef struct vctx {
     sl_otlp *o;
     sl_error *err;
     bool rewrote;   /* an id was rewritten in lower case */
+    bool validate;  /* false: the tree is known valid (decoded from
+                       protobuf): only fill slots and indexes */
     uint32_t depth; /* messages nested (bounded by the reader's depth) */
-    field_order orders[ORDER_SLOTS]; /* direct-mapped by message */
+    uint32_t kvx_first, kvx_n; /* the attribute index of the last indexed
+                                  list (see sl__otlp_kvx) */
 } vctx;
 
 /* One step of a path: member or element idx of parent. */
@@ -793,9 +794,11 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
 
 static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots);
-static sl_status check_kvlist(vctx *c, sl_node *arr);
+static sl_status check_kvlist(vctx *c, sl_node *arr, bool index);
 
-static sl_status check_any(vctx *c, sl_node *any) {
+/* An AnyValue; *str (when not NULL) receives its stringValue node, when it
+ * holds one (what the attribute index keeps). */
+static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
     if (sl_node_kind_of(any) != SL_NODE_OBJECT) {
         return wrong_type(c, any, "an AnyValue object");
     }
@@ -824,6 +827,9 @@ static sl_status check_any(vctx *c, sl_node *any) {
         switch (kind) {
         case AK_STRING:
             rc = k == SL_NODE_STRING ? SL_OK : wrong_type(c, v, "a string");
+            if (str) {
+                *str = v;
+            }
             break;
         case AK_BOOL:
             rc = k == SL_NODE_BOOL ? SL_OK : wrong_type(c, v, "a bool");
@@ -857,13 +863,13 @@ static sl_status check_any(vctx *c, sl_node *any) {
                     continue;
                 }
                 if (kind == AK_KVLIST) {
-                    rc = check_kvlist(c, vals);
+                    rc = check_kvlist(c, vals, false);
                 } else if (sl_node_kind_of(vals) != SL_NODE_ARRAY) {
                     rc = wrong_type(c, vals, "an array");
                 } else {
                     size_t e = sl_node_len(vals);
                     for (size_t q = 0; q < e && rc == SL_OK; q++) {
-                        rc = check_any(c, (sl_node *)sl_node_at(vals, q));
+                        rc = check_any(c, (sl_node *)sl_node_at(vals, q), NULL);
                     }
                 }
             }
@@ -881,12 +887,18 @@ static sl_status check_any(vctx *c, sl_node *any) {
 
 /* A KeyValue list: objects with a string "key" and an AnyValue "value"
  * (both optional, as proto3 defaults). Written out rather than through
- * check_msg: it is the hottest loop of a load. */
-static sl_status check_kvlist(vctx *c, sl_node *arr) {
+ * check_msg: it is the hottest loop of a load. With index, the same pass
+ * appends the list's attribute index to o->kvx (what sl__otlp_kvx_build
+ * makes: every KeyValue with a string key) and names it in c->kvx_first /
+ * c->kvx_n. */
+static sl_status check_kvlist(vctx *c, sl_node *arr, bool index) {
     if (sl_node_kind_of(arr) != SL_NODE_ARRAY) {
         return wrong_type(c, arr, "an array of key-values");
     }
+    sl_otlp *o = c->o;
     size_t n = sl_node_len(arr);
+    uint32_t first = (uint32_t)o->nkvx, k = 0;
+    bool indexing = index && sl__otlp_kvx_reserve(o, n);
     for (size_t i = 0; i < n; i++) {
         sl_node *kv = (sl_node *)sl_node_at(arr, i);
         if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
@@ -894,7 +906,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
             return rc;
         }
         size_t m = sl_node_len(kv);
-        bool seen_key = false, seen_value = false;
+        const sl_node *knode = NULL, *vnode = NULL, *str = NULL;
         for (size_t j = 0; j < m; j++) {
             sl_str key = sl_node_key(kv, j);
             sl_node *v = (sl_node *)sl_node_at(kv, j);
@@ -905,7 +917,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                 continue;
             }
             sl_status rc = SL_OK;
-            if ((is_key && seen_key) || (is_value && seen_value)) {
+            if ((is_key && knode) || (is_value && vnode)) {
                 sl_pos pos = sl_node_key_pos(c->o->doc, kv, j);
                 char path[160];
                 format_path(c, kv, path, sizeof(path));
@@ -918,15 +930,32 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                              ? SL_OK
                              : wrong_type(c, v, "a string");
                 } else {
-                    rc = check_any(c, v);
+                    rc = check_any(c, v, &str);
                 }
             }
-            seen_key |= is_key;
-            seen_value |= is_value;
+            if (is_key) {
+                knode = v;
+            } else {
+                vnode = v;
+            }
             if (rc != SL_OK) {
                 return rc;
             }
         }
+        if (indexing && sl_node_kind_of(knode) == SL_NODE_STRING) {
+            sl_str key = sl_node_str(knode);
+            sl__otlp_kvx *x = &o->kvx[first + k++];
+            x->key = key.ptr;
+            x->klen = (uint32_t)key.len;
+            x->kv = kv;
+            x->any = sl_node_kind_of(vnode) == SL_NODE_OBJECT ? vnode : NULL;
+            x->str = str;
+        }
+    }
+    if (index) {
+        o->nkvx += k;
+        c->kvx_first = first;
+        c->kvx_n = indexing ? k : SL__KVX_NONE;
     }
     return SL_OK;
 }
@@ -956,7 +985,11 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
     return SL_OK;
 }
 
-static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
+/* One field's value; sub receives the slots of a message that has some
+ * (an entry's resource / scope), index asks a key-value list to index
+ * itself (a record's, scope's or resource's attributes). */
+static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
+                             bool index) {
     switch ((vtype)d->type) {
     case VT_STR:
         return sl_node_kind_of(v) == SL_NODE_STRING
@@ -982,12 +1015,12 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
     case VT_SPAN_ID:
         return check_id(c, v, 16);
     case VT_ANY:
-        return check_any(c, v);
+        return check_any(c, v, NULL);
     case VT_KVLIST:
-        return check_kvlist(c, v);
+        return check_kvlist(c, v, index);
     case VT_MSG:
         return sl_node_kind_of(v) == SL_NODE_OBJECT
-                   ? check_msg(c, v, d->sub, NULL)
+                   ? check_msg(c, v, d->sub, sub)
                    : wrong_type(c, v, "an object");
     case VT_MSG_ARRAY:
     case VT_U64_ARRAY:
@@ -1026,12 +1059,12 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
     uint8_t oneof_seen = 0; /* bit per oneof group id */
     uint8_t hint = 0;
     size_t n = sl_node_len(obj);
-    field_order *ord =
-        &c->orders[((uintptr_t)m / sizeof(msgdesc)) % ORDER_SLOTS];
+    sl__otlp_order *ord =
+        &c->o->orders[((uintptr_t)m / sizeof(msgdesc)) % SL__ORDER_SLOTS];
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
         const fdesc *d = NULL;
-        if (i < ORDER_FIELDS) {
+        if (i < SL__ORDER_FIELDS) {
             /* checked at every member, not once: validating the previous
              * member's value may have nested into a message that shares
              * this slot and taken it (its indexes would overrun m->f;
@@ -1064,15 +1097,27 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
             continue;
         }
         sl_status rc = SL_OK;
-        if (d->oneof) {
-            uint8_t ob = (uint8_t)(1u << d->oneof);
-            if (oneof_seen & ob) {
-                rc = fail(c, v, "more than one of a set of exclusive fields");
+        sl_node **sub = slots && d->inner ? slots + d->inner : NULL;
+        bool index = slots && d->slot >= 0 && d->type == VT_KVLIST;
+        if (!c->validate) {
+            /* known valid: only what fills slots and indexes */
+            if (sub) {
+                rc = check_msg(c, v, d->sub, sub);
+            } else if (index) {
+                sl__otlp_kvx_build(c->o, v, &c->kvx_first, &c->kvx_n);
             }
-            oneof_seen |= ob;
-        }
-        if (rc == SL_OK) {
-            rc = check_value(c, v, d);
+        } else {
+            if (d->oneof) {
+                uint8_t ob = (uint8_t)(1u << d->oneof);
+                if (oneof_seen & ob) {
+                    rc = fail(c, v,
+                              "more than one of a set of exclusive fields");
+                }
+                oneof_seen |= ob;
+            }
+            if (rc == SL_OK) {
+                rc = check_value(c, v, d, sub, index);
+            }
         }
         if (rc != SL_OK) {
             return rc;
@@ -1233,17 +1278,24 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         r->node = e;
         r->scope = g;
         c->rewrote = false;
+        c->kvx_first = (uint32_t)o->nkvx;
+        c->kvx_n = 0;
         sl_status rc = check_msg(c, e, m, r->f);
         r->dirty = c->rewrote;
         if (rc != SL_OK) {
             return rc;
         }
         if (o->sig == SL_SIGNAL_METRIC) {
+            /* its attributes are its first data point's: indexed here */
             metric_derive(r);
-        } else if (o->sig == SL_SIGNAL_LOG) {
-            log_derive(r);
+            sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
+        } else {
+            if (o->sig == SL_SIGNAL_LOG) {
+                log_derive(r);
+            }
+            r->kvx = c->kvx_first; /* indexed as it was validated */
+            r->nkvx = c->kvx_n;
         }
-        sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
         o->nrec++;
     }
     return SL_OK;
@@ -1258,7 +1310,9 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
-        sl_node *slots[3] = {NULL, NULL, NULL};
+        sl_node *slots[ES_NSLOTS] = {NULL};
+        c->kvx_first = (uint32_t)o->nkvx;
+        c->kvx_n = 0;
         sl_status rc = check_msg(c, e, &sd->scope, slots);
         if (rc != SL_OK) {
             return rc;
@@ -1277,8 +1331,13 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         s->schema = slots[ES_SCHEMA];
         s->res = ri;
         s->first = (uint32_t)o->nrec;
-        scope_derive(s, slots[ES_INNER]);
-        sl__otlp_kvx_build(o, s->attrs, &s->kvx, &s->nkvx);
+        /* what scope_derive finds, filled as the scope was validated */
+        s->scope = slots[ES_INNER];
+        s->name = slots[ES_SUB + SC_NAME];
+        s->version = slots[ES_SUB + SC_VERSION];
+        s->attrs = slots[ES_SUB + SC_ATTRS];
+        s->kvx = c->kvx_first;
+        s->nkvx = c->kvx_n;
         if (slots[ES_LIST]) {
             rc = index_records(c, slots[ES_LIST], g);
             if (rc != SL_OK) {
@@ -1305,7 +1364,9 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
-        sl_node *slots[3] = {NULL, NULL, NULL};
+        sl_node *slots[ES_NSLOTS] = {NULL};
+        c->kvx_first = (uint32_t)o->nkvx;
+        c->kvx_n = 0;
         sl_status rc = check_msg(c, e, &sd->res, slots);
         if (rc != SL_OK) {
             return rc;
@@ -1321,8 +1382,10 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         memset(r, 0, sizeof(*r));
         r->entry = e;
         r->schema = slots[ES_SCHEMA];
-        res_derive(r, slots[ES_INNER]);
-        sl__otlp_kvx_build(o, r->attrs, &r->kvx, &r->nkvx);
+        r->resource = slots[ES_INNER]; /* what res_derive finds */
+        r->attrs = slots[ES_SUB + RS_ATTRS];
+        r->kvx = c->kvx_first;
+        r->nkvx = c->kvx_n;
         r->sfirst = (uint32_t)o->nscope;
         if (slots[ES_LIST]) {
             rc = index_scopes(c, slots[ES_LIST], ri);
@@ -1352,11 +1415,11 @@ void sl__otlp_reset(sl_otlp *o) {
     o->nkvx = 0;
 }
 
-sl_status sl__otlp_index(sl_otlp *o, sl_error *err) {
+sl_status sl__otlp_index(sl_otlp *o, bool validate, sl_error *err) {
     vctx ctx;
     vctx *c = &ctx;
-    memset(c->orders, 0, sizeof(c->orders));
     c->o = o;
+    c->validate = validate;
     c->err = err;
     c->depth = 0;
     c->rewrote = false;
@@ -1450,7 +1513,7 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
     if (rc != SL_OK) {
         return rc;
     }
-    rc = sl__otlp_index(o, err);
+    rc = sl__otlp_index(o, true, err);
     o->loaded = rc == SL_OK;
     return rc;
 }

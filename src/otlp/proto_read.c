@@ -62,8 +62,8 @@ static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
     for (unsigned i = 0; i < c->npath && n < sizeof(path); i++) {
         const pstep *s = &c->path[i];
         int w = s->index == UINT32_MAX
-                    ? snprintf(path + n, sizeof(path) - n, "%s%s",
-                               i ? "." : "", s->name)
+                    ? snprintf(path + n, sizeof(path) - n, "%s%s", i ? "." : "",
+                               s->name)
                     : snprintf(path + n, sizeof(path) - n, "%s%s[%u]",
                                i ? "." : "", s->name, (unsigned)s->index);
         if (w < 0) {
@@ -78,8 +78,7 @@ static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
     va_end(ap);
     sl_pos pos = {c->file, 0, 0};
     return sl__error(c->err, code, &pos, "%s: %s (offset %zu)",
-                     c->npath ? path : "request", msg,
-                     (size_t)(at - c->base));
+                     c->npath ? path : "request", msg, (size_t)(at - c->base));
 }
 
 /* A length prefix at *p: the length in *n and *p past it, when it is whole
@@ -141,8 +140,8 @@ static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
 }
 
 static sl_status set_i64(dctx *c, sl_node *v, int64_t i) {
-    return set_dec(c, v, SL_NODE_STRING,
-                   i < 0 ? 0 - (uint64_t)i : (uint64_t)i, i < 0);
+    return set_dec(c, v, SL_NODE_STRING, i < 0 ? 0 - (uint64_t)i : (uint64_t)i,
+                   i < 0);
 }
 
 static sl_status set_int(dctx *c, sl_node *v, int64_t i) {
@@ -158,8 +157,8 @@ static sl_status set_double(dctx *c, sl_node *v, double d) {
         return SL_OK;
     }
     if (isinf(d)) {
-        sl__doc_build_scalar(v, SL_NODE_STRING, d > 0 ? "Infinity" : "-Infinity",
-                             d > 0 ? 8 : 9);
+        sl__doc_build_scalar(v, SL_NODE_STRING,
+                             d > 0 ? "Infinity" : "-Infinity", d > 0 ? 8 : 9);
         return SL_OK;
     }
     char b[40];
@@ -268,8 +267,7 @@ static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
 }
 
 static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
-                         const uint8_t *p, const uint8_t *end,
-                         unsigned depth);
+                         const uint8_t *p, const uint8_t *end, unsigned depth);
 
 /* One scalar value of field f at *pp: a new list element (in_array), or
  * the field's member, made unless the value is a proto3 default of a
@@ -343,8 +341,8 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
                     (unsigned)f->aux, dlen);
     }
-    if (f->type == PT_STRING && sl__utf8_valid_prefix((const char *)data,
-                                                      dlen) != dlen) {
+    if (f->type == PT_STRING &&
+        sl__utf8_valid_prefix((const char *)data, dlen) != dlen) {
         return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
     }
     sl_node *v;
@@ -400,8 +398,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return set_double(c, v, d);
     }
     case PT_BOOL:
-        sl__doc_build_scalar(v, SL_NODE_BOOL, u ? "true" : "false",
-                             u ? 4 : 5);
+        sl__doc_build_scalar(v, SL_NODE_BOOL, u ? "true" : "false", u ? 4 : 5);
         return SL_OK;
     default:
         return SL_OK;
@@ -485,8 +482,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
             /* given twice: protobuf merges; no single span holds it */
             sl__doc_build_span(v, UINT32_MAX, NULL);
         } else {
-            sl__doc_build_container(v, SL_NODE_OBJECT,
-                                    (uint32_t)(p - c->base),
+            sl__doc_build_container(v, SL_NODE_OBJECT, (uint32_t)(p - c->base),
                                     (const char *)mend);
         }
     }
@@ -495,8 +491,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
 }
 
 static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
-                         const uint8_t *p, const uint8_t *end,
-                         unsigned depth) {
+                         const uint8_t *p, const uint8_t *end, unsigned depth) {
     if (depth > PROTO_MAX_DEPTH) {
         return fail(c, SL_ELIMIT, p, "messages nested deeper than %d",
                     PROTO_MAX_DEPTH);
@@ -533,8 +528,7 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
                             (unsigned long long)num, wt);
             }
             if (!sl__proto_skip(&p, end, wt)) {
-                return fail(c, SL_EPARSE, fstart,
-                            "field %llu: truncated value",
+                return fail(c, SL_EPARSE, fstart, "field %llu: truncated value",
                             (unsigned long long)num);
             }
             continue;
@@ -589,7 +583,7 @@ sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
     rc = dec_msg(c, sl__proto_request(sig), root, p, p + len, 0);
     sl__free(c, sizeof(*c));
     if (rc == SL_OK) {
-        rc = sl__otlp_index(o, err);
+        rc = sl__otlp_index(o, false, err); /* checked as it was decoded */
     }
     if (rc != SL_OK) {
         sl__otlp_reset(o);
