@@ -23,10 +23,11 @@
 #include <stdio.h>
 
 #include "base/base.h"
-#include "otlp/private.h"
+#include "otlp/proto.h"
 
-/* ---- message tables ---- */
+/* ---- message tables: proto_schema.c's, shared with the protobuf codec ---- */
 
+/* How OTLP/JSON spells a field's values (the proto3 JSON mapping). */
 typedef enum vtype {
     VT_STR,
     VT_U64,
@@ -51,288 +52,55 @@ typedef enum vtype {
     VT_JSON  /* any JSON value (entityRefs: not read by sluice) */
 } vtype;
 
-typedef struct msgdesc msgdesc;
+typedef sl__pfield fdesc;
+typedef sl__pmsg msgdesc;
 
-typedef struct fdesc {
-    const char *camel, *snake;
-    uint8_t clen, slen;
-    uint8_t type;  /* vtype */
-    int8_t slot;   /* record slot, or -1 */
-    uint8_t oneof; /* fields sharing a non-zero id exclude each other */
-    uint8_t inner; /* a message whose own fields fill slots from here on
-                      (an entry's resource / scope), 0: none */
-    const msgdesc *sub;
-} fdesc;
+static vtype json_type(const fdesc *d) {
+    bool rep = (d->flags & PF_REPEATED) != 0;
+    if (d->flags & (PF_LOOSE | PF_LIST)) {
+        return d->flags & PF_LOOSE ? VT_JSON : VT_LIST;
+    }
+    switch ((sl__ptype)d->type) {
+    case PT_ID:
+        return d->aux == 16 ? VT_TRACE_ID : VT_SPAN_ID;
+    case PT_FIXED64:
+    case PT_UINT64:
+        return rep ? VT_U64_ARRAY : VT_U64;
+    case PT_SFIXED64:
+    case PT_INT64:
+        return VT_I64;
+    case PT_UINT32:
+    case PT_FIXED32:
+        return VT_U32;
+    case PT_INT32:
+    case PT_SINT32:
+        return VT_I32;
+    case PT_ENUM:
+        return d->aux == PE_SEVERITY    ? VT_SEV
+               : d->aux == PE_SPAN_KIND ? VT_KIND
+               : d->aux == PE_STATUS    ? VT_STATUS
+                                        : VT_TEMP;
+    case PT_DOUBLE:
+        return rep ? VT_DBL_ARRAY : VT_DBL;
+    case PT_BOOL:
+        return VT_BOOL;
+    case PT_MSG:
+        if (d->sub == &sl__proto_any_msg) {
+            return VT_ANY;
+        }
+        if (rep) {
+            return d->sub == &sl__proto_kv_msg ? VT_KVLIST : VT_MSG_ARRAY;
+        }
+        return VT_MSG;
+    default: /* PT_STRING; PT_BYTES is only an AnyValue's (check_any) */
+        return VT_STR;
+    }
+}
 
-struct msgdesc {
-    const char *name; /* for messages */
-    const fdesc *f;
-    uint8_t n;
-};
-
-#define F(c, s, t, slot, oneof, sub) \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, t, slot, oneof, 0, sub }
-/* an entry's resource or scope: validating it fills its slots too */
-#define F_INNER(c, s, sub) \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, VT_MSG, ES_INNER, 0, ES_SUB, sub }
-#define MSG(name, arr) \
-    { name, arr, (uint8_t)SL_ARRAY_LEN(arr) }
-
-/* Slots of the resource and scope entries: the entry's own (ES_*), then
- * from ES_SUB on the inner resource's (RS_*) or scope's (SC_*). */
-enum {
-    ES_INNER = 0,
-    ES_SCHEMA = 1,
-    ES_LIST = 2,
-    ES_SUB = 3,
-    RS_ATTRS = 0,
-    SC_NAME = 0,
-    SC_VERSION = 1,
-    SC_ATTRS = 2,
-    ES_NSLOTS = ES_SUB + 3
-};
-
-static const fdesc resource_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, RS_ATTRS, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("entityRefs", "entity_refs", VT_JSON, -1, 0, NULL),
-};
-static const msgdesc resource_msg = MSG("resource", resource_fields);
-
-static const fdesc scope_fields[] = {
-    F("name", "name", VT_STR, SC_NAME, 0, NULL),
-    F("version", "version", VT_STR, SC_VERSION, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, SC_ATTRS, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-};
-static const msgdesc scope_msg = MSG("scope", scope_fields);
-
-static const fdesc res_logs_fields[] = {
-    F_INNER("resource", "resource", &resource_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("scopeLogs", "scope_logs", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc res_metrics_fields[] = {
-    F_INNER("resource", "resource", &resource_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("scopeMetrics", "scope_metrics", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc res_spans_fields[] = {
-    F_INNER("resource", "resource", &resource_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("scopeSpans", "scope_spans", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc scope_logs_fields[] = {
-    F_INNER("scope", "scope", &scope_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("logRecords", "log_records", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc scope_metrics_fields[] = {
-    F_INNER("scope", "scope", &scope_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("metrics", "metrics", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc scope_spans_fields[] = {
-    F_INNER("scope", "scope", &scope_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("spans", "spans", VT_LIST, ES_LIST, 0, NULL),
-};
-
-static const fdesc log_fields[] = {
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("observedTimeUnixNano", "observed_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("severityNumber", "severity_number", VT_SEV, -1, 0, NULL),
-    F("severityText", "severity_text", VT_STR, LS_SEV_TEXT, 0, NULL),
-    F("body", "body", VT_ANY, LS_BODY, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, SLOT_ATTRS, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("traceId", "trace_id", VT_TRACE_ID, LS_TRACE_ID, 0, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, LS_SPAN_ID, 0, NULL),
-    F("eventName", "event_name", VT_STR, LS_EVENT_NAME, 0, NULL),
-};
-
-static const fdesc exemplar_fields[] = {
-    F("filteredAttributes", "filtered_attributes", VT_KVLIST, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("asDouble", "as_double", VT_DBL, -1, 1, NULL),
-    F("asInt", "as_int", VT_I64, -1, 1, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, -1, 0, NULL),
-    F("traceId", "trace_id", VT_TRACE_ID, -1, 0, NULL),
-};
-static const msgdesc exemplar_msg = MSG("exemplar", exemplar_fields);
-
-static const fdesc number_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("asDouble", "as_double", VT_DBL, -1, 1, NULL),
-    F("asInt", "as_int", VT_I64, -1, 1, NULL),
-    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-};
-static const msgdesc number_dp_msg = MSG("data point", number_dp_fields);
-
-static const fdesc hist_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("count", "count", VT_U64, -1, 0, NULL),
-    F("sum", "sum", VT_DBL, -1, 0, NULL),
-    F("bucketCounts", "bucket_counts", VT_U64_ARRAY, -1, 0, NULL),
-    F("explicitBounds", "explicit_bounds", VT_DBL_ARRAY, -1, 0, NULL),
-    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("min", "min", VT_DBL, -1, 0, NULL),
-    F("max", "max", VT_DBL, -1, 0, NULL),
-};
-static const msgdesc hist_dp_msg = MSG("data point", hist_dp_fields);
-
-static const fdesc buckets_fields[] = {
-    F("offset", "offset", VT_I32, -1, 0, NULL),
-    F("bucketCounts", "bucket_counts", VT_U64_ARRAY, -1, 0, NULL),
-};
-static const msgdesc buckets_msg = MSG("buckets", buckets_fields);
-
-static const fdesc exph_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("count", "count", VT_U64, -1, 0, NULL),
-    F("sum", "sum", VT_DBL, -1, 0, NULL),
-    F("scale", "scale", VT_I32, -1, 0, NULL),
-    F("zeroCount", "zero_count", VT_U64, -1, 0, NULL),
-    F("positive", "positive", VT_MSG, -1, 0, &buckets_msg),
-    F("negative", "negative", VT_MSG, -1, 0, &buckets_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
-    F("min", "min", VT_DBL, -1, 0, NULL),
-    F("max", "max", VT_DBL, -1, 0, NULL),
-    F("zeroThreshold", "zero_threshold", VT_DBL, -1, 0, NULL),
-};
-static const msgdesc exph_dp_msg = MSG("data point", exph_dp_fields);
-
-static const fdesc quantile_fields[] = {
-    F("quantile", "quantile", VT_DBL, -1, 0, NULL),
-    F("value", "value", VT_DBL, -1, 0, NULL),
-};
-static const msgdesc quantile_msg = MSG("quantile value", quantile_fields);
-
-static const fdesc summary_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("count", "count", VT_U64, -1, 0, NULL),
-    F("sum", "sum", VT_DBL, -1, 0, NULL),
-    F("quantileValues", "quantile_values", VT_MSG_ARRAY, -1, 0, &quantile_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-};
-static const msgdesc summary_dp_msg = MSG("data point", summary_dp_fields);
-
-static const fdesc gauge_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &number_dp_msg),
-};
-static const msgdesc gauge_msg = MSG("gauge", gauge_fields);
-static const fdesc sum_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &number_dp_msg),
-    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
-      NULL),
-    F("isMonotonic", "is_monotonic", VT_BOOL, -1, 0, NULL),
-};
-static const msgdesc sum_msg = MSG("sum", sum_fields);
-static const fdesc hist_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &hist_dp_msg),
-    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
-      NULL),
-};
-static const msgdesc hist_msg = MSG("histogram", hist_fields);
-static const fdesc exph_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &exph_dp_msg),
-    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
-      NULL),
-};
-static const msgdesc exph_msg = MSG("exponential histogram", exph_fields);
-static const fdesc summary_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &summary_dp_msg),
-};
-static const msgdesc summary_msg = MSG("summary", summary_fields);
-
-static const fdesc metric_fields[] = {
-    F("name", "name", VT_STR, MS_NAME, 0, NULL),
-    F("description", "description", VT_STR, MS_DESC, 0, NULL),
-    F("unit", "unit", VT_STR, MS_UNIT, 0, NULL),
-    F("metadata", "metadata", VT_KVLIST, -1, 0, NULL),
-    F("gauge", "gauge", VT_MSG, MS_GAUGE, 1, &gauge_msg),
-    F("sum", "sum", VT_MSG, MS_SUM, 1, &sum_msg),
-    F("histogram", "histogram", VT_MSG, MS_HIST, 1, &hist_msg),
-    F("exponentialHistogram", "exponential_histogram", VT_MSG, MS_EXPH, 1,
-      &exph_msg),
-    F("summary", "summary", VT_MSG, MS_SUMMARY, 1, &summary_msg),
-};
-
-static const fdesc event_fields[] = {
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("name", "name", VT_STR, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-};
-static const msgdesc event_msg = MSG("event", event_fields);
-
-static const fdesc link_fields[] = {
-    F("traceId", "trace_id", VT_TRACE_ID, -1, 0, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, -1, 0, NULL),
-    F("traceState", "trace_state", VT_STR, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-};
-static const msgdesc link_msg = MSG("link", link_fields);
-
-static const fdesc status_fields[] = {
-    F("message", "message", VT_STR, -1, 0, NULL),
-    F("code", "code", VT_STATUS, -1, 0, NULL),
-};
-static const msgdesc status_msg = MSG("status", status_fields);
-
-static const fdesc span_fields[] = {
-    F("traceId", "trace_id", VT_TRACE_ID, SS_TRACE_ID, 0, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, SS_SPAN_ID, 0, NULL),
-    F("traceState", "trace_state", VT_STR, SS_TSTATE, 0, NULL),
-    F("parentSpanId", "parent_span_id", VT_SPAN_ID, SS_PARENT, 0, NULL),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("name", "name", VT_STR, SS_NAME, 0, NULL),
-    F("kind", "kind", VT_KIND, SS_KIND, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("endTimeUnixNano", "end_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, SLOT_ATTRS, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("events", "events", VT_MSG_ARRAY, SS_EVENTS, 0, &event_msg),
-    F("droppedEventsCount", "dropped_events_count", VT_U32, -1, 0, NULL),
-    F("links", "links", VT_MSG_ARRAY, SS_LINKS, 0, &link_msg),
-    F("droppedLinksCount", "dropped_links_count", VT_U32, -1, 0, NULL),
-    F("status", "status", VT_MSG, SS_STATUS, 0, &status_msg),
-};
-
-typedef struct signal_desc {
-    const char *camel, *snake; /* the root list */
-    msgdesc res, scope, rec;
-} signal_desc;
-
-static const signal_desc signals[3] = {
-    {"resourceLogs", "resource_logs", MSG("resource logs", res_logs_fields),
-     MSG("scope logs", scope_logs_fields), MSG("log record", log_fields)},
-    {"resourceMetrics", "resource_metrics",
-     MSG("resource metrics", res_metrics_fields),
-     MSG("scope metrics", scope_metrics_fields), MSG("metric", metric_fields)},
-    {"resourceSpans", "resource_spans", MSG("resource spans", res_spans_fields),
-     MSG("scope spans", scope_spans_fields), MSG("span", span_fields)},
-};
+/* Fields sharing a non-zero id exclude each other (a oneof). */
+static uint8_t oneof_of(const fdesc *d) {
+    return d->flags & PF_PRESENCE ? d->aux : 0;
+}
 
 /* ---- names ---- */
 
@@ -990,7 +758,8 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
  * itself (a record's, scope's or resource's attributes). */
 static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
                              bool index) {
-    switch ((vtype)d->type) {
+    vtype t = json_type(d);
+    switch (t) {
     case VT_STR:
         return sl_node_kind_of(v) == SL_NODE_STRING
                    ? SL_OK
@@ -999,7 +768,7 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
     case VT_I64:
     case VT_U32:
     case VT_I32:
-        return check_int(c, v, (vtype)d->type);
+        return check_int(c, v, t);
     case VT_DBL:
         return check_double(c, v);
     case VT_BOOL:
@@ -1009,7 +778,7 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
     case VT_KIND:
     case VT_STATUS:
     case VT_TEMP:
-        return check_enum(c, v, (vtype)d->type);
+        return check_enum(c, v, t);
     case VT_TRACE_ID:
         return check_id(c, v, 32);
     case VT_SPAN_ID:
@@ -1025,7 +794,7 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
     case VT_MSG_ARRAY:
     case VT_U64_ARRAY:
     case VT_DBL_ARRAY:
-        return check_array(c, v, (vtype)d->type, d->sub);
+        return check_array(c, v, t, d->sub);
     case VT_LIST:
         return sl_node_kind_of(v) == SL_NODE_ARRAY
                    ? SL_OK
@@ -1042,8 +811,48 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
 static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
                               sl_node **slots);
 
+/* The slots and attribute indexes of a tree the protobuf decoder built:
+ * valid, and its keys are the tables' own name pointers, so a field is
+ * found by comparing pointers, from just after the last one found (the
+ * decoder adds members in wire order, nearly always table order). */
+static void known_fields(vctx *c, sl_node *obj, const msgdesc *m,
+                         sl_node **slots) {
+    size_t n = sl_node_len(obj);
+    uint8_t next = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = sl_node_key(obj, i).ptr;
+        const fdesc *d = NULL;
+        for (uint8_t k = 0, j = next; k < m->n; k++) {
+            j = j >= m->n ? 0 : j;
+            if (m->f[j].camel == key) {
+                d = &m->f[j];
+                next = (uint8_t)(j + 1);
+                break;
+            }
+            j++;
+        }
+        if (!d || d->slot < 0) {
+            continue;
+        }
+        sl_node *v = (sl_node *)sl_node_at(obj, i);
+        if (sl_node_kind_of(v) == SL_NODE_NULL) {
+            continue;
+        }
+        slots[d->slot] = v;
+        if (d->inner) {
+            known_fields(c, v, d->sub, slots + d->inner);
+        } else if (d->sub == &sl__proto_kv_msg) {
+            sl__otlp_kvx_build(c->o, v, &c->kvx_first, &c->kvx_n);
+        }
+    }
+}
+
 static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots) {
+    if (!c->validate) {
+        known_fields(c, obj, m, slots);
+        return SL_OK;
+    }
     if (c->depth >= SL_MAX_DEPTH) {
         return fail(c, obj, "nested too deeply");
     }
@@ -1098,26 +907,17 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
         }
         sl_status rc = SL_OK;
         sl_node **sub = slots && d->inner ? slots + d->inner : NULL;
-        bool index = slots && d->slot >= 0 && d->type == VT_KVLIST;
-        if (!c->validate) {
-            /* known valid: only what fills slots and indexes */
-            if (sub) {
-                rc = check_msg(c, v, d->sub, sub);
-            } else if (index) {
-                sl__otlp_kvx_build(c->o, v, &c->kvx_first, &c->kvx_n);
+        bool index = slots && d->slot >= 0 && d->sub == &sl__proto_kv_msg;
+        uint8_t oneof = oneof_of(d);
+        if (oneof) {
+            uint8_t ob = (uint8_t)(1u << oneof);
+            if (oneof_seen & ob) {
+                rc = fail(c, v, "more than one of a set of exclusive fields");
             }
-        } else {
-            if (d->oneof) {
-                uint8_t ob = (uint8_t)(1u << d->oneof);
-                if (oneof_seen & ob) {
-                    rc = fail(c, v,
-                              "more than one of a set of exclusive fields");
-                }
-                oneof_seen |= ob;
-            }
-            if (rc == SL_OK) {
-                rc = check_value(c, v, d, sub, index);
-            }
+            oneof_seen |= ob;
+        }
+        if (rc == SL_OK) {
+            rc = check_value(c, v, d, sub, index);
         }
         if (rc != SL_OK) {
             return rc;
@@ -1216,7 +1016,7 @@ static void log_derive(sl__otlp_rec *r) {
 void sl__otlp_rescan_record(sl_otlp *o, size_t i) {
     sl__otlp_rec *r = &o->recs[i];
     memset(r->f, 0, sizeof(r->f));
-    fill_slots(r->node, &signals[o->sig].rec, r->f);
+    fill_slots(r->node, sl__proto_record(o->sig), r->f);
     sl__otlp_derive_record(o, i);
 }
 
@@ -1239,9 +1039,9 @@ static void scope_derive(sl__otlp_scope *s, sl_node *inner) {
 void sl__otlp_rescan_scope(sl_otlp *o, size_t g) {
     sl__otlp_scope *s = &o->scopes[g];
     sl_node *slots[3] = {NULL, NULL, NULL};
-    fill_slots(s->entry, &signals[o->sig].scope, slots);
-    s->schema = slots[ES_SCHEMA];
-    scope_derive(s, slots[ES_INNER]);
+    fill_slots(s->entry, sl__proto_scope_entry(o->sig), slots);
+    s->schema = slots[SL__ES_SCHEMA];
+    scope_derive(s, slots[SL__ES_INNER]);
 }
 
 static void res_derive(sl__otlp_res *r, sl_node *inner) {
@@ -1252,14 +1052,14 @@ static void res_derive(sl__otlp_res *r, sl_node *inner) {
 void sl__otlp_rescan_res(sl_otlp *o, size_t ri) {
     sl__otlp_res *r = &o->res[ri];
     sl_node *slots[3] = {NULL, NULL, NULL};
-    fill_slots(r->entry, &signals[o->sig].res, slots);
-    r->schema = slots[ES_SCHEMA];
-    res_derive(r, slots[ES_INNER]);
+    fill_slots(r->entry, sl__proto_resource_entry(o->sig), slots);
+    r->schema = slots[SL__ES_SCHEMA];
+    res_derive(r, slots[SL__ES_INNER]);
 }
 
 static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
     sl_otlp *o = c->o;
-    const msgdesc *m = &signals[o->sig].rec;
+    const msgdesc *m = sl__proto_record(o->sig);
     size_t n = sl_node_len(list);
     if (o->nrec + n > UINT32_MAX) {
         return sl__error(c->err, SL_ELIMIT, NULL,
@@ -1303,17 +1103,17 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
 
 static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
     sl_otlp *o = c->o;
-    const signal_desc *sd = &signals[o->sig];
+    const msgdesc *m = sl__proto_scope_entry(o->sig);
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
-        sl_node *slots[ES_NSLOTS] = {NULL};
+        sl_node *slots[SL__ES_NSLOTS] = {NULL};
         c->kvx_first = (uint32_t)o->nkvx;
         c->kvx_n = 0;
-        sl_status rc = check_msg(c, e, &sd->scope, slots);
+        sl_status rc = check_msg(c, e, m, slots);
         if (rc != SL_OK) {
             return rc;
         }
@@ -1328,18 +1128,18 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         sl__otlp_scope *s = &o->scopes[g];
         memset(s, 0, sizeof(*s));
         s->entry = e;
-        s->schema = slots[ES_SCHEMA];
+        s->schema = slots[SL__ES_SCHEMA];
         s->res = ri;
         s->first = (uint32_t)o->nrec;
         /* what scope_derive finds, filled as the scope was validated */
-        s->scope = slots[ES_INNER];
-        s->name = slots[ES_SUB + SC_NAME];
-        s->version = slots[ES_SUB + SC_VERSION];
-        s->attrs = slots[ES_SUB + SC_ATTRS];
+        s->scope = slots[SL__ES_INNER];
+        s->name = slots[SL__ES_SUB + SL__SC_NAME];
+        s->version = slots[SL__ES_SUB + SL__SC_VERSION];
+        s->attrs = slots[SL__ES_SUB + SL__SC_ATTRS];
         s->kvx = c->kvx_first;
         s->nkvx = c->kvx_n;
-        if (slots[ES_LIST]) {
-            rc = index_records(c, slots[ES_LIST], g);
+        if (slots[SL__ES_LIST]) {
+            rc = index_records(c, slots[SL__ES_LIST], g);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1357,17 +1157,17 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
 
 static sl_status index_resources(vctx *c, sl_node *list) {
     sl_otlp *o = c->o;
-    const signal_desc *sd = &signals[o->sig];
+    const msgdesc *m = sl__proto_resource_entry(o->sig);
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
-        sl_node *slots[ES_NSLOTS] = {NULL};
+        sl_node *slots[SL__ES_NSLOTS] = {NULL};
         c->kvx_first = (uint32_t)o->nkvx;
         c->kvx_n = 0;
-        sl_status rc = check_msg(c, e, &sd->res, slots);
+        sl_status rc = check_msg(c, e, m, slots);
         if (rc != SL_OK) {
             return rc;
         }
@@ -1381,14 +1181,14 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         sl__otlp_res *r = &o->res[ri];
         memset(r, 0, sizeof(*r));
         r->entry = e;
-        r->schema = slots[ES_SCHEMA];
-        r->resource = slots[ES_INNER]; /* what res_derive finds */
-        r->attrs = slots[ES_SUB + RS_ATTRS];
+        r->schema = slots[SL__ES_SCHEMA];
+        r->resource = slots[SL__ES_INNER]; /* what res_derive finds */
+        r->attrs = slots[SL__ES_SUB + SL__RS_ATTRS];
         r->kvx = c->kvx_first;
         r->nkvx = c->kvx_n;
         r->sfirst = (uint32_t)o->nscope;
-        if (slots[ES_LIST]) {
-            rc = index_scopes(c, slots[ES_LIST], ri);
+        if (slots[SL__ES_LIST]) {
+            rc = index_scopes(c, slots[SL__ES_LIST], ri);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1433,7 +1233,8 @@ sl_status sl__otlp_index(sl_otlp *o, bool validate, sl_error *err) {
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(root, i);
         for (int s = 0; s < 3; s++) {
-            if (!sl__otlp_key_is(key, signals[s].camel, signals[s].snake)) {
+            const fdesc *d = &sl__proto_request((sl_signal)s)->f[0];
+            if (!desc_match(d, key)) {
                 continue;
             }
             if (o->sig != SL_SIGNAL_NONE) {
@@ -1443,8 +1244,8 @@ sl_status sl__otlp_index(sl_otlp *o, bool validate, sl_error *err) {
                 goto done;
             }
             o->sig = (sl_signal)s;
-            o->snake = key.len == strlen(signals[s].snake) &&
-                       memcmp(key.ptr, signals[s].snake, key.len) == 0;
+            o->snake =
+                key.len == d->slen && memcmp(key.ptr, d->snake, key.len) == 0;
             sl_node *v = (sl_node *)sl_node_at(root, i);
             if (sl_node_kind_of(v) == SL_NODE_ARRAY) {
                 o->list = v;

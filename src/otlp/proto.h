@@ -45,8 +45,25 @@ typedef enum sl__ptype {
 
 enum {
     PF_REPEATED = 1,
-    PF_PRESENCE = 2 /* oneof member or proto3 optional: a default value is
-                       still a value */
+    PF_PRESENCE = 2, /* oneof member or proto3 optional: a default value is
+                        still a value */
+    PF_LIST = 4,     /* an entry's list of entries or records: the OTLP/JSON
+                        validator leaves its elements to the indexer */
+    PF_LOOSE = 8     /* OTLP/JSON accepts any value (not read by sluice) */
+};
+
+/* Slots of resource and scope entries (sl__pfield.slot): the entry's own,
+ * then from SL__ES_SUB on its resource's (SL__RS_*) or scope's (SL__SC_*). */
+enum {
+    SL__ES_INNER = 0,
+    SL__ES_SCHEMA = 1,
+    SL__ES_LIST = 2,
+    SL__ES_SUB = 3,
+    SL__RS_ATTRS = 0,
+    SL__SC_NAME = 0,
+    SL__SC_VERSION = 1,
+    SL__SC_ATTRS = 2,
+    SL__ES_NSLOTS = SL__ES_SUB + 3
 };
 
 /* Enum tables for names on encode (PT_ENUM's aux). */
@@ -69,15 +86,20 @@ typedef struct sl__pfield {
     uint8_t wt;    /* the wire type its values use (WT_LEN for messages,
                       strings, bytes and packed repeated scalars) */
     const sl__pmsg *sub;
+    int8_t slot;   /* where an index keeps its value (a record slot, an
+                      SL__ES_* entry slot), or -1 */
+    uint8_t inner; /* a message whose own fields are kept too, from this
+                      slot on (an entry's resource / scope), or 0 */
 } sl__pfield;
 
 /* A type's wire type, as a constant expression for the tables. */
-#define SL__PT_WIRE(t)                                                     \
-    ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64  \
-     : (t) == PT_FIXED32                                         ? WT_I32  \
-     : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||         \
-             (t) == PT_BOOL                                      ? WT_VARINT \
-                                                                 : WT_LEN)
+#define SL__PT_WIRE(t)                                                    \
+    ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64 \
+     : (t) == PT_FIXED32                                         ? WT_I32 \
+     : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||        \
+             (t) == PT_BOOL                                               \
+         ? WT_VARINT                                                      \
+         : WT_LEN)
 
 struct sl__pmsg {
     const char *name;
@@ -86,6 +108,10 @@ struct sl__pmsg {
     uint8_t slots; /* most members a message can have: its fields, a oneof
                       counting once (the decoder sizes objects with it) */
 };
+
+/* AnyValue and KeyValue: the OTLP/JSON validator checks these two by
+ * hand (they are most of a request). */
+extern const sl__pmsg sl__proto_any_msg, sl__proto_kv_msg;
 
 /* The request message of a signal (Export*ServiceRequest; the *Data
  * messages have the same shape), its resource entry, scope entry and
