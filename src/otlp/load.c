@@ -27,75 +27,24 @@
 
 /* ---- message tables: proto_schema.c's, shared with the protobuf codec ---- */
 
-/* How OTLP/JSON spells a field's values (the proto3 JSON mapping). */
+/* The checks a number, enum or array of OTLP/JSON needs (the proto3 JSON
+ * mapping of the field's type). */
 typedef enum vtype {
-    VT_STR,
     VT_U64,
     VT_I64,
     VT_U32,
     VT_I32,
-    VT_DBL,
-    VT_BOOL,
     VT_SEV,    /* SeverityNumber */
     VT_KIND,   /* Span.SpanKind */
     VT_STATUS, /* Status.StatusCode */
     VT_TEMP,   /* AggregationTemporality */
-    VT_TRACE_ID,
-    VT_SPAN_ID,
-    VT_ANY,    /* AnyValue */
-    VT_KVLIST, /* repeated KeyValue */
-    VT_MSG,
     VT_MSG_ARRAY,
     VT_U64_ARRAY,
-    VT_DBL_ARRAY,
-    VT_LIST, /* the list the caller indexes (resources, scopes, records) */
-    VT_JSON  /* any JSON value (entityRefs: not read by sluice) */
+    VT_DBL_ARRAY
 } vtype;
 
 typedef sl__pfield fdesc;
 typedef sl__pmsg msgdesc;
-
-static vtype json_type(const fdesc *d) {
-    bool rep = (d->flags & PF_REPEATED) != 0;
-    if (d->flags & (PF_LOOSE | PF_LIST)) {
-        return d->flags & PF_LOOSE ? VT_JSON : VT_LIST;
-    }
-    switch ((sl__ptype)d->type) {
-    case PT_ID:
-        return d->aux == 16 ? VT_TRACE_ID : VT_SPAN_ID;
-    case PT_FIXED64:
-    case PT_UINT64:
-        return rep ? VT_U64_ARRAY : VT_U64;
-    case PT_SFIXED64:
-    case PT_INT64:
-        return VT_I64;
-    case PT_UINT32:
-    case PT_FIXED32:
-        return VT_U32;
-    case PT_INT32:
-    case PT_SINT32:
-        return VT_I32;
-    case PT_ENUM:
-        return d->aux == PE_SEVERITY    ? VT_SEV
-               : d->aux == PE_SPAN_KIND ? VT_KIND
-               : d->aux == PE_STATUS    ? VT_STATUS
-                                        : VT_TEMP;
-    case PT_DOUBLE:
-        return rep ? VT_DBL_ARRAY : VT_DBL;
-    case PT_BOOL:
-        return VT_BOOL;
-    case PT_MSG:
-        if (d->sub == &sl__proto_any_msg) {
-            return VT_ANY;
-        }
-        if (rep) {
-            return d->sub == &sl__proto_kv_msg ? VT_KVLIST : VT_MSG_ARRAY;
-        }
-        return VT_MSG;
-    default: /* PT_STRING; PT_BYTES is only an AnyValue's (check_any) */
-        return VT_STR;
-    }
-}
 
 /* Fields sharing a non-zero id exclude each other (a oneof). */
 static uint8_t oneof_of(const fdesc *d) {
@@ -753,56 +702,64 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
     return SL_OK;
 }
 
-/* One field's value; sub receives the slots of a message that has some
- * (an entry's resource / scope), index asks a key-value list to index
- * itself (a record's, scope's or resource's attributes). */
-static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
-                             bool index) {
-    vtype t = json_type(d);
-    switch (t) {
-    case VT_STR:
+/* One field's value. With slots (the caller keeps this message's), an
+ * entry's resource / scope fills its slots too and a record's, scope's or
+ * resource's attributes index themselves. */
+static sl_status check_value(vctx *c, sl_node *v, const fdesc *d,
+                             sl_node **slots) {
+    bool rep = (d->flags & PF_REPEATED) != 0;
+    switch ((sl__ptype)d->type) {
+    case PT_ID:
+        return check_id(c, v, d->aux * 2u);
+    case PT_FIXED64:
+    case PT_UINT64:
+        return rep ? check_array(c, v, VT_U64_ARRAY, NULL)
+                   : check_int(c, v, VT_U64);
+    case PT_SFIXED64:
+    case PT_INT64:
+        return check_int(c, v, VT_I64);
+    case PT_UINT32:
+    case PT_FIXED32:
+        return check_int(c, v, VT_U32);
+    case PT_INT32:
+    case PT_SINT32:
+        return check_int(c, v, VT_I32);
+    case PT_ENUM:
+        return check_enum(c, v,
+                          d->aux == PE_SEVERITY    ? VT_SEV
+                          : d->aux == PE_SPAN_KIND ? VT_KIND
+                          : d->aux == PE_STATUS    ? VT_STATUS
+                                                   : VT_TEMP);
+    case PT_DOUBLE:
+        return rep ? check_array(c, v, VT_DBL_ARRAY, NULL) : check_double(c, v);
+    case PT_BOOL:
+        return sl_node_kind_of(v) == SL_NODE_BOOL ? SL_OK
+                                                  : wrong_type(c, v, "a bool");
+    case PT_MSG:
+        if (d->flags & (PF_LOOSE | PF_LIST)) {
+            /* a list: its elements are the indexer's */
+            return (d->flags & PF_LOOSE) || sl_node_kind_of(v) == SL_NODE_ARRAY
+                       ? SL_OK
+                       : wrong_type(c, v, "an array");
+        }
+        if (d->sub == &sl__proto_any_msg) {
+            return check_any(c, v, NULL);
+        }
+        if (rep) {
+            /* a record's, scope's or resource's attributes index themselves */
+            return d->sub == &sl__proto_kv_msg
+                       ? check_kvlist(c, v, slots && d->slot >= 0)
+                       : check_array(c, v, VT_MSG_ARRAY, d->sub);
+        }
+        return sl_node_kind_of(v) == SL_NODE_OBJECT
+                   ? check_msg(c, v, d->sub,
+                               slots && d->inner ? slots + d->inner : NULL)
+                   : wrong_type(c, v, "an object");
+    default: /* PT_STRING; PT_BYTES is only an AnyValue's (check_any) */
         return sl_node_kind_of(v) == SL_NODE_STRING
                    ? SL_OK
                    : wrong_type(c, v, "a string");
-    case VT_U64:
-    case VT_I64:
-    case VT_U32:
-    case VT_I32:
-        return check_int(c, v, t);
-    case VT_DBL:
-        return check_double(c, v);
-    case VT_BOOL:
-        return sl_node_kind_of(v) == SL_NODE_BOOL ? SL_OK
-                                                  : wrong_type(c, v, "a bool");
-    case VT_SEV:
-    case VT_KIND:
-    case VT_STATUS:
-    case VT_TEMP:
-        return check_enum(c, v, t);
-    case VT_TRACE_ID:
-        return check_id(c, v, 32);
-    case VT_SPAN_ID:
-        return check_id(c, v, 16);
-    case VT_ANY:
-        return check_any(c, v, NULL);
-    case VT_KVLIST:
-        return check_kvlist(c, v, index);
-    case VT_MSG:
-        return sl_node_kind_of(v) == SL_NODE_OBJECT
-                   ? check_msg(c, v, d->sub, sub)
-                   : wrong_type(c, v, "an object");
-    case VT_MSG_ARRAY:
-    case VT_U64_ARRAY:
-    case VT_DBL_ARRAY:
-        return check_array(c, v, t, d->sub);
-    case VT_LIST:
-        return sl_node_kind_of(v) == SL_NODE_ARRAY
-                   ? SL_OK
-                   : wrong_type(c, v, "an array");
-    case VT_JSON:
-        return SL_OK;
     }
-    return SL_OK;
 }
 
 /* Validate an object against a message table; fill slots (when not NULL)
@@ -810,6 +767,50 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d, sl_node **sub,
  * accepted and left alone; null means absent. */
 static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
                               sl_node **slots);
+
+/* The attribute index of a key-value list the protobuf decoder built
+ * (what sl__otlp_kvx_build makes, by key pointers): every KeyValue has a
+ * string key unless the key was empty (proto3 leaves defaults out), a
+ * value is an AnyValue object, holding one member. */
+static void known_kvlist(vctx *c, const sl_node *arr) {
+    sl_otlp *o = c->o;
+    size_t n = sl_node_len(arr);
+    c->kvx_first = (uint32_t)o->nkvx;
+    c->kvx_n = SL__KVX_NONE;
+    if (!sl__otlp_kvx_reserve(o, n)) {
+        return;
+    }
+    const char *kname = sl__proto_kv_msg.f[0].camel;
+    const char *sname = sl__proto_any_msg.f[0].camel; /* stringValue */
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sl_node *kv = sl_node_at(arr, i);
+        const sl_node *key = NULL, *val = NULL;
+        size_t m = sl_node_len(kv);
+        for (size_t j = 0; j < m; j++) {
+            if (sl_node_key(kv, j).ptr == kname) {
+                key = sl_node_at(kv, j);
+            } else {
+                val = sl_node_at(kv, j);
+            }
+        }
+        if (!key) {
+            continue;
+        }
+        sl_str ks = sl_node_str(key);
+        sl__otlp_kvx *x = &o->kvx[o->nkvx + k++];
+        x->key = ks.ptr;
+        x->klen = (uint32_t)ks.len;
+        x->kv = kv;
+        x->any = val;
+        x->str =
+            val && sl_node_len(val) == 1 && sl_node_key(val, 0).ptr == sname
+                ? sl_node_at(val, 0)
+                : NULL;
+    }
+    o->nkvx += k;
+    c->kvx_n = k;
+}
 
 /* The slots and attribute indexes of a tree the protobuf decoder built:
  * valid, and its keys are the tables' own name pointers, so a field is
@@ -842,7 +843,7 @@ static void known_fields(vctx *c, sl_node *obj, const msgdesc *m,
         if (d->inner) {
             known_fields(c, v, d->sub, slots + d->inner);
         } else if (d->sub == &sl__proto_kv_msg) {
-            sl__otlp_kvx_build(c->o, v, &c->kvx_first, &c->kvx_n);
+            known_kvlist(c, v);
         }
     }
 }
@@ -906,8 +907,6 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
             continue;
         }
         sl_status rc = SL_OK;
-        sl_node **sub = slots && d->inner ? slots + d->inner : NULL;
-        bool index = slots && d->slot >= 0 && d->sub == &sl__proto_kv_msg;
         uint8_t oneof = oneof_of(d);
         if (oneof) {
             uint8_t ob = (uint8_t)(1u << oneof);
@@ -917,7 +916,7 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
             oneof_seen |= ob;
         }
         if (rc == SL_OK) {
-            rc = check_value(c, v, d, sub, index);
+            rc = check_value(c, v, d, slots);
         }
         if (rc != SL_OK) {
             return rc;
@@ -966,6 +965,14 @@ static bool grow(void **p, size_t *cap, size_t need, size_t esize) {
     *p = q;
     *cap = nc;
     return true;
+}
+
+sl__otlp_rec *sl__otlp_prefill(sl_otlp *o) {
+    if (o->nprefill >= UINT32_MAX || !grow((void **)&o->recs, &o->caprec,
+                                           o->nprefill + 1, sizeof(*o->recs))) {
+        return NULL;
+    }
+    return &o->recs[o->nprefill++];
 }
 
 /* Derived slots of a metric: its data, type and first data point. The
@@ -1074,13 +1081,27 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
             return wrong_type(c, e, "an object");
         }
         sl__otlp_rec *r = &o->recs[o->nrec];
-        memset(r, 0, sizeof(*r));
+        /* decoded from protobuf: its slots may be there already */
+        bool pre = o->nrec < o->nprefill && r->node == sl_node_at(e, 0);
+        if (pre) {
+            sl_node *f[NSLOTS];
+            memcpy(f, r->f, sizeof(f));
+            memset(r, 0, sizeof(*r));
+            memcpy(r->f, f, sizeof(f));
+        } else {
+            memset(r, 0, sizeof(*r));
+        }
         r->node = e;
         r->scope = g;
         c->rewrote = false;
         c->kvx_first = (uint32_t)o->nkvx;
         c->kvx_n = 0;
-        sl_status rc = check_msg(c, e, m, r->f);
+        sl_status rc = SL_OK;
+        if (!pre) {
+            rc = check_msg(c, e, m, r->f);
+        } else if (r->f[SLOT_ATTRS] && o->sig != SL_SIGNAL_METRIC) {
+            known_kvlist(c, r->f[SLOT_ATTRS]);
+        }
         r->dirty = c->rewrote;
         if (rc != SL_OK) {
             return rc;
@@ -1211,6 +1232,7 @@ void sl__otlp_reset(sl_otlp *o) {
     o->snake = false;
     o->list = NULL;
     o->nrec = o->nscope = o->nres = 0;
+    o->nprefill = 0;
     o->ndropped = o->nempty = 0;
     o->nkvx = 0;
 }

@@ -153,6 +153,7 @@ struct sl_otlp {
     sl_buf bytes;      /* sl_otlp_typed: decoded bytesValue */
     sl_buf scratch;    /* sl_otlp_set: the new tracestate */
     sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
+    size_t nprefill; /* records whose slots the protobuf decoder filled */
 };
 
 /* Names: each known member has a camelCase (OTLP/JSON) and a proto
@@ -209,6 +210,12 @@ void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
 /* Room in o->kvx for n more entries; false when it cannot grow (then the
  * list gets no index). */
 bool sl__otlp_kvx_reserve(sl_otlp *o, size_t n);
+
+/* The protobuf decoder's record slots, in decoding order (= index order):
+ * the next entry of o->recs, to get f[] and, in node, the record's first
+ * member (the index checks it is the record it reaches before using f[]);
+ * NULL when recs cannot grow. */
+sl__otlp_rec *sl__otlp_prefill(sl_otlp *o);
 
 /* Forget the loaded request (memory kept). */
 void sl__otlp_reset(sl_otlp *o);

@@ -39,6 +39,9 @@ typedef struct pstep {
 } pstep;
 
 typedef struct dctx {
+    sl_otlp *o;
+    const sl__pmsg *rec; /* the signal's record message */
+    bool prefill;        /* records' slots still go to o (no failure) */
     sl_doc *doc;
     const uint8_t *base;
     sl_error *err;
@@ -116,12 +119,26 @@ static sl_status set_lexeme(dctx *c, sl_node *v, sl_node_kind kind,
     return SL_OK;
 }
 
-/* Decimal digits of u, written backwards from end; returns the start. */
+/* Decimal digits of u, written backwards from end, two at a time;
+ * returns the start. */
 static char *digits(uint64_t u, char *end) {
-    do {
-        *--end = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    static const char pairs[201] =
+        "000102030405060708091011121314151617181920212223242526272829"
+        "303132333435363738394041424344454647484950515253545556575859"
+        "606162636465666768697071727374757677787980818283848586878889"
+        "90919293949596979899";
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * u, 2);
+    } else {
+        *--end = (char)('0' + u);
+    }
     return end;
 }
 
@@ -210,6 +227,25 @@ static uint64_t le64(const uint8_t *p) {
 static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
            (uint32_t)p[3] << 24;
+}
+
+/* Whether p[0..n) is all ASCII (then valid UTF-8): most strings are, and
+ * a word at a time with an overlapping last word beats a general check. */
+static bool ascii(const uint8_t *p, size_t n) {
+    uint64_t acc = 0, w;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, p + i, 8);
+            acc |= w;
+        }
+        memcpy(&w, p + n - 8, 8);
+        acc |= w;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            acc |= p[i];
+        }
+    }
+    return !(acc & 0x8080808080808080ull);
 }
 
 /* ---- messages ---- */
@@ -341,7 +377,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
                     (unsigned)f->aux, dlen);
     }
-    if (f->type == PT_STRING &&
+    if (f->type == PT_STRING && !ascii(data, dlen) &&
         sl__utf8_valid_prefix((const char *)data, dlen) != dlen) {
         return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
     }
@@ -490,6 +526,25 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
     return dec_msg(c, f->sub, v, p, mend, depth + 1);
 }
 
+/* A record just decoded (its members final): its slots for the index, so
+ * the index need not find its fields again (sl__otlp_prefill). */
+static void prefill(dctx *c, const mstate *s) {
+    sl__otlp_rec *r = sl__otlp_prefill(c->o);
+    if (!r) {
+        c->prefill = false; /* the index finds them itself */
+        return;
+    }
+    memset(r->f, 0, sizeof(r->f));
+    for (uint8_t i = 0; i < s->m->n; i++) {
+        const sl__pfield *f = &s->m->f[i];
+        if (f->slot >= 0 && (s->present & (1u << i))) {
+            sl_node *v = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[i]);
+            r->f[f->slot] = sl_node_kind_of(v) == SL_NODE_NULL ? NULL : v;
+        }
+    }
+    r->node = (sl_node *)sl_node_at(s->obj, 0);
+}
+
 static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
                          const uint8_t *p, const uint8_t *end, unsigned depth) {
     if (depth > PROTO_MAX_DEPTH) {
@@ -545,6 +600,9 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
             return rc;
         }
     }
+    if (m == c->rec && c->prefill) {
+        prefill(c, &s);
+    }
     return SL_OK;
 }
 
@@ -575,6 +633,9 @@ sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
     if (!c) {
         return sl__nomem(err);
     }
+    c->o = o;
+    c->rec = sl__proto_record(sig);
+    c->prefill = true;
     c->doc = o->doc;
     c->base = p;
     c->err = err;
