@@ -46,6 +46,12 @@ typedef struct dctx {
     const uint8_t *base;
     sl_error *err;
     const char *file;
+    /* an error fail() found: its path is gathered as the decoder returns
+     * (innermost step first), so decoding keeps no path while it works */
+    bool failed;
+    sl_status code;
+    size_t off;
+    char msg[200];
     pstep path[PROTO_MAX_DEPTH * 2 + 4];
     unsigned npath;
 } dctx;
@@ -59,29 +65,48 @@ static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
     if (!c->err) {
         return code;
     }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+    va_end(ap);
+    c->failed = true;
+    c->code = code;
+    c->off = (size_t)(at - c->base);
+    c->npath = 0;
+    return code;
+}
+
+/* One step of the path of an error, on the way out of the field it is in
+ * (index: its list index, or UINT32_MAX). */
+static void step_out(dctx *c, const char *name, uint32_t index) {
+    if (c->failed && c->npath < SL_ARRAY_LEN(c->path)) {
+        c->path[c->npath].name = name;
+        c->path[c->npath].index = index;
+        c->npath++;
+    }
+}
+
+/* The error fail() found, with its path ("resourceLogs[0].scopeLogs"):
+ * "<path>: <message> (offset N)". */
+static sl_status report(dctx *c) {
     char path[160];
     size_t n = 0;
     path[0] = '\0';
-    for (unsigned i = 0; i < c->npath && n < sizeof(path); i++) {
-        const pstep *s = &c->path[i];
+    for (unsigned k = 0; k < c->npath && n < sizeof(path); k++) {
+        const pstep *s = &c->path[c->npath - 1 - k];
         int w = s->index == UINT32_MAX
-                    ? snprintf(path + n, sizeof(path) - n, "%s%s", i ? "." : "",
+                    ? snprintf(path + n, sizeof(path) - n, "%s%s", k ? "." : "",
                                s->name)
                     : snprintf(path + n, sizeof(path) - n, "%s%s[%u]",
-                               i ? "." : "", s->name, (unsigned)s->index);
+                               k ? "." : "", s->name, (unsigned)s->index);
         if (w < 0) {
             break;
         }
         n += (size_t)w;
     }
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     sl_pos pos = {c->file, 0, 0};
-    return sl__error(c->err, code, &pos, "%s: %s (offset %zu)",
-                     c->npath ? path : "request", msg, (size_t)(at - c->base));
+    return sl__error(c->err, c->code, &pos, "%s: %s (offset %zu)",
+                     c->npath ? path : "request", c->msg, c->off);
 }
 
 /* A length prefix at *p: the length in *n and *p past it, when it is whole
@@ -142,14 +167,21 @@ static char *digits(uint64_t u, char *end) {
     return end;
 }
 
+/* The text is written in place, at the end of room for the longest (a
+ * sign, 20 digits, the NUL): no copy. */
 static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
                          bool neg) {
-    char b[24];
-    char *p = digits(u, b + sizeof(b));
+    char *b = sl__doc_build_alloc(c->doc, 22);
+    if (!b) {
+        return sl__nomem(c->err);
+    }
+    b[21] = '\0';
+    char *p = digits(u, b + 21);
     if (neg) {
         *--p = '-';
     }
-    return set_lexeme(c, v, kind, p, (size_t)(b + sizeof(b) - p));
+    sl__doc_build_scalar(v, kind, p, (uint32_t)(b + 21 - p));
+    return SL_OK;
 }
 
 static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
@@ -456,7 +488,8 @@ static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
 
 static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
                            const uint8_t **pp, const uint8_t *end,
-                           const uint8_t *fstart, unsigned depth) {
+                           const uint8_t *fstart, unsigned depth,
+                           uint32_t *index) {
     int want = sl__proto_wire_type(f);
     bool repeated = (f->flags & PF_REPEATED) != 0;
     if (repeated && f->type != PT_MSG && !array_of(c, s, f)) {
@@ -500,7 +533,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
         if (!arr) {
             return sl__nomem(c->err);
         }
-        c->path[c->npath - 1].index = (uint32_t)sl_node_len(arr);
+        *index = (uint32_t)sl_node_len(arr);
         v = sl__doc_build_push(c->doc, arr, NULL, 0);
         if (!v) {
             return sl__nomem(c->err);
@@ -535,9 +568,10 @@ static void prefill(dctx *c, const mstate *s) {
         return;
     }
     memset(r->f, 0, sizeof(r->f));
-    for (uint8_t i = 0; i < s->m->n; i++) {
+    for (uint32_t b = s->present; b; b &= b - 1) { /* present fields */
+        unsigned i = (unsigned)__builtin_ctz(b);
         const sl__pfield *f = &s->m->f[i];
-        if (f->slot >= 0 && (s->present & (1u << i))) {
+        if (f->slot >= 0) {
             sl_node *v = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[i]);
             r->f[f->slot] = sl_node_kind_of(v) == SL_NODE_NULL ? NULL : v;
         }
@@ -588,15 +622,10 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
             }
             continue;
         }
-        if (c->npath >= SL_ARRAY_LEN(c->path)) {
-            return fail(c, SL_ELIMIT, fstart, "nested too deeply");
-        }
-        c->path[c->npath].name = f->camel;
-        c->path[c->npath].index = UINT32_MAX;
-        c->npath++;
-        sl_status rc = dec_field(c, &s, f, wt, &p, end, fstart, depth);
-        c->npath--;
+        uint32_t index = UINT32_MAX;
+        sl_status rc = dec_field(c, &s, f, wt, &p, end, fstart, depth, &index);
         if (rc != SL_OK) {
+            step_out(c, f->camel, index);
             return rc;
         }
     }
@@ -641,7 +670,11 @@ sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
     c->err = err;
     c->file = sl_doc_file(o->doc);
     c->npath = 0;
+    c->failed = false;
     rc = dec_msg(c, sl__proto_request(sig), root, p, p + len, 0);
+    if (rc != SL_OK && c->failed) {
+        rc = report(c);
+    }
     sl__free(c, sizeof(*c));
     if (rc == SL_OK) {
         rc = sl__otlp_index(o, false, err); /* checked as it was decoded */
