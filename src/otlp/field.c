@@ -172,14 +172,10 @@ static const sl_node *event_attr(const sl_otlp *o, size_t i,
 
 /* ---- attribute index ---- */
 
-void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
-                        uint32_t *n) {
-    size_t len = sl_node_kind_of(list) == SL_NODE_ARRAY ? sl_node_len(list) : 0;
-    *first = (uint32_t)o->nkvx;
-    *n = SL__KVX_NONE;
-    size_t need = o->nkvx + len;
+bool sl__otlp_kvx_reserve(sl_otlp *o, size_t n) {
+    size_t need = o->nkvx + n;
     if (need > UINT32_MAX - 1) {
-        return;
+        return false;
     }
     if (need > o->capkvx) {
         size_t cap = o->capkvx ? o->capkvx * 2 : 256;
@@ -189,10 +185,21 @@ void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
         void *p = sl__realloc(o->kvx, o->capkvx * sizeof(*o->kvx),
                               cap * sizeof(*o->kvx));
         if (!p) {
-            return; /* no index: readers walk the list */
+            return false;
         }
         o->kvx = p;
         o->capkvx = cap;
+    }
+    return true;
+}
+
+void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
+                        uint32_t *n) {
+    size_t len = sl_node_kind_of(list) == SL_NODE_ARRAY ? sl_node_len(list) : 0;
+    *first = (uint32_t)o->nkvx;
+    *n = SL__KVX_NONE;
+    if (!sl__otlp_kvx_reserve(o, len)) {
+        return; /* no index: readers walk the list */
     }
     uint32_t k = 0;
     for (size_t j = 0; j < len; j++) {

@@ -23,304 +23,33 @@
 #include <stdio.h>
 
 #include "base/base.h"
-#include "otlp/private.h"
+#include "otlp/proto.h"
 
-/* ---- message tables ---- */
+/* ---- message tables: proto_schema.c's, shared with the protobuf codec ---- */
 
+/* The checks a number, enum or array of OTLP/JSON needs (the proto3 JSON
+ * mapping of the field's type). */
 typedef enum vtype {
-    VT_STR,
     VT_U64,
     VT_I64,
     VT_U32,
     VT_I32,
-    VT_DBL,
-    VT_BOOL,
     VT_SEV,    /* SeverityNumber */
     VT_KIND,   /* Span.SpanKind */
     VT_STATUS, /* Status.StatusCode */
     VT_TEMP,   /* AggregationTemporality */
-    VT_TRACE_ID,
-    VT_SPAN_ID,
-    VT_ANY,    /* AnyValue */
-    VT_KVLIST, /* repeated KeyValue */
-    VT_MSG,
     VT_MSG_ARRAY,
     VT_U64_ARRAY,
-    VT_DBL_ARRAY,
-    VT_LIST, /* the list the caller indexes (resources, scopes, records) */
-    VT_JSON  /* any JSON value (entityRefs: not read by sluice) */
+    VT_DBL_ARRAY
 } vtype;
 
-typedef struct msgdesc msgdesc;
+typedef sl__pfield fdesc;
+typedef sl__pmsg msgdesc;
 
-typedef struct fdesc {
-    const char *camel, *snake;
-    uint8_t clen, slen;
-    uint8_t type;  /* vtype */
-    int8_t slot;   /* record slot, or -1 */
-    uint8_t oneof; /* fields sharing a non-zero id exclude each other */
-    const msgdesc *sub;
-} fdesc;
-
-struct msgdesc {
-    const char *name; /* for messages */
-    const fdesc *f;
-    uint8_t n;
-};
-
-#define F(c, s, t, slot, oneof, sub) \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, t, slot, oneof, sub }
-#define MSG(name, arr) \
-    { name, arr, (uint8_t)SL_ARRAY_LEN(arr) }
-
-static const fdesc resource_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("entityRefs", "entity_refs", VT_JSON, -1, 0, NULL),
-};
-static const msgdesc resource_msg = MSG("resource", resource_fields);
-
-static const fdesc scope_fields[] = {
-    F("name", "name", VT_STR, -1, 0, NULL),
-    F("version", "version", VT_STR, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-};
-static const msgdesc scope_msg = MSG("scope", scope_fields);
-
-/* Slots of the resource and scope entries. */
-enum {
-    ES_INNER = 0,
-    ES_SCHEMA = 1,
-    ES_LIST = 2
-};
-
-static const fdesc res_logs_fields[] = {
-    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("scopeLogs", "scope_logs", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc res_metrics_fields[] = {
-    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("scopeMetrics", "scope_metrics", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc res_spans_fields[] = {
-    F("resource", "resource", VT_MSG, ES_INNER, 0, &resource_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("scopeSpans", "scope_spans", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc scope_logs_fields[] = {
-    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("logRecords", "log_records", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc scope_metrics_fields[] = {
-    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("metrics", "metrics", VT_LIST, ES_LIST, 0, NULL),
-};
-static const fdesc scope_spans_fields[] = {
-    F("scope", "scope", VT_MSG, ES_INNER, 0, &scope_msg),
-    F("schemaUrl", "schema_url", VT_STR, ES_SCHEMA, 0, NULL),
-    F("spans", "spans", VT_LIST, ES_LIST, 0, NULL),
-};
-
-static const fdesc log_fields[] = {
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("observedTimeUnixNano", "observed_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("severityNumber", "severity_number", VT_SEV, -1, 0, NULL),
-    F("severityText", "severity_text", VT_STR, LS_SEV_TEXT, 0, NULL),
-    F("body", "body", VT_ANY, LS_BODY, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, SLOT_ATTRS, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("traceId", "trace_id", VT_TRACE_ID, LS_TRACE_ID, 0, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, LS_SPAN_ID, 0, NULL),
-    F("eventName", "event_name", VT_STR, LS_EVENT_NAME, 0, NULL),
-};
-
-static const fdesc exemplar_fields[] = {
-    F("filteredAttributes", "filtered_attributes", VT_KVLIST, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("asDouble", "as_double", VT_DBL, -1, 1, NULL),
-    F("asInt", "as_int", VT_I64, -1, 1, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, -1, 0, NULL),
-    F("traceId", "trace_id", VT_TRACE_ID, -1, 0, NULL),
-};
-static const msgdesc exemplar_msg = MSG("exemplar", exemplar_fields);
-
-static const fdesc number_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("asDouble", "as_double", VT_DBL, -1, 1, NULL),
-    F("asInt", "as_int", VT_I64, -1, 1, NULL),
-    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-};
-static const msgdesc number_dp_msg = MSG("data point", number_dp_fields);
-
-static const fdesc hist_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("count", "count", VT_U64, -1, 0, NULL),
-    F("sum", "sum", VT_DBL, -1, 0, NULL),
-    F("bucketCounts", "bucket_counts", VT_U64_ARRAY, -1, 0, NULL),
-    F("explicitBounds", "explicit_bounds", VT_DBL_ARRAY, -1, 0, NULL),
-    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("min", "min", VT_DBL, -1, 0, NULL),
-    F("max", "max", VT_DBL, -1, 0, NULL),
-};
-static const msgdesc hist_dp_msg = MSG("data point", hist_dp_fields);
-
-static const fdesc buckets_fields[] = {
-    F("offset", "offset", VT_I32, -1, 0, NULL),
-    F("bucketCounts", "bucket_counts", VT_U64_ARRAY, -1, 0, NULL),
-};
-static const msgdesc buckets_msg = MSG("buckets", buckets_fields);
-
-static const fdesc exph_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("count", "count", VT_U64, -1, 0, NULL),
-    F("sum", "sum", VT_DBL, -1, 0, NULL),
-    F("scale", "scale", VT_I32, -1, 0, NULL),
-    F("zeroCount", "zero_count", VT_U64, -1, 0, NULL),
-    F("positive", "positive", VT_MSG, -1, 0, &buckets_msg),
-    F("negative", "negative", VT_MSG, -1, 0, &buckets_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("exemplars", "exemplars", VT_MSG_ARRAY, -1, 0, &exemplar_msg),
-    F("min", "min", VT_DBL, -1, 0, NULL),
-    F("max", "max", VT_DBL, -1, 0, NULL),
-    F("zeroThreshold", "zero_threshold", VT_DBL, -1, 0, NULL),
-};
-static const msgdesc exph_dp_msg = MSG("data point", exph_dp_fields);
-
-static const fdesc quantile_fields[] = {
-    F("quantile", "quantile", VT_DBL, -1, 0, NULL),
-    F("value", "value", VT_DBL, -1, 0, NULL),
-};
-static const msgdesc quantile_msg = MSG("quantile value", quantile_fields);
-
-static const fdesc summary_dp_fields[] = {
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("count", "count", VT_U64, -1, 0, NULL),
-    F("sum", "sum", VT_DBL, -1, 0, NULL),
-    F("quantileValues", "quantile_values", VT_MSG_ARRAY, -1, 0, &quantile_msg),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-};
-static const msgdesc summary_dp_msg = MSG("data point", summary_dp_fields);
-
-static const fdesc gauge_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &number_dp_msg),
-};
-static const msgdesc gauge_msg = MSG("gauge", gauge_fields);
-static const fdesc sum_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &number_dp_msg),
-    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
-      NULL),
-    F("isMonotonic", "is_monotonic", VT_BOOL, -1, 0, NULL),
-};
-static const msgdesc sum_msg = MSG("sum", sum_fields);
-static const fdesc hist_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &hist_dp_msg),
-    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
-      NULL),
-};
-static const msgdesc hist_msg = MSG("histogram", hist_fields);
-static const fdesc exph_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &exph_dp_msg),
-    F("aggregationTemporality", "aggregation_temporality", VT_TEMP, -1, 0,
-      NULL),
-};
-static const msgdesc exph_msg = MSG("exponential histogram", exph_fields);
-static const fdesc summary_fields[] = {
-    F("dataPoints", "data_points", VT_MSG_ARRAY, -1, 0, &summary_dp_msg),
-};
-static const msgdesc summary_msg = MSG("summary", summary_fields);
-
-static const fdesc metric_fields[] = {
-    F("name", "name", VT_STR, MS_NAME, 0, NULL),
-    F("description", "description", VT_STR, MS_DESC, 0, NULL),
-    F("unit", "unit", VT_STR, MS_UNIT, 0, NULL),
-    F("metadata", "metadata", VT_KVLIST, -1, 0, NULL),
-    F("gauge", "gauge", VT_MSG, MS_GAUGE, 1, &gauge_msg),
-    F("sum", "sum", VT_MSG, MS_SUM, 1, &sum_msg),
-    F("histogram", "histogram", VT_MSG, MS_HIST, 1, &hist_msg),
-    F("exponentialHistogram", "exponential_histogram", VT_MSG, MS_EXPH, 1,
-      &exph_msg),
-    F("summary", "summary", VT_MSG, MS_SUMMARY, 1, &summary_msg),
-};
-
-static const fdesc event_fields[] = {
-    F("timeUnixNano", "time_unix_nano", VT_U64, -1, 0, NULL),
-    F("name", "name", VT_STR, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-};
-static const msgdesc event_msg = MSG("event", event_fields);
-
-static const fdesc link_fields[] = {
-    F("traceId", "trace_id", VT_TRACE_ID, -1, 0, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, -1, 0, NULL),
-    F("traceState", "trace_state", VT_STR, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, -1, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-};
-static const msgdesc link_msg = MSG("link", link_fields);
-
-static const fdesc status_fields[] = {
-    F("message", "message", VT_STR, -1, 0, NULL),
-    F("code", "code", VT_STATUS, -1, 0, NULL),
-};
-static const msgdesc status_msg = MSG("status", status_fields);
-
-static const fdesc span_fields[] = {
-    F("traceId", "trace_id", VT_TRACE_ID, SS_TRACE_ID, 0, NULL),
-    F("spanId", "span_id", VT_SPAN_ID, SS_SPAN_ID, 0, NULL),
-    F("traceState", "trace_state", VT_STR, SS_TSTATE, 0, NULL),
-    F("parentSpanId", "parent_span_id", VT_SPAN_ID, SS_PARENT, 0, NULL),
-    F("flags", "flags", VT_U32, -1, 0, NULL),
-    F("name", "name", VT_STR, SS_NAME, 0, NULL),
-    F("kind", "kind", VT_KIND, SS_KIND, 0, NULL),
-    F("startTimeUnixNano", "start_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("endTimeUnixNano", "end_time_unix_nano", VT_U64, -1, 0, NULL),
-    F("attributes", "attributes", VT_KVLIST, SLOT_ATTRS, 0, NULL),
-    F("droppedAttributesCount", "dropped_attributes_count", VT_U32, -1, 0,
-      NULL),
-    F("events", "events", VT_MSG_ARRAY, SS_EVENTS, 0, &event_msg),
-    F("droppedEventsCount", "dropped_events_count", VT_U32, -1, 0, NULL),
-    F("links", "links", VT_MSG_ARRAY, SS_LINKS, 0, &link_msg),
-    F("droppedLinksCount", "dropped_links_count", VT_U32, -1, 0, NULL),
-    F("status", "status", VT_MSG, SS_STATUS, 0, &status_msg),
-};
-
-typedef struct signal_desc {
-    const char *camel, *snake; /* the root list */
-    msgdesc res, scope, rec;
-} signal_desc;
-
-static const signal_desc signals[3] = {
-    {"resourceLogs", "resource_logs", MSG("resource logs", res_logs_fields),
-     MSG("scope logs", scope_logs_fields), MSG("log record", log_fields)},
-    {"resourceMetrics", "resource_metrics",
-     MSG("resource metrics", res_metrics_fields),
-     MSG("scope metrics", scope_metrics_fields), MSG("metric", metric_fields)},
-    {"resourceSpans", "resource_spans", MSG("resource spans", res_spans_fields),
-     MSG("scope spans", scope_spans_fields), MSG("span", span_fields)},
-};
+/* Fields sharing a non-zero id exclude each other (a oneof). */
+static uint8_t oneof_of(const fdesc *d) {
+    return d->flags & PF_PRESENCE ? d->aux : 0;
+}
 
 /* ---- names ---- */
 
@@ -412,26 +141,15 @@ bool sl__otlp_any_kind(const sl_node *any, sl_str *key, const sl_node **val) {
 
 /* ---- validation context and errors ---- */
 
-/* The field order last seen for a message: objects of one request nearly
- * always list their fields in the same order (one exporter wrote them),
- * whatever that order is, so member i is first tried as the field member
- * i was last time. */
-enum {
-    ORDER_SLOTS = 16,
-    ORDER_FIELDS = 24
-};
-
-typedef struct field_order {
-    const msgdesc *m;
-    uint8_t field[ORDER_FIELDS]; /* field index + 1; 0: not known */
-} field_order;
-
 typedef struct vctx {
     sl_otlp *o;
     sl_error *err;
     bool rewrote;   /* an id was rewritten in lower case */
+    bool validate;  /* false: the tree is known valid (decoded from
+                       protobuf): only fill slots and indexes */
     uint32_t depth; /* messages nested (bounded by the reader's depth) */
-    field_order orders[ORDER_SLOTS]; /* direct-mapped by message */
+    uint32_t kvx_first, kvx_n; /* the attribute index of the last indexed
+                                  list (see sl__otlp_kvx) */
 } vctx;
 
 /* One step of a path: member or element idx of parent. */
@@ -793,9 +511,11 @@ static sl_status check_id(vctx *c, sl_node *n, size_t want) {
 
 static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots);
-static sl_status check_kvlist(vctx *c, sl_node *arr);
+static sl_status check_kvlist(vctx *c, sl_node *arr, bool index);
 
-static sl_status check_any(vctx *c, sl_node *any) {
+/* An AnyValue; *str (when not NULL) receives its stringValue node, when it
+ * holds one (what the attribute index keeps). */
+static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
     if (sl_node_kind_of(any) != SL_NODE_OBJECT) {
         return wrong_type(c, any, "an AnyValue object");
     }
@@ -824,6 +544,9 @@ static sl_status check_any(vctx *c, sl_node *any) {
         switch (kind) {
         case AK_STRING:
             rc = k == SL_NODE_STRING ? SL_OK : wrong_type(c, v, "a string");
+            if (str) {
+                *str = v;
+            }
             break;
         case AK_BOOL:
             rc = k == SL_NODE_BOOL ? SL_OK : wrong_type(c, v, "a bool");
@@ -857,13 +580,13 @@ static sl_status check_any(vctx *c, sl_node *any) {
                     continue;
                 }
                 if (kind == AK_KVLIST) {
-                    rc = check_kvlist(c, vals);
+                    rc = check_kvlist(c, vals, false);
                 } else if (sl_node_kind_of(vals) != SL_NODE_ARRAY) {
                     rc = wrong_type(c, vals, "an array");
                 } else {
                     size_t e = sl_node_len(vals);
                     for (size_t q = 0; q < e && rc == SL_OK; q++) {
-                        rc = check_any(c, (sl_node *)sl_node_at(vals, q));
+                        rc = check_any(c, (sl_node *)sl_node_at(vals, q), NULL);
                     }
                 }
             }
@@ -881,12 +604,18 @@ static sl_status check_any(vctx *c, sl_node *any) {
 
 /* A KeyValue list: objects with a string "key" and an AnyValue "value"
  * (both optional, as proto3 defaults). Written out rather than through
- * check_msg: it is the hottest loop of a load. */
-static sl_status check_kvlist(vctx *c, sl_node *arr) {
+ * check_msg: it is the hottest loop of a load. With index, the same pass
+ * appends the list's attribute index to o->kvx (what sl__otlp_kvx_build
+ * makes: every KeyValue with a string key) and names it in c->kvx_first /
+ * c->kvx_n. */
+static sl_status check_kvlist(vctx *c, sl_node *arr, bool index) {
     if (sl_node_kind_of(arr) != SL_NODE_ARRAY) {
         return wrong_type(c, arr, "an array of key-values");
     }
+    sl_otlp *o = c->o;
     size_t n = sl_node_len(arr);
+    uint32_t first = (uint32_t)o->nkvx, k = 0;
+    bool indexing = index && sl__otlp_kvx_reserve(o, n);
     for (size_t i = 0; i < n; i++) {
         sl_node *kv = (sl_node *)sl_node_at(arr, i);
         if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
@@ -894,7 +623,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
             return rc;
         }
         size_t m = sl_node_len(kv);
-        bool seen_key = false, seen_value = false;
+        const sl_node *knode = NULL, *vnode = NULL, *str = NULL;
         for (size_t j = 0; j < m; j++) {
             sl_str key = sl_node_key(kv, j);
             sl_node *v = (sl_node *)sl_node_at(kv, j);
@@ -905,7 +634,7 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                 continue;
             }
             sl_status rc = SL_OK;
-            if ((is_key && seen_key) || (is_value && seen_value)) {
+            if ((is_key && knode) || (is_value && vnode)) {
                 sl_pos pos = sl_node_key_pos(c->o->doc, kv, j);
                 char path[160];
                 format_path(c, kv, path, sizeof(path));
@@ -918,15 +647,32 @@ static sl_status check_kvlist(vctx *c, sl_node *arr) {
                              ? SL_OK
                              : wrong_type(c, v, "a string");
                 } else {
-                    rc = check_any(c, v);
+                    rc = check_any(c, v, &str);
                 }
             }
-            seen_key |= is_key;
-            seen_value |= is_value;
+            if (is_key) {
+                knode = v;
+            } else {
+                vnode = v;
+            }
             if (rc != SL_OK) {
                 return rc;
             }
         }
+        if (indexing && sl_node_kind_of(knode) == SL_NODE_STRING) {
+            sl_str key = sl_node_str(knode);
+            sl__otlp_kvx *x = &o->kvx[first + k++];
+            x->key = key.ptr;
+            x->klen = (uint32_t)key.len;
+            x->kv = kv;
+            x->any = sl_node_kind_of(vnode) == SL_NODE_OBJECT ? vnode : NULL;
+            x->str = str;
+        }
+    }
+    if (index) {
+        o->nkvx += k;
+        c->kvx_first = first;
+        c->kvx_n = indexing ? k : SL__KVX_NONE;
     }
     return SL_OK;
 }
@@ -956,51 +702,64 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
     return SL_OK;
 }
 
-static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
-    switch ((vtype)d->type) {
-    case VT_STR:
+/* One field's value. With slots (the caller keeps this message's), an
+ * entry's resource / scope fills its slots too and a record's, scope's or
+ * resource's attributes index themselves. */
+static sl_status check_value(vctx *c, sl_node *v, const fdesc *d,
+                             sl_node **slots) {
+    bool rep = (d->flags & PF_REPEATED) != 0;
+    switch ((sl__ptype)d->type) {
+    case PT_ID:
+        return check_id(c, v, d->aux * 2u);
+    case PT_FIXED64:
+    case PT_UINT64:
+        return rep ? check_array(c, v, VT_U64_ARRAY, NULL)
+                   : check_int(c, v, VT_U64);
+    case PT_SFIXED64:
+    case PT_INT64:
+        return check_int(c, v, VT_I64);
+    case PT_UINT32:
+    case PT_FIXED32:
+        return check_int(c, v, VT_U32);
+    case PT_INT32:
+    case PT_SINT32:
+        return check_int(c, v, VT_I32);
+    case PT_ENUM:
+        return check_enum(c, v,
+                          d->aux == PE_SEVERITY    ? VT_SEV
+                          : d->aux == PE_SPAN_KIND ? VT_KIND
+                          : d->aux == PE_STATUS    ? VT_STATUS
+                                                   : VT_TEMP);
+    case PT_DOUBLE:
+        return rep ? check_array(c, v, VT_DBL_ARRAY, NULL) : check_double(c, v);
+    case PT_BOOL:
+        return sl_node_kind_of(v) == SL_NODE_BOOL ? SL_OK
+                                                  : wrong_type(c, v, "a bool");
+    case PT_MSG:
+        if (d->flags & (PF_LOOSE | PF_LIST)) {
+            /* a list: its elements are the indexer's */
+            return (d->flags & PF_LOOSE) || sl_node_kind_of(v) == SL_NODE_ARRAY
+                       ? SL_OK
+                       : wrong_type(c, v, "an array");
+        }
+        if (d->sub == &sl__proto_any_msg) {
+            return check_any(c, v, NULL);
+        }
+        if (rep) {
+            /* a record's, scope's or resource's attributes index themselves */
+            return d->sub == &sl__proto_kv_msg
+                       ? check_kvlist(c, v, slots && d->slot >= 0)
+                       : check_array(c, v, VT_MSG_ARRAY, d->sub);
+        }
+        return sl_node_kind_of(v) == SL_NODE_OBJECT
+                   ? check_msg(c, v, d->sub,
+                               slots && d->inner ? slots + d->inner : NULL)
+                   : wrong_type(c, v, "an object");
+    default: /* PT_STRING; PT_BYTES is only an AnyValue's (check_any) */
         return sl_node_kind_of(v) == SL_NODE_STRING
                    ? SL_OK
                    : wrong_type(c, v, "a string");
-    case VT_U64:
-    case VT_I64:
-    case VT_U32:
-    case VT_I32:
-        return check_int(c, v, (vtype)d->type);
-    case VT_DBL:
-        return check_double(c, v);
-    case VT_BOOL:
-        return sl_node_kind_of(v) == SL_NODE_BOOL ? SL_OK
-                                                  : wrong_type(c, v, "a bool");
-    case VT_SEV:
-    case VT_KIND:
-    case VT_STATUS:
-    case VT_TEMP:
-        return check_enum(c, v, (vtype)d->type);
-    case VT_TRACE_ID:
-        return check_id(c, v, 32);
-    case VT_SPAN_ID:
-        return check_id(c, v, 16);
-    case VT_ANY:
-        return check_any(c, v);
-    case VT_KVLIST:
-        return check_kvlist(c, v);
-    case VT_MSG:
-        return sl_node_kind_of(v) == SL_NODE_OBJECT
-                   ? check_msg(c, v, d->sub, NULL)
-                   : wrong_type(c, v, "an object");
-    case VT_MSG_ARRAY:
-    case VT_U64_ARRAY:
-    case VT_DBL_ARRAY:
-        return check_array(c, v, (vtype)d->type, d->sub);
-    case VT_LIST:
-        return sl_node_kind_of(v) == SL_NODE_ARRAY
-                   ? SL_OK
-                   : wrong_type(c, v, "an array");
-    case VT_JSON:
-        return SL_OK;
     }
-    return SL_OK;
 }
 
 /* Validate an object against a message table; fill slots (when not NULL)
@@ -1009,8 +768,92 @@ static sl_status check_value(vctx *c, sl_node *v, const fdesc *d) {
 static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
                               sl_node **slots);
 
+/* The attribute index of a key-value list the protobuf decoder built
+ * (what sl__otlp_kvx_build makes, by key pointers): every KeyValue has a
+ * string key unless the key was empty (proto3 leaves defaults out), a
+ * value is an AnyValue object, holding one member. */
+static void known_kvlist(vctx *c, const sl_node *arr) {
+    sl_otlp *o = c->o;
+    size_t n = sl_node_len(arr);
+    c->kvx_first = (uint32_t)o->nkvx;
+    c->kvx_n = SL__KVX_NONE;
+    if (!sl__otlp_kvx_reserve(o, n)) {
+        return;
+    }
+    const char *kname = sl__proto_kv_msg.f[0].camel;
+    const char *sname = sl__proto_any_msg.f[0].camel; /* stringValue */
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sl_node *kv = sl_node_at(arr, i);
+        const sl_node *key = NULL, *val = NULL;
+        size_t m = sl_node_len(kv);
+        for (size_t j = 0; j < m; j++) {
+            if (sl_node_key(kv, j).ptr == kname) {
+                key = sl_node_at(kv, j);
+            } else {
+                val = sl_node_at(kv, j);
+            }
+        }
+        if (!key) {
+            continue;
+        }
+        sl_str ks = sl_node_str(key);
+        sl__otlp_kvx *x = &o->kvx[o->nkvx + k++];
+        x->key = ks.ptr;
+        x->klen = (uint32_t)ks.len;
+        x->kv = kv;
+        x->any = val;
+        x->str =
+            val && sl_node_len(val) == 1 && sl_node_key(val, 0).ptr == sname
+                ? sl_node_at(val, 0)
+                : NULL;
+    }
+    o->nkvx += k;
+    c->kvx_n = k;
+}
+
+/* The slots and attribute indexes of a tree the protobuf decoder built:
+ * valid, and its keys are the tables' own name pointers, so a field is
+ * found by comparing pointers, from just after the last one found (the
+ * decoder adds members in wire order, nearly always table order). */
+static void known_fields(vctx *c, sl_node *obj, const msgdesc *m,
+                         sl_node **slots) {
+    size_t n = sl_node_len(obj);
+    uint8_t next = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = sl_node_key(obj, i).ptr;
+        const fdesc *d = NULL;
+        for (uint8_t k = 0, j = next; k < m->n; k++) {
+            j = j >= m->n ? 0 : j;
+            if (m->f[j].camel == key) {
+                d = &m->f[j];
+                next = (uint8_t)(j + 1);
+                break;
+            }
+            j++;
+        }
+        if (!d || d->slot < 0) {
+            continue;
+        }
+        sl_node *v = (sl_node *)sl_node_at(obj, i);
+        if (sl_node_kind_of(v) == SL_NODE_NULL) {
+            continue;
+        }
+        slots[d->slot] = v;
+        if (d->inner) {
+            known_fields(c, v, d->sub, slots + d->inner);
+        } else if (d->sub == &sl__proto_kv_msg) {
+            known_kvlist(c, v);
+        }
+    }
+}
+
 static sl_status check_msg(vctx *c, sl_node *obj, const msgdesc *m,
                            sl_node **slots) {
+    if (!c->validate) {
+        known_fields(c, obj, m, slots);
+        return SL_OK;
+    }
     if (c->depth >= SL_MAX_DEPTH) {
         return fail(c, obj, "nested too deeply");
     }
@@ -1026,12 +869,12 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
     uint8_t oneof_seen = 0; /* bit per oneof group id */
     uint8_t hint = 0;
     size_t n = sl_node_len(obj);
-    field_order *ord =
-        &c->orders[((uintptr_t)m / sizeof(msgdesc)) % ORDER_SLOTS];
+    sl__otlp_order *ord =
+        &c->o->orders[((uintptr_t)m / sizeof(msgdesc)) % SL__ORDER_SLOTS];
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(obj, i);
         const fdesc *d = NULL;
-        if (i < ORDER_FIELDS) {
+        if (i < SL__ORDER_FIELDS) {
             /* checked at every member, not once: validating the previous
              * member's value may have nested into a message that shares
              * this slot and taken it (its indexes would overrun m->f;
@@ -1064,15 +907,16 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
             continue;
         }
         sl_status rc = SL_OK;
-        if (d->oneof) {
-            uint8_t ob = (uint8_t)(1u << d->oneof);
+        uint8_t oneof = oneof_of(d);
+        if (oneof) {
+            uint8_t ob = (uint8_t)(1u << oneof);
             if (oneof_seen & ob) {
                 rc = fail(c, v, "more than one of a set of exclusive fields");
             }
             oneof_seen |= ob;
         }
         if (rc == SL_OK) {
-            rc = check_value(c, v, d);
+            rc = check_value(c, v, d, slots);
         }
         if (rc != SL_OK) {
             return rc;
@@ -1123,6 +967,14 @@ static bool grow(void **p, size_t *cap, size_t need, size_t esize) {
     return true;
 }
 
+sl__otlp_rec *sl__otlp_prefill(sl_otlp *o) {
+    if (o->nprefill >= UINT32_MAX || !grow((void **)&o->recs, &o->caprec,
+                                           o->nprefill + 1, sizeof(*o->recs))) {
+        return NULL;
+    }
+    return &o->recs[o->nprefill++];
+}
+
 /* Derived slots of a metric: its data, type and first data point. The
  * reference runner reads no data point attributes for exponential
  * histograms (reference/policy-engine-upstream.md §5): kept. */
@@ -1171,7 +1023,7 @@ static void log_derive(sl__otlp_rec *r) {
 void sl__otlp_rescan_record(sl_otlp *o, size_t i) {
     sl__otlp_rec *r = &o->recs[i];
     memset(r->f, 0, sizeof(r->f));
-    fill_slots(r->node, &signals[o->sig].rec, r->f);
+    fill_slots(r->node, sl__proto_record(o->sig), r->f);
     sl__otlp_derive_record(o, i);
 }
 
@@ -1194,9 +1046,9 @@ static void scope_derive(sl__otlp_scope *s, sl_node *inner) {
 void sl__otlp_rescan_scope(sl_otlp *o, size_t g) {
     sl__otlp_scope *s = &o->scopes[g];
     sl_node *slots[3] = {NULL, NULL, NULL};
-    fill_slots(s->entry, &signals[o->sig].scope, slots);
-    s->schema = slots[ES_SCHEMA];
-    scope_derive(s, slots[ES_INNER]);
+    fill_slots(s->entry, sl__proto_scope_entry(o->sig), slots);
+    s->schema = slots[SL__ES_SCHEMA];
+    scope_derive(s, slots[SL__ES_INNER]);
 }
 
 static void res_derive(sl__otlp_res *r, sl_node *inner) {
@@ -1207,14 +1059,14 @@ static void res_derive(sl__otlp_res *r, sl_node *inner) {
 void sl__otlp_rescan_res(sl_otlp *o, size_t ri) {
     sl__otlp_res *r = &o->res[ri];
     sl_node *slots[3] = {NULL, NULL, NULL};
-    fill_slots(r->entry, &signals[o->sig].res, slots);
-    r->schema = slots[ES_SCHEMA];
-    res_derive(r, slots[ES_INNER]);
+    fill_slots(r->entry, sl__proto_resource_entry(o->sig), slots);
+    r->schema = slots[SL__ES_SCHEMA];
+    res_derive(r, slots[SL__ES_INNER]);
 }
 
 static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
     sl_otlp *o = c->o;
-    const msgdesc *m = &signals[o->sig].rec;
+    const msgdesc *m = sl__proto_record(o->sig);
     size_t n = sl_node_len(list);
     if (o->nrec + n > UINT32_MAX) {
         return sl__error(c->err, SL_ELIMIT, NULL,
@@ -1229,21 +1081,42 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
             return wrong_type(c, e, "an object");
         }
         sl__otlp_rec *r = &o->recs[o->nrec];
-        memset(r, 0, sizeof(*r));
+        /* decoded from protobuf: its slots may be there already */
+        bool pre = o->nrec < o->nprefill && r->node == sl_node_at(e, 0);
+        if (pre) {
+            sl_node *f[NSLOTS];
+            memcpy(f, r->f, sizeof(f));
+            memset(r, 0, sizeof(*r));
+            memcpy(r->f, f, sizeof(f));
+        } else {
+            memset(r, 0, sizeof(*r));
+        }
         r->node = e;
         r->scope = g;
         c->rewrote = false;
-        sl_status rc = check_msg(c, e, m, r->f);
+        c->kvx_first = (uint32_t)o->nkvx;
+        c->kvx_n = 0;
+        sl_status rc = SL_OK;
+        if (!pre) {
+            rc = check_msg(c, e, m, r->f);
+        } else if (r->f[SLOT_ATTRS] && o->sig != SL_SIGNAL_METRIC) {
+            known_kvlist(c, r->f[SLOT_ATTRS]);
+        }
         r->dirty = c->rewrote;
         if (rc != SL_OK) {
             return rc;
         }
         if (o->sig == SL_SIGNAL_METRIC) {
+            /* its attributes are its first data point's: indexed here */
             metric_derive(r);
-        } else if (o->sig == SL_SIGNAL_LOG) {
-            log_derive(r);
+            sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
+        } else {
+            if (o->sig == SL_SIGNAL_LOG) {
+                log_derive(r);
+            }
+            r->kvx = c->kvx_first; /* indexed as it was validated */
+            r->nkvx = c->kvx_n;
         }
-        sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
         o->nrec++;
     }
     return SL_OK;
@@ -1251,15 +1124,17 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
 
 static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
     sl_otlp *o = c->o;
-    const signal_desc *sd = &signals[o->sig];
+    const msgdesc *m = sl__proto_scope_entry(o->sig);
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
-        sl_node *slots[3] = {NULL, NULL, NULL};
-        sl_status rc = check_msg(c, e, &sd->scope, slots);
+        sl_node *slots[SL__ES_NSLOTS] = {NULL};
+        c->kvx_first = (uint32_t)o->nkvx;
+        c->kvx_n = 0;
+        sl_status rc = check_msg(c, e, m, slots);
         if (rc != SL_OK) {
             return rc;
         }
@@ -1274,13 +1149,18 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         sl__otlp_scope *s = &o->scopes[g];
         memset(s, 0, sizeof(*s));
         s->entry = e;
-        s->schema = slots[ES_SCHEMA];
+        s->schema = slots[SL__ES_SCHEMA];
         s->res = ri;
         s->first = (uint32_t)o->nrec;
-        scope_derive(s, slots[ES_INNER]);
-        sl__otlp_kvx_build(o, s->attrs, &s->kvx, &s->nkvx);
-        if (slots[ES_LIST]) {
-            rc = index_records(c, slots[ES_LIST], g);
+        /* what scope_derive finds, filled as the scope was validated */
+        s->scope = slots[SL__ES_INNER];
+        s->name = slots[SL__ES_SUB + SL__SC_NAME];
+        s->version = slots[SL__ES_SUB + SL__SC_VERSION];
+        s->attrs = slots[SL__ES_SUB + SL__SC_ATTRS];
+        s->kvx = c->kvx_first;
+        s->nkvx = c->kvx_n;
+        if (slots[SL__ES_LIST]) {
+            rc = index_records(c, slots[SL__ES_LIST], g);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1298,15 +1178,17 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
 
 static sl_status index_resources(vctx *c, sl_node *list) {
     sl_otlp *o = c->o;
-    const signal_desc *sd = &signals[o->sig];
+    const msgdesc *m = sl__proto_resource_entry(o->sig);
     size_t n = sl_node_len(list);
     for (size_t i = 0; i < n; i++) {
         sl_node *e = (sl_node *)sl_node_at(list, i);
         if (sl_node_kind_of(e) != SL_NODE_OBJECT) {
             return wrong_type(c, e, "an object");
         }
-        sl_node *slots[3] = {NULL, NULL, NULL};
-        sl_status rc = check_msg(c, e, &sd->res, slots);
+        sl_node *slots[SL__ES_NSLOTS] = {NULL};
+        c->kvx_first = (uint32_t)o->nkvx;
+        c->kvx_n = 0;
+        sl_status rc = check_msg(c, e, m, slots);
         if (rc != SL_OK) {
             return rc;
         }
@@ -1320,12 +1202,14 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         sl__otlp_res *r = &o->res[ri];
         memset(r, 0, sizeof(*r));
         r->entry = e;
-        r->schema = slots[ES_SCHEMA];
-        res_derive(r, slots[ES_INNER]);
-        sl__otlp_kvx_build(o, r->attrs, &r->kvx, &r->nkvx);
+        r->schema = slots[SL__ES_SCHEMA];
+        r->resource = slots[SL__ES_INNER]; /* what res_derive finds */
+        r->attrs = slots[SL__ES_SUB + SL__RS_ATTRS];
+        r->kvx = c->kvx_first;
+        r->nkvx = c->kvx_n;
         r->sfirst = (uint32_t)o->nscope;
-        if (slots[ES_LIST]) {
-            rc = index_scopes(c, slots[ES_LIST], ri);
+        if (slots[SL__ES_LIST]) {
+            rc = index_scopes(c, slots[SL__ES_LIST], ri);
             if (rc != SL_OK) {
                 return rc;
             }
@@ -1348,15 +1232,16 @@ void sl__otlp_reset(sl_otlp *o) {
     o->snake = false;
     o->list = NULL;
     o->nrec = o->nscope = o->nres = 0;
+    o->nprefill = 0;
     o->ndropped = o->nempty = 0;
     o->nkvx = 0;
 }
 
-sl_status sl__otlp_index(sl_otlp *o, sl_error *err) {
+sl_status sl__otlp_index(sl_otlp *o, bool validate, sl_error *err) {
     vctx ctx;
     vctx *c = &ctx;
-    memset(c->orders, 0, sizeof(c->orders));
     c->o = o;
+    c->validate = validate;
     c->err = err;
     c->depth = 0;
     c->rewrote = false;
@@ -1370,7 +1255,8 @@ sl_status sl__otlp_index(sl_otlp *o, sl_error *err) {
     for (size_t i = 0; i < n; i++) {
         sl_str key = sl_node_key(root, i);
         for (int s = 0; s < 3; s++) {
-            if (!sl__otlp_key_is(key, signals[s].camel, signals[s].snake)) {
+            const fdesc *d = &sl__proto_request((sl_signal)s)->f[0];
+            if (!desc_match(d, key)) {
                 continue;
             }
             if (o->sig != SL_SIGNAL_NONE) {
@@ -1380,8 +1266,8 @@ sl_status sl__otlp_index(sl_otlp *o, sl_error *err) {
                 goto done;
             }
             o->sig = (sl_signal)s;
-            o->snake = key.len == strlen(signals[s].snake) &&
-                       memcmp(key.ptr, signals[s].snake, key.len) == 0;
+            o->snake =
+                key.len == d->slen && memcmp(key.ptr, d->snake, key.len) == 0;
             sl_node *v = (sl_node *)sl_node_at(root, i);
             if (sl_node_kind_of(v) == SL_NODE_ARRAY) {
                 o->list = v;
@@ -1450,7 +1336,7 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
     if (rc != SL_OK) {
         return rc;
     }
-    rc = sl__otlp_index(o, err);
+    rc = sl__otlp_index(o, true, err);
     o->loaded = rc == SL_OK;
     return rc;
 }

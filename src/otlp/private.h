@@ -78,6 +78,20 @@ typedef struct sl__otlp_kvx {
 
 #define SL__KVX_NONE UINT32_MAX
 
+/* The field order last seen for a message type (load.c): objects of a
+ * stream of requests nearly always list their fields in one order (one
+ * exporter wrote them), so member i is first tried as the field member i
+ * was last time. Kept across loads: a hint, always checked. */
+enum {
+    SL__ORDER_SLOTS = 16,
+    SL__ORDER_FIELDS = 24
+};
+
+typedef struct sl__otlp_order {
+    const void *m;                   /* the message table it is for */
+    uint8_t field[SL__ORDER_FIELDS]; /* field index + 1; 0: not known */
+} sl__otlp_order;
+
 typedef struct sl__otlp_rec {
     sl_node *node;      /* the record object (an item of its list) */
     uint32_t scope;     /* index into scopes */
@@ -138,6 +152,8 @@ struct sl_otlp {
     uint8_t idbuf[16]; /* sl_otlp_typed: decoded id bytes */
     sl_buf bytes;      /* sl_otlp_typed: decoded bytesValue */
     sl_buf scratch;    /* sl_otlp_set: the new tracestate */
+    sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
+    size_t nprefill; /* records whose slots the protobuf decoder filled */
 };
 
 /* Names: each known member has a camelCase (OTLP/JSON) and a proto
@@ -191,12 +207,24 @@ static inline bool sl__otlp_same(const char *a, const char *b, size_t n) {
 void sl__otlp_kvx_build(sl_otlp *o, const sl_node *list, uint32_t *first,
                         uint32_t *n);
 
+/* Room in o->kvx for n more entries; false when it cannot grow (then the
+ * list gets no index). */
+bool sl__otlp_kvx_reserve(sl_otlp *o, size_t n);
+
+/* The protobuf decoder's record slots, in decoding order (= index order):
+ * the next entry of o->recs, to get f[] and, in node, the record's first
+ * member (the index checks it is the record it reaches before using f[]);
+ * NULL when recs cannot grow. */
+sl__otlp_rec *sl__otlp_prefill(sl_otlp *o);
+
 /* Forget the loaded request (memory kept). */
 void sl__otlp_reset(sl_otlp *o);
 
 /* Validate and index the request in o->doc (after sl__otlp_reset and the
- * doc's load): what sl_otlp_load does once the JSON is parsed. */
-sl_status sl__otlp_index(sl_otlp *o, sl_error *err);
+ * doc's load): what sl_otlp_load does once the JSON is parsed. Without
+ * validate the tree is known to be valid OTLP (the protobuf decoder built
+ * it, checking as it went): only the slots and indexes are filled. */
+sl_status sl__otlp_index(sl_otlp *o, bool validate, sl_error *err);
 
 /* A writer that failed: out back to its length before the request (start),
  * err filled with rc when nothing more precise was; returns rc. Shared by

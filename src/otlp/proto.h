@@ -50,8 +50,25 @@ typedef enum sl__ptype {
 
 enum {
     PF_REPEATED = 1,
-    PF_PRESENCE = 2 /* oneof member or proto3 optional: a default value is
-                       still a value */
+    PF_PRESENCE = 2, /* oneof member or proto3 optional: a default value is
+                        still a value */
+    PF_LIST = 4,     /* an entry's list of entries or records: the OTLP/JSON
+                        validator leaves its elements to the indexer */
+    PF_LOOSE = 8     /* OTLP/JSON accepts any value (not read by sluice) */
+};
+
+/* Slots of resource and scope entries (sl__pfield.slot): the entry's own,
+ * then from SL__ES_SUB on its resource's (SL__RS_*) or scope's (SL__SC_*). */
+enum {
+    SL__ES_INNER = 0,
+    SL__ES_SCHEMA = 1,
+    SL__ES_LIST = 2,
+    SL__ES_SUB = 3,
+    SL__RS_ATTRS = 0,
+    SL__SC_NAME = 0,
+    SL__SC_VERSION = 1,
+    SL__SC_ATTRS = 2,
+    SL__ES_NSLOTS = SL__ES_SUB + 3
 };
 
 /* Enum tables for names on encode (PT_ENUM's aux). */
@@ -74,6 +91,10 @@ typedef struct sl__pfield {
     uint8_t wt;    /* the wire type its values use (WT_LEN for messages,
                       strings, bytes and packed repeated scalars) */
     const sl__pmsg *sub;
+    int8_t slot;   /* where an index keeps its value (a record slot, an
+                      SL__ES_* entry slot), or -1 */
+    uint8_t inner; /* a message whose own fields are kept too, from this
+                      slot on (an entry's resource / scope), or 0 */
 } sl__pfield;
 
 /* A type's wire type, as a constant expression for the tables. */
@@ -93,17 +114,25 @@ struct sl__pmsg {
 };
 
 /* Table entries: a field (camel name, snake name, number, type, PF_*
- * flags, aux, sub-message), a message, a message with a oneof (its most
+ * flags, aux, sub-message, then the index slot and inner-slot start), the
+ * same without index slots, a message, a message with a oneof (its most
  * members at once in slots). */
+#define SL__PFIELDX(c, s, num, t, fl, aux, sub, slot, inner)                 \
+    {                                                                        \
+        c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, SL__PT_WIRE(t), \
+            sub, slot, inner                                                 \
+    }
 #define SL__PFIELD(c, s, num, t, fl, aux, sub)                               \
-    { c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, SL__PT_WIRE(t), sub }
+    SL__PFIELDX(c, s, num, t, fl, aux, sub, -1, 0)
 #define SL__PMSG(name, arr)                                                  \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr), (uint8_t)SL_ARRAY_LEN(arr) }
 #define SL__PMSG_ONEOF(name, arr, slots)                                     \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr), slots }
 
-/* common.proto's KeyValue (its AnyValue inside). */
-extern const sl__pmsg sl__proto_key_value;
+/* AnyValue and KeyValue (common.proto): the OTLP/JSON validator checks
+ * these two by hand (they are most of a request); the sync messages use
+ * KeyValue too. */
+extern const sl__pmsg sl__proto_any_msg, sl__proto_kv_msg;
 
 /* Decode protobuf message m (len bytes of buf, borrowed: strings point
  * into it while doc lives) into doc as its proto3 JSON mapping (the tree

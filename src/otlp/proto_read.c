@@ -39,10 +39,19 @@ typedef struct pstep {
 } pstep;
 
 typedef struct dctx {
+    sl_otlp *o;
+    const sl__pmsg *rec; /* the signal's record message */
+    bool prefill;        /* records' slots still go to o (no failure) */
     sl_doc *doc;
     const uint8_t *base;
     sl_error *err;
     const char *file;
+    /* an error fail() found: its path is gathered as the decoder returns
+     * (innermost step first), so decoding keeps no path while it works */
+    bool failed;
+    sl_status code;
+    size_t off;
+    char msg[200];
     pstep path[PROTO_MAX_DEPTH * 2 + 4];
     unsigned npath;
 } dctx;
@@ -56,30 +65,48 @@ static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
     if (!c->err) {
         return code;
     }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+    va_end(ap);
+    c->failed = true;
+    c->code = code;
+    c->off = (size_t)(at - c->base);
+    c->npath = 0;
+    return code;
+}
+
+/* One step of the path of an error, on the way out of the field it is in
+ * (index: its list index, or UINT32_MAX). */
+static void step_out(dctx *c, const char *name, uint32_t index) {
+    if (c->failed && c->npath < SL_ARRAY_LEN(c->path)) {
+        c->path[c->npath].name = name;
+        c->path[c->npath].index = index;
+        c->npath++;
+    }
+}
+
+/* The error fail() found, with its path ("resourceLogs[0].scopeLogs"):
+ * "<path>: <message> (offset N)". */
+static sl_status report(dctx *c) {
     char path[160];
     size_t n = 0;
     path[0] = '\0';
-    for (unsigned i = 0; i < c->npath && n < sizeof(path); i++) {
-        const pstep *s = &c->path[i];
+    for (unsigned k = 0; k < c->npath && n < sizeof(path); k++) {
+        const pstep *s = &c->path[c->npath - 1 - k];
         int w = s->index == UINT32_MAX
-                    ? snprintf(path + n, sizeof(path) - n, "%s%s",
-                               i ? "." : "", s->name)
+                    ? snprintf(path + n, sizeof(path) - n, "%s%s", k ? "." : "",
+                               s->name)
                     : snprintf(path + n, sizeof(path) - n, "%s%s[%u]",
-                               i ? "." : "", s->name, (unsigned)s->index);
+                               k ? "." : "", s->name, (unsigned)s->index);
         if (w < 0) {
             break;
         }
         n += (size_t)w;
     }
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     sl_pos pos = {c->file, 0, 0};
-    return sl__error(c->err, code, &pos, "%s: %s (offset %zu)",
-                     c->npath ? path : "request", msg,
-                     (size_t)(at - c->base));
+    return sl__error(c->err, c->code, &pos, "%s: %s (offset %zu)",
+                     c->npath ? path : "request", c->msg, c->off);
 }
 
 /* A length prefix at *p: the length in *n and *p past it, when it is whole
@@ -117,23 +144,44 @@ static sl_status set_lexeme(dctx *c, sl_node *v, sl_node_kind kind,
     return SL_OK;
 }
 
-/* Decimal digits of u, written backwards from end; returns the start. */
+/* Decimal digits of u, written backwards from end, two at a time;
+ * returns the start. */
 static char *digits(uint64_t u, char *end) {
-    do {
-        *--end = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    static const char pairs[201] =
+        "000102030405060708091011121314151617181920212223242526272829"
+        "303132333435363738394041424344454647484950515253545556575859"
+        "606162636465666768697071727374757677787980818283848586878889"
+        "90919293949596979899";
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * u, 2);
+    } else {
+        *--end = (char)('0' + u);
+    }
     return end;
 }
 
+/* The text is written in place, at the end of room for the longest (a
+ * sign, 20 digits, the NUL): no copy. */
 static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
                          bool neg) {
-    char b[24];
-    char *p = digits(u, b + sizeof(b));
+    char *b = sl__doc_build_alloc(c->doc, 22);
+    if (!b) {
+        return sl__nomem(c->err);
+    }
+    b[21] = '\0';
+    char *p = digits(u, b + 21);
     if (neg) {
         *--p = '-';
     }
-    return set_lexeme(c, v, kind, p, (size_t)(b + sizeof(b) - p));
+    sl__doc_build_scalar(v, kind, p, (uint32_t)(b + 21 - p));
+    return SL_OK;
 }
 
 static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
@@ -141,8 +189,8 @@ static sl_status set_u64(dctx *c, sl_node *v, uint64_t u) {
 }
 
 static sl_status set_i64(dctx *c, sl_node *v, int64_t i) {
-    return set_dec(c, v, SL_NODE_STRING,
-                   i < 0 ? 0 - (uint64_t)i : (uint64_t)i, i < 0);
+    return set_dec(c, v, SL_NODE_STRING, i < 0 ? 0 - (uint64_t)i : (uint64_t)i,
+                   i < 0);
 }
 
 static sl_status set_int(dctx *c, sl_node *v, int64_t i) {
@@ -158,8 +206,8 @@ static sl_status set_double(dctx *c, sl_node *v, double d) {
         return SL_OK;
     }
     if (isinf(d)) {
-        sl__doc_build_scalar(v, SL_NODE_STRING, d > 0 ? "Infinity" : "-Infinity",
-                             d > 0 ? 8 : 9);
+        sl__doc_build_scalar(v, SL_NODE_STRING,
+                             d > 0 ? "Infinity" : "-Infinity", d > 0 ? 8 : 9);
         return SL_OK;
     }
     char b[40];
@@ -231,6 +279,25 @@ static uint32_t le32(const uint8_t *p) {
            (uint32_t)p[3] << 24;
 }
 
+/* Whether p[0..n) is all ASCII (then valid UTF-8): most strings are, and
+ * a word at a time with an overlapping last word beats a general check. */
+static bool ascii(const uint8_t *p, size_t n) {
+    uint64_t acc = 0, w;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, p + i, 8);
+            acc |= w;
+        }
+        memcpy(&w, p + n - 8, 8);
+        acc |= w;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            acc |= p[i];
+        }
+    }
+    return !(acc & 0x8080808080808080ull);
+}
+
 /* ---- messages ---- */
 
 typedef struct mstate {
@@ -286,8 +353,7 @@ static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
 }
 
 static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
-                         const uint8_t *p, const uint8_t *end,
-                         unsigned depth);
+                         const uint8_t *p, const uint8_t *end, unsigned depth);
 
 /* One scalar value of field f at *pp: a new list element (in_array), or
  * the field's member, made unless the value is a proto3 default of a
@@ -362,8 +428,8 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
                     (unsigned)f->aux, dlen);
     }
-    if (f->type == PT_STRING && sl__utf8_valid_prefix((const char *)data,
-                                                      dlen) != dlen) {
+    if (f->type == PT_STRING && !ascii(data, dlen) &&
+        sl__utf8_valid_prefix((const char *)data, dlen) != dlen) {
         return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
     }
     sl_node *v;
@@ -421,8 +487,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return set_double(c, v, d);
     }
     case PT_BOOL:
-        sl__doc_build_scalar(v, SL_NODE_BOOL, u ? "true" : "false",
-                             u ? 4 : 5);
+        sl__doc_build_scalar(v, SL_NODE_BOOL, u ? "true" : "false", u ? 4 : 5);
         return SL_OK;
     default:
         return SL_OK;
@@ -444,7 +509,8 @@ static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
 
 static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
                            const uint8_t **pp, const uint8_t *end,
-                           const uint8_t *fstart, unsigned depth) {
+                           const uint8_t *fstart, unsigned depth,
+                           uint32_t *index) {
     int want = sl__proto_wire_type(f);
     bool repeated = (f->flags & PF_REPEATED) != 0;
     if (repeated && f->type != PT_MSG && !array_of(c, s, f)) {
@@ -488,7 +554,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
         if (!arr) {
             return sl__nomem(c->err);
         }
-        c->path[c->npath - 1].index = (uint32_t)sl_node_len(arr);
+        *index = (uint32_t)sl_node_len(arr);
         v = sl__doc_build_push(c->doc, arr, NULL, 0);
         if (!v) {
             return sl__nomem(c->err);
@@ -506,8 +572,7 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
             /* given twice: protobuf merges; no single span holds it */
             sl__doc_build_span(v, UINT32_MAX, NULL);
         } else {
-            sl__doc_build_container(v, SL_NODE_OBJECT,
-                                    (uint32_t)(p - c->base),
+            sl__doc_build_container(v, SL_NODE_OBJECT, (uint32_t)(p - c->base),
                                     (const char *)mend);
         }
     }
@@ -515,9 +580,28 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
     return dec_msg(c, f->sub, v, p, mend, depth + 1);
 }
 
+/* A record just decoded (its members final): its slots for the index, so
+ * the index need not find its fields again (sl__otlp_prefill). */
+static void prefill(dctx *c, const mstate *s) {
+    sl__otlp_rec *r = sl__otlp_prefill(c->o);
+    if (!r) {
+        c->prefill = false; /* the index finds them itself */
+        return;
+    }
+    memset(r->f, 0, sizeof(r->f));
+    for (uint32_t b = s->present; b; b &= b - 1) { /* present fields */
+        unsigned i = (unsigned)__builtin_ctz(b);
+        const sl__pfield *f = &s->m->f[i];
+        if (f->slot >= 0) {
+            sl_node *v = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[i]);
+            r->f[f->slot] = sl_node_kind_of(v) == SL_NODE_NULL ? NULL : v;
+        }
+    }
+    r->node = (sl_node *)sl_node_at(s->obj, 0);
+}
+
 static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
-                         const uint8_t *p, const uint8_t *end,
-                         unsigned depth) {
+                         const uint8_t *p, const uint8_t *end, unsigned depth) {
     if (depth > PROTO_MAX_DEPTH) {
         return fail(c, SL_ELIMIT, p, "messages nested deeper than %d",
                     PROTO_MAX_DEPTH);
@@ -554,41 +638,48 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
                             (unsigned long long)num, wt);
             }
             if (!sl__proto_skip(&p, end, wt)) {
-                return fail(c, SL_EPARSE, fstart,
-                            "field %llu: truncated value",
+                return fail(c, SL_EPARSE, fstart, "field %llu: truncated value",
                             (unsigned long long)num);
             }
             continue;
         }
-        if (c->npath >= SL_ARRAY_LEN(c->path)) {
-            return fail(c, SL_ELIMIT, fstart, "nested too deeply");
-        }
-        c->path[c->npath].name = f->camel;
-        c->path[c->npath].index = UINT32_MAX;
-        c->npath++;
-        sl_status rc = dec_field(c, &s, f, wt, &p, end, fstart, depth);
-        c->npath--;
+        uint32_t index = UINT32_MAX;
+        sl_status rc = dec_field(c, &s, f, wt, &p, end, fstart, depth, &index);
         if (rc != SL_OK) {
+            step_out(c, f->camel, index);
             return rc;
         }
+    }
+    if (m == c->rec && c->prefill) {
+        prefill(c, &s);
     }
     return SL_OK;
 }
 
-/* Decode message m (len bytes at p) into root, the new tree of doc. */
+/* Decode message m (len bytes at p) into root, the new tree of doc. With
+ * o, the records (message rec) hand their slots to o's index as they are
+ * decoded (sl__otlp_prefill). */
 static sl_status decode_root(sl_doc *doc, sl_node *root, const sl__pmsg *m,
+                             sl_otlp *o, const sl__pmsg *rec,
                              const uint8_t *p, size_t len, sl_error *err) {
     sl__doc_build_span(root, 0, (const char *)p + len);
     dctx *c = sl__alloc(sizeof(*c));
     if (!c) {
         return sl__nomem(err);
     }
+    c->o = o;
+    c->rec = rec;
+    c->prefill = o != NULL;
     c->doc = doc;
     c->base = p;
     c->err = err;
     c->file = sl_doc_file(doc);
     c->npath = 0;
+    c->failed = false;
     sl_status rc = dec_msg(c, m, root, p, p + len, 0);
+    if (rc != SL_OK && c->failed) {
+        rc = report(c);
+    }
     sl__free(c, sizeof(*c));
     return rc;
 }
@@ -608,8 +699,8 @@ sl_status sl__proto_decode(sl_doc *doc, const sl__pmsg *m, const char *buf,
         return rc;
     }
     static const uint8_t none[1] = {0};
-    return decode_root(doc, root, m, buf ? (const uint8_t *)buf : none, len,
-                       err);
+    return decode_root(doc, root, m, NULL, NULL,
+                       buf ? (const uint8_t *)buf : none, len, err);
 }
 
 sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
@@ -634,9 +725,10 @@ sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
     }
     static const uint8_t none[1] = {0};
     const uint8_t *p = buf ? (const uint8_t *)buf : none;
-    rc = decode_root(o->doc, root, sl__proto_request(sig), p, len, err);
+    rc = decode_root(o->doc, root, sl__proto_request(sig), o,
+                     sl__proto_record(sig), p, len, err);
     if (rc == SL_OK) {
-        rc = sl__otlp_index(o, err);
+        rc = sl__otlp_index(o, false, err); /* checked as it was decoded */
     }
     if (rc != SL_OK) {
         sl__otlp_reset(o);

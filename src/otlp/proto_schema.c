@@ -1,24 +1,36 @@
 /* src/otlp/proto_schema.c: the OTLP .proto files as tables (common,
  * resource, logs, metrics, trace and the collector requests), from
  * ../shared/conformance/otlp/opentelemetry-proto/proto, plus the wire
- * helpers the decoder and encoder share. */
+ * helpers the decoder and encoder share. The one schema of sluice: the
+ * protobuf decoder and encoder and the OTLP/JSON validator (load.c) all
+ * read these tables; a field's record slot says where an index keeps it. */
 #include "otlp/proto.h"
 
 #define P SL__PFIELD
+#define PX SL__PFIELDX
 #define PMSG SL__PMSG
 #define PMSG_ONEOF SL__PMSG_ONEOF
+/* a field a record or group index keeps (slot: LS_*, MS_*, SS_*, ...) */
+#define PS(c, s, num, t, fl, aux, sub, slot) \
+    PX(c, s, num, t, fl, aux, sub, slot, 0)
+/* an entry's resource or scope, its own fields kept from ES_SUB on */
+#define PINNER(c, s, num, sub) \
+    PX(c, s, num, PT_MSG, 0, 0, sub, SL__ES_INNER, SL__ES_SUB)
+/* an entry's list of scope entries or records (indexed by the caller) */
+#define PLIST(c, s, num, sub) \
+    PX(c, s, num, PT_MSG, PF_REPEATED | PF_LIST, 0, sub, SL__ES_LIST, 0)
+#define PSCHEMA(num) \
+    PS("schemaUrl", "schema_url", num, PT_STRING, 0, 0, NULL, SL__ES_SCHEMA)
 
 /* ---- common.proto, resource.proto ---- */
 
-static const sl__pmsg any_msg, kv_msg;
-
 static const sl__pfield array_fields[] = {
-    P("values", "values", 1, PT_MSG, PF_REPEATED, 0, &any_msg),
+    P("values", "values", 1, PT_MSG, PF_REPEATED, 0, &sl__proto_any_msg),
 };
 static const sl__pmsg array_msg = PMSG("array value", array_fields);
 
 static const sl__pfield kvlist_fields[] = {
-    P("values", "values", 1, PT_MSG, PF_REPEATED, 0, &kv_msg),
+    P("values", "values", 1, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
 };
 static const sl__pmsg kvlist_msg = PMSG("kvlist value", kvlist_fields);
 
@@ -31,21 +43,21 @@ static const sl__pfield any_fields[] = {
     P("kvlistValue", "kvlist_value", 6, PT_MSG, PF_PRESENCE, 1, &kvlist_msg),
     P("bytesValue", "bytes_value", 7, PT_BYTES, PF_PRESENCE, 1, NULL),
 };
-static const sl__pmsg any_msg = PMSG_ONEOF("any value", any_fields, 1);
+const sl__pmsg sl__proto_any_msg = PMSG_ONEOF("any value", any_fields, 1);
 
 static const sl__pfield kv_fields[] = {
     P("key", "key", 1, PT_STRING, 0, 0, NULL),
-    P("value", "value", 2, PT_MSG, 0, 0, &any_msg),
+    P("value", "value", 2, PT_MSG, 0, 0, &sl__proto_any_msg),
 };
-static const sl__pmsg kv_msg = PMSG("key value", kv_fields);
-const sl__pmsg sl__proto_key_value = PMSG("key value", kv_fields);
+const sl__pmsg sl__proto_kv_msg = PMSG("key value", kv_fields);
 
 static const sl__pfield scope_fields[] = {
-    P("name", "name", 1, PT_STRING, 0, 0, NULL),
-    P("version", "version", 2, PT_STRING, 0, 0, NULL),
-    P("attributes", "attributes", 3, PT_MSG, PF_REPEATED, 0, &kv_msg),
-    P("droppedAttributesCount", "dropped_attributes_count", 4, PT_UINT32, 0,
-      0, NULL),
+    PS("name", "name", 1, PT_STRING, 0, 0, NULL, SL__SC_NAME),
+    PS("version", "version", 2, PT_STRING, 0, 0, NULL, SL__SC_VERSION),
+    PS("attributes", "attributes", 3, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg,
+       SL__SC_ATTRS),
+    P("droppedAttributesCount", "dropped_attributes_count", 4, PT_UINT32, 0, 0,
+      NULL),
 };
 static const sl__pmsg scope_msg = PMSG("scope", scope_fields);
 
@@ -59,10 +71,12 @@ static const sl__pfield entity_ref_fields[] = {
 static const sl__pmsg entity_ref_msg = PMSG("entity ref", entity_ref_fields);
 
 static const sl__pfield resource_fields[] = {
-    P("attributes", "attributes", 1, PT_MSG, PF_REPEATED, 0, &kv_msg),
-    P("droppedAttributesCount", "dropped_attributes_count", 2, PT_UINT32, 0,
-      0, NULL),
-    P("entityRefs", "entity_refs", 3, PT_MSG, PF_REPEATED, 0,
+    PS("attributes", "attributes", 1, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg,
+       SL__RS_ATTRS),
+    P("droppedAttributesCount", "dropped_attributes_count", 2, PT_UINT32, 0, 0,
+      NULL),
+    /* not read by sluice: OTLP/JSON takes any value here */
+    P("entityRefs", "entity_refs", 3, PT_MSG, PF_REPEATED | PF_LOOSE, 0,
       &entity_ref_msg),
 };
 static const sl__pmsg resource_msg = PMSG("resource", resource_fields);
@@ -72,31 +86,32 @@ static const sl__pmsg resource_msg = PMSG("resource", resource_fields);
 static const sl__pfield log_fields[] = {
     P("timeUnixNano", "time_unix_nano", 1, PT_FIXED64, 0, 0, NULL),
     P("severityNumber", "severity_number", 2, PT_ENUM, 0, PE_SEVERITY, NULL),
-    P("severityText", "severity_text", 3, PT_STRING, 0, 0, NULL),
-    P("body", "body", 5, PT_MSG, 0, 0, &any_msg),
-    P("attributes", "attributes", 6, PT_MSG, PF_REPEATED, 0, &kv_msg),
-    P("droppedAttributesCount", "dropped_attributes_count", 7, PT_UINT32, 0,
-      0, NULL),
+    PS("severityText", "severity_text", 3, PT_STRING, 0, 0, NULL, LS_SEV_TEXT),
+    PS("body", "body", 5, PT_MSG, 0, 0, &sl__proto_any_msg, LS_BODY),
+    PS("attributes", "attributes", 6, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg,
+       SLOT_ATTRS),
+    P("droppedAttributesCount", "dropped_attributes_count", 7, PT_UINT32, 0, 0,
+      NULL),
     P("flags", "flags", 8, PT_FIXED32, 0, 0, NULL),
-    P("traceId", "trace_id", 9, PT_ID, 0, 16, NULL),
-    P("spanId", "span_id", 10, PT_ID, 0, 8, NULL),
+    PS("traceId", "trace_id", 9, PT_ID, 0, 16, NULL, LS_TRACE_ID),
+    PS("spanId", "span_id", 10, PT_ID, 0, 8, NULL, LS_SPAN_ID),
     P("observedTimeUnixNano", "observed_time_unix_nano", 11, PT_FIXED64, 0, 0,
       NULL),
-    P("eventName", "event_name", 12, PT_STRING, 0, 0, NULL),
+    PS("eventName", "event_name", 12, PT_STRING, 0, 0, NULL, LS_EVENT_NAME),
 };
 static const sl__pmsg log_msg = PMSG("log record", log_fields);
 
 static const sl__pfield scope_logs_fields[] = {
-    P("scope", "scope", 1, PT_MSG, 0, 0, &scope_msg),
-    P("logRecords", "log_records", 2, PT_MSG, PF_REPEATED, 0, &log_msg),
-    P("schemaUrl", "schema_url", 3, PT_STRING, 0, 0, NULL),
+    PINNER("scope", "scope", 1, &scope_msg),
+    PLIST("logRecords", "log_records", 2, &log_msg),
+    PSCHEMA(3),
 };
 static const sl__pmsg scope_logs_msg = PMSG("scope logs", scope_logs_fields);
 
 static const sl__pfield res_logs_fields[] = {
-    P("resource", "resource", 1, PT_MSG, 0, 0, &resource_msg),
-    P("scopeLogs", "scope_logs", 2, PT_MSG, PF_REPEATED, 0, &scope_logs_msg),
-    P("schemaUrl", "schema_url", 3, PT_STRING, 0, 0, NULL),
+    PINNER("resource", "resource", 1, &resource_msg),
+    PLIST("scopeLogs", "scope_logs", 2, &scope_logs_msg),
+    PSCHEMA(3),
 };
 static const sl__pmsg res_logs_msg = PMSG("resource logs", res_logs_fields);
 
@@ -115,7 +130,7 @@ static const sl__pfield exemplar_fields[] = {
     P("traceId", "trace_id", 5, PT_ID, 0, 16, NULL),
     P("asInt", "as_int", 6, PT_SFIXED64, PF_PRESENCE, 1, NULL),
     P("filteredAttributes", "filtered_attributes", 7, PT_MSG, PF_REPEATED, 0,
-      &kv_msg),
+      &sl__proto_kv_msg),
 };
 static const sl__pmsg exemplar_msg = PMSG_ONEOF("exemplar", exemplar_fields, 5);
 
@@ -125,10 +140,11 @@ static const sl__pfield number_dp_fields[] = {
     P("asDouble", "as_double", 4, PT_DOUBLE, PF_PRESENCE, 1, NULL),
     P("exemplars", "exemplars", 5, PT_MSG, PF_REPEATED, 0, &exemplar_msg),
     P("asInt", "as_int", 6, PT_SFIXED64, PF_PRESENCE, 1, NULL),
-    P("attributes", "attributes", 7, PT_MSG, PF_REPEATED, 0, &kv_msg),
+    P("attributes", "attributes", 7, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
     P("flags", "flags", 8, PT_UINT32, 0, 0, NULL),
 };
-static const sl__pmsg number_dp_msg = PMSG_ONEOF("data point", number_dp_fields, 6);
+static const sl__pmsg number_dp_msg =
+    PMSG_ONEOF("data point", number_dp_fields, 6);
 
 static const sl__pfield hist_dp_fields[] = {
     P("startTimeUnixNano", "start_time_unix_nano", 2, PT_FIXED64, 0, 0, NULL),
@@ -136,10 +152,9 @@ static const sl__pfield hist_dp_fields[] = {
     P("count", "count", 4, PT_FIXED64, 0, 0, NULL),
     P("sum", "sum", 5, PT_DOUBLE, PF_PRESENCE, 0, NULL),
     P("bucketCounts", "bucket_counts", 6, PT_FIXED64, PF_REPEATED, 0, NULL),
-    P("explicitBounds", "explicit_bounds", 7, PT_DOUBLE, PF_REPEATED, 0,
-      NULL),
+    P("explicitBounds", "explicit_bounds", 7, PT_DOUBLE, PF_REPEATED, 0, NULL),
     P("exemplars", "exemplars", 8, PT_MSG, PF_REPEATED, 0, &exemplar_msg),
-    P("attributes", "attributes", 9, PT_MSG, PF_REPEATED, 0, &kv_msg),
+    P("attributes", "attributes", 9, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
     P("flags", "flags", 10, PT_UINT32, 0, 0, NULL),
     P("min", "min", 11, PT_DOUBLE, PF_PRESENCE, 0, NULL),
     P("max", "max", 12, PT_DOUBLE, PF_PRESENCE, 0, NULL),
@@ -153,7 +168,7 @@ static const sl__pfield buckets_fields[] = {
 static const sl__pmsg buckets_msg = PMSG("buckets", buckets_fields);
 
 static const sl__pfield exph_dp_fields[] = {
-    P("attributes", "attributes", 1, PT_MSG, PF_REPEATED, 0, &kv_msg),
+    P("attributes", "attributes", 1, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
     P("startTimeUnixNano", "start_time_unix_nano", 2, PT_FIXED64, 0, 0, NULL),
     P("timeUnixNano", "time_unix_nano", 3, PT_FIXED64, 0, 0, NULL),
     P("count", "count", 4, PT_FIXED64, 0, 0, NULL),
@@ -183,7 +198,7 @@ static const sl__pfield summary_dp_fields[] = {
     P("sum", "sum", 5, PT_DOUBLE, 0, 0, NULL),
     P("quantileValues", "quantile_values", 6, PT_MSG, PF_REPEATED, 0,
       &quantile_msg),
-    P("attributes", "attributes", 7, PT_MSG, PF_REPEATED, 0, &kv_msg),
+    P("attributes", "attributes", 7, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
     P("flags", "flags", 8, PT_UINT32, 0, 0, NULL),
 };
 static const sl__pmsg summary_dp_msg = PMSG("data point", summary_dp_fields);
@@ -212,38 +227,37 @@ static const sl__pfield exph_fields[] = {
 };
 static const sl__pmsg exph_msg = PMSG("exponential histogram", exph_fields);
 static const sl__pfield summary_fields[] = {
-    P("dataPoints", "data_points", 1, PT_MSG, PF_REPEATED, 0,
-      &summary_dp_msg),
+    P("dataPoints", "data_points", 1, PT_MSG, PF_REPEATED, 0, &summary_dp_msg),
 };
 static const sl__pmsg summary_msg = PMSG("summary", summary_fields);
 
 static const sl__pfield metric_fields[] = {
-    P("name", "name", 1, PT_STRING, 0, 0, NULL),
-    P("description", "description", 2, PT_STRING, 0, 0, NULL),
-    P("unit", "unit", 3, PT_STRING, 0, 0, NULL),
-    P("gauge", "gauge", 5, PT_MSG, PF_PRESENCE, 1, &gauge_msg),
-    P("sum", "sum", 7, PT_MSG, PF_PRESENCE, 1, &sum_msg),
-    P("histogram", "histogram", 9, PT_MSG, PF_PRESENCE, 1, &hist_msg),
-    P("exponentialHistogram", "exponential_histogram", 10, PT_MSG,
-      PF_PRESENCE, 1, &exph_msg),
-    P("summary", "summary", 11, PT_MSG, PF_PRESENCE, 1, &summary_msg),
-    P("metadata", "metadata", 12, PT_MSG, PF_REPEATED, 0, &kv_msg),
+    PS("name", "name", 1, PT_STRING, 0, 0, NULL, MS_NAME),
+    PS("description", "description", 2, PT_STRING, 0, 0, NULL, MS_DESC),
+    PS("unit", "unit", 3, PT_STRING, 0, 0, NULL, MS_UNIT),
+    PS("gauge", "gauge", 5, PT_MSG, PF_PRESENCE, 1, &gauge_msg, MS_GAUGE),
+    PS("sum", "sum", 7, PT_MSG, PF_PRESENCE, 1, &sum_msg, MS_SUM),
+    PS("histogram", "histogram", 9, PT_MSG, PF_PRESENCE, 1, &hist_msg, MS_HIST),
+    PS("exponentialHistogram", "exponential_histogram", 10, PT_MSG, PF_PRESENCE,
+       1, &exph_msg, MS_EXPH),
+    PS("summary", "summary", 11, PT_MSG, PF_PRESENCE, 1, &summary_msg,
+       MS_SUMMARY),
+    P("metadata", "metadata", 12, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
 };
 static const sl__pmsg metric_msg = PMSG_ONEOF("metric", metric_fields, 5);
 
 static const sl__pfield scope_metrics_fields[] = {
-    P("scope", "scope", 1, PT_MSG, 0, 0, &scope_msg),
-    P("metrics", "metrics", 2, PT_MSG, PF_REPEATED, 0, &metric_msg),
-    P("schemaUrl", "schema_url", 3, PT_STRING, 0, 0, NULL),
+    PINNER("scope", "scope", 1, &scope_msg),
+    PLIST("metrics", "metrics", 2, &metric_msg),
+    PSCHEMA(3),
 };
 static const sl__pmsg scope_metrics_msg =
     PMSG("scope metrics", scope_metrics_fields);
 
 static const sl__pfield res_metrics_fields[] = {
-    P("resource", "resource", 1, PT_MSG, 0, 0, &resource_msg),
-    P("scopeMetrics", "scope_metrics", 2, PT_MSG, PF_REPEATED, 0,
-      &scope_metrics_msg),
-    P("schemaUrl", "schema_url", 3, PT_STRING, 0, 0, NULL),
+    PINNER("resource", "resource", 1, &resource_msg),
+    PLIST("scopeMetrics", "scope_metrics", 2, &scope_metrics_msg),
+    PSCHEMA(3),
 };
 static const sl__pmsg res_metrics_msg =
     PMSG("resource metrics", res_metrics_fields);
@@ -259,9 +273,9 @@ static const sl__pmsg metrics_req_msg = PMSG("request", metrics_req_fields);
 static const sl__pfield event_fields[] = {
     P("timeUnixNano", "time_unix_nano", 1, PT_FIXED64, 0, 0, NULL),
     P("name", "name", 2, PT_STRING, 0, 0, NULL),
-    P("attributes", "attributes", 3, PT_MSG, PF_REPEATED, 0, &kv_msg),
-    P("droppedAttributesCount", "dropped_attributes_count", 4, PT_UINT32, 0,
-      0, NULL),
+    P("attributes", "attributes", 3, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
+    P("droppedAttributesCount", "dropped_attributes_count", 4, PT_UINT32, 0, 0,
+      NULL),
 };
 static const sl__pmsg event_msg = PMSG("event", event_fields);
 
@@ -269,9 +283,9 @@ static const sl__pfield link_fields[] = {
     P("traceId", "trace_id", 1, PT_ID, 0, 16, NULL),
     P("spanId", "span_id", 2, PT_ID, 0, 8, NULL),
     P("traceState", "trace_state", 3, PT_STRING, 0, 0, NULL),
-    P("attributes", "attributes", 4, PT_MSG, PF_REPEATED, 0, &kv_msg),
-    P("droppedAttributesCount", "dropped_attributes_count", 5, PT_UINT32, 0,
-      0, NULL),
+    P("attributes", "attributes", 4, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
+    P("droppedAttributesCount", "dropped_attributes_count", 5, PT_UINT32, 0, 0,
+      NULL),
     P("flags", "flags", 6, PT_FIXED32, 0, 0, NULL),
 };
 static const sl__pmsg link_msg = PMSG("link", link_fields);
@@ -283,39 +297,38 @@ static const sl__pfield status_fields[] = {
 static const sl__pmsg status_msg = PMSG("status", status_fields);
 
 static const sl__pfield span_fields[] = {
-    P("traceId", "trace_id", 1, PT_ID, 0, 16, NULL),
-    P("spanId", "span_id", 2, PT_ID, 0, 8, NULL),
-    P("traceState", "trace_state", 3, PT_STRING, 0, 0, NULL),
-    P("parentSpanId", "parent_span_id", 4, PT_ID, 0, 8, NULL),
-    P("name", "name", 5, PT_STRING, 0, 0, NULL),
-    P("kind", "kind", 6, PT_ENUM, 0, PE_SPAN_KIND, NULL),
+    PS("traceId", "trace_id", 1, PT_ID, 0, 16, NULL, SS_TRACE_ID),
+    PS("spanId", "span_id", 2, PT_ID, 0, 8, NULL, SS_SPAN_ID),
+    PS("traceState", "trace_state", 3, PT_STRING, 0, 0, NULL, SS_TSTATE),
+    PS("parentSpanId", "parent_span_id", 4, PT_ID, 0, 8, NULL, SS_PARENT),
+    PS("name", "name", 5, PT_STRING, 0, 0, NULL, SS_NAME),
+    PS("kind", "kind", 6, PT_ENUM, 0, PE_SPAN_KIND, NULL, SS_KIND),
     P("startTimeUnixNano", "start_time_unix_nano", 7, PT_FIXED64, 0, 0, NULL),
     P("endTimeUnixNano", "end_time_unix_nano", 8, PT_FIXED64, 0, 0, NULL),
-    P("attributes", "attributes", 9, PT_MSG, PF_REPEATED, 0, &kv_msg),
-    P("droppedAttributesCount", "dropped_attributes_count", 10, PT_UINT32, 0,
-      0, NULL),
-    P("events", "events", 11, PT_MSG, PF_REPEATED, 0, &event_msg),
-    P("droppedEventsCount", "dropped_events_count", 12, PT_UINT32, 0, 0,
+    PS("attributes", "attributes", 9, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg,
+       SLOT_ATTRS),
+    P("droppedAttributesCount", "dropped_attributes_count", 10, PT_UINT32, 0, 0,
       NULL),
-    P("links", "links", 13, PT_MSG, PF_REPEATED, 0, &link_msg),
+    PS("events", "events", 11, PT_MSG, PF_REPEATED, 0, &event_msg, SS_EVENTS),
+    P("droppedEventsCount", "dropped_events_count", 12, PT_UINT32, 0, 0, NULL),
+    PS("links", "links", 13, PT_MSG, PF_REPEATED, 0, &link_msg, SS_LINKS),
     P("droppedLinksCount", "dropped_links_count", 14, PT_UINT32, 0, 0, NULL),
-    P("status", "status", 15, PT_MSG, 0, 0, &status_msg),
+    PS("status", "status", 15, PT_MSG, 0, 0, &status_msg, SS_STATUS),
     P("flags", "flags", 16, PT_FIXED32, 0, 0, NULL),
 };
 static const sl__pmsg span_msg = PMSG("span", span_fields);
 
 static const sl__pfield scope_spans_fields[] = {
-    P("scope", "scope", 1, PT_MSG, 0, 0, &scope_msg),
-    P("spans", "spans", 2, PT_MSG, PF_REPEATED, 0, &span_msg),
-    P("schemaUrl", "schema_url", 3, PT_STRING, 0, 0, NULL),
+    PINNER("scope", "scope", 1, &scope_msg),
+    PLIST("spans", "spans", 2, &span_msg),
+    PSCHEMA(3),
 };
 static const sl__pmsg scope_spans_msg = PMSG("scope spans", scope_spans_fields);
 
 static const sl__pfield res_spans_fields[] = {
-    P("resource", "resource", 1, PT_MSG, 0, 0, &resource_msg),
-    P("scopeSpans", "scope_spans", 2, PT_MSG, PF_REPEATED, 0,
-      &scope_spans_msg),
-    P("schemaUrl", "schema_url", 3, PT_STRING, 0, 0, NULL),
+    PINNER("resource", "resource", 1, &resource_msg),
+    PLIST("scopeSpans", "scope_spans", 2, &scope_spans_msg),
+    PSCHEMA(3),
 };
 static const sl__pmsg res_spans_msg = PMSG("resource spans", res_spans_fields);
 

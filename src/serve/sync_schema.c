@@ -197,7 +197,7 @@ static const sl__pfield policy_fields[] = {
     P("enabled", "enabled", 4, PT_BOOL, 0, 0, NULL),
     P("createdAtUnixNano", "created_at_unix_nano", 5, PT_FIXED64, 0, 0, NULL),
     P("modifiedAtUnixNano", "modified_at_unix_nano", 6, PT_FIXED64, 0, 0, NULL),
-    P("labels", "labels", 7, PT_MSG, PF_REPEATED, 0, &sl__proto_key_value),
+    P("labels", "labels", 7, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
     P("log", "log", 10, PT_MSG, PF_PRESENCE, G_TARGET, &log_target_msg),
     P("metric", "metric", 11, PT_MSG, PF_PRESENCE, G_TARGET,
       &metric_target_msg),
@@ -208,9 +208,9 @@ static const sl__pmsg policy_msg = PMSG_ONEOF("policy", policy_fields, 8);
 static const sl__pfield client_fields[] = {
     P("supportedPolicyStages", "supported_policy_stages", 1, PT_ENUM,
       PF_REPEATED, G_OPT, NULL),
-    P("labels", "labels", 2, PT_MSG, PF_REPEATED, 0, &sl__proto_key_value),
+    P("labels", "labels", 2, PT_MSG, PF_REPEATED, 0, &sl__proto_kv_msg),
     P("resourceAttributes", "resource_attributes", 3, PT_MSG, PF_REPEATED, 0,
-      &sl__proto_key_value),
+      &sl__proto_kv_msg),
 };
 static const sl__pmsg client_msg = PMSG("client metadata", client_fields);
 
