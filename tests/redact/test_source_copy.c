@@ -38,9 +38,9 @@ static sl_redactor *policy(const char *json) {
     }
     sl_doc *doc = sl_doc_new();
     cr_assert_not_null(doc);
-    cr_assert_eq(sl_doc_load(doc, json, strlen(json), SL_FORMAT_JSON, "p",
-                             NULL, &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_doc_load(doc, json, strlen(json), SL_FORMAT_JSON, "p", NULL, &err),
+        SL_OK, "%s", err.msg);
     cr_assert_eq(sl_redactor_load_doc(doc, NULL, &r, &err), SL_OK, "%s",
                  err.msg);
     sl_doc_free(doc);
@@ -68,13 +68,13 @@ static bool same_both_ways(sl_redact_ctx *ctx, const sl_doc *doc,
     cr_assert_eq(sl_buf_append(&b.out, "prefix\n", 7), SL_OK);
     sl_error ea = {0}, eb = {0};
     a.rc = sl_redact_write(ctx, root, &a.out, &a.audit, &a.counts, &ea);
-    b.rc = sl_redact_write_doc(ctx, doc, root, &b.out, &b.audit, &b.counts,
-                               &eb);
+    b.rc =
+        sl_redact_write_doc(ctx, doc, root, &b.out, &b.audit, &b.counts, &eb);
     cr_assert_eq(a.rc, b.rc, "%s: status %d vs %d", what, a.rc, b.rc);
     cr_assert_eq(a.out.len, b.out.len, "%s:\n%s\n%s", what, a.out.ptr,
                  b.out.ptr);
-    cr_assert(memcmp(a.out.ptr, b.out.ptr, a.out.len) == 0, "%s:\n%s\n%s",
-              what, a.out.ptr, b.out.ptr);
+    cr_assert(memcmp(a.out.ptr, b.out.ptr, a.out.len) == 0, "%s:\n%s\n%s", what,
+              a.out.ptr, b.out.ptr);
     cr_assert_eq(a.audit.len, b.audit.len, "%s", what);
     if (a.audit.len) {
         cr_assert(memcmp(a.audit.ptr, b.audit.ptr, a.audit.len) == 0,
@@ -93,12 +93,12 @@ static bool same_both_ways(sl_redact_ctx *ctx, const sl_doc *doc,
 
 /* Parse text (must be valid) and compare both ways under every policy;
  * returns how many of the runs copied the source. */
-static int check_text(sl_redact_ctx *const *ctx, const char *text,
-                      size_t len) {
+static int check_text(sl_redact_ctx *const *ctx, const char *text, size_t len) {
     sl_doc *doc = sl_doc_new();
     cr_assert_not_null(doc);
     sl_error err = {0};
-    sl_status rc = sl_doc_load(doc, text, len, SL_FORMAT_JSON, "in", NULL, &err);
+    sl_status rc =
+        sl_doc_load(doc, text, len, SL_FORMAT_JSON, "in", NULL, &err);
     cr_assert_eq(rc, SL_OK, "%.*s: %s", (int)len, text, err.msg);
     int copied = 0;
     for (int p = 0; p < N_POLICIES; p++) {
@@ -143,10 +143,10 @@ static uint32_t rnd(uint32_t n) {
 /* keys the policies act on (d*, x*, h, m, the default's words) and keys
  * they leave alone */
 static const char *const keys[] = {
-    "a",        "b",     "d",      "d2",         "x",       "h",
-    "m",        "id",    "user",   "password",   "token",   "api_key",
-    "apiKey",   "cookie", "Authorization", "run_id", "content", "k\\u00e9y",
-    "caf\xc3\xa9", "e\\\"q"};
+    "a",      "b",       "d",         "d2",          "x",
+    "h",      "m",       "id",        "user",        "password",
+    "token",  "api_key", "apiKey",    "cookie",      "Authorization",
+    "run_id", "content", "k\\u00e9y", "caf\xc3\xa9", "e\\\"q"};
 
 /* strings, as JSON text between the quotes: plain, escaped, non-ASCII,
  * long enough for the detector gate, and secrets the detectors find */
@@ -154,7 +154,8 @@ static const char *const strings[] = {
     "",
     "plain",
     "with \\\"quotes\\\" and \\\\ and \\n and \\u00e9 and \\ud83d\\ude00",
-    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e text na\xc3\xafve \xc3\xa9l\xc3\xa9phant",
+    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e text na\xc3\xafve "
+    "\xc3\xa9l\xc3\xa9phant",
     "the agent calls search results for query model returns summary of "
     "documents with context user asks about weather in paris and tokyo",
     "key AKIAIOSFODNN7EXAMPLE in the middle",
@@ -169,8 +170,8 @@ static void gen(sl_buf *b, int depth);
 
 static void gen_scalar(sl_buf *b) {
     static const char *const lit[] = {
-        "0",     "-1",    "42",   "1.5e3", "-0.25", "1E-7", "true",
-        "false", "null",  "123456789012345678901234567890"};
+        "0",    "-1",   "42",    "1.5e3", "-0.25",
+        "1E-7", "true", "false", "null",  "123456789012345678901234567890"};
     if (rnd(2)) {
         const char *s = strings[rnd(sizeof(strings) / sizeof(*strings))];
         sl_buf_append(b, "\"", 1);
@@ -339,11 +340,11 @@ Test(source_copy, changed_tree_is_written_node_by_node) {
     fixture_init(&f);
     const char *t = "{\"a\":{\"b\":\"old\",\"d\":1},\"c\":[1,2]}";
     sl_doc *doc = sl_doc_new();
-    cr_assert_eq(sl_doc_load(doc, t, strlen(t), SL_FORMAT_JSON, "in", NULL,
-                             NULL),
-                 SL_OK);
-    sl_node *b = (sl_node *)sl_node_get(sl_node_get(sl_doc_root(doc), "a"),
-                                        "b");
+    cr_assert_eq(
+        sl_doc_load(doc, t, strlen(t), SL_FORMAT_JSON, "in", NULL, NULL),
+        SL_OK);
+    sl_node *b =
+        (sl_node *)sl_node_get(sl_node_get(sl_doc_root(doc), "a"), "b");
     cr_assert_eq(sl_node_set_string(doc, b, "new", 3), SL_OK);
     for (int p = 0; p < N_POLICIES; p++) {
         cr_expect_not(same_both_ways(f.ctx[p], doc, sl_doc_root(doc), t));
@@ -370,12 +371,11 @@ Test(source_copy, stream_values_copy_their_own_span) {
     sl_doc *doc = sl_doc_new();
     size_t off = 0;
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(sl_doc_load_next(doc, t, strlen(t), &off, "s", NULL,
-                                      NULL),
+        cr_assert_eq(sl_doc_load_next(doc, t, strlen(t), &off, "s", NULL, NULL),
                      SL_OK);
         sl_buf out = {0};
-        cr_assert_eq(sl_redact_write_doc(f.ctx[1], doc, sl_doc_root(doc),
-                                         &out, NULL, NULL, NULL),
+        cr_assert_eq(sl_redact_write_doc(f.ctx[1], doc, sl_doc_root(doc), &out,
+                                         NULL, NULL, NULL),
                      SL_OK);
         cr_expect_str_eq(out.ptr, want[i]);
         sl_buf_free(&out);
