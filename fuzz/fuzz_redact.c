@@ -5,7 +5,9 @@
  * on), and with a policy using hash, drop, paths and HMAC. Invariants (trap on
  * failure): the output parses as JSON; redacting it again with the
  * mask-only default policy changes nothing (masking is idempotent); the
- * input tree is unchanged. The two payload-mode policies are compiled
+ * input tree is unchanged; sl_redact_write_doc (which copies compact
+ * source text) gives the same output and audit, on the input as read and
+ * compacted. The two payload-mode policies are compiled
  * once (Vectorscan compiles take ~0.1 s; redactors are immutable, so
  * sharing them between runs carries no state); everything else is freed. */
 #include <stdint.h>
@@ -40,7 +42,7 @@ static sl_redactor *load(const char *text, size_t len) {
 /* Redact root with r into out; on success check the output parses and is
  * a fixed point of the default policy. */
 static void check(const sl_redactor *r, const sl_redactor *def,
-                  const sl_node *root) {
+                  const sl_doc *src, const sl_node *root) {
     sl_redact_ctx *ctx = NULL, *dctx = NULL;
     sl_buf out = {0}, again = {0}, audit = {0}, before = {0}, after = {0};
     sl_doc *doc = sl_doc_new();
@@ -59,6 +61,19 @@ static void check(const sl_redactor *r, const sl_redactor *def,
     if (before.len != after.len ||
         (before.len && memcmp(before.ptr, after.ptr, before.len) != 0)) {
         __builtin_trap(); /* the input must not change */
+    }
+    /* the source-copy path: the same bytes and audit */
+    sl_buf out2 = {0}, audit2 = {0};
+    sl_status rc2 =
+        sl_redact_write_doc(ctx, src, root, &out2, &audit2, NULL, NULL);
+    bool same = rc2 == SL_OK && out2.len == out.len &&
+                audit2.len == audit.len &&
+                (!out.len || memcmp(out.ptr, out2.ptr, out.len) == 0) &&
+                (!audit.len || memcmp(audit.ptr, audit2.ptr, audit.len) == 0);
+    sl_buf_free(&out2);
+    sl_buf_free(&audit2);
+    if (!same) {
+        __builtin_trap();
     }
     if (sl_doc_load(doc, out.ptr, out.len, SL_FORMAT_JSON, NULL, NULL, NULL) !=
         SL_OK) {
@@ -113,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (doc &&
                 sl_doc_load(doc, fixed_payload, sizeof(fixed_payload) - 1,
                             SL_FORMAT_JSON, NULL, NULL, NULL) == SL_OK) {
-                check(r, def_policy, sl_doc_root(doc));
+                check(r, def_policy, doc, sl_doc_root(doc));
             }
             sl_doc_free(doc);
             sl_redactor_free(r);
@@ -123,8 +138,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sl_doc *doc = sl_doc_new();
     if (doc && sl_doc_load(doc, text, size, SL_FORMAT_JSON, "f.json", NULL,
                            NULL) == SL_OK) {
-        check(def_policy, def_policy, sl_doc_root(doc));
-        check(custom, def_policy, sl_doc_root(doc));
+        check(def_policy, def_policy, doc, sl_doc_root(doc));
+        check(custom, def_policy, doc, sl_doc_root(doc));
+        /* compacted, so the source-copy path applies */
+        sl_buf compact = {0};
+        sl_doc *cdoc = sl_doc_new();
+        if (cdoc &&
+            sl_json_write(&compact, sl_doc_root(doc), SL_WRITE_COMPACT, NULL) ==
+                SL_OK &&
+            sl_doc_load(cdoc, compact.ptr, compact.len, SL_FORMAT_JSON, NULL,
+                        NULL, NULL) == SL_OK) {
+            check(def_policy, def_policy, cdoc, sl_doc_root(cdoc));
+            check(custom, def_policy, cdoc, sl_doc_root(cdoc));
+        }
+        sl_doc_free(cdoc);
+        sl_buf_free(&compact);
     }
     sl_doc_free(doc);
     return 0;

@@ -182,6 +182,17 @@ SL_API sl_status sl_redact_write(sl_redact_ctx *ctx, const sl_node *payload,
                                  sl_buf *out, sl_buf *audit,
                                  sl_redact_counts *counts, sl_error *err);
 
+/** sl_redact_write for a payload of doc (doc borrowed): the same bytes,
+ * audit and counts, faster when payload was read from compact JSON and
+ * not changed since: what is not redacted is copied from the source text
+ * in runs instead of being written node by node.
+ * @return as sl_redact_write.
+ * Thread safety: one context per thread; doc is only read. */
+SL_API sl_status sl_redact_write_doc(sl_redact_ctx *ctx, const sl_doc *doc,
+                                     const sl_node *payload, sl_buf *out,
+                                     sl_buf *audit, sl_redact_counts *counts,
+                                     sl_error *err);
+
 /** Name of one detector bit ("aws_access_key", ...), as policies write it;
  * NULL for anything but a single known bit. */
 SL_API const char *sl_redact_detector_name(unsigned bit);

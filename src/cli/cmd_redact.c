@@ -126,8 +126,8 @@ int sl_cmd_redact(int argc, char **argv) {
         }
         sl_redact_counts c = {0};
         err = (sl_error){0};
-        rc = sl_redact_write(ctx, sl_doc_root(in.doc), &out, af ? &audit : NULL,
-                             &c, &err);
+        rc = sl_redact_write_doc(ctx, in.doc, sl_doc_root(in.doc), &out,
+                                 af ? &audit : NULL, &c, &err);
         if (rc == SL_OK) {
             rc = sl_buf_append(&out, "\n", 1);
         }

@@ -57,4 +57,16 @@ bool sl__doc_node_span(const sl_node *n, uint32_t *off, const char **end);
  * or read. */
 bool sl__doc_node_unchanged(const sl_node *n);
 
+/* For writers outside src/doc that copy a document's compact JSON source
+ * around the values they replace (the redactor): where node n's own JSON
+ * text lies in doc's current source, [*s, *e) (a string's quotes
+ * included, a number's lexeme, a literal, a compact container), and
+ * where object obj's member i lies (its key's opening quote to the end of
+ * its value). False for anything changed or made after loading, read from
+ * another syntax, or not compact; *s and *e are then untouched. */
+bool sl__doc_value_span(const sl_doc *doc, const sl_node *n, const char **s,
+                        const char **e);
+bool sl__doc_member_span(const sl_doc *doc, const sl_node *obj, size_t i,
+                         const char **s, const char **e);
+
 #endif

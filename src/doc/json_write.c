@@ -476,6 +476,32 @@ static inline __attribute__((always_inline)) bool value_span(const sl_doc *doc,
     return true;
 }
 
+bool sl__doc_value_span(const sl_doc *doc, const sl_node *n, const char **s,
+                        const char **e) {
+    if (!doc || !doc->text || !n || (n->flags & SL__NF_CHANGED)) {
+        return false;
+    }
+    return value_span(doc, n, s, e);
+}
+
+bool sl__doc_member_span(const sl_doc *doc, const sl_node *obj, size_t i,
+                         const char **s, const char **e) {
+    if (!doc || !doc->text || !obj || obj->kind != SL_NODE_OBJECT ||
+        i >= obj->len) {
+        return false;
+    }
+    const sl__member *m = &obj->u.members[i];
+    const char *ks, *ke, *vs, *ve;
+    if (!sl__doc_value_span(doc, &m->key, &ks, &ke) ||
+        !sl__doc_value_span(doc, &m->val, &vs, &ve) || vs != ke + 1 ||
+        *ke != ':') {
+        return false;
+    }
+    *s = ks;
+    *e = ve;
+    return true;
+}
+
 /* The longest run of children of container c from i on that can be copied
  * from the source as they stand: each unchanged (deep), each member's key,
  * colon and value adjacent, neighbours one comma apart (so nothing removed

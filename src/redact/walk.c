@@ -10,13 +10,22 @@
  * where the key sits (only path constraints do), so the candidate rules of
  * each distinct key are computed once per context (one pattern-set scan,
  * one tokenisation) and cached; a warm key costs one hash lookup, and a
- * record costs no allocation once buffers have grown. */
+ * record costs no allocation once buffers have grown.
+ *
+ * Given the document (sl_redact_write_doc) of a payload read from compact
+ * JSON and unchanged since, nothing unchanged is written at all: the walk
+ * still decides every key and gates every string, but the output is the
+ * source text, copied in runs between the values it replaces or drops
+ * (c->src marks the first source byte not yet copied). The bytes are the
+ * same as writing node by node (the writers copy unchanged keys, strings
+ * and lexemes from the source), at the cost of a few memcpy calls. */
 #include <sluice/redact.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "base/base.h"
+#include "doc/build.h"
 #include "redact/private.h"
 
 enum {
@@ -66,6 +75,11 @@ struct sl_redact_ctx {
     sl_redact_counts counts;
     uint64_t per_detector[SL_DETECT_COUNT];
     sl_error *err;
+    /* source-copy mode (file comment): the document, and the first byte
+     * of its source not yet copied to out; NULL = write node by node */
+    const sl_doc *doc;
+    const char *src;
+    bool no_source; /* source-copy mode gave up (no_source()) */
 };
 
 sl_status sl_redact_ctx_new(const sl_redactor *r, sl_redact_ctx **out,
@@ -189,18 +203,32 @@ static uint64_t load8(const char *s) {
     return w;
 }
 
-/* The key's last bytes: an overlapping 8-byte load when the key is long
- * enough, else assembled in registers (a byte-wise memcpy into a stack word
- * then an 8-byte load stalls store forwarding on every key). */
+/* 4 bytes of s, as a number (unaligned load). */
+static uint64_t load4(const char *s) {
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w;
+}
+
+/* The key's last bytes as one word, for hashing and comparing keys of the
+ * same length (which is all it must tell apart): an overlapping 8-byte
+ * load when the key is long enough, two overlapping 4-byte loads from 4
+ * bytes, and the first, middle and last bytes below that (which are all
+ * of them). No loop and no byte-wise stack word: keys are mostly short,
+ * and this runs for each. */
 static uint64_t tail8(const char *s, size_t len) {
     if (len >= 8) {
         return load8(s + len - 8);
     }
-    uint64_t w = 0;
-    for (size_t k = 0; k < len; k++) {
-        w |= (uint64_t)(unsigned char)s[k] << (8 * k);
+    if (len >= 4) {
+        return load4(s) | load4(s + len - 4) << 32;
     }
-    return w;
+    if (len == 0) {
+        return 0;
+    }
+    return (uint64_t)(unsigned char)s[0] |
+           (uint64_t)(unsigned char)s[len / 2] << 8 |
+           (uint64_t)(unsigned char)s[len - 1] << 16;
 }
 
 static uint64_t key_hash(const char *s, size_t len) {
@@ -416,6 +444,63 @@ static sl_status value_error(sl_redact_ctx *c, size_t depth, sl_status code,
                      c->pathtxt.ptr ? c->pathtxt.ptr : "");
 }
 
+/* Returned (with nothing reported) when source-copy mode meets a node
+ * whose source text it cannot find; sl_redact_write_doc then writes the
+ * payload node by node. Cannot happen for a tree checked unchanged and
+ * compact, but the copy must never guess. */
+static sl_status no_source(sl_redact_ctx *c) {
+    c->no_source = true;
+    return SL_ESTATE;
+}
+
+/* In source-copy mode, copy the source up to `at` and continue after
+ * `next` (the text in between is replaced or dropped). */
+static sl_status copy_until(sl_redact_ctx *c, const char *at,
+                            const char *next) {
+    if (at < c->src || next < at) {
+        return no_source(c);
+    }
+    sl_status rc = sl__buf_append(c->out, c->src, (size_t)(at - c->src));
+    c->src = next;
+    return rc;
+}
+
+/* Before writing a replacement for value v: in source-copy mode, copy the
+ * source up to v and skip v's own text; otherwise nothing. */
+static sl_status replace_value(sl_redact_ctx *c, const sl_node *v) {
+    if (!c->src) {
+        return SL_OK;
+    }
+    const char *s, *e;
+    if (!sl__doc_value_span(c->doc, v, &s, &e)) {
+        return no_source(c);
+    }
+    return copy_until(c, s, e);
+}
+
+/* Drop member i of obj in source-copy mode. `kept`: members of obj
+ * already in the output. A member after a kept one goes with the comma
+ * before it; otherwise with the comma after it (up to the next member's
+ * key), or alone when it is the last. */
+static sl_status skip_member(sl_redact_ctx *c, const sl_node *obj, size_t i,
+                             size_t kept) {
+    const char *s, *e;
+    if (!sl__doc_member_span(c->doc, obj, i, &s, &e)) {
+        return no_source(c);
+    }
+    if (kept) {
+        return s[-1] == ',' ? copy_until(c, s - 1, e) : no_source(c);
+    }
+    if (i + 1 < sl_node_len(obj)) {
+        const char *ns, *ne;
+        if (!sl__doc_member_span(c->doc, obj, i + 1, &ns, &ne)) {
+            return no_source(c);
+        }
+        return copy_until(c, s, ns);
+    }
+    return copy_until(c, s, e);
+}
+
 static sl_status write_hash(sl_redact_ctx *c, const sl_node *v, size_t depth) {
     const sl_redactor *r = c->r;
     const char *p;
@@ -441,6 +526,11 @@ static sl_status write_hash(sl_redact_ctx *c, const sl_node *v, size_t depth) {
                     : sl__sha256(p, len, d);
     if (rc != SL_OK) {
         return sl__error(c->err, rc, NULL, "hashing failed");
+    }
+    rc = replace_value(c, v);
+    if (rc != SL_OK) {
+        sl__wipe(d, sizeof(d));
+        return rc;
     }
     char text[8 + 2 * SL_SHA256_LEN + 2];
     memcpy(text, r->hash_key ? "\"hmac:" : "\"hash:", 6);
@@ -547,13 +637,15 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
     sl_str s = sl_node_str(v);
     if (!sl__redact_detect_gate(s.ptr, s.len)) {
-        return sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
+        return c->src ? SL_OK
+                      : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
     }
     size_t found = 0;
     sl_status rc = mask_pass(c, s.ptr, s.len, &c->tmp, depth, &found);
     if (rc != SL_OK || found == 0) {
-        return rc != SL_OK ? rc
-                           : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
+        return rc != SL_OK || c->src
+                   ? rc
+                   : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
     }
     sl_buf *cur = &c->tmp, *next = &c->tmp2;
     for (int pass = 1; pass < MASK_PASSES && found && rc == SL_OK; pass++) {
@@ -568,6 +660,9 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
         }
     }
     if (rc == SL_OK) {
+        rc = replace_value(c, v);
+    }
+    if (rc == SL_OK) {
         rc = sl_json_write_string(c->out, cur->ptr ? cur->ptr : "", cur->len);
     }
     return rc;
@@ -575,11 +670,13 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
 
 static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth);
 
+/* Write object n (in source-copy mode: only what changes in it). */
 static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     sl_buf *out = c->out;
-    sl_status rc = put(out, '{');
+    bool copy = c->src != NULL;
+    sl_status rc = copy ? SL_OK : put(out, '{');
     size_t len = sl_node_len(n);
-    bool first = true;
+    size_t kept = 0;
     if (depth > MAX_NESTING) {
         return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
                          MAX_NESTING);
@@ -597,23 +694,31 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
         int action = rule < 0 ? -1 : c->r->rules[rule].action;
         if (action == SL_REDACT_DROP) {
             rc = note(c, SL_REDACT_DROP, depth + 1, rule, 0);
+            if (rc == SL_OK && copy) {
+                rc = skip_member(c, n, i, kept);
+            }
             continue;
         }
-        if (!first) {
-            rc = put(out, ',');
+        if (!copy) {
+            if (kept) {
+                rc = put(out, ',');
+            }
+            if (rc == SL_OK) {
+                rc = sl_json_write_key(out, n, i);
+            }
+            if (rc == SL_OK) {
+                rc = put(out, ':');
+            }
         }
-        first = false;
-        if (rc == SL_OK) {
-            rc = sl_json_write_key(out, n, i);
-        }
-        if (rc == SL_OK) {
-            rc = put(out, ':');
-        }
+        kept++;
         if (rc != SL_OK) {
             break;
         }
         if (action == SL_REDACT_MASK) {
-            rc = sl__buf_append(out, "\"[REDACTED]\"", 12);
+            rc = replace_value(c, v);
+            if (rc == SL_OK) {
+                rc = sl__buf_append(out, "\"[REDACTED]\"", 12);
+            }
             if (rc == SL_OK) {
                 rc = note(c, SL_REDACT_MASK, depth + 1, rule, 0);
             }
@@ -626,7 +731,7 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
             rc = walk(c, v, depth + 1);
         }
     }
-    if (rc == SL_OK) {
+    if (rc == SL_OK && !copy) {
         rc = put(out, '}');
     }
     return rc;
@@ -655,8 +760,12 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
         if (c->r->detectors) {
             return write_string(c, n, depth);
         }
-        return sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
+        return c->src ? SL_OK
+                      : sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
     default: {
+        if (c->src) {
+            return SL_OK; /* read from JSON: its text is its source */
+        }
         /* no sl_error here: zeroing one per scalar costs more than the
          * write */
         sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
@@ -669,10 +778,11 @@ static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
 }
 
 static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
-    sl_status rc = put(c->out, '[');
+    bool copy = c->src != NULL;
+    sl_status rc = copy ? SL_OK : put(c->out, '[');
     size_t len = sl_node_len(n);
     for (size_t i = 0; i < len && rc == SL_OK; i++) {
-        if (i > 0) {
+        if (i > 0 && !copy) {
             rc = put(c->out, ',');
         }
         if (rc == SL_OK) {
@@ -680,17 +790,27 @@ static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
             rc = walk(c, sl_node_at(n, i), depth);
         }
     }
-    if (rc == SL_OK) {
+    if (rc == SL_OK && !copy) {
         rc = put(c->out, ']');
     }
     return rc;
 }
 
-sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
-                          sl_buf *audit, sl_redact_counts *counts,
-                          sl_error *err) {
+/* One redaction of payload; with doc, in source-copy mode when payload's
+ * source text is compact and unchanged (the file comment). */
+static sl_status redact(sl_redact_ctx *c, const sl_doc *doc,
+                        const sl_node *payload, sl_buf *out, sl_buf *audit,
+                        sl_redact_counts *counts, sl_error *err) {
     if (!c || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no context or no output");
+    }
+    sl_str source = {0};
+    c->doc = NULL;
+    c->src = NULL;
+    c->no_source = false;
+    if (doc && sl_doc_node_source(doc, payload, true, &source)) {
+        c->doc = doc;
+        c->src = source.ptr;
     }
     size_t old = out->len;
     size_t old_audit = audit ? audit->len : 0;
@@ -707,6 +827,9 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     memset(c->per_detector, 0, sizeof(c->per_detector));
     c->err = err;
     sl_status rc = walk(c, payload, 0);
+    if (rc == SL_OK && c->src) {
+        rc = copy_until(c, source.ptr + source.len, source.ptr + source.len);
+    }
     if (rc == SL_OK && audit) {
         rc = sl__buf_printf(
             audit,
@@ -732,6 +855,8 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
     }
     c->out = NULL;
     c->err = NULL;
+    c->doc = NULL;
+    c->src = NULL;
     /* the wiped temp text may hold a hashed secret's canonical form */
     if (c->tmp.len) {
         sl__wipe(c->tmp.ptr, c->tmp.len);
@@ -761,4 +886,26 @@ sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
         *counts = c->counts;
     }
     return SL_OK;
+}
+
+sl_status sl_redact_write(sl_redact_ctx *c, const sl_node *payload, sl_buf *out,
+                          sl_buf *audit, sl_redact_counts *counts,
+                          sl_error *err) {
+    return redact(c, NULL, payload, out, audit, counts, err);
+}
+
+sl_status sl_redact_write_doc(sl_redact_ctx *c, const sl_doc *doc,
+                              const sl_node *payload, sl_buf *out,
+                              sl_buf *audit, sl_redact_counts *counts,
+                              sl_error *err) {
+    sl_status rc = redact(c, doc, payload, out, audit, counts, err);
+    if (rc != SL_OK && c && c->no_source) {
+        /* the source could not stand in (redact()): node by node */
+        c->no_source = false;
+        if (err) {
+            *err = (sl_error){0};
+        }
+        rc = redact(c, NULL, payload, out, audit, counts, err);
+    }
+    return rc;
 }
