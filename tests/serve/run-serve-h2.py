@@ -365,6 +365,23 @@ def test_h2_idle_connection_is_closed_after_idle_timeout():
         s.close()
 
 
+def test_http1_upgrade_h2c_is_ignored_and_answered_over_http1():
+    """Prior knowledge only: an `Upgrade: h2c` request (RFC 7540 section
+    3.2, deprecated by RFC 9113) is answered over HTTP/1.1, as a server
+    that ignores the upgrade may."""
+    s = rs.Server([])
+    try:
+        st, hdr, body = s.post("/v1/logs", log_line(), headers={
+            "Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c",
+            "HTTP2-Settings": "AAMAAABkAAQAAP__"})
+        assert st == 200 and "upgrade" not in hdr, (st, hdr)
+        assert json.loads(body) == {}, body
+        assert_serves(s)
+        assert len(s.output_lines()) == 3, s.output_lines()  # this one, assert_serves' two
+    finally:
+        s.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
