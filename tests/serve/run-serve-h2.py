@@ -332,7 +332,7 @@ def test_h2_request_trickling_past_read_timeout_gets_408_and_goaway():
         sid = c.request("/v1/logs", end=False)
         t0 = time.time()
         # a byte every 200 ms keeps the connection busy, never finishing
-        while time.time() - t0 < 6 and c.streams[sid].headers is None and not c.closed:
+        while time.time() - t0 < 10 and c.streams[sid].headers is None and not c.closed:
             c.send(sid, b" ")
             c.pump(lambda c: c.streams[sid].headers is not None, timeout=0.2)
         st = c.streams[sid]
@@ -341,7 +341,7 @@ def test_h2_request_trickling_past_read_timeout_gets_408_and_goaway():
         c.pump(lambda c: c.closed, timeout=5)
         assert c.goaway is not None and c.closed, (c.goaway, c.closed)
         took = time.time() - t0
-        assert 1.4 < took < 5, took
+        assert 1.4 < took < 10, took
         c.close()
         assert s.metric("sluice_timeouts_total") >= 1
         assert_serves(s)
@@ -356,9 +356,9 @@ def test_h2_idle_connection_is_closed_after_idle_timeout():
         sid = c.request("/v1/logs", body=log_line())
         assert c.pump(c.answered(sid))
         t0 = time.time()
-        c.pump(lambda c: c.closed, timeout=6)
+        c.pump(lambda c: c.closed, timeout=8)
         assert c.closed, "idle h2 connection still open"
-        assert 0.9 < time.time() - t0 < 4, time.time() - t0
+        assert 0.9 < time.time() - t0 < 6, time.time() - t0
         c.close()
         assert_serves(s)
     finally:
