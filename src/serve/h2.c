@@ -1,6 +1,15 @@
-/* src/serve/h2.c: h2c sessions over libnghttp2 (see h2.h). Bodies are
- * bounded by --max-body (RST_STREAM with a 413 / RESOURCE_EXHAUSTED answer
- * past it) and decompressed by the pipeline as on HTTP/1.1. */
+/* src/serve/h2.c: h2c sessions over libnghttp2 (see h2.h), with limits of
+ * our own rather than nghttp2's defaults: at most SL__H2_MAX_STREAMS
+ * concurrent streams (more are refused with RST_STREAM REFUSED_STREAM);
+ * SETTINGS_MAX_HEADER_LIST_SIZE = --max-header, enforced (431); each
+ * stream's body bounded by --max-body (413 / RESOURCE_EXHAUSTED) and the
+ * bodies buffered on one connection together by --max-body too (503 /
+ * UNAVAILABLE with Retry-After); a request not complete within
+ * --read-timeout-ms gets 408 and the connection a GOAWAY (slowloris); a
+ * burst of more than SL__H2_RESET_BURST client stream resets, refilled at
+ * SL__H2_RESET_RATE a second, ends the connection with GOAWAY (rapid
+ * reset, CVE-2023-44487). Bodies are decompressed by the pipeline, under
+ * --max-decompressed, as on HTTP/1.1. */
 #include "serve/h2.h"
 
 #include <nghttp2/nghttp2.h>
@@ -8,14 +17,23 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "serve/private.h"
 #include "serve/reply.h"
 
+#define SL__H2_MAX_STREAMS 100
+#define SL__H2_RESET_BURST 200
+#define SL__H2_RESET_RATE  20
+
 typedef struct stream {
+    struct stream *prev, *next; /* the session's open streams */
     int32_t id;
     char method[16], ctype[128], cenc[32], genc[32];
     char path[512];
     sl_buf body;
-    bool too_large;
+    size_t header_bytes; /* name + value + 32 each, as RFC 9113 counts */
+    uint64_t start_ms;
+    int refuse; /* 408, 413, 431 or 503: answered so, the body dropped */
+    bool answered;
     sl__serve_resp resp;
     size_t sent;
     char trailer_msg[400];
@@ -25,7 +43,9 @@ struct sl__serve_h2 {
     nghttp2_session *session;
     sl__serve_pipe *pipe;
     sl__serve_listener kind;
+    stream *open; /* streams with user data, newest first */
     size_t streams;
+    size_t buffered; /* request body bytes held by open streams */
     bool failed;
 };
 
@@ -35,8 +55,21 @@ static void copy_hdr(char *dst, size_t cap, const uint8_t *v, size_t n) {
     dst[k] = '\0';
 }
 
-static void stream_free(stream *s) {
+static void drop_body(sl__serve_h2 *h, stream *s) {
+    h->buffered -= s->body.len;
     sl__buf_free(&s->body);
+}
+
+static void stream_free(sl__serve_h2 *h, stream *s) {
+    drop_body(h, s);
+    if (s->prev) {
+        s->prev->next = s->next;
+    } else {
+        h->open = s->next;
+    }
+    if (s->next) {
+        s->next->prev = s->prev;
+    }
     sl__buf_free(&s->resp.body);
     sl__free(s, sizeof(*s));
 }
@@ -53,23 +86,33 @@ static int on_begin_headers(nghttp2_session *session,
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
     s->id = frame->hd.stream_id;
+    s->start_ms = sl__serve_now_ms();
     nghttp2_session_set_stream_user_data(session, s->id, s);
+    s->next = h->open;
+    if (h->open) {
+        h->open->prev = s;
+    }
+    h->open = s;
     h->streams++;
     return 0;
 }
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
-                     const uint8_t *name, size_t namelen,
-                     const uint8_t *value, size_t valuelen, uint8_t flags,
-                     void *ud) {
+                     const uint8_t *name, size_t namelen, const uint8_t *value,
+                     size_t valuelen, uint8_t flags, void *ud) {
     (void)flags;
-    (void)ud;
+    sl__serve_h2 *h = ud;
     if (frame->hd.type != NGHTTP2_HEADERS) {
         return 0;
     }
-    stream *s = nghttp2_session_get_stream_user_data(session,
-                                                     frame->hd.stream_id);
-    if (!s) {
+    stream *s =
+        nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (!s || s->refuse) {
+        return 0;
+    }
+    s->header_bytes += namelen + valuelen + 32;
+    if (s->header_bytes > h->pipe->srv->opts.max_header) {
+        s->refuse = 431; /* answered when the stream ends */
         return 0;
     }
     sl_str n = {(const char *)name, namelen};
@@ -93,17 +136,21 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags,
     (void)flags;
     sl__serve_h2 *h = ud;
     stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
-    if (!s || s->too_large) {
+    if (!s || s->refuse || s->answered) {
         return 0;
     }
-    if (s->body.len + len > h->pipe->srv->opts.max_body) {
-        s->too_large = true; /* answered 413 when the stream ends */
-        sl__buf_free(&s->body);
-        return 0;
-    }
-    if (sl__buf_append(&s->body, data, len) != SL_OK) {
+    size_t max = h->pipe->srv->opts.max_body;
+    if (s->body.len + len > max) {
+        s->refuse = 413; /* answered when the stream ends */
+    } else if (h->buffered + len > max) {
+        s->refuse = 503; /* the other streams hold the connection's share */
+    } else if (sl__buf_append(&s->body, data, len) != SL_OK) {
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    } else {
+        h->buffered += len;
+        return 0;
     }
+    drop_body(h, s);
     return 0;
 }
 
@@ -136,6 +183,47 @@ static void pct_encode(char *dst, size_t cap, const char *s) {
     dst[o] = '\0';
 }
 
+/* The answer to a stream refused by a limit (s->refuse). */
+static void refusal(sl__serve_h2 *h, stream *s, bool grpc) {
+    const sl__serve_opts *o = &h->pipe->srv->opts;
+    char msg[160];
+    switch (s->refuse) {
+    case 408:
+        snprintf(msg, sizeof(msg), "request not received within %u ms",
+                 o->read_timeout_ms);
+        break;
+    case 413:
+        snprintf(msg, sizeof(msg), "request body is larger than %zu bytes",
+                 o->max_body);
+        break;
+    case 431:
+        snprintf(msg, sizeof(msg), "request header is larger than %zu bytes",
+                 o->max_header);
+        break;
+    default:
+        snprintf(msg, sizeof(msg),
+                 "server busy: this connection's streams hold %zu body "
+                 "bytes, retry later",
+                 o->max_body);
+        s->resp.retry_after = 1;
+        break;
+    }
+    int code = s->refuse == 408   ? 4 /* DEADLINE_EXCEEDED */
+               : s->refuse == 431 ? 8 /* RESOURCE_EXHAUSTED */
+                                  : sl__serve_grpc_code(s->refuse);
+    if (grpc) {
+        s->resp.status = 200;
+        s->resp.ctype = "application/grpc";
+        s->resp.grpc_status = code;
+        snprintf(s->resp.grpc_msg, sizeof(s->resp.grpc_msg), "%s", msg);
+    } else {
+        s->resp.status = s->refuse;
+        s->resp.ctype = "application/json";
+        sl__serve_reply_status(&s->resp.body, false, code, msg);
+    }
+    sl__serve_count_status(h->pipe->srv, s->refuse);
+}
+
 static int answer(sl__serve_h2 *h, stream *s) {
     sl_str path = {s->path, strlen(s->path)};
     sl__serve_call call = {
@@ -148,21 +236,9 @@ static int answer(sl__serve_h2 *h, stream *s) {
         .body_len = s->body.len,
     };
     bool grpc = h->kind == SL_SERVE_L_GRPC;
-    if (s->too_large) {
-        s->resp.status = 413;
-        if (grpc) {
-            s->resp.grpc_status = 8;
-            snprintf(s->resp.grpc_msg, sizeof(s->resp.grpc_msg),
-                     "request message is larger than %zu bytes",
-                     h->pipe->srv->opts.max_body);
-            s->resp.status = 200;
-            s->resp.ctype = "application/grpc";
-        } else {
-            s->resp.ctype = "application/json";
-            sl__serve_reply_status(&s->resp.body, false, 8,
-                                   "request body is too large");
-        }
-        sl__serve_count_status(h->pipe->srv, 413);
+    s->answered = true;
+    if (s->refuse) {
+        refusal(h, s, grpc);
     } else if (grpc) {
         sl__serve_grpc_handle(h->pipe, &call, &s->resp);
     } else {
@@ -226,14 +302,13 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
                          void *ud) {
     sl__serve_h2 *h = ud;
-    if ((frame->hd.type != NGHTTP2_HEADERS &&
-         frame->hd.type != NGHTTP2_DATA) ||
+    if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         return 0;
     }
-    stream *s = nghttp2_session_get_stream_user_data(session,
-                                                     frame->hd.stream_id);
-    if (!s) {
+    stream *s =
+        nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (!s || s->answered) {
         return 0;
     }
     return answer(h, s) == 0 ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -246,7 +321,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
     stream *s = nghttp2_session_get_stream_user_data(session, stream_id);
     if (s) {
         nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-        stream_free(s);
+        stream_free(h, s);
         h->streams--;
     }
     return 0;
@@ -270,32 +345,49 @@ sl__serve_h2 *sl__serve_h2_new(sl__serve_pipe *p, sl__serve_listener kind) {
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb,
                                                               on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb,
-                                                           on_stream_close);
-    int rv = nghttp2_session_server_new(&h->session, cb, h);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_option *opt = NULL;
+    int rv = nghttp2_option_new(&opt);
+    if (rv == 0) {
+        /* rapid reset: our bound, not the library's (1000, 33/s) */
+        nghttp2_option_set_stream_reset_rate_limit(opt, SL__H2_RESET_BURST,
+                                                   SL__H2_RESET_RATE);
+        rv = nghttp2_session_server_new2(&h->session, cb, h, opt);
+        nghttp2_option_del(opt);
+    }
     nghttp2_session_callbacks_del(cb);
     if (rv != 0) {
         sl__free(h, sizeof(*h));
         return NULL;
     }
-    nghttp2_settings_entry iv[2] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100},
+    size_t max_header = p->srv->opts.max_header;
+    nghttp2_settings_entry iv[3] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, SL__H2_MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+         max_header < UINT32_MAX ? (uint32_t)max_header : UINT32_MAX},
     };
-    nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, 2);
+    if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, 3) != 0) {
+        nghttp2_session_del(h->session);
+        sl__free(h, sizeof(*h));
+        return NULL;
+    }
     return h;
 }
 
 void sl__serve_h2_free(sl__serve_h2 *h) {
     if (h) {
-        nghttp2_session_del(h->session); /* closes streams: frees them */
+        nghttp2_session_del(h->session); /* no stream close callbacks */
+        while (h->open) {
+            stream_free(h, h->open);
+        }
         sl__free(h, sizeof(*h));
     }
 }
 
 bool sl__serve_h2_recv(sl__serve_h2 *h, const char *data, size_t len) {
-    ssize_t r = nghttp2_session_mem_recv(h->session, (const uint8_t *)data,
-                                         len);
+    ssize_t r =
+        nghttp2_session_mem_recv(h->session, (const uint8_t *)data, len);
     if (r < 0 || (size_t)r != len) {
         h->failed = true;
         return false;
@@ -328,6 +420,36 @@ bool sl__serve_h2_done(const sl__serve_h2 *h) {
 
 bool sl__serve_h2_busy(const sl__serve_h2 *h) {
     return h->streams > 0;
+}
+
+bool sl__serve_h2_answering(const sl__serve_h2 *h) {
+    for (const stream *s = h->open; s; s = s->next) {
+        if (s->answered) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool sl__serve_h2_expire(sl__serve_h2 *h, uint64_t now, unsigned timeout_ms,
+                         sl_buf *out) {
+    bool late = false;
+    for (stream *s = h->open; s; s = s->next) {
+        if (!s->answered && now - s->start_ms > timeout_ms) {
+            drop_body(h, s);
+            s->refuse = 408;
+            if (answer(h, s) != 0) {
+                h->failed = true;
+            }
+            late = true;
+        }
+    }
+    if (late) {
+        /* the answers first: nghttp2 would put a GOAWAY before their DATA */
+        sl__serve_h2_send(h, out);
+        sl__serve_h2_shutdown(h);
+    }
+    return late;
 }
 
 void sl__serve_h2_shutdown(sl__serve_h2 *h) {

@@ -33,6 +33,17 @@ bool sl__serve_h2_done(const sl__serve_h2 *h);
 /* Whether a stream is open (a request in progress or being answered). */
 bool sl__serve_h2_busy(const sl__serve_h2 *h);
 
+/* Answer 408 to every request not complete timeout_ms after its headers
+ * began (the answers appended to out), then queue a GOAWAY; whether there
+ * was one (the caller then closes the connection once the frames are
+ * out). */
+bool sl__serve_h2_expire(sl__serve_h2 *h, uint64_t now, unsigned timeout_ms,
+                         sl_buf *out);
+
+/* Whether an answered stream is still open (its response not all sent);
+ * once the peer has closed, the other streams can never complete. */
+bool sl__serve_h2_answering(const sl__serve_h2 *h);
+
 /* Send GOAWAY (no new streams), for a drain. */
 void sl__serve_h2_shutdown(sl__serve_h2 *h);
 

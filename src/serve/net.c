@@ -251,9 +251,8 @@ static bool conn_flush(worker *w, conn *c) {
     }
     c->out.len = 0;
     c->out_off = 0;
-    if (c->closing ||
-        (c->peer_closed && c->in.len == 0 &&
-         !(c->h2 && sl__serve_h2_busy(c->h2)))) {
+    if (c->closing || (c->peer_closed && c->in.len == 0 &&
+                       !(c->h2 && sl__serve_h2_answering(c->h2)))) {
         conn_close(w, c);
         return false;
     }
@@ -287,7 +286,7 @@ static void conn_process_h2(worker *w, conn *c) {
         c->goaway = true;
     }
     if (!sl__serve_h2_send(c->h2, &c->out) || sl__serve_h2_done(c->h2) ||
-        (c->peer_closed && !sl__serve_h2_busy(c->h2))) {
+        (c->peer_closed && !sl__serve_h2_answering(c->h2))) {
         c->closing = true;
     }
     if (c->out.failed) {
@@ -501,8 +500,15 @@ static void sweep(worker *w, uint64_t now, bool draining) {
             conn_process_h2(w, c); /* GOAWAY: no new streams */
             continue;
         }
-        if ((c->out.len > 0 || (c->h2 && busy)) &&
-            now - c->last_ms > o->read_timeout_ms) {
+        if (c->h2 && !c->closing &&
+            sl__serve_h2_expire(c->h2, now, o->read_timeout_ms, &c->out)) {
+            /* an HTTP/2 request trickling in past the read timeout
+             * (slowloris over h2): 408, GOAWAY, then the connection ends */
+            atomic_fetch_add(&srv->m.timeouts, 1);
+            c->closing = true;
+            conn_process_h2(w, c);
+        } else if ((c->out.len > 0 || (c->h2 && busy)) &&
+                   now - c->last_ms > o->read_timeout_ms) {
             /* the client does not read its answers, or an HTTP/2 stream
              * stalls mid-request (slowloris over h2) */
             atomic_fetch_add(&srv->m.timeouts, 1);

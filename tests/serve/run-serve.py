@@ -7,10 +7,8 @@ Each test starts its own server on port 0, reads the ports from the
 `sluice serve: ready http=... grpc=... admin=...` line, drives it with
 http.client / raw sockets, and checks what reaches --output (or a
 forwarding target written here) and /metrics. Every test is bounded in
-time. The
-OpenTelemetry JS SDK test installs tests/serve/js/package-lock.json with
-`npm ci` into --work (the build directory) and prints SKIP with the reason
-when node / npm or the registry is not there.
+time. The OpenTelemetry JS SDK test is run-serve-jssdk.py, which imports
+Server and Target from here.
 Exit 0 when every test passed or was skipped."""
 import argparse
 import ctypes
@@ -751,68 +749,6 @@ def test_config_file_runs_the_server_and_check_reports_located_problems():
         if s:
             s.close()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def js_client():
-    """The pinned JS SDK client installed under --work; None (after printing
-    SKIP and the reason) when it cannot be installed."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        print("  SKIP: node / npm not installed")
-        return None
-    ver = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
-    m = re.match(r"v(\d+)\.", ver)
-    if not m or int(m.group(1)) < 20:
-        # the SDK declares node >= 22.15; it runs on 20, not on Debian 12's 18
-        print("  SKIP: node %s is older than 20, which the JS SDK needs" % ver.strip())
-        return None
-    src = os.path.join(ARGS.source, "tests/serve/js")
-    dst = os.path.join(ARGS.work, "serve-js")
-    os.makedirs(dst, exist_ok=True)
-    lock = open(os.path.join(src, "package-lock.json"), "rb").read()
-    stamp = os.path.join(dst, "node_modules", ".sluice-lock")
-    if not (os.path.exists(stamp) and open(stamp, "rb").read() == lock):
-        for f in ("package.json", "package-lock.json"):
-            shutil.copy(os.path.join(src, f), dst)
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                           cwd=dst, capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            print("  SKIP: npm ci failed (registry unreachable?): " + r.stderr[-300:])
-            return None
-        with open(stamp, "wb") as f:
-            f.write(lock)
-    shutil.copy(os.path.join(src, "send.js"), dst)
-    return os.path.join(dst, "send.js")
-
-
-def test_opentelemetry_js_sdk_sends_logs_and_spans():
-    script = js_client()
-    if not script:
-        return
-    pol = os.path.join(ARGS.source, "tests/serve/js/sdk-policies.json")
-    for compression in ("none", "gzip"):
-        s = Server([], policies=pol)
-        try:
-            base = "http://%s:%d" % s.http
-            r = subprocess.run(["node", script, base, compression], capture_output=True,
-                               text=True, timeout=120)
-            assert r.returncode == 0, (compression, r.stdout, r.stderr[-1000:])
-            assert s.stop() == 0
-            bodies, spans, text = [], [], b"".join(s.output_lines())
-            for line in s.output_lines():
-                d = json.loads(line)
-                for rl in d.get("resourceLogs", []):
-                    for sl in rl["scopeLogs"]:
-                        bodies += [lr["body"]["stringValue"] for lr in sl["logRecords"]]
-                for rs in d.get("resourceSpans", []):
-                    for ss in rs["scopeSpans"]:
-                        spans += [sp["name"] for sp in ss["spans"]]
-            # DEBUG records dropped, the health check span dropped, the
-            # end user redacted: what the policies say
-            assert sorted(bodies) == ["boom", "order placed", "payment ok"], bodies
-            assert sorted(spans) == ["GET /api/cart", "POST /api/orders"], spans
-            assert b"alice@example.com" not in text and b"[REDACTED]" in text
-        finally:
-            s.close()
 
 
 class Target:
