@@ -208,9 +208,7 @@ static void refusal(sl__serve_h2 *h, stream *s, bool grpc) {
         s->resp.retry_after = 1;
         break;
     }
-    int code = s->refuse == 408   ? 4 /* DEADLINE_EXCEEDED */
-               : s->refuse == 431 ? 8 /* RESOURCE_EXHAUSTED */
-                                  : sl__serve_grpc_code(s->refuse);
+    int code = sl__serve_grpc_code(s->refuse);
     if (grpc) {
         s->resp.status = 200;
         s->resp.ctype = "application/grpc";

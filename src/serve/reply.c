@@ -126,6 +126,8 @@ int sl__serve_grpc_code(int http_status) {
         return 0; /* OK */
     case 400:
         return 3; /* INVALID_ARGUMENT */
+    case 408:
+        return 4; /* DEADLINE_EXCEEDED */
     case 404:
     case 405:
     case 415:
@@ -133,6 +135,7 @@ int sl__serve_grpc_code(int http_status) {
         return 12; /* UNIMPLEMENTED */
     case 413:
     case 429:
+    case 431:
         return 8; /* RESOURCE_EXHAUSTED */
     case 503:
         return 14; /* UNAVAILABLE */

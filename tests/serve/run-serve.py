@@ -504,6 +504,8 @@ def test_truncated_body_and_slow_client_time_out():
                     b"Content-Length: 1000\r\n\r\n{\"resourceLogs\"")
         data = raw.recv(4096)
         assert data.startswith(b"HTTP/1.1 408"), data
+        # the Status body carries the gRPC code h2 uses too: DEADLINE_EXCEEDED
+        assert re.search(rb'"code":\s*4\b', data), data
         raw.close()
         # slowloris: headers one byte at a time, never finished
         raw = socket.create_connection(s.http, timeout=10)
@@ -547,6 +549,8 @@ def test_bad_http_gets_400_431():
             raw.sendall(req)
             data = raw.recv(4096)
             assert data.startswith(want), (req[:40], data)
+            if want.endswith(b"431"):  # RESOURCE_EXHAUSTED, as over h2
+                assert re.search(rb'"code":\s*8\b', data), data
             raw.close()
         assert s.stop() == 0
     finally:
