@@ -41,6 +41,8 @@ struct sl__serve_export {
     size_t out_size;    /* bytes in the current output file */
     sl__serve_sender *fwd; /* --forward, --forward-grpc */
     unsigned backoff_ms;
+    void (*on_empty)(void *); /* tests: see sl__serve_export_on_empty */
+    void *on_empty_arg;
 };
 
 static void item_free(item *it) {
@@ -236,11 +238,16 @@ static item *next_item(sl__serve_export *ex, item *tmp) {
     if (!ex->spool) {
         return ex->head;
     }
+    void (*hook)(void *) = ex->on_empty;
+    void *hook_arg = ex->on_empty_arg;
     pthread_mutex_unlock(&ex->mu);
     sl__spool_entry e;
     sl_error err = {0};
     sl_status rc = sl__spool_peek(ex->spool, &e, &err);
     spool_publish(ex); /* a skipped corrupt entry changes the counts */
+    if (rc == SL_ENOTFOUND && hook) {
+        hook(hook_arg);
+    }
     pthread_mutex_lock(&ex->mu);
     if (rc != SL_OK) {
         if (rc != SL_ENOTFOUND) {
@@ -278,11 +285,18 @@ static void *run(void *arg) {
         for (;;) {
             uint64_t gen = ex->pushed;
             it = next_item(ex, &tmp);
-            if (it || ex->stopping) {
+            if (it) {
                 break;
             }
+            /* the spool is read without ex->mu: a push (and then the stop
+             * that follows the workers' join) can land while it is read,
+             * so an empty read counts only when nothing was pushed during
+             * it, also when stopping */
             if (ex->pushed != gen) {
-                continue; /* pushed while the spool was read */
+                continue;
+            }
+            if (ex->stopping) {
+                break;
             }
             if (ex->out) {
                 fflush(ex->out); /* idle: everything written is visible */
@@ -437,6 +451,14 @@ fail:
     pthread_mutex_destroy(&ex->mu);
     sl__free(ex, sizeof(*ex));
     return NULL;
+}
+
+void sl__serve_export_on_empty(sl__serve_export *ex, void (*fn)(void *),
+                               void *arg) {
+    pthread_mutex_lock(&ex->mu);
+    ex->on_empty = fn;
+    ex->on_empty_arg = arg;
+    pthread_mutex_unlock(&ex->mu);
 }
 
 void sl__serve_export_stop(sl__serve_export *ex) {

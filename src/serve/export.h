@@ -34,6 +34,13 @@ sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
  * requests must not be acknowledged. */
 sl_status sl__serve_export_commit(sl__serve_export *ex, uint64_t commit);
 
+/* Tests only: fn(arg) runs on the exporter thread each time a read of the
+ * on-disk queue finds it empty, before the thread looks at pushes and the
+ * stop again: the window in which a push or a stop can land unseen. NULL
+ * removes it. */
+void sl__serve_export_on_empty(sl__serve_export *ex, void (*fn)(void *),
+                               void *arg);
+
 /* Drain the queue (bounded by the drain timeout), stop the thread, close
  * the output and free. What cannot be delivered in time is logged with
  * its count. NULL is a no-op. */
