@@ -81,3 +81,71 @@ if __name__ == "__main__":  # regenerate: python test_trace_golden.py DIR
     with open(golden_path("stats.json"), "w") as f:
         json.dump(s, f, indent=1, sort_keys=True)
         f.write("\n")
+
+
+CHANGES = '''
+class Shouts:
+    def __str__(self):
+        global G
+        G -= 100
+        return "shout"
+SH = Shouts()
+class Plain:
+    pass
+class Other:
+    pass
+o = Plain()
+G = 1
+def bump():
+    global G
+    G += 1
+def f():
+    a = 1
+    Plain.__qualname__ = "Renamed"
+    b = 2
+    o.__class__ = Other
+    c = 3
+    Other.__str__ = lambda self: "custom"
+    d = 4
+    bump()
+    e = 5
+    return 0
+f()
+'''
+
+
+def test_cached_values_follow_changes_to_globals_and_types(tmp_path):
+    """Unchanged globals are replayed and default str() texts reused: a
+    rebound global, a class renamed, an object's class swapped or given a
+    __str__, and a global changed by str() of another global during the
+    snapshot are all seen, and the trace equals the one made without caches."""
+    traces = []
+    for name, env in (("fast", {}), ("slow", {"SLUICE_TRACE_NO_REUSE": "1"})):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "prog.py").write_text(CHANGES)
+        e = {k: v for k, v in os.environ.items()
+             if k not in ("CODETRACER_TRACE_FILTER", "SLUICE_TRACE_NO_REUSE")}
+        e.update(env)
+        p = subprocess.run([sys.executable, "-m", "sluice.trace", "--trace-dir",
+                            "out", "prog.py"], cwd=str(d), env=e,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        with open(d / "out" / "trace.json") as f:
+            traces.append(normalise(f.read(), str(d)))
+    assert traces[0].splitlines() == traces[1].splitlines()
+    events = json.loads(traces[0])
+    names = [e["VariableName"] for e in events if "VariableName" in e]
+
+    def values(name):
+        vid = names.index(name)
+        return [e["Value"]["value"] for e in events
+                if "Value" in e and e["Value"]["variable_id"] == vid]
+    texts = [v["r"] for v in values("o")]
+    assert "<__main__.Plain object at 0x?>" in texts
+    assert "<__main__.Renamed object at 0x?>" in texts
+    assert "<__main__.Other object at 0x?>" in texts
+    assert texts[-1] == "custom"
+    gs = [v["i"] for v in values("G")]
+    assert gs[0] == 1 - 100  # str(SH) ran first, in the same snapshot
+    assert gs == sorted(gs, reverse=True) and len(set(gs)) == len(gs)

@@ -85,29 +85,49 @@ static void enc_dict(tr_session *s, tr_buf *b, PyObject *d, int depth) {
     int32_t tup_t = tr_type_id(s, TR_T_TUPLE);
     tr_type_id(s, TR_T_STRING);
     TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
-    PyObject *items = PyDict_Items(d); /* a snapshot: str() may mutate d */
-    if (!items) {
-        PyErr_Clear();
+    /* a snapshot of the pairs kept (str() of one may change d), with
+     * references, in place of PyDict_Items' list of tuples */
+    Py_ssize_t n = PyDict_GET_SIZE(d);
+    Py_ssize_t keep = n < s->lim.items ? n : s->lim.items;
+    PyObject *small[32], **kv = small;
+    if (keep > 16) {
+        kv = PyMem_RawMalloc(sizeof(PyObject *) * 2 * (size_t)keep);
+        if (!kv) {
+            keep = n = 0;
+            kv = small;
+        }
     }
-    Py_ssize_t n = items ? PyList_GET_SIZE(items) : 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    Py_ssize_t pos = 0, got = 0;
+    PyObject *k, *v;
+    while (got < keep && PyDict_Next(d, &pos, &k, &v)) {
+        kv[2 * got] = Py_NewRef(k);
+        kv[2 * got + 1] = Py_NewRef(v);
+        got++;
+    }
+    for (Py_ssize_t i = 0; i < got; i++) {
         if (i > 0) {
             tr_buf_put(b, ",", 1);
         }
-        if (i >= s->lim.items) {
-            more_marker(s, b, n - i);
-            break;
-        }
-        PyObject *kv = PyList_GET_ITEM(items, i);
         TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
-        enc(s, b, PyTuple_GET_ITEM(kv, 0), depth + 1);
+        enc(s, b, kv[2 * i], depth + 1);
         tr_buf_put(b, ",", 1);
-        enc(s, b, PyTuple_GET_ITEM(kv, 1), depth + 1);
+        enc(s, b, kv[2 * i + 1], depth + 1);
         TR_LIT(b, "],\"type_id\":");
         tr_buf_i64(b, tup_t);
         TR_LIT(b, "}");
     }
-    Py_XDECREF(items);
+    if (n > got) {
+        if (got > 0) {
+            tr_buf_put(b, ",", 1);
+        }
+        more_marker(s, b, n - got);
+    }
+    for (Py_ssize_t i = 0; i < 2 * got; i++) {
+        Py_DECREF(kv[i]);
+    }
+    if (kv != small) {
+        PyMem_RawFree(kv);
+    }
     TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
     tr_buf_i64(b, dict_t);
     TR_LIT(b, "}");

@@ -49,6 +49,10 @@ static void code_clear(tr_code *ci) {
     PyMem_RawFree(ci->local_plan);
     PyMem_RawFree(ci->arg_idx);
     PyMem_RawFree(ci->arg_plan);
+    PyMem_RawFree(ci->local_vid);
+    tr_nsplan_free(ci->ns);
+    ci->ns = NULL;
+    ci->local_vid = NULL;
     ci->local_plan = NULL;
     ci->arg_idx = NULL;
     ci->arg_plan = NULL;
@@ -363,6 +367,7 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     }
     Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
     ci->local_plan = PyMem_RawMalloc((size_t)nn + 1);
+    ci->local_vid = PyMem_RawMalloc(sizeof(int32_t) * ((size_t)nn + 1));
     /* upstream's order: positional, *args, keyword-only, **kwargs */
     int flags = co->co_flags;
     Py_ssize_t npos = co->co_argcount, nkw = co->co_kwonlyargcount;
@@ -373,11 +378,14 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     }
     ci->arg_idx = PyMem_RawMalloc(sizeof(Py_ssize_t) * ((size_t)na + 1));
     ci->arg_plan = PyMem_RawMalloc((size_t)na + 1);
-    if (!ci->local_plan || !ci->arg_idx || !ci->arg_plan) {
+    if (!ci->local_plan || !ci->local_vid || !ci->arg_idx || !ci->arg_plan) {
         code_clear(ci);
         ci->gen = s->gen;
         ci->skip = 1;
         return 0;
+    }
+    for (Py_ssize_t i = 0; i < nn; i++) {
+        ci->local_vid[i] = -1;
     }
     Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < npos && k < na; i++) {
@@ -504,24 +512,34 @@ typedef struct tally {
     uint64_t red, drop;
 } tally;
 
-static void record(tr_session *s, PyObject *name, PyObject *v, int act,
-                   tally *t) {
+/* One Value event for name (whose variable id is vid, or -1 when not
+ * known yet); returns the id (-1: dropped). */
+static int32_t record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
+                      int act, tally *t) {
     if (act == SL_FILTER_DROP) {
         t->drop++;
-        return;
+        return -1;
     }
     if (act == SL_FILTER_REDACT) {
         t->red++;
         value_into(s, v, act);
-        tr_emit_value(s, tr_var_id(s, name), &tr_tls->vbuf);
-        return;
+        if (vid < 0) {
+            vid = tr_var_id(s, name);
+        }
+        tr_emit_value(s, vid, &tr_tls->vbuf);
+        return vid;
     }
     /* allowed: the same immutable object as last time is the same event */
-    if (tr_emit_cached_value(s, tr_var_peek(s, name), v)) {
-        return;
+    int32_t known = vid >= 0 ? vid : tr_var_peek(s, name);
+    if (tr_emit_cached_value(s, known, v)) {
+        return known;
     }
     value_into(s, v, act);
-    tr_emit_value_keep(s, tr_var_id(s, name), &tr_tls->vbuf, v);
+    if (vid < 0) {
+        vid = tr_var_id(s, name);
+    }
+    tr_emit_value_keep(s, vid, &tr_tls->vbuf, v);
+    return vid;
 }
 
 static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
@@ -694,6 +712,32 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
     }
     Py_ssize_t pos = 0;
     PyObject *name, *value;
+    tr_nsplan *p = NULL;
+    if (!s->no_reuse && !skip) {
+        p = ci->ns;
+        if (p && p->valid && p->dict == map && p->kind == (int)kind &&
+            tr_dict_version(map) == p->version) {
+            /* unchanged since the last line: replay it */
+            Py_ssize_t i = 0;
+            for (; i < p->n && tr_dict_version(map) == p->version; i++) {
+                tr_nsent *e = &p->e[i];
+                Py_INCREF(e->name);
+                Py_INCREF(e->value);
+                record(s, e->name, e->vid, e->value, e->act, &t);
+                Py_DECREF(e->value);
+                Py_DECREF(e->name);
+                pos = e->pos;
+            }
+            if (i == p->n) {
+                count(s, kind, &t);
+                return;
+            }
+            p->valid = 0; /* changed by str(): walk on from pos */
+            p = NULL;
+        } else {
+            p = tr_nsplan_begin(ci, map, (int)kind);
+        }
+    }
     while (PyDict_Next(map, &pos, &name, &value)) {
         if (!PyUnicode_Check(name) || name == builtins_name ||
             (PyUnicode_GET_LENGTH(name) == 12 &&
@@ -710,11 +754,17 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         /* str() of a value may run user code that changes the dict */
         Py_INCREF(name);
         Py_INCREF(value);
-        record(s, name, value, act, &t);
+        int32_t vid = record(s, name, -1, value, act, &t);
+        if (p) {
+            tr_nsplan_add(p, name, value, pos, vid, act);
+        }
         Py_DECREF(value);
         Py_DECREF(name);
     }
     PyErr_Clear();
+    if (p && tr_dict_version(map) != p->version) {
+        p->valid = 0; /* changed while walked */
+    }
     count(s, kind, &t);
 }
 
@@ -736,8 +786,11 @@ void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
             if (!v) {
                 continue; /* unbound */
             }
-            record(s, PyTuple_GET_ITEM(ci->names, i), v, ci->local_plan[i],
-                   &t);
+            int32_t vid = record(s, PyTuple_GET_ITEM(ci->names, i),
+                                 ci->local_vid[i], v, ci->local_plan[i], &t);
+            if (!s->no_reuse) {
+                ci->local_vid[i] = vid;
+            }
             Py_DECREF(v);
         }
         count(s, SL_FILTER_LOCAL, &t);
