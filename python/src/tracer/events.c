@@ -128,14 +128,9 @@ static int recorder_file(tr_session *s, PyObject *filename) {
     return 0;
 }
 
-/* The frame's __name__ (borrowed from its globals), or NULL. */
-static PyObject *module_hint(PyFrameObject *f) {
-    if (!f) {
-        return NULL;
-    }
-    PyObject *g = PyFrame_GetGlobals(f);
+/* The __name__ of a frame's globals g (borrowed), or NULL. */
+static PyObject *module_hint(PyObject *g) {
     if (!g) {
-        PyErr_Clear();
         return NULL;
     }
     static PyObject *key;
@@ -144,7 +139,6 @@ static PyObject *module_hint(PyFrameObject *f) {
     }
     PyObject *name =
         key && PyDict_Check(g) ? PyDict_GetItemWithError(g, key) : NULL;
-    Py_DECREF(g); /* the frame keeps its globals alive */
     if (!name) {
         PyErr_Clear();
         return NULL;
@@ -310,7 +304,7 @@ static int plan(tr_session *s, tr_code *ci, sl_filter_kind kind,
 }
 
 static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
-                PyFrameObject *f) {
+                PyObject *globals) {
     ci->gen = s->gen; /* nothing below runs Python code */
     ci->func_id = -1;
     ci->def_line = co->co_firstlineno;
@@ -326,7 +320,7 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     }
     const char *file = PyUnicode_AsUTF8(filename);
     const char *qual = PyUnicode_AsUTF8(co->co_qualname);
-    PyObject *hint_o = module_hint(f);
+    PyObject *hint_o = module_hint(globals);
     const char *hint = hint_o ? PyUnicode_AsUTF8(hint_o) : NULL;
     if (!file || !qual) {
         PyErr_Clear();
@@ -447,6 +441,25 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f) {
     if (ci && ci->gen == s->gen) {
         return ci;
     }
+    PyObject *g = f ? PyFrame_GetGlobals(f) : NULL;
+    if (f && !g) {
+        PyErr_Clear();
+    }
+    ci = tr_code_in(s, co, g);
+    Py_XDECREF(g); /* the frame keeps its globals alive */
+    return ci;
+}
+
+tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals) {
+    void *extra = NULL;
+    if (TR_GET_EXTRA((PyObject *)co, extra_index, &extra) != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    tr_code *ci = extra;
+    if (ci && ci->gen == s->gen) {
+        return ci;
+    }
     TR_SAVE_EXC();
     if (!ci) {
         ci = PyMem_RawCalloc(1, sizeof(*ci));
@@ -459,7 +472,7 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f) {
     } else {
         code_clear(ci);
     }
-    fill(s, ci, co, f);
+    fill(s, ci, co, globals);
     TR_RESTORE_EXC();
     return ci;
 }
@@ -713,11 +726,12 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
     Py_ssize_t pos = 0;
     PyObject *name, *value;
     tr_nsplan *p = NULL;
-    if (!s->no_reuse && !skip) {
+    if (!s->no_reuse && !skip && !(ci->ns && ci->ns->busy)) {
         p = ci->ns;
         if (p && p->valid && p->dict == map && p->kind == (int)kind &&
             tr_dict_version(map) == p->version) {
             /* unchanged since the last line: replay it */
+            p->busy = 1;
             Py_ssize_t i = 0;
             for (; i < p->n && tr_dict_version(map) == p->version; i++) {
                 tr_nsent *e = &p->e[i];
@@ -728,6 +742,7 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
                 Py_DECREF(e->name);
                 pos = e->pos;
             }
+            p->busy = 0;
             if (i == p->n) {
                 count(s, kind, &t);
                 return;
@@ -736,6 +751,9 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
             p = NULL;
         } else {
             p = tr_nsplan_begin(ci, map, (int)kind);
+            if (p) {
+                p->busy = 1;
+            }
         }
     }
     while (PyDict_Next(map, &pos, &name, &value)) {
@@ -762,8 +780,11 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         Py_DECREF(name);
     }
     PyErr_Clear();
-    if (p && tr_dict_version(map) != p->version) {
-        p->valid = 0; /* changed while walked */
+    if (p) {
+        p->busy = 0;
+        if (tr_dict_version(map) != p->version) {
+            p->valid = 0; /* changed while walked */
+        }
     }
     count(s, kind, &t);
 }

@@ -115,6 +115,8 @@ typedef struct tr_nsplan {
     uint64_t version;
     int kind;  /* sl_filter_kind the names were recorded as */
     int valid; /* complete, and the dict did not change while walked */
+    int busy;  /* being replayed or walked: str() of a value may let
+                  another thread reach the same code; it walks alone */
     Py_ssize_t n, cap;
     tr_nsent *e;
 } tr_nsplan;
@@ -192,6 +194,8 @@ extern tr_session *tr_active; /* the recording session, or NULL */
 /* events.c: backend-neutral handlers; each saves and restores the
  * exception state and never raises */
 tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f);
+/* the same for a frame whose globals (borrowed, or NULL) are known */
+tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals);
 void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f);
 void tr_on_resume(tr_session *s, tr_code *ci);
 void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc);
