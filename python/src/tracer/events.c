@@ -733,8 +733,21 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
             /* unchanged since the last line: replay it */
             p->busy = 1;
             Py_ssize_t i = 0;
-            for (; i < p->n && tr_dict_version(map) == p->version; i++) {
+            while (i < p->n && tr_dict_version(map) == p->version) {
                 tr_nsent *e = &p->e[i];
+                if (e->run && !s->first) {
+                    /* fixed events in a row: one copy */
+                    if (e->run_len > 0) {
+                        tr_buf_put(&s->buf, p->blob.p + e->off, e->run_len);
+                    }
+                    s->events += e->run_events;
+                    t.drop += e->run_drops;
+                    tr_event_end(s);
+                    i += e->run;
+                    pos = p->e[i - 1].pos;
+                    continue;
+                }
+                i++;
                 Py_INCREF(e->name);
                 Py_INCREF(e->value);
                 record(s, e->name, e->vid, e->value, e->act, &t);
@@ -774,7 +787,11 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         Py_INCREF(value);
         int32_t vid = record(s, name, -1, value, act, &t);
         if (p) {
-            tr_nsplan_add(p, name, value, pos, vid, act);
+            size_t len = 0;
+            const char *ev = act == SL_FILTER_ALLOW
+                                 ? tr_fixed_event(s, vid, value, &len)
+                                 : NULL;
+            tr_nsplan_add(p, name, value, pos, vid, act, ev, len);
         }
         Py_DECREF(value);
         Py_DECREF(name);
@@ -785,6 +802,7 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         if (tr_dict_version(map) != p->version) {
             p->valid = 0; /* changed while walked */
         }
+        tr_nsplan_end(p);
     }
     count(s, kind, &t);
 }

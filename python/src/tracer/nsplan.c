@@ -7,6 +7,8 @@
  * references. */
 #include "tracer.h"
 
+#include <sluice/filter.h>
+
 #if PY_VERSION_HEX >= 0x030C0000
 static int watcher = -1; /* -2: none could be had */
 uint64_t tr_dict_epoch = 1;
@@ -51,6 +53,8 @@ tr_nsplan *tr_nsplan_begin(tr_code *ci, PyObject *d, int kind) {
         ci->ns = p;
     }
     p->n = 0;
+    p->blob.len = 0;
+    p->blob.failed = 0;
     p->dict = d;
     p->version = tr_dict_watch(d);
     p->kind = kind;
@@ -59,7 +63,8 @@ tr_nsplan *tr_nsplan_begin(tr_code *ci, PyObject *d, int kind) {
 }
 
 void tr_nsplan_add(tr_nsplan *p, PyObject *name, PyObject *value,
-                   Py_ssize_t pos, int32_t vid, int act) {
+                   Py_ssize_t pos, int32_t vid, int act, const char *event,
+                   size_t len) {
     if (!p->valid) {
         return;
     }
@@ -73,12 +78,54 @@ void tr_nsplan_add(tr_nsplan *p, PyObject *name, PyObject *value,
         p->e = e;
         p->cap = cap;
     }
-    p->e[p->n++] = (tr_nsent){name, value, pos, vid, (uint8_t)act};
+    int fixed = act == SL_FILTER_DROP || (act == SL_FILTER_ALLOW && event);
+    size_t off = p->blob.len;
+    if (event && fixed) {
+        TR_LIT(&p->blob, ",\n");
+        tr_buf_put(&p->blob, event, len);
+        if (p->blob.failed) {
+            p->valid = 0;
+            return;
+        }
+    }
+    p->e[p->n++] = (tr_nsent){.name = name,
+                              .value = value,
+                              .pos = pos,
+                              .vid = vid,
+                              .act = (uint8_t)act,
+                              .fixed = (uint8_t)fixed,
+                              .off = off,
+                              .len = p->blob.len - off};
+}
+
+void tr_nsplan_end(tr_nsplan *p) {
+    if (!p->valid) {
+        return;
+    }
+    for (Py_ssize_t i = p->n - 1; i >= 0; i--) {
+        tr_nsent *e = &p->e[i], *next = i + 1 < p->n ? &p->e[i + 1] : NULL;
+        if (!e->fixed) {
+            e->run = 0;
+            continue;
+        }
+        int dropped = e->act == SL_FILTER_DROP;
+        e->run = 1;
+        e->run_len = e->len;
+        e->run_events = dropped ? 0 : 1;
+        e->run_drops = dropped ? 1 : 0;
+        if (next && next->run) {
+            e->run += next->run;
+            e->run_len += next->run_len;
+            e->run_events += next->run_events;
+            e->run_drops += next->run_drops;
+        }
+    }
 }
 
 void tr_nsplan_free(tr_nsplan *p) {
     if (p) {
         PyMem_RawFree(p->e);
+        tr_buf_free(&p->blob);
         PyMem_RawFree(p);
     }
 }

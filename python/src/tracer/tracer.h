@@ -108,6 +108,11 @@ typedef struct tr_nsent {
     Py_ssize_t pos;         /* PyDict_Next position after this entry */
     int32_t vid;            /* -1 when dropped */
     uint8_t act;
+    uint8_t fixed; /* its event is fixed (an immutable value, or none:
+                      dropped): bytes [off, off + len) of the blob */
+    uint32_t run;  /* fixed entries from here on (0: not fixed) */
+    uint32_t run_events, run_drops;
+    size_t off, len, run_len;
 } tr_nsent;
 
 typedef struct tr_nsplan {
@@ -119,6 +124,7 @@ typedef struct tr_nsplan {
                   another thread reach the same code; it walks alone */
     Py_ssize_t n, cap;
     tr_nsent *e;
+    tr_buf blob; /* fixed entries' events, each with its ",\n" */
 } tr_nsplan;
 
 /* ---- the session ---- */
@@ -217,9 +223,17 @@ extern uint64_t tr_dict_epoch;
 #endif
 /* ci's plan, emptied, for walking dict d as kind (NULL: out of memory). */
 tr_nsplan *tr_nsplan_begin(tr_code *ci, PyObject *d, int kind);
-/* Append one walked name (the plan turns invalid when out of memory). */
+/* Append one walked name (the plan turns invalid when out of memory);
+ * event/len: the Value event just written when it is fixed, else NULL. */
 void tr_nsplan_add(tr_nsplan *p, PyObject *name, PyObject *value,
-                   Py_ssize_t pos, int32_t vid, int act);
+                   Py_ssize_t pos, int32_t vid, int act, const char *event,
+                   size_t len);
+/* The walk is over: join fixed entries into runs. */
+void tr_nsplan_end(tr_nsplan *p);
+/* The event of a fixed value recorded under vid (its cache entry), or
+ * NULL. */
+const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
+                           size_t *len);
 void tr_nsplan_free(tr_nsplan *p);
 
 /* writer.c: the event stream and interning */

@@ -381,12 +381,31 @@ void tr_emit_return(tr_session *s, const tr_buf *value) {
 
 /* ---- reusing Value events of immutable values ---- */
 
-static int cacheable(PyObject *v) {
+static int scalar(PyObject *v) {
     return v == Py_None || v == Py_True || v == Py_False ||
            PyUnicode_CheckExact(v) || PyLong_CheckExact(v) ||
-           PyFloat_CheckExact(v) || PyModule_CheckExact(v) ||
-           PyFunction_Check(v) || PyCFunction_Check(v) ||
-           Py_IS_TYPE(v, &PyType_Type);
+           PyFloat_CheckExact(v);
+}
+
+/* A small exact tuple of scalars (or of such tuples, two levels): as
+ * immutable as its elements. */
+static int frozen_tuple(PyObject *v, int levels) {
+    if (!PyTuple_CheckExact(v) || PyTuple_GET_SIZE(v) > 16) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v); i++) {
+        PyObject *x = PyTuple_GET_ITEM(v, i);
+        if (!scalar(x) && !(levels > 1 && frozen_tuple(x, levels - 1))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int cacheable(PyObject *v) {
+    return scalar(v) || PyModule_CheckExact(v) || PyFunction_Check(v) ||
+           PyCFunction_Check(v) || Py_IS_TYPE(v, &PyType_Type) ||
+           frozen_tuple(v, 2);
 }
 
 /* The version tag of t when it is valid, else 0. */
@@ -413,6 +432,19 @@ static int default_repr(PyObject *v) {
     PyTypeObject *t = Py_TYPE(v);
     return t->tp_str == PyBaseObject_Type.tp_str &&
            t->tp_repr == PyBaseObject_Type.tp_repr && type_tag(t) != 0;
+}
+
+const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
+                           size_t *len) {
+    if (vid < 0 || (size_t)vid >= s->nvcache) {
+        return NULL;
+    }
+    tr_vcache *e = &s->vcache[vid];
+    if (e->obj != v || !e->event || e->type) {
+        return NULL; /* not cached, or a str() that may change */
+    }
+    *len = e->len;
+    return e->event;
 }
 
 int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v) {
