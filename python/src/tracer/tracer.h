@@ -166,6 +166,8 @@ typedef struct tr_session {
     Py_ssize_t nfuncs;
     int32_t types[TR_TYPE_COUNT];
     int32_t ntypes;
+    char tails[TR_TYPE_COUNT][24]; /* ,"type_id":N} of each registered */
+    uint8_t tail_len[TR_TYPE_COUNT];
     PyObject *trace_dir;  /* str */
     PyObject *program;    /* str */
     PyObject *skip_prefixes; /* tuple of str: recorder's own files */
@@ -244,6 +246,13 @@ void tr_event_end(tr_session *s);
 int32_t tr_type_register(tr_session *s, tr_type t);
 static inline int32_t tr_type_id(tr_session *s, tr_type t) {
     return s->types[t] >= 0 ? s->types[t] : tr_type_register(s, t);
+}
+/* A value record's end: ,"type_id":N} for type t (registered first). */
+static inline void tr_type_tail(tr_session *s, tr_buf *b, tr_type t) {
+    if (s->types[t] < 0) {
+        tr_type_register(s, t);
+    }
+    tr_buf_put(b, s->tails[t], s->tail_len[t]);
 }
 int32_t tr_path_id(tr_session *s, PyObject *path);
 int32_t tr_var_id(tr_session *s, PyObject *name);

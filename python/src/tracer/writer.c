@@ -230,6 +230,9 @@ int32_t tr_type_register(tr_session *s, tr_type t) {
     TR_LIT(&s->buf, ",\"specific_info\":{\"kind\":\"None\"}}}");
     tr_event_end(s);
     s->types[t] = s->ntypes++;
+    int n = snprintf(s->tails[t], sizeof(s->tails[t]), ",\"type_id\":%d}",
+                     (int)s->types[t]);
+    s->tail_len[t] = (uint8_t)n;
     return s->types[t];
 }
 
