@@ -241,8 +241,24 @@ void tr_nsplan_free(tr_nsplan *p);
 /* writer.c: the event stream and interning */
 int tr_writer_open(tr_session *s);
 void tr_writer_close(tr_session *s);
-void tr_event_begin(tr_session *s);
-void tr_event_end(tr_session *s);
+/* Events are written whole between these: a separator before, and a
+ * write of the buffer to trace.json once it passes TR_FLUSH_AT after. */
+#define TR_FLUSH_AT (1u << 20)
+void tr_flush(tr_session *s);
+static inline void tr_event_begin(tr_session *s) {
+    if (s->first) {
+        tr_buf_put(&s->buf, "\n", 1);
+        s->first = 0;
+    } else {
+        tr_buf_put(&s->buf, ",\n", 2);
+    }
+    s->events++;
+}
+static inline void tr_event_end(tr_session *s) {
+    if (s->buf.len >= TR_FLUSH_AT) {
+        tr_flush(s);
+    }
+}
 int32_t tr_type_register(tr_session *s, tr_type t);
 static inline int32_t tr_type_id(tr_session *s, tr_type t) {
     return s->types[t] >= 0 ? s->types[t] : tr_type_register(s, t);

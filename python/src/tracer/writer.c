@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define TR_FLUSH_AT (1u << 20)
-
 /* ---- buffer ---- */
 
 static int grow(tr_buf *b, size_t more) {
@@ -194,16 +192,8 @@ void tr_writer_close(tr_session *s) {
     s->out = NULL;
 }
 
-void tr_event_begin(tr_session *s) {
-    tr_buf_put(&s->buf, s->first ? "\n" : ",\n", s->first ? 1 : 2);
-    s->first = 0;
-    s->events++;
-}
-
-void tr_event_end(tr_session *s) {
-    if (s->buf.len >= TR_FLUSH_AT) {
-        flush(s);
-    }
+void tr_flush(tr_session *s) {
+    flush(s);
 }
 
 /* ---- interning ---- */
