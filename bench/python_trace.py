@@ -1,5 +1,6 @@
-"""sluice.trace overhead (python bench/python_trace.py [--quick]), run with
-a python that has the sluice package (`scripts/python-test --venv build` prints one).
+"""sluice.trace overhead (python bench/python_trace.py [--quick]
+[--callgrind]), run with a python that has the sluice package
+(`scripts/python-test --venv build` prints one; make bench runs it).
 
 skip-heavy:  most time in the standard library (json, re, textwrap,
              collections: a few user lines per 40-record document), which
@@ -10,9 +11,15 @@ value-heavy: user code whose every line changes locals holding ints,
              against untraced and
              against a no-op sys.settrace tracer written in Python, with
              events/s and MB/s of trace written.
-Each row is the best of N runs of the workload in a fresh process."""
+Each row is the best of N runs of the workload in a fresh process (wall
+clock, noisy on a shared machine). --callgrind adds instructions per
+iteration from valgrind --tool=callgrind (repeatable under load): two runs
+of different sizes, their difference divided by the difference in
+iterations, so start-up and the filter compile cancel out."""
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +91,25 @@ def run(mode, workload, n, reps):
     return best
 
 
+def instructions(mode, workload, n1, n2):
+    """Instructions per iteration of workload under mode (callgrind)."""
+    counts = []
+    with tempfile.TemporaryDirectory() as d:
+        prog = os.path.join(d, "workload.py")
+        with open(prog, "w") as f:
+            f.write(WORKLOAD)
+        for n in (n1, n2):
+            out = subprocess.run(
+                ["valgrind", "--tool=callgrind",
+                 "--callgrind-out-file=" + os.path.join(d, "cg.out"),
+                 sys.executable, prog, mode, str(n), workload,
+                 os.path.join(d, "trace")],
+                capture_output=True, text=True, check=True)
+            m = re.search(r"refs:\s+([\d,]+)", out.stderr)
+            counts.append(int(m.group(1).replace(",", "")))
+    return (counts[1] - counts[0]) / (n2 - n1)
+
+
 def main():
     quick = "--quick" in sys.argv
     reps = 3 if quick else 5
@@ -110,6 +136,25 @@ def main():
                                            "ratio", "events/s", "MB/s"))
     for r in rows:
         print("%-12s %-30s %9.3f %6.2fx %9s %6s" % r)
+    if "--callgrind" not in sys.argv:
+        return
+    if not shutil.which("valgrind"):
+        print("callgrind: valgrind is not installed")
+        return
+    print("instructions per iteration (callgrind; iterations %s)" %
+          ("20..60 skip-heavy, 1000..3000 value-heavy"))
+    cases = [("skip-heavy", "skip", 20, 60, ["plain", "sluice"]),
+             ("value-heavy", "value", 1000, 3000,
+              ["plain", "settrace", "sluice"])]
+    names = {"plain": "untraced", "settrace": "no-op sys.settrace (Python)",
+             "sluice": "sluice.trace"}
+    for label, workload, n1, n2, modes in cases:
+        base = None
+        for mode in modes:
+            ir = instructions(mode, workload, n1, n2)
+            base = base or ir
+            print("%-12s %-30s %12.0f %6.2fx" % (label, names[mode], ir,
+                                                  ir / base))
 
 
 if __name__ == "__main__":

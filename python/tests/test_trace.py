@@ -760,3 +760,41 @@ def test_settrace_users_are_told_and_get_their_tracer_back(tmp_path):
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(None)
+
+
+def test_skipped_code_runs_with_no_trace_or_profile_function(tmp_path):
+    # 3.11 runs unspecialised bytecode while any trace or profile function
+    # is set: skipped code must run with neither (3.12+: sys.monitoring,
+    # neither is ever set); traced code it calls back is traced again
+    write(tmp_path / "helper.py", """
+        import sys
+        def hooks(callback):
+            seen = [(sys.gettrace(), sys.getprofile())]
+            callback()
+            seen.append((sys.gettrace(), sys.getprofile()))
+            return seen
+    """)
+    flt = write(tmp_path / "skip.toml", """
+        [meta]
+        name = "skip-helper"
+        version = 1
+        [scope]
+        default_exec = "trace"
+        default_value_action = "allow"
+        [[scope.rules]]
+        selector = "pkg:helper"
+        exec = "skip"
+    """)
+    p, t = record(tmp_path, """
+        import helper
+        def back():
+            inside = 1
+            return inside
+        print(helper.hooks(back))
+    """, "--trace-filter", flt)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "[(None, None), (None, None)]\n"
+    assert len(t.calls_of("back")) == 1
+    assert t.values_of("inside")[-1]["i"] == 1
+    assert "hooks" not in t.functions()
+    t.assert_balanced()

@@ -12,12 +12,10 @@
 #include <string.h>
 
 void tr_encode_marker(tr_session *s, tr_buf *b, tr_type t, const char *msg) {
-    int32_t tid = tr_type_id(s, t);
+    tr_type_id(s, t);
     TR_LIT(b, "{\"kind\":\"Error\",\"msg\":");
     tr_buf_jstr(b, msg, strlen(msg), 0);
-    TR_LIT(b, ",\"type_id\":");
-    tr_buf_i64(b, tid);
-    TR_LIT(b, "}");
+    tr_type_tail(s, b, t);
 }
 
 static void put_text(tr_session *s, tr_buf *b, PyObject *str) {
@@ -81,36 +79,54 @@ static void enc_items(tr_session *s, tr_buf *b, PyObject *seq, int depth,
 }
 
 static void enc_dict(tr_session *s, tr_buf *b, PyObject *d, int depth) {
-    int32_t dict_t = tr_type_id(s, TR_T_DICT);
-    int32_t tup_t = tr_type_id(s, TR_T_TUPLE);
+    tr_type_id(s, TR_T_DICT);
+    tr_type_id(s, TR_T_TUPLE);
     tr_type_id(s, TR_T_STRING);
     TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
-    PyObject *items = PyDict_Items(d); /* a snapshot: str() may mutate d */
-    if (!items) {
-        PyErr_Clear();
+    /* a snapshot of the pairs kept (str() of one may change d), with
+     * references, in place of PyDict_Items' list of tuples */
+    Py_ssize_t n = PyDict_GET_SIZE(d);
+    Py_ssize_t keep = n < s->lim.items ? n : s->lim.items;
+    PyObject *small[32], **kv = small;
+    if (keep > 16) {
+        kv = PyMem_RawMalloc(sizeof(PyObject *) * 2 * (size_t)keep);
+        if (!kv) {
+            keep = n = 0;
+            kv = small;
+        }
     }
-    Py_ssize_t n = items ? PyList_GET_SIZE(items) : 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    Py_ssize_t pos = 0, got = 0;
+    PyObject *k, *v;
+    while (got < keep && PyDict_Next(d, &pos, &k, &v)) {
+        kv[2 * got] = Py_NewRef(k);
+        kv[2 * got + 1] = Py_NewRef(v);
+        got++;
+    }
+    for (Py_ssize_t i = 0; i < got; i++) {
         if (i > 0) {
             tr_buf_put(b, ",", 1);
         }
-        if (i >= s->lim.items) {
-            more_marker(s, b, n - i);
-            break;
-        }
-        PyObject *kv = PyList_GET_ITEM(items, i);
         TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
-        enc(s, b, PyTuple_GET_ITEM(kv, 0), depth + 1);
+        enc(s, b, kv[2 * i], depth + 1);
         tr_buf_put(b, ",", 1);
-        enc(s, b, PyTuple_GET_ITEM(kv, 1), depth + 1);
-        TR_LIT(b, "],\"type_id\":");
-        tr_buf_i64(b, tup_t);
-        TR_LIT(b, "}");
+        enc(s, b, kv[2 * i + 1], depth + 1);
+        TR_LIT(b, "]");
+        tr_type_tail(s, b, TR_T_TUPLE);
     }
-    Py_XDECREF(items);
-    TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
-    tr_buf_i64(b, dict_t);
-    TR_LIT(b, "}");
+    if (n > got) {
+        if (got > 0) {
+            tr_buf_put(b, ",", 1);
+        }
+        more_marker(s, b, n - got);
+    }
+    for (Py_ssize_t i = 0; i < 2 * got; i++) {
+        Py_DECREF(kv[i]);
+    }
+    if (kv != small) {
+        PyMem_RawFree(kv);
+    }
+    TR_LIT(b, "],\"is_slice\":false");
+    tr_type_tail(s, b, TR_T_DICT);
 }
 
 #define TR_STABLE_MAX 20000
@@ -142,13 +158,11 @@ static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
         tr_encode_marker(s, b, TR_T_OBJECT, "<unrepr>");
         return;
     }
-    int32_t tid = tr_type_id(s, TR_T_OBJECT);
+    tr_type_id(s, TR_T_OBJECT);
     TR_LIT(b, "{\"kind\":\"Raw\",\"r\":");
     put_text(s, b, str);
     Py_DECREF(str);
-    TR_LIT(b, ",\"type_id\":");
-    tr_buf_i64(b, tid);
-    TR_LIT(b, "}");
+    tr_type_tail(s, b, TR_T_OBJECT);
     if (keep && !b->failed && PyDict_GET_SIZE(s->stable) < TR_STABLE_MAX) {
         PyObject *rec = PyBytes_FromStringAndSize(b->p + start,
                                                   (Py_ssize_t)(b->len - start));
@@ -161,30 +175,29 @@ static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
 
 static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
     if (v == Py_None) {
-        TR_LIT(b, "{\"kind\":\"None\",\"type_id\":");
-        tr_buf_i64(b, tr_type_id(s, TR_T_NONE));
-        TR_LIT(b, "}");
+        tr_type_id(s, TR_T_NONE);
+        TR_LIT(b, "{\"kind\":\"None\"");
+        tr_type_tail(s, b, TR_T_NONE);
         return;
     }
     if (v == Py_True || v == Py_False) {
-        int32_t tid = tr_type_id(s, TR_T_BOOL);
-        tr_buf_puts(b, v == Py_True ? "{\"kind\":\"Bool\",\"b\":true"
-                                    : "{\"kind\":\"Bool\",\"b\":false");
-        TR_LIT(b, ",\"type_id\":");
-        tr_buf_i64(b, tid);
-        TR_LIT(b, "}");
+        tr_type_id(s, TR_T_BOOL);
+        if (v == Py_True) {
+            TR_LIT(b, "{\"kind\":\"Bool\",\"b\":true");
+        } else {
+            TR_LIT(b, "{\"kind\":\"Bool\",\"b\":false");
+        }
+        tr_type_tail(s, b, TR_T_BOOL);
         return;
     }
     if (PyLong_Check(v)) {
         int overflow = 0;
         long long i = PyLong_AsLongLongAndOverflow(v, &overflow);
         if (overflow == 0 && !(i == -1 && PyErr_Occurred())) {
-            int32_t tid = tr_type_id(s, TR_T_INT);
+            tr_type_id(s, TR_T_INT);
             TR_LIT(b, "{\"kind\":\"Int\",\"i\":");
             tr_buf_i64(b, i);
-            TR_LIT(b, ",\"type_id\":");
-            tr_buf_i64(b, tid);
-            TR_LIT(b, "}");
+            tr_type_tail(s, b, TR_T_INT);
             return;
         }
         PyErr_Clear();
@@ -192,12 +205,10 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         return;
     }
     if (PyUnicode_Check(v)) {
-        int32_t tid = tr_type_id(s, TR_T_STRING);
+        tr_type_id(s, TR_T_STRING);
         TR_LIT(b, "{\"kind\":\"String\",\"text\":");
         put_text(s, b, v);
-        TR_LIT(b, ",\"type_id\":");
-        tr_buf_i64(b, tid);
-        TR_LIT(b, "}");
+        tr_type_tail(s, b, TR_T_STRING);
         return;
     }
     int is_tuple = PyTuple_Check(v);
@@ -222,15 +233,13 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
     } else if (is_tuple) {
         TR_LIT(b, "{\"kind\":\"Tuple\",\"elements\":[");
         enc_items(s, b, v, depth, 1);
-        TR_LIT(b, "],\"type_id\":");
-        tr_buf_i64(b, tr_type_id(s, TR_T_TUPLE));
-        TR_LIT(b, "}");
+        TR_LIT(b, "]");
+        tr_type_tail(s, b, TR_T_TUPLE);
     } else {
         TR_LIT(b, "{\"kind\":\"Sequence\",\"elements\":[");
         enc_items(s, b, v, depth, 0);
-        TR_LIT(b, "],\"is_slice\":false,\"type_id\":");
-        tr_buf_i64(b, tr_type_id(s, TR_T_LIST));
-        TR_LIT(b, "}");
+        TR_LIT(b, "],\"is_slice\":false");
+        tr_type_tail(s, b, TR_T_LIST);
     }
     tr_tls->nseen--;
 }

@@ -49,6 +49,10 @@ static void code_clear(tr_code *ci) {
     PyMem_RawFree(ci->local_plan);
     PyMem_RawFree(ci->arg_idx);
     PyMem_RawFree(ci->arg_plan);
+    PyMem_RawFree(ci->local_vid);
+    tr_nsplan_free(ci->ns);
+    ci->ns = NULL;
+    ci->local_vid = NULL;
     ci->local_plan = NULL;
     ci->arg_idx = NULL;
     ci->arg_plan = NULL;
@@ -124,14 +128,9 @@ static int recorder_file(tr_session *s, PyObject *filename) {
     return 0;
 }
 
-/* The frame's __name__ (borrowed from its globals), or NULL. */
-static PyObject *module_hint(PyFrameObject *f) {
-    if (!f) {
-        return NULL;
-    }
-    PyObject *g = PyFrame_GetGlobals(f);
+/* The __name__ of a frame's globals g (borrowed), or NULL. */
+static PyObject *module_hint(PyObject *g) {
     if (!g) {
-        PyErr_Clear();
         return NULL;
     }
     static PyObject *key;
@@ -140,7 +139,6 @@ static PyObject *module_hint(PyFrameObject *f) {
     }
     PyObject *name =
         key && PyDict_Check(g) ? PyDict_GetItemWithError(g, key) : NULL;
-    Py_DECREF(g); /* the frame keeps its globals alive */
     if (!name) {
         PyErr_Clear();
         return NULL;
@@ -306,7 +304,7 @@ static int plan(tr_session *s, tr_code *ci, sl_filter_kind kind,
 }
 
 static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
-                PyFrameObject *f) {
+                PyObject *globals) {
     ci->gen = s->gen; /* nothing below runs Python code */
     ci->func_id = -1;
     ci->def_line = co->co_firstlineno;
@@ -322,7 +320,7 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     }
     const char *file = PyUnicode_AsUTF8(filename);
     const char *qual = PyUnicode_AsUTF8(co->co_qualname);
-    PyObject *hint_o = module_hint(f);
+    PyObject *hint_o = module_hint(globals);
     const char *hint = hint_o ? PyUnicode_AsUTF8(hint_o) : NULL;
     if (!file || !qual) {
         PyErr_Clear();
@@ -363,6 +361,7 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     }
     Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
     ci->local_plan = PyMem_RawMalloc((size_t)nn + 1);
+    ci->local_vid = PyMem_RawMalloc(sizeof(int32_t) * ((size_t)nn + 1));
     /* upstream's order: positional, *args, keyword-only, **kwargs */
     int flags = co->co_flags;
     Py_ssize_t npos = co->co_argcount, nkw = co->co_kwonlyargcount;
@@ -373,11 +372,14 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     }
     ci->arg_idx = PyMem_RawMalloc(sizeof(Py_ssize_t) * ((size_t)na + 1));
     ci->arg_plan = PyMem_RawMalloc((size_t)na + 1);
-    if (!ci->local_plan || !ci->arg_idx || !ci->arg_plan) {
+    if (!ci->local_plan || !ci->local_vid || !ci->arg_idx || !ci->arg_plan) {
         code_clear(ci);
         ci->gen = s->gen;
         ci->skip = 1;
         return 0;
+    }
+    for (Py_ssize_t i = 0; i < nn; i++) {
+        ci->local_vid[i] = -1;
     }
     Py_ssize_t k = 0;
     for (Py_ssize_t i = 0; i < npos && k < na; i++) {
@@ -439,6 +441,25 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f) {
     if (ci && ci->gen == s->gen) {
         return ci;
     }
+    PyObject *g = f ? PyFrame_GetGlobals(f) : NULL;
+    if (f && !g) {
+        PyErr_Clear();
+    }
+    ci = tr_code_in(s, co, g);
+    Py_XDECREF(g); /* the frame keeps its globals alive */
+    return ci;
+}
+
+tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals) {
+    void *extra = NULL;
+    if (TR_GET_EXTRA((PyObject *)co, extra_index, &extra) != 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    tr_code *ci = extra;
+    if (ci && ci->gen == s->gen) {
+        return ci;
+    }
     TR_SAVE_EXC();
     if (!ci) {
         ci = PyMem_RawCalloc(1, sizeof(*ci));
@@ -451,7 +472,7 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f) {
     } else {
         code_clear(ci);
     }
-    fill(s, ci, co, f);
+    fill(s, ci, co, globals);
     TR_RESTORE_EXC();
     return ci;
 }
@@ -504,24 +525,34 @@ typedef struct tally {
     uint64_t red, drop;
 } tally;
 
-static void record(tr_session *s, PyObject *name, PyObject *v, int act,
-                   tally *t) {
+/* One Value event for name (whose variable id is vid, or -1 when not
+ * known yet); returns the id (-1: dropped). */
+static int32_t record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
+                      int act, tally *t) {
     if (act == SL_FILTER_DROP) {
         t->drop++;
-        return;
+        return -1;
     }
     if (act == SL_FILTER_REDACT) {
         t->red++;
         value_into(s, v, act);
-        tr_emit_value(s, tr_var_id(s, name), &tr_tls->vbuf);
-        return;
+        if (vid < 0) {
+            vid = tr_var_id(s, name);
+        }
+        tr_emit_value(s, vid, &tr_tls->vbuf);
+        return vid;
     }
     /* allowed: the same immutable object as last time is the same event */
-    if (tr_emit_cached_value(s, tr_var_peek(s, name), v)) {
-        return;
+    int32_t known = vid >= 0 ? vid : tr_var_peek(s, name);
+    if (tr_emit_cached_value(s, known, v)) {
+        return known;
     }
     value_into(s, v, act);
-    tr_emit_value_keep(s, tr_var_id(s, name), &tr_tls->vbuf, v);
+    if (vid < 0) {
+        vid = tr_var_id(s, name);
+    }
+    tr_emit_value_keep(s, vid, &tr_tls->vbuf, v);
+    return vid;
 }
 
 static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
@@ -694,6 +725,50 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
     }
     Py_ssize_t pos = 0;
     PyObject *name, *value;
+    tr_nsplan *p = NULL;
+    if (!s->no_reuse && !skip && !(ci->ns && ci->ns->busy)) {
+        p = ci->ns;
+        if (p && p->valid && p->dict == map && p->kind == (int)kind &&
+            tr_dict_version(map) == p->version) {
+            /* unchanged since the last line: replay it */
+            p->busy = 1;
+            Py_ssize_t i = 0;
+            while (i < p->n && tr_dict_version(map) == p->version) {
+                tr_nsent *e = &p->e[i];
+                if (e->run && !s->first) {
+                    /* fixed events in a row: one copy */
+                    if (e->run_len > 0) {
+                        tr_buf_put(&s->buf, p->blob.p + e->off, e->run_len);
+                    }
+                    s->events += e->run_events;
+                    t.drop += e->run_drops;
+                    tr_event_end(s);
+                    i += e->run;
+                    pos = p->e[i - 1].pos;
+                    continue;
+                }
+                i++;
+                Py_INCREF(e->name);
+                Py_INCREF(e->value);
+                record(s, e->name, e->vid, e->value, e->act, &t);
+                Py_DECREF(e->value);
+                Py_DECREF(e->name);
+                pos = e->pos;
+            }
+            p->busy = 0;
+            if (i == p->n) {
+                count(s, kind, &t);
+                return;
+            }
+            p->valid = 0; /* changed by str(): walk on from pos */
+            p = NULL;
+        } else {
+            p = tr_nsplan_begin(ci, map, (int)kind);
+            if (p) {
+                p->busy = 1;
+            }
+        }
+    }
     while (PyDict_Next(map, &pos, &name, &value)) {
         if (!PyUnicode_Check(name) || name == builtins_name ||
             (PyUnicode_GET_LENGTH(name) == 12 &&
@@ -710,11 +785,25 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         /* str() of a value may run user code that changes the dict */
         Py_INCREF(name);
         Py_INCREF(value);
-        record(s, name, value, act, &t);
+        int32_t vid = record(s, name, -1, value, act, &t);
+        if (p) {
+            size_t len = 0;
+            const char *ev = act == SL_FILTER_ALLOW
+                                 ? tr_fixed_event(s, vid, value, &len)
+                                 : NULL;
+            tr_nsplan_add(p, name, value, pos, vid, act, ev, len);
+        }
         Py_DECREF(value);
         Py_DECREF(name);
     }
     PyErr_Clear();
+    if (p) {
+        p->busy = 0;
+        if (tr_dict_version(map) != p->version) {
+            p->valid = 0; /* changed while walked */
+        }
+        tr_nsplan_end(p);
+    }
     count(s, kind, &t);
 }
 
@@ -736,8 +825,11 @@ void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
             if (!v) {
                 continue; /* unbound */
             }
-            record(s, PyTuple_GET_ITEM(ci->names, i), v, ci->local_plan[i],
-                   &t);
+            int32_t vid = record(s, PyTuple_GET_ITEM(ci->names, i),
+                                 ci->local_vid[i], v, ci->local_plan[i], &t);
+            if (!s->no_reuse) {
+                ci->local_vid[i] = vid;
+            }
             Py_DECREF(v);
         }
         count(s, SL_FILTER_LOCAL, &t);

@@ -1,15 +1,18 @@
-/* python/src/tracer/hooks311.c: the Python 3.11 backend, two C hooks (no
- * Python-level tracer). While traced code runs, the C trace function
- * (PyEval_SetTrace) receives call, line, return and exception events. When
- * a traced frame calls skipped code, the thread switches to the C profile
- * hook (PyEval_SetProfile: calls and returns only, so the interpreter stops
- * computing line events for every instruction of the skipped code) until
- * that skipped frame returns; skipped code calling back into traced code
- * switches back for the callee. Each switch is pushed on a per-thread
- * stack of barrier frames. New threads install the hook through
- * threading.settrace (tr_thread_hook swaps itself for the C function on the
- * thread's first event); threads already running when recording started
- * are not traced, as with sys.settrace. */
+/* python/src/tracer/hooks311.c: the Python 3.11 backend, a C trace
+ * function (no Python-level tracer) switched per frame by a PEP 523 frame
+ * evaluation function. Every Python frame a recording thread evaluates
+ * (call, generator resume or throw) passes through eval_frame, which looks
+ * the code object up once (its tr_code) and runs the frame with the trace
+ * function on (traced code: call, line, return and exception events) or
+ * with no trace or profile function at all (skipped code), restoring the
+ * caller's setting when the frame returns or yields. Skipped code thus
+ * runs as untraced code does, specialised instructions included (3.11
+ * runs unspecialised instructions for as long as any trace or profile
+ * function is set), and traced code it calls back (sort keys, json
+ * defaults) is traced again. New threads install the trace function
+ * through threading.settrace (tr_thread_hook swaps itself for the C
+ * function on the thread's first event) and then join; threads already
+ * running when recording started are not traced, as with sys.settrace. */
 #include "tracer.h"
 
 #if PY_VERSION_HEX < 0x030C0000
@@ -21,60 +24,57 @@
 
 static _Thread_local PyObject *tl_exc; /* the exception now unwinding */
 
-/* Barrier frames: mode[i] runs inside frame[i] until it returns. */
-enum { MODE_TRACE, MODE_PROFILE };
-#define TR_BARRIERS 512
-static _Thread_local uint64_t tl_bgen;
-static _Thread_local int tl_nbar;
-static _Thread_local PyFrameObject *tl_bframe[TR_BARRIERS];
-static _Thread_local unsigned char tl_bmode[TR_BARRIERS];
+/* Threads recording for session generation tl_gen, and their mode. */
+enum { MODE_OFF, MODE_TRACE };
+static _Thread_local uint64_t tl_gen;
+static _Thread_local int tl_mode;
+static _PyFrameEvalFunction prev_eval; /* evaluates frames for us */
 
 static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg);
-static int profile_fn(PyObject *obj, PyFrameObject *f, int what,
-                      PyObject *arg);
 
 static void set_mode(tr_session *s, int mode) {
-    if (mode == MODE_PROFILE) {
-        PyEval_SetTrace(NULL, NULL);
-        PyEval_SetProfile(profile_fn, (PyObject *)s);
-    } else {
-        PyEval_SetProfile(NULL, NULL);
+    tl_mode = mode;
+    if (mode == MODE_TRACE) {
         PyEval_SetTrace(trace_fn, (PyObject *)s);
+    } else {
+        PyEval_SetTrace(NULL, NULL);
     }
     PyErr_Clear(); /* an audit hook refusing: the mode stays as it was */
 }
 
-static int barriers(tr_session *s) {
-    if (tl_bgen != s->gen) {
-        tl_bgen = s->gen;
-        tl_nbar = 0;
-    }
-    return tl_nbar;
-}
-
-/* Enter frame f in mode; 0 when the stack is full (stay as we are). */
-static int push(tr_session *s, PyFrameObject *f, int mode) {
-    if (barriers(s) >= TR_BARRIERS) {
-        return 0;
-    }
-    tl_bframe[tl_nbar] = f;
-    tl_bmode[tl_nbar] = (unsigned char)mode;
-    tl_nbar++;
+/* Switch this thread to mode around one frame's evaluation; the pending
+ * exception (a generator's throw, or the frame's own) is kept aside. */
+static void switch_mode(tr_session *s, int mode) {
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
     set_mode(s, mode);
-    return 1;
+    PyErr_Restore(t, v, tb);
 }
 
-/* f returns: leave its mode if it is the innermost barrier. */
-static void pop_if(tr_session *s, PyFrameObject *f) {
-    if (barriers(s) > 0 && tl_bframe[tl_nbar - 1] == f) {
-        tl_nbar--;
-        set_mode(s, tl_nbar > 0 ? tl_bmode[tl_nbar - 1] : MODE_TRACE);
+static PyObject *eval_frame(PyThreadState *ts, _PyInterpreterFrame *fr,
+                            int throwflag) {
+    tr_session *s = tr_active;
+    if (!s || tl_gen != s->gen || ts->tracing) {
+        /* not a recording thread, or str() run by the recorder */
+        return prev_eval(ts, fr, throwflag);
     }
+    tr_code *ci = tr_code_in(s, fr->f_code, fr->f_globals);
+    int want = (!ci || ci->skip) ? MODE_OFF : MODE_TRACE;
+    int had = tl_mode;
+    if (want == had) {
+        return prev_eval(ts, fr, throwflag);
+    }
+    uint64_t gen = s->gen;
+    switch_mode(s, want);
+    PyObject *r = prev_eval(ts, fr, throwflag);
+    if (tr_active == s && s->gen == gen && tl_gen == gen) {
+        switch_mode(s, had);
+    }
+    return r;
 }
 
 static void stop_here(void) {
     PyEval_SetTrace(NULL, NULL); /* a stopped session: leave quietly */
-    PyEval_SetProfile(NULL, NULL);
     PyErr_Clear();
 }
 
@@ -120,34 +120,6 @@ static void on_call(tr_session *s, tr_code *ci, PyFrameObject *f) {
     }
 }
 
-/* Profile mode: only skipped code runs here; watch for the barrier's
- * return and for calls into traced code. */
-static int profile_fn(PyObject *obj, PyFrameObject *f, int what,
-                      PyObject *arg) {
-    (void)arg;
-    tr_session *s = tr_active;
-    if (!s || (PyObject *)s != obj) {
-        stop_here();
-        return 0;
-    }
-    if (what == PyTrace_RETURN) {
-        pop_if(s, f);
-        return 0;
-    }
-    if (what != PyTrace_CALL) {
-        return 0; /* C calls */
-    }
-    tr_code *ci = tr_code_of(s, f->f_frame->f_code, f);
-    if (!ci || ci->skip) {
-        return 0;
-    }
-    on_call(s, ci, f);
-    if (!push(s, f, MODE_TRACE)) {
-        f->f_trace_lines = 0; /* too deep: its lines go unrecorded */
-    }
-    return 0;
-}
-
 static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg) {
     tr_session *s = tr_active;
     if (!s || (PyObject *)s != obj) {
@@ -157,12 +129,9 @@ static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg) {
     PyCodeObject *co = f->f_frame->f_code;
     tr_code *ci = tr_code_of(s, co, f);
     if (!ci || ci->skip) {
-        if (what == PyTrace_CALL) {
-            f->f_trace_lines = 0;
-            push(s, f, MODE_PROFILE);
-        } else if (what == PyTrace_RETURN) {
-            pop_if(s, f);
-        }
+        /* a frame running since before (the recorder's caller, a new
+         * thread's bootstrap): no lines from it */
+        f->f_trace_lines = 0;
         return 0;
     }
     switch (what) {
@@ -187,7 +156,6 @@ static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg) {
             tr_on_return(s, ci, arg, yielded(ci, f) ? TR_RET_YIELD
                                                     : TR_RET_RETURN);
         }
-        pop_if(s, f);
         break;
     default:
         break;
@@ -196,18 +164,29 @@ static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg) {
 }
 
 int tr_hooks_install(tr_session *s) {
-    barriers(s);
-    PyEval_SetTrace(trace_fn, (PyObject *)s);
-    return PyErr_Occurred() ? -1 : 0;
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    _PyFrameEvalFunction cur = _PyInterpreterState_GetEvalFrameFunc(interp);
+    if (cur != eval_frame) { /* chained: a debugger's may be there */
+        prev_eval = cur;
+        _PyInterpreterState_SetEvalFrameFunc(interp, eval_frame);
+    }
+    tl_gen = s->gen;
+    set_mode(s, MODE_TRACE);
+    return 0;
 }
 
 void tr_hooks_remove(tr_session *s) {
     (void)s;
     PyEval_SetTrace(NULL, NULL);
-    PyEval_SetProfile(NULL, NULL);
     PyErr_Clear();
-    tl_nbar = 0;
+    tl_gen = 0;
     Py_CLEAR(tl_exc);
+    /* frames already in eval_frame return through it (it then leaves the
+     * mode alone); new ones no longer come */
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    if (_PyInterpreterState_GetEvalFrameFunc(interp) == eval_frame) {
+        _PyInterpreterState_SetEvalFrameFunc(interp, prev_eval);
+    }
 }
 
 PyObject *tr_thread_hook(PyObject *self, PyObject *const *args,
@@ -216,12 +195,12 @@ PyObject *tr_thread_hook(PyObject *self, PyObject *const *args,
     (void)args;
     (void)n;
     if (tr_active) {
-        barriers(tr_active);
-        PyEval_SetTrace(trace_fn, (PyObject *)tr_active);
+        tl_gen = tr_active->gen;
+        set_mode(tr_active, MODE_TRACE);
     } else {
         PyEval_SetTrace(NULL, NULL);
+        PyErr_Clear();
     }
-    PyErr_Clear();
     Py_RETURN_NONE;
 }
 

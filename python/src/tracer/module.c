@@ -89,6 +89,8 @@ static int session_init(tr_session *s, PyObject *args, PyObject *kw) {
     s->lim.depth = depth;
     s->lim.items = items;
     s->lim.text = text;
+    const char *no_reuse = getenv("SLUICE_TRACE_NO_REUSE");
+    s->no_reuse = no_reuse && *no_reuse && strcmp(no_reuse, "0") != 0;
     s->trace_dir = Py_NewRef(dir);
     s->program = Py_NewRef(program);
     s->skip_prefixes = skip && skip != Py_None ? PySequence_Tuple(skip)

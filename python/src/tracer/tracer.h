@@ -88,7 +88,44 @@ typedef struct tr_code {
     PyObject *gplan;     /* dict name -> action for namespace names
                             (globals; module and class bodies' locals);
                             TR_LOCAL_NAME for a global shadowed by a local */
+    int32_t *local_vid;  /* variable id per names[i], -1 until recorded */
+    struct tr_nsplan *ns; /* the last namespace snapshot (nsplan.c) */
 } tr_code;
+
+/* ---- namespace snapshots replayed (nsplan.c) ---- */
+
+/* A namespace dict's snapshot as the recorder last walked it: the names it
+ * recorded, in dict order, with the action, variable id and value of each
+ * and the dict position after it. While the dict is unchanged (its
+ * version: ma_version_tag on 3.11, a dict watcher's epoch on 3.12+) the
+ * next line replays it instead of walking the dict, asking the filter plan
+ * and interning names again; the events written are the same. Names and
+ * values are borrowed: an unchanged dict still holds them, and replay
+ * checks the version before each one (str() of a value may change the
+ * dict: the walk then goes on from the position reached, as before). */
+typedef struct tr_nsent {
+    PyObject *name, *value; /* borrowed from the dict */
+    Py_ssize_t pos;         /* PyDict_Next position after this entry */
+    int32_t vid;            /* -1 when dropped */
+    uint8_t act;
+    uint8_t fixed; /* its event is fixed (an immutable value, or none:
+                      dropped): bytes [off, off + len) of the blob */
+    uint32_t run;  /* fixed entries from here on (0: not fixed) */
+    uint32_t run_events, run_drops;
+    size_t off, len, run_len;
+} tr_nsent;
+
+typedef struct tr_nsplan {
+    PyObject *dict; /* borrowed; only compared */
+    uint64_t version;
+    int kind;  /* sl_filter_kind the names were recorded as */
+    int valid; /* complete, and the dict did not change while walked */
+    int busy;  /* being replayed or walked: str() of a value may let
+                  another thread reach the same code; it walks alone */
+    Py_ssize_t n, cap;
+    tr_nsent *e;
+    tr_buf blob; /* fixed entries' events, each with its ",\n" */
+} tr_nsplan;
 
 /* ---- the session ---- */
 
@@ -104,6 +141,10 @@ typedef struct tr_vcache {
     PyObject *obj; /* strong */
     char *event;
     size_t len;
+    /* obj printed by object.__repr__: valid while these stay */
+    PyTypeObject *type; /* NULL: obj is immutable */
+    unsigned int tag;   /* the type's version tag */
+    PyObject *qual;     /* strong: the heap type's qualname */
 } tr_vcache;
 
 typedef struct tr_session {
@@ -125,6 +166,8 @@ typedef struct tr_session {
     Py_ssize_t nfuncs;
     int32_t types[TR_TYPE_COUNT];
     int32_t ntypes;
+    char tails[TR_TYPE_COUNT][24]; /* ,"type_id":N} of each registered */
+    uint8_t tail_len[TR_TYPE_COUNT];
     PyObject *trace_dir;  /* str */
     PyObject *program;    /* str */
     PyObject *skip_prefixes; /* tuple of str: recorder's own files */
@@ -135,6 +178,7 @@ typedef struct tr_session {
     tr_vcache *vcache;    /* by variable id */
     size_t nvcache;
     struct tr_scratch *scratches; /* every thread's, freed at stop */
+    int no_reuse; /* SLUICE_TRACE_NO_REUSE: no per-line caches (tests) */
 } tr_session;
 
 /* Per-thread scratch space: str() of a value runs Python code, during which
@@ -158,6 +202,8 @@ extern tr_session *tr_active; /* the recording session, or NULL */
 /* events.c: backend-neutral handlers; each saves and restores the
  * exception state and never raises */
 tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f);
+/* the same for a frame whose globals (borrowed, or NULL) are known */
+tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals);
 void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f);
 void tr_on_resume(tr_session *s, tr_code *ci);
 void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc);
@@ -166,12 +212,64 @@ void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how);
 int tr_code_extra_init(void);
 void tr_thread_reset(tr_session *s);
 
+/* nsplan.c */
+/* Make changes to dict d seen and return its version (0: they cannot be
+ * seen, never replay). */
+uint64_t tr_dict_watch(PyObject *d);
+/* The version of a dict tr_dict_watch was given. */
+#if PY_VERSION_HEX >= 0x030C0000
+extern uint64_t tr_dict_epoch;
+#define tr_dict_version(d) ((void)(d), tr_dict_epoch)
+#else
+#define tr_dict_version(d) (((PyDictObject *)(d))->ma_version_tag)
+#endif
+/* ci's plan, emptied, for walking dict d as kind (NULL: out of memory). */
+tr_nsplan *tr_nsplan_begin(tr_code *ci, PyObject *d, int kind);
+/* Append one walked name (the plan turns invalid when out of memory);
+ * event/len: the Value event just written when it is fixed, else NULL. */
+void tr_nsplan_add(tr_nsplan *p, PyObject *name, PyObject *value,
+                   Py_ssize_t pos, int32_t vid, int act, const char *event,
+                   size_t len);
+/* The walk is over: join fixed entries into runs. */
+void tr_nsplan_end(tr_nsplan *p);
+/* The event of a fixed value recorded under vid (its cache entry), or
+ * NULL. */
+const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
+                           size_t *len);
+void tr_nsplan_free(tr_nsplan *p);
+
 /* writer.c: the event stream and interning */
 int tr_writer_open(tr_session *s);
 void tr_writer_close(tr_session *s);
-void tr_event_begin(tr_session *s);
-void tr_event_end(tr_session *s);
-int32_t tr_type_id(tr_session *s, tr_type t);
+/* Events are written whole between these: a separator before, and a
+ * write of the buffer to trace.json once it passes TR_FLUSH_AT after. */
+#define TR_FLUSH_AT (1u << 20)
+void tr_flush(tr_session *s);
+static inline void tr_event_begin(tr_session *s) {
+    if (s->first) {
+        tr_buf_put(&s->buf, "\n", 1);
+        s->first = 0;
+    } else {
+        tr_buf_put(&s->buf, ",\n", 2);
+    }
+    s->events++;
+}
+static inline void tr_event_end(tr_session *s) {
+    if (s->buf.len >= TR_FLUSH_AT) {
+        tr_flush(s);
+    }
+}
+int32_t tr_type_register(tr_session *s, tr_type t);
+static inline int32_t tr_type_id(tr_session *s, tr_type t) {
+    return s->types[t] >= 0 ? s->types[t] : tr_type_register(s, t);
+}
+/* A value record's end: ,"type_id":N} for type t (registered first). */
+static inline void tr_type_tail(tr_session *s, tr_buf *b, tr_type t) {
+    if (s->types[t] < 0) {
+        tr_type_register(s, t);
+    }
+    tr_buf_put(b, s->tails[t], s->tail_len[t]);
+}
 int32_t tr_path_id(tr_session *s, PyObject *path);
 int32_t tr_var_id(tr_session *s, PyObject *name);
 int32_t tr_var_peek(tr_session *s, PyObject *name); /* -1: not yet */

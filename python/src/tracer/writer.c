@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define TR_FLUSH_AT (1u << 20)
-
 /* ---- buffer ---- */
 
 static int grow(tr_buf *b, size_t more) {
@@ -52,14 +50,32 @@ void tr_buf_puts(tr_buf *b, const char *s) {
 }
 
 void tr_buf_i64(tr_buf *b, long long v) {
+    static const char pairs[201] = "00010203040506070809"
+                                   "10111213141516171819"
+                                   "20212223242526272829"
+                                   "30313233343536373839"
+                                   "40414243444546474849"
+                                   "50515253545556575859"
+                                   "60616263646566676869"
+                                   "70717273747576777879"
+                                   "80818283848586878889"
+                                   "90919293949596979899";
     char tmp[24];
     char *e = tmp + sizeof(tmp), *p = e;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
                                  : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * d, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (v < 0) {
         *--p = '-';
     }
@@ -176,16 +192,8 @@ void tr_writer_close(tr_session *s) {
     s->out = NULL;
 }
 
-void tr_event_begin(tr_session *s) {
-    tr_buf_put(&s->buf, s->first ? "\n" : ",\n", s->first ? 1 : 2);
-    s->first = 0;
-    s->events++;
-}
-
-void tr_event_end(tr_session *s) {
-    if (s->buf.len >= TR_FLUSH_AT) {
-        flush(s);
-    }
+void tr_flush(tr_session *s) {
+    flush(s);
 }
 
 /* ---- interning ---- */
@@ -203,10 +211,7 @@ static const struct {
     [TR_T_LIMIT] = {31, "NonExpanded"}, [TR_T_UNFINISHED] = {16, "Unfinished"},
 };
 
-int32_t tr_type_id(tr_session *s, tr_type t) {
-    if (s->types[t] >= 0) {
-        return s->types[t];
-    }
+int32_t tr_type_register(tr_session *s, tr_type t) {
     tr_event_begin(s);
     TR_LIT(&s->buf, "{\"Type\":{\"kind\":");
     tr_buf_i64(&s->buf, TYPES[t].kind);
@@ -215,6 +220,9 @@ int32_t tr_type_id(tr_session *s, tr_type t) {
     TR_LIT(&s->buf, ",\"specific_info\":{\"kind\":\"None\"}}}");
     tr_event_end(s);
     s->types[t] = s->ntypes++;
+    int n = snprintf(s->tails[t], sizeof(s->tails[t]), ",\"type_id\":%d}",
+                     (int)s->types[t]);
+    s->tail_len[t] = (uint8_t)n;
     return s->types[t];
 }
 
@@ -366,21 +374,86 @@ void tr_emit_return(tr_session *s, const tr_buf *value) {
 
 /* ---- reusing Value events of immutable values ---- */
 
-static int cacheable(PyObject *v) {
+static int scalar(PyObject *v) {
     return v == Py_None || v == Py_True || v == Py_False ||
            PyUnicode_CheckExact(v) || PyLong_CheckExact(v) ||
-           PyFloat_CheckExact(v) || PyModule_CheckExact(v) ||
-           PyFunction_Check(v) || PyCFunction_Check(v) ||
-           Py_IS_TYPE(v, &PyType_Type);
+           PyFloat_CheckExact(v);
+}
+
+/* A small exact tuple of scalars (or of such tuples, two levels): as
+ * immutable as its elements. */
+static int frozen_tuple(PyObject *v, int levels) {
+    if (!PyTuple_CheckExact(v) || PyTuple_GET_SIZE(v) > 16) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(v); i++) {
+        PyObject *x = PyTuple_GET_ITEM(v, i);
+        if (!scalar(x) && !(levels > 1 && frozen_tuple(x, levels - 1))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int cacheable(PyObject *v) {
+    return scalar(v) || PyModule_CheckExact(v) || PyFunction_Check(v) ||
+           PyCFunction_Check(v) || Py_IS_TYPE(v, &PyType_Type) ||
+           frozen_tuple(v, 2);
+}
+
+/* The version tag of t when it is valid, else 0. */
+static unsigned int type_tag(PyTypeObject *t) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (!(t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
+        return 0;
+    }
+#endif
+    return t->tp_version_tag;
+}
+
+static PyObject *type_qual(PyTypeObject *t) {
+    return (t->tp_flags & Py_TPFLAGS_HEAPTYPE)
+               ? ((PyHeapTypeObject *)t)->ht_qualname
+               : NULL;
+}
+
+/* Objects whose str() is object.__repr__'s "<module.Qualname object at
+ * 0x...>": the text depends only on the object's address, its type, the
+ * type's __module__ (assigning it, or a __str__ or __repr__, changes the
+ * type's version tag) and qualname (compared by identity). */
+static int default_repr(PyObject *v) {
+    PyTypeObject *t = Py_TYPE(v);
+    return t->tp_str == PyBaseObject_Type.tp_str &&
+           t->tp_repr == PyBaseObject_Type.tp_repr && type_tag(t) != 0;
+}
+
+const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
+                           size_t *len) {
+    if (vid < 0 || (size_t)vid >= s->nvcache) {
+        return NULL;
+    }
+    tr_vcache *e = &s->vcache[vid];
+    if (e->obj != v || !e->event || e->type) {
+        return NULL; /* not cached, or a str() that may change */
+    }
+    *len = e->len;
+    return e->event;
 }
 
 int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v) {
-    if (var_id < 0 || (size_t)var_id >= s->nvcache ||
-        s->vcache[var_id].obj != v || !s->vcache[var_id].event) {
+    if (var_id < 0 || (size_t)var_id >= s->nvcache) {
+        return 0;
+    }
+    tr_vcache *e = &s->vcache[var_id];
+    if (e->obj != v || !e->event) {
+        return 0;
+    }
+    if (e->type && (Py_TYPE(v) != e->type || type_tag(e->type) != e->tag ||
+                    type_qual(e->type) != e->qual)) {
         return 0;
     }
     tr_event_begin(s);
-    tr_buf_put(&s->buf, s->vcache[var_id].event, s->vcache[var_id].len);
+    tr_buf_put(&s->buf, e->event, e->len);
     tr_event_end(s);
     return 1;
 }
@@ -394,7 +467,8 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
     TR_LIT(&s->buf, ",\"value\":");
     tr_buf_put(&s->buf, value->p, value->len);
     TR_LIT(&s->buf, "}}");
-    if (v && var_id >= 0 && cacheable(v) && !s->buf.failed &&
+    int immutable = v && cacheable(v);
+    if (v && var_id >= 0 && (immutable || default_repr(v)) && !s->buf.failed &&
         s->buf.len - start < 4096) {
         if ((size_t)var_id >= s->nvcache) {
             size_t n = s->nvcache ? s->nvcache : 64;
@@ -417,6 +491,10 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
                 e->event = ev;
                 e->len = len;
                 Py_XSETREF(e->obj, Py_NewRef(v));
+                e->type = immutable ? NULL : Py_TYPE(v);
+                e->tag = immutable ? 0 : type_tag(Py_TYPE(v));
+                Py_XSETREF(e->qual,
+                           immutable ? NULL : Py_XNewRef(type_qual(e->type)));
             }
         }
     }
@@ -426,6 +504,7 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
 void tr_vcache_free(tr_session *s) {
     for (size_t i = 0; i < s->nvcache; i++) {
         Py_XDECREF(s->vcache[i].obj);
+        Py_XDECREF(s->vcache[i].qual);
         PyMem_RawFree(s->vcache[i].event);
     }
     PyMem_RawFree(s->vcache);
