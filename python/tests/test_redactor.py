@@ -55,6 +55,29 @@ def test_bytes_keep_number_lexemes_and_key_order():
     assert out == b'{"z":1.50,"secret":"[REDACTED]","a":1e3}'
 
 
+def test_compact_bytes_redact_as_spaced_bytes_do():
+    # compact JSON is redacted by copying its unchanged text around what is
+    # replaced (sl_redact_write_doc); spaced JSON cannot be copied and is
+    # written node by node: the same bytes and audit either way
+    r = sluice.Redactor({"extends": "default", "rules": [
+        {"action": "drop", "key": "drop_me"},
+        {"action": "hash", "key": "hash_me"}]})
+    compact = (b'{"drop_me":1,"keep":"caf\\u00e9 \\"q\\"","api_key":"sk-1",'
+               b'"msg":"t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",'
+               b'"list":[{"drop_me":[1,2]},{"a":1.50,"hash_me":"x"},[],{}],'
+               b'"nested":{"x":true,"drop_me":"y"},"drop_me":false}')
+    spaced = compact.replace(b'","', b'", "').replace(b'":', b'" : ')
+    assert spaced != compact and json.loads(spaced) == json.loads(compact)
+    a, b = r.redact(compact), r.redact(spaced)
+    assert a.value == b.value and a.audit == b.audit
+    assert (a.counts.dropped, a.counts.masked, a.counts.hashed,
+            a.counts.detected) == (4, 1, 1, 1)
+    assert b"sk-1" not in a.value and b"c2lnbmF0dXJl" not in a.value
+    assert (r.redact_lines(compact + b"\n" + compact + b"\n") ==
+            r.redact_lines(spaced + b"\n" + spaced + b"\n") ==
+            a.value + b"\n" + a.value + b"\n")
+
+
 @pytest.mark.parametrize("text,fmt", [
     ('[[rules]]\naction = "hash"\nkey = "email"\n', "toml"),
     ('{"rules": [{"action": "hash", "key": "email"}]}', "json"),

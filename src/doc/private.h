@@ -1,6 +1,7 @@
-/* src/doc/private.h: the node layout and the builder the readers (JSON,
- * TOML, YAML) and writers of the doc module share. Only src/doc includes
- * this; every other module goes through <sluice/doc.h>.
+/* src/doc/private.h: the builder the readers (JSON, TOML, YAML) and
+ * writers of the doc module share, over the node layout of doc/view.h.
+ * Only src/doc includes this; every other module goes through
+ * <sluice/doc.h> (and hot walks through doc/view.h).
  *
  * A node is 32 bytes. Scalars point into the source text where they can
  * (zero-copy); containers hold a contiguous arena array, so member i is an
@@ -12,12 +13,11 @@
 #include <sluice/doc.h>
 
 #include "base/base.h"
+#include "doc/view.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
-typedef struct sl__member sl__member;
 
 enum {
     SL__NO_OFF = UINT32_MAX, /* node made after loading: no position */
@@ -83,31 +83,6 @@ sl__json_skip_plain(const char *p, const char *end) {
 #endif
     return p;
 }
-
-struct sl_node {
-    uint8_t kind;  /* sl_node_kind */
-    uint8_t flags; /* SL__NF_* */
-    uint16_t reserved;
-    uint32_t off; /* byte offset in doc->text, or SL__NO_OFF */
-    uint32_t len; /* scalar: bytes of u.s; container: count */
-    uint32_t aux; /* string: bytes of raw; container: capacity */
-    union {
-        const char *s;       /* scalar text (decoded string, lexeme) */
-        sl_node *items;      /* array elements */
-        sl__member *members; /* object members */
-    } u;
-    /* A string: its JSON text as written between the quotes (escapes not
-     * decoded), so an unchanged string is written back byte for byte. A
-     * container read from JSON: one past its closing bracket in the source
-     * text (it starts at off). NULL when set after loading or read from
-     * TOML/YAML. */
-    const char *raw;
-};
-
-struct sl__member {
-    sl_node key; /* a string node: its text, raw text and position */
-    sl_node val;
-};
 
 struct sl_doc {
     sl_arena arena;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "doc/view.h"
 #include "otlp/proto.h"
 
 /* ---- message tables: proto_schema.c's, shared with the protobuf codec ---- */
@@ -519,11 +520,12 @@ static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
     if (sl_node_kind_of(any) != SL_NODE_OBJECT) {
         return wrong_type(c, any, "an AnyValue object");
     }
-    size_t n = sl_node_len(any);
+    size_t n;
+    sl__member *mem = sl__doc_members(any, &n);
     bool seen = false;
     for (size_t i = 0; i < n; i++) {
-        sl_str key = sl_node_key(any, i);
-        sl_node *v = (sl_node *)sl_node_at(any, i);
+        sl_str key = sl__member_key(&mem[i]);
+        sl_node *v = sl__member_val(&mem[i]);
         int kind = sl__otlp_any_kind_of(key);
         if (kind == AK_NONE) {
             sl_pos pos = sl_node_key_pos(c->o->doc, any, i);
@@ -532,7 +534,8 @@ static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
             return sl__error(c->err, SL_ESCHEMA, &pos,
                              "%s: unknown AnyValue kind", path);
         }
-        if (sl_node_kind_of(v) == SL_NODE_NULL) {
+        sl_node_kind k = sl__doc_kind(v);
+        if (k == SL_NODE_NULL) {
             continue; /* null = not set (the JSON mapping's rule) */
         }
         if (seen) {
@@ -540,7 +543,6 @@ static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
         }
         seen = true;
         sl_status rc = SL_OK;
-        sl_node_kind k = sl_node_kind_of(v);
         switch (kind) {
         case AK_STRING:
             rc = k == SL_NODE_STRING ? SL_OK : wrong_type(c, v, "a string");
@@ -560,7 +562,7 @@ static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
         case AK_BYTES:
             if (k != SL_NODE_STRING) {
                 rc = wrong_type(c, v, "a base64 string");
-            } else if (sl__base64_decode(sl_node_str(v).ptr, sl_node_str(v).len,
+            } else if (sl__base64_decode(sl__doc_str(v).ptr, sl__doc_str(v).len,
                                          NULL) < 0) {
                 rc = fail(c, v, "expected base64");
             }
@@ -571,22 +573,24 @@ static sl_status check_any(vctx *c, sl_node *any, const sl_node **str) {
                 rc = wrong_type(c, v, "an object with \"values\"");
                 break;
             }
-            size_t m = sl_node_len(v);
+            size_t m;
+            sl__member *vm = sl__doc_members(v, &m);
             for (size_t j = 0; j < m && rc == SL_OK; j++) {
-                sl_str vk = sl_node_key(v, j);
-                sl_node *vals = (sl_node *)sl_node_at(v, j);
+                sl_str vk = sl__member_key(&vm[j]);
+                sl_node *vals = sl__member_val(&vm[j]);
                 if (vk.len != 6 || memcmp(vk.ptr, "values", 6) != 0 ||
-                    sl_node_kind_of(vals) == SL_NODE_NULL) {
+                    sl__doc_kind(vals) == SL_NODE_NULL) {
                     continue;
                 }
                 if (kind == AK_KVLIST) {
                     rc = check_kvlist(c, vals, false);
-                } else if (sl_node_kind_of(vals) != SL_NODE_ARRAY) {
+                } else if (sl__doc_kind(vals) != SL_NODE_ARRAY) {
                     rc = wrong_type(c, vals, "an array");
                 } else {
-                    size_t e = sl_node_len(vals);
+                    size_t e;
+                    sl_node *items = sl__doc_items(vals, &e);
                     for (size_t q = 0; q < e && rc == SL_OK; q++) {
-                        rc = check_any(c, (sl_node *)sl_node_at(vals, q), NULL);
+                        rc = check_any(c, &items[q], NULL);
                     }
                 }
             }
@@ -613,20 +617,22 @@ static sl_status check_kvlist(vctx *c, sl_node *arr, bool index) {
         return wrong_type(c, arr, "an array of key-values");
     }
     sl_otlp *o = c->o;
-    size_t n = sl_node_len(arr);
+    size_t n;
+    sl_node *items = sl__doc_items(arr, &n);
     uint32_t first = (uint32_t)o->nkvx, k = 0;
     bool indexing = index && sl__otlp_kvx_reserve(o, n);
     for (size_t i = 0; i < n; i++) {
-        sl_node *kv = (sl_node *)sl_node_at(arr, i);
-        if (sl_node_kind_of(kv) != SL_NODE_OBJECT) {
+        sl_node *kv = &items[i];
+        if (sl__doc_kind(kv) != SL_NODE_OBJECT) {
             sl_status rc = wrong_type(c, kv, "a key-value object");
             return rc;
         }
-        size_t m = sl_node_len(kv);
+        size_t m;
+        sl__member *mem = sl__doc_members(kv, &m);
         const sl_node *knode = NULL, *vnode = NULL, *str = NULL;
         for (size_t j = 0; j < m; j++) {
-            sl_str key = sl_node_key(kv, j);
-            sl_node *v = (sl_node *)sl_node_at(kv, j);
+            sl_str key = sl__member_key(&mem[j]);
+            sl_node *v = sl__member_val(&mem[j]);
             bool is_key = key.len == 3 && memcmp(key.ptr, "key", 3) == 0;
             bool is_value =
                 !is_key && key.len == 5 && memcmp(key.ptr, "value", 5) == 0;
@@ -641,9 +647,9 @@ static sl_status check_kvlist(vctx *c, sl_node *arr, bool index) {
                 rc = sl__error(c->err, SL_ESCHEMA, &pos,
                                "%s: field \"%s\" given twice", path,
                                is_key ? "key" : "value");
-            } else if (sl_node_kind_of(v) != SL_NODE_NULL) {
+            } else if (sl__doc_kind(v) != SL_NODE_NULL) {
                 if (is_key) {
-                    rc = sl_node_kind_of(v) == SL_NODE_STRING
+                    rc = sl__doc_kind(v) == SL_NODE_STRING
                              ? SL_OK
                              : wrong_type(c, v, "a string");
                 } else {
@@ -659,13 +665,14 @@ static sl_status check_kvlist(vctx *c, sl_node *arr, bool index) {
                 return rc;
             }
         }
-        if (indexing && sl_node_kind_of(knode) == SL_NODE_STRING) {
-            sl_str key = sl_node_str(knode);
+        if (indexing && knode && sl__doc_kind(knode) == SL_NODE_STRING) {
+            sl_str key = sl__doc_str(knode);
             sl__otlp_kvx *x = &o->kvx[first + k++];
             x->key = key.ptr;
             x->klen = (uint32_t)key.len;
             x->kv = kv;
-            x->any = sl_node_kind_of(vnode) == SL_NODE_OBJECT ? vnode : NULL;
+            x->any =
+                vnode && sl__doc_kind(vnode) == SL_NODE_OBJECT ? vnode : NULL;
             x->str = str;
         }
     }
@@ -682,12 +689,13 @@ static sl_status check_array(vctx *c, sl_node *arr, vtype t,
     if (sl_node_kind_of(arr) != SL_NODE_ARRAY) {
         return wrong_type(c, arr, "an array");
     }
-    size_t n = sl_node_len(arr);
+    size_t n;
+    sl_node *items = sl__doc_items(arr, &n);
     for (size_t i = 0; i < n; i++) {
-        sl_node *e = (sl_node *)sl_node_at(arr, i);
+        sl_node *e = &items[i];
         sl_status rc;
         if (t == VT_MSG_ARRAY) {
-            rc = sl_node_kind_of(e) == SL_NODE_OBJECT
+            rc = sl__doc_kind(e) == SL_NODE_OBJECT
                      ? check_msg(c, e, sub, NULL)
                      : wrong_type(c, e, "an object");
         } else if (t == VT_U64_ARRAY) {
@@ -868,11 +876,12 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
     uint32_t seen = 0;
     uint8_t oneof_seen = 0; /* bit per oneof group id */
     uint8_t hint = 0;
-    size_t n = sl_node_len(obj);
+    size_t n;
+    sl__member *mem = sl__doc_members(obj, &n);
     sl__otlp_order *ord =
         &c->o->orders[((uintptr_t)m / sizeof(msgdesc)) % SL__ORDER_SLOTS];
     for (size_t i = 0; i < n; i++) {
-        sl_str key = sl_node_key(obj, i);
+        sl_str key = sl__member_key(&mem[i]);
         const fdesc *d = NULL;
         if (i < SL__ORDER_FIELDS) {
             /* checked at every member, not once: validating the previous
@@ -902,8 +911,8 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
                              "%s: field \"%s\" given twice", path, d->camel);
         }
         seen |= bit;
-        sl_node *v = (sl_node *)sl_node_at(obj, i);
-        if (sl_node_kind_of(v) == SL_NODE_NULL) {
+        sl_node *v = sl__member_val(&mem[i]);
+        if (sl__doc_kind(v) == SL_NODE_NULL) {
             continue;
         }
         sl_status rc = SL_OK;

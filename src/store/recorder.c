@@ -2,7 +2,7 @@
  * prepared statements, run ids, timestamps and host facts; redaction is
  * src/redact's, reached through <sluice/redact.h>.
  *
- * The one idea: the storage boundary is one function. log_node() redacts
+ * The one idea: the storage boundary is one function. log_payload() redacts
  * into the recorder's own buffer with the policy fixed at open, checks the
  * result (an object, valid UTF-8, only JSON values), and only then opens a
  * write transaction that reads the run's next sequence number (the same
@@ -451,9 +451,13 @@ static sl_status store_event(sl_recorder *rec, const char *run_id,
     return SL_OK;
 }
 
-sl_status sl_recorder_log_node(sl_recorder *rec, const char *run_id,
-                               const char *type, const sl_node *payload,
-                               int64_t *seq, sl_error *err) {
+/* Log payload, a node of doc (which may be NULL): given the document,
+ * sl_redact_write_doc copies what it does not redact from the source text
+ * (the same bytes as writing node by node, when read from compact JSON). */
+static sl_status log_payload(sl_recorder *rec, const char *run_id,
+                             const char *type, const sl_doc *doc,
+                             const sl_node *payload, int64_t *seq,
+                             sl_error *err) {
     if (!rec) {
         return sl__error(err, SL_EINVAL, NULL, "no recorder");
     }
@@ -476,8 +480,10 @@ sl_status sl_recorder_log_node(sl_recorder *rec, const char *run_id,
     }
     rec->out.len = 0;
     rec->audit.len = 0;
-    sl_status rc =
-        sl_redact_write(rec->ctx, payload, &rec->out, &rec->audit, NULL, err);
+    sl_status rc = doc ? sl_redact_write_doc(rec->ctx, doc, payload, &rec->out,
+                                             &rec->audit, NULL, err)
+                       : sl_redact_write(rec->ctx, payload, &rec->out,
+                                         &rec->audit, NULL, err);
     if (rc != SL_OK) {
         return rc;
     }
@@ -491,6 +497,12 @@ sl_status sl_recorder_log_node(sl_recorder *rec, const char *run_id,
     return store_event(rec, run_id, type, seq, err);
 }
 
+sl_status sl_recorder_log_node(sl_recorder *rec, const char *run_id,
+                               const char *type, const sl_node *payload,
+                               int64_t *seq, sl_error *err) {
+    return log_payload(rec, run_id, type, NULL, payload, seq, err);
+}
+
 sl_status sl_recorder_log_event(sl_recorder *rec, const char *run_id,
                                 const char *type, const char *json, size_t len,
                                 int64_t *seq, sl_error *err) {
@@ -502,8 +514,8 @@ sl_status sl_recorder_log_event(sl_recorder *rec, const char *run_id,
     sl_status rc = sl_doc_load(rec->doc, json ? json : "", len, SL_FORMAT_JSON,
                                "payload", &o, err);
     if (rc == SL_OK) {
-        rc = sl_recorder_log_node(rec, run_id, type, sl_doc_root(rec->doc), seq,
-                                  err);
+        rc = log_payload(rec, run_id, type, rec->doc, sl_doc_root(rec->doc),
+                         seq, err);
     }
     return rc;
 }

@@ -5,7 +5,8 @@
  * planted secret ever reaches the database files (.db, -wal, -shm), and
  * out of memory (the N-th allocation, SQLite's included, fails) for open,
  * start_run, logging, end_run, list and show: SL_ENOMEM, no leak, whole
- * events and run endings only. */
+ * events and run endings only; logging JSON text (source copied around
+ * what is redacted) stores what logging its node does. */
 #include <criterion/criterion.h>
 
 #include <sluice/sluice.h>
@@ -192,6 +193,63 @@ Test(recorder, custom_policy_is_used, .init = setup, .fini = teardown) {
                        "%s", l.text);
     sl_recorder_close(rec);
     sl_redactor_free(r);
+}
+
+/* log_event holds the payload's document and redacts it with
+ * sl_redact_write_doc (unchanged source text copied in runs); log_node has
+ * only the node and writes it node by node (sl_redact_write). Both must
+ * store the same payload and audit, drops (first, middle, last, nested),
+ * masks and detector hits included. */
+Test(recorder, log_event_stores_what_node_by_node_redaction_writes,
+     .init = setup, .fini = teardown) {
+    sl_redact_rule rules[2] = {{0}, {0}};
+    rules[0].action = SL_REDACT_DROP;
+    rules[0].key = (sl_str){"drop_me", 7};
+    rules[1].action = SL_REDACT_MASK;
+    rules[1].key = (sl_str){"mask_me", 7};
+    sl_redact_spec spec = {0};
+    spec.rules = rules;
+    spec.n_rules = 2;
+    spec.extends_default = true; /* default rules and detectors too */
+    sl_redactor *r = NULL;
+    cr_assert_eq(sl_redactor_compile(&spec, &r, NULL), SL_OK);
+    sl_recorder *rec = open_rec(r);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "m", id, NULL), SL_OK);
+    const char *json =
+        "{\"drop_me\":1,\"keep\":\"caf\\u00e9 \\\"q\\\"\",\"api_key\":\"sk-1\","
+        "\"msg\":\"t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl; ok\","
+        "\"list\":[{\"drop_me\":[1,2]},{\"a\":1.50,\"mask_me\":{\"x\":null}},"
+        "[],{}],\"nested\":{\"x\":true,\"drop_me\":\"y\"},\"drop_me\":false}";
+    log_ok(rec, id, "t", json, 1);
+    sl_doc *doc = sl_doc_new();
+    sl_error err = {0};
+    cr_assert_eq(
+        sl_doc_load(doc, json, strlen(json), SL_FORMAT_JSON, "p", NULL, &err),
+        SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_recorder_log_node(rec, id, "t", sl_doc_root(doc), NULL, &err), SL_OK,
+        "%s", err.msg);
+    lines l = {0};
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
+    cr_assert_eq(l.n, 2);
+    const char *a = strstr(l.text, ",\"payload\":");
+    cr_assert_not_null(a);
+    const char *b = strstr(a + 1, ",\"payload\":");
+    cr_assert_not_null(b);
+    size_t alen = (size_t)(strchr(a, '\n') - a);
+    size_t blen = (size_t)(strchr(b, '\n') - b);
+    cr_expect(alen == blen && memcmp(a, b, alen) == 0, "doc: %.*s\nnode: %.*s",
+              (int)alen, a, (int)blen, b);
+    /* the payload exercised every kind of change */
+    cr_expect_not_null(strstr(a, "\"drop\":4,"), "%.*s", (int)alen, a);
+    cr_expect_not_null(strstr(a, "\"mask\":2,"), "%.*s", (int)alen, a);
+    cr_expect_not_null(strstr(a, "\"detect\":1,"), "%.*s", (int)alen, a);
+    cr_expect_null(strstr(l.text, "sk-1"));
+    cr_expect_null(strstr(l.text, "c2lnbmF0dXJl"));
+    sl_recorder_close(rec);
+    sl_redactor_free(r);
+    sl_doc_free(doc);
 }
 
 /* ---- property: planted secrets never reach the files ---- */

@@ -176,8 +176,9 @@ static PyObject *redactor_redact(PyObject *o, PyObject *args, PyObject *kw) {
                 break;
             }
             sl_redact_counts c = {0};
-            rc = sl_redact_write(s->ctx, sl_doc_root(s->doc), &s->out,
-                                 want_audit ? &s->audit : NULL, &c, &err);
+            rc = sl_redact_write_doc(s->ctx, s->doc, sl_doc_root(s->doc),
+                                     &s->out, want_audit ? &s->audit : NULL, &c,
+                                     &err);
             if (rc == SL_OK && stream) {
                 rc = sl_buf_append(&s->out, "\n", 1);
                 if (rc == SL_OK && want_audit) {
