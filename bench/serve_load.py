@@ -21,6 +21,7 @@ SLUICE_BENCH_PART (engine, queue or both: which table; default both)."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,7 +165,6 @@ for label, extra in ([] if PART == "engine" else
                       ("disk batch", ["--queue-fsync", "batch"]),
                       ("disk always", ["--queue-fsync", "always"]),
                       ("disk batch 8t", ["--queue-fsync", "batch", "--threads", "8"])]):
-    import shutil
     shutil.rmtree(qdir, ignore_errors=True)
     args = [] if extra is None else ["--queue-dir", qdir] + extra
     save = CONNS
