@@ -34,7 +34,38 @@ sl_status sl__doc_build_begin(sl_doc *doc, const char *file, sl_node **root,
 
 sl_node *sl__doc_build_push(sl_doc *doc, sl_node *c, const char *key,
                             uint32_t klen) {
-    return sl__node_push(doc, c, key, klen, SL__NO_OFF);
+    sl_node *v = sl__node_push(doc, c, key, klen, SL__NO_OFF);
+    if (v && c->kind == SL_NODE_OBJECT) {
+        c->u.members[c->len - 1].key.flags = SL__NF_PLAIN;
+    }
+    return v;
+}
+
+bool sl__doc_text_plain(const char *s, size_t n) {
+#ifdef SL_SWAR
+    if (n >= 8) {
+        uint64_t acc = 0, w;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, 8);
+            acc |= sl__json_special(w);
+        }
+        memcpy(&w, s + n - 8, 8); /* the last word, overlapping */
+        return !(acc | sl__json_special(w));
+    }
+#endif
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+void sl__doc_build_plain(sl_node *n) {
+    if (n->kind == SL_NODE_STRING) {
+        n->flags |= SL__NF_PLAIN;
+    }
 }
 
 void sl__doc_build_scalar(sl_node *n, sl_node_kind kind, const char *s,

@@ -21,9 +21,10 @@
 sl_status sl__doc_build_begin(sl_doc *doc, const char *file, sl_node **root,
                               sl_error *err);
 
-/* A new member (key borrowed: must outlive the doc's content) or element
- * appended to container c, initialised to null; NULL when out of memory or
- * when the container is full (SL__NO_OFF entries). */
+/* A new member (key borrowed: must outlive the doc's content, and must be
+ * JSON-plain text as sl__doc_text_plain says: writers copy it as it is) or
+ * element appended to container c, initialised to null; NULL when out of
+ * memory or when the container is full (SL__NO_OFF entries). */
 sl_node *sl__doc_build_push(sl_doc *doc, sl_node *c, const char *key,
                             uint32_t klen);
 
@@ -31,6 +32,15 @@ sl_node *sl__doc_build_push(sl_doc *doc, sl_node *c, const char *key,
  * numbers are JSON lexemes). */
 void sl__doc_build_scalar(sl_node *n, sl_node_kind kind, const char *s,
                           uint32_t len);
+
+/* Whether s[0..n) is its own JSON string text (ASCII, no '"', '\\' or
+ * control byte), checked a word at a time; such text is valid UTF-8. */
+bool sl__doc_text_plain(const char *s, size_t n);
+
+/* Mark string n, made by sl__doc_build_scalar over text for which
+ * sl__doc_text_plain holds, so that writers copy its bytes as they are
+ * instead of escaping them one by one. */
+void sl__doc_build_plain(sl_node *n);
 
 /* Make n an empty container whose source is [off, end) of the codec's
  * input (end points one past its last byte); off = UINT32_MAX: no span. */

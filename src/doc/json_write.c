@@ -136,18 +136,25 @@ static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
     return SL_OK;
 }
 
-/* A string node: its source bytes when it was read from JSON unchanged. */
+/* A string node: its source bytes when it was read from JSON unchanged,
+ * its own bytes when a codec marked them plain, else escaped. */
 static sl_status put_string(sl_buf *b, const sl_node *n, sl_error *err) {
-    if (n->raw) {
-        sl_status rc = need(b, (size_t)n->aux + 2);
+    const char *text = n->raw;
+    size_t len = n->aux;
+    if (!text && (n->flags & SL__NF_PLAIN)) {
+        text = n->u.s; /* its own JSON text (checked by the codec) */
+        len = n->len;
+    }
+    if (text) {
+        sl_status rc = need(b, len + 2);
         if (rc != SL_OK) {
             return fail(err, rc, "output too large");
         }
         char *o = b->ptr + b->len;
         o[0] = '"';
-        memcpy(o + 1, n->raw, n->aux);
-        o[n->aux + 1] = '"';
-        b->len += (size_t)n->aux + 2;
+        memcpy(o + 1, text, len);
+        o[len + 1] = '"';
+        b->len += len + 2;
         return SL_OK;
     }
     sl_status rc = put_escaped(b, n->u.s ? n->u.s : "", n->len);

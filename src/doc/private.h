@@ -26,8 +26,12 @@ enum {
                                 the JSON reader; the writer skips checks) */
     SL__NF_COMPACT = 4,      /* container read from JSON with no whitespace
                                 between its tokens */
-    SL__NF_CHANGED = 8       /* changed since loading (set by every
+    SL__NF_CHANGED = 8,      /* changed since loading (set by every
                                 sl_node_set_* / append / remove / copy) */
+    SL__NF_PLAIN = 16        /* a string (or key) whose bytes are their own
+                                JSON text: ASCII, no '"', '\\' or control
+                                byte (set by a codec that checked; cleared
+                                by every change, which re-initialises) */
 };
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

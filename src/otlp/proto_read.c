@@ -181,6 +181,7 @@ static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
         *--p = '-';
     }
     sl__doc_build_scalar(v, kind, p, (uint32_t)(b + 21 - p));
+    sl__doc_build_plain(v); /* digits: a string when 64-bit */
     return SL_OK;
 }
 
@@ -263,6 +264,7 @@ static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
     }
     o[j] = '\0';
     sl__doc_build_scalar(v, SL_NODE_STRING, o, (uint32_t)j);
+    sl__doc_build_plain(v); /* base64 */
     return SL_OK;
 }
 
@@ -277,25 +279,6 @@ static uint64_t le64(const uint8_t *p) {
 static uint32_t le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
            (uint32_t)p[3] << 24;
-}
-
-/* Whether p[0..n) is all ASCII (then valid UTF-8): most strings are, and
- * a word at a time with an overlapping last word beats a general check. */
-static bool ascii(const uint8_t *p, size_t n) {
-    uint64_t acc = 0, w;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 <= n; i += 8) {
-            memcpy(&w, p + i, 8);
-            acc |= w;
-        }
-        memcpy(&w, p + n - 8, 8);
-        acc |= w;
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            acc |= p[i];
-        }
-    }
-    return !(acc & 0x8080808080808080ull);
 }
 
 /* ---- messages ---- */
@@ -428,7 +411,11 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
                     (unsigned)f->aux, dlen);
     }
-    if (f->type == PT_STRING && !ascii(data, dlen) &&
+    /* most strings are plain (ASCII, nothing to escape): then valid UTF-8
+     * and written to JSON as they are */
+    bool plain = f->type == PT_STRING &&
+                 sl__doc_text_plain((const char *)data, dlen);
+    if (f->type == PT_STRING && !plain &&
         sl__utf8_valid_prefix((const char *)data, dlen) != dlen) {
         return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
     }
@@ -451,6 +438,9 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
     case PT_STRING:
         sl__doc_build_scalar(v, SL_NODE_STRING, dlen ? (const char *)data : "",
                              (uint32_t)dlen);
+        if (plain) {
+            sl__doc_build_plain(v);
+        }
         return SL_OK;
     case PT_BYTES:
         return set_base64(c, v, data, dlen);
@@ -461,6 +451,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         }
         sl__hex(data, dlen, h);
         sl__doc_build_scalar(v, SL_NODE_STRING, h, (uint32_t)(dlen * 2));
+        sl__doc_build_plain(v); /* hex */
         return SL_OK;
     }
     case PT_FIXED64:

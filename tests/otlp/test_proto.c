@@ -100,6 +100,81 @@ static sl_status load_pb(sl_otlp *o, const pb *p, sl_error *err) {
                               "t.pb", err);
 }
 
+/* The body of a one-record request's JSON, between "body": and ,"... */
+static void body_json_is(const char *text, size_t n, const char *want) {
+    pb rec = {0}, body = {0};
+    pb_bytes(&body, 1, text, n);
+    pb_msg(&rec, 5, &body);
+    pb req = logs_request(&rec);
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+    const char *js = json_of(o);
+    const char *b = strstr(js, "\"body\":{\"stringValue\":");
+    cr_assert(b, "%s", js);
+    b += strlen("\"body\":{\"stringValue\":");
+    cr_assert(strncmp(b, want, strlen(want)) == 0 && b[strlen(want)] == '}',
+              "%zu bytes: got %s, want %s", n, b, want);
+    sl_otlp_free(o);
+}
+
+Test(proto, plain_strings_are_copied_and_the_rest_escaped_at_every_length) {
+    /* the decoder's plain check reads words with an overlapping last one:
+     * a byte needing escape at each position of 1..20-byte strings */
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\xc3\xa9"};
+    static const char *const escaped[] = {"\\\"", "\\\\", "\\n", "\\u0001",
+                                          "\xc3\xa9"};
+    for (size_t n = 0; n <= 20; n++) {
+        char text[32], want[64];
+        memset(text, 'a', n);
+        want[0] = '"';
+        memset(want + 1, 'a', n);
+        memcpy(want + 1 + n, "\"", 2);
+        body_json_is(text, n, want); /* all plain */
+        for (size_t at = 0; at < n; at++) {
+            for (size_t k = 0; k < 5; k++) {
+                size_t sl = strlen(specials[k]), el = strlen(escaped[k]);
+                if (at + sl > n) {
+                    continue;
+                }
+                memset(text, 'a', n);
+                memcpy(text + at, specials[k], sl);
+                size_t w = 0;
+                want[w++] = '"';
+                memset(want + w, 'a', at);
+                w += at;
+                memcpy(want + w, escaped[k], el);
+                w += el;
+                memset(want + w, 'a', n - at - sl);
+                w += n - at - sl;
+                memcpy(want + w, "\"", 2);
+                body_json_is(text, n, want);
+            }
+        }
+    }
+}
+
+Test(proto, a_plain_string_changed_to_text_needing_escapes_is_escaped) {
+    pb rec = {0}, kv = {0}, val = {0};
+    pb_str(&val, 1, "plain");
+    pb_str(&kv, 1, "k");
+    pb_msg(&kv, 2, &val);
+    pb_msg(&rec, 6, &kv);
+    pb req = logs_request(&rec);
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+    sl_field k = {SL_FIELD_ATTR, (const sl_str[]){{"k", 1}}, 1};
+    cr_assert_eq(sl_otlp_set(o, 0, &k, "say \"hi\"", 8), SL_OK);
+    sl_field q = {SL_FIELD_ATTR, (const sl_str[]){{"q\"", 2}}, 1};
+    cr_assert_eq(sl_otlp_move(o, 0, &k, &q), SL_OK);
+    const char *js = json_of(o);
+    cr_assert(strstr(js, "{\"key\":\"q\\\"\",\"value\":{\"stringValue\":"
+                         "\"say \\\"hi\\\"\"}}"),
+              "%s", js);
+    sl_otlp_free(o);
+}
+
 /* ---- decoding into the JSON mapping ---- */
 
 Test(proto, decodes_a_log_record_as_the_json_mapping_would) {
