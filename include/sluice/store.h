@@ -77,6 +77,16 @@ SL_API sl_status sl_recorder_log_node(sl_recorder *rec, const char *run_id,
                                       const char *type, const sl_node *payload,
                                       int64_t *seq, sl_error *err);
 
+/** As sl_recorder_log_node() for a payload node of doc (doc borrowed, only
+ * read): what is not redacted is copied from doc's source text when the
+ * payload was read from compact JSON and not changed since (the same
+ * bytes as sl_recorder_log_node() stores, with less work).
+ * @return as sl_recorder_log_node(). */
+SL_API sl_status sl_recorder_log_doc_node(sl_recorder *rec, const char *run_id,
+                                          const char *type, const sl_doc *doc,
+                                          const sl_node *payload, int64_t *seq,
+                                          sl_error *err);
+
 /** As sl_recorder_log_node() for JSON text.
  * @return also SL_EPARSE and SL_EUTF8 for text that is not valid JSON. */
 SL_API sl_status sl_recorder_log_event(sl_recorder *rec, const char *run_id,

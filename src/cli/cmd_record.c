@@ -129,7 +129,8 @@ int sl_cmd_record(int argc, char **argv) {
         sl_status rc = SL_ESCHEMA;
         err = (sl_error){0};
         if (!why) {
-            rc = sl_recorder_log_node(rec, run_id, type, payload, NULL, &err);
+            rc = sl_recorder_log_doc_node(rec, run_id, type, in.doc, payload,
+                                          NULL, &err);
         }
         if (rc != SL_OK) {
             fprintf(stderr, "%s:%u: event rejected: %s\n", in.name,

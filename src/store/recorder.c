@@ -503,6 +503,13 @@ sl_status sl_recorder_log_node(sl_recorder *rec, const char *run_id,
     return log_payload(rec, run_id, type, NULL, payload, seq, err);
 }
 
+sl_status sl_recorder_log_doc_node(sl_recorder *rec, const char *run_id,
+                                   const char *type, const sl_doc *doc,
+                                   const sl_node *payload, int64_t *seq,
+                                   sl_error *err) {
+    return log_payload(rec, run_id, type, doc, payload, seq, err);
+}
+
 sl_status sl_recorder_log_event(sl_recorder *rec, const char *run_id,
                                 const char *type, const char *json, size_t len,
                                 int64_t *seq, sl_error *err) {

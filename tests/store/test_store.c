@@ -252,6 +252,55 @@ Test(recorder, log_event_stores_what_node_by_node_redaction_writes,
     sl_doc_free(doc);
 }
 
+Test(recorder, log_doc_node_of_a_nested_payload_stores_what_log_node_stores,
+     .init = setup, .fini = teardown) {
+    /* sluice record's shape: the payload is a member of a larger value */
+    sl_redact_rule rule = {0};
+    rule.action = SL_REDACT_DROP;
+    rule.key = (sl_str){"drop_me", 7};
+    sl_redact_spec spec = {0};
+    spec.rules = &rule;
+    spec.n_rules = 1;
+    spec.extends_default = true;
+    sl_redactor *r = NULL;
+    cr_assert_eq(sl_redactor_compile(&spec, &r, NULL), SL_OK);
+    sl_recorder *rec = open_rec(r);
+    char id[SL_RUN_ID_LEN + 1];
+    cr_assert_eq(sl_recorder_start_run(rec, "m", id, NULL), SL_OK);
+    const char *json =
+        "{\"type\":\"tool\",\"payload\":{\"drop_me\":1,\"password\":\"hunter2\","
+        "\"q\":\"caf\\u00e9\",\"n\":[1,{\"drop_me\":2,\"k\":\"v\"}],"
+        "\"drop_me\":3},\"after\":1}";
+    sl_doc *doc = sl_doc_new();
+    sl_error err = {0};
+    cr_assert_eq(
+        sl_doc_load(doc, json, strlen(json), SL_FORMAT_JSON, "p", NULL, &err),
+        SL_OK, "%s", err.msg);
+    const sl_node *payload = sl_node_get(sl_doc_root(doc), "payload");
+    cr_assert_not_null(payload);
+    cr_assert_eq(sl_recorder_log_doc_node(rec, id, "t", doc, payload, NULL, &err),
+                 SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_recorder_log_node(rec, id, "t", payload, NULL, &err), SL_OK,
+                 "%s", err.msg);
+    lines l = {0};
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
+    cr_assert_eq(l.n, 2);
+    const char *a = strstr(l.text, ",\"payload\":");
+    cr_assert_not_null(a);
+    const char *b = strstr(a + 1, ",\"payload\":");
+    cr_assert_not_null(b);
+    size_t alen = (size_t)(strchr(a, '\n') - a);
+    size_t blen = (size_t)(strchr(b, '\n') - b);
+    cr_expect(alen == blen && memcmp(a, b, alen) == 0, "doc: %.*s\nnode: %.*s",
+              (int)alen, a, (int)blen, b);
+    cr_expect_not_null(strstr(a, "\"drop\":3,"), "%.*s", (int)alen, a);
+    cr_expect_null(strstr(l.text, "hunter2"));
+    cr_expect_null(strstr(l.text, "after"));
+    sl_recorder_close(rec);
+    sl_redactor_free(r);
+    sl_doc_free(doc);
+}
+
 /* ---- property: planted secrets never reach the files ---- */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
