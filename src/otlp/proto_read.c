@@ -109,18 +109,29 @@ static sl_status report(dctx *c) {
                      c->npath ? path : "request", c->msg, c->off);
 }
 
-/* A length prefix at *p: the length in *n and *p past it, when it is whole
- * and does not run past end; otherwise the error, located at `at`. */
-static sl_status read_len(dctx *c, const uint8_t **p, const uint8_t *end,
-                          const uint8_t *at, uint64_t *n) {
-    if (!sl__proto_varint(p, end, n)) {
+/* The error of read_len, kept out of its fast path: p0 is where the
+ * length prefix starts. */
+static __attribute__((noinline)) sl_status len_fail(dctx *c, const uint8_t *p0,
+                                                    const uint8_t *end,
+                                                    const uint8_t *at) {
+    uint64_t n;
+    if (!sl__proto_varint(&p0, end, &n)) {
         return fail(c, SL_EPARSE, at, "truncated length");
     }
-    if (*n > (uint64_t)(end - *p)) {
-        return fail(c, SL_EPARSE, at, "length %llu past the end of its message",
-                    (unsigned long long)*n);
+    return fail(c, SL_EPARSE, at, "length %llu past the end of its message",
+                (unsigned long long)n);
+}
+
+/* A length prefix at *p: the length in *n and *p past it, when it is whole
+ * and does not run past end; otherwise the error, located at `at`. */
+static inline sl_status read_len(dctx *c, const uint8_t **p,
+                                 const uint8_t *end, const uint8_t *at,
+                                 uint64_t *n) {
+    const uint8_t *p0 = *p;
+    if (sl__proto_varint(p, end, n) && *n <= (uint64_t)(end - *p)) {
+        return SL_OK;
     }
-    return SL_OK;
+    return len_fail(c, p0, end, at);
 }
 
 /* ---- scalars into the tree ---- */

@@ -219,6 +219,55 @@ Test(proto, decodes_a_log_record_as_the_json_mapping_would) {
     sl_otlp_free(o);
 }
 
+/* The field lookup by number: LogRecord has no field 4, so fields 5 and
+ * up sit one before their number in the schema's table; found whatever
+ * the order on the wire, an unknown 4 skipped. Lengths of one byte and of
+ * several (a 300-byte body) read alike. */
+Test(proto, fields_are_found_by_number_in_any_order_and_any_length_size) {
+    char big[301];
+    memset(big, 'x', 300);
+    big[300] = '\0';
+    static const unsigned char sid[8] = {1, 2, 3, 4, 5, 6, 7, 0xab};
+    pb body = {0}, fwd = {0}, rev = {0};
+    pb_str(&body, 1, big);
+    /* increasing numbers, an unknown field 4 among them */
+    pb_fixed64(&fwd, 1, 7);
+    pb_str(&fwd, 3, "WARN");
+    pb_str(&fwd, 4, "unknown");
+    pb_msg(&fwd, 5, &body);
+    pb_bytes(&fwd, 10, sid, 8);
+    pb_fixed64(&fwd, 11, 8);
+    pb_str(&fwd, 12, "ev");
+    /* the same fields, decreasing */
+    pb_str(&rev, 12, "ev");
+    pb_fixed64(&rev, 11, 8);
+    pb_bytes(&rev, 10, sid, 8);
+    pb_msg(&rev, 5, &body);
+    pb_str(&rev, 4, "unknown");
+    pb_str(&rev, 3, "WARN");
+    pb_fixed64(&rev, 1, 7);
+    const pb *recs[2] = {&fwd, &rev};
+    for (int k = 0; k < 2; k++) {
+        pb req = logs_request(recs[k]);
+        sl_otlp *o = sl_otlp_new();
+        sl_error err;
+        cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+        const char *js = json_of(o);
+        cr_assert(strstr(js, "\"timeUnixNano\":\"7\""), "%s", js);
+        cr_assert(strstr(js, "\"severityText\":\"WARN\""), "%s", js);
+        cr_assert(strstr(js, "\"spanId\":\"01020304050607ab\""), "%s", js);
+        cr_assert(strstr(js, "\"observedTimeUnixNano\":\"8\""), "%s", js);
+        cr_assert(strstr(js, "\"eventName\":\"ev\""), "%s", js);
+        cr_assert(strstr(js, big), "the 300-byte body: %s", js);
+        cr_assert(!strstr(js, "unknown"), "%s", js);
+        sl_field f = {SL_FIELD_LOG_SEVERITY_TEXT, NULL, 0};
+        sl_str s;
+        cr_assert(sl_otlp_get(o, 0, &f, &s));
+        cr_assert(s.len == 4 && memcmp(s.ptr, "WARN", 4) == 0);
+        sl_otlp_free(o);
+    }
+}
+
 Test(proto, untouched_request_is_written_back_byte_for_byte) {
     pb rec = {0};
     pb_str(&rec, 3, "WARN");
