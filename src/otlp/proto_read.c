@@ -509,6 +509,32 @@ static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
     return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
 }
 
+/* An AnyValue that is one plain string (the commonest value: bodies and
+ * attribute values), made as dec_msg would make it into the empty object
+ * v, without its field loop. false: not that shape, nothing made, and
+ * dec_msg decodes it (also every error). */
+static bool any_plain_string(dctx *c, sl_node *v, const uint8_t *p,
+                             const uint8_t *end) {
+    const sl__pfield *f = &sl__proto_any_msg.f[0]; /* stringValue = 1 */
+    if (end - p < 2 || p[0] != (f->num << 3 | WT_LEN) || p[1] >= 0x80 ||
+        p[1] != (size_t)(end - p - 2) || sl_node_len(v) > 0) {
+        return false;
+    }
+    const char *text = (const char *)p + 2;
+    size_t n = p[1];
+    if (!sl__doc_text_plain(text, n) ||
+        sl__doc_build_reserve(c->doc, v, sl__proto_any_msg.slots) != SL_OK) {
+        return false;
+    }
+    sl_node *sv = sl__doc_build_push(c->doc, v, f->camel, f->clen);
+    if (!sv) {
+        return false;
+    }
+    sl__doc_build_scalar(sv, SL_NODE_STRING, n ? text : "", (uint32_t)n);
+    sl__doc_build_plain(sv);
+    return true;
+}
+
 static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
                            const uint8_t **pp, const uint8_t *end,
                            const uint8_t *fstart, unsigned depth,
@@ -579,6 +605,10 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
         }
     }
     *pp = mend;
+    if (f->sub == &sl__proto_any_msg && depth + 1 <= PROTO_MAX_DEPTH &&
+        any_plain_string(c, v, p, mend)) {
+        return SL_OK;
+    }
     return dec_msg(c, f->sub, v, p, mend, depth + 1);
 }
 
