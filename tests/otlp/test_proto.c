@@ -338,6 +338,88 @@ Test(proto, any_value_shapes_decode_alike_on_both_paths) {
     sl_otlp_free(o);
 }
 
+/* The attributes' JSON of a record with these KeyValues (count of them). */
+static const char *attrs_of(const pb *kvs, size_t count) {
+    pb rec = {0};
+    for (size_t i = 0; i < count; i++) {
+        pb_msg(&rec, 6, &kvs[i]);
+    }
+    pb req = logs_request(&rec);
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+    static char out[2048];
+    const char *js = json_of(o);
+    const char *b = strstr(js, "\"attributes\":");
+    cr_assert(b, "%s", js);
+    snprintf(out, sizeof(out), "%s", b + strlen("\"attributes\":"));
+    out[strlen(out) - strlen("}]}]}]}")] = '\0';
+    /* the index sees the same attributes on both paths */
+    sl_str seg = {"k", 1};
+    sl_field f = {SL_FIELD_ATTR, &seg, 1};
+    sl_str v;
+    if (sl_otlp_get(o, 0, &f, &v)) {
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), " k=%.*s",
+                 (int)v.len, v.ptr);
+    }
+    sl_otlp_free(o);
+    return out;
+}
+
+/* A KeyValue of a plain key and a plain string value takes a short path;
+ * every other shape the general one: the same tree and the same index. */
+Test(proto, key_value_shapes_decode_alike_on_both_paths) {
+    pb kv[4] = {0}, any[4] = {0};
+    pb_str(&any[0], 1, "v");
+    pb_str(&kv[0], 1, "k");
+    pb_msg(&kv[0], 2, &any[0]);
+    cr_assert_str_eq(attrs_of(kv, 1),
+                     "[{\"key\":\"k\",\"value\":{\"stringValue\":\"v\"}}] k=v");
+    /* value first, then key */
+    pb_msg(&kv[1], 2, &any[0]);
+    pb_str(&kv[1], 1, "k");
+    cr_assert_str_eq(attrs_of(kv + 1, 1),
+                     "[{\"value\":{\"stringValue\":\"v\"},\"key\":\"k\"}] k=v");
+    /* an empty key is a proto3 default: no member */
+    memset(kv, 0, sizeof(kv));
+    pb_str(&kv[0], 1, "");
+    pb_msg(&kv[0], 2, &any[0]);
+    cr_assert_str_eq(attrs_of(kv, 1), "[{\"value\":{\"stringValue\":\"v\"}}]");
+    /* a key needing escapes, a value that is not a string, an unknown
+     * field after the value, and an empty value */
+    memset(kv, 0, sizeof(kv));
+    pb_str(&kv[0], 1, "a\"b");
+    pb_msg(&kv[0], 2, &any[0]);
+    pb_tag(&any[1], 2, 0);
+    pb_varint(&any[1], 1);
+    pb_str(&kv[1], 1, "k");
+    pb_msg(&kv[1], 2, &any[1]);
+    pb_str(&kv[2], 1, "u");
+    pb_msg(&kv[2], 2, &any[0]);
+    pb_str(&kv[2], 7, "unknown");
+    pb_str(&kv[3], 1, "e");
+    pb_msg(&kv[3], 2, &any[2]); /* any[2] is empty: an empty AnyValue */
+    cr_assert_str_eq(attrs_of(kv, 4),
+                     "[{\"key\":\"a\\\"b\",\"value\":{\"stringValue\":\"v\"}},"
+                     "{\"key\":\"k\",\"value\":{\"boolValue\":true}},"
+                     "{\"key\":\"u\",\"value\":{\"stringValue\":\"v\"}},"
+                     "{\"key\":\"e\",\"value\":{}}]");
+    /* a key or value of 128 bytes: two-byte lengths */
+    char big[129];
+    memset(big, 'q', 128);
+    big[128] = '\0';
+    memset(kv, 0, sizeof(kv));
+    memset(any, 0, sizeof(any));
+    pb_str(&any[0], 1, big);
+    pb_str(&kv[0], 1, "k");
+    pb_msg(&kv[0], 2, &any[0]);
+    char want[400];
+    snprintf(want, sizeof(want),
+             "[{\"key\":\"k\",\"value\":{\"stringValue\":\"%s\"}}] k=%s", big,
+             big);
+    cr_assert_str_eq(attrs_of(kv, 1), want);
+}
+
 Test(proto, untouched_request_is_written_back_byte_for_byte) {
     pb rec = {0};
     pb_str(&rec, 3, "WARN");
