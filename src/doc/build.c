@@ -34,6 +34,25 @@ sl_status sl__doc_build_begin(sl_doc *doc, const char *file, sl_node **root,
 
 sl_node *sl__doc_build_push(sl_doc *doc, sl_node *c, const char *key,
                             uint32_t klen) {
+    if (c->len < c->aux) {
+        /* room (a decoder reserves it): the new nodes written whole, as
+         * sl__node_push writes them, without its growth and call */
+        sl_node *v;
+        if (c->kind == SL_NODE_OBJECT) {
+            sl__member *m = &c->u.members[c->len++];
+            m->key = (sl_node){.kind = SL_NODE_STRING,
+                               .flags = SL__NF_PLAIN,
+                               .off = SL__NO_OFF,
+                               .len = klen,
+                               .u.s = key};
+            v = &m->val;
+        } else {
+            v = &c->u.items[c->len++];
+        }
+        *v = (sl_node){
+            .kind = SL_NODE_NULL, .off = SL__NO_OFF, .len = 4, .u.s = "null"};
+        return v;
+    }
     sl_node *v = sl__node_push(doc, c, key, klen, SL__NO_OFF);
     if (v && c->kind == SL_NODE_OBJECT) {
         c->u.members[c->len - 1].key.flags = SL__NF_PLAIN;

@@ -562,6 +562,9 @@ static sl_status write_json(sl_buf *out, const sl_doc *doc, const sl_node *n,
         return sl__error(err, SL_EINVAL, NULL, "no output buffer");
     }
     bool pretty = (flags & SL_WRITE_PRETTY) != 0;
+    if (doc && !doc->text) {
+        doc = NULL; /* a tree built by a codec: no source runs to copy */
+    }
     size_t start_len = out->len;
     frame inline_stack[STACK_INLINE];
     frame *stk = inline_stack;

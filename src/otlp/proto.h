@@ -174,6 +174,11 @@ static inline int sl__proto_wire_type(const sl__pfield *f) {
 static inline bool sl__proto_varint(const uint8_t **p, const uint8_t *end,
                                     uint64_t *out) {
     const uint8_t *q = *p;
+    if (q < end && *q < 0x80) { /* one byte: most tags and lengths */
+        *out = *q;
+        *p = q + 1;
+        return true;
+    }
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 70 && q < end; shift += 7) {
         uint8_t b = *q++;

@@ -109,18 +109,27 @@ static sl_status report(dctx *c) {
                      c->npath ? path : "request", c->msg, c->off);
 }
 
-/* A length prefix at *p: the length in *n and *p past it, when it is whole
- * and does not run past end; otherwise the error, located at `at`. */
-static sl_status read_len(dctx *c, const uint8_t **p, const uint8_t *end,
-                          const uint8_t *at, uint64_t *n) {
-    if (!sl__proto_varint(p, end, n)) {
+/* The error of read_len, kept out of its fast path: p0 is where the
+ * length prefix starts. */
+static __attribute__((noinline)) sl_status
+len_fail(dctx *c, const uint8_t *p0, const uint8_t *end, const uint8_t *at) {
+    uint64_t n;
+    if (!sl__proto_varint(&p0, end, &n)) {
         return fail(c, SL_EPARSE, at, "truncated length");
     }
-    if (*n > (uint64_t)(end - *p)) {
-        return fail(c, SL_EPARSE, at, "length %llu past the end of its message",
-                    (unsigned long long)*n);
+    return fail(c, SL_EPARSE, at, "length %llu past the end of its message",
+                (unsigned long long)n);
+}
+
+/* A length prefix at *p: the length in *n and *p past it, when it is whole
+ * and does not run past end; otherwise the error, located at `at`. */
+static inline sl_status read_len(dctx *c, const uint8_t **p, const uint8_t *end,
+                                 const uint8_t *at, uint64_t *n) {
+    const uint8_t *p0 = *p;
+    if (sl__proto_varint(p, end, n) && *n <= (uint64_t)(end - *p)) {
+        return SL_OK;
     }
-    return SL_OK;
+    return len_fail(c, p0, end, at);
 }
 
 /* ---- scalars into the tree ---- */
@@ -498,6 +507,88 @@ static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
     return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
 }
 
+/* ---- short paths for the commonest shapes ----
+ * An AnyValue that is one plain string (bodies, most attribute values) and
+ * a KeyValue of a plain key and such a value (most attributes) are made as
+ * dec_msg would make them, without its field loop. Their shape is checked
+ * before anything is made; any other shape (another field, an unknown
+ * one, a length of two bytes, text needing escapes, an empty key) goes to
+ * dec_msg, which also reports every error. */
+
+/* Bytes [p, end) are field `num` (length-delimited) and nothing else, its
+ * one-byte length counted: its value in [*v, *vend). */
+static bool only_field(const uint8_t *p, const uint8_t *end, unsigned num,
+                       const uint8_t **v) {
+    if (end - p < 2 || p[0] != (num << 3 | WT_LEN) || p[1] >= 0x80 ||
+        p[1] != (size_t)(end - p - 2)) {
+        return false;
+    }
+    *v = p + 2;
+    return true;
+}
+
+/* The one plain string of an AnyValue of bytes [p, end), in [*t, end). */
+static bool any_plain_shape(const uint8_t *p, const uint8_t *end,
+                            const uint8_t **t) {
+    return only_field(p, end, sl__proto_any_msg.f[0].num, t) &&
+           sl__doc_text_plain((const char *)*t, (size_t)(end - *t));
+}
+
+/* Field f's member of object v, a plain string of the input. */
+static sl_status push_plain(dctx *c, sl_node *v, const sl__pfield *f,
+                            const uint8_t *t, const uint8_t *end) {
+    sl_node *sv = sl__doc_build_push(c->doc, v, f->camel, f->clen);
+    if (!sv) {
+        return sl__nomem(c->err);
+    }
+    size_t n = (size_t)(end - t);
+    sl__doc_build_scalar(sv, SL_NODE_STRING, n ? (const char *)t : "",
+                         (uint32_t)n);
+    sl__doc_build_plain(sv);
+    return SL_OK;
+}
+
+/* Make the AnyValue of plain string [t, end) into the empty object v. */
+static sl_status make_any(dctx *c, sl_node *v, const uint8_t *t,
+                          const uint8_t *end) {
+    if (sl__doc_build_reserve(c->doc, v, sl__proto_any_msg.slots) != SL_OK) {
+        return sl__nomem(c->err);
+    }
+    return push_plain(c, v, &sl__proto_any_msg.f[0], t, end); /* stringValue */
+}
+
+/* A KeyValue of bytes [p, end) into the empty object v when it has the
+ * short shape; *done says whether it had. */
+static sl_status kv_plain(dctx *c, sl_node *v, const uint8_t *p,
+                          const uint8_t *end, bool *done) {
+    const sl__pfield *kf = &sl__proto_kv_msg.f[0], *vf = &sl__proto_kv_msg.f[1];
+    *done = false;
+    if (end - p < 2 || p[0] != (kf->num << 3 | WT_LEN) || p[1] == 0 ||
+        p[1] >= 0x80 || p[1] > (size_t)(end - p - 2)) {
+        return SL_OK; /* an empty key is a proto3 default: not a member */
+    }
+    const uint8_t *key = p + 2, *kend = key + p[1], *val, *t;
+    if (!sl__doc_text_plain((const char *)key, p[1]) ||
+        !only_field(kend, end, vf->num, &val) ||
+        !any_plain_shape(val, end, &t)) {
+        return SL_OK;
+    }
+    if (sl__doc_build_reserve(c->doc, v, sl__proto_kv_msg.slots) != SL_OK) {
+        return sl__nomem(c->err);
+    }
+    *done = true;
+    if (push_plain(c, v, kf, key, kend) != SL_OK) {
+        return SL_ENOMEM;
+    }
+    sl_node *any = sl__doc_build_push(c->doc, v, vf->camel, vf->clen);
+    if (!any) {
+        return sl__nomem(c->err);
+    }
+    sl__doc_build_container(any, SL_NODE_OBJECT, (uint32_t)(val - c->base),
+                            (const char *)end);
+    return make_any(c, any, t, end);
+}
+
 static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
                            const uint8_t **pp, const uint8_t *end,
                            const uint8_t *fstart, unsigned depth,
@@ -568,6 +659,19 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
         }
     }
     *pp = mend;
+    if (sl_node_len(v) == 0 && depth + 2 <= PROTO_MAX_DEPTH) {
+        const uint8_t *t;
+        if (f->sub == &sl__proto_any_msg && any_plain_shape(p, mend, &t)) {
+            return make_any(c, v, t, mend);
+        }
+        if (f->sub == &sl__proto_kv_msg) {
+            bool done;
+            sl_status rc = kv_plain(c, v, p, mend, &done);
+            if (rc != SL_OK || done) {
+                return rc;
+            }
+        }
+    }
     return dec_msg(c, f->sub, v, p, mend, depth + 1);
 }
 

@@ -367,6 +367,17 @@ const sl__pfield *sl__proto_field_num(const sl__pmsg *m, uint32_t num) {
     if (num - 1 < m->n && m->f[num - 1].num == num) {
         return &m->f[num - 1]; /* most tables list fields 1, 2, 3, ... */
     }
+    /* the tables list fields by increasing number, so field num is at
+     * index num - 1 or before (LogRecord skips 4: fields 5.. are one
+     * back); a table out of order still finds it in the full scan below */
+    for (uint32_t i = num - 1 < m->n ? num - 1 : m->n; i-- > 0;) {
+        if (m->f[i].num == num) {
+            return &m->f[i];
+        }
+        if (m->f[i].num < num) {
+            break;
+        }
+    }
     for (uint8_t i = 0; i < m->n; i++) {
         if (m->f[i].num == num) {
             return &m->f[i];

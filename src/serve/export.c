@@ -299,7 +299,16 @@ static void *run(void *arg) {
                 break;
             }
             if (ex->out) {
-                fflush(ex->out); /* idle: everything written is visible */
+                /* idle: everything written is visible. Not under ex->mu:
+                 * a slow disk would stall every worker's push; out is
+                 * this thread's alone. A push or a stop during it is
+                 * seen below. */
+                pthread_mutex_unlock(&ex->mu);
+                fflush(ex->out);
+                pthread_mutex_lock(&ex->mu);
+                if (ex->pushed != gen || ex->stopping) {
+                    continue; /* its signal came while unlocked */
+                }
             }
             struct timespec ts;
             deadline_in(&ts, 1000);

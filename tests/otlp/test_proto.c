@@ -219,6 +219,207 @@ Test(proto, decodes_a_log_record_as_the_json_mapping_would) {
     sl_otlp_free(o);
 }
 
+/* The field lookup by number: LogRecord has no field 4, so fields 5 and
+ * up sit one before their number in the schema's table; found whatever
+ * the order on the wire, an unknown 4 skipped. Lengths of one byte and of
+ * several (a 300-byte body) read alike. */
+Test(proto, fields_are_found_by_number_in_any_order_and_any_length_size) {
+    char big[301];
+    memset(big, 'x', 300);
+    big[300] = '\0';
+    static const unsigned char sid[8] = {1, 2, 3, 4, 5, 6, 7, 0xab};
+    pb body = {0}, fwd = {0}, rev = {0};
+    pb_str(&body, 1, big);
+    /* increasing numbers, an unknown field 4 among them */
+    pb_fixed64(&fwd, 1, 7);
+    pb_str(&fwd, 3, "WARN");
+    pb_str(&fwd, 4, "unknown");
+    pb_msg(&fwd, 5, &body);
+    pb_bytes(&fwd, 10, sid, 8);
+    pb_fixed64(&fwd, 11, 8);
+    pb_str(&fwd, 12, "ev");
+    /* the same fields, decreasing */
+    pb_str(&rev, 12, "ev");
+    pb_fixed64(&rev, 11, 8);
+    pb_bytes(&rev, 10, sid, 8);
+    pb_msg(&rev, 5, &body);
+    pb_str(&rev, 4, "unknown");
+    pb_str(&rev, 3, "WARN");
+    pb_fixed64(&rev, 1, 7);
+    const pb *recs[2] = {&fwd, &rev};
+    for (int k = 0; k < 2; k++) {
+        pb req = logs_request(recs[k]);
+        sl_otlp *o = sl_otlp_new();
+        sl_error err;
+        cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+        const char *js = json_of(o);
+        cr_assert(strstr(js, "\"timeUnixNano\":\"7\""), "%s", js);
+        cr_assert(strstr(js, "\"severityText\":\"WARN\""), "%s", js);
+        cr_assert(strstr(js, "\"spanId\":\"01020304050607ab\""), "%s", js);
+        cr_assert(strstr(js, "\"observedTimeUnixNano\":\"8\""), "%s", js);
+        cr_assert(strstr(js, "\"eventName\":\"ev\""), "%s", js);
+        cr_assert(strstr(js, big), "the 300-byte body: %s", js);
+        cr_assert(!strstr(js, "unknown"), "%s", js);
+        sl_field f = {SL_FIELD_LOG_SEVERITY_TEXT, NULL, 0};
+        sl_str s;
+        cr_assert(sl_otlp_get(o, 0, &f, &s));
+        cr_assert(s.len == 4 && memcmp(s.ptr, "WARN", 4) == 0);
+        sl_otlp_free(o);
+    }
+}
+
+/* The body's JSON for an AnyValue of these bytes (a one-record request). */
+static const char *body_of_any(const pb *any) {
+    pb rec = {0};
+    pb_msg(&rec, 5, any);
+    pb req = logs_request(&rec);
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+    static char out[1024];
+    const char *js = json_of(o);
+    const char *b = strstr(js, "\"body\":");
+    cr_assert(b, "%s", js);
+    snprintf(out, sizeof(out), "%s", b + strlen("\"body\":"));
+    out[strlen(out) - strlen("}]}]}]}")] = '\0'; /* the request's closing */
+    sl_otlp_free(o);
+    return out;
+}
+
+/* An AnyValue that is one plain string takes a short path in the decoder;
+ * every other shape (a second field, an unknown field, a string needing
+ * escapes, a length of two bytes) the general one: the same tree. */
+Test(proto, any_value_shapes_decode_alike_on_both_paths) {
+    char s127[128], s128[129], want[200];
+    memset(s127, 'y', 127);
+    s127[127] = '\0';
+    memset(s128, 'z', 128);
+    s128[128] = '\0';
+    pb a = {0};
+    pb_str(&a, 1, "");
+    cr_assert_str_eq(body_of_any(&a), "{\"stringValue\":\"\"}");
+    a.n = 0;
+    pb_str(&a, 1, s127);
+    snprintf(want, sizeof(want), "{\"stringValue\":\"%s\"}", s127);
+    cr_assert_str_eq(body_of_any(&a), want);
+    a.n = 0;
+    pb_str(&a, 1, s128); /* two-byte length */
+    snprintf(want, sizeof(want), "{\"stringValue\":\"%s\"}", s128);
+    cr_assert_str_eq(body_of_any(&a), want);
+    a.n = 0;
+    pb_str(&a, 1, "tab\there");
+    cr_assert_str_eq(body_of_any(&a), "{\"stringValue\":\"tab\\there\"}");
+    a.n = 0;
+    pb_str(&a, 1, "first"); /* a oneof keeps its last member */
+    pb_tag(&a, 3, 0);
+    pb_varint(&a, 5);
+    cr_assert_str_eq(body_of_any(&a), "{\"intValue\":\"5\"}");
+    a.n = 0;
+    pb_str(&a, 1, "kept");
+    pb_str(&a, 99, "unknown");
+    cr_assert_str_eq(body_of_any(&a), "{\"stringValue\":\"kept\"}");
+    a.n = 0;
+    pb_tag(&a, 2, 0);
+    pb_varint(&a, 1);
+    pb_str(&a, 1, "last");
+    cr_assert_str_eq(body_of_any(&a), "{\"stringValue\":\"last\"}");
+    /* a body given twice merges: the second string replaces the first */
+    pb rec = {0}, b1 = {0}, b2 = {0};
+    pb_str(&b1, 1, "one");
+    pb_str(&b2, 1, "two");
+    pb_msg(&rec, 5, &b1);
+    pb_msg(&rec, 5, &b2);
+    pb req = logs_request(&rec);
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+    cr_assert(strstr(json_of(o), "\"body\":{\"stringValue\":\"two\"}"),
+              "%s", json_of(o));
+    sl_otlp_free(o);
+}
+
+/* The attributes' JSON of a record with these KeyValues (count of them). */
+static const char *attrs_of(const pb *kvs, size_t count) {
+    pb rec = {0};
+    for (size_t i = 0; i < count; i++) {
+        pb_msg(&rec, 6, &kvs[i]);
+    }
+    pb req = logs_request(&rec);
+    sl_otlp *o = sl_otlp_new();
+    sl_error err;
+    cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+    static char out[2048];
+    const char *js = json_of(o);
+    const char *b = strstr(js, "\"attributes\":");
+    cr_assert(b, "%s", js);
+    snprintf(out, sizeof(out), "%s", b + strlen("\"attributes\":"));
+    out[strlen(out) - strlen("}]}]}]}")] = '\0';
+    /* the index sees the same attributes on both paths */
+    sl_str seg = {"k", 1};
+    sl_field f = {SL_FIELD_ATTR, &seg, 1};
+    sl_str v;
+    if (sl_otlp_get(o, 0, &f, &v)) {
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), " k=%.*s",
+                 (int)v.len, v.ptr);
+    }
+    sl_otlp_free(o);
+    return out;
+}
+
+/* A KeyValue of a plain key and a plain string value takes a short path;
+ * every other shape the general one: the same tree and the same index. */
+Test(proto, key_value_shapes_decode_alike_on_both_paths) {
+    pb kv[4] = {0}, any[4] = {0};
+    pb_str(&any[0], 1, "v");
+    pb_str(&kv[0], 1, "k");
+    pb_msg(&kv[0], 2, &any[0]);
+    cr_assert_str_eq(attrs_of(kv, 1),
+                     "[{\"key\":\"k\",\"value\":{\"stringValue\":\"v\"}}] k=v");
+    /* value first, then key */
+    pb_msg(&kv[1], 2, &any[0]);
+    pb_str(&kv[1], 1, "k");
+    cr_assert_str_eq(attrs_of(kv + 1, 1),
+                     "[{\"value\":{\"stringValue\":\"v\"},\"key\":\"k\"}] k=v");
+    /* an empty key is a proto3 default: no member */
+    memset(kv, 0, sizeof(kv));
+    pb_str(&kv[0], 1, "");
+    pb_msg(&kv[0], 2, &any[0]);
+    cr_assert_str_eq(attrs_of(kv, 1), "[{\"value\":{\"stringValue\":\"v\"}}]");
+    /* a key needing escapes, a value that is not a string, an unknown
+     * field after the value, and an empty value */
+    memset(kv, 0, sizeof(kv));
+    pb_str(&kv[0], 1, "a\"b");
+    pb_msg(&kv[0], 2, &any[0]);
+    pb_tag(&any[1], 2, 0);
+    pb_varint(&any[1], 1);
+    pb_str(&kv[1], 1, "k");
+    pb_msg(&kv[1], 2, &any[1]);
+    pb_str(&kv[2], 1, "u");
+    pb_msg(&kv[2], 2, &any[0]);
+    pb_str(&kv[2], 7, "unknown");
+    pb_str(&kv[3], 1, "e");
+    pb_msg(&kv[3], 2, &any[2]); /* any[2] is empty: an empty AnyValue */
+    cr_assert_str_eq(attrs_of(kv, 4),
+                     "[{\"key\":\"a\\\"b\",\"value\":{\"stringValue\":\"v\"}},"
+                     "{\"key\":\"k\",\"value\":{\"boolValue\":true}},"
+                     "{\"key\":\"u\",\"value\":{\"stringValue\":\"v\"}},"
+                     "{\"key\":\"e\",\"value\":{}}]");
+    /* a key or value of 128 bytes: two-byte lengths */
+    char big[129];
+    memset(big, 'q', 128);
+    big[128] = '\0';
+    memset(kv, 0, sizeof(kv));
+    memset(any, 0, sizeof(any));
+    pb_str(&any[0], 1, big);
+    pb_str(&kv[0], 1, "k");
+    pb_msg(&kv[0], 2, &any[0]);
+    char want[400];
+    snprintf(want, sizeof(want),
+             "[{\"key\":\"k\",\"value\":{\"stringValue\":\"%s\"}}] k=%s", big,
+             big);
+    cr_assert_str_eq(attrs_of(kv, 1), want);
+}
+
 Test(proto, untouched_request_is_written_back_byte_for_byte) {
     pb rec = {0};
     pb_str(&rec, 3, "WARN");
