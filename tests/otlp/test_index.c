@@ -14,37 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../fuzz/otlp_kinds.h"
 #include "otlp/private.h"
-
-static const sl_field_kind kinds[] = {
-    SL_FIELD_LOG_BODY,
-    SL_FIELD_LOG_SEVERITY_TEXT,
-    SL_FIELD_LOG_TRACE_ID,
-    SL_FIELD_LOG_SPAN_ID,
-    SL_FIELD_LOG_EVENT_NAME,
-    SL_FIELD_METRIC_NAME,
-    SL_FIELD_METRIC_DESCRIPTION,
-    SL_FIELD_METRIC_UNIT,
-    SL_FIELD_METRIC_TYPE,
-    SL_FIELD_METRIC_TEMPORALITY,
-    SL_FIELD_SPAN_NAME,
-    SL_FIELD_SPAN_TRACE_ID,
-    SL_FIELD_SPAN_ID,
-    SL_FIELD_SPAN_PARENT_SPAN_ID,
-    SL_FIELD_SPAN_TRACE_STATE,
-    SL_FIELD_SPAN_KIND,
-    SL_FIELD_SPAN_STATUS,
-    SL_FIELD_SPAN_EVENT_NAME,
-    SL_FIELD_SPAN_LINK_TRACE_ID,
-    SL_FIELD_RESOURCE_SCHEMA_URL,
-    SL_FIELD_SCOPE_SCHEMA_URL,
-    SL_FIELD_SCOPE_NAME,
-    SL_FIELD_SCOPE_VERSION,
-    SL_FIELD_ATTR,
-    SL_FIELD_RESOURCE_ATTR,
-    SL_FIELD_SCOPE_ATTR,
-    SL_FIELD_EVENT_ATTR,
-};
 
 static const sl_str seg_service[] = {{"service.name", 12}};
 static const sl_str seg_k[] = {{"k", 1}};

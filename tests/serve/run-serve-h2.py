@@ -9,7 +9,6 @@ written by hand where a well-behaved client would refuse to), checks the
 answer each limit gives, and then that the server still answers a normal
 request. Runs under /usr/bin/python3 when the python on PATH has no h2.
 Exit 0 when every test passed."""
-import argparse
 import gzip
 import importlib.util
 import json
@@ -17,7 +16,6 @@ import os
 import socket
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -383,25 +381,7 @@ def test_http1_upgrade_h2c_is_ignored_and_answered_over_http1():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sluice", required=True)
-    ap.add_argument("--source", required=True)
-    ap.add_argument("--only")
-    rs.ARGS = ap.parse_args()
-    failed = 0
-    for name, fn in sorted(globals().items()):
-        if not name.startswith("test_") or (rs.ARGS.only and rs.ARGS.only not in name):
-            continue
-        t0 = time.time()
-        try:
-            fn()
-            print("PASS %s (%.1fs)" % (name, time.time() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - report every failure
-            failed += 1
-            traceback.print_exc(limit=3)
-            print("FAIL %s: %s" % (name, str(e)[:400]), flush=True)
-    print("%d failed" % failed)
-    return 1 if failed else 0
+    return rs.run_main(globals())
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ torn tail entry is skipped and counted, the entries before it delivered; a
 full disk queue answers 503 with Retry-After; SIGTERM drains the disk queue
 or leaves what it could not deliver on disk for the next start.
 Exit 0 when every test passed."""
-import argparse
 import importlib.util
 import json
 import os
@@ -318,26 +317,7 @@ def test_config_file_sets_the_disk_queue_and_check_locates_a_bad_fsync_mode():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--sluice", required=True)
-    ap.add_argument("--source", required=True)
-    ap.add_argument("--only")
-    rs.ARGS = ap.parse_args()
-    failed = 0
-    for name, fn in sorted((k, v) for k, v in globals().items() if k.startswith("test_")):
-        if rs.ARGS.only and rs.ARGS.only not in name:
-            continue
-        t0 = time.time()
-        try:
-            fn()
-            print("PASS %s (%.1fs)" % (name, time.time() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - report every failure
-            failed += 1
-            import traceback
-            traceback.print_exc(limit=3)
-            print("FAIL %s: %s" % (name, str(e)[:400]), flush=True)
-    print("%d failed" % failed)
-    return 1 if failed else 0
+    return rs.run_main(globals())
 
 
 if __name__ == "__main__":

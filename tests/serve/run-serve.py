@@ -1048,7 +1048,10 @@ def test_output_rotation_by_size():
         s.close()
 
 
-def main():
+def run_main(namespace):
+    """Parse the runner's arguments into ARGS, run every test_* function of
+    namespace (a module's globals(): this file's or a sibling's that imports
+    it), print PASS / FAIL per test; the exit status. --work is optional."""
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--sluice", required=True)
@@ -1056,7 +1059,7 @@ def main():
     ap.add_argument("--work", default=tempfile.gettempdir())
     ap.add_argument("--only")
     ARGS = ap.parse_args()
-    tests = [(k, v) for k, v in sorted(globals().items()) if k.startswith("test_")]
+    tests = [(k, v) for k, v in sorted(namespace.items()) if k.startswith("test_")]
     failed = 0
     for name, fn in tests:
         if ARGS.only and ARGS.only not in name:
@@ -1072,6 +1075,10 @@ def main():
             print("FAIL %s: %s" % (name, str(e)[:400]), flush=True)
     print("%d failed" % failed)
     return 1 if failed else 0
+
+
+def main():
+    return run_main(globals())
 
 
 if __name__ == "__main__":
