@@ -47,20 +47,28 @@ static void mix_policies(sl_buf *b, int n) {
         char m[160];
         switch (i % 4) {
         case 0:
-            snprintf(m, sizeof(m), "{\"log_field\":\"body\",\"contains\":"
-                                   "\"tok%d-\"}", i);
+            snprintf(m, sizeof(m),
+                     "{\"log_field\":\"body\",\"contains\":"
+                     "\"tok%d-\"}",
+                     i);
             break;
         case 1:
-            snprintf(m, sizeof(m), "{\"log_field\":\"body\",\"regex\":"
-                                   "\"req%d-[0-9]+x\"}", i);
+            snprintf(m, sizeof(m),
+                     "{\"log_field\":\"body\",\"regex\":"
+                     "\"req%d-[0-9]+x\"}",
+                     i);
             break;
         case 2:
-            snprintf(m, sizeof(m), "{\"log_attribute\":\"http.route\","
-                                   "\"starts_with\":\"/r%d/\"}", i);
+            snprintf(m, sizeof(m),
+                     "{\"log_attribute\":\"http.route\","
+                     "\"starts_with\":\"/r%d/\"}",
+                     i);
             break;
         default:
-            snprintf(m, sizeof(m), "{\"resource_attribute\":\"service.name\","
-                                   "\"exact\":\"svc%d\"}", i);
+            snprintf(m, sizeof(m),
+                     "{\"resource_attribute\":\"service.name\","
+                     "\"exact\":\"svc%d\"}",
+                     i);
             break;
         }
         char s[96] = "";
@@ -215,8 +223,7 @@ static void eval_n(sl_policy_ctx *ctx, sl_otlp *o, size_t rec, long n) {
     }
 }
 
-static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec,
-                      double secs) {
+static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec, double secs) {
     uint64_t n = 0;
     double start = now_s(), el = 0;
     do {
@@ -231,8 +238,7 @@ static double measure(sl_policy_ctx *ctx, sl_otlp *o, size_t rec,
 static void check(const cell *c, sl_otlp *o, size_t rec, bool matches) {
     sl_policy_result res;
     sl_error err = {0};
-    if (sl_policy_eval(c->ctx, o, rec, SL_POLICY_DECIDE, &res, &err) !=
-            SL_OK ||
+    if (sl_policy_eval(c->ctx, o, rec, SL_POLICY_DECIDE, &res, &err) != SL_OK ||
         (matches ? res.policy != 0 : res.matched != 0)) {
         fprintf(stderr, "bench_policy_mix: record %zu: %u matched\n", rec,
                 (unsigned)res.matched);
@@ -266,7 +272,8 @@ int main(int argc, char **argv) {
         sl_otlp *o = load_records(table == 0, &text);
         cell c;
         cell_open(&c, table, (int)strtol(argv[3], NULL, 10));
-        eval_n(c.ctx, o, (size_t)strtol(argv[4], NULL, 10), strtol(argv[5], NULL, 10));
+        eval_n(c.ctx, o, (size_t)strtol(argv[4], NULL, 10),
+               strtol(argv[5], NULL, 10));
         cell_close(&c);
         sl_otlp_free(o);
         sl_buf_free(&text);
@@ -300,9 +307,8 @@ int main(int argc, char **argv) {
         printf("\nbody contains / regex pattern sets on long bodies%s, ns "
                "per record\n",
                table == 2 ? ", plus one regex without a literal" : "");
-        printf("%-9s %10s %10s %10s %10s %10s %12s\n", "policies",
-               "compile ms", "miss 50B", "miss 150B", "miss 300B",
-               "miss 500B", "match 300B");
+        printf("%-9s %10s %10s %10s %10s %10s %12s\n", "policies", "compile ms",
+               "miss 50B", "miss 150B", "miss 300B", "miss 500B", "match 300B");
         for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
             cell c;
             cell_open(&c, table, counts[k]);

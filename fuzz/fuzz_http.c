@@ -41,8 +41,8 @@ static bool setup(void) {
     sl_doc *doc = sl_doc_new();
     sl_policy_set *set = NULL;
     if (!doc ||
-        sl_doc_load(doc, POLICIES, sizeof(POLICIES) - 1, SL_FORMAT_JSON,
-                    "fuzz", NULL, NULL) != SL_OK ||
+        sl_doc_load(doc, POLICIES, sizeof(POLICIES) - 1, SL_FORMAT_JSON, "fuzz",
+                    NULL, NULL) != SL_OK ||
         sl_policy_load((const sl_doc *const *)&doc, 1, NULL, &set, NULL) !=
             SL_OK) {
         sl_doc_free(doc);
@@ -113,9 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (;;) {
             sl__http_req req;
             int status = 0;
-            sl__http_result r = sl__http_parse(&p, &in, srv.opts.max_header,
-                                               srv.opts.max_body, &req,
-                                               &status);
+            sl__http_result r = sl__http_parse(
+                &p, &in, srv.opts.max_header, srv.opts.max_body, &req, &status);
             if (r == SL_HTTP_MORE) {
                 break;
             }

@@ -31,7 +31,8 @@ static void canon(const sl_buf *json, sl_buf *out) {
 }
 
 static bool same(const sl_buf *a, const sl_buf *b) {
-    return a->len == b->len && (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);
+    return a->len == b->len &&
+           (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -165,9 +165,9 @@ SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
  *         "resourceLogs[0].scopeLogs[0].logRecords[2].traceId: expected 16
  *         bytes, got 5 (offset 123)". sl_otlp_signal gives sig even for an
  *         empty request. */
-SL_API sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig,
-                                    const char *buf, size_t len,
-                                    const char *file, sl_error *err);
+SL_API sl_status sl_otlp_load_proto(sl_otlp *o, sl_signal sig, const char *buf,
+                                    size_t len, const char *file,
+                                    sl_error *err);
 
 /** The signal of the loaded request: from the root's resourceLogs /
  * resourceMetrics / resourceSpans; SL_SIGNAL_NONE for a request with none

@@ -14,8 +14,9 @@ int sl_cmd_check(int argc, char **argv) {
 #ifdef SLUICE_HAVE_SERVE
         return sl_cli_serve_check_config(argv[2]); /* cmd_serve.c */
 #else
-        fprintf(stderr, "sluice check: --config checks a serve configuration, "
-                        "and this build has no serve (SLUICE_BUILD_SERVE=OFF)\n");
+        fprintf(stderr,
+                "sluice check: --config checks a serve configuration, "
+                "and this build has no serve (SLUICE_BUILD_SERVE=OFF)\n");
         return SL_EXIT_USAGE;
 #endif
     }
@@ -43,7 +44,8 @@ int sl_cmd_check(int argc, char **argv) {
                sl_policy_count(set) == 1 ? "policy" : "policies", problems,
                problems == 1 ? "problem" : "problems");
         if (warnings) {
-            printf(", %zu %s", warnings, warnings == 1 ? "warning" : "warnings");
+            printf(", %zu %s", warnings,
+                   warnings == 1 ? "warning" : "warnings");
         }
         printf("\n");
         if (problems) {

@@ -17,13 +17,12 @@
 #include "cli/cli.h"
 
 static int usage(void) {
-    fprintf(stderr,
-            "usage: sluice convert [--from json|toml|yaml] [--tagged] "
-            "[--pretty] [FILE|-]\n"
-            "       sluice convert --from otlp-json|otlp-proto "
-            "--to otlp-json|otlp-proto\n"
-            "                      [--signal logs|metrics|traces] "
-            "[--delimited] [IN|- [OUT|-]]\n");
+    fprintf(stderr, "usage: sluice convert [--from json|toml|yaml] [--tagged] "
+                    "[--pretty] [FILE|-]\n"
+                    "       sluice convert --from otlp-json|otlp-proto "
+                    "--to otlp-json|otlp-proto\n"
+                    "                      [--signal logs|metrics|traces] "
+                    "[--delimited] [IN|- [OUT|-]]\n");
     return SL_EXIT_USAGE;
 }
 
@@ -134,8 +133,7 @@ static int convert_otlp(int from, int to, int sig, bool delimited,
             } else if (count == 1) {
                 break;
             }
-            rc = sl_otlp_load_proto(o, (sl_signal)sig, text + off, n, in,
-                                    &err);
+            rc = sl_otlp_load_proto(o, (sl_signal)sig, text + off, n, in, &err);
             off += n;
         }
         if (rc == SL_OK && sig >= 0 && from == OTLP_JSON &&

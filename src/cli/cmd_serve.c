@@ -82,8 +82,7 @@ int sl_cli_serve_check_config(const char *path) {
     size_t problems = print_problems(&cfg);
     size_t policy_problems = 0;
     if (cfg.opts.npolicies == 0 && !cfg.opts.policy_server) {
-        fprintf(stderr, "%s: policies: neither files nor server given\n",
-                path);
+        fprintf(stderr, "%s: policies: neither files nor server given\n", path);
         problems++;
     } else if (cfg.opts.npolicies > 0) {
         sl_policy_set *set =
@@ -95,8 +94,8 @@ int sl_cli_serve_check_config(const char *path) {
             sl_policy_set_free(set);
         }
     }
-    printf("%s: %zu config problem(s), %zu policy problem(s)\n", path,
-           problems, policy_problems);
+    printf("%s: %zu config problem(s), %zu policy problem(s)\n", path, problems,
+           policy_problems);
     sl__serve_config_free(&cfg);
     return problems || policy_problems ? SL_EXIT_INPUT : SL_EXIT_OK;
 }
@@ -128,8 +127,8 @@ int sl_cmd_serve(int argc, char **argv) {
          sizeof(unsigned), 86400000u},
         {"--drain-timeout-ms", offsetof(sl__serve_opts, drain_timeout_ms),
          sizeof(unsigned), 86400000u},
-        {"--queue-bytes", offsetof(sl__serve_opts, queue_bytes),
-         sizeof(size_t), (uint64_t)1 << 40},
+        {"--queue-bytes", offsetof(sl__serve_opts, queue_bytes), sizeof(size_t),
+         (uint64_t)1 << 40},
         {"--queue-max-bytes", offsetof(sl__serve_opts, queue_bytes),
          sizeof(size_t), (uint64_t)1 << 40},
         {"--rotate-bytes", offsetof(sl__serve_opts, rotate_bytes),

@@ -98,12 +98,13 @@ typedef struct sl__pfield {
 } sl__pfield;
 
 /* A type's wire type, as a constant expression for the tables. */
-#define SL__PT_WIRE(t)                                                     \
-    ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64  \
-     : (t) == PT_FIXED32 || (t) == PT_FLOAT                      ? WT_I32  \
-     : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||         \
-             (t) == PT_BOOL                                      ? WT_VARINT \
-                                                                 : WT_LEN)
+#define SL__PT_WIRE(t)                                                    \
+    ((t) == PT_FIXED64 || (t) == PT_SFIXED64 || (t) == PT_DOUBLE ? WT_I64 \
+     : (t) == PT_FIXED32 || (t) == PT_FLOAT                      ? WT_I32 \
+     : ((t) >= PT_UINT64 && (t) <= PT_SINT32) || (t) == PT_ENUM ||        \
+             (t) == PT_BOOL                                               \
+         ? WT_VARINT                                                      \
+         : WT_LEN)
 
 struct sl__pmsg {
     const char *name;
@@ -122,11 +123,11 @@ struct sl__pmsg {
         c, s, sizeof(c) - 1, sizeof(s) - 1, num, t, fl, aux, SL__PT_WIRE(t), \
             sub, slot, inner                                                 \
     }
-#define SL__PFIELD(c, s, num, t, fl, aux, sub)                               \
+#define SL__PFIELD(c, s, num, t, fl, aux, sub) \
     SL__PFIELDX(c, s, num, t, fl, aux, sub, -1, 0)
-#define SL__PMSG(name, arr)                                                  \
+#define SL__PMSG(name, arr) \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr), (uint8_t)SL_ARRAY_LEN(arr) }
-#define SL__PMSG_ONEOF(name, arr, slots)                                     \
+#define SL__PMSG_ONEOF(name, arr, slots) \
     { name, arr, (uint8_t)SL_ARRAY_LEN(arr), slots }
 
 /* AnyValue and KeyValue (common.proto): the OTLP/JSON validator checks

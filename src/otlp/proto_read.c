@@ -422,8 +422,8 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
     }
     /* most strings are plain (ASCII, nothing to escape): then valid UTF-8
      * and written to JSON as they are */
-    bool plain = f->type == PT_STRING &&
-                 sl__doc_text_plain((const char *)data, dlen);
+    bool plain =
+        f->type == PT_STRING && sl__doc_text_plain((const char *)data, dlen);
     if (f->type == PT_STRING && !plain &&
         sl__utf8_valid_prefix((const char *)data, dlen) != dlen) {
         return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
@@ -755,8 +755,8 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
  * o, the records (message rec) hand their slots to o's index as they are
  * decoded (sl__otlp_prefill). */
 static sl_status decode_root(sl_doc *doc, sl_node *root, const sl__pmsg *m,
-                             sl_otlp *o, const sl__pmsg *rec,
-                             const uint8_t *p, size_t len, sl_error *err) {
+                             sl_otlp *o, const sl__pmsg *rec, const uint8_t *p,
+                             size_t len, sl_error *err) {
     sl__doc_build_span(root, 0, (const char *)p + len);
     dctx *c = sl__alloc(sizeof(*c));
     if (!c) {

@@ -6,9 +6,9 @@
  * read these tables; a field's record slot says where an index keeps it. */
 #include "otlp/proto.h"
 
-#define P SL__PFIELD
-#define PX SL__PFIELDX
-#define PMSG SL__PMSG
+#define P          SL__PFIELD
+#define PX         SL__PFIELDX
+#define PMSG       SL__PMSG
 #define PMSG_ONEOF SL__PMSG_ONEOF
 /* a field a record or group index keeps (slot: LS_*, MS_*, SS_*, ...) */
 #define PS(c, s, num, t, fl, aux, sub, slot) \

@@ -269,8 +269,8 @@ static sl_status enc_one(ectx *e, const sl__pfield *f, const sl_node *n,
     }
     case PT_BYTES: {
         sl_str s = sl_node_str(n);
-        long len = k == SL_NODE_STRING ? sl__base64_decode(s.ptr, s.len, NULL)
-                                       : -1;
+        long len =
+            k == SL_NODE_STRING ? sl__base64_decode(s.ptr, s.len, NULL) : -1;
         if (len < 0) {
             return bad(e, f, "a value that is not base64");
         }
@@ -294,8 +294,8 @@ static sl_status enc_one(ectx *e, const sl__pfield *f, const sl_node *n,
     }
     case PT_ID: {
         uint8_t id[16];
-        size_t len = k == SL_NODE_STRING ? unhex(sl_node_str(n), id, f->aux)
-                                         : SIZE_MAX;
+        size_t len =
+            k == SL_NODE_STRING ? unhex(sl_node_str(n), id, f->aux) : SIZE_MAX;
         if (len == SIZE_MAX || (len != 0 && len != f->aux)) {
             return bad(e, f, "an id that is not hex of the right length");
         }

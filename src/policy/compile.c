@@ -154,8 +154,7 @@ static sl_status build_xtable(sl_policy_set *set, sl__xtable *t,
         }
         uint64_t h = sl__policy_hash(text, m->len);
         sl__exact *e = &t->e[t->n];
-        *e =
-            (sl__exact){h, text, m->len, refs[x].test, t->heads[h & t->mask]};
+        *e = (sl__exact){h, text, m->len, refs[x].test, t->heads[h & t->mask]};
         t->heads[h & t->mask] = t->n;
         t->lens[t->n++] = m->len;
     }
@@ -369,8 +368,8 @@ static uint64_t penalty(const sl__matcher *m) {
 /* Assign tests (sharing conditions unless the set is the reference),
  * build the per-field keys and the existence and typed lists, and index
  * every policy by its fast test. */
-static sl_status build_tests(sl_policy_set *set, sl__signal_set *ss,
-                             mref *mr, size_t nm, sl_error *err) {
+static sl_status build_tests(sl_policy_set *set, sl__signal_set *ss, mref *mr,
+                             size_t nm, sl_error *err) {
     sl_arena *a = &set->arena;
     qsort(mr, nm, sizeof(*mr), mref_cmp);
     uint32_t nt = 0;

@@ -202,8 +202,8 @@ typedef struct sl__exact {
     uint64_t hash;
     const char *text;
     size_t len;
-    uint32_t test;   /* the condition it decides (sl__signal_set) */
-    uint32_t next;   /* UINT32_MAX ends the chain */
+    uint32_t test; /* the condition it decides (sl__signal_set) */
+    uint32_t next; /* UINT32_MAX ends the chain */
 } sl__exact;
 
 /* Before any hash, a filter rejects most values of a miss in a few
@@ -239,7 +239,7 @@ typedef struct sl__key {
     uint8_t used[SL_X_TABLES]; /* indexes of the non-empty tables */
     uint8_t nused;
     sl__xtable x[SL_X_TABLES];
-    sl_patset *set;       /* contains / regex matchers; NULL when none */
+    sl_patset *set;     /* contains / regex matchers; NULL when none */
     uint32_t *pat_test; /* pattern id -> test */
 } sl__key;
 

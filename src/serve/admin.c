@@ -74,12 +74,12 @@ static sl_status stages(const sl_policy_set *set, sl_buf *b) {
             }
             rc = sl__buf_printf(b, "%s{policy=\"", fam);
             rc = rc == SL_OK ? label(b, sl_policy_id(set, i)) : rc;
-            rc = rc == SL_OK ? sl__buf_printf(b,
-                                              "\",stage=\"%s\",result=\"%s\"} "
-                                              "%" PRIu64 "\n",
-                                              names[k / 2],
-                                              k % 2 ? "miss" : "hit", v)
-                             : rc;
+            rc = rc == SL_OK
+                     ? sl__buf_printf(b,
+                                      "\",stage=\"%s\",result=\"%s\"} "
+                                      "%" PRIu64 "\n",
+                                      names[k / 2], k % 2 ? "miss" : "hit", v)
+                     : rc;
         }
     }
     return rc;
@@ -128,10 +128,9 @@ static sl_status policies(sl__serve *srv, sl_buf *b) {
                 rc = label(b, sl_policy_id(s->set, i));
             }
             if (rc == SL_OK) {
-                rc = sl__buf_printf(b, "\",signal=\"%s\"} %" PRIu64 "\n",
-                                    (int)sig < SL_SERVE_NSIG ? sig_names[sig]
-                                                        : "none",
-                                    v);
+                rc = sl__buf_printf(
+                    b, "\",signal=\"%s\"} %" PRIu64 "\n",
+                    (int)sig < SL_SERVE_NSIG ? sig_names[sig] : "none", v);
             }
         }
     }
@@ -153,9 +152,8 @@ static sl_status policies(sl__serve *srv, sl_buf *b) {
 
 sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
     sl__serve_metrics *m = &srv->m;
-    sl_status rc =
-        per_signal(b, "sluice_requests_total", "export requests received",
-                   m->requests);
+    sl_status rc = per_signal(b, "sluice_requests_total",
+                              "export requests received", m->requests);
     if (rc == SL_OK) {
         rc = per_signal(b, "sluice_records_in_total",
                         "records in accepted requests", m->records_in);
@@ -170,8 +168,7 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
     }
     if (rc == SL_OK) {
         rc = per_signal(b, "sluice_records_sampled_out_total",
-                        "records dropped by probability sampling",
-                        m->sampled);
+                        "records dropped by probability sampling", m->sampled);
     }
     if (rc == SL_OK) {
         rc = per_signal(b, "sluice_records_rate_limited_total",
@@ -189,9 +186,9 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
     static const char *const cls[6] = {"other", "1xx", "2xx",
                                        "3xx",   "4xx", "5xx"};
     for (int i = 0; i < 6 && rc == SL_OK; i++) {
-        rc = sl__buf_printf(b, "sluice_responses_total{class=\"%s\"} %" PRIu64
-                               "\n",
-                            cls[i], LOAD(m->status[i]));
+        rc = sl__buf_printf(
+            b, "sluice_responses_total{class=\"%s\"} %" PRIu64 "\n", cls[i],
+            LOAD(m->status[i]));
     }
     struct {
         const char *name, *type, *help;
@@ -220,8 +217,8 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
         {"sluice_spool_syncs_total", "counter",
          "fdatasync calls of the queue directory (group commit)",
          LOAD(m->spool_syncs)},
-        {"sluice_export_requests_total", "counter",
-         "forward attempts made", LOAD(m->export_requests)},
+        {"sluice_export_requests_total", "counter", "forward attempts made",
+         LOAD(m->export_requests)},
         {"sluice_export_failures_total", "counter",
          "export attempts that failed", LOAD(m->export_failures)},
         {"sluice_export_retries_total", "counter", "export retries scheduled",
@@ -266,8 +263,9 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
         cum += LOAD(m->lat_bucket[i]);
         if (i < SL_SERVE_NBUCKETS) {
             rc = sl__buf_printf(
-                b, "sluice_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64
-                   "\n",
+                b,
+                "sluice_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64
+                "\n",
                 (double)sl__serve_lat_bounds_us[i] / 1e6, cum);
         } else {
             rc = sl__buf_printf(
@@ -278,12 +276,11 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
         }
     }
     if (rc == SL_OK) {
-        rc = sl__buf_printf(b,
-                            "sluice_request_duration_seconds_sum %.6f\n"
-                            "sluice_request_duration_seconds_count %" PRIu64
-                            "\n",
-                            (double)LOAD(m->lat_sum_us) / 1e6,
-                            LOAD(m->lat_count));
+        rc = sl__buf_printf(
+            b,
+            "sluice_request_duration_seconds_sum %.6f\n"
+            "sluice_request_duration_seconds_count %" PRIu64 "\n",
+            (double)LOAD(m->lat_sum_us) / 1e6, LOAD(m->lat_count));
     }
     if (rc == SL_OK) {
         rc = policies(srv, b);

@@ -26,8 +26,7 @@ sl__serve_enc sl__serve_enc_parse(sl_str v) {
     return SL_SERVE_ENC_UNKNOWN;
 }
 
-static sl_status grow(sl_buf *out, size_t limit, size_t *room,
-                      sl_error *err) {
+static sl_status grow(sl_buf *out, size_t limit, size_t *room, sl_error *err) {
     if (out->len > limit) {
         return sl__error(err, SL_ELIMIT, NULL,
                          "decompressed body is larger than %zu bytes", limit);

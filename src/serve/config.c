@@ -11,8 +11,8 @@
 typedef enum kind {
     K_ADDR = 0, /* HOST:PORT string */
     K_STR = 1,
-    K_SIZE = 2,  /* size_t, >= 1 */
-    K_UINT = 3,  /* unsigned, >= 1 */
+    K_SIZE = 2, /* size_t, >= 1 */
+    K_UINT = 3, /* unsigned, >= 1 */
     K_FSYNC = 4 /* a fsync_modes name, stored as unsigned index + 1 */
 } kind;
 
@@ -42,8 +42,7 @@ static const option options[] = {
      (uint64_t)1 << 40},
     {"exporter", "queue_dir", K_STR, OFF(queue_dir), 0},
     {"exporter", "queue_fsync", K_FSYNC, OFF(queue_fsync), 0},
-    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms),
-     86400000u},
+    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u},
     {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30},
     {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30},
     {"limits", "max_header", K_SIZE, OFF(max_header), 1u << 20},
@@ -137,8 +136,8 @@ static void apply(loader *ld, const option *op, const sl_node *v) {
         }
         char q[64];
         sl__quote(q, sizeof(q), s.ptr, s.len);
-        problem(ld, v, "%s: unknown value %s (always, batch or never)",
-                op->key, q);
+        problem(ld, v, "%s: unknown value %s (always, batch or never)", op->key,
+                q);
         return;
     }
     int64_t n = 0;
@@ -174,9 +173,8 @@ static void object(loader *ld, const sl_node *obj, const char *section) {
                 known = true;
             }
         }
-        for (size_t s = 0; !known && section[0] == '\0' &&
-                           s < SL_ARRAY_LEN(sections);
-             s++) {
+        for (size_t s = 0;
+             !known && section[0] == '\0' && s < SL_ARRAY_LEN(sections); s++) {
             if (strlen(sections[s]) != key.len ||
                 memcmp(sections[s], key.ptr, key.len) != 0) {
                 continue;
@@ -278,9 +276,9 @@ void sl__serve_config_merge(sl__serve_opts *o, const sl__serve_config *cfg) {
     const sl__serve_opts *f = &cfg->opts;
     bool flag_exporter = o->output || o->forward || o->forward_grpc;
     for (size_t i = 0; i < SL_ARRAY_LEN(options); i++) {
-        if (flag_exporter && (options[i].off == OFF(output) ||
-                              options[i].off == OFF(forward) ||
-                              options[i].off == OFF(forward_grpc))) {
+        if (flag_exporter &&
+            (options[i].off == OFF(output) || options[i].off == OFF(forward) ||
+             options[i].off == OFF(forward_grpc))) {
             continue; /* a flag chose the exporter */
         }
         char *dst = (char *)o + options[i].off;

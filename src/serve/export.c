@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "base/base.h"
-#include "serve/sender.h"
 #include "serve/log.h"
+#include "serve/sender.h"
 #include "serve/spool.h"
 
 typedef struct item {
@@ -31,14 +31,14 @@ struct sl__serve_export {
     pthread_cond_t cv;
     pthread_t thread;
     item *head, *tail;
-    size_t bytes; /* queued data bytes */
+    size_t bytes;     /* queued data bytes */
     sl__spool *spool; /* --queue-dir: the queue is on disk, head is NULL */
     uint64_t pushed;  /* pushes so far: no wake-up is lost */
     bool stopping;
     uint64_t stop_deadline_ms;
-    FILE *out;          /* --output */
+    FILE *out; /* --output */
     bool out_is_stdout;
-    size_t out_size;    /* bytes in the current output file */
+    size_t out_size;       /* bytes in the current output file */
     sl__serve_sender *fwd; /* --forward, --forward-grpc */
     unsigned backoff_ms;
     void (*on_empty)(void *); /* tests: see sl__serve_export_on_empty */
@@ -71,8 +71,7 @@ bool sl__serve_export_admit(const sl__serve_export *ex) {
     if (ex->spool) {
         return sl__spool_has_room(ex->spool);
     }
-    return atomic_load_explicit(&ex->srv->m.queue_bytes,
-                                memory_order_relaxed) <
+    return atomic_load_explicit(&ex->srv->m.queue_bytes, memory_order_relaxed) <
            ex->srv->opts.queue_bytes;
 }
 
@@ -86,8 +85,8 @@ sl_status sl__serve_export_push(sl__serve_export *ex, sl_signal sig,
         sl_error err = {0};
         uint32_t n = records > UINT32_MAX ? UINT32_MAX : (uint32_t)records;
         uint64_t gen = 0;
-        sl_status rc = sl__spool_write(ex->spool, sig, n, data, len, &gen,
-                                       &err);
+        sl_status rc =
+            sl__spool_write(ex->spool, sig, n, data, len, &gen, &err);
         if (rc == SL_OK && commit) {
             *commit = gen > *commit ? gen : *commit;
         } else if (rc == SL_OK) {
@@ -189,9 +188,8 @@ static uint64_t deliver(sl__serve_export *ex, const item *it, bool *done) {
     unsigned retry_after = 0;
     int status = 0;
     atomic_fetch_add(&m->export_requests, 1);
-    sl__forward_result r = sl__serve_sender_send(ex->fwd, it->sig, it->data,
-                                                 it->len, &retry_after,
-                                                 &status);
+    sl__forward_result r = sl__serve_sender_send(
+        ex->fwd, it->sig, it->data, it->len, &retry_after, &status);
     if (r == SL_FORWARD_OK) {
         ex->backoff_ms = 0;
         *done = true;
@@ -476,8 +474,7 @@ void sl__serve_export_stop(sl__serve_export *ex) {
     }
     pthread_mutex_lock(&ex->mu);
     ex->stopping = true;
-    ex->stop_deadline_ms =
-        sl__serve_now_ms() + ex->srv->opts.drain_timeout_ms;
+    ex->stop_deadline_ms = sl__serve_now_ms() + ex->srv->opts.drain_timeout_ms;
     pthread_cond_signal(&ex->cv);
     pthread_mutex_unlock(&ex->mu);
     pthread_join(ex->thread, NULL);

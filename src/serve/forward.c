@@ -185,8 +185,8 @@ static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
         size_t mlen = 0;
         struct phr_header hdr[32];
         size_t nh = 32;
-        int pr = phr_parse_response(buf, got, &minor, status, &msg, &mlen,
-                                    hdr, &nh, 0);
+        int pr = phr_parse_response(buf, got, &minor, status, &msg, &mlen, hdr,
+                                    &nh, 0);
         if (pr == -2 && got < sizeof(buf)) {
             continue;
         }
@@ -225,9 +225,9 @@ static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
             }
         }
         size_t body = got - (size_t)pr;
-        if (keep && sl__buf_append(keep, buf + pr, have_len && body > clen
-                                                        ? clen
-                                                        : body) != SL_OK) {
+        if (keep &&
+            sl__buf_append(keep, buf + pr,
+                           have_len && body > clen ? clen : body) != SL_OK) {
             return false;
         }
         while (!have_len || body < clen) {
@@ -299,9 +299,9 @@ static sl__forward_result exchange(sl__serve_forward *f,
     return SL_FORWARD_PERMANENT;
 }
 
-sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
-                                          sl_signal sig, const char *body,
-                                          size_t len, unsigned *retry_after_ms,
+sl__forward_result sl__serve_forward_post(sl__serve_forward *f, sl_signal sig,
+                                          const char *body, size_t len,
+                                          unsigned *retry_after_ms,
                                           int *status) {
     *retry_after_ms = 0;
     *status = 0;
@@ -313,8 +313,8 @@ sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
                        "Content-Type: %s\r\n"
                        "Content-Encoding: gzip\r\nContent-Length: %zu\r\n"
                        "User-Agent: sluice-serve\r\n\r\n",
-                       f->prefix, signal_path(sig), f->host, f->port,
-                       f->ctype, f->gz.len) != SL_OK) {
+                       f->prefix, signal_path(sig), f->host, f->port, f->ctype,
+                       f->gz.len) != SL_OK) {
         return SL_FORWARD_RETRY;
     }
     return exchange(f, retry_after_ms, status, NULL);

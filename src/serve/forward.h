@@ -23,12 +23,12 @@ sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
                                          sl_error *err);
 void sl__serve_forward_free(sl__serve_forward *f);
 
-/* POST body (OTLP JSON or protobuf) to <prefix>/v1/<signal>. *retry_after_ms is the
- * target's Retry-After (0 = none); status is the HTTP status (0 when no
+/* POST body (OTLP JSON or protobuf) to <prefix>/v1/<signal>. *retry_after_ms is
+ * the target's Retry-After (0 = none); status is the HTTP status (0 when no
  * response). */
-sl__forward_result sl__serve_forward_post(sl__serve_forward *f,
-                                          sl_signal sig, const char *body,
-                                          size_t len, unsigned *retry_after_ms,
+sl__forward_result sl__serve_forward_post(sl__serve_forward *f, sl_signal sig,
+                                          const char *body, size_t len,
+                                          unsigned *retry_after_ms,
                                           int *status);
 
 /* POST body as is (no compression) to the URL's own path, with the content

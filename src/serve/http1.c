@@ -48,8 +48,8 @@ bool sl__http_header(const sl__http_req *req, const char *name, sl_str *out) {
 static bool has_token(sl_str v, const char *token) {
     size_t i = 0;
     while (i < v.len) {
-        while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == ',' ||
-                             v.ptr[i] == '\t')) {
+        while (i < v.len &&
+               (v.ptr[i] == ' ' || v.ptr[i] == ',' || v.ptr[i] == '\t')) {
             i++;
         }
         size_t s = i;

@@ -32,10 +32,9 @@ struct phr_chunked_decoder {
     char _state;
 };
 int phr_parse_request(const char *buf, size_t len, const char **method,
-                      size_t *method_len, const char **path,
-                      size_t *path_len, int *minor_version,
-                      struct phr_header *headers, size_t *num_headers,
-                      size_t last_len);
+                      size_t *method_len, const char **path, size_t *path_len,
+                      int *minor_version, struct phr_header *headers,
+                      size_t *num_headers, size_t last_len);
 int phr_parse_response(const char *buf, size_t len, int *minor_version,
                        int *status, const char **msg, size_t *msg_len,
                        struct phr_header *headers, size_t *num_headers,
@@ -57,20 +56,20 @@ typedef struct sl__http_req {
 } sl__http_req;
 
 typedef struct sl__http_parser {
-    int state;           /* internal */
-    size_t head_len;     /* bytes of request line and headers */
-    size_t content_len;  /* Content-Length body */
-    size_t body_len;     /* chunked: decoded bytes so far */
-    size_t raw_off;      /* chunked: where undecoded input starts */
-    bool want_continue;  /* Expect: 100-continue seen, body not yet here */
+    int state;          /* internal */
+    size_t head_len;    /* bytes of request line and headers */
+    size_t content_len; /* Content-Length body */
+    size_t body_len;    /* chunked: decoded bytes so far */
+    size_t raw_off;     /* chunked: where undecoded input starts */
+    bool want_continue; /* Expect: 100-continue seen, body not yet here */
     bool keep_alive;
     struct phr_chunked_decoder dec;
 } sl__http_parser;
 
 typedef enum sl__http_result {
-    SL_HTTP_MORE = 0,  /* need more input */
-    SL_HTTP_DONE = 1,  /* *req is a whole request */
-    SL_HTTP_ERROR = 2  /* *status says which (400, 413, 431, 501, 505) */
+    SL_HTTP_MORE = 0, /* need more input */
+    SL_HTTP_DONE = 1, /* *req is a whole request */
+    SL_HTTP_ERROR = 2 /* *status says which (400, 413, 431, 501, 505) */
 } sl__http_result;
 
 /* Frame the request at the start of in. Chunked bodies are decoded in

@@ -58,9 +58,8 @@ void sl__serve_log(sl__serve_level level, const char *fmt, ...) {
     int len = snprintf(line, sizeof(line),
                        "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\","
                        "\"level\":\"%s\",\"msg\":\"%s\"}\n",
-                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec,
-                       ts.tv_nsec / 1000000L,
+                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
                        level_names[level <= SL_SERVE_ERROR ? level : 0], esc);
     if (len > 0) {
         fputs(line, stderr);

@@ -119,8 +119,7 @@ static int bind_one(const char *hostport, char *bound, size_t cap) {
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
-            listen(fd, 1024) == 0) {
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
             break;
         }
         close(fd);
@@ -640,8 +639,7 @@ bool sl__serve_net_start(sl__serve_net *net) {
         }
         w->listening = true;
         if (pthread_create(&w->thread, NULL, worker_run, w) != 0) {
-            sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start thread",
-                          i);
+            sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start thread", i);
             return false;
         }
         w->started = true;

@@ -41,8 +41,8 @@ void sl__serve_pipe_free(sl__serve_pipe *p) {
 /* Between requests: move to the current snapshot if a reload published
  * one. On failure (out of memory) keep the old one and try next time. */
 static void refresh(sl__serve_pipe *p) {
-    uint64_t gen = atomic_load_explicit(&p->srv->snap_gen,
-                                        memory_order_acquire);
+    uint64_t gen =
+        atomic_load_explicit(&p->srv->snap_gen, memory_order_acquire);
     if (gen == p->snap->gen) {
         return;
     }
@@ -94,11 +94,13 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
     if (enc != SL_SERVE_ENC_IDENTITY) {
         p->plain.len = 0;
         p->plain.failed = 0;
-        sl_status rc = sl__serve_decompress(enc, body, len,
-                                            srv->opts.max_decompressed,
-                                            &p->plain, &err);
+        sl_status rc = sl__serve_decompress(
+            enc, body, len, srv->opts.max_decompressed, &p->plain, &err);
         if (rc != SL_OK) {
-            set_msg(out, rc == SL_ELIMIT ? 413 : rc == SL_ENOMEM ? 503 : 400,
+            set_msg(out,
+                    rc == SL_ELIMIT   ? 413
+                    : rc == SL_ENOMEM ? 503
+                                      : 400,
                     "%s", err.msg);
             return;
         }
@@ -131,8 +133,8 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
     uint64_t kept = 0, dropped = 0, sampled = 0, limited = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
         sl_policy_result res;
-        sl_status rc = sl_policy_eval(p->ctx, p->o, i, SL_POLICY_APPLY, &res,
-                                      &err);
+        sl_status rc =
+            sl_policy_eval(p->ctx, p->o, i, SL_POLICY_APPLY, &res, &err);
         if (rc != SL_OK) {
             failed++; /* the engine dropped it: never written half done */
             continue;
@@ -154,8 +156,8 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
         }
     }
     if (rc == SL_OK && srv->ex) {
-        rc = sl__serve_export_push(srv->ex, sig, p->kept.ptr, p->kept.len,
-                                   kept, &p->commit);
+        rc = sl__serve_export_push(srv->ex, sig, p->kept.ptr, p->kept.len, kept,
+                                   &p->commit);
     }
     if (rc != SL_OK) {
         /* nothing acknowledged: the client retries the whole request */

@@ -26,7 +26,7 @@ typedef struct sl__serve_pipe {
 /* What to answer. http is the HTTP status; grpc the matching gRPC code. */
 typedef struct sl__serve_outcome {
     int http;
-    uint64_t rejected;  /* records rejected (partial success) */
+    uint64_t rejected; /* records rejected (partial success) */
     unsigned retry_after_s;
     char msg[320];
 } sl__serve_outcome;

@@ -16,7 +16,7 @@
 enum {
     SL_SERVE_MAX_POLICY_FILES = 64,
     SL_SERVE_MAX_THREADS = 64,
-    SL_SERVE_NSIG = 3,    /* log, metric, trace */
+    SL_SERVE_NSIG = 3,     /* log, metric, trace */
     SL_SERVE_NBUCKETS = 12 /* latency histogram */
 };
 
@@ -31,11 +31,11 @@ typedef struct sl__serve_opts {
     const char *policy_server;       /* http://HOST:PORT/v1/policy/sync or
                                         grpc://HOST:PORT */
     unsigned threads;
-    size_t max_body;         /* compressed body bytes: 413 above */
-    size_t max_decompressed; /* after gzip / zstd: 413 above */
-    size_t max_header;       /* request line + headers: 431 above */
-    unsigned max_conns;      /* open client connections, all listeners */
-    size_t max_inflight;     /* input buffers of all connections: 503 above */
+    size_t max_body;           /* compressed body bytes: 413 above */
+    size_t max_decompressed;   /* after gzip / zstd: 413 above */
+    size_t max_header;         /* request line + headers: 431 above */
+    unsigned max_conns;        /* open client connections, all listeners */
+    size_t max_inflight;       /* input buffers of all connections: 503 above */
     unsigned idle_timeout_ms;  /* keep-alive connection without a request */
     unsigned read_timeout_ms;  /* one whole request, first byte to last */
     size_t queue_bytes;        /* export queue bound: 503 above */
@@ -93,7 +93,7 @@ typedef struct sl__serve {
     /* every snapshot rebuild (file reload, provider sync) holds build_mu */
     pthread_mutex_t build_mu;
     sl__serve_provider *provider; /* --policy-server, or NULL */
-    atomic_bool draining; /* SIGTERM: stop accepting, finish, exit */
+    atomic_bool draining;         /* SIGTERM: stop accepting, finish, exit */
     atomic_bool ready;
 } sl__serve;
 

@@ -21,8 +21,7 @@ void sl__serve_count_status(sl__serve *srv, int status) {
 /* The media type without parameters ("application/json; charset=utf-8"). */
 static sl_str media_type(sl_str v) {
     size_t n = 0;
-    while (n < v.len && v.ptr[n] != ';' && v.ptr[n] != ' ' &&
-           v.ptr[n] != '+') {
+    while (n < v.len && v.ptr[n] != ';' && v.ptr[n] != ' ' && v.ptr[n] != '+') {
         n++;
     }
     return (sl_str){v.ptr, n};
@@ -101,8 +100,7 @@ void sl__serve_handle(sl__serve_pipe *p, sl__serve_listener kind,
         sig = SL_SIGNAL_TRACE;
     } else {
         set_status(r, 404, false,
-                   "unknown path: use /v1/logs, /v1/metrics or /v1/traces",
-                   0);
+                   "unknown path: use /v1/logs, /v1/metrics or /v1/traces", 0);
         sl__serve_count_status(srv, r->status);
         return;
     }
@@ -190,8 +188,8 @@ void sl__serve_grpc_handle(sl__serve_pipe *p, const sl__serve_call *call,
         return;
     }
     const unsigned char *b = (const unsigned char *)call->body;
-    size_t mlen = (size_t)b[1] << 24 | (size_t)b[2] << 16 |
-                  (size_t)b[3] << 8 | (size_t)b[4];
+    size_t mlen = (size_t)b[1] << 24 | (size_t)b[2] << 16 | (size_t)b[3] << 8 |
+                  (size_t)b[4];
     if (mlen != call->body_len - 5) {
         grpc_fail(r, 3, "gRPC message length does not match the stream");
         return;
@@ -218,10 +216,9 @@ void sl__serve_grpc_handle(sl__serve_pipe *p, const sl__serve_call *call,
     }
     sl_buf msg = {0};
     sl__serve_reply_export(&msg, true, sig, res.rejected, res.msg);
-    unsigned char head[5] = {0, (unsigned char)(msg.len >> 24),
-                             (unsigned char)(msg.len >> 16),
-                             (unsigned char)(msg.len >> 8),
-                             (unsigned char)msg.len};
+    unsigned char head[5] = {
+        0, (unsigned char)(msg.len >> 24), (unsigned char)(msg.len >> 16),
+        (unsigned char)(msg.len >> 8), (unsigned char)msg.len};
     sl__buf_append(&r->body, head, 5);
     sl__buf_append(&r->body, msg.ptr, msg.len);
     sl__buf_free(&msg);

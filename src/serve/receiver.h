@@ -26,8 +26,8 @@ typedef struct sl__serve_call {
 } sl__serve_call;
 
 typedef struct sl__serve_resp {
-    int status;          /* HTTP status */
-    const char *ctype;   /* static */
+    int status;           /* HTTP status */
+    const char *ctype;    /* static */
     unsigned retry_after; /* seconds, 0 = no header */
     sl_buf body;          /* owned by the caller; reused */
     int grpc_status;      /* gRPC calls: the trailer values */

@@ -27,8 +27,8 @@
 #include "serve/provider_http.h"
 
 const uint64_t sl__serve_lat_bounds_us[SL_SERVE_NBUCKETS] = {
-    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
-    1000000};
+    100,   250,   500,   1000,   2500,   5000,
+    10000, 25000, 50000, 100000, 250000, 1000000};
 
 uint64_t sl__serve_now_us(void) {
     struct timespec ts;
@@ -166,11 +166,13 @@ static void watch_start(watch *w, const sl__serve_opts *o) {
             snprintf(dir, sizeof(dir), ".");
         }
         w->base[i] = slash ? slash + 1 : path;
-        w->wd[i] = inotify_add_watch(
-            w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+        w->wd[i] = inotify_add_watch(w->fd, dir,
+                                     IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
         if (w->wd[i] < 0) {
-            sl__serve_log(SL_SERVE_WARN, "cannot watch %s: %s (SIGHUP still "
-                          "reloads)", dir, strerror(errno));
+            sl__serve_log(SL_SERVE_WARN,
+                          "cannot watch %s: %s (SIGHUP still "
+                          "reloads)",
+                          dir, strerror(errno));
         }
     }
 }
@@ -251,8 +253,7 @@ void sl__serve_rebuild_locked(sl__serve *srv) {
     }
     log_problems(next);
     atomic_fetch_add(&srv->m.reload_ok, 1);
-    sl__serve_log(SL_SERVE_INFO,
-                  "policies reloaded: %zu valid, %zu problem(s)",
+    sl__serve_log(SL_SERVE_INFO, "policies reloaded: %zu valid, %zu problem(s)",
                   sl_policy_count(next), sl_policy_problem_count(next));
 }
 
@@ -337,10 +338,10 @@ int sl__serve_run(const sl__serve_opts *opts) {
                   sl_policy_count(set), srv->opts.threads,
                   srv->opts.forward        ? srv->opts.forward
                   : srv->opts.forward_grpc ? srv->opts.forward_grpc
-                  : srv->opts.output ? srv->opts.output
-                                     : "-");
-    fprintf(stderr, "sluice serve: ready http=%s grpc=%s admin=%s\n",
-            addrs[0], addrs[1], addrs[2]);
+                  : srv->opts.output       ? srv->opts.output
+                                           : "-");
+    fprintf(stderr, "sluice serve: ready http=%s grpc=%s admin=%s\n", addrs[0],
+            addrs[1], addrs[2]);
     fflush(stderr);
     uint64_t reload_at = 0; /* a file changed: reload then */
     for (;;) {

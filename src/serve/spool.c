@@ -159,7 +159,7 @@ struct sl__spool {
     uint64_t rseq, roff;
     bool cursor_dirty;  /* acks since the cursor file was written */
     uint64_t cursor_ms; /* when it was */
-    size_t have; /* size of the peeked entry, 0 = none */
+    size_t have;        /* size of the peeked entry, 0 = none */
     sl_buf buf;
     /* counters, under mu */
     uint64_t pending_bytes, pending_entries, disk_bytes;

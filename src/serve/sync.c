@@ -5,8 +5,9 @@
  * SyncResponse into a document tree and compiles its "policies" with the
  * policy loader, like a policy file. Protobuf (HTTP with proto, gRPC) is
  * converted at the edge (sync_schema.c): the request's proto-JSON to
- * protobuf, the answer's protobuf to proto-JSON, so one path reads both. Compile errors are reported per policy id with the
- * loader's message after `policy <id>: ` (`log: match[0]: invalid regex
+ * protobuf, the answer's protobuf to proto-JSON, so one path reads both.
+ * Compile errors are reported per policy id with the loader's message after
+ * `policy <id>: ` (`log: match[0]: invalid regex
  * "<pat>": <msg>`), as policy-rs reports them. */
 #include "serve/sync.h"
 
@@ -32,7 +33,7 @@ typedef struct base_ent {
 struct sl__sync {
     sl__serve_forward *http;
     sl__grpc_client *grpc;
-    bool proto;        /* protobuf bodies (always with gRPC) */
+    bool proto; /* protobuf bodies (always with gRPC) */
     char instance[160];
     bool have;         /* an answer was compiled */
     sl_buf hash;       /* hash of the last answer taken */
@@ -50,8 +51,8 @@ sl__sync *sl__sync_new(const char *url, bool proto, sl_error *err) {
         return NULL;
     }
     if (strncmp(url, grpc_scheme, sizeof(grpc_scheme) - 1) == 0) {
-        s->grpc = sl__grpc_client_new(url + sizeof(grpc_scheme) - 1, false,
-                                      err);
+        s->grpc =
+            sl__grpc_client_new(url + sizeof(grpc_scheme) - 1, false, err);
         s->proto = true;
     } else {
         s->http = sl__serve_forward_new(url, proto, err);
@@ -172,10 +173,10 @@ static sl_status put_stages(sl_buf *b, const base_ent *cur,
                                                       "rename", "add"};
     sl_status rc = SL_OK;
     for (int k = 0; k < SL_STAGE_COUNT && rc == SL_OK; k++) {
-        uint64_t h = delta(cur->stages.hits[k],
-                           old ? &old->stages.hits[k] : NULL);
-        uint64_t m = delta(cur->stages.misses[k],
-                           old ? &old->stages.misses[k] : NULL);
+        uint64_t h =
+            delta(cur->stages.hits[k], old ? &old->stages.hits[k] : NULL);
+        uint64_t m =
+            delta(cur->stages.misses[k], old ? &old->stages.misses[k] : NULL);
         if (h || m) {
             rc = sl__buf_printf(b,
                                 ",\"%s\":{\"hits\":\"%llu\","
@@ -190,11 +191,13 @@ static sl_status put_stages(sl_buf *b, const base_ent *cur,
 static sl_status encode_request(const sl__sync *s, const base_ent *cur,
                                 size_t ncur, bool numeric, sl_buf *b) {
     sl_status rc = sl__buf_printf(
-        b, "{\"clientMetadata\":{\"supportedPolicyStages\":[%s],"
-           "\"resourceAttributes\":[",
-        numeric ? "1,2,3,4"
-                : "\"POLICY_STAGE_LOG_FILTER\",\"POLICY_STAGE_LOG_TRANSFORM\","
-                  "\"POLICY_STAGE_METRIC_FILTER\",\"POLICY_STAGE_TRACE_SAMPLING\"");
+        b,
+        "{\"clientMetadata\":{\"supportedPolicyStages\":[%s],"
+        "\"resourceAttributes\":[",
+        numeric
+            ? "1,2,3,4"
+            : "\"POLICY_STAGE_LOG_FILTER\",\"POLICY_STAGE_LOG_TRANSFORM\","
+              "\"POLICY_STAGE_METRIC_FILTER\",\"POLICY_STAGE_TRACE_SAMPLING\"");
     rc = rc == SL_OK ? put_attr(b, "service.name", "sluice", false) : rc;
     rc = rc == SL_OK ? put_attr(b, "service.namespace", "sluice", true) : rc;
     rc = rc == SL_OK ? put_attr(b, "service.version", SL_VERSION_STRING, true)
@@ -391,8 +394,8 @@ static sl_status call(sl__sync *s, const sl_buf *body, sl_buf *resp,
                       sl_error *err) {
     if (s->grpc) {
         sl__grpc_reply r;
-        if (sl__grpc_client_call(s->grpc, sync_path, body->ptr, body->len,
-                                 resp, &r) == SL_FORWARD_OK) {
+        if (sl__grpc_client_call(s->grpc, sync_path, body->ptr, body->len, resp,
+                                 &r) == SL_FORWARD_OK) {
             return SL_OK;
         }
         if (r.grpc_status > 0) {
@@ -407,14 +410,14 @@ static sl_status call(sl__sync *s, const sl_buf *body, sl_buf *resp,
                                          "policy provider did not answer");
     }
     int status = 0;
-    if (sl__serve_forward_call(s->http, body->ptr, body->len, &status,
-                               resp) == SL_FORWARD_OK) {
+    if (sl__serve_forward_call(s->http, body->ptr, body->len, &status, resp) ==
+        SL_FORWARD_OK) {
         return SL_OK;
     }
-    return status ? sl__error(err, SL_EIO, NULL,
-                              "policy provider answered HTTP %d", status)
-                  : sl__error(err, SL_EIO, NULL,
-                              "policy provider did not answer");
+    return status
+               ? sl__error(err, SL_EIO, NULL,
+                           "policy provider answered HTTP %d", status)
+               : sl__error(err, SL_EIO, NULL, "policy provider did not answer");
 }
 
 sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
@@ -430,8 +433,8 @@ sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
         goto done;
     }
     if (s->proto) {
-        rc = sl__sync_pb_from_json(SL_SYNC_MSG_REQUEST, req.ptr, req.len,
-                                   &pb, err);
+        rc = sl__sync_pb_from_json(SL_SYNC_MSG_REQUEST, req.ptr, req.len, &pb,
+                                   err);
         if (rc != SL_OK) {
             goto done;
         }
@@ -470,8 +473,7 @@ sl_status sl__sync_answer(sl__sync *s, const char *body, size_t len,
             sl__nomem(err);
         }
     }
-    rc = rc == SL_OK ? take_answer(s, &json, &doc, &interval, &hash, err)
-                     : rc;
+    rc = rc == SL_OK ? take_answer(s, &json, &doc, &interval, &hash, err) : rc;
     if (rc == SL_OK) {
         s->interval = interval;
         if (doc) {

@@ -32,8 +32,8 @@ void sl__sync_free(sl__sync *s);
  * sl_policy_load) and then calls sl__sync_compiled().
  * @return SL_OK; SL_EIO (no answer, a non-2xx status, or a non-empty
  *         error_message: the message says which); SL_ESCHEMA
- *         ("policies" is not an array); the parse codes of sl_doc_load(). On failure
- *         the client's policies and hash are unchanged. */
+ *         ("policies" is not an array); the parse codes of sl_doc_load(). On
+ * failure the client's policies and hash are unchanged. */
 sl_status sl__sync_run(sl__sync *s, const sl_policy_set *set, bool *changed,
                        sl_error *err);
 

@@ -265,8 +265,7 @@ static sl_status disabled_explicit(sl_doc *doc) {
     const sl_node *list = sl_node_get(sl_doc_root(doc), "policies");
     for (size_t i = 0; i < sl_node_len(list); i++) {
         sl_node *p = (sl_node *)sl_node_at(list, i);
-        if (sl_node_kind_of(p) != SL_NODE_OBJECT ||
-            sl_node_get(p, "enabled")) {
+        if (sl_node_kind_of(p) != SL_NODE_OBJECT || sl_node_get(p, "enabled")) {
             continue;
         }
         sl_node *v = NULL;

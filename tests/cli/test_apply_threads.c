@@ -126,47 +126,32 @@ static void put_policies(void) {
 
 Test(apply_threads, malformed_and_pretty_values_match_one_thread) {
     put_policies();
-    const char in[] = REQ(REC("INFO", "one tok_a1") "," REC(
-        "DEBUG", "x")) "\n"
-                       "{\"resourceLogs\": [ oops\n" /* cut short */
-        REQ(REC(
-            "WARN",
-            "w1")) "\n"
-                   "garbage\n"
-                   "{\n  \"resourceLogs\": [{\"scopeLogs\": [{\"logRecords\": "
-                   "[\n"
-                   "    " REC(
-                       "INFO",
-                       "pretty tok_b2") ",\n"
-                                        "    " REC(
-                                            "DEBUG",
-                                            "pretty debug") "\n  ]}]}]\n}\n"
-                                                            "{\"resourceLogs\":"
-                                                            " 7}\n" /* not OTLP
-                                                                     */
-                                                            "[\n" REQ(
-                                                                REC("INFO",
-                                                                    "in an "
-                                                                    "array")) ",\n" /* '{' after ',' */
-        REQ(REC("INFO",
-                "still the array")) "\n]\n"
-                                    "{\"resourceLogs\":\n" REQ(REC(
-                                        "INFO",
-                                        "after a colon")) "\n"
-                                                          "\"unterminated"
-                                                          "\n" REQ(REC("INFO", "two")) " " REQ(
-                                                              REC("WARN",
-                                                                  "w2")) "\n"
-                                                                         "\n   "
-                                                                         "\n" REQ(REC(
-                                                                             "I"
-                                                                             "N"
-                                                                             "F"
-                                                                             "O",
-                                                                             "l"
-                                                                             "a"
-                                                                             "s"
-                                                                             "t")) "\n";
+    /* one input line per source line */
+    // clang-format off
+    const char in[] =
+        REQ(REC("INFO", "one tok_a1") "," REC("DEBUG", "x")) "\n"
+        "{\"resourceLogs\": [ oops\n" /* cut short */
+        REQ(REC("WARN", "w1")) "\n"
+        "garbage\n"
+        "{\n"
+        "  \"resourceLogs\": [{\"scopeLogs\": [{\"logRecords\": [\n"
+        "    " REC("INFO", "pretty tok_b2") ",\n"
+        "    " REC("DEBUG", "pretty debug") "\n"
+        "  ]}]}]\n"
+        "}\n"
+        "{\"resourceLogs\": 7}\n" /* not OTLP */
+        "[\n"
+        REQ(REC("INFO", "in an array")) ",\n" /* '{' after ',' */
+        REQ(REC("INFO", "still the array")) "\n"
+        "]\n"
+        "{\"resourceLogs\":\n"
+        REQ(REC("INFO", "after a colon")) "\n"
+        "\"unterminated\n"
+        REQ(REC("INFO", "two")) " " REQ(REC("WARN", "w2")) "\n"
+        "\n"
+        "   \n"
+        REQ(REC("INFO", "last")) "\n";
+    // clang-format on
     put("in.json", in, strlen(in));
     same_as_one_thread("in.json");
     size_t n;

@@ -42,8 +42,8 @@ static size_t slurp(const char *name, char *buf, size_t cap) {
 static int run(const char *args) {
     cr_assert_not_null(getenv("SLUICE_CLI"), "SLUICE_CLI is not set");
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd),
-             "cd %s && ($SLUICE_CLI %s) > out.txt 2> err.txt", dir, args);
+    snprintf(cmd, sizeof(cmd), "cd %s && ($SLUICE_CLI %s) > out.txt 2> err.txt",
+             dir, args);
     int st = system(cmd);
     slurp("out.txt", out, sizeof(out));
     slurp("err.txt", err, sizeof(err));
@@ -52,14 +52,14 @@ static int run(const char *args) {
     return WEXITSTATUS(st);
 }
 
-#define LOGS1                                                                \
-    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":" \
+#define LOGS1                                                                 \
+    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":"  \
     "\"1544712660300000000\",\"severityNumber\":9,\"severityText\":\"INFO\"," \
     "\"body\":{\"stringValue\":\"hi\"},\"traceId\":"                          \
     "\"5b8efff798038103d269b633813fc60c\"}]}]}]}\n"
-#define LOGS2                                                                \
-    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"svc\","    \
-    "\"value\":{\"intValue\":\"7\"}}]},\"scopeLogs\":[{\"logRecords\":[{"    \
+#define LOGS2                                                             \
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"svc\"," \
+    "\"value\":{\"intValue\":\"7\"}}]},\"scopeLogs\":[{\"logRecords\":[{" \
     "\"body\":{\"bytesValue\":\"AP8Q\"}}]}]}]}\n"
 
 Test(convert, json_to_protobuf_and_back_through_files) {

@@ -121,7 +121,8 @@ static void body_json_is(const char *text, size_t n, const char *want) {
 Test(proto, plain_strings_are_copied_and_the_rest_escaped_at_every_length) {
     /* the decoder's plain check reads words with an overlapping last one:
      * a byte needing escape at each position of 1..20-byte strings */
-    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\xc3\xa9"};
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01",
+                                           "\xc3\xa9"};
     static const char *const escaped[] = {"\\\"", "\\\\", "\\n", "\\u0001",
                                           "\xc3\xa9"};
     for (size_t n = 0; n <= 20; n++) {
@@ -179,8 +180,8 @@ Test(proto, a_plain_string_changed_to_text_needing_escapes_is_escaped) {
 
 Test(proto, decodes_a_log_record_as_the_json_mapping_would) {
     pb rec = {0}, body = {0}, kv = {0}, val = {0};
-    static const unsigned char tid[16] = {0x5b, 0x8e, 0xff, 0xf7, 1, 2, 3, 4,
-                                          5,    6,    7,    8,    9, 10, 11, 12};
+    static const unsigned char tid[16] = {
+        0x5b, 0x8e, 0xff, 0xf7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     pb_fixed64(&rec, 1, 1544712660300000000ull);
     pb_tag(&rec, 2, 0);
     pb_varint(&rec, 9);
@@ -215,7 +216,8 @@ Test(proto, decodes_a_log_record_as_the_json_mapping_would) {
     f.kind = SL_FIELD_LOG_SEVERITY_TEXT;
     cr_assert(sl_otlp_get(o, 0, &f, &s));
     /* strings are read in place */
-    cr_assert(s.ptr >= (const char *)req.b && s.ptr < (const char *)req.b + req.n);
+    cr_assert(s.ptr >= (const char *)req.b &&
+              s.ptr < (const char *)req.b + req.n);
     sl_otlp_free(o);
 }
 
@@ -333,8 +335,8 @@ Test(proto, any_value_shapes_decode_alike_on_both_paths) {
     sl_otlp *o = sl_otlp_new();
     sl_error err;
     cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
-    cr_assert(strstr(json_of(o), "\"body\":{\"stringValue\":\"two\"}"),
-              "%s", json_of(o));
+    cr_assert(strstr(json_of(o), "\"body\":{\"stringValue\":\"two\"}"), "%s",
+              json_of(o));
     sl_otlp_free(o);
 }
 
@@ -460,8 +462,9 @@ Test(proto, changed_record_keeps_its_unknown_fields_and_others_are_copied) {
     cr_assert_eq(sl_otlp_set(o, 0, &f, "v", 1), SL_OK);
     sl_buf b = proto_of(o);
     sl_otlp *o2 = sl_otlp_new();
-    cr_assert_eq(sl_otlp_load_proto(o2, SL_SIGNAL_LOG, b.ptr, b.len, "re", &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_otlp_load_proto(o2, SL_SIGNAL_LOG, b.ptr, b.len, "re", &err), SL_OK,
+        "%s", err.msg);
     cr_assert_str_eq(json_of(o2), json_of(o));
     cr_assert(strstr(json_of(o2), "\"key\":\"added\"") != NULL);
     /* the unknown field's bytes are there, and the untouched record's */
@@ -659,15 +662,16 @@ Test(proto, every_truncation_of_a_valid_request_fails_cleanly) {
     for (size_t n = 0; n < b.len; n++) {
         char *cut = malloc(n ? n : 1);
         memcpy(cut, b.ptr, n);
-        sl_status rc = sl_otlp_load_proto(o, SL_SIGNAL_TRACE, cut, n, "c", &err);
+        sl_status rc =
+            sl_otlp_load_proto(o, SL_SIGNAL_TRACE, cut, n, "c", &err);
         if (rc == SL_OK) { /* a prefix can be a valid, shorter message */
             sl_buf x = proto_of(o);
             sl_buf_free(&x);
         }
         free(cut);
     }
-    cr_assert_eq(sl_otlp_load_proto(o, SL_SIGNAL_TRACE, b.ptr, b.len, "c", &err),
-                 SL_OK);
+    cr_assert_eq(
+        sl_otlp_load_proto(o, SL_SIGNAL_TRACE, b.ptr, b.len, "c", &err), SL_OK);
     sl_field f = {SL_FIELD_SPAN_STATUS, NULL, 0};
     sl_str s;
     cr_assert(sl_otlp_get(o, 0, &f, &s));
@@ -711,7 +715,8 @@ Test(proto, empty_request_keeps_the_callers_signal) {
     sl_otlp_free(o);
 }
 
-/* ---- equivalence: JSON and protobuf give the same decisions and output ---- */
+/* ---- equivalence: JSON and protobuf give the same decisions and output ----
+ */
 
 static char *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -757,7 +762,8 @@ static void run_close(path_run *r) {
 static sl_buf canon(const char *j, size_t n) {
     sl_otlp *o = sl_otlp_new();
     sl_error err = {0};
-    cr_assert_eq(sl_otlp_load(o, j, n, NULL, "out", &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_otlp_load(o, j, n, NULL, "out", &err), SL_OK, "%s",
+                 err.msg);
     sl_buf b = proto_of(o);
     sl_otlp_free(o);
     return b;

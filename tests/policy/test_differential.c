@@ -35,18 +35,33 @@ static uint64_t fixed_now(void *ctx) {
     return 5000000000ull;
 }
 
-static const char *const words[] = {
-    "INFO",      "info",       "WARN",       "ERROR",     "DEBUG",
-    "alpha",     "alphabet",   "Alpha-Beta", "beta-1",    "gamma",
-    "/api/cart", "/api/users", "/healthz",   "shop-api",  "payment",
-    "x",         "GET /api/cart 200 12ms",   "timeout connecting to db",
-    "ab",        "user=alice session=9f8e"};
+static const char *const words[] = {"INFO",
+                                    "info",
+                                    "WARN",
+                                    "ERROR",
+                                    "DEBUG",
+                                    "alpha",
+                                    "alphabet",
+                                    "Alpha-Beta",
+                                    "beta-1",
+                                    "gamma",
+                                    "/api/cart",
+                                    "/api/users",
+                                    "/healthz",
+                                    "shop-api",
+                                    "payment",
+                                    "x",
+                                    "GET /api/cart 200 12ms",
+                                    "timeout connecting to db",
+                                    "ab",
+                                    "user=alice session=9f8e"};
 
 /* Vectorscan accepts each (none matches only ""). */
 static const char *const regexes[] = {
-    "^al",       "a[0-9]",       "ph.*t",      "^(INFO|WARN)$", "b.t",
-    "[A-Z]{2}",  "cart$",        "^/api/",     "[0-9]+ms",      "e",
-    "^x$",       "session=[0-9a-f]+", "(?i)debug", "^.*$"};
+    "^al",       "a[0-9]",   "ph.*t", "^(INFO|WARN)$",
+    "b.t",       "[A-Z]{2}", "cart$", "^/api/",
+    "[0-9]+ms",  "e",        "^x$",   "session=[0-9a-f]+",
+    "(?i)debug", "^.*$"};
 
 static void put(sl_buf *b, const char *s) {
     sl_buf_append(b, s, strlen(s));
@@ -87,7 +102,7 @@ static void piece(rng *r, char *out, size_t cap) {
 }
 
 typedef struct sigspec {
-    const char *block; /* "log" or "trace" */
+    const char *block;         /* "log" or "trace" */
     const char *const *fields; /* string selectors */
     size_t nfields;
 } sigspec;
@@ -103,8 +118,7 @@ static const char *const log_sels[] = {
     "\"scope_attribute\":\"lib\""};
 static const char *const trace_sels[] = {
     "\"trace_field\":\"name\"", "\"span_attribute\":\"http.route\"",
-    "\"span_attribute\":\"k\"",
-    "\"resource_attribute\":\"service.name\"",
+    "\"span_attribute\":\"k\"", "\"resource_attribute\":\"service.name\"",
     "\"scope_attribute\":\"lib\""};
 
 /* One matcher object, without braces. */
@@ -123,16 +137,16 @@ static void matcher(rng *r, sl_buf *b, bool trace) {
         }
     } else if (kind >= 17) {
         static const char *const ops[] = {"equals", "gt", "gte", "lt", "lte"};
-        putf(b, "%s:\"n\",\"%s\":%u", trace ? "\"span_attribute\""
-                                            : "\"log_attribute\"",
-             ops[rnd(r, 5)], rnd(r, 8));
+        putf(b, "%s:\"n\",\"%s\":%u",
+             trace ? "\"span_attribute\"" : "\"log_attribute\"", ops[rnd(r, 5)],
+             rnd(r, 8));
     } else if (kind >= 15) {
         putf(b, "%s,\"exists\":%s", sels[rnd(r, (uint32_t)nsels)],
              rnd(r, 4) ? "true" : "false");
     } else {
-        static const char *const pk[] = {"exact", "exact", "exact",
-                                         "starts_with", "ends_with",
-                                         "contains", "contains", "regex"};
+        static const char *const pk[] = {"exact",       "exact",     "exact",
+                                         "starts_with", "ends_with", "contains",
+                                         "contains",    "regex"};
         const char *k = pk[kind % SL_ARRAY_LEN(pk)];
         if (strcmp(k, "regex") == 0) {
             snprintf(text, sizeof(text), "%s",
@@ -173,9 +187,8 @@ static void policies(rng *r, sl_buf *b, uint32_t n) {
             static const char *const pct[] = {"0", "100", "50", "25.5"};
             static const char *const mode[] = {"hash_seed", "proportional",
                                                "equalizing"};
-            putf(b, "{\"percentage\":%s,\"mode\":\"%s\"%s}",
-                 pct[rnd(r, 4)], mode[rnd(r, 3)],
-                 rnd(r, 3) ? "" : ",\"hash_seed\":7");
+            putf(b, "{\"percentage\":%s,\"mode\":\"%s\"%s}", pct[rnd(r, 4)],
+                 mode[rnd(r, 3)], rnd(r, 3) ? "" : ",\"hash_seed\":7");
         } else {
             static const char *const keeps[] = {"\"all\"", "\"none\"",
                                                 "\"50%\"", "\"2/s\"",
@@ -251,8 +264,9 @@ static void attrs(rng *r, sl_buf *b) {
         first = false;
     }
     if (rnd(r, 2)) {
-        putf(b, "%s{\"key\":\"m\",\"value\":{\"kvlistValue\":{\"values\":["
-                "{\"key\":\"in\",\"value\":{\"stringValue\":",
+        putf(b,
+             "%s{\"key\":\"m\",\"value\":{\"kvlistValue\":{\"values\":["
+             "{\"key\":\"in\",\"value\":{\"stringValue\":",
              first ? "" : ",");
         value(r, b);
         put(b, "}}]}}}");
@@ -325,8 +339,9 @@ static void spans(rng *r, sl_buf *b, uint32_t nres, uint32_t nrec) {
             hex(r, b, 32);
             put(b, "\",\"spanId\":\"");
             hex(r, b, 16);
-            putf(b, "\",\"kind\":%u,\"status\":{\"code\":%u},\"name\":",
-                 rnd(r, 5), rnd(r, 3));
+            putf(b,
+                 "\",\"kind\":%u,\"status\":{\"code\":%u},\"name\":", rnd(r, 5),
+                 rnd(r, 3));
             value(r, b);
             put(b, ",");
             attrs(r, b);
@@ -350,7 +365,8 @@ static sl_policy_set *load(const sl_buf *pol, bool reference) {
                        ? sl__policy_load_reference(docs, 1, &opts, &set, &err)
                        : sl_policy_load(docs, 1, &opts, &set, &err);
     cr_assert_eq(rc, SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_policy_problem_count(set), 0, "generated policy rejected: %s",
+    cr_assert_eq(sl_policy_problem_count(set), 0,
+                 "generated policy rejected: %s",
                  sl_policy_problem(set, 0)->msg);
     sl_doc_free(doc);
     return set;
@@ -375,15 +391,15 @@ static void compare_batch(uint64_t seed, sl_policy_ctx *ca, sl_policy_ctx *cb,
         sl_error ea = {0}, eb = {0};
         sl_status sa = sl_policy_eval(ca, oa, i, flags, &ra, &ea);
         sl_status sb = sl_policy_eval(cb, ob, i, flags, &rb, &eb);
-        cr_assert_eq(sa, sb, "seed %llu record %zu: status", (unsigned long long)seed, i);
+        cr_assert_eq(sa, sb, "seed %llu record %zu: status",
+                     (unsigned long long)seed, i);
         cr_assert_eq(ra.matched, rb.matched,
                      "seed %llu record %zu: %u policies matched, reference %u",
                      (unsigned long long)seed, i, ra.matched, rb.matched);
         cr_assert_eq(ra.policy, rb.policy, "seed %llu record %zu: winner",
                      (unsigned long long)seed, i);
-        cr_assert_eq(ra.decision, rb.decision,
-                     "seed %llu record %zu: decision", (unsigned long long)seed,
-                     i);
+        cr_assert_eq(ra.decision, rb.decision, "seed %llu record %zu: decision",
+                     (unsigned long long)seed, i);
         cr_assert_eq(ra.keep, rb.keep, "seed %llu record %zu: keep",
                      (unsigned long long)seed, i);
         cr_assert_eq(ra.transforms, rb.transforms,
@@ -416,8 +432,8 @@ static void run_seed(uint64_t seed) {
         } else {
             logs(&r, &in, 1 + rnd(&r, 3), 1 + rnd(&r, 12));
         }
-        compare_batch(seed, ca, cb, &in, k < 2 ? SL_POLICY_APPLY
-                                               : SL_POLICY_DECIDE);
+        compare_batch(seed, ca, cb, &in,
+                      k < 2 ? SL_POLICY_APPLY : SL_POLICY_DECIDE);
         sl_buf_free(&in);
     }
     cr_assert_eq(sl_policy_count(a), sl_policy_count(b));

@@ -549,8 +549,10 @@ Test(eval, stage_counters_count_each_operation_as_hit_or_miss) {
         "\"log_field\":\"severity_text\",\"exact\":\"DEBUG\"}],\"keep\":"
         "\"none\",\"transform\":{\"add\":[{\"log_attribute\":\"d\","
         "\"value\":\"1\"}]}}}]}",
-        LOGS(LOG("INFO", "a secret", ATTR("a", "1") "," ATTR("b", "2") "," ATTR(
-            "e", "3")) "," LOG("INFO", "plain", "") "," LOG("DEBUG", "x", "")));
+        LOGS(LOG("INFO", "a secret",
+                 ATTR("a", "1") "," ATTR("b", "2") "," ATTR(
+                     "e", "3")) "," LOG("INFO", "plain", "") "," LOG("DEBUG",
+                                                                     "x", "")));
     eval(&f, 0, SL_POLICY_APPLY);
     sl_policy_stage_stats st = stages_of(&f, "t");
     cr_assert_eq(st.hits[SL_STAGE_REMOVE], 1);
@@ -633,25 +635,25 @@ Test(eval, rename_from_nested_attribute_targets_top_level_key) {
  * even on a span that has the event attribute and the link, and each such
  * matcher is reported as a located warning (not a problem). */
 Test(eval, unread_selectors_never_see_a_value_as_upstream) {
-    fixture f = setup(
-        "{\"policies\":["
-        "{\"id\":\"ev\",\"name\":\"n\",\"trace\":{\"match\":["
-        "{\"event_attribute\":\"exception.type\",\"exact\":\"IOError\"}],"
-        "\"keep\":{\"percentage\":0}}},"
-        "{\"id\":\"link\",\"name\":\"n\",\"trace\":{\"match\":["
-        "{\"link_trace_id\":\"0af7651916cd43dd8448eb211c80319c\"}],"
-        "\"keep\":{\"percentage\":0}}},"
-        "{\"id\":\"noev\",\"name\":\"n\",\"trace\":{\"match\":["
-        "{\"event_attribute\":\"exception.type\",\"exists\":true,"
-        "\"negate\":true}],\"keep\":{\"percentage\":100}}}]}",
-        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
-        "\"traceId\":\"5b8efff798038103d269b633813fc60c\","
-        "\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"read\","
-        "\"events\":[{\"name\":\"exception\",\"attributes\":["
-        "{\"key\":\"exception.type\",\"value\":{\"stringValue\":"
-        "\"IOError\"}}]}],"
-        "\"links\":[{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\","
-        "\"spanId\":\"b7ad6b7169203331\"}]}]}]}]}");
+    fixture f =
+        setup("{\"policies\":["
+              "{\"id\":\"ev\",\"name\":\"n\",\"trace\":{\"match\":["
+              "{\"event_attribute\":\"exception.type\",\"exact\":\"IOError\"}],"
+              "\"keep\":{\"percentage\":0}}},"
+              "{\"id\":\"link\",\"name\":\"n\",\"trace\":{\"match\":["
+              "{\"link_trace_id\":\"0af7651916cd43dd8448eb211c80319c\"}],"
+              "\"keep\":{\"percentage\":0}}},"
+              "{\"id\":\"noev\",\"name\":\"n\",\"trace\":{\"match\":["
+              "{\"event_attribute\":\"exception.type\",\"exists\":true,"
+              "\"negate\":true}],\"keep\":{\"percentage\":100}}}]}",
+              "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
+              "\"traceId\":\"5b8efff798038103d269b633813fc60c\","
+              "\"spanId\":\"eee19b7ec3c1b174\",\"name\":\"read\","
+              "\"events\":[{\"name\":\"exception\",\"attributes\":["
+              "{\"key\":\"exception.type\",\"value\":{\"stringValue\":"
+              "\"IOError\"}}]}],"
+              "\"links\":[{\"traceId\":\"0af7651916cd43dd8448eb211c80319c\","
+              "\"spanId\":\"b7ad6b7169203331\"}]}]}]}]}");
     cr_assert_eq(sl_policy_warning_count(f.set), 3);
     const sl_error *w = sl_policy_warning(f.set, 0);
     cr_assert_str_eq(w->file, "p.json");

@@ -24,11 +24,12 @@ Test(http1, content_length_body_split_across_reads) {
     sl_buf in = {0};
     sl__http_req req;
     int st = 0;
-    cr_assert_eq(feed(&p, &in, "POST /v1/logs HTTP/1.1\r\nContent-Le", &req,
-                      &st),
-                 SL_HTTP_MORE);
-    cr_assert_eq(feed(&p, &in, "ngth: 5\r\nContent-Type: application/json\r\n"
-                               "\r\nab",
+    cr_assert_eq(
+        feed(&p, &in, "POST /v1/logs HTTP/1.1\r\nContent-Le", &req, &st),
+        SL_HTTP_MORE);
+    cr_assert_eq(feed(&p, &in,
+                      "ngth: 5\r\nContent-Type: application/json\r\n"
+                      "\r\nab",
                       &req, &st),
                  SL_HTTP_MORE);
     cr_assert_eq(feed(&p, &in, "cde", &req, &st), SL_HTTP_DONE);
@@ -60,8 +61,7 @@ Test(http1, chunked_body_decoded_in_place_then_pipelined_request) {
     cr_assert_eq(req.body_len, 7);
     cr_assert_eq(memcmp(req.body, "abcdefg", 7), 0);
     sl__http_consume(&p, &in);
-    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st),
-                 SL_HTTP_DONE);
+    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st), SL_HTTP_DONE);
     cr_assert_eq(req.path.len, 2);
     cr_assert_eq(memcmp(req.path.ptr, "/b", 2), 0);
     cr_assert_not(req.keep_alive);
@@ -105,18 +105,16 @@ Test(http1, chunked_body_over_the_limit_gives_413) {
     sl_buf in = {0};
     sl__http_req req;
     int st = 0;
-    feed(&p, &in, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
-         &req, &st);
+    feed(&p, &in, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &req,
+         &st);
     char chunk[700];
     memset(chunk, 'a', sizeof(chunk));
     cr_assert_eq(feed(&p, &in, "2bc\r\n", &req, &st), SL_HTTP_MORE);
     sl__buf_append(&in, chunk, sizeof(chunk));
-    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st),
-                 SL_HTTP_MORE);
+    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st), SL_HTTP_MORE);
     cr_assert_eq(feed(&p, &in, "\r\n2bc\r\n", &req, &st), SL_HTTP_MORE);
     sl__buf_append(&in, chunk, sizeof(chunk));
-    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st),
-                 SL_HTTP_ERROR);
+    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st), SL_HTTP_ERROR);
     cr_assert_eq(st, 413);
     sl__buf_free(&in);
 }
@@ -130,8 +128,7 @@ Test(http1, header_block_past_the_limit_gives_431) {
     char big[5000];
     memset(big, 'a', sizeof(big));
     sl__buf_append(&in, big, sizeof(big));
-    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st),
-                 SL_HTTP_ERROR);
+    cr_assert_eq(sl__http_parse(&p, &in, 4096, 1000, &req, &st), SL_HTTP_ERROR);
     cr_assert_eq(st, 431);
     sl__buf_free(&in);
 }
@@ -186,18 +183,18 @@ Test(codec, zstd_bomb_stops_at_the_limit_and_corrupt_is_eparse) {
     cr_assert_not(ZSTD_isError(plen));
     sl_buf out = {0};
     sl_error err = {0};
-    cr_assert_eq(sl__serve_decompress(SL_SERVE_ENC_ZSTD, packed, plen, n, &out,
-                                      &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl__serve_decompress(SL_SERVE_ENC_ZSTD, packed, plen, n, &out, &err),
+        SL_OK, "%s", err.msg);
     cr_assert_eq(out.len, n);
     out.len = 0;
-    cr_assert_eq(sl__serve_decompress(SL_SERVE_ENC_ZSTD, packed, plen,
-                                      1 << 20, &out, &err),
+    cr_assert_eq(sl__serve_decompress(SL_SERVE_ENC_ZSTD, packed, plen, 1 << 20,
+                                      &out, &err),
                  SL_ELIMIT);
     out.len = 0;
-    cr_assert_eq(sl__serve_decompress(SL_SERVE_ENC_ZSTD, "garbage!", 8, n,
-                                      &out, &err),
-                 SL_EPARSE);
+    cr_assert_eq(
+        sl__serve_decompress(SL_SERVE_ENC_ZSTD, "garbage!", 8, n, &out, &err),
+        SL_EPARSE);
     sl__buf_free(&out);
     free(packed);
     free(zeros);
@@ -207,8 +204,7 @@ Test(codec, encoding_names) {
     cr_assert_eq(sl__serve_enc_parse((sl_str){"", 0}), SL_SERVE_ENC_IDENTITY);
     cr_assert_eq(sl__serve_enc_parse((sl_str){"GZIP", 4}), SL_SERVE_ENC_GZIP);
     cr_assert_eq(sl__serve_enc_parse((sl_str){"zstd", 4}), SL_SERVE_ENC_ZSTD);
-    cr_assert_eq(sl__serve_enc_parse((sl_str){"br", 2}),
-                 SL_SERVE_ENC_UNKNOWN);
+    cr_assert_eq(sl__serve_enc_parse((sl_str){"br", 2}), SL_SERVE_ENC_UNKNOWN);
 }
 
 Test(reply, export_response_json_and_protobuf) {
@@ -280,8 +276,7 @@ Test(config, file_fills_options_and_flags_win) {
                     "limits: {max_body: 5000}\n");
     sl__serve_config cfg;
     sl_error err = {0};
-    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s",
-                 err.msg);
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s", err.msg);
     remove_tmp(path);
     cr_assert_eq(cfg.nproblems, 0, "%s", cfg.problems[0].msg);
     sl__serve_opts o;
@@ -328,12 +323,12 @@ Test(config, problems_are_located_and_valid_keys_still_apply) {
 
 Test(config, forward_grpc_and_protobuf_sync_keys_and_exclusive_exporters) {
     char path[64];
-    write_tmp(path, "policies: {server: \"grpc://127.0.0.1:9\", protobuf: true}\n"
-                    "exporter: {forward_grpc: 127.0.0.1:4317}\n");
+    write_tmp(path,
+              "policies: {server: \"grpc://127.0.0.1:9\", protobuf: true}\n"
+              "exporter: {forward_grpc: 127.0.0.1:4317}\n");
     sl__serve_config cfg;
     sl_error err = {0};
-    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s",
-                 err.msg);
+    cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s", err.msg);
     remove_tmp(path);
     cr_assert_eq(cfg.nproblems, 0, "%s", cfg.problems[0].msg);
     sl__serve_opts o;

@@ -268,7 +268,8 @@ Test(recorder, log_doc_node_of_a_nested_payload_stores_what_log_node_stores,
     char id[SL_RUN_ID_LEN + 1];
     cr_assert_eq(sl_recorder_start_run(rec, "m", id, NULL), SL_OK);
     const char *json =
-        "{\"type\":\"tool\",\"payload\":{\"drop_me\":1,\"password\":\"hunter2\","
+        "{\"type\":\"tool\",\"payload\":{\"drop_me\":1,\"password\":"
+        "\"hunter2\","
         "\"q\":\"caf\\u00e9\",\"n\":[1,{\"drop_me\":2,\"k\":\"v\"}],"
         "\"drop_me\":3},\"after\":1}";
     sl_doc *doc = sl_doc_new();
@@ -278,8 +279,9 @@ Test(recorder, log_doc_node_of_a_nested_payload_stores_what_log_node_stores,
         SL_OK, "%s", err.msg);
     const sl_node *payload = sl_node_get(sl_doc_root(doc), "payload");
     cr_assert_not_null(payload);
-    cr_assert_eq(sl_recorder_log_doc_node(rec, id, "t", doc, payload, NULL, &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(
+        sl_recorder_log_doc_node(rec, id, "t", doc, payload, NULL, &err), SL_OK,
+        "%s", err.msg);
     cr_assert_eq(sl_recorder_log_node(rec, id, "t", payload, NULL, &err), SL_OK,
                  "%s", err.msg);
     lines l = {0};

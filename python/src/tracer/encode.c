@@ -223,7 +223,8 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         return;
     }
     if (depth >= s->lim.depth ||
-        tr_tls->nseen >= (int)(sizeof(tr_tls->seen) / sizeof(tr_tls->seen[0]))) {
+        tr_tls->nseen >=
+            (int)(sizeof(tr_tls->seen) / sizeof(tr_tls->seen[0]))) {
         tr_encode_marker(s, b, TR_T_LIMIT, "<depth limit>");
         return;
     }

@@ -23,19 +23,19 @@
 #endif
 
 #if PY_VERSION_HEX >= 0x030C0000
-#define TR_SAVE_EXC() PyObject *saved_exc_ = PyErr_GetRaisedException()
+#define TR_SAVE_EXC()    PyObject *saved_exc_ = PyErr_GetRaisedException()
 #define TR_RESTORE_EXC() PyErr_SetRaisedException(saved_exc_)
-#define TR_GET_EXTRA PyUnstable_Code_GetExtra
-#define TR_SET_EXTRA PyUnstable_Code_SetExtra
-#define TR_REQ_EXTRA PyUnstable_Eval_RequestCodeExtraIndex
+#define TR_GET_EXTRA     PyUnstable_Code_GetExtra
+#define TR_SET_EXTRA     PyUnstable_Code_SetExtra
+#define TR_REQ_EXTRA     PyUnstable_Eval_RequestCodeExtraIndex
 #else
-#define TR_SAVE_EXC()                                                          \
-    PyObject *saved_t_, *saved_v_, *saved_tb_;                                 \
+#define TR_SAVE_EXC()                          \
+    PyObject *saved_t_, *saved_v_, *saved_tb_; \
     PyErr_Fetch(&saved_t_, &saved_v_, &saved_tb_)
 #define TR_RESTORE_EXC() PyErr_Restore(saved_t_, saved_v_, saved_tb_)
-#define TR_GET_EXTRA _PyCode_GetExtra
-#define TR_SET_EXTRA _PyCode_SetExtra
-#define TR_REQ_EXTRA _PyEval_RequestCodeExtraIndex
+#define TR_GET_EXTRA     _PyCode_GetExtra
+#define TR_SET_EXTRA     _PyCode_SetExtra
+#define TR_REQ_EXTRA     _PyEval_RequestCodeExtraIndex
 #endif
 
 static Py_ssize_t extra_index = -1;
@@ -115,9 +115,9 @@ static int synthetic(PyObject *filename) {
 static int recorder_file(tr_session *s, PyObject *filename) {
     Py_ssize_t n = s->skip_prefixes ? PyTuple_GET_SIZE(s->skip_prefixes) : 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t r = PyUnicode_Tailmatch(
-            filename, PyTuple_GET_ITEM(s->skip_prefixes, i), 0,
-            PY_SSIZE_T_MAX, -1);
+        Py_ssize_t r =
+            PyUnicode_Tailmatch(filename, PyTuple_GET_ITEM(s->skip_prefixes, i),
+                                0, PY_SSIZE_T_MAX, -1);
         if (r == 1) {
             return 1;
         }
@@ -187,7 +187,8 @@ static PyObject *json_field(const char *j, size_t n, const char *key) {
             unsigned lo = 0;
             for (int i = 2; i < 6; i++) {
                 char h = p[i];
-                lo = lo * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+                lo = lo * 16 +
+                     (unsigned)(h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
             }
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             p += 6;
@@ -294,8 +295,8 @@ static int plan(tr_session *s, tr_code *ci, sl_filter_kind kind,
         v[i].len = (size_t)len;
     }
     sl_error err = {0};
-    sl_status rc = sl_filter_plan(s->fctx, ci->scope, kind, v, (size_t)n,
-                                  acts, &err);
+    sl_status rc =
+        sl_filter_plan(s->fctx, ci->scope, kind, v, (size_t)n, acts, &err);
     PyMem_RawFree(v);
     if (rc != SL_OK) {
         memset(acts, SL_FILTER_REDACT, (size_t)n); /* fail closed */
@@ -309,9 +310,9 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
     ci->func_id = -1;
     ci->def_line = co->co_firstlineno;
     ci->optimized = (co->co_flags & CO_OPTIMIZED) != 0;
-    ci->generator = (co->co_flags & (CO_GENERATOR | CO_COROUTINE |
-                                     CO_ASYNC_GENERATOR |
-                                     CO_ITERABLE_COROUTINE)) != 0;
+    ci->generator =
+        (co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR |
+                         CO_ITERABLE_COROUTINE)) != 0;
     PyObject *filename = co->co_filename;
     if (!filename || !PyUnicode_Check(filename) || synthetic(filename) ||
         recorder_file(s, filename)) {
@@ -392,8 +393,7 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
         ci->arg_idx[k++] = npos + i;
     }
     if ((flags & CO_VARKEYWORDS) && k < na) {
-        ci->arg_idx[k++] =
-            npos + nkw + ((flags & CO_VARARGS) ? 1 : 0);
+        ci->arg_idx[k++] = npos + nkw + ((flags & CO_VARARGS) ? 1 : 0);
     }
     ci->nargs = k;
     PyObject **argnames = PyMem_RawMalloc(sizeof(PyObject *) * ((size_t)k + 1));
@@ -495,8 +495,7 @@ static PyObject *local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
         return NULL;
     }
     PyObject *v = _PyFrame_GetLocalsArray(fr)[i];
-    unsigned char kind =
-        (unsigned char)PyBytes_AS_STRING(ci->kinds)[i];
+    unsigned char kind = (unsigned char)PyBytes_AS_STRING(ci->kinds)[i];
     if (v && (kind & (CO_FAST_CELL | CO_FAST_FREE)) && PyCell_Check(v)) {
         v = PyCell_GET(v);
     }
@@ -652,8 +651,8 @@ void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
             name = PyUnicode_InternFromString("exception");
         }
         const char *u = "exception";
-        int act = sl_filter_decide(s->fctx, ci->scope, SL_FILTER_ARG, u,
-                                   strlen(u));
+        int act =
+            sl_filter_decide(s->fctx, ci->scope, SL_FILTER_ARG, u, strlen(u));
         if (name && value_into(s, exc, act)) {
             int32_t vid = tr_var_id(s, name);
             tr_emit_value(s, vid, &tr_tls->vbuf);

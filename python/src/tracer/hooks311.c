@@ -25,7 +25,10 @@
 static _Thread_local PyObject *tl_exc; /* the exception now unwinding */
 
 /* Threads recording for session generation tl_gen, and their mode. */
-enum { MODE_OFF, MODE_TRACE };
+enum {
+    MODE_OFF,
+    MODE_TRACE
+};
 static _Thread_local uint64_t tl_gen;
 static _Thread_local int tl_mode;
 static _PyFrameEvalFunction prev_eval; /* evaluates frames for us */
@@ -103,8 +106,7 @@ static int yielded(tr_code *ci, PyFrameObject *f) {
     }
     int lasti = PyFrame_GetLasti(f);
     return lasti >= 0 && lasti < PyBytes_GET_SIZE(ci->bytecode) &&
-           (unsigned char)PyBytes_AS_STRING(ci->bytecode)[lasti] ==
-               YIELD_VALUE;
+           (unsigned char)PyBytes_AS_STRING(ci->bytecode)[lasti] == YIELD_VALUE;
 }
 
 static void on_call(tr_session *s, tr_code *ci, PyFrameObject *f) {
@@ -153,8 +155,8 @@ static int trace_fn(PyObject *obj, PyFrameObject *f, int what, PyObject *arg) {
             tr_on_return(s, ci, exc, TR_RET_UNWIND);
             Py_XDECREF(exc);
         } else {
-            tr_on_return(s, ci, arg, yielded(ci, f) ? TR_RET_YIELD
-                                                    : TR_RET_RETURN);
+            tr_on_return(s, ci, arg,
+                         yielded(ci, f) ? TR_RET_YIELD : TR_RET_RETURN);
         }
         break;
     default:
@@ -189,8 +191,7 @@ void tr_hooks_remove(tr_session *s) {
     }
 }
 
-PyObject *tr_thread_hook(PyObject *self, PyObject *const *args,
-                         Py_ssize_t n) {
+PyObject *tr_thread_hook(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     (void)self;
     (void)args;
     (void)n;

@@ -16,8 +16,8 @@ static PyObject *FilterError;
 static PyObject *filter_error(const sl_error *err) {
     char msg[600];
     sl_error_format(err, msg, sizeof(msg));
-    PyObject *type = err->code == SL_ENOTFOUND ? PyExc_FileNotFoundError
-                                               : FilterError;
+    PyObject *type =
+        err->code == SL_ENOTFOUND ? PyExc_FileNotFoundError : FilterError;
     PyObject *e = PyObject_CallFunction(type, "s", msg);
     if (!e) {
         return NULL;
@@ -69,7 +69,7 @@ static int add_step(tr_session *s, PyObject *step) {
 
 static int session_init(tr_session *s, PyObject *args, PyObject *kw) {
     static char *names[] = {"trace_dir", "program", "chain", "skip_prefixes",
-                            "depth", "items", "text", NULL};
+                            "depth",     "items",   "text",  NULL};
     PyObject *dir = NULL, *program = NULL, *chain = NULL, *skip = NULL;
     int depth = 4;
     Py_ssize_t items = 64, text = 4096;
@@ -93,8 +93,8 @@ static int session_init(tr_session *s, PyObject *args, PyObject *kw) {
     s->no_reuse = no_reuse && *no_reuse && strcmp(no_reuse, "0") != 0;
     s->trace_dir = Py_NewRef(dir);
     s->program = Py_NewRef(program);
-    s->skip_prefixes = skip && skip != Py_None ? PySequence_Tuple(skip)
-                                               : PyTuple_New(0);
+    s->skip_prefixes =
+        skip && skip != Py_None ? PySequence_Tuple(skip) : PyTuple_New(0);
     s->paths = PyDict_New();
     s->path_list = PyList_New(0);
     s->funcs = PyDict_New();
@@ -239,9 +239,9 @@ static PyObject *session_stop(tr_session *s, PyObject *args) {
     }
     PyObject *r = Py_BuildValue(
         "{sOss#sKsKsisi}", "paths", s->path_list, "trace_filter", meta.ptr,
-        (Py_ssize_t)meta.len, "events", (unsigned long long)s->events,
-        "bytes", (unsigned long long)s->bytes, "io_error", s->io_failed,
-        "out_of_memory", failed);
+        (Py_ssize_t)meta.len, "events", (unsigned long long)s->events, "bytes",
+        (unsigned long long)s->bytes, "io_error", s->io_failed, "out_of_memory",
+        failed);
     sl_buf_free(&meta);
     Py_DECREF(s); /* tr_active's reference */
     return r;
@@ -285,16 +285,22 @@ static PyObject *active(PyObject *m, PyObject *unused) {
 }
 
 static PyMethodDef module_methods[] = {
-    {"_thread_hook", (PyCFunction)(void (*)(void))tr_thread_hook,
-     METH_FASTCALL, "threading.settrace hook: installs the C hook"},
+    {"_thread_hook", (PyCFunction)(void (*)(void))tr_thread_hook, METH_FASTCALL,
+     "threading.settrace hook: installs the C hook"},
     {"active", active, METH_NOARGS, "the recording Session, or None"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "sluice._tracer",
-    "The execution recorder's C core (see sluice.trace).", -1,
-    module_methods, NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "sluice._tracer",
+    "The execution recorder's C core (see sluice.trace).",
+    -1,
+    module_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit__tracer(void) {

@@ -220,8 +220,7 @@ void tr_hooks_remove(tr_session *s) {
     tool = -1;
 }
 
-PyObject *tr_thread_hook(PyObject *self, PyObject *const *args,
-                         Py_ssize_t n) {
+PyObject *tr_thread_hook(PyObject *self, PyObject *const *args, Py_ssize_t n) {
     (void)self;
     (void)args;
     (void)n;

@@ -64,31 +64,37 @@ typedef enum tr_type {
 
 /* ---- per code object (kept in the code object's extra slot) ---- */
 
-enum { TR_RET_RETURN, TR_RET_YIELD, TR_RET_UNWIND };
-enum { TR_LOCAL_NAME = 7 };
+enum {
+    TR_RET_RETURN,
+    TR_RET_YIELD,
+    TR_RET_UNWIND
+};
+enum {
+    TR_LOCAL_NAME = 7
+};
 
 typedef struct tr_code {
-    uint64_t gen;      /* session that filled it; 0 = empty */
-    uint8_t skip;      /* skipped scope (or synthetic / recorder code) */
-    uint8_t optimized; /* CO_OPTIMIZED: locals live in slots */
-    uint8_t generator; /* generator, coroutine or async generator */
-    uint8_t ret_act[3];     /* sl_filter_action per TR_RET_* */
+    uint64_t gen;       /* session that filled it; 0 = empty */
+    uint8_t skip;       /* skipped scope (or synthetic / recorder code) */
+    uint8_t optimized;  /* CO_OPTIMIZED: locals live in slots */
+    uint8_t generator;  /* generator, coroutine or async generator */
+    uint8_t ret_act[3]; /* sl_filter_action per TR_RET_* */
     int32_t path_id;
-    int32_t func_id;  /* -1 until the first Call */
-    int32_t def_line; /* co_firstlineno */
+    int32_t func_id;              /* -1 until the first Call */
+    int32_t def_line;             /* co_firstlineno */
     const sl_filter_scope *scope; /* borrowed from the session's filter */
-    PyObject *name;    /* function name for the Function event */
-    PyObject *names;   /* tuple: varnames + cellvars + freevars, unique */
+    PyObject *name;               /* function name for the Function event */
+    PyObject *names;     /* tuple: varnames + cellvars + freevars, unique */
     uint8_t *local_plan; /* sl_filter_action per names[i] (local kind) */
     Py_ssize_t nargs;
-    Py_ssize_t *arg_idx; /* index into names, upstream's argument order */
-    uint8_t *arg_plan;   /* sl_filter_action per argument */
-    PyObject *bytecode;  /* co_code, generators on 3.11 only */
-    PyObject *kinds;     /* co_localspluskinds (3.11: names are the slots) */
-    PyObject *gplan;     /* dict name -> action for namespace names
-                            (globals; module and class bodies' locals);
-                            TR_LOCAL_NAME for a global shadowed by a local */
-    int32_t *local_vid;  /* variable id per names[i], -1 until recorded */
+    Py_ssize_t *arg_idx;  /* index into names, upstream's argument order */
+    uint8_t *arg_plan;    /* sl_filter_action per argument */
+    PyObject *bytecode;   /* co_code, generators on 3.11 only */
+    PyObject *kinds;      /* co_localspluskinds (3.11: names are the slots) */
+    PyObject *gplan;      /* dict name -> action for namespace names
+                             (globals; module and class bodies' locals);
+                             TR_LOCAL_NAME for a global shadowed by a local */
+    int32_t *local_vid;   /* variable id per names[i], -1 until recorded */
     struct tr_nsplan *ns; /* the last namespace snapshot (nsplan.c) */
 } tr_code;
 
@@ -130,7 +136,7 @@ typedef struct tr_nsplan {
 /* ---- the session ---- */
 
 typedef struct tr_limits {
-    int depth;    /* containers nested deeper are not expanded */
+    int depth;        /* containers nested deeper are not expanded */
     Py_ssize_t items; /* elements kept per container */
     Py_ssize_t text;  /* bytes kept per string or str() text */
 } tr_limits;
@@ -148,34 +154,33 @@ typedef struct tr_vcache {
 } tr_vcache;
 
 typedef struct tr_session {
-    PyObject_HEAD
-    uint64_t gen;
+    PyObject_HEAD uint64_t gen;
     int state; /* 0 new, 1 recording, 2 stopped */
     sl_filter *filter;
     sl_filter_ctx *fctx;
-    FILE *out;        /* trace.json */
-    tr_buf buf;       /* events not yet written */
-    int first;        /* no event written yet */
+    FILE *out;  /* trace.json */
+    tr_buf buf; /* events not yet written */
+    int first;  /* no event written yet */
     int io_failed;
     uint64_t events;
     uint64_t bytes;
-    PyObject *paths;      /* dict path -> id */
-    PyObject *path_list;  /* list of paths, by id */
-    PyObject *funcs;      /* dict (name, path_id, line) -> id */
-    PyObject *vars;       /* dict name -> id */
+    PyObject *paths;     /* dict path -> id */
+    PyObject *path_list; /* list of paths, by id */
+    PyObject *funcs;     /* dict (name, path_id, line) -> id */
+    PyObject *vars;      /* dict name -> id */
     Py_ssize_t nfuncs;
     int32_t types[TR_TYPE_COUNT];
     int32_t ntypes;
     char tails[TR_TYPE_COUNT][24]; /* ,"type_id":N} of each registered */
     uint8_t tail_len[TR_TYPE_COUNT];
-    PyObject *trace_dir;  /* str */
-    PyObject *program;    /* str */
+    PyObject *trace_dir;     /* str */
+    PyObject *program;       /* str */
     PyObject *skip_prefixes; /* tuple of str: recorder's own files */
-    PyObject *stable;     /* dict: module, function, class -> its encoded
-                             Raw record (their str() never changes) */
-    int64_t open_calls;   /* Calls not yet returned, all threads */
+    PyObject *stable;        /* dict: module, function, class -> its encoded
+                                Raw record (their str() never changes) */
+    int64_t open_calls;      /* Calls not yet returned, all threads */
     tr_limits lim;
-    tr_vcache *vcache;    /* by variable id */
+    tr_vcache *vcache; /* by variable id */
     size_t nvcache;
     struct tr_scratch *scratches; /* every thread's, freed at stop */
     int no_reuse; /* SLUICE_TRACE_NO_REUSE: no per-line caches (tests) */
@@ -291,7 +296,6 @@ void tr_encode_marker(tr_session *s, tr_buf *b, tr_type t, const char *msg);
 /* hooks: install / remove for the running interpreter */
 int tr_hooks_install(tr_session *s);
 void tr_hooks_remove(tr_session *s);
-PyObject *tr_thread_hook(PyObject *self, PyObject *const *args,
-                         Py_ssize_t n);
+PyObject *tr_thread_hook(PyObject *self, PyObject *const *args, Py_ssize_t n);
 
 #endif

@@ -62,8 +62,8 @@ void tr_buf_i64(tr_buf *b, long long v) {
                                    "90919293949596979899";
     char tmp[24];
     char *e = tmp + sizeof(tmp), *p = e;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-                                 : (unsigned long long)v;
+    unsigned long long u =
+        v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     while (u >= 100) {
         unsigned d = (unsigned)(u % 100);
         u /= 100;
@@ -202,13 +202,19 @@ static const struct {
     int kind;
     const char *lang;
 } TYPES[TR_TYPE_COUNT] = {
-    [TR_T_NONE] = {30, "None"},         [TR_T_BOOL] = {12, "Bool"},
-    [TR_T_INT] = {7, "Int"},            [TR_T_STRING] = {9, "String"},
-    [TR_T_TUPLE] = {27, "Tuple"},       [TR_T_LIST] = {0, "List"},
-    [TR_T_DICT] = {0, "Dict"},          [TR_T_OBJECT] = {16, "Object"},
-    [TR_T_REDACTED] = {16, "Redacted"}, [TR_T_DROPPED] = {16, "Dropped"},
+    [TR_T_NONE] = {30, "None"},
+    [TR_T_BOOL] = {12, "Bool"},
+    [TR_T_INT] = {7, "Int"},
+    [TR_T_STRING] = {9, "String"},
+    [TR_T_TUPLE] = {27, "Tuple"},
+    [TR_T_LIST] = {0, "List"},
+    [TR_T_DICT] = {0, "Dict"},
+    [TR_T_OBJECT] = {16, "Object"},
+    [TR_T_REDACTED] = {16, "Redacted"},
+    [TR_T_DROPPED] = {16, "Dropped"},
     [TR_T_RECURSION] = {15, "Recursion"},
-    [TR_T_LIMIT] = {31, "NonExpanded"}, [TR_T_UNFINISHED] = {16, "Unfinished"},
+    [TR_T_LIMIT] = {31, "NonExpanded"},
+    [TR_T_UNFINISHED] = {16, "Unfinished"},
 };
 
 int32_t tr_type_register(tr_session *s, tr_type t) {
