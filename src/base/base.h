@@ -89,6 +89,10 @@ size_t sl__utf8_encode(uint32_t cp, char *out);
 /* Column (1-based, in characters) of byte offset off in a line starting at
  * line_start. */
 uint32_t sl__utf8_col(const char *line_start, size_t off);
+/* Whether a[0..alen) and b[0..blen) are equal ignoring ASCII case (other
+ * bytes, NUL included, compare as they are): header names, enum names,
+ * keep words, redaction key literals. */
+bool sl__ascii_ieq(const char *a, size_t alen, const char *b, size_t blen);
 
 #define SL_UNUSED(x)    ((void)(x))
 #define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,9 +1,29 @@
-/* src/base/utf8.c: UTF-8 validation and encoding. Validation follows
+/* src/base/utf8.c: UTF-8 validation and encoding, and ASCII
+ * case-insensitive comparison. Validation follows
  * RFC 3629 exactly (no overlongs, no surrogates, nothing above U+10FFFF),
  * with an ASCII fast path since most config and telemetry text is ASCII. */
 #include <sluice/common.h>
 
 #include "base/base.h"
+
+bool sl__ascii_ieq(const char *a, size_t alen, const char *b, size_t blen) {
+    if (alen != blen) {
+        return false;
+    }
+    for (size_t i = 0; i < alen; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z') {
+            x = (unsigned char)(x - 'A' + 'a');
+        }
+        if (y >= 'A' && y <= 'Z') {
+            y = (unsigned char)(y - 'A' + 'a');
+        }
+        if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
 
 size_t sl__utf8_valid_prefix(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;

@@ -28,20 +28,7 @@ static void trim(const char **s, size_t *len) {
 }
 
 static bool ieq(const char *s, size_t len, const char *lit) {
-    size_t n = strlen(lit);
-    if (len != n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = (char)(c - 'A' + 'a');
-        }
-        if (c != lit[i]) {
-            return false;
-        }
-    }
-    return true;
+    return sl__ascii_ieq(s, len, lit, strlen(lit));
 }
 
 /* Rust's f64::from_str: [+-]? (digits [. digits?] | . digits) ([eE] [+-]?

@@ -359,22 +359,7 @@ static const enum_def def_span_status =
 static const enum_def def_mode = ENUM("mode", "SAMPLING_MODE_", sampling_modes);
 
 static bool ieq_n(const char *a, size_t n, const char *b) {
-    if (strlen(b) != n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') {
-            x = (char)(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = (char)(y - 'A' + 'a');
-        }
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
+    return sl__ascii_ieq(a, n, b, strlen(b));
 }
 
 /* Parse an enum: short name, full proto name (both any case) or number.

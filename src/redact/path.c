@@ -92,29 +92,10 @@ sl_status sl__redact_path_compile(sl_redactor *r, const char *text, size_t len,
     return SL_OK;
 }
 
-/* ASCII case-insensitive equality; keys may hold NUL bytes, so no
- * strncasecmp. */
+/* ASCII case-insensitive equality (keys may hold NUL bytes, so no
+ * strncasecmp). */
 static bool lit_match(const rd_seg *s, sl_str key) {
-    if (s->len != key.len) {
-        return false;
-    }
-    for (size_t i = 0; i < key.len; i++) {
-        unsigned char a = (unsigned char)s->text[i];
-        unsigned char b = (unsigned char)key.ptr[i];
-        if (a == b) {
-            continue;
-        }
-        if (a >= 'A' && a <= 'Z') {
-            a = (unsigned char)(a + 32);
-        }
-        if (b >= 'A' && b <= 'Z') {
-            b = (unsigned char)(b + 32);
-        }
-        if (a != b) {
-            return false;
-        }
-    }
-    return true;
+    return sl__ascii_ieq(s->text, s->len, key.ptr, key.len);
 }
 
 /* Patterns with "**": the classic glob table, one row per pattern segment

@@ -13,23 +13,7 @@ enum {
 };
 
 bool sl__http_ieq(sl_str a, const char *b) {
-    size_t n = strlen(b);
-    if (a.len != n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char x = a.ptr[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') {
-            x = (char)(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = (char)(y - 'A' + 'a');
-        }
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
+    return sl__ascii_ieq(a.ptr, a.len, b, strlen(b));
 }
 
 bool sl__http_header(const sl__http_req *req, const char *name, sl_str *out) {

@@ -153,3 +153,18 @@ Test(codec, base64_rejects_bad_padding_and_characters) {
     cr_assert_eq(sl__base64_decode("aG!s", 4, NULL), -1);
     cr_assert_eq(sl__base64_decode("a===", 4, NULL), -1);
 }
+
+Test(ascii_ieq, folds_ascii_letters_only_and_compares_every_byte) {
+    cr_assert(sl__ascii_ieq("Content-Type", 12, "content-type", 12));
+    cr_assert(sl__ascii_ieq("", 0, "", 0));
+    cr_assert(!sl__ascii_ieq("gzip", 4, "gzip2", 5));
+    /* only A-Z fold: '@' (0x40) is not '`' (0x60), '[' is not '{' */
+    cr_assert(!sl__ascii_ieq("@", 1, "`", 1));
+    cr_assert(!sl__ascii_ieq("[", 1, "{", 1));
+    /* non-ASCII bytes compare as they are: \xc3\x89 is not \xc3\xa9 */
+    cr_assert(!sl__ascii_ieq("\xc3\x89", 2, "\xc3\xa9", 2));
+    cr_assert(sl__ascii_ieq("\xc3\xa9", 2, "\xc3\xa9", 2));
+    /* NUL bytes are compared, not ends */
+    cr_assert(sl__ascii_ieq("a\0B", 3, "A\0b", 3));
+    cr_assert(!sl__ascii_ieq("a\0b", 3, "a\0c", 3));
+}
