@@ -104,19 +104,7 @@ sl_status sl__doc_build_reserve(sl_doc *doc, sl_node *c, uint32_t cap) {
     if (c->len != 0 || cap <= c->aux) {
         return SL_OK;
     }
-    size_t esize =
-        c->kind == SL_NODE_OBJECT ? sizeof(sl__member) : sizeof(sl_node);
-    void *p = sl__arena_alloc(&doc->arena, (size_t)cap * esize);
-    if (!p) {
-        return SL_ENOMEM;
-    }
-    if (c->kind == SL_NODE_OBJECT) {
-        c->u.members = p;
-    } else {
-        c->u.items = p;
-    }
-    c->aux = cap;
-    return SL_OK;
+    return sl__node_reserve(doc, c, cap) ? SL_OK : SL_ENOMEM;
 }
 
 void sl__doc_build_span(sl_node *n, uint32_t off, const char *end) {

@@ -129,6 +129,11 @@ sl_status sl__doc_error(const sl_doc *doc, sl_error *err, sl_status code,
 void sl__doc_locate(const sl_doc *doc, size_t off, uint32_t *line,
                     uint32_t *col);
 
+/* Give container c an arena array of cap entries (cap > c->len), its
+ * entries copied; the old array stays in the arena. false when out of
+ * memory. */
+bool sl__node_reserve(sl_doc *doc, sl_node *c, uint32_t cap);
+
 /* Builder: a node slot appended to a container (array or object, growing
  * its arena array by doubling). For objects the member's key is set from
  * key/klen (borrowed: must live in the arena or the source text) and the

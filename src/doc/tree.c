@@ -435,19 +435,9 @@ void sl__node_init_scalar(sl_node *n, sl_node_kind kind, const char *s,
     n->len = len;
 }
 
-/* Grow a container's arena array so one more item fits. The old array is
- * abandoned in the arena (freed with the doc): total waste stays below the
- * final size because capacity doubles. */
-static bool grow(sl_doc *doc, sl_node *c) {
-    if (c->len < c->aux) {
-        return true;
-    }
+bool sl__node_reserve(sl_doc *doc, sl_node *c, uint32_t cap) {
     size_t esize =
         c->kind == SL_NODE_OBJECT ? sizeof(sl__member) : sizeof(sl_node);
-    uint32_t cap = c->aux ? c->aux * 2 : 4;
-    if (cap < c->aux || cap >= SL__NO_OFF / 2) {
-        return false;
-    }
     void *p = sl__arena_alloc(&doc->arena, (size_t)cap * esize);
     if (!p) {
         return false;
@@ -465,6 +455,20 @@ static bool grow(sl_doc *doc, sl_node *c) {
     }
     c->aux = cap;
     return true;
+}
+
+/* Grow a container's arena array so one more item fits. The old array is
+ * abandoned in the arena (freed with the doc): total waste stays below the
+ * final size because capacity doubles. */
+static bool grow(sl_doc *doc, sl_node *c) {
+    if (c->len < c->aux) {
+        return true;
+    }
+    uint32_t cap = c->aux ? c->aux * 2 : 4;
+    if (cap < c->aux || cap >= SL__NO_OFF / 2) {
+        return false;
+    }
+    return sl__node_reserve(doc, c, cap);
 }
 
 sl_node *sl__node_push(sl_doc *doc, sl_node *c, const char *key, uint32_t klen,
