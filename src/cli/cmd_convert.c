@@ -92,6 +92,22 @@ static sl_status write_one(sl_otlp *o, int to, bool delimited, sl_buf *out,
     return rc == SL_OK ? sl_buf_append(out, tmp->ptr, tmp->len) : rc;
 }
 
+/* The command's end: the error (its message, or its status's name) or
+ * the output written to path ("-": stdout); the exit status. */
+static int finish(sl_status rc, sl_error *err, const sl_buf *out,
+                  const char *path) {
+    if (rc != SL_OK) {
+        if (!err->msg[0]) {
+            snprintf(err->msg, sizeof(err->msg), "%s", sl_status_str(rc));
+        }
+        sl_cli_print_error(err);
+        return SL_EXIT_INPUT;
+    }
+    return sl_cli_write_file(path, out->ptr ? out->ptr : "", out->len) != 0
+               ? SL_EXIT_INPUT
+               : SL_EXIT_OK;
+}
+
 static int convert_otlp(int from, int to, int sig, bool delimited,
                         const char *in, const char *outp) {
     if (from == OTLP_PROTO && sig < 0) {
@@ -154,16 +170,7 @@ static int convert_otlp(int from, int to, int sig, bool delimited,
         }
         count++;
     }
-    int status = SL_EXIT_OK;
-    if (rc != SL_OK) {
-        if (!err.msg[0]) {
-            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
-        }
-        sl_cli_print_error(&err);
-        status = SL_EXIT_INPUT;
-    } else if (sl_cli_write_file(outp, out.ptr ? out.ptr : "", out.len) != 0) {
-        status = SL_EXIT_INPUT;
-    }
+    int status = finish(rc, &err, &out, outp);
     sl_buf_free(&out);
     sl_buf_free(&tmp);
     sl_otlp_free(o);
@@ -254,16 +261,7 @@ int sl_cmd_convert(int argc, char **argv) {
     if (rc == SL_OK) {
         rc = sl_buf_append(&out, "\n", 1);
     }
-    int status = SL_EXIT_OK;
-    if (rc != SL_OK) {
-        if (!err.msg[0]) {
-            snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
-        }
-        sl_cli_print_error(&err);
-        status = SL_EXIT_INPUT;
-    } else if (sl_cli_write_file("-", out.ptr, out.len) != 0) {
-        status = SL_EXIT_INPUT;
-    }
+    int status = finish(rc, &err, &out, "-");
     sl_buf_free(&out);
     sl_doc_free(doc);
     return status;
