@@ -200,6 +200,24 @@ Test(recorder, custom_policy_is_used, .init = setup, .fini = teardown) {
  * only the node and writes it node by node (sl_redact_write). Both must
  * store the same payload and audit, drops (first, middle, last, nested),
  * masks and detector hits included. */
+/* The run id's two events, shown: their payloads and audits (from
+ * ,"payload": to the line's end) must be the same bytes; the first one's
+ * text (l keeps it) and length. */
+static const char *two_events_stored_alike(sl_recorder *rec, const char *id,
+                                           lines *l, size_t *alen) {
+    cr_assert_eq(sl_recorder_show_run(rec, id, collect, l, NULL), SL_OK);
+    cr_assert_eq(l->n, 2);
+    const char *a = strstr(l->text, ",\"payload\":");
+    cr_assert_not_null(a);
+    const char *b = strstr(a + 1, ",\"payload\":");
+    cr_assert_not_null(b);
+    *alen = (size_t)(strchr(a, '\n') - a);
+    size_t blen = (size_t)(strchr(b, '\n') - b);
+    cr_expect(*alen == blen && memcmp(a, b, blen) == 0, "doc: %.*s\nnode: %.*s",
+              (int)*alen, a, (int)blen, b);
+    return a;
+}
+
 Test(recorder, log_event_stores_what_node_by_node_redaction_writes,
      .init = setup, .fini = teardown) {
     sl_redact_rule rules[2] = {{0}, {0}};
@@ -231,16 +249,8 @@ Test(recorder, log_event_stores_what_node_by_node_redaction_writes,
         sl_recorder_log_node(rec, id, "t", sl_doc_root(doc), NULL, &err), SL_OK,
         "%s", err.msg);
     lines l = {0};
-    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
-    cr_assert_eq(l.n, 2);
-    const char *a = strstr(l.text, ",\"payload\":");
-    cr_assert_not_null(a);
-    const char *b = strstr(a + 1, ",\"payload\":");
-    cr_assert_not_null(b);
-    size_t alen = (size_t)(strchr(a, '\n') - a);
-    size_t blen = (size_t)(strchr(b, '\n') - b);
-    cr_expect(alen == blen && memcmp(a, b, alen) == 0, "doc: %.*s\nnode: %.*s",
-              (int)alen, a, (int)blen, b);
+    size_t alen;
+    const char *a = two_events_stored_alike(rec, id, &l, &alen);
     /* the payload exercised every kind of change */
     cr_expect_not_null(strstr(a, "\"drop\":4,"), "%.*s", (int)alen, a);
     cr_expect_not_null(strstr(a, "\"mask\":2,"), "%.*s", (int)alen, a);
@@ -285,16 +295,8 @@ Test(recorder, log_doc_node_of_a_nested_payload_stores_what_log_node_stores,
     cr_assert_eq(sl_recorder_log_node(rec, id, "t", payload, NULL, &err), SL_OK,
                  "%s", err.msg);
     lines l = {0};
-    cr_assert_eq(sl_recorder_show_run(rec, id, collect, &l, NULL), SL_OK);
-    cr_assert_eq(l.n, 2);
-    const char *a = strstr(l.text, ",\"payload\":");
-    cr_assert_not_null(a);
-    const char *b = strstr(a + 1, ",\"payload\":");
-    cr_assert_not_null(b);
-    size_t alen = (size_t)(strchr(a, '\n') - a);
-    size_t blen = (size_t)(strchr(b, '\n') - b);
-    cr_expect(alen == blen && memcmp(a, b, alen) == 0, "doc: %.*s\nnode: %.*s",
-              (int)alen, a, (int)blen, b);
+    size_t alen;
+    const char *a = two_events_stored_alike(rec, id, &l, &alen);
     cr_expect_not_null(strstr(a, "\"drop\":3,"), "%.*s", (int)alen, a);
     cr_expect_null(strstr(l.text, "hunter2"));
     cr_expect_null(strstr(l.text, "after"));
