@@ -36,8 +36,23 @@ static int usage(const char *why) {
             "--rotate-bytes BYTES\n"
             "  on-disk queue: --queue-dir DIR "
             "[--queue-fsync always|batch|never]\n"
-            "          (--queue-max-bytes is --queue-bytes)\n");
+            "          (--queue-max-bytes is --queue-bytes)\n"
+            "  TLS: --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]\n"
+            "       --forward https://... | --forward-grpc-tls, "
+            "[--forward-ca FILE]\n"
+            "       [--forward-insecure-skip-verify]\n"
+            "  compression of what serve sends: --forward-compression "
+            "gzip|none,\n"
+            "       --policy-compression gzip|none\n");
     return SL_EXIT_USAGE;
+}
+
+/* gzip | none -> sl__serve_compress; 0 when neither. */
+static unsigned parse_compress(const char *v) {
+    if (strcmp(v, "gzip") == 0) {
+        return SL_SERVE_COMPRESS_GZIP;
+    }
+    return strcmp(v, "none") == 0 ? SL_SERVE_COMPRESS_NONE : 0;
 }
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out) {
@@ -204,6 +219,31 @@ int sl_cmd_serve(int argc, char **argv) {
             o.no_watch = true;
         } else if (strcmp(a, "--forward-grpc") == 0 && v) {
             o.forward_grpc = argv[++i];
+        } else if (strcmp(a, "--tls-cert") == 0 && v) {
+            o.tls_cert = argv[++i];
+        } else if (strcmp(a, "--tls-key") == 0 && v) {
+            o.tls_key = argv[++i];
+        } else if (strcmp(a, "--tls-client-ca") == 0 && v) {
+            o.tls_client_ca = argv[++i];
+        } else if (strcmp(a, "--forward-ca") == 0 && v) {
+            o.forward_ca = argv[++i];
+        } else if (strcmp(a, "--forward-insecure-skip-verify") == 0) {
+            o.forward_insecure = true;
+        } else if (strcmp(a, "--forward-grpc-tls") == 0) {
+            o.forward_grpc_tls = true;
+        } else if ((strcmp(a, "--forward-compression") == 0 ||
+                    strcmp(a, "--policy-compression") == 0) &&
+                   v) {
+            unsigned c = parse_compress(argv[++i]);
+            if (c == 0) {
+                fprintf(stderr, "sluice serve: %s wants gzip or none\n", a);
+                return usage(NULL);
+            }
+            if (a[2] == 'f') {
+                o.forward_compress = c;
+            } else {
+                o.policy_compress = c;
+            }
         } else if (strcmp(a, "--config") == 0 && v) {
             config = argv[++i];
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -242,7 +282,13 @@ int sl_cmd_serve(int argc, char **argv) {
         sl__serve_config_merge(&o, &cfg);
     }
     int status;
-    if (o.npolicies == 0 && !o.policy_server) {
+    if ((o.tls_cert != NULL) != (o.tls_key != NULL)) {
+        status = usage("--tls-cert and --tls-key go together");
+    } else if (o.tls_client_ca && !o.tls_cert) {
+        status = usage("--tls-client-ca needs --tls-cert and --tls-key");
+    } else if (o.forward_grpc_tls && !o.forward_grpc) {
+        status = usage("--forward-grpc-tls goes with --forward-grpc");
+    } else if (o.npolicies == 0 && !o.policy_server) {
         status = usage("--policies (or policies.files in --config) or "
                        "--policy-server is required");
     } else {

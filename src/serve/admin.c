@@ -250,6 +250,10 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
          LOAD(m->rejected_memory)},
         {"sluice_timeouts_total", "counter",
          "connections closed by the idle or read timeout", LOAD(m->timeouts)},
+        {"sluice_tls_handshake_failures_total", "counter",
+         "TLS connections refused: failed or timed-out handshakes, "
+         "cleartext sent to a TLS port",
+         LOAD(m->tls_failed)},
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(s) && rc == SL_OK; i++) {
         rc = scalar(b, s[i].name, s[i].type, s[i].help, s[i].v);

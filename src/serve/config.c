@@ -3,8 +3,10 @@
  * applying and merging are written once. */
 #include "serve/config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/base.h"
 
@@ -13,43 +15,58 @@ typedef enum kind {
     K_STR = 1,
     K_SIZE = 2, /* size_t, >= 1 */
     K_UINT = 3, /* unsigned, >= 1 */
-    K_FSYNC = 4 /* a fsync_modes name, stored as unsigned index + 1 */
+    K_ENUM = 4, /* one of option.names, stored as unsigned index + 1 */
+    K_FILE = 5, /* a path that must be readable (checked at load) */
+    K_BOOL = 6
 } kind;
 
 static const char *const fsync_modes[] = {"always", "batch", "never", NULL};
+/* index + 1 = sl__serve_compress */
+static const char *const compress_modes[] = {"gzip", "none", NULL};
 
 typedef struct option {
     const char *section, *key;
     kind k;
     size_t off;
     uint64_t max;
+    const char *const *names; /* K_ENUM */
 } option;
 
 #define OFF(f) offsetof(sl__serve_opts, f)
 
 static const option options[] = {
-    {"receivers", "http", K_ADDR, OFF(http), 0},
-    {"receivers", "grpc", K_ADDR, OFF(grpc), 0},
-    {"", "admin", K_ADDR, OFF(admin), 0},
-    {"", "threads", K_UINT, OFF(threads), SL_SERVE_MAX_THREADS},
-    {"exporter", "output", K_STR, OFF(output), 0},
-    {"exporter", "forward", K_STR, OFF(forward), 0},
-    {"exporter", "forward_grpc", K_ADDR, OFF(forward_grpc), 0},
-    {"policies", "server", K_STR, OFF(policy_server), 0},
-    {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50},
-    {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40},
+    {"receivers", "http", K_ADDR, OFF(http), 0, NULL},
+    {"receivers", "grpc", K_ADDR, OFF(grpc), 0, NULL},
+    {"", "admin", K_ADDR, OFF(admin), 0, NULL},
+    {"", "threads", K_UINT, OFF(threads), SL_SERVE_MAX_THREADS, NULL},
+    {"exporter", "output", K_STR, OFF(output), 0, NULL},
+    {"exporter", "forward", K_STR, OFF(forward), 0, NULL},
+    {"exporter", "forward_grpc", K_ADDR, OFF(forward_grpc), 0, NULL},
+    {"policies", "server", K_STR, OFF(policy_server), 0, NULL},
+    {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50, NULL},
+    {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40, NULL},
     {"exporter", "queue_max_bytes", K_SIZE, OFF(queue_bytes),
-     (uint64_t)1 << 40},
-    {"exporter", "queue_dir", K_STR, OFF(queue_dir), 0},
-    {"exporter", "queue_fsync", K_FSYNC, OFF(queue_fsync), 0},
-    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u},
-    {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30},
-    {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30},
-    {"limits", "max_header", K_SIZE, OFF(max_header), 1u << 20},
-    {"limits", "max_connections", K_UINT, OFF(max_conns), 1u << 20},
-    {"limits", "max_inflight", K_SIZE, OFF(max_inflight), (uint64_t)1 << 40},
-    {"limits", "idle_timeout_ms", K_UINT, OFF(idle_timeout_ms), 86400000u},
-    {"limits", "read_timeout_ms", K_UINT, OFF(read_timeout_ms), 86400000u},
+     (uint64_t)1 << 40, NULL},
+    {"exporter", "queue_dir", K_STR, OFF(queue_dir), 0, NULL},
+    {"exporter", "queue_fsync", K_ENUM, OFF(queue_fsync), 0, fsync_modes},
+    {"exporter", "compression", K_ENUM, OFF(forward_compress), 0,
+     compress_modes},
+    {"exporter", "ca_file", K_FILE, OFF(forward_ca), 0, NULL},
+    {"exporter", "insecure_skip_verify", K_BOOL, OFF(forward_insecure), 0, NULL},
+    {"exporter", "forward_grpc_tls", K_BOOL, OFF(forward_grpc_tls), 0, NULL},
+    {"policies", "compression", K_ENUM, OFF(policy_compress), 0,
+     compress_modes},
+    {"receivers.tls", "cert_file", K_FILE, OFF(tls_cert), 0, NULL},
+    {"receivers.tls", "key_file", K_FILE, OFF(tls_key), 0, NULL},
+    {"receivers.tls", "client_ca_file", K_FILE, OFF(tls_client_ca), 0, NULL},
+    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u, NULL},
+    {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30, NULL},
+    {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30, NULL},
+    {"limits", "max_header", K_SIZE, OFF(max_header), 1u << 20, NULL},
+    {"limits", "max_connections", K_UINT, OFF(max_conns), 1u << 20, NULL},
+    {"limits", "max_inflight", K_SIZE, OFF(max_inflight), (uint64_t)1 << 40, NULL},
+    {"limits", "idle_timeout_ms", K_UINT, OFF(idle_timeout_ms), 86400000u, NULL},
+    {"limits", "read_timeout_ms", K_UINT, OFF(read_timeout_ms), 86400000u, NULL},
 };
 
 static const char *const sections[] = {"receivers", "exporter", "limits",
@@ -105,7 +122,16 @@ static char *keep(loader *ld, sl_str s) {
 static void apply(loader *ld, const option *op, const sl_node *v) {
     char *field = (char *)&ld->cfg->opts + op->off;
     sl_node_kind k = sl_node_kind_of(v);
-    if (op->k == K_ADDR || op->k == K_STR) {
+    if (op->k == K_BOOL) {
+        if (k != SL_NODE_BOOL) {
+            problem(ld, v, "%s: expected true or false", op->key);
+            return;
+        }
+        bool b = sl_node_bool(v);
+        memcpy(field, &b, sizeof(b));
+        return;
+    }
+    if (op->k == K_ADDR || op->k == K_STR || op->k == K_FILE) {
         if (k != SL_NODE_STRING || sl_node_str(v).len == 0) {
             problem(ld, v, "%s: expected a non-empty string, got %s", op->key,
                     sl_node_kind_name(k));
@@ -121,23 +147,37 @@ static void apply(loader *ld, const option *op, const sl_node *v) {
             problem(ld, v, "%s: out of memory", op->key);
             return;
         }
+        if (op->k == K_FILE && access(p, R_OK) != 0) {
+            char q[64];
+            sl__quote(q, sizeof(q), s.ptr, s.len);
+            problem(ld, v, "%s: cannot read %s: %s", op->key, q,
+                    strerror(errno));
+            return;
+        }
         memcpy(field, &p, sizeof(p));
         return;
     }
-    if (op->k == K_FSYNC) {
+    if (op->k == K_ENUM) {
         sl_str s = k == SL_NODE_STRING ? sl_node_str(v) : (sl_str){"", 0};
-        for (unsigned c = 0; fsync_modes[c]; c++) {
-            if (strlen(fsync_modes[c]) == s.len &&
-                memcmp(fsync_modes[c], s.ptr, s.len) == 0) {
+        char list[96] = "";
+        size_t used = 0;
+        for (unsigned c = 0; op->names[c]; c++) {
+            if (strlen(op->names[c]) == s.len &&
+                memcmp(op->names[c], s.ptr, s.len) == 0) {
                 unsigned u = c + 1;
                 memcpy(field, &u, sizeof(u));
                 return;
             }
+            int w = snprintf(list + used, sizeof(list) - used, "%s%s",
+                             c == 0                ? ""
+                             : op->names[c + 1]    ? ", "
+                                                   : " or ",
+                             op->names[c]);
+            used += w > 0 && (size_t)w < sizeof(list) - used ? (size_t)w : 0;
         }
         char q[64];
         sl__quote(q, sizeof(q), s.ptr, s.len);
-        problem(ld, v, "%s: unknown value %s (always, batch or never)", op->key,
-                q);
+        problem(ld, v, "%s: unknown value %s (%s)", op->key, q, list);
         return;
     }
     int64_t n = 0;
@@ -183,13 +223,28 @@ static void object(loader *ld, const sl_node *obj, const char *section) {
             if (sl_node_kind_of(v) != SL_NODE_OBJECT) {
                 problem(ld, v, "%s: expected a mapping, got %s", sections[s],
                         sl_node_kind_name(sl_node_kind_of(v)));
-            } else if (strcmp(sections[s], "policies") == 0) {
-                object(ld, v, "policies");
             } else {
                 object(ld, v, sections[s]);
             }
         }
         if (known) {
+            continue;
+        }
+        if (strcmp(section, "receivers") == 0 && key.len == 3 &&
+            memcmp(key.ptr, "tls", 3) == 0) {
+            if (sl_node_kind_of(v) != SL_NODE_OBJECT) {
+                problem(ld, v, "tls: expected a mapping, got %s",
+                        sl_node_kind_name(sl_node_kind_of(v)));
+            } else {
+                object(ld, v, "receivers.tls");
+                const sl__serve_opts *o = &ld->cfg->opts;
+                if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
+                    problem(ld, v, "tls: cert_file and key_file go together");
+                } else if (o->tls_client_ca && !o->tls_cert) {
+                    problem(ld, v, "tls: client_ca_file needs cert_file and "
+                                   "key_file");
+                }
+            }
             continue;
         }
         if (strcmp(section, "policies") == 0 && key.len == 5 &&
@@ -283,9 +338,10 @@ void sl__serve_config_merge(sl__serve_opts *o, const sl__serve_config *cfg) {
         }
         char *dst = (char *)o + options[i].off;
         const char *src = (const char *)f + options[i].off;
-        size_t n = options[i].k == K_UINT || options[i].k == K_FSYNC
+        size_t n = options[i].k == K_UINT || options[i].k == K_ENUM
                        ? sizeof(unsigned)
                    : options[i].k == K_SIZE ? sizeof(size_t)
+                   : options[i].k == K_BOOL ? sizeof(bool)
                                             : sizeof(const char *);
         static const char zero[sizeof(size_t) > sizeof(void *)
                                    ? sizeof(size_t)

@@ -3,15 +3,18 @@
  * key with file:line:col problems. Flags given on the command line win
  * over the file.
  *
- *   receivers: {http: HOST:PORT, grpc: HOST:PORT}
+ *   receivers: {http: HOST:PORT, grpc: HOST:PORT,
+ *               tls: {cert_file: PEM, key_file: PEM, client_ca_file: PEM}}
  *   admin: HOST:PORT
  *   threads: N
  *   policies: {files: [FILE, ...], watch: true, server: URL,
- *              protobuf: false}
+ *              protobuf: false, compression: none | gzip}
  *   exporter: {output: FILE | forward: URL | forward_grpc: HOST:PORT,
  *              rotate_bytes: N,
  *              queue_bytes: N (alias queue_max_bytes), drain_timeout_ms: N,
- *              queue_dir: DIR, queue_fsync: always | batch | never}
+ *              queue_dir: DIR, queue_fsync: always | batch | never,
+ *              compression: gzip | none, ca_file: PEM,
+ *              insecure_skip_verify: false, forward_grpc_tls: false}
  *   limits: {max_body: N, max_decompressed: N, max_header: N,
  *            max_connections: N, idle_timeout_ms: N, read_timeout_ms: N}
  */
@@ -28,8 +31,8 @@ enum {
 typedef struct sl__serve_config {
     sl__serve_opts opts;
     bool set_threads, set_watch; /* which scalars the file gave */
-    char *strings[SL_SERVE_MAX_POLICY_FILES + 8]; /* owned */
-    size_t lens[SL_SERVE_MAX_POLICY_FILES + 8];
+    char *strings[SL_SERVE_MAX_POLICY_FILES + 16]; /* owned */
+    size_t lens[SL_SERVE_MAX_POLICY_FILES + 16];
     size_t nstrings;
     sl_error problems[SL_SERVE_CONFIG_MAX_PROBLEMS];
     size_t nproblems; /* more than the array holds are counted, not kept */

@@ -2,7 +2,12 @@
  * epoll (see net.h). Reads go into the connection's buffer (bounded by
  * the header and body limits), requests are framed by http1.c and
  * answered in place by receiver.c; a connection whose answers are not
- * read is not read either (no unbounded output). */
+ * read is not read either (no unbounded output). With --tls-cert the
+ * OTLP/HTTP and gRPC listeners' connections go through a TLS session
+ * (tls.c): the handshake runs inside the first reads, non-blocking, and
+ * must end within --read-timeout-ms; decrypted bytes take the cleartext
+ * path, so every limit applies unchanged. The admin listener stays
+ * cleartext. */
 #define _GNU_SOURCE /* accept4 */
 #include "serve/net.h"
 
@@ -25,6 +30,7 @@
 #include "serve/http1.h"
 #include "serve/log.h"
 #include "serve/receiver.h"
+#include "serve/tls.h"
 
 enum {
     SRC_LISTENER = 0,
@@ -56,8 +62,12 @@ typedef struct conn {
     size_t out_off;
     sl__http_parser p;
     sl__serve_h2 *h2; /* set once the connection speaks HTTP/2 */
+    sl__tls *tls;     /* TLS listeners: the session */
     size_t held;      /* in.cap as counted in the server's inflight bytes */
-    uint64_t last_ms, req_start_ms;
+    uint64_t last_ms, req_start_ms, start_ms;
+    /* TLS may need the other direction: a read waiting for the socket to
+     * be writable (handshake), a write waiting for it to be readable */
+    bool tls_read_wants_out, tls_write_wants_in;
     bool closing, peer_closed, sent_continue, want_out, goaway;
     bool deferred; /* answers wait for the on-disk queue's commit */
 } conn;
@@ -77,6 +87,7 @@ struct worker {
 struct sl__serve_net {
     sl__serve *srv;
     listener l[3];
+    sl__tls_server *tls; /* --tls-cert: the OTLP/HTTP and gRPC listeners */
     worker *workers;
     unsigned nworkers;
 };
@@ -158,6 +169,16 @@ sl__serve_net *sl__serve_net_new(sl__serve *srv,
         return NULL;
     }
     net->srv = srv;
+    if (srv->opts.tls_cert) {
+        sl_error err = {0};
+        net->tls = sl__tls_server_new(srv->opts.tls_cert, srv->opts.tls_key,
+                                      srv->opts.tls_client_ca, &err);
+        if (!net->tls) {
+            sl__serve_log(SL_SERVE_ERROR, "%s", err.msg);
+            sl__serve_net_free(net);
+            return NULL;
+        }
+    }
     const char *want[3] = {srv->opts.http, srv->opts.grpc, srv->opts.admin};
     for (int i = 0; i < 3; i++) {
         net->l[i].s.kind = SRC_LISTENER;
@@ -194,6 +215,7 @@ static void shrink(worker *w, conn *c) {
 
 static void conn_close(worker *w, conn *c) {
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->s.fd, NULL);
+    sl__tls_free(c->tls);
     close(c->s.fd);
     if (c->prev) {
         c->prev->next = c->next;
@@ -213,6 +235,11 @@ static void conn_close(worker *w, conn *c) {
 }
 
 static void set_out_interest(worker *w, conn *c, bool want) {
+    if (c->tls_read_wants_out) {
+        want = true; /* the handshake must write before reading on */
+    } else if (c->tls_write_wants_in) {
+        want = false;
+    }
     if (c->want_out == want) {
         return;
     }
@@ -225,6 +252,44 @@ static void set_out_interest(worker *w, conn *c, bool want) {
 
 static void conn_process(worker *w, conn *c);
 
+/* One send of c's pending output, through TLS or straight: 1 with *sent
+ * set, 0 to wait for the socket (the interest is set), -1 when the
+ * connection broke. */
+static int conn_send(worker *w, conn *c, size_t *sent) {
+    const char *p = c->out.ptr + c->out_off;
+    size_t n = c->out.len - c->out_off;
+    if (c->tls) {
+        switch (sl__tls_write(c->tls, p, n, sent)) {
+        case SL_TLS_DONE:
+            return 1;
+        case SL_TLS_WANT_WRITE:
+            set_out_interest(w, c, true);
+            return 0;
+        case SL_TLS_WANT_READ:
+            c->tls_write_wants_in = true;
+            set_out_interest(w, c, false);
+            return 0;
+        default:
+            return -1;
+        }
+    }
+    for (;;) {
+        ssize_t r = send(c->s.fd, p, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            set_out_interest(w, c, true);
+            return 0;
+        }
+        if (r <= 0) {
+            return -1;
+        }
+        *sent = (size_t)r;
+        return 1;
+    }
+}
+
 /* Send what is pending; returns false when the connection was closed. */
 static bool conn_flush(worker *w, conn *c) {
     if (w->pipe.commit && c->out_off < c->out.len) {
@@ -232,20 +297,16 @@ static bool conn_flush(worker *w, conn *c) {
         return true;
     }
     while (c->out_off < c->out.len) {
-        ssize_t n = send(c->s.fd, c->out.ptr + c->out_off,
-                         c->out.len - c->out_off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            set_out_interest(w, c, true);
+        size_t sent = 0;
+        int r = conn_send(w, c, &sent);
+        if (r == 0) {
             return true;
         }
-        if (n <= 0) {
+        if (r < 0) {
             conn_close(w, c);
             return false;
         }
-        c->out_off += (size_t)n;
+        c->out_off += sent;
         c->last_ms = sl__serve_now_ms();
     }
     c->out.len = 0;
@@ -363,6 +424,63 @@ static void conn_process(worker *w, conn *c) {
     }
 }
 
+/* Cleartext HTTP sent to a TLS port: one plain answer saying so (as
+ * nginx does), written past the session, then the connection ends. */
+static void refuse_plain(worker *w, conn *c) {
+    static const char msg[] =
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+        "Content-Length: 39\r\nConnection: close\r\n\r\n"
+        "this port speaks TLS: use https or h2\r\n";
+    ssize_t r = send(c->s.fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+    (void)r; /* best effort: the connection ends either way */
+    conn_close(w, c);
+}
+
+/* One receive into buf, through TLS or straight: > 0 bytes, 0 at the
+ * peer's end, -1 to wait for the socket, -2 when c was closed. */
+static ssize_t conn_recv(worker *w, conn *c, char *buf, size_t cap) {
+    if (!c->tls) {
+        for (;;) {
+            ssize_t n = recv(c->s.fd, buf, cap, 0);
+            if (n >= 0) {
+                return n;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return -1;
+            }
+            conn_close(w, c);
+            return -2;
+        }
+    }
+    size_t got = 0;
+    bool was_ready = sl__tls_ready(c->tls);
+    switch (sl__tls_read(c->tls, buf, cap, &got)) {
+    case SL_TLS_DONE:
+        return (ssize_t)got;
+    case SL_TLS_WANT_READ:
+        return -1;
+    case SL_TLS_WANT_WRITE:
+        c->tls_read_wants_out = true;
+        set_out_interest(w, c, true);
+        return -1;
+    case SL_TLS_CLOSED:
+        return 0;
+    case SL_TLS_PLAIN_HTTP:
+        atomic_fetch_add(&w->net->srv->m.tls_failed, 1);
+        refuse_plain(w, c);
+        return -2;
+    default:
+        if (!was_ready) {
+            atomic_fetch_add(&w->net->srv->m.tls_failed, 1);
+        }
+        conn_close(w, c);
+        return -2;
+    }
+}
+
 static void conn_read(worker *w, conn *c) {
     const sl__serve_opts *o = &w->net->srv->opts;
     size_t cap = o->max_header + o->max_body + READ_STEP;
@@ -394,7 +512,10 @@ static void conn_read(worker *w, conn *c) {
         }
         account(w, c);
         size_t room = c->in.cap - c->in.len - 1;
-        ssize_t n = recv(c->s.fd, c->in.ptr + c->in.len, room, 0);
+        ssize_t n = conn_recv(w, c, c->in.ptr + c->in.len, room);
+        if (n == -2) {
+            return; /* closed */
+        }
         if (n > 0) {
             if (c->in.len == 0 && c->req_start_ms == 0) {
                 c->req_start_ms = sl__serve_now_ms();
@@ -402,23 +523,15 @@ static void conn_read(worker *w, conn *c) {
             c->in.len += (size_t)n;
             c->in.ptr[c->in.len] = '\0';
             atomic_fetch_add(&w->net->srv->m.bytes_in, (uint64_t)n);
-            if ((size_t)n < room) {
-                break;
+            if ((size_t)n < room && !c->tls) {
+                break; /* drained (a TLS session may still hold records) */
             }
             continue;
         }
         if (n == 0) {
             c->peer_closed = true;
-            break;
         }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            break;
-        }
-        conn_close(w, c);
-        return;
+        break;
     }
     c->last_ms = sl__serve_now_ms();
     conn_process(w, c);
@@ -466,10 +579,21 @@ static void accept_all(worker *w, listener *l) {
         c->kind = l->kind;
         c->w = w;
         c->last_ms = sl__serve_now_ms();
+        c->start_ms = c->last_ms;
+        if (w->net->tls && l->kind != SL_SERVE_L_ADMIN) {
+            c->tls =
+                sl__tls_accept(w->net->tls, fd, l->kind == SL_SERVE_L_GRPC);
+            if (!c->tls) {
+                close(fd);
+                sl__free(c, sizeof(*c));
+                continue;
+            }
+        }
         struct epoll_event ev = {0};
         ev.events = EPOLLIN;
         ev.data.ptr = c;
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            sl__tls_free(c->tls);
             close(fd);
             sl__free(c, sizeof(*c));
             continue;
@@ -495,6 +619,15 @@ static void sweep(worker *w, uint64_t now, bool draining) {
         next = c->next;
         bool busy = c->in.len > 0 || c->out.len > 0 ||
                     (c->h2 && sl__serve_h2_busy(c->h2));
+        if (c->tls && !sl__tls_ready(c->tls) &&
+            now - c->start_ms > o->read_timeout_ms) {
+            /* a handshake still unfinished after the read timeout
+             * (slowloris before the first request) */
+            atomic_fetch_add(&srv->m.timeouts, 1);
+            atomic_fetch_add(&srv->m.tls_failed, 1);
+            conn_close(w, c);
+            continue;
+        }
         if (draining && c->h2 && !c->goaway) {
             conn_process_h2(w, c); /* GOAWAY: no new streams */
             continue;
@@ -585,7 +718,15 @@ static void *worker_run(void *arg) {
                 (void)r;
             } else {
                 conn *c = (conn *)s;
-                if (evs[i].events & EPOLLOUT) {
+                if (c->tls_read_wants_out) {
+                    c->tls_read_wants_out = false; /* writable now */
+                    conn_read(w, c);
+                } else if (c->tls_write_wants_in) {
+                    c->tls_write_wants_in = false; /* readable now */
+                    if (conn_flush(w, c) && c->in.len > 0) {
+                        conn_process(w, c);
+                    }
+                } else if (evs[i].events & EPOLLOUT) {
                     if (conn_flush(w, c) && c->in.len > 0) {
                         conn_process(w, c);
                     }
@@ -693,5 +834,21 @@ void sl__serve_net_free(sl__serve_net *net) {
             close(net->l[i].s.fd);
         }
     }
+    sl__tls_server_free(net->tls);
     sl__free(net, sizeof(*net));
+}
+
+void sl__serve_net_reload_tls(sl__serve_net *net) {
+    if (!net || !net->tls) {
+        return;
+    }
+    sl_error err = {0};
+    if (sl__tls_server_reload(net->tls, &err) != SL_OK) {
+        sl__serve_log(SL_SERVE_ERROR,
+                      "tls reload failed, keeping the previous certificate: "
+                      "%s",
+                      err.msg);
+        return;
+    }
+    sl__serve_log(SL_SERVE_INFO, "tls certificate reloaded");
 }

@@ -4,7 +4,7 @@
  * with the worker that accepted it, so a request never crosses threads.
  * HTTP/1.1 (keep-alive, pipelining, chunked, 100-continue) and h2c with
  * prior knowledge (h2.c) on the OTLP/HTTP and admin listeners; the gRPC
- * listener speaks HTTP/2 only. */
+ * listener speaks HTTP/2 only. Both may run over TLS (tls.h). */
 #ifndef SL_SERVE_NET_H
 #define SL_SERVE_NET_H
 
@@ -29,6 +29,11 @@ bool sl__serve_net_start(sl__serve_net *net);
  * opts.drain_timeout_ms), join the workers. Call after srv->draining is
  * set. */
 void sl__serve_net_drain(sl__serve_net *net);
+
+/* SIGHUP: read the TLS certificate, key and client CA again; new
+ * connections use them, open ones keep theirs; a failure is logged and
+ * keeps the old ones. No-op without TLS. */
+void sl__serve_net_reload_tls(sl__serve_net *net);
 
 /* Close the listeners and free. NULL is a no-op. */
 void sl__serve_net_free(sl__serve_net *net);

@@ -46,7 +46,22 @@ typedef struct sl__serve_opts {
     bool policy_proto;         /* --policy-server over HTTP in protobuf */
     const char *queue_dir;     /* on-disk export queue, NULL = in memory */
     unsigned queue_fsync;      /* sl__spool_fsync; 0 = batch */
+    /* TLS on the OTLP/HTTP and gRPC listeners: PEM files; client_ca set =
+     * a client certificate is required and verified (mutual TLS) */
+    const char *tls_cert, *tls_key, *tls_client_ca;
+    const char *forward_ca;   /* --forward https / gRPC TLS: NULL = system */
+    bool forward_insecure;    /* no certificate check (tests, labs) */
+    bool forward_grpc_tls;    /* --forward-grpc over TLS */
+    unsigned forward_compress; /* sl__serve_compress; 0 = gzip */
+    unsigned policy_compress;  /* sl__serve_compress; 0 = none */
 } sl__serve_opts;
+
+/* Request bodies the gateway sends (exporters, policy sync). */
+typedef enum sl__serve_compress {
+    SL_SERVE_COMPRESS_DEFAULT = 0,
+    SL_SERVE_COMPRESS_GZIP = 1,
+    SL_SERVE_COMPRESS_NONE = 2
+} sl__serve_compress;
 
 /* Counters shown on /metrics: relaxed atomics, any thread. */
 typedef struct sl__serve_metrics {
@@ -59,6 +74,7 @@ typedef struct sl__serve_metrics {
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t conns_open, conns_total, conns_refused;
     _Atomic uint64_t timeouts;
+    _Atomic uint64_t tls_failed; /* handshakes refused or broken */
     _Atomic uint64_t inflight_bytes, rejected_memory;
     _Atomic uint64_t reload_ok, reload_failed;
     _Atomic uint64_t sync_ok, sync_failed; /* --policy-server syncs */

@@ -367,6 +367,7 @@ int sl__serve_run(const sl__serve_opts *opts) {
             reload_at = sl__serve_now_ms() + 200; /* let writers finish */
         }
         if (sig == SIGHUP) {
+            sl__serve_net_reload_tls(net);
             reload(srv);
             reload_at = 0;
         } else if (sig == SIGTERM || sig == SIGINT) {
