@@ -7,8 +7,14 @@
  * UNAVAILABLE with Retry-After); a request not complete within
  * --read-timeout-ms gets 408 and the connection a GOAWAY (slowloris); a
  * burst of more than SL__H2_RESET_BURST client stream resets, refilled at
- * SL__H2_RESET_RATE a second, ends the connection with GOAWAY (rapid
- * reset, CVE-2023-44487). Bodies are decompressed by the pipeline, under
+ * SL__H2_RESET_RATE a second, ends the connection with GOAWAY
+ * ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487: our bucket, counted
+ * here, because nghttp2's own says INTERNAL_ERROR; its bucket stays as a
+ * looser backstop). Only request frames (HEADERS, DATA, RST_STREAM) and
+ * finished answers count as activity for --idle-timeout-ms: PING,
+ * SETTINGS and WINDOW_UPDATE do not, so a client cannot keep an idle
+ * connection open with PINGs (the Collector's keepalive enforcement makes
+ * the same call). Bodies are decompressed by the pipeline, under
  * --max-decompressed, as on HTTP/1.1. */
 #include "serve/h2.h"
 
@@ -46,8 +52,29 @@ struct sl__serve_h2 {
     stream *open; /* streams with user data, newest first */
     size_t streams;
     size_t buffered; /* request body bytes held by open streams */
+    uint64_t active_ms;    /* last request frame or finished answer */
+    uint64_t reset_tokens; /* rapid reset bucket, in 1/1000 resets */
+    uint64_t reset_ms;     /* when the bucket was last refilled */
     bool failed;
 };
+
+/* A client RST_STREAM: take one token from the bucket (refilled at
+ * SL__H2_RESET_RATE a second up to SL__H2_RESET_BURST); when empty, end
+ * the session with GOAWAY ENHANCE_YOUR_CALM. */
+static void count_reset(sl__serve_h2 *h, uint64_t now) {
+    uint64_t cap = (uint64_t)SL__H2_RESET_BURST * 1000;
+    h->reset_tokens += (now - h->reset_ms) * SL__H2_RESET_RATE;
+    if (h->reset_tokens > cap) {
+        h->reset_tokens = cap;
+    }
+    h->reset_ms = now;
+    if (h->reset_tokens < 1000) {
+        nghttp2_session_terminate_session(h->session,
+                                          NGHTTP2_ENHANCE_YOUR_CALM);
+        return;
+    }
+    h->reset_tokens -= 1000;
+}
 
 static void copy_hdr(char *dst, size_t cap, const uint8_t *v, size_t n) {
     size_t k = n < cap - 1 ? n : cap - 1;
@@ -300,6 +327,14 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id,
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
                          void *ud) {
     sl__serve_h2 *h = ud;
+    uint8_t t = frame->hd.type;
+    if (t == NGHTTP2_HEADERS || t == NGHTTP2_DATA || t == NGHTTP2_RST_STREAM) {
+        h->active_ms = sl__serve_now_ms();
+    }
+    if (t == NGHTTP2_RST_STREAM) {
+        count_reset(h, h->active_ms);
+        return 0;
+    }
     if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
         !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
         return 0;
@@ -322,6 +357,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id,
         stream_free(h, s);
         h->streams--;
     }
+    h->active_ms = sl__serve_now_ms(); /* an answer finished */
     return 0;
 }
 
@@ -332,6 +368,8 @@ sl__serve_h2 *sl__serve_h2_new(sl__serve_pipe *p, sl__serve_listener kind) {
     }
     h->pipe = p;
     h->kind = kind;
+    h->active_ms = h->reset_ms = sl__serve_now_ms();
+    h->reset_tokens = (uint64_t)SL__H2_RESET_BURST * 1000;
     nghttp2_session_callbacks *cb = NULL;
     if (nghttp2_session_callbacks_new(&cb) != 0) {
         sl__free(h, sizeof(*h));
@@ -347,9 +385,11 @@ sl__serve_h2 *sl__serve_h2_new(sl__serve_pipe *p, sl__serve_listener kind) {
     nghttp2_option *opt = NULL;
     int rv = nghttp2_option_new(&opt);
     if (rv == 0) {
-        /* rapid reset: our bound, not the library's (1000, 33/s) */
-        nghttp2_option_set_stream_reset_rate_limit(opt, SL__H2_RESET_BURST,
-                                                   SL__H2_RESET_RATE);
+        /* rapid reset: our bucket (count_reset) answers first, with
+         * ENHANCE_YOUR_CALM; the library's (default 1000, 33/s) is kept
+         * looser than ours as a backstop */
+        nghttp2_option_set_stream_reset_rate_limit(
+            opt, 2 * SL__H2_RESET_BURST, 2 * SL__H2_RESET_RATE);
         rv = nghttp2_session_server_new2(&h->session, cb, h, opt);
         nghttp2_option_del(opt);
     }
@@ -414,6 +454,10 @@ bool sl__serve_h2_send(sl__serve_h2 *h, sl_buf *out) {
 bool sl__serve_h2_done(const sl__serve_h2 *h) {
     return h->failed || (!nghttp2_session_want_read(h->session) &&
                          !nghttp2_session_want_write(h->session));
+}
+
+uint64_t sl__serve_h2_active_ms(const sl__serve_h2 *h) {
+    return h->active_ms;
 }
 
 bool sl__serve_h2_busy(const sl__serve_h2 *h) {

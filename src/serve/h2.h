@@ -30,6 +30,11 @@ bool sl__serve_h2_send(sl__serve_h2 *h, sl_buf *out);
 /* Whether the session is over (both sides done, or GOAWAY). */
 bool sl__serve_h2_done(const sl__serve_h2 *h);
 
+/* When the connection was last active for --idle-timeout-ms: the last
+ * HEADERS, DATA or RST_STREAM received or answer finished (PINGs and
+ * other control frames do not count). */
+uint64_t sl__serve_h2_active_ms(const sl__serve_h2 *h);
+
 /* Whether a stream is open (a request in progress or being answered). */
 bool sl__serve_h2_busy(const sl__serve_h2 *h);
 

@@ -67,6 +67,7 @@ class H2:
         self.settings = {}
         self.goaway = None
         self.closed = False
+        self.ping_acks = 0
 
     def flush(self):
         data = self.c.data_to_send()
@@ -137,6 +138,8 @@ class H2:
             self.stream(ev.stream_id).reset = ev.error_code
         elif isinstance(ev, h2.events.ConnectionTerminated):
             self.goaway = ev.error_code
+        elif isinstance(ev, h2.events.PingAckReceived):
+            self.ping_acks += 1
 
     def answered(self, sid):
         return lambda _: self.streams[sid].ended or self.streams[sid].reset is not None
@@ -294,7 +297,7 @@ def test_h2_gzip_bomb_past_max_decompressed_gets_413():
         s.close()
 
 
-def test_h2_rapid_reset_ends_the_connection_with_goaway():
+def test_h2_rapid_reset_ends_the_connection_with_goaway_enhance_your_calm():
     s = rs.Server([])
     try:
         # 150 resets at once stay under our burst (200): the connection lives
@@ -314,6 +317,9 @@ def test_h2_rapid_reset_ends_the_connection_with_goaway():
         t0 = time.time()
         c.pump(lambda c: c.goaway is not None and c.closed, timeout=10)
         assert c.goaway is not None, "no GOAWAY after 400 resets"
+        # RFC 9113 section 7: ENHANCE_YOUR_CALM (0xb) for a peer that may
+        # be generating excessive load, not INTERNAL_ERROR (nghttp2's own)
+        assert c.goaway == 0xB, "GOAWAY error %d, want ENHANCE_YOUR_CALM" % c.goaway
         assert c.closed, "connection not closed after GOAWAY"
         c.close()
         print("  GOAWAY (error %d) and close after the reset burst, %.2fs"
@@ -357,6 +363,42 @@ def test_h2_idle_connection_is_closed_after_idle_timeout():
         c.pump(lambda c: c.closed, timeout=8)
         assert c.closed, "idle h2 connection still open"
         assert 0.9 < time.time() - t0 < 6, time.time() - t0
+        c.close()
+        assert_serves(s)
+    finally:
+        s.close()
+
+
+def test_h2_client_pings_do_not_keep_an_idle_connection_open():
+    """PINGs are answered but are not activity: a connection that only
+    pings is closed at --idle-timeout-ms, like one that sends nothing (the
+    OpenTelemetry Collector's gRPC keepalive enforcement makes the same
+    call)."""
+    s = rs.Server(["--idle-timeout-ms", "1000"])
+    try:
+        c = H2(s.http)
+        sid = c.request("/v1/logs", body=log_line())
+        assert c.pump(c.answered(sid))
+        t0 = time.time()
+        n = 0
+        while not c.closed and time.time() - t0 < 8:
+            c.c.ping(b"%08d" % n)  # every 200 ms, well inside the time-out
+            n += 1
+            c.pump(lambda c: c.closed, timeout=0.2)
+        took = time.time() - t0
+        assert c.closed, "a connection kept alive by PINGs alone"
+        assert c.ping_acks >= 3, c.ping_acks  # they were answered
+        assert 0.9 < took < 4, took
+        print("  %d PINGs (%d acked), closed after %.2fs idle" % (n, c.ping_acks, took))
+        c.close()
+        # a request every 600 ms keeps a connection open past the time-out
+        c = H2(s.http)
+        t0 = time.time()
+        while time.time() - t0 < 2.5:
+            sid = c.request("/v1/logs", body=log_line())
+            assert c.pump(c.answered(sid)), "busy connection closed"
+            c.pump(lambda c: c.closed, timeout=0.6)
+        assert not c.closed, "a connection with requests closed as idle"
         c.close()
         assert_serves(s)
     finally:
