@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool proto = data[0] & 1, twice = (data[0] & 2) != 0;
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
-    sl__sync *s =
-        sl__sync_new("http://127.0.0.1:9/v1/policy/sync", proto, NULL);
+    sl__serve_client_opts co = {.proto = proto};
+    sl__sync *s = sl__sync_new("http://127.0.0.1:9/v1/policy/sync", &co, NULL);
     if (!s) {
         return 0;
     }

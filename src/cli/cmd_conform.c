@@ -35,7 +35,8 @@ static sl_policy_set *sync_load(sl__sync **client, const char *url,
     sl_error err = {0};
     sl_policy_set *set = NULL;
     bool changed = false;
-    *client = sl__sync_new(url, proto, &err);
+    sl__serve_client_opts co = {.proto = proto};
+    *client = sl__sync_new(url, &co, &err);
     if (!*client || sl__sync_run(*client, NULL, &changed, &err) != SL_OK) {
         sl_cli_print_error(&err);
         return NULL;

@@ -1,6 +1,7 @@
 /* src/serve/forward.c: a minimal blocking OTLP/HTTP client for the
- * exporter thread: connect with a timeout, POST gzip JSON or protobuf over
- * a kept-alive connection (reconnecting once when the target closed it),
+ * exporter thread: connect with a timeout (TLS for https://: verified,
+ * SNI), POST JSON or protobuf, gzip or not, over a kept-alive connection
+ * (reconnecting once when the target closed it),
  * read the status line and headers (picohttpparser's phr_parse_response)
  * and skip the body, honour Retry-After (seconds). */
 #include "serve/forward.h"
@@ -21,6 +22,7 @@
 #include "base/base.h"
 #include "serve/codec.h"
 #include "serve/http1.h"
+#include "serve/log.h"
 
 enum {
     TIMEOUT_MS = 10000,
@@ -30,18 +32,23 @@ enum {
 struct sl__serve_forward {
     char host[256], port[16], prefix[512];
     const char *ctype;
-    int fd; /* kept-alive connection, -1 when none */
+    bool gzip;
+    sl__tls_client *tls; /* https:// */
+    sl__serve_link link; /* kept-alive connection, fd -1 when none */
     sl_buf req, gz;
 };
 
-sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
+sl__serve_forward *sl__serve_forward_new(const char *url,
+                                         const sl__serve_client_opts *co,
                                          sl_error *err) {
-    static const char scheme[] = "http://";
-    if (strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
-        sl__error(err, SL_EINVAL, NULL, "only http:// URLs are supported");
+    static const char scheme[] = "http://", tls_scheme[] = "https://";
+    bool tls = strncmp(url, tls_scheme, sizeof(tls_scheme) - 1) == 0;
+    if (!tls && strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
+        sl__error(err, SL_EINVAL, NULL,
+                  "only http:// and https:// URLs are supported");
         return NULL;
     }
-    const char *h = url + sizeof(scheme) - 1;
+    const char *h = url + (tls ? sizeof(tls_scheme) : sizeof(scheme)) - 1;
     const char *slash = strchr(h, '/');
     size_t hp = slash ? (size_t)(slash - h) : strlen(h);
     const char *colon = memchr(h, ':', hp);
@@ -58,13 +65,21 @@ sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
         sl__free(f, sizeof(*f));
         return NULL;
     }
-    f->ctype = proto ? "application/x-protobuf" : "application/json";
-    f->fd = -1;
+    f->ctype = co->proto ? "application/x-protobuf" : "application/json";
+    f->gzip = co->gzip;
+    f->link.fd = -1;
     memcpy(f->host, h, hl);
     if (colon) {
         memcpy(f->port, colon + 1, pl);
     } else {
-        memcpy(f->port, "80", 3);
+        memcpy(f->port, tls ? "443" : "80", tls ? 4 : 3);
+    }
+    if (tls) {
+        f->tls = sl__tls_client_new(co->ca_file, co->insecure, false, err);
+        if (!f->tls) {
+            sl__free(f, sizeof(*f));
+            return NULL;
+        }
     }
     if (slash) {
         snprintf(f->prefix, sizeof(f->prefix), "%s", slash);
@@ -78,9 +93,8 @@ sl__serve_forward *sl__serve_forward_new(const char *url, bool proto,
 
 void sl__serve_forward_free(sl__serve_forward *f) {
     if (f) {
-        if (f->fd >= 0) {
-            close(f->fd);
-        }
+        sl__serve_link_close(&f->link);
+        sl__tls_client_free(f->tls);
         sl__buf_free(&f->req);
         sl__buf_free(&f->gz);
         sl__free(f, sizeof(*f));
@@ -93,7 +107,7 @@ static int wait_fd(int fd, short ev, unsigned timeout_ms) {
     return r > 0 ? 0 : -1;
 }
 
-int sl__serve_dial(const char *host, const char *port, unsigned timeout_ms) {
+static int dial(const char *host, const char *port, unsigned timeout_ms) {
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_socktype = SOCK_STREAM;
     if (getaddrinfo(host, port, &hints, &res) != 0) {
@@ -147,19 +161,80 @@ static const char *signal_path(sl_signal sig) {
     }
 }
 
-bool sl__serve_send_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
+bool sl__serve_link_open(sl__serve_link *l, const char *host,
+                         const char *port, unsigned timeout_ms,
+                         sl__tls_client *tc) {
+    l->tls = NULL;
+    l->fd = dial(host, port, timeout_ms);
+    if (l->fd < 0 || !tc) {
+        return l->fd >= 0;
+    }
+    sl_error err = {0};
+    l->tls = sl__tls_connect(tc, l->fd, host, &err);
+    if (!l->tls) {
+        sl__serve_log(SL_SERVE_WARN, "%s:%s: %s", host, port, err.msg);
+        close(l->fd);
+        l->fd = -1;
+        return false;
     }
     return true;
+}
+
+bool sl__serve_link_send(sl__serve_link *l, const char *p, size_t n) {
+    while (n > 0) {
+        size_t put = 0;
+        if (l->tls) {
+            if (sl__tls_write(l->tls, p, n, &put) != SL_TLS_DONE) {
+                return false; /* WANT_*: the send time-out passed */
+            }
+        } else {
+            ssize_t w = send(l->fd, p, n, MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                return false;
+            }
+            put = (size_t)w;
+        }
+        p += put;
+        n -= put;
+    }
+    return true;
+}
+
+ssize_t sl__serve_link_recv(sl__serve_link *l, void *buf, size_t cap) {
+    if (l->tls) {
+        size_t got = 0;
+        switch (sl__tls_read(l->tls, buf, cap, &got)) {
+        case SL_TLS_DONE:
+            return (ssize_t)got;
+        case SL_TLS_CLOSED:
+            return 0;
+        default:
+            return -1;
+        }
+    }
+    for (;;) {
+        ssize_t r = recv(l->fd, buf, cap, 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        return r < 0 ? -1 : r;
+    }
+}
+
+bool sl__serve_link_pending(const sl__serve_link *l) {
+    return l->tls && sl__tls_pending(l->tls);
+}
+
+void sl__serve_link_close(sl__serve_link *l) {
+    sl__tls_free(l->tls);
+    l->tls = NULL;
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+    }
 }
 
 /* Read the answer's status line and headers, then skip its body (by
@@ -172,10 +247,7 @@ static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
     char buf[8192];
     size_t got = 0;
     for (;;) {
-        ssize_t r = recv(f->fd, buf + got, sizeof(buf) - got, 0);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
+        ssize_t r = sl__serve_link_recv(&f->link, buf + got, sizeof(buf) - got);
         if (r <= 0) {
             return false;
         }
@@ -231,10 +303,7 @@ static bool read_answer(sl__serve_forward *f, unsigned *retry_after_ms,
             return false;
         }
         while (!have_len || body < clen) {
-            r = recv(f->fd, buf, sizeof(buf), 0);
-            if (r < 0 && errno == EINTR) {
-                continue;
-            }
+            r = sl__serve_link_recv(&f->link, buf, sizeof(buf));
             if (r == 0 && !have_len) {
                 return true; /* the body ran to the end of the connection */
             }
@@ -263,24 +332,22 @@ static sl__forward_result exchange(sl__serve_forward *f,
     /* a kept-alive connection may have been closed by the target since:
      * one more try on a fresh connection then */
     for (int attempt = 0; attempt < 2; attempt++) {
-        bool reused = f->fd >= 0;
-        if (!reused) {
-            f->fd = sl__serve_dial(f->host, f->port, TIMEOUT_MS);
-            if (f->fd < 0) {
-                return SL_FORWARD_RETRY;
-            }
+        bool reused = f->link.fd >= 0;
+        if (!reused &&
+            !sl__serve_link_open(&f->link, f->host, f->port, TIMEOUT_MS,
+                                 f->tls)) {
+            return SL_FORWARD_RETRY;
         }
         bool reusable = false;
         size_t kept = keep ? keep->len : 0;
-        bool ok = sl__serve_send_all(f->fd, f->req.ptr, f->req.len) &&
-                  sl__serve_send_all(f->fd, f->gz.ptr, f->gz.len) &&
+        bool ok = sl__serve_link_send(&f->link, f->req.ptr, f->req.len) &&
+                  sl__serve_link_send(&f->link, f->gz.ptr, f->gz.len) &&
                   read_answer(f, retry_after_ms, status, &reusable, keep);
         if (!ok && keep) {
             keep->len = kept;
         }
         if (!ok || !reusable) {
-            close(f->fd);
-            f->fd = -1;
+            sl__serve_link_close(&f->link);
         }
         if (ok) {
             break;
@@ -299,22 +366,35 @@ static sl__forward_result exchange(sl__serve_forward *f,
     return SL_FORWARD_PERMANENT;
 }
 
+/* Build the request in f->req (head) and f->gz (body, gzip when the
+ * options say): POST path, with Accept when accept is set. false on
+ * SL_ENOMEM. */
+static bool build(sl__serve_forward *f, const char *path, const char *path2,
+                  const char *body, size_t len, bool accept) {
+    f->gz.len = 0;
+    f->req.len = 0;
+    sl_status rc = f->gzip ? sl__serve_gzip(body, len, &f->gz)
+                           : sl__buf_append(&f->gz, body, len);
+    return rc == SL_OK &&
+           sl__buf_printf(&f->req,
+                          "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\n"
+                          "Content-Type: %s\r\n%s%s%s%s"
+                          "Content-Length: %zu\r\n"
+                          "User-Agent: sluice-serve\r\n\r\n",
+                          path, path2, f->host, f->port, f->ctype,
+                          accept ? "Accept: " : "", accept ? f->ctype : "",
+                          accept ? "\r\n" : "",
+                          f->gzip ? "Content-Encoding: gzip\r\n" : "",
+                          f->gz.len) == SL_OK;
+}
+
 sl__forward_result sl__serve_forward_post(sl__serve_forward *f, sl_signal sig,
                                           const char *body, size_t len,
                                           unsigned *retry_after_ms,
                                           int *status) {
     *retry_after_ms = 0;
     *status = 0;
-    f->gz.len = 0;
-    f->req.len = 0;
-    if (sl__serve_gzip(body, len, &f->gz) != SL_OK ||
-        sl__buf_printf(&f->req,
-                       "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\n"
-                       "Content-Type: %s\r\n"
-                       "Content-Encoding: gzip\r\nContent-Length: %zu\r\n"
-                       "User-Agent: sluice-serve\r\n\r\n",
-                       f->prefix, signal_path(sig), f->host, f->port, f->ctype,
-                       f->gz.len) != SL_OK) {
+    if (!build(f, f->prefix, signal_path(sig), body, len, false)) {
         return SL_FORWARD_RETRY;
     }
     return exchange(f, retry_after_ms, status, NULL);
@@ -325,16 +405,7 @@ sl__forward_result sl__serve_forward_call(sl__serve_forward *f,
                                           int *status, sl_buf *resp) {
     unsigned retry_after_ms = 0;
     *status = 0;
-    f->gz.len = 0;
-    f->req.len = 0;
-    if (sl__buf_append(&f->gz, body, len) != SL_OK ||
-        sl__buf_printf(&f->req,
-                       "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
-                       "Content-Type: %s\r\nAccept: %s\r\n"
-                       "Content-Length: %zu\r\n"
-                       "User-Agent: sluice\r\n\r\n",
-                       f->prefix[0] ? f->prefix : "/", f->host, f->port,
-                       f->ctype, f->ctype, len) != SL_OK) {
+    if (!build(f, f->prefix[0] ? f->prefix : "/", "", body, len, true)) {
         return SL_FORWARD_RETRY;
     }
     return exchange(f, &retry_after_ms, status, resp);

@@ -1,6 +1,6 @@
 /* src/serve/grpc_client.c: the blocking gRPC unary client (grpc_client.h).
  * libnghttp2's client session does the HTTP/2 framing; this file drives it
- * over a blocking socket: mem_send what the session wants written, poll and
+ * over a blocking connection, cleartext or TLS (forward.c's link): mem_send what the session wants written, poll and
  * mem_recv what arrives, until the call's stream closes or the deadline
  * passes. A connection the target closed (GOAWAY, reset, EOF) is replaced
  * on the next call; a call that failed on a reused connection before any
@@ -41,14 +41,16 @@ struct sl__grpc_client {
     char host[256], port[16], authority[280];
     bool gzip;
     unsigned timeout_ms;
-    int fd;
+    sl__tls_client *tls; /* NULL: h2c */
+    sl__serve_link link;
     nghttp2_session *sess;
     call *cur;
     sl_buf frame; /* prefix + (compressed) message of the call */
     sl_buf gz;
 };
 
-sl__grpc_client *sl__grpc_client_new(const char *target, bool gzip,
+sl__grpc_client *sl__grpc_client_new(const char *target,
+                                     const sl__serve_client_opts *co,
                                      sl_error *err) {
     const char *colon = strrchr(target, ':');
     const char *h = target;
@@ -77,9 +79,16 @@ sl__grpc_client *sl__grpc_client_new(const char *target, bool gzip,
     memcpy(c->host, h, hl);
     memcpy(c->port, colon + 1, pl);
     snprintf(c->authority, sizeof(c->authority), "%s", target);
-    c->gzip = gzip;
+    c->gzip = co->gzip;
     c->timeout_ms = DEFAULT_TIMEOUT_MS;
-    c->fd = -1;
+    c->link.fd = -1;
+    if (co->tls) {
+        c->tls = sl__tls_client_new(co->ca_file, co->insecure, true, err);
+        if (!c->tls) {
+            sl__free(c, sizeof(*c));
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -88,15 +97,13 @@ static void disconnect(sl__grpc_client *c) {
         nghttp2_session_del(c->sess);
         c->sess = NULL;
     }
-    if (c->fd >= 0) {
-        close(c->fd);
-        c->fd = -1;
-    }
+    sl__serve_link_close(&c->link);
 }
 
 void sl__grpc_client_free(sl__grpc_client *c) {
     if (c) {
         disconnect(c);
+        sl__tls_client_free(c->tls);
         sl__buf_free(&c->frame);
         sl__buf_free(&c->gz);
         sl__free(c, sizeof(*c));
@@ -218,8 +225,8 @@ static ssize_t read_body(nghttp2_session *s, int32_t stream, uint8_t *buf,
 }
 
 static bool connect_session(sl__grpc_client *c) {
-    c->fd = sl__serve_dial(c->host, c->port, c->timeout_ms);
-    if (c->fd < 0) {
+    if (!sl__serve_link_open(&c->link, c->host, c->port, c->timeout_ms,
+                             c->tls)) {
         return false;
     }
     nghttp2_session_callbacks *cb = NULL;
@@ -260,7 +267,7 @@ static bool flush(sl__grpc_client *c) {
         if (n == 0) {
             return true;
         }
-        if (!sl__serve_send_all(c->fd, (const char *)d, (size_t)n)) {
+        if (!sl__serve_link_send(&c->link, (const char *)d, (size_t)n)) {
             return false;
         }
     }
@@ -284,18 +291,17 @@ static bool pump(sl__grpc_client *c, call *k, uint64_t deadline) {
         if (now >= deadline) {
             return false;
         }
-        struct pollfd p = {c->fd, POLLIN, 0};
-        int pr = poll(&p, 1, (int)(deadline - now));
-        if (pr < 0 && errno == EINTR) {
-            continue;
+        if (!sl__serve_link_pending(&c->link)) {
+            struct pollfd p = {c->link.fd, POLLIN, 0};
+            int pr = poll(&p, 1, (int)(deadline - now));
+            if (pr < 0 && errno == EINTR) {
+                continue;
+            }
+            if (pr <= 0) {
+                return false;
+            }
         }
-        if (pr <= 0) {
-            return false;
-        }
-        ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
+        ssize_t r = sl__serve_link_recv(&c->link, buf, sizeof(buf));
         if (r <= 0) {
             return false;
         }
@@ -316,7 +322,7 @@ static bool attempt(sl__grpc_client *c, call *k, const char *path) {
     {(uint8_t *)(uintptr_t)(n), (uint8_t *)(uintptr_t)(v), strlen(n), \
      strlen(v), NGHTTP2_NV_FLAG_NONE}
         NV(":method", "POST"),
-        NV(":scheme", "http"),
+        NV(":scheme", c->tls ? "https" : "http"),
         NV(":path", path),
         NV(":authority", c->authority),
         NV("content-type", "application/grpc"),

@@ -1,5 +1,6 @@
 /* src/serve/grpc_client.h: a small blocking gRPC unary client over h2c
- * (HTTP/2 with prior knowledge, libnghttp2's client session): one call at
+ * (HTTP/2 with prior knowledge) or TLS (ALPN h2, verified, SNI) through
+ * libnghttp2's client session: one call at
  * a time on one kept-alive connection, the message length-prefixed and
  * optionally gzip-compressed, the answer's message and its grpc-status /
  * grpc-message trailers read back, everything bounded by a time-out.
@@ -21,9 +22,11 @@ typedef struct sl__grpc_reply {
     char message[256];    /* grpc-message, percent-decoded, cut */
 } sl__grpc_reply;
 
-/* A client for target (HOST:PORT, [V6]:PORT). gzip: compress every
- * request message (grpc-encoding: gzip). NULL with a message in err. */
-sl__grpc_client *sl__grpc_client_new(const char *target, bool gzip,
+/* A client for target (HOST:PORT, [V6]:PORT). co->gzip: compress every
+ * request message (grpc-encoding: gzip); co->tls, ca_file, insecure: TLS
+ * (proto is unused). NULL with a message in err. */
+sl__grpc_client *sl__grpc_client_new(const char *target,
+                                     const sl__serve_client_opts *co,
                                      sl_error *err);
 void sl__grpc_client_free(sl__grpc_client *c);
 

@@ -609,6 +609,17 @@ static void accept_all(worker *w, listener *l) {
     }
 }
 
+/* Since when c has been idle: its last read or write; on HTTP/2 its last
+ * request frame or finished answer, so that PINGs (read, and answered)
+ * do not keep an idle connection open. */
+static uint64_t idle_since(const conn *c) {
+    if (!c->h2) {
+        return c->last_ms;
+    }
+    uint64_t a = sl__serve_h2_active_ms(c->h2);
+    return a > c->start_ms ? a : c->start_ms;
+}
+
 /* Close connections past their deadlines; when draining, also every
  * connection with no request in progress. */
 static void sweep(worker *w, uint64_t now, bool draining) {
@@ -652,7 +663,8 @@ static void sweep(worker *w, uint64_t now, bool draining) {
             c->closing = true;
             conn_flush(w, c);
         } else if (!busy &&
-                   (draining || now - c->last_ms > o->idle_timeout_ms)) {
+                   (draining || (now > idle_since(c) &&
+                                 now - idle_since(c) > o->idle_timeout_ms))) {
             if (!draining) {
                 atomic_fetch_add(&srv->m.timeouts, 1);
             }

@@ -20,7 +20,7 @@
 #include "serve/grpc_client.h"
 #include "serve/sync_schema.h"
 
-static const char grpc_scheme[] = "grpc://";
+static const char grpc_scheme[] = "grpc://", grpcs_scheme[] = "grpcs://";
 static const char sync_path[] = "/tero.policy.v1.PolicyService/Sync";
 
 typedef struct base_ent {
@@ -44,19 +44,22 @@ struct sl__sync {
     size_t nbase;
 };
 
-sl__sync *sl__sync_new(const char *url, bool proto, sl_error *err) {
+sl__sync *sl__sync_new(const char *url, const sl__serve_client_opts *co,
+                       sl_error *err) {
     sl__sync *s = sl__calloc(1, sizeof(*s));
     if (!s) {
         sl__nomem(err);
         return NULL;
     }
-    if (strncmp(url, grpc_scheme, sizeof(grpc_scheme) - 1) == 0) {
-        s->grpc =
-            sl__grpc_client_new(url + sizeof(grpc_scheme) - 1, false, err);
+    sl__serve_client_opts g = *co;
+    g.tls = strncmp(url, grpcs_scheme, sizeof(grpcs_scheme) - 1) == 0;
+    if (g.tls || strncmp(url, grpc_scheme, sizeof(grpc_scheme) - 1) == 0) {
+        size_t skip = g.tls ? sizeof(grpcs_scheme) : sizeof(grpc_scheme);
+        s->grpc = sl__grpc_client_new(url + skip - 1, &g, err);
         s->proto = true;
     } else {
-        s->http = sl__serve_forward_new(url, proto, err);
-        s->proto = proto;
+        s->http = sl__serve_forward_new(url, co, err);
+        s->proto = co->proto;
     }
     if (!s->http && !s->grpc) {
         sl__free(s, sizeof(*s));

@@ -12,13 +12,18 @@
 
 #include <sluice/policy.h>
 
+#include "serve/forward.h"
+
 typedef struct sl__sync sl__sync;
 
-/* A client for url: http://HOST:PORT/v1/policy/sync (bodies in
- * proto-JSON, or application/x-protobuf with proto) or grpc://HOST:PORT
- * (PolicyService/Sync; always protobuf). NULL with a message in err for
- * another scheme, a malformed URL or on SL_ENOMEM. */
-sl__sync *sl__sync_new(const char *url, bool proto, sl_error *err);
+/* A client for url: http[s]://HOST:PORT/v1/policy/sync (bodies in
+ * proto-JSON, or application/x-protobuf with co->proto) or
+ * grpc://HOST:PORT, grpcs://HOST:PORT over TLS (PolicyService/Sync; always
+ * protobuf); co->gzip compresses the requests, co->ca_file / insecure
+ * apply to TLS (co->tls is set by the scheme). NULL with a message in err
+ * for another scheme, a malformed URL or on SL_ENOMEM. */
+sl__sync *sl__sync_new(const char *url, const sl__serve_client_opts *co,
+                       sl_error *err);
 void sl__sync_free(sl__sync *s);
 
 /* One sync. set: the snapshot whose counters are reported (NULL: none yet,

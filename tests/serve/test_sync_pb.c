@@ -134,10 +134,11 @@ Test(sync_pb, unknown_fields_are_skipped_on_decode) {
 
 Test(grpc_client, targets_are_host_port) {
     sl_error err = {0};
-    cr_assert_null(sl__grpc_client_new("localhost", false, &err));
-    cr_assert_null(sl__grpc_client_new(":4317", false, &err));
-    cr_assert_null(sl__grpc_client_new("h:x1", false, &err));
-    sl__grpc_client *c = sl__grpc_client_new("[::1]:4317", true, &err);
+    sl__serve_client_opts plain = {0}, gz = {.gzip = true};
+    cr_assert_null(sl__grpc_client_new("localhost", &plain, &err));
+    cr_assert_null(sl__grpc_client_new(":4317", &plain, &err));
+    cr_assert_null(sl__grpc_client_new("h:x1", &plain, &err));
+    sl__grpc_client *c = sl__grpc_client_new("[::1]:4317", &gz, &err);
     cr_assert_not_null(c, "%s", err.msg);
     sl__grpc_client_free(c);
 }
@@ -155,7 +156,8 @@ Test(grpc_client, silent_peer_times_out_and_refused_is_retryable) {
     getsockname(fd, (struct sockaddr *)&a, &al);
     char target[64];
     snprintf(target, sizeof(target), "127.0.0.1:%u", ntohs(a.sin_port));
-    sl__grpc_client *c = sl__grpc_client_new(target, false, NULL);
+    sl__serve_client_opts plain = {0};
+    sl__grpc_client *c = sl__grpc_client_new(target, &plain, NULL);
     cr_assert_not_null(c);
     sl__grpc_client_set_timeout(c, 300);
     sl__grpc_reply r;
