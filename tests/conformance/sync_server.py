@@ -20,7 +20,7 @@ protobuf when a codec is given (SyncServer(codec=sync_server_pb.ProtoCodec
 415. With
 srv.failing = True every sync gets a 503 (a provider that is down); with
 srv.error_message set, a 200 SyncResponse carrying only that error_message."""
-import hashlib, http.server, json, threading, time
+import gzip, hashlib, http.server, json, threading, time
 
 
 # tero.policy.v1 enums (reference/policy-engine-upstream.md section 2)
@@ -63,6 +63,9 @@ class SyncServer:
         self.interval = interval
         self.failing = False
         self.error_message = ""
+        # (path, content or grpc encoding, compressed flag) of each request,
+        # HTTP and gRPC (sync_server_pb records there too)
+        self.encodings = []
         self.serve("{\"policies\": []}")
         outer = self
 
@@ -94,6 +97,13 @@ class SyncServer:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
+                enc = self.headers.get("Content-Encoding")
+                with outer.lock:
+                    outer.encodings.append((self.path, enc, enc == "gzip"))
+                if enc == "gzip":
+                    body = gzip.decompress(body)
+                elif enc not in (None, "identity"):
+                    return self.reply(415, {"error": "unsupported encoding"})
                 if self.path != "/v1/policy/sync":
                     return self.reply(404, {"error": "not found"})
                 if outer.failing:

@@ -212,6 +212,10 @@ class GrpcSyncServer:
                        end_stream=True)
 
     def _answer(self, h, sid, hdr, body):
+        with self.sync.lock:
+            enc = hdr.get(b"grpc-encoding")
+            self.sync.encodings.append((hdr.get(b":path", b"").decode(), enc and enc.decode(),
+                                        body[:1] == b"\x01"))
         if hdr.get(b":path") != SYNC_PATH or hdr.get(b"content-type", b"")[:16] != b"application/grpc":
             return self._status_only(h, sid, 12, "unimplemented")
         if len(body) < 5 or struct.unpack(">I", body[1:5])[0] != len(body) - 5:

@@ -209,6 +209,48 @@ def forward_grpc_refused(rs, codec):
             s.close()
 
 
+def compression_of_what_serve_sends(rs, codec):
+    """gzip on the requests serve sends: --forward-grpc compresses by
+    default (grpc-encoding: gzip, the message flagged compressed) and not
+    with --forward-compression none; the policy sync sends plain bodies by
+    default and gzip with --policy-compression gzip, over HTTP
+    (Content-Encoding) and gRPC (grpc-encoding). The peers decompress and
+    answer, so the sync still works."""
+    export = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+    sync = "/tero.policy.v1.PolicyService/Sync"
+    with SyncServer(interval=1, codec=codec) as srv, sync_server_pb.GrpcSyncServer(srv, codec) as peer:
+        srv.serve(json.dumps({"policies": [log_policy("drop-debug", "severity_text", "exact", "DEBUG")]}))
+        for flags, want in (([], ("gzip", True)),
+                            (["--forward-compression", "none"], ("identity", False)),
+                            (["--forward-compression", "gzip"], ("gzip", True))):
+            del srv.encodings[:]
+            s = rs.Server(["--forward-grpc", peer.target] + flags, output=False)
+            try:
+                st, _, _ = s.post("/v1/logs", logs(("WARN", "w")))
+                assert st == 200, st
+                wait(lambda: any(e[0] == export for e in srv.encodings), "the export call")
+                got = [e[1:] for e in srv.encodings if e[0] == export]
+                assert got[0] == want, (flags, got)
+                assert s.stop() == 0
+            finally:
+                s.close()
+        for url, flags, want in ((srv.url, [], ("/v1/policy/sync", None, False)),
+                                 (srv.url, ["--policy-compression", "gzip"], ("/v1/policy/sync", "gzip", True)),
+                                 ("grpc://" + peer.target, ["--policy-compression", "gzip"], (sync, "gzip", True)),
+                                 ("grpc://" + peer.target, [], (sync, "identity", False))):
+            del srv.encodings[:]
+            s = rs.Server(["--policy-server", url] + flags)
+            try:
+                wait(lambda: len([e for e in srv.encodings if e[0] == want[0]]) >= 2,
+                     "two syncs")  # the first (before ready) and a periodic one
+                got = [e for e in srv.encodings if e[0] == want[0]]
+                assert all(e == want for e in got), (url, flags, got)
+                assert s.metric("sluice_policy_sync_success_total") >= 1, "the gzip sync was not understood"
+                assert s.stop() == 0
+            finally:
+                s.close()
+
+
 def main():
     sync_server_pb.need_debian_python()
     ap = argparse.ArgumentParser()
@@ -234,6 +276,8 @@ def main():
                 print("FAIL serve --policy-server [%s]: %s" % (mode, str(e)[:1500]))
         for name, fn in (("conform error_message", lambda: conform_error_message(a, tmp, codec)),
                          ("forward-grpc refused", lambda: forward_grpc_refused(rs, codec)),
+                         ("compression of what serve sends",
+                          lambda: compression_of_what_serve_sends(rs, codec)),
                          ("policies.server in --config", lambda: config_file(rs, a, tmp))):
             try:
                 fn()
