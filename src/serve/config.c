@@ -43,30 +43,38 @@ static const option options[] = {
     {"exporter", "forward", K_STR, OFF(forward), 0, NULL},
     {"exporter", "forward_grpc", K_ADDR, OFF(forward_grpc), 0, NULL},
     {"policies", "server", K_STR, OFF(policy_server), 0, NULL},
-    {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50, NULL},
-    {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40, NULL},
-    {"exporter", "queue_max_bytes", K_SIZE, OFF(queue_bytes),
-     (uint64_t)1 << 40, NULL},
+    {"exporter", "rotate_bytes", K_SIZE, OFF(rotate_bytes), (uint64_t)1 << 50,
+     NULL},
+    {"exporter", "queue_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40,
+     NULL},
+    {"exporter", "queue_max_bytes", K_SIZE, OFF(queue_bytes), (uint64_t)1 << 40,
+     NULL},
     {"exporter", "queue_dir", K_STR, OFF(queue_dir), 0, NULL},
     {"exporter", "queue_fsync", K_ENUM, OFF(queue_fsync), 0, fsync_modes},
     {"exporter", "compression", K_ENUM, OFF(forward_compress), 0,
      compress_modes},
     {"exporter", "ca_file", K_FILE, OFF(forward_ca), 0, NULL},
-    {"exporter", "insecure_skip_verify", K_BOOL, OFF(forward_insecure), 0, NULL},
+    {"exporter", "insecure_skip_verify", K_BOOL, OFF(forward_insecure), 0,
+     NULL},
     {"exporter", "forward_grpc_tls", K_BOOL, OFF(forward_grpc_tls), 0, NULL},
     {"policies", "compression", K_ENUM, OFF(policy_compress), 0,
      compress_modes},
     {"receivers.tls", "cert_file", K_FILE, OFF(tls_cert), 0, NULL},
     {"receivers.tls", "key_file", K_FILE, OFF(tls_key), 0, NULL},
     {"receivers.tls", "client_ca_file", K_FILE, OFF(tls_client_ca), 0, NULL},
-    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u, NULL},
+    {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u,
+     NULL},
     {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30, NULL},
-    {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30, NULL},
+    {"limits", "max_decompressed", K_SIZE, OFF(max_decompressed), 1u << 30,
+     NULL},
     {"limits", "max_header", K_SIZE, OFF(max_header), 1u << 20, NULL},
     {"limits", "max_connections", K_UINT, OFF(max_conns), 1u << 20, NULL},
-    {"limits", "max_inflight", K_SIZE, OFF(max_inflight), (uint64_t)1 << 40, NULL},
-    {"limits", "idle_timeout_ms", K_UINT, OFF(idle_timeout_ms), 86400000u, NULL},
-    {"limits", "read_timeout_ms", K_UINT, OFF(read_timeout_ms), 86400000u, NULL},
+    {"limits", "max_inflight", K_SIZE, OFF(max_inflight), (uint64_t)1 << 40,
+     NULL},
+    {"limits", "idle_timeout_ms", K_UINT, OFF(idle_timeout_ms), 86400000u,
+     NULL},
+    {"limits", "read_timeout_ms", K_UINT, OFF(read_timeout_ms), 86400000u,
+     NULL},
 };
 
 static const char *const sections[] = {"receivers", "exporter", "limits",
@@ -169,9 +177,9 @@ static void apply(loader *ld, const option *op, const sl_node *v) {
                 return;
             }
             int w = snprintf(list + used, sizeof(list) - used, "%s%s",
-                             c == 0                ? ""
-                             : op->names[c + 1]    ? ", "
-                                                   : " or ",
+                             c == 0             ? ""
+                             : op->names[c + 1] ? ", "
+                                                : " or ",
                              op->names[c]);
             used += w > 0 && (size_t)w < sizeof(list) - used ? (size_t)w : 0;
         }
@@ -197,6 +205,16 @@ static void apply(loader *ld, const option *op, const sl_node *v) {
     if (op->off == OFF(threads)) {
         ld->cfg->set_threads = true;
     }
+}
+
+static bool has_key(const sl_node *obj, const char *key) {
+    for (size_t i = 0; i < sl_node_len(obj); i++) {
+        sl_str k = sl_node_key(obj, i);
+        if (k.len == strlen(key) && memcmp(k.ptr, key, k.len) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The keys of one object (section "" = the root). */
@@ -237,12 +255,14 @@ static void object(loader *ld, const sl_node *obj, const char *section) {
                         sl_node_kind_name(sl_node_kind_of(v)));
             } else {
                 object(ld, v, "receivers.tls");
-                const sl__serve_opts *o = &ld->cfg->opts;
-                if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
+                bool cert = has_key(v, "cert_file");
+                bool pkey = has_key(v, "key_file");
+                if (cert != pkey) {
                     problem(ld, v, "tls: cert_file and key_file go together");
-                } else if (o->tls_client_ca && !o->tls_cert) {
-                    problem(ld, v, "tls: client_ca_file needs cert_file and "
-                                   "key_file");
+                } else if (has_key(v, "client_ca_file") && !cert) {
+                    problem(ld, v,
+                            "tls: client_ca_file needs cert_file and "
+                            "key_file");
                 }
             }
             continue;

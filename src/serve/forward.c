@@ -161,9 +161,8 @@ static const char *signal_path(sl_signal sig) {
     }
 }
 
-bool sl__serve_link_open(sl__serve_link *l, const char *host,
-                         const char *port, unsigned timeout_ms,
-                         sl__tls_client *tc) {
+bool sl__serve_link_open(sl__serve_link *l, const char *host, const char *port,
+                         unsigned timeout_ms, sl__tls_client *tc) {
     l->tls = NULL;
     l->fd = dial(host, port, timeout_ms);
     if (l->fd < 0 || !tc) {
@@ -333,9 +332,8 @@ static sl__forward_result exchange(sl__serve_forward *f,
      * one more try on a fresh connection then */
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = f->link.fd >= 0;
-        if (!reused &&
-            !sl__serve_link_open(&f->link, f->host, f->port, TIMEOUT_MS,
-                                 f->tls)) {
+        if (!reused && !sl__serve_link_open(&f->link, f->host, f->port,
+                                            TIMEOUT_MS, f->tls)) {
             return SL_FORWARD_RETRY;
         }
         bool reusable = false;

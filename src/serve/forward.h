@@ -67,9 +67,8 @@ sl__forward_result sl__serve_forward_call(sl__serve_forward *f,
  * cannot (l->fd is then -1); a failed handshake is logged with its reason
  * (a refused certificate says why). Shared with the gRPC client
  * (grpc_client.c). */
-bool sl__serve_link_open(sl__serve_link *l, const char *host,
-                         const char *port, unsigned timeout_ms,
-                         sl__tls_client *tc);
+bool sl__serve_link_open(sl__serve_link *l, const char *host, const char *port,
+                         unsigned timeout_ms, sl__tls_client *tc);
 
 /* Send all n bytes (no SIGPIPE). false on an error or time-out. */
 bool sl__serve_link_send(sl__serve_link *l, const char *p, size_t n);

@@ -1,10 +1,11 @@
 /* src/serve/grpc_client.c: the blocking gRPC unary client (grpc_client.h).
  * libnghttp2's client session does the HTTP/2 framing; this file drives it
- * over a blocking connection, cleartext or TLS (forward.c's link): mem_send what the session wants written, poll and
- * mem_recv what arrives, until the call's stream closes or the deadline
- * passes. A connection the target closed (GOAWAY, reset, EOF) is replaced
- * on the next call; a call that failed on a reused connection before any
- * answer is tried once more on a fresh one, as forward.c does. */
+ * over a blocking connection, cleartext or TLS (forward.c's link): mem_send
+ * what the session wants written, poll and mem_recv what arrives, until the
+ * call's stream closes or the deadline passes. A connection the target closed
+ * (GOAWAY, reset, EOF) is replaced on the next call; a call that failed on a
+ * reused connection before any answer is tried once more on a fresh one, as
+ * forward.c does. */
 #include "serve/grpc_client.h"
 
 #include <nghttp2/nghttp2.h>

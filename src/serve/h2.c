@@ -51,7 +51,7 @@ struct sl__serve_h2 {
     sl__serve_listener kind;
     stream *open; /* streams with user data, newest first */
     size_t streams;
-    size_t buffered; /* request body bytes held by open streams */
+    size_t buffered;       /* request body bytes held by open streams */
     uint64_t active_ms;    /* last request frame or finished answer */
     uint64_t reset_tokens; /* rapid reset bucket, in 1/1000 resets */
     uint64_t reset_ms;     /* when the bucket was last refilled */
@@ -388,8 +388,8 @@ sl__serve_h2 *sl__serve_h2_new(sl__serve_pipe *p, sl__serve_listener kind) {
         /* rapid reset: our bucket (count_reset) answers first, with
          * ENHANCE_YOUR_CALM; the library's (default 1000, 33/s) is kept
          * looser than ours as a backstop */
-        nghttp2_option_set_stream_reset_rate_limit(
-            opt, 2 * SL__H2_RESET_BURST, 2 * SL__H2_RESET_RATE);
+        nghttp2_option_set_stream_reset_rate_limit(opt, 2 * SL__H2_RESET_BURST,
+                                                   2 * SL__H2_RESET_RATE);
         rv = nghttp2_session_server_new2(&h->session, cb, h, opt);
         nghttp2_option_del(opt);
     }

@@ -425,14 +425,24 @@ static void conn_process(worker *w, conn *c) {
 }
 
 /* Cleartext HTTP sent to a TLS port: one plain answer saying so (as
- * nginx does), written past the session, then the connection ends. */
+ * nginx does), written past the session, then the connection ends. The
+ * request already received is read first (a bounded amount): closing
+ * with unread input would reset the connection and could destroy the
+ * answer before the client reads it. */
 static void refuse_plain(worker *w, conn *c) {
     static const char msg[] =
         "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
         "Content-Length: 39\r\nConnection: close\r\n\r\n"
         "this port speaks TLS: use https or h2\r\n";
+    char scratch[4096];
+    for (int i = 0; i < 16; i++) {
+        if (recv(c->s.fd, scratch, sizeof(scratch), MSG_DONTWAIT) <= 0) {
+            break;
+        }
+    }
     ssize_t r = send(c->s.fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
     (void)r; /* best effort: the connection ends either way */
+    shutdown(c->s.fd, SHUT_WR);
     conn_close(w, c);
 }
 

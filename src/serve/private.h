@@ -49,9 +49,9 @@ typedef struct sl__serve_opts {
     /* TLS on the OTLP/HTTP and gRPC listeners: PEM files; client_ca set =
      * a client certificate is required and verified (mutual TLS) */
     const char *tls_cert, *tls_key, *tls_client_ca;
-    const char *forward_ca;   /* --forward https / gRPC TLS: NULL = system */
-    bool forward_insecure;    /* no certificate check (tests, labs) */
-    bool forward_grpc_tls;    /* --forward-grpc over TLS */
+    const char *forward_ca;    /* --forward https / gRPC TLS: NULL = system */
+    bool forward_insecure;     /* no certificate check (tests, labs) */
+    bool forward_grpc_tls;     /* --forward-grpc over TLS */
     unsigned forward_compress; /* sl__serve_compress; 0 = gzip */
     unsigned policy_compress;  /* sl__serve_compress; 0 = none */
 } sl__serve_opts;

@@ -41,9 +41,9 @@ sl__serve_provider *sl__serve_provider_new(sl__serve *srv, const char *url,
     pthread_cond_init(&p->cv, &ca);
     pthread_condattr_destroy(&ca);
     bool changed = false;
-    sl__serve_client_opts co = {
-        .proto = srv->opts.policy_proto,
-        .gzip = srv->opts.policy_compress == SL_SERVE_COMPRESS_GZIP};
+    sl__serve_client_opts co = {.proto = srv->opts.policy_proto,
+                                .gzip = srv->opts.policy_compress ==
+                                        SL_SERVE_COMPRESS_GZIP};
     p->sync = sl__sync_new(url, &co, err);
     if (!p->sync || sl__sync_run(p->sync, NULL, &changed, err) != SL_OK) {
         sl__serve_provider_free(p);

@@ -15,12 +15,12 @@ sl__serve_sender *sl__serve_sender_new(const sl__serve_opts *o, sl_error *err) {
         sl__nomem(err);
         return NULL;
     }
-    sl__serve_client_opts co = {
-        .proto = o->forward_proto,
-        .gzip = o->forward_compress != SL_SERVE_COMPRESS_NONE, /* default */
-        .tls = o->forward_grpc_tls,
-        .ca_file = o->forward_ca,
-        .insecure = o->forward_insecure};
+    sl__serve_client_opts co = {.proto = o->forward_proto,
+                                .gzip = o->forward_compress !=
+                                        SL_SERVE_COMPRESS_NONE, /* default */
+                                .tls = o->forward_grpc_tls,
+                                .ca_file = o->forward_ca,
+                                .insecure = o->forward_insecure};
     if (o->forward_grpc) {
         s->grpc = sl__grpc_client_new(o->forward_grpc, &co, err);
     } else {

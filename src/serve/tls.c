@@ -103,14 +103,12 @@ static SSL_CTX *server_ctx(const char *cert, const char *key, const char *ca,
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
         if (!names || SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
             sk_X509_NAME_pop_free(names, X509_NAME_free);
-            sl__error(err, SL_EIO, NULL, "tls client CA %s: %s", ca,
-                      reason());
+            sl__error(err, SL_EIO, NULL, "tls client CA %s: %s", ca, reason());
             goto fail;
         }
         SSL_CTX_set_client_CA_list(ctx, names); /* owns names */
-        SSL_CTX_set_verify(ctx,
-                           SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                           NULL);
+        SSL_CTX_set_verify(
+            ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
         /* resumed sessions must belong to this server's verified peers */
         static const unsigned char sid[] = "sluice-serve";
         SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
@@ -207,8 +205,8 @@ sl__tls *sl__tls_accept(sl__tls_server *t, int fd, bool h2_only) {
     pthread_mutex_unlock(&t->mu);
     sl__tls *s = wrap(ssl, fd);
     if (s) {
-        SSL_set_app_data(ssl, (void *)(uintptr_t)(h2_only ? alpn_list_h2
-                                                         : alpn_list_http));
+        SSL_set_app_data(
+            ssl, (void *)(uintptr_t)(h2_only ? alpn_list_h2 : alpn_list_http));
         SSL_set_accept_state(ssl);
     }
     return s;
@@ -229,9 +227,8 @@ sl__tls_client *sl__tls_client_new(const char *ca_file, bool insecure,
         goto fail;
     }
     common_opts(c->ctx);
-    if (alpn_h2 &&
-        SSL_CTX_set_alpn_protos(c->ctx, alpn_list_h2,
-                                sizeof(alpn_list_h2) - 1) != 0) {
+    if (alpn_h2 && SSL_CTX_set_alpn_protos(c->ctx, alpn_list_h2,
+                                           sizeof(alpn_list_h2) - 1) != 0) {
         sl__error(err, SL_ECRYPTO, NULL, "cannot set ALPN: %s", reason());
         goto fail;
     }
@@ -271,8 +268,8 @@ sl__tls *sl__tls_connect(sl__tls_client *c, int fd, const char *host,
     /* SNI and the name the certificate must carry (an IP address is
      * checked against the certificate's IP entries, and sent no SNI) */
     unsigned char ip[16];
-    bool is_ip = inet_pton(AF_INET, host, ip) == 1 ||
-                 inet_pton(AF_INET6, host, ip) == 1;
+    bool is_ip =
+        inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
     int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), host)
                    : SSL_set_tlsext_host_name(s->ssl, host) == 1 &&
                          SSL_set1_host(s->ssl, host) == 1;

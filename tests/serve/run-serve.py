@@ -761,6 +761,7 @@ class Target:
     def __init__(self, port):
         self.bodies = []
         self.types = []
+        self.encodings = []  # Content-Encoding of each request
         self.peers = set()
         self.lock = threading.Lock()
         outer = self
@@ -771,6 +772,8 @@ class Target:
             def do_POST(self):
                 n = int(self.headers["Content-Length"])
                 data = self.rfile.read(n)
+                with outer.lock:
+                    outer.encodings.append(self.headers.get("Content-Encoding"))
                 if self.headers.get("Content-Encoding") == "gzip":
                     data = gzip.decompress(data)
                 with outer.lock:
