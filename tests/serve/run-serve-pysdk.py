@@ -15,7 +15,11 @@ checks what reached --output (and the records in / out counters of
 says. Twice more (OTLP/HTTP gzip, OTLP/gRPC) the server forwards instead
 (--forward, protobuf then JSON) to tests/serve/py/receive.py, a target that
 decodes with opentelemetry-proto's generated classes, and what it received
-is checked record by record the same way."""
+is checked record by record the same way. Then both exporters over mutual
+TLS (a CA and certificates made with the openssl CLI, as
+run-serve-tls.py makes them): the server verifies the SDK's client
+certificate, the SDK the server's, and the output is checked the same
+way."""
 import argparse
 import importlib.util
 import json
@@ -30,6 +34,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("run_serve", os.path.join(HERE, "run-serve.py"))
 rs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rs)
+_spec = importlib.util.spec_from_file_location("run_serve_tls",
+                                               os.path.join(HERE, "run-serve-tls.py"))
+rtls = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rtls)
 
 
 def py_client(work):
@@ -146,11 +154,13 @@ def receiver(py, out):
     return p, int(line.split()[1])
 
 
-def run_case(py, proto, comp, forward=None):
-    """The SDK sends over proto (http / grpc) with comp; sluice serve writes
-    --output, or with forward ("protobuf" / "json") forwards to receive.py.
-    Check what arrived, record by record, and the /metrics counters."""
-    label = proto + "/" + comp + ("" if not forward else " -> forward " + forward)
+def run_case(py, proto, comp, forward=None, tls=False):
+    """The SDK sends over proto (http / grpc) with comp (over mutual TLS
+    with tls); sluice serve writes --output, or with forward ("protobuf" /
+    "json") forwards to receive.py. Check what arrived, record by record,
+    and the /metrics counters."""
+    label = proto + "/" + comp + ("" if not forward else " -> forward " + forward) + \
+        (" over mutual TLS" if tls else "")
     tmp = tempfile.mkdtemp(prefix="sluice-pysdk-")
     recv = None
     s = None
@@ -162,9 +172,14 @@ def run_case(py, proto, comp, forward=None):
             s = rs.Server(args + (["--forward-protobuf"] if forward == "protobuf" else []),
                           output=False)
         else:
-            s = rs.Server([])
+            s = rs.Server(rtls.tls_flags(mtls=True) if tls else [])
         addr = ("http://%s:%d" % s.http) if proto == "http" else s.addrs[1]
-        r = subprocess.run([py, os.path.join(HERE, "py", "send.py"), proto, addr, comp],
+        extra = []
+        if tls:  # by name: the certificate is for localhost
+            port = s.http[1] if proto == "http" else int(s.addrs[1].rsplit(":", 1)[1])
+            addr = ("https://localhost:%d" if proto == "http" else "localhost:%d") % port
+            extra = [rtls.p("ca.pem"), rtls.p("client.pem"), rtls.p("client.key")]
+        r = subprocess.run([py, os.path.join(HERE, "py", "send.py"), proto, addr, comp] + extra,
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, (label, r.stdout, r.stderr[-1500:])
         m = lambda k, sig: s.metric('sluice_%s_total{signal="%s"}' % (k, sig))
@@ -204,6 +219,14 @@ def test_opentelemetry_python_sdk_sends_logs_spans_metrics_over_http_and_grpc():
     # json (OTLP JSON) at the target, checked as --output is
     run_case(py, "http", "gzip", forward="protobuf")
     run_case(py, "grpc", "none", forward="json")
+    # TLS receivers: the SDK's OTLP/HTTP (certificate_file and a client
+    # certificate) and OTLP/gRPC (ssl_channel_credentials) exporters
+    try:
+        run_case(py, "http", "gzip", tls=True)
+        run_case(py, "grpc", "gzip", tls=True)
+    finally:
+        if rtls.PKI:
+            shutil.rmtree(rtls.PKI, ignore_errors=True)
 
 
 def main():

@@ -1,9 +1,13 @@
 """tests/serve/py/send.py: the OpenTelemetry Python SDK (pinned in
 requirements.txt) sends logs, spans and metrics to `sluice serve`, as an
 application would. Usage:
-    python send.py http BASE_URL none|gzip
-    python send.py grpc HOST:PORT none|gzip
-"http" is OTLP/HTTP protobuf, "grpc" OTLP/gRPC (insecure). Emits 5 log
+    python send.py http BASE_URL none|gzip [CA CERT KEY]
+    python send.py grpc HOST:PORT none|gzip [CA CERT KEY]
+"http" is OTLP/HTTP protobuf, "grpc" OTLP/gRPC (insecure). With CA, CERT
+and KEY (PEM files) over TLS, verifying the server against CA and showing
+the client certificate CERT (mutual TLS): the HTTP exporters'
+certificate_file / client_certificate_file / client_key_file, the gRPC
+exporters' ssl_channel_credentials. Emits 5 log
 records (2 DEBUG; credentials and an end user to redact), 22 spans (20
 GET /healthz, one failed) and 4 metrics (2 the example policies drop),
 shuts the providers down (which flushes) and prints one JSON line of the
@@ -24,16 +28,19 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 
 proto, endpoint, comp = sys.argv[1], sys.argv[2], sys.argv[3]
+ca, cert, key = sys.argv[4:7] if len(sys.argv) > 6 else (None, None, None)
 if proto == "http":
     from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     c = Compression.Gzip if comp == "gzip" else Compression.NoCompression
-    log_exp = OTLPLogExporter(endpoint=endpoint + "/v1/logs", compression=c, timeout=10)
-    span_exp = OTLPSpanExporter(endpoint=endpoint + "/v1/traces", compression=c, timeout=10)
+    tls = dict(certificate_file=ca, client_certificate_file=cert, client_key_file=key) if ca else {}
+    log_exp = OTLPLogExporter(endpoint=endpoint + "/v1/logs", compression=c, timeout=10, **tls)
+    span_exp = OTLPSpanExporter(endpoint=endpoint + "/v1/traces", compression=c, timeout=10,
+                                **tls)
     metric_exp = OTLPMetricExporter(endpoint=endpoint + "/v1/metrics", compression=c,
-                                    timeout=10)
+                                    timeout=10, **tls)
 else:
     from grpc import Compression
     from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
@@ -41,6 +48,14 @@ else:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     c = Compression.Gzip if comp == "gzip" else Compression.NoCompression
     kw = dict(endpoint=endpoint, insecure=True, compression=c, timeout=10)
+    if ca:
+        import grpc
+
+        def pem(path):
+            with open(path, "rb") as f:
+                return f.read()
+        kw.update(insecure=False, credentials=grpc.ssl_channel_credentials(
+            root_certificates=pem(ca), private_key=pem(key), certificate_chain=pem(cert)))
     log_exp, span_exp, metric_exp = (OTLPLogExporter(**kw), OTLPSpanExporter(**kw),
                                      OTLPMetricExporter(**kw))
 
