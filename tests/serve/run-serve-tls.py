@@ -533,6 +533,58 @@ def test_forward_grpc_tls_chain_delivers_to_a_tls_serve():
         target.close()
 
 
+def test_forward_https_sends_sni_to_an_independent_server():
+    """--forward https:// to Python's ssl + http.server (not sluice): the
+    ClientHello names the host (SNI), ALPN is not offered to an OTLP/HTTP
+    target, the body arrives gzip-compressed by default."""
+    import http.server
+    import threading
+    seen = {"sni": [], "bodies": [], "alpn": []}
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(p("server.pem"), p("server.key"))
+    ctx.sni_callback = lambda sock, name, c: seen["sni"].append(name)
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            data = self.rfile.read(int(self.headers["Content-Length"]))
+            seen["bodies"].append((self.path, self.headers.get("Content-Encoding"), data))
+            seen["alpn"].append(self.connection.selected_alpn_protocol())
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        port = httpd.server_address[1]
+        front = rs.Server(["--forward", "https://localhost:%d/otlp" % port,
+                           "--forward-ca", p("ca.pem")], output=False)
+        try:
+            st, _, _ = front.post("/v1/logs", log_line("to python"))
+            assert st == 200
+            wait(lambda: seen["bodies"], "the export")
+            stop_clean(front)
+        finally:
+            front.close()
+        assert seen["sni"] and seen["sni"][0] == "localhost", seen["sni"]
+        path, enc, data = seen["bodies"][0]
+        assert path == "/otlp/v1/logs" and enc == "gzip", (path, enc)
+        import gzip
+        assert bodies([gzip.decompress(data)]) == ["to python"]
+        assert seen["alpn"][0] is None, seen["alpn"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_forward_compression_none_sends_plain_bodies():
     """--forward-compression none: no Content-Encoding; the default: gzip."""
     port = rs.free_port()
