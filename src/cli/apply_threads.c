@@ -87,6 +87,7 @@ typedef struct job {
     const char *name;
     const char *in; /* the chunk, then the lookahead: buf, or the map */
     char *buf;      /* the chunk as read (input that is not mapped) */
+    bool mapped;    /* in points into the map */
     size_t len, cap, stop;
     size_t start; /* the first value starts here: in[0] starts its line,
                      so columns count as in the whole input */
@@ -97,7 +98,8 @@ typedef struct job {
     event *ev;
     size_t nev, capev;
     size_t done_at; /* where the worker stopped (stop when finished) */
-    uint32_t lines; /* newlines in in[0..done_at) */
+    uint32_t lines; /* newlines in in[0..done_at), when read (a mapped
+                       input's are counted only when a message needs them) */
     bool more;      /* the value at done_at needs the bytes after stop */
     bool overrun;   /* a value crossed a certain cut: a bug, reported */
     bool fatal;     /* the stream could not go on: the input stops */
@@ -128,7 +130,9 @@ struct sl_cli_apply_par {
                           uncertain cut must come after them (progress) */
     size_t carry_skip; /* ... from its line's start: where the value is */
     /* the input being applied */
-    uint32_t line_base; /* newlines before the next job to write */
+    uint32_t line_base; /* newlines before the next job to write; for a
+                           mapped input, before map.ptr[lines_at] */
+    size_t lines_at;
     bool ok, stopped;
     FILE *sink;
     sl_cli_totals *t;
@@ -245,7 +249,7 @@ static void run_job(void *worker, void *jp) {
             j->ok;
     }
     j->done_at = s.off < j->stop ? s.off : j->stop;
-    j->lines = sl_cli_count_lines(j->in, j->done_at);
+    j->lines = j->mapped ? 0 : sl_cli_count_lines(j->in, j->done_at);
     sl_cli_stream_close(&s);
 }
 
@@ -332,6 +336,14 @@ static void retire(sl_cli_apply_par *a, job *j) {
         if (j->nev && a->map.ptr && sl_cli_map_truncated(&a->map)) {
             truncated(a, j->name); /* not what the zeroed pages parse as */
             break;
+        }
+        if (j->nev && a->map.ptr) {
+            /* lines of a mapped input are counted here, only up to a job
+             * that has something to say */
+            size_t at = (size_t)(j->in - a->map.ptr);
+            a->line_base +=
+                sl_cli_count_lines(a->map.ptr + a->lines_at, at - a->lines_at);
+            a->lines_at = at;
         }
         for (size_t i = 0; i < j->nev; i++) {
             print_event(a, &j->ev[i], j->name);
@@ -581,6 +593,7 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
     }
     a->carry_len = rest;
     j->in = j->buf;
+    j->mapped = false;
     set_stop(j, cut, rest);
     return true;
 }
@@ -593,6 +606,7 @@ static void map_job(sl_cli_apply_par *a, job *j, uint64_t *bytes) {
     j->start = a->carry_skip;
     a->undecided = a->carry_skip = 0;
     j->in = a->map.ptr + a->pos;
+    j->mapped = true;
     size_t avail = a->map.len - a->pos;
     size_t len = a->chunk < avail ? a->chunk : avail, cut;
     for (;;) {
@@ -635,6 +649,7 @@ bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
     a->carry_len = 0;
     a->undecided = a->carry_skip = 0;
     a->line_base = 0;
+    a->lines_at = 0;
     a->ok = true;
     a->stopped = false;
     a->sink = sink;
