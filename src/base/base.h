@@ -36,6 +36,16 @@ sl_status sl__verror(sl_error *err, sl_status code, const sl_pos *pos,
                      const char *fmt, va_list ap);
 /* Out of memory: never allocates. */
 sl_status sl__nomem(sl_error *err);
+
+/* Make err read as "nothing failed" without zeroing its 520 bytes: on a
+ * per-record path a full memset costs more than the work it guards. Every
+ * reader of an sl_error goes by code, line, col and the two strings. */
+static inline void sl__error_clear(sl_error *err) {
+    err->code = SL_OK;
+    err->line = err->col = 0;
+    err->file[0] = '\0';
+    err->msg[0] = '\0';
+}
 /* Prepend "prefix" to err->msg (callers add context such as "policy x: "). */
 void sl__error_prefix(sl_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -59,6 +59,7 @@
 #include "base/workq.h"
 #include "cli/apply.h"
 #include "cli/cli.h"
+#include "cli/input_map.h"
 #include "cli/value_stream.h"
 
 enum {
@@ -84,7 +85,9 @@ typedef struct event {
 
 typedef struct job {
     const char *name;
-    char *in; /* the chunk, then the lookahead */
+    const char *in; /* the chunk, then the lookahead: buf, or the map */
+    char *buf;      /* the chunk as read (input that is not mapped) */
+    bool mapped;    /* in points into the map */
     size_t len, cap, stop;
     size_t start; /* the first value starts here: in[0] starts its line,
                      so columns count as in the whole input */
@@ -95,7 +98,8 @@ typedef struct job {
     event *ev;
     size_t nev, capev;
     size_t done_at; /* where the worker stopped (stop when finished) */
-    uint32_t lines; /* newlines in in[0..done_at) */
+    uint32_t lines; /* newlines in in[0..done_at), when read (a mapped
+                       input's are counted only when a message needs them) */
     bool more;      /* the value at done_at needs the bytes after stop */
     bool overrun;   /* a value crossed a certain cut: a bug, reported */
     bool fatal;     /* the stream could not go on: the input stops */
@@ -119,12 +123,16 @@ struct sl_cli_apply_par {
     size_t njobs, nfree;
     char *carry; /* input read but not yet in a job */
     size_t carry_len, carry_cap;
+    sl_cli_map map; /* a regular file, mapped: chunks point into it, and */
+    size_t pos;     /* the carry is map.ptr[pos..map.len) */
     size_t undecided;  /* the carry starts with this many bytes handed back
                           by a chunk that could not decide them: an
                           uncertain cut must come after them (progress) */
     size_t carry_skip; /* ... from its line's start: where the value is */
     /* the input being applied */
-    uint32_t line_base; /* newlines before the next job to write */
+    uint32_t line_base; /* newlines before the next job to write; for a
+                           mapped input, before map.ptr[lines_at] */
+    size_t lines_at;
     bool ok, stopped;
     FILE *sink;
     sl_cli_totals *t;
@@ -208,8 +216,9 @@ static void run_job(void *worker, void *jp) {
                            j->end == END_MORE, otlp_loader, w->o);
     s.off = j->start;
     job_run r = {j, &s};
+    sl_error err;
     while (j->nev < MAX_EVENTS && !j->nomem) {
-        sl_error err = {0};
+        sl__error_clear(&err);
         int got = sl_cli_stream_next(&s, &err);
         if (j->end == END_CERTAIN && s.off > j->stop) {
             j->overrun = true;
@@ -240,7 +249,7 @@ static void run_job(void *worker, void *jp) {
             j->ok;
     }
     j->done_at = s.off < j->stop ? s.off : j->stop;
-    j->lines = sl_cli_count_lines(j->in, j->done_at);
+    j->lines = j->mapped ? 0 : sl_cli_count_lines(j->in, j->done_at);
     sl_cli_stream_close(&s);
 }
 
@@ -269,11 +278,10 @@ static size_t rest_line(const job *j) {
     return ls;
 }
 
-/* Shift the unfinished rest of j to the front (for a run on the main
- * thread). */
+/* Start j again at the unfinished rest (for a run on the main thread). */
 static void job_rest(job *j) {
     size_t ls = rest_line(j);
-    memmove(j->in, j->in + ls, j->len - ls);
+    j->in += ls;
     j->start = j->done_at - ls;
     j->len -= ls;
     j->stop -= ls;
@@ -283,6 +291,12 @@ static void job_rest(job *j) {
  * not decide goes on with the bytes after it. */
 static bool carry_unread(sl_cli_apply_par *a, const job *j) {
     size_t ls = rest_line(j), n = j->stop - ls;
+    if (a->map.ptr) {
+        a->pos = (size_t)(j->in - a->map.ptr) + ls; /* == pos - n */
+        a->undecided = n;
+        a->carry_skip = j->done_at - ls;
+        return true;
+    }
     if (!reserve(&a->carry, &a->carry_cap, a->carry_len + n)) {
         return false;
     }
@@ -292,6 +306,18 @@ static bool carry_unread(sl_cli_apply_par *a, const job *j) {
     a->undecided = n;
     a->carry_skip = j->done_at - ls;
     return true;
+}
+
+static void stop_input(sl_cli_apply_par *a, const char *why);
+
+/* The mapped input shrank under the workers (input_map.h): one error,
+ * counted as a bad value, as the single-threaded stream reports it. */
+static void truncated(sl_cli_apply_par *a, const char *name) {
+    sl_error err = {0};
+    sl_cli_map_truncation_error(&err, name);
+    sl_cli_print_error(&err);
+    a->t->bad_values++;
+    stop_input(a, NULL);
 }
 
 static void stop_input(sl_cli_apply_par *a, const char *why) {
@@ -307,6 +333,18 @@ static void stop_input(sl_cli_apply_par *a, const char *why) {
  * After a fatal error the job is only released. */
 static void retire(sl_cli_apply_par *a, job *j) {
     while (!a->stopped) {
+        if (j->nev && a->map.ptr && sl_cli_map_truncated(&a->map)) {
+            truncated(a, j->name); /* not what the zeroed pages parse as */
+            break;
+        }
+        if (j->nev && a->map.ptr) {
+            /* lines of a mapped input are counted here, only up to a job
+             * that has something to say */
+            size_t at = (size_t)(j->in - a->map.ptr);
+            a->line_base +=
+                sl_cli_count_lines(a->map.ptr + a->lines_at, at - a->lines_at);
+            a->lines_at = at;
+        }
         for (size_t i = 0; i < j->nev; i++) {
             print_event(a, &j->ev[i], j->name);
         }
@@ -450,18 +488,31 @@ static job *take_job(sl_cli_apply_par *a) {
     return a->free_jobs[--a->nfree];
 }
 
+/* End j's values at cut; rest bytes of input follow it. After a certain
+ * cut the chunk keeps the cut line's first bytes as lookahead. */
+static void set_stop(job *j, size_t cut, size_t rest) {
+    j->stop = cut;
+    if (j->end == END_CERTAIN) {
+        const char *nl = memchr(j->in + cut, '\n', rest);
+        size_t la = nl ? (size_t)(nl - (j->in + cut)) + 1 : rest;
+        j->len = cut + (la < LOOKAHEAD_MAX ? la : LOOKAHEAD_MAX);
+    } else {
+        j->len = cut;
+    }
+}
+
 /* Read the next chunk of fd into j (after the carry). Returns false at a
  * read error (printed). */
 static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
                      bool *eof, uint64_t *bytes) {
     j->len = 0;
-    if (!reserve(&j->in, &j->cap, a->chunk + LOOKAHEAD_MAX) ||
-        !reserve(&j->in, &j->cap, a->carry_len + LOOKAHEAD_MAX)) {
+    if (!reserve(&j->buf, &j->cap, a->chunk + LOOKAHEAD_MAX) ||
+        !reserve(&j->buf, &j->cap, a->carry_len + LOOKAHEAD_MAX)) {
         stop_input(a, "out of memory");
         return false;
     }
     if (a->carry_len) {
-        memcpy(j->in, a->carry, a->carry_len);
+        memcpy(j->buf, a->carry, a->carry_len);
         j->len = a->carry_len;
         a->carry_len = 0;
     }
@@ -476,18 +527,18 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
             break;
         }
         if (j->len >= a->chunk) {
-            if ((cut = certain_cut(j->in, j->len)) > 0) {
+            if ((cut = certain_cut(j->buf, j->len)) > 0) {
                 j->end = END_CERTAIN;
                 break;
             }
             if (j->len >= a->chunk * UNCERTAIN_AFTER &&
-                (cut = last_newline(j->in, j->len)) > undecided) {
+                (cut = last_newline(j->buf, j->len)) > undecided) {
                 j->end = END_MORE;
                 break;
             }
         }
         if (input_idle(fd, regular)) {
-            if ((cut = last_newline(j->in, j->len)) > undecided) {
+            if ((cut = last_newline(j->buf, j->len)) > undecided) {
                 j->end = END_MORE; /* do what is here; then wait */
                 break;
             }
@@ -504,7 +555,7 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
                 stop_input(a, NULL);
                 return false;
             }
-            if (!reserve(&j->in, &j->cap, j->cap * 2)) {
+            if (!reserve(&j->buf, &j->cap, j->cap * 2)) {
                 stop_input(a, "out of memory");
                 return false;
             }
@@ -515,7 +566,7 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
         }
         ssize_t n;
         do {
-            n = read(fd, j->in + j->len, want);
+            n = read(fd, j->buf + j->len, want);
         } while (n < 0 && errno == EINTR);
         if (n < 0) {
             sl_error err = {0};
@@ -538,19 +589,48 @@ static bool fill_job(sl_cli_apply_par *a, job *j, int fd, bool regular,
         return false;
     }
     if (rest) {
-        memcpy(a->carry, j->in + cut, rest);
+        memcpy(a->carry, j->buf + cut, rest);
     }
     a->carry_len = rest;
-    j->stop = cut;
-    if (j->end == END_CERTAIN) {
-        /* lookahead: the cut line's first bytes stay after the chunk */
-        const char *nl = memchr(j->in + cut, '\n', rest);
-        size_t la = nl ? (size_t)(nl - (j->in + cut)) + 1 : rest;
-        j->len = cut + (la < LOOKAHEAD_MAX ? la : LOOKAHEAD_MAX);
-    } else {
-        j->len = cut;
-    }
+    j->in = j->buf;
+    j->mapped = false;
+    set_stop(j, cut, rest);
     return true;
+}
+
+/* The same for a mapped input: the chunk is a view of the map from pos,
+ * cut by the same rules, and nothing is copied. The file is at most
+ * SL_CLI_MAP_MAX bytes, so no chunk reaches the one-value limit. */
+static void map_job(sl_cli_apply_par *a, job *j, uint64_t *bytes) {
+    size_t undecided = a->undecided;
+    j->start = a->carry_skip;
+    a->undecided = a->carry_skip = 0;
+    j->in = a->map.ptr + a->pos;
+    j->mapped = true;
+    size_t avail = a->map.len - a->pos;
+    size_t len = a->chunk < avail ? a->chunk : avail, cut;
+    for (;;) {
+        if (len == avail) {
+            j->end = END_FINAL;
+            cut = len;
+            break;
+        }
+        if ((cut = certain_cut(j->in, len)) > 0) {
+            j->end = END_CERTAIN;
+            break;
+        }
+        if (len >= a->chunk * UNCERTAIN_AFTER &&
+            (cut = last_newline(j->in, len)) > undecided) {
+            j->end = END_MORE;
+            break;
+        }
+        len = len > avail / 2 ? avail : len * 2;
+    }
+    a->pos += cut;
+    if (a->pos > *bytes) {
+        *bytes = a->pos;
+    }
+    set_stop(j, cut, avail - cut);
 }
 
 bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
@@ -564,9 +644,12 @@ bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
     }
     struct stat st;
     bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    bool mapped = !is_stdin && sl_cli_map_open(&a->map, fd);
+    a->pos = 0;
     a->carry_len = 0;
     a->undecided = a->carry_skip = 0;
     a->line_base = 0;
+    a->lines_at = 0;
     a->ok = true;
     a->stopped = false;
     a->sink = sink;
@@ -580,7 +663,9 @@ bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
             break;
         }
         j->name = name;
-        if (!fill_job(a, j, fd, regular, &eof, &bytes)) {
+        if (mapped) {
+            map_job(a, j, &bytes);
+        } else if (!fill_job(a, j, fd, regular, &eof, &bytes)) {
             a->free_jobs[a->nfree++] = j;
             break;
         }
@@ -599,13 +684,19 @@ bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
         if (j->end != END_CERTAIN) {
             drain(a); /* nothing may start after it */
         }
-        if (j->end == END_FINAL && a->carry_len == 0) {
+        if (j->end == END_FINAL &&
+            (mapped ? a->pos == a->map.len : a->carry_len == 0)) {
             break;
         }
     }
     drain(a);
+    if (mapped && !a->stopped && sl_cli_map_truncated(&a->map)) {
+        truncated(a, name);
+    }
     t->bytes_in += bytes;
-    if (!is_stdin) {
+    if (mapped) {
+        sl_cli_map_close(&a->map); /* closes fd */
+    } else if (!is_stdin) {
         close(fd);
     }
     return a->ok;
@@ -664,7 +755,7 @@ void sl_cli_apply_par_free(sl_cli_apply_par *a) {
     }
     for (size_t i = 0; a->jobs && i < a->njobs; i++) {
         job *j = &a->jobs[i];
-        sl__free(j->in, j->cap);
+        sl__free(j->buf, j->cap);
         sl_buf_free(&j->out);
         sl__free(j->ev, j->capev * sizeof(*j->ev));
     }

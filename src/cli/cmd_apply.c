@@ -101,7 +101,7 @@ bool sl_cli_apply_value(sl_policy_ctx *ctx, sl_otlp *o, sl_buf *out,
     t->records_in += n;
     for (size_t i = 0; i < n; i++) {
         sl_policy_result res;
-        memset(&err, 0, sizeof(err));
+        sl__error_clear(&err);
         sl_status rc = sl_policy_eval(ctx, o, i, SL_POLICY_APPLY, &res, &err);
         if (rc != SL_OK) {
             /* the record was dropped by the engine (a transform that
@@ -114,7 +114,7 @@ bool sl_cli_apply_value(sl_policy_ctx *ctx, sl_otlp *o, sl_buf *out,
         t->records_out += res.keep;
     }
     size_t before = out->len;
-    memset(&err, 0, sizeof(err));
+    sl__error_clear(&err);
     sl_status rc = sl_otlp_write(o, out, &err);
     if (rc == SL_OK) {
         rc = sl_buf_append(out, "\n", 1);
@@ -218,7 +218,7 @@ static bool apply_input(const char *path, sl_cli_policies *pol,
     bool ok = true;
     sl_error err;
     for (;;) {
-        memset(&err, 0, sizeof(err));
+        sl__error_clear(&err);
         int got = sl_cli_stream_next(&in, &err);
         if (got == 0) {
             break;

@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "cli/input_map.h"
+
 /* Parse the value at *off of text[0..len) and advance *off past it, as
  * sl_doc_load_next() does (the default loader); SL_ENOTFOUND when only
  * whitespace is left. The text stays valid until the next stream call. */
@@ -46,6 +48,10 @@ typedef struct sl_cli_stream {
     int more;      /* input goes on past buf: a value cut by its end is
                       returned as SL_CLI_STREAM_MORE, not as an error */
     size_t stop;   /* no value starting at or after this is returned */
+    /* a regular file is mapped, not read (input_map.h): buf is the map,
+     * the whole file is one window and the stream is at eof from the
+     * start */
+    sl_cli_map map;
 } sl_cli_stream;
 
 /* sl_cli_stream_next's result for a value that may go on past the end of

@@ -1,0 +1,130 @@
+/* tests/cli/test_input_map.c: input files mapped in place (input_map.h)
+ * and the value stream over them: a file truncated under a live map
+ * reads as zeros past the cut and is reported, never SIGBUS; a SIGBUS
+ * that is not a mapped input's keeps its default action; pipes and empty
+ * files are read, not mapped. */
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/input_map.h"
+#include "cli/value_stream.h"
+
+#define SL_TEST_TMPDIR "/tmp/sluice-map-XXXXXX"
+#include "cli/tmpdir.h"
+
+TestSuite(input_map, .init = make_dir, .fini = remove_dir);
+
+/* Write n bytes of text repeated to name; returns the path. */
+static const char *fill_file(const char *name, const char *text, size_t n) {
+    const char *p = path(name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    size_t tl = strlen(text);
+    for (size_t i = 0; i < n; i += tl) {
+        cr_assert_eq(fwrite(text, 1, tl, f), tl);
+    }
+    fclose(f);
+    return p;
+}
+
+Test(input_map, a_page_cut_away_under_a_live_map_reads_as_zeros) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("cut.txt", "x", 3 * pg);
+    int fd = open(p, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(m.len, 3 * pg);
+    cr_assert_eq(m.ptr[0], 'x');
+    cr_assert_not(sl_cli_map_truncated(&m));
+    cr_assert_eq(truncate(p, (off_t)pg), 0);
+    cr_assert_eq(m.ptr[2 * pg + 5], 0, "the page past the cut reads as zeros");
+    cr_assert_eq(m.ptr[0], 'x', "the page before the cut is the file's");
+    cr_assert(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
+    cr_assert_null(m.ptr);
+}
+
+Test(input_map, a_shrink_within_a_page_is_noticed) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("shrink.txt", "y", pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(truncate(p, 10), 0);
+    cr_assert(sl_cli_map_truncated(&m), "fstat shows the file shorter");
+    sl_cli_map_close(&m);
+}
+
+Test(input_map, pipes_and_empty_files_are_read_not_mapped) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    sl_cli_map m;
+    cr_assert_not(sl_cli_map_open(&m, fds[0]));
+    cr_assert_null(m.ptr);
+    close(fds[0]);
+    close(fds[1]);
+    const char *p = fill_file("empty.txt", "", 0);
+    int fd = open(p, O_RDONLY);
+    cr_assert_not(sl_cli_map_open(&m, fd));
+    close(fd); /* not owned by a map that failed */
+}
+
+Test(input_map, a_sigbus_that_is_not_a_mapped_input_keeps_its_default) {
+    const char *p = fill_file("any.txt", "z", 100);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        sl_cli_map m;
+        if (!sl_cli_map_open(&m, open(p, O_RDONLY))) {
+            _exit(3); /* the handler is installed by the first map */
+        }
+        raise(SIGBUS);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st), "exit status %d", st);
+    cr_assert_eq(WTERMSIG(st), SIGBUS);
+}
+
+Test(input_map, a_stream_over_a_file_truncated_while_read_ends_with_an_error) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("lines.jsonl", "{\"a\":1}\n", 4 * pg);
+    sl_cli_stream s;
+    cr_assert_eq(sl_cli_stream_open(&s, p), 0);
+    cr_assert_not_null(s.map.ptr, "a regular file is mapped");
+    sl_error err = {0};
+    cr_assert_eq(sl_cli_stream_next(&s, &err), 1);
+    cr_assert_eq(truncate(p, 100), 0);
+    int got, values = 1;
+    while ((got = sl_cli_stream_next(&s, &err)) == 1) {
+        values++;
+    }
+    cr_assert_eq(got, -2, "the input ends with an error, got %d", got);
+    cr_assert_str_eq(err.msg, "the file was truncated while it was read");
+    cr_assert_str_eq(err.file, p);
+    cr_assert_leq(values, 13, "only values before the cut: %d", values);
+    sl_cli_stream_close(&s);
+}
+
+Test(input_map, a_mapped_stream_reads_every_value_of_an_unchanged_file) {
+    const char *p = fill_file("ok.jsonl", "{\"a\":1}\n", 8 * 1000);
+    sl_cli_stream s;
+    cr_assert_eq(sl_cli_stream_open(&s, p), 0);
+    sl_error err = {0};
+    int got, values = 0;
+    while ((got = sl_cli_stream_next(&s, &err)) == 1) {
+        values++;
+    }
+    cr_assert_eq(got, 0);
+    cr_assert_eq(values, 1000);
+    cr_assert_eq(s.bytes_read, 8000);
+    sl_cli_stream_close(&s);
+}
