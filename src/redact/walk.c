@@ -26,6 +26,7 @@
 
 #include "base/base.h"
 #include "doc/build.h"
+#include "doc/view.h"
 #include "redact/private.h"
 
 enum {
@@ -668,21 +669,60 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
     return rc;
 }
 
-static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth);
+static sl_status walk_container(sl_redact_ctx *c, const sl_node *n,
+                                size_t depth);
+
+/* Write scalar n (in source-copy mode: only a string a detector changes).
+ * Inlined into both container loops: most nodes are scalars, and a call
+ * per scalar cost more than its work. */
+static inline __attribute__((always_inline)) sl_status
+walk_scalar(sl_redact_ctx *c, const sl_node *n, size_t depth) {
+    if (sl__doc_kind(n) == SL_NODE_STRING && c->r->detectors) {
+        return write_string(c, n, depth);
+    }
+    if (c->src) {
+        return SL_OK; /* read from JSON: its text is its source */
+    }
+    /* no sl_error here: zeroing one per scalar costs more than the write */
+    sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
+    if (rc == SL_EINVAL) {
+        return value_error(c, depth, rc, "value has no json form");
+    }
+    return rc;
+}
+
+/* Write n, whose members' keys start at path[depth]. In source-copy mode
+ * a node changed since it was read has no source text that stands for it
+ * (nor, for a container, for what is below it): every node the walk
+ * reaches is checked, which covers every byte the copy keeps (a value
+ * replaced or dropped is not read from the source), and the payload is
+ * then written node by node (no_source). */
+static inline __attribute__((always_inline)) sl_status
+walk_value(sl_redact_ctx *c, const sl_node *n, size_t depth) {
+    if (c->src && sl__doc_self_changed(n)) {
+        return no_source(c);
+    }
+    sl_node_kind k = sl__doc_kind(n);
+    if (k == SL_NODE_OBJECT || k == SL_NODE_ARRAY) {
+        return walk_container(c, n, depth);
+    }
+    return walk_scalar(c, n, depth);
+}
 
 /* Write object n (in source-copy mode: only what changes in it). */
 static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     sl_buf *out = c->out;
     bool copy = c->src != NULL;
     sl_status rc = copy ? SL_OK : put(out, '{');
-    size_t len = sl_node_len(n);
+    size_t len;
+    const sl__member *m = sl__doc_members(n, &len);
     size_t kept = 0;
     if (depth > MAX_NESTING) {
         return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
                          MAX_NESTING);
     }
     for (size_t i = 0; i < len && rc == SL_OK; i++) {
-        c->path[depth] = sl_node_key(n, i);
+        c->path[depth] = sl__member_key(&m[i]);
         int64_t rule = -1;
         if (c->cache) {
             rc = decide(c, depth, &rule);
@@ -690,7 +730,7 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
                 break;
             }
         }
-        const sl_node *v = sl_node_at(n, i);
+        const sl_node *v = &m[i].val;
         int action = rule < 0 ? -1 : c->r->rules[rule].action;
         if (action == SL_REDACT_DROP) {
             rc = note(c, SL_REDACT_DROP, depth + 1, rule, 0);
@@ -728,7 +768,7 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
                 rc = note(c, SL_REDACT_HASH, depth + 1, rule, 0);
             }
         } else {
-            rc = walk(c, v, depth + 1);
+            rc = walk_value(c, v, depth + 1);
         }
     }
     if (rc == SL_OK && !copy) {
@@ -737,57 +777,18 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     return rc;
 }
 
-static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth);
-
-/* Write n, whose members' keys start at path[depth]. The recursion is
- * bounded: trees from the readers are at most 4096 deep, and a tree built
- * by hand deeper than that is refused. */
-static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
-    sl_node_kind k = sl_node_kind_of(n);
-    if (k == SL_NODE_OBJECT || k == SL_NODE_ARRAY) {
-        if (c->nesting >= MAX_NESTING) {
-            return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
-                             MAX_NESTING);
-        }
-        c->nesting++;
-        sl_status rc = k == SL_NODE_OBJECT ? walk_object(c, n, depth)
-                                           : walk_array(c, n, depth);
-        c->nesting--;
-        return rc;
-    }
-    switch (k) {
-    case SL_NODE_STRING:
-        if (c->r->detectors) {
-            return write_string(c, n, depth);
-        }
-        return c->src ? SL_OK
-                      : sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
-    default: {
-        if (c->src) {
-            return SL_OK; /* read from JSON: its text is its source */
-        }
-        /* no sl_error here: zeroing one per scalar costs more than the
-         * write */
-        sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
-        if (rc == SL_EINVAL) {
-            return value_error(c, depth, rc, "value has no json form");
-        }
-        return rc;
-    }
-    }
-}
-
 static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     bool copy = c->src != NULL;
     sl_status rc = copy ? SL_OK : put(c->out, '[');
-    size_t len = sl_node_len(n);
+    size_t len;
+    const sl_node *items = sl__doc_items(n, &len);
     for (size_t i = 0; i < len && rc == SL_OK; i++) {
         if (i > 0 && !copy) {
             rc = put(c->out, ',');
         }
         if (rc == SL_OK) {
             /* list elements add no path segment */
-            rc = walk(c, sl_node_at(n, i), depth);
+            rc = walk_value(c, &items[i], depth);
         }
     }
     if (rc == SL_OK && !copy) {
@@ -796,19 +797,37 @@ static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     return rc;
 }
 
+/* Write container n. The recursion is bounded: trees from the readers are
+ * at most 4096 deep, and a tree built by hand deeper than that is
+ * refused. */
+static sl_status walk_container(sl_redact_ctx *c, const sl_node *n,
+                                size_t depth) {
+    if (c->nesting >= MAX_NESTING) {
+        return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
+                         MAX_NESTING);
+    }
+    c->nesting++;
+    sl_status rc = sl__doc_kind(n) == SL_NODE_OBJECT ? walk_object(c, n, depth)
+                                                     : walk_array(c, n, depth);
+    c->nesting--;
+    return rc;
+}
+
 /* One redaction of payload; with doc, in source-copy mode when payload's
  * source text is compact and unchanged (the file comment). */
 static sl_status redact(sl_redact_ctx *c, const sl_doc *doc,
                         const sl_node *payload, sl_buf *out, sl_buf *audit,
                         sl_redact_counts *counts, sl_error *err) {
-    if (!c || !out) {
-        return sl__error(err, SL_EINVAL, NULL, "no context or no output");
+    if (!c || !out || !payload) {
+        return sl__error(err, SL_EINVAL, NULL,
+                         "no context, no payload or no output");
     }
     sl_str source = {0};
     c->doc = NULL;
     c->src = NULL;
     c->no_source = false;
-    if (doc && sl_doc_node_source(doc, payload, true, &source)) {
+    /* the root only: the walk checks each node below (walk_value) */
+    if (doc && sl_doc_node_source(doc, payload, false, &source)) {
         c->doc = doc;
         c->src = source.ptr;
     }
@@ -826,7 +845,7 @@ static sl_status redact(sl_redact_ctx *c, const sl_doc *doc,
     memset(&c->counts, 0, sizeof(c->counts));
     memset(c->per_detector, 0, sizeof(c->per_detector));
     c->err = err;
-    sl_status rc = walk(c, payload, 0);
+    sl_status rc = walk_value(c, payload, 0);
     if (rc == SL_OK && c->src) {
         rc = copy_until(c, source.ptr + source.len, source.ptr + source.len);
     }
