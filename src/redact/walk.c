@@ -30,7 +30,7 @@
 #include "redact/private.h"
 
 enum {
-    CACHE_SLOTS = 1024,          /* power of two; 40 KiB stays in cache */
+    CACHE_SLOTS = 1024,          /* power of two; 48 KiB stays in cache */
     CACHE_MAX = CACHE_SLOTS / 2, /* entries before the cache is cleared */
     CACHE_KEY_MAX = 128,         /* longer keys are not cached */
     AUDIT_FIELDS_MAX = 256,      /* fields listed per call; counts stay exact */
@@ -38,7 +38,7 @@ enum {
 };
 
 typedef struct cache_ent {
-    uint64_t h;
+    uint64_t a, b;   /* key_sig(); for keys of up to 16 bytes, the key */
     const char *key; /* NULL = empty slot; copy in the cache arena */
     uint32_t klen;
     uint32_t n;            /* candidate rules */
@@ -211,48 +211,37 @@ static uint64_t load4(const char *s) {
     return w;
 }
 
-/* The key's last bytes as one word, for hashing and comparing keys of the
- * same length (which is all it must tell apart): an overlapping 8-byte
- * load when the key is long enough, two overlapping 4-byte loads from 4
- * bytes, and the first, middle and last bytes below that (which are all
- * of them). No loop and no byte-wise stack word: keys are mostly short,
- * and this runs for each. */
-static uint64_t tail8(const char *s, size_t len) {
+/* A key as two words, a and b, which with its length tell apart any two
+ * keys of up to 16 bytes: its first and last 8 bytes (overlapping) from 8
+ * bytes on, its first and last 4 from 4, and its first, middle and last
+ * bytes below that (which are all of them). Longer keys also hash the
+ * bytes between (key_hash) and are compared with memcmp. No loop and no
+ * byte-wise stack word: keys are mostly short, and this runs for each. */
+static inline void key_sig(const char *s, size_t len, uint64_t *a,
+                           uint64_t *b) {
     if (len >= 8) {
-        return load8(s + len - 8);
+        *a = load8(s);
+        *b = load8(s + len - 8);
+    } else if (len >= 4) {
+        *a = load4(s);
+        *b = load4(s + len - 4);
+    } else {
+        *a = len == 0 ? 0
+                      : (uint64_t)(unsigned char)s[0] |
+                            (uint64_t)(unsigned char)s[len / 2] << 8 |
+                            (uint64_t)(unsigned char)s[len - 1] << 16;
+        *b = 0;
     }
-    if (len >= 4) {
-        return load4(s) | load4(s + len - 4) << 32;
-    }
-    if (len == 0) {
-        return 0;
-    }
-    return (uint64_t)(unsigned char)s[0] |
-           (uint64_t)(unsigned char)s[len / 2] << 8 |
-           (uint64_t)(unsigned char)s[len - 1] << 16;
 }
 
-static uint64_t key_hash(const char *s, size_t len) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    for (size_t i = 0; i + 8 < len; i += 8) {
-        h = (h ^ load8(s + i)) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+static inline uint64_t key_hash(const char *s, size_t len, uint64_t a,
+                                uint64_t b) {
+    uint64_t h = (a ^ len) * 0xff51afd7ed558ccdull;
+    for (size_t i = 8; i + 8 < len; i += 8) {
+        h = (h ^ (h >> 32) ^ load8(s + i)) * 0xff51afd7ed558ccdull;
     }
-    h = (h ^ tail8(s, len)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ (h >> 32) ^ b) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
-}
-
-/* Equality of two keys of the same length, without a libc call for the
- * short ones. */
-static bool key_eq(const char *a, const char *b, size_t len) {
-    if (len <= 16) {
-        if (len >= 8) {
-            return load8(a) == load8(b) &&
-                   load8(a + len - 8) == load8(b + len - 8);
-        }
-        return tail8(a, len) == tail8(b, len);
-    }
-    return memcmp(a, b, len) == 0;
 }
 
 /* Candidates of key through the cache. *rules is valid until the next
@@ -263,7 +252,9 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
         *rules = c->list;
         return candidates(c, key, len, n);
     }
-    uint64_t h = key_hash(key, len);
+    uint64_t a, b;
+    key_sig(key, len, &a, &b);
+    uint64_t h = key_hash(key, len, a, b);
     size_t mask = CACHE_SLOTS - 1;
     size_t i = h & mask;
     for (;; i = (i + 1) & mask) {
@@ -271,7 +262,8 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
         if (!e->key) {
             break;
         }
-        if (e->h == h && e->klen == len && key_eq(e->key, key, len)) {
+        if (e->a == a && e->b == b && e->klen == len &&
+            (len <= 16 || memcmp(e->key, key, len) == 0)) {
             *rules = e->rules;
             *n = e->n;
             return SL_OK;
@@ -300,7 +292,7 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
     if (!k || (*n && !copy)) {
         return SL_OK; /* not cached: benign, the answer is in c->list */
     }
-    c->cache[i] = (cache_ent){h, k, (uint32_t)len, (uint32_t)*n, copy};
+    c->cache[i] = (cache_ent){a, b, k, (uint32_t)len, (uint32_t)*n, copy};
     c->cached++;
     return SL_OK;
 }
@@ -636,7 +628,7 @@ static sl_status mask_pass(sl_redact_ctx *c, const char *s, size_t len,
  * be idempotent (redacting the output changes nothing). */
 static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
-    sl_str s = sl_node_str(v);
+    sl_str s = sl__doc_str(v);
     if (!sl__redact_detect_gate(s.ptr, s.len)) {
         return c->src ? SL_OK
                       : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
