@@ -621,18 +621,15 @@ static sl_status mask_pass(sl_redact_ctx *c, const char *s, size_t len,
     return rc;
 }
 
-/* A string value with detectors on: mask what they find, else copy. A
- * masked string is scanned again until nothing more is found: a mask can
- * end a token a detector had rejected for running on into the masked
- * text ("Basic dXNl...=eyJ..." once the JWT is gone), and masking must
- * be idempotent (redacting the output changes nothing). */
+/* A string value the gate let through (walk_scalar gates, inline: most
+ * strings stop there): mask what the detectors find, else copy. A masked
+ * string is scanned again until nothing more is found: a mask can end a
+ * token a detector had rejected for running on into the masked text
+ * ("Basic dXNl...=eyJ..." once the JWT is gone), and masking must be
+ * idempotent (redacting the output changes nothing). */
 static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
     sl_str s = sl__doc_str(v);
-    if (!sl__redact_detect_gate(s.ptr, s.len)) {
-        return c->src ? SL_OK
-                      : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
-    }
     size_t found = 0;
     sl_status rc = mask_pass(c, s.ptr, s.len, &c->tmp, depth, &found);
     if (rc != SL_OK || found == 0) {
@@ -670,7 +667,10 @@ static sl_status walk_container(sl_redact_ctx *c, const sl_node *n,
 static inline __attribute__((always_inline)) sl_status
 walk_scalar(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     if (sl__doc_kind(n) == SL_NODE_STRING && c->r->detectors) {
-        return write_string(c, n, depth);
+        sl_str s = sl__doc_str(n);
+        if (sl__redact_detect_gate(s.ptr, s.len)) {
+            return write_string(c, n, depth);
+        }
     }
     if (c->src) {
         return SL_OK; /* read from JSON: its text is its source */
