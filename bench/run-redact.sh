@@ -8,7 +8,10 @@
 #    measures sluice. Best of three runs.
 #  - the same ratio in callgrind instructions, on 4 MB (see below), and
 #    instructions per input byte with and without the detectors (the
-#    repeatable measure of redact speed on a loaded machine).
+#    repeatable measure of redact speed on a loaded machine): less the
+#    compile (with_per_byte, without_per_byte), and less everything a run
+#    on an empty input costs, dynamic loading included (with_work_per_byte,
+#    without_work_per_byte: the per-byte cost of a long run).
 #  - recorder events/s (default policy, one SQLite transaction per event).
 # Usage: run-redact.sh BUILD_DIR [MB]
 set -eu
@@ -63,13 +66,19 @@ print(json.dumps({"bench": "redact_detectors_cost",
 if [ "${REDACT_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null &&
     command -v callgrind_annotate > /dev/null; then
     "$B" gen "$tmp/small.jsonl" 4 2> /dev/null
-    for mode in detect no_detect; do
+    : > "$tmp/empty.jsonl"
+    # each mode on the 4 MB and on an empty input: the second is what a
+    # run costs before its first byte (dynamic loading, ~9M, and the
+    # compile), taken off for the "work" figures below
+    for mode in detect no_detect detect_empty no_detect_empty; do
         flag=""
-        [ $mode = no_detect ] && flag=--no-detect
+        input="$tmp/small.jsonl"
+        case $mode in no_detect*) flag=--no-detect ;; esac
+        case $mode in *_empty) input="$tmp/empty.jsonl" ;; esac
         # shellcheck disable=SC2086
         valgrind --tool=callgrind --dump-instr=no \
             --callgrind-out-file="$tmp/cg.$mode" "$BUILD/sluice" redact \
-            --default $flag "$tmp/small.jsonl" > /dev/null 2> /dev/null
+            --default $flag "$input" > /dev/null 2> /dev/null
         callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.$mode" \
             2> /dev/null | tr -d , | awk '
             /PROGRAM TOTALS/ { total = $1 }
@@ -78,14 +87,19 @@ if [ "${REDACT_CALLGRIND:-1}" != 0 ] && command -v valgrind > /dev/null &&
     done
     python3 -c '
 import json, sys
-d = [int(x) for x in open(sys.argv[1]).read().split()]
-n = [int(x) for x in open(sys.argv[2]).read().split()]
+d, n, de, ne = ([int(x) for x in open(f).read().split()]
+                for f in sys.argv[1:5])
 print(json.dumps({"bench": "redact_detectors_instructions", "mb": 4,
                   "with": d[0] - d[1], "without": n[0] - n[1],
                   "compile": d[1],
                   "with_per_byte": round((d[0] - d[1]) / (4 << 20), 2),
                   "without_per_byte": round((n[0] - n[1]) / (4 << 20), 2),
-                  "ratio": round((d[0] - d[1]) / (n[0] - n[1]), 3)}))
-' "$tmp/ir.detect" "$tmp/ir.no_detect"
+                  "ratio": round((d[0] - d[1]) / (n[0] - n[1]), 3),
+                  "startup": de[0] - de[1],
+                  "with_work_per_byte": round((d[0] - de[0]) / (4 << 20), 2),
+                  "without_work_per_byte":
+                      round((n[0] - ne[0]) / (4 << 20), 2)}))
+' "$tmp/ir.detect" "$tmp/ir.no_detect" "$tmp/ir.detect_empty" \
+        "$tmp/ir.no_detect_empty"
 fi
 "$B" record "$tmp/runs.db" "${RECORD_EVENTS:-20000}"

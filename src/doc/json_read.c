@@ -96,7 +96,8 @@ static sl_status fail(parser *ps, sl_status code, const char *p,
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+static inline __attribute__((always_inline)) size_t
+utf8_seq(const unsigned char *p, const unsigned char *end) {
     unsigned char c = p[0];
     if (c < 0x80) {
         return 1;

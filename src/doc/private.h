@@ -19,21 +19,6 @@
 #include <emmintrin.h>
 #endif
 
-enum {
-    SL__NO_OFF = UINT32_MAX, /* node made after loading: no position */
-    SL__NF_TOML_SPECIAL = 1, /* TOML/YAML float inf/nan ("inf", "-.nan") */
-    SL__NF_JSON_LEXEME = 2,  /* number lexeme known to be valid JSON (set by
-                                the JSON reader; the writer skips checks) */
-    SL__NF_COMPACT = 4,      /* container read from JSON with no whitespace
-                                between its tokens */
-    SL__NF_CHANGED = 8,      /* changed since loading (set by every
-                                sl_node_set_* / append / remove / copy) */
-    SL__NF_PLAIN = 16        /* a string (or key) whose bytes are their own
-                                JSON text: ASCII, no '"', '\\' or control
-                                byte (set by a codec that checked; cleared
-                                by every change, which re-initialises) */
-};
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SL_SWAR 1 /* 8 bytes at a time where byte order allows */
 #endif

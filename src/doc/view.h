@@ -16,6 +16,22 @@
 
 typedef struct sl__member sl__member;
 
+/* The values of sl_node's off and flags fields. */
+enum {
+    SL__NO_OFF = UINT32_MAX, /* node made after loading: no position */
+    SL__NF_TOML_SPECIAL = 1, /* TOML/YAML float inf/nan ("inf", "-.nan") */
+    SL__NF_JSON_LEXEME = 2,  /* number lexeme known to be valid JSON (set by
+                                the JSON reader; the writer skips checks) */
+    SL__NF_COMPACT = 4,      /* container read from JSON with no whitespace
+                                between its tokens */
+    SL__NF_CHANGED = 8,      /* changed since loading (set by every
+                                sl_node_set_* / append / remove / copy) */
+    SL__NF_PLAIN = 16        /* a string (or key) whose bytes are their own
+                                JSON text: ASCII, no '"', '\\' or control
+                                byte (set by a codec that checked; cleared
+                                by every change, which re-initialises) */
+};
+
 struct sl_node {
     uint8_t kind;  /* sl_node_kind */
     uint8_t flags; /* SL__NF_* */
@@ -62,6 +78,14 @@ static inline sl_node_kind sl__doc_kind(const sl_node *n) {
 /* The text of scalar n (not NULL, not a container): sl_node_str's. */
 static inline sl_str sl__doc_str(const sl_node *n) {
     return (sl_str){n->u.s ? n->u.s : "", n->len};
+}
+
+/* Whether node n itself (not what is below it) changed since it was
+ * read: every change marks the node it changes (a container for a member
+ * added, removed or renamed), so a walk that checks each node it reaches
+ * knows whether that node's source text still stands for it. */
+static inline bool sl__doc_self_changed(const sl_node *n) {
+    return (n->flags & SL__NF_CHANGED) != 0;
 }
 
 /* Member m's key text (sl_node_key's) and value node. */

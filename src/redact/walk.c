@@ -26,10 +26,11 @@
 
 #include "base/base.h"
 #include "doc/build.h"
+#include "doc/view.h"
 #include "redact/private.h"
 
 enum {
-    CACHE_SLOTS = 1024,          /* power of two; 40 KiB stays in cache */
+    CACHE_SLOTS = 1024,          /* power of two; 48 KiB stays in cache */
     CACHE_MAX = CACHE_SLOTS / 2, /* entries before the cache is cleared */
     CACHE_KEY_MAX = 128,         /* longer keys are not cached */
     AUDIT_FIELDS_MAX = 256,      /* fields listed per call; counts stay exact */
@@ -37,7 +38,7 @@ enum {
 };
 
 typedef struct cache_ent {
-    uint64_t h;
+    uint64_t a, b;   /* key_sig(); for keys of up to 16 bytes, the key */
     const char *key; /* NULL = empty slot; copy in the cache arena */
     uint32_t klen;
     uint32_t n;            /* candidate rules */
@@ -210,48 +211,37 @@ static uint64_t load4(const char *s) {
     return w;
 }
 
-/* The key's last bytes as one word, for hashing and comparing keys of the
- * same length (which is all it must tell apart): an overlapping 8-byte
- * load when the key is long enough, two overlapping 4-byte loads from 4
- * bytes, and the first, middle and last bytes below that (which are all
- * of them). No loop and no byte-wise stack word: keys are mostly short,
- * and this runs for each. */
-static uint64_t tail8(const char *s, size_t len) {
+/* A key as two words, a and b, which with its length tell apart any two
+ * keys of up to 16 bytes: its first and last 8 bytes (overlapping) from 8
+ * bytes on, its first and last 4 from 4, and its first, middle and last
+ * bytes below that (which are all of them). Longer keys also hash the
+ * bytes between (key_hash) and are compared with memcmp. No loop and no
+ * byte-wise stack word: keys are mostly short, and this runs for each. */
+static inline void key_sig(const char *s, size_t len, uint64_t *a,
+                           uint64_t *b) {
     if (len >= 8) {
-        return load8(s + len - 8);
+        *a = load8(s);
+        *b = load8(s + len - 8);
+    } else if (len >= 4) {
+        *a = load4(s);
+        *b = load4(s + len - 4);
+    } else {
+        *a = len == 0 ? 0
+                      : (uint64_t)(unsigned char)s[0] |
+                            (uint64_t)(unsigned char)s[len / 2] << 8 |
+                            (uint64_t)(unsigned char)s[len - 1] << 16;
+        *b = 0;
     }
-    if (len >= 4) {
-        return load4(s) | load4(s + len - 4) << 32;
-    }
-    if (len == 0) {
-        return 0;
-    }
-    return (uint64_t)(unsigned char)s[0] |
-           (uint64_t)(unsigned char)s[len / 2] << 8 |
-           (uint64_t)(unsigned char)s[len - 1] << 16;
 }
 
-static uint64_t key_hash(const char *s, size_t len) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    for (size_t i = 0; i + 8 < len; i += 8) {
-        h = (h ^ load8(s + i)) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+static inline uint64_t key_hash(const char *s, size_t len, uint64_t a,
+                                uint64_t b) {
+    uint64_t h = (a ^ len) * 0xff51afd7ed558ccdull;
+    for (size_t i = 8; i + 8 < len; i += 8) {
+        h = (h ^ (h >> 32) ^ load8(s + i)) * 0xff51afd7ed558ccdull;
     }
-    h = (h ^ tail8(s, len)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ (h >> 32) ^ b) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
-}
-
-/* Equality of two keys of the same length, without a libc call for the
- * short ones. */
-static bool key_eq(const char *a, const char *b, size_t len) {
-    if (len <= 16) {
-        if (len >= 8) {
-            return load8(a) == load8(b) &&
-                   load8(a + len - 8) == load8(b + len - 8);
-        }
-        return tail8(a, len) == tail8(b, len);
-    }
-    return memcmp(a, b, len) == 0;
 }
 
 /* Candidates of key through the cache. *rules is valid until the next
@@ -262,7 +252,9 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
         *rules = c->list;
         return candidates(c, key, len, n);
     }
-    uint64_t h = key_hash(key, len);
+    uint64_t a, b;
+    key_sig(key, len, &a, &b);
+    uint64_t h = key_hash(key, len, a, b);
     size_t mask = CACHE_SLOTS - 1;
     size_t i = h & mask;
     for (;; i = (i + 1) & mask) {
@@ -270,7 +262,8 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
         if (!e->key) {
             break;
         }
-        if (e->h == h && e->klen == len && key_eq(e->key, key, len)) {
+        if (e->a == a && e->b == b && e->klen == len &&
+            (len <= 16 || memcmp(e->key, key, len) == 0)) {
             *rules = e->rules;
             *n = e->n;
             return SL_OK;
@@ -299,7 +292,7 @@ static sl_status lookup(sl_redact_ctx *c, const char *key, size_t len,
     if (!k || (*n && !copy)) {
         return SL_OK; /* not cached: benign, the answer is in c->list */
     }
-    c->cache[i] = (cache_ent){h, k, (uint32_t)len, (uint32_t)*n, copy};
+    c->cache[i] = (cache_ent){a, b, k, (uint32_t)len, (uint32_t)*n, copy};
     c->cached++;
     return SL_OK;
 }
@@ -628,18 +621,15 @@ static sl_status mask_pass(sl_redact_ctx *c, const char *s, size_t len,
     return rc;
 }
 
-/* A string value with detectors on: mask what they find, else copy. A
- * masked string is scanned again until nothing more is found: a mask can
- * end a token a detector had rejected for running on into the masked
- * text ("Basic dXNl...=eyJ..." once the JWT is gone), and masking must
- * be idempotent (redacting the output changes nothing). */
+/* A string value the gate let through (walk_scalar gates, inline: most
+ * strings stop there): mask what the detectors find, else copy. A masked
+ * string is scanned again until nothing more is found: a mask can end a
+ * token a detector had rejected for running on into the masked text
+ * ("Basic dXNl...=eyJ..." once the JWT is gone), and masking must be
+ * idempotent (redacting the output changes nothing). */
 static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
                               size_t depth) {
-    sl_str s = sl_node_str(v);
-    if (!sl__redact_detect_gate(s.ptr, s.len)) {
-        return c->src ? SL_OK
-                      : sl_json_write(c->out, v, SL_WRITE_COMPACT, NULL);
-    }
+    sl_str s = sl__doc_str(v);
     size_t found = 0;
     sl_status rc = mask_pass(c, s.ptr, s.len, &c->tmp, depth, &found);
     if (rc != SL_OK || found == 0) {
@@ -668,21 +658,63 @@ static sl_status write_string(sl_redact_ctx *c, const sl_node *v,
     return rc;
 }
 
-static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth);
+static sl_status walk_container(sl_redact_ctx *c, const sl_node *n,
+                                size_t depth);
+
+/* Write scalar n (in source-copy mode: only a string a detector changes).
+ * Inlined into both container loops: most nodes are scalars, and a call
+ * per scalar cost more than its work. */
+static inline __attribute__((always_inline)) sl_status
+walk_scalar(sl_redact_ctx *c, const sl_node *n, size_t depth) {
+    if (sl__doc_kind(n) == SL_NODE_STRING && c->r->detectors) {
+        sl_str s = sl__doc_str(n);
+        if (sl__redact_detect_gate(s.ptr, s.len)) {
+            return write_string(c, n, depth);
+        }
+    }
+    if (c->src) {
+        return SL_OK; /* read from JSON: its text is its source */
+    }
+    /* no sl_error here: zeroing one per scalar costs more than the write */
+    sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
+    if (rc == SL_EINVAL) {
+        return value_error(c, depth, rc, "value has no json form");
+    }
+    return rc;
+}
+
+/* Write n, whose members' keys start at path[depth]. In source-copy mode
+ * a node changed since it was read has no source text that stands for it
+ * (nor, for a container, for what is below it): every node the walk
+ * reaches is checked, which covers every byte the copy keeps (a value
+ * replaced or dropped is not read from the source), and the payload is
+ * then written node by node (no_source). */
+static inline __attribute__((always_inline)) sl_status
+walk_value(sl_redact_ctx *c, const sl_node *n, size_t depth) {
+    if (c->src && sl__doc_self_changed(n)) {
+        return no_source(c);
+    }
+    sl_node_kind k = sl__doc_kind(n);
+    if (k == SL_NODE_OBJECT || k == SL_NODE_ARRAY) {
+        return walk_container(c, n, depth);
+    }
+    return walk_scalar(c, n, depth);
+}
 
 /* Write object n (in source-copy mode: only what changes in it). */
 static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     sl_buf *out = c->out;
     bool copy = c->src != NULL;
     sl_status rc = copy ? SL_OK : put(out, '{');
-    size_t len = sl_node_len(n);
+    size_t len;
+    const sl__member *m = sl__doc_members(n, &len);
     size_t kept = 0;
     if (depth > MAX_NESTING) {
         return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
                          MAX_NESTING);
     }
     for (size_t i = 0; i < len && rc == SL_OK; i++) {
-        c->path[depth] = sl_node_key(n, i);
+        c->path[depth] = sl__member_key(&m[i]);
         int64_t rule = -1;
         if (c->cache) {
             rc = decide(c, depth, &rule);
@@ -690,7 +722,7 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
                 break;
             }
         }
-        const sl_node *v = sl_node_at(n, i);
+        const sl_node *v = &m[i].val;
         int action = rule < 0 ? -1 : c->r->rules[rule].action;
         if (action == SL_REDACT_DROP) {
             rc = note(c, SL_REDACT_DROP, depth + 1, rule, 0);
@@ -728,7 +760,7 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
                 rc = note(c, SL_REDACT_HASH, depth + 1, rule, 0);
             }
         } else {
-            rc = walk(c, v, depth + 1);
+            rc = walk_value(c, v, depth + 1);
         }
     }
     if (rc == SL_OK && !copy) {
@@ -737,57 +769,18 @@ static sl_status walk_object(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     return rc;
 }
 
-static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth);
-
-/* Write n, whose members' keys start at path[depth]. The recursion is
- * bounded: trees from the readers are at most 4096 deep, and a tree built
- * by hand deeper than that is refused. */
-static sl_status walk(sl_redact_ctx *c, const sl_node *n, size_t depth) {
-    sl_node_kind k = sl_node_kind_of(n);
-    if (k == SL_NODE_OBJECT || k == SL_NODE_ARRAY) {
-        if (c->nesting >= MAX_NESTING) {
-            return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
-                             MAX_NESTING);
-        }
-        c->nesting++;
-        sl_status rc = k == SL_NODE_OBJECT ? walk_object(c, n, depth)
-                                           : walk_array(c, n, depth);
-        c->nesting--;
-        return rc;
-    }
-    switch (k) {
-    case SL_NODE_STRING:
-        if (c->r->detectors) {
-            return write_string(c, n, depth);
-        }
-        return c->src ? SL_OK
-                      : sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
-    default: {
-        if (c->src) {
-            return SL_OK; /* read from JSON: its text is its source */
-        }
-        /* no sl_error here: zeroing one per scalar costs more than the
-         * write */
-        sl_status rc = sl_json_write(c->out, n, SL_WRITE_COMPACT, NULL);
-        if (rc == SL_EINVAL) {
-            return value_error(c, depth, rc, "value has no json form");
-        }
-        return rc;
-    }
-    }
-}
-
 static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     bool copy = c->src != NULL;
     sl_status rc = copy ? SL_OK : put(c->out, '[');
-    size_t len = sl_node_len(n);
+    size_t len;
+    const sl_node *items = sl__doc_items(n, &len);
     for (size_t i = 0; i < len && rc == SL_OK; i++) {
         if (i > 0 && !copy) {
             rc = put(c->out, ',');
         }
         if (rc == SL_OK) {
             /* list elements add no path segment */
-            rc = walk(c, sl_node_at(n, i), depth);
+            rc = walk_value(c, &items[i], depth);
         }
     }
     if (rc == SL_OK && !copy) {
@@ -796,19 +789,37 @@ static sl_status walk_array(sl_redact_ctx *c, const sl_node *n, size_t depth) {
     return rc;
 }
 
+/* Write container n. The recursion is bounded: trees from the readers are
+ * at most 4096 deep, and a tree built by hand deeper than that is
+ * refused. */
+static sl_status walk_container(sl_redact_ctx *c, const sl_node *n,
+                                size_t depth) {
+    if (c->nesting >= MAX_NESTING) {
+        return sl__error(c->err, SL_ELIMIT, NULL, "nesting deeper than %d",
+                         MAX_NESTING);
+    }
+    c->nesting++;
+    sl_status rc = sl__doc_kind(n) == SL_NODE_OBJECT ? walk_object(c, n, depth)
+                                                     : walk_array(c, n, depth);
+    c->nesting--;
+    return rc;
+}
+
 /* One redaction of payload; with doc, in source-copy mode when payload's
  * source text is compact and unchanged (the file comment). */
 static sl_status redact(sl_redact_ctx *c, const sl_doc *doc,
                         const sl_node *payload, sl_buf *out, sl_buf *audit,
                         sl_redact_counts *counts, sl_error *err) {
-    if (!c || !out) {
-        return sl__error(err, SL_EINVAL, NULL, "no context or no output");
+    if (!c || !out || !payload) {
+        return sl__error(err, SL_EINVAL, NULL,
+                         "no context, no payload or no output");
     }
     sl_str source = {0};
     c->doc = NULL;
     c->src = NULL;
     c->no_source = false;
-    if (doc && sl_doc_node_source(doc, payload, true, &source)) {
+    /* the root only: the walk checks each node below (walk_value) */
+    if (doc && sl_doc_node_source(doc, payload, false, &source)) {
         c->doc = doc;
         c->src = source.ptr;
     }
@@ -826,7 +837,7 @@ static sl_status redact(sl_redact_ctx *c, const sl_doc *doc,
     memset(&c->counts, 0, sizeof(c->counts));
     memset(c->per_detector, 0, sizeof(c->per_detector));
     c->err = err;
-    sl_status rc = walk(c, payload, 0);
+    sl_status rc = walk_value(c, payload, 0);
     if (rc == SL_OK && c->src) {
         rc = copy_until(c, source.ptr + source.len, source.ptr + source.len);
     }

@@ -383,3 +383,69 @@ Test(source_copy, stream_values_copy_their_own_span) {
     sl_doc_free(doc);
     fixture_free(&f);
 }
+
+/* The k-th node of n in pre-order (n itself is 0), or NULL; *k counts
+ * down the nodes passed. */
+static sl_node *nth_node(const sl_node *n, size_t *k) {
+    if (*k == 0) {
+        return (sl_node *)n;
+    }
+    --*k;
+    sl_node_kind kind = sl_node_kind_of(n);
+    if (kind != SL_NODE_OBJECT && kind != SL_NODE_ARRAY) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sl_node_len(n); i++) {
+        sl_node *hit = nth_node(sl_node_at(n, i), k);
+        if (hit) {
+            return hit;
+        }
+    }
+    return NULL;
+}
+
+/* One change anywhere in a compact tree (each node in turn: a string
+ * under a kept key, a dropped or masked value, an array element, a whole
+ * container, a key renamed, a member removed) makes the copy give way to
+ * node-by-node writing at whatever point the walk meets it: the output
+ * is still the tree's, byte for byte as sl_redact_write's. */
+Test(source_copy, a_change_anywhere_gives_the_trees_bytes) {
+    fixture f;
+    fixture_init(&f);
+    const char *t = "{\"a\":{\"b\":\"old\",\"d\":1,\"m\":[true,null]},"
+                    "\"c\":[1,\"ghp_0123456789abcdefghijABCDEFGHIJ012345\","
+                    "{\"x\":2,\"h\":\"v\"},[]],\"password\":\"p\",\"e\":{}}";
+    for (size_t k = 0;; k++) {
+        for (int change = 0; change < 4; change++) {
+            sl_doc *doc = sl_doc_new();
+            cr_assert_eq(sl_doc_load(doc, t, strlen(t), SL_FORMAT_JSON, "in",
+                                     NULL, NULL),
+                         SL_OK);
+            size_t left = k;
+            sl_node *n = nth_node(sl_doc_root(doc), &left);
+            if (!n) {
+                sl_doc_free(doc);
+                cr_assert_eq(k, 16, "every node of the tree was changed once");
+                fixture_free(&f);
+                return;
+            }
+            bool obj = sl_node_kind_of(n) == SL_NODE_OBJECT;
+            if (change == 0) {
+                cr_assert_eq(sl_node_set_string(doc, n, "new\n", 4), SL_OK);
+            } else if (change == 1) {
+                cr_assert_eq(sl_node_set_container(doc, n, SL_NODE_ARRAY),
+                             SL_OK);
+            } else if (change == 2 && obj && sl_node_len(n)) {
+                cr_assert_eq(sl_node_set_key(doc, n, 0, "password", 8), SL_OK);
+            } else if (change == 3 && sl_node_len(n)) {
+                cr_assert_eq(sl_node_remove(n, 0), SL_OK);
+            }
+            char what[64];
+            snprintf(what, sizeof(what), "node %zu, change %d", k, change);
+            for (int p = 0; p < N_POLICIES; p++) {
+                same_both_ways(f.ctx[p], doc, sl_doc_root(doc), what);
+            }
+            sl_doc_free(doc);
+        }
+    }
+}
