@@ -8,6 +8,7 @@
  * `sluice runs end`. Exit 2 for bad usage. */
 #include <string.h>
 
+#include "base/base.h"
 #include "cli/cli.h"
 #include "cli/value_stream.h"
 
@@ -127,7 +128,7 @@ int sl_cmd_record(int argc, char **argv) {
         const char *why = event_parts(sl_doc_root(in.doc), &type, &payload,
                                       tbuf, sizeof(tbuf));
         sl_status rc = SL_ESCHEMA;
-        err = (sl_error){0};
+        sl__error_clear(&err);
         if (!why) {
             rc = sl_recorder_log_doc_node(rec, run_id, type, in.doc, payload,
                                           NULL, &err);

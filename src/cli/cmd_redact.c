@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "cli/cli.h"
 #include "cli/value_stream.h"
 
@@ -125,7 +126,7 @@ int sl_cmd_redact(int argc, char **argv) {
             continue;
         }
         sl_redact_counts c = {0};
-        err = (sl_error){0};
+        sl__error_clear(&err);
         rc = sl_redact_write_doc(ctx, in.doc, sl_doc_root(in.doc), &out,
                                  af ? &audit : NULL, &c, &err);
         if (rc == SL_OK) {
