@@ -964,8 +964,12 @@ def test_forward_grpc_target_down_unavailable_retries_then_delivery():
             acked += 1
             time.sleep(0.01)
         assert got503, "the sender's queue never filled"
-        assert mid.metric("sluice_backpressure_rejections_total") >= 1, \
-            "the middle never pushed back"
+        # the sender reaches the middle when its backoff (grown while the
+        # target was down) next fires: wait for that, do not race it
+        deadline = time.time() + 15
+        while mid.metric("sluice_backpressure_rejections_total") < 1:
+            assert time.time() < deadline, "the middle never pushed back"
+            time.sleep(0.1)
         last = Server(["--grpc", "127.0.0.1:%d" % p_last], policies=none)
         wait_drained([sender, mid])
         assert sender.metric("sluice_export_retries_total") > retries, \
