@@ -141,7 +141,10 @@ static int fp_of(fp_walk *w, PyObject *v, int depth) {
 
 /* The fingerprint of v into fp (emptied first); -1: none (str() runs). */
 static int fingerprint(tr_session *s, tr_fp *fp, PyObject *v) {
-    fp_walk w = {.s = s, .fp = fp, .npath = 0};
+    fp_walk w; /* path[] is written before it is read: not cleared */
+    w.s = s;
+    w.fp = fp;
+    w.npath = 0;
     fp->n = 0;
     fp->failed = 0;
     int rc = fp_of(&w, v, 0);
@@ -172,6 +175,9 @@ typedef struct tr_sect {
     PyObject *dict, *skip; /* borrowed; only compared */
     uint64_t ver, skipver;
     Py_ssize_t start, n;
+    Py_ssize_t nvis;   /* entries with an event */
+    Py_ssize_t checks; /* entries whose value must be looked at again */
+    uint64_t red, drop;
     int kind, valid;
 } tr_sect;
 
@@ -329,6 +335,10 @@ void tr_delta_free(tr_session *s) {
 
 /* ---- writing one snapshot ---- */
 
+/* While every entry met is the old entry at the same place (the common
+ * case: no name bound, unbound, added or removed), the old snapshot is
+ * updated in place; the first difference copies what came before into
+ * the new snapshot, which is built from there on. */
 typedef struct tr_dw {
     tr_session *s;
     tr_fstate *st;
@@ -336,6 +346,7 @@ typedef struct tr_dw {
     Py_ssize_t j;        /* next old entry */
     Py_ssize_t vis_left; /* old entries with an event, from j on */
     uint64_t keep;       /* old entries kept, not yet written */
+    int inplace;
     int oom;
 } tr_dw;
 
@@ -359,10 +370,61 @@ static int visible(const tr_fent *e) {
     return e->act != SL_FILTER_DROP;
 }
 
+/* Room for one more entry in the new snapshot. */
+static int room(tr_dw *d, Py_ssize_t more) {
+    tr_fstate *st = d->st;
+    if (st->nn + more <= st->ncap) {
+        return 0;
+    }
+    Py_ssize_t cap = st->ncap ? st->ncap : 32;
+    while (cap < st->nn + more) {
+        cap *= 2;
+    }
+    tr_fent *p = PyMem_RawRealloc(st->ne, sizeof(*p) * (size_t)cap);
+    if (!p) {
+        d->oom = 1;
+        return -1;
+    }
+    st->ne = p;
+    st->ncap = cap;
+    return 0;
+}
+
+/* Leave in-place updating: the entries before j start the new snapshot. */
+static void to_copy(tr_dw *d) {
+    tr_fstate *st = d->st;
+    d->inplace = 0;
+    st->nn = 0;
+    if (room(d, d->j) != 0) {
+        for (Py_ssize_t i = 0; i < d->j; i++) {
+            fent_release(&st->e[i]); /* lost: the next Step is fresh */
+        }
+        return;
+    }
+    memcpy(st->ne, st->e, sizeof(tr_fent) * (size_t)d->j);
+    for (Py_ssize_t i = 0; i < d->j; i++) {
+        st->e[i].key = NULL; /* moved */
+    }
+    st->nn = d->j;
+}
+
+/* Where the next entry goes in the new snapshot. */
+static Py_ssize_t here(const tr_dw *d) {
+    return d->inplace ? d->j : d->st->nn;
+}
+
 /* The old entry for key (of kind), skipping the old entries before it
  * (written as a Skip); NULL: key is new here. */
 static tr_fent *match(tr_dw *d, PyObject *key, int kind) {
     tr_fstate *st = d->st;
+    if (d->j < st->n && st->e[d->j].key == key && st->e[d->j].kind == kind) {
+        tr_fent *e = &st->e[d->j++];
+        d->vis_left -= visible(e);
+        return e;
+    }
+    if (d->inplace) {
+        to_copy(d);
+    }
     Py_ssize_t m = d->j;
     while (m < st->n && !(st->e[m].key == key && st->e[m].kind == kind)) {
         m++;
@@ -370,40 +432,44 @@ static tr_fent *match(tr_dw *d, PyObject *key, int kind) {
     if (m == st->n) {
         return NULL;
     }
-    if (m > d->j) {
-        uint64_t gone = 0;
-        for (Py_ssize_t i = d->j; i < m; i++) {
-            gone += (uint64_t)visible(&st->e[i]);
-            fent_release(&st->e[i]);
-        }
-        if (gone > 0) {
-            flush_keep(d);
-            OP(d->s, "{\"Skip\":", gone);
-        }
-        d->vis_left -= (Py_ssize_t)gone;
-        d->j = m;
+    uint64_t gone = 0;
+    for (Py_ssize_t i = d->j; i < m; i++) {
+        gone += (uint64_t)visible(&st->e[i]);
+        fent_release(&st->e[i]);
     }
+    if (gone > 0) {
+        flush_keep(d);
+        OP(d->s, "{\"Skip\":", gone);
+    }
+    d->vis_left -= (Py_ssize_t)gone;
+    d->j = m;
     tr_fent *e = &st->e[d->j++];
     d->vis_left -= visible(e);
     return e;
 }
 
-/* A slot in the new snapshot (NULL: out of memory). */
-static tr_fent *slot(tr_dw *d) {
-    tr_fstate *st = d->st;
-    if (st->nn == st->ncap) {
-        Py_ssize_t cap = st->ncap ? st->ncap * 2 : 32;
-        tr_fent *p = PyMem_RawRealloc(st->ne, sizeof(*p) * (size_t)cap);
-        if (!p) {
-            d->oom = 1;
-            return NULL;
-        }
-        st->ne = p;
-        st->ncap = cap;
+/* Put e (moved) in the new snapshot when it is being built. */
+static void place(tr_dw *d, tr_fent *e) {
+    if (room(d, 1) != 0) {
+        fent_release(e);
+        return;
     }
-    tr_fent *e = &st->ne[st->nn++];
-    memset(e, 0, sizeof(*e));
-    return e;
+    d->st->ne[d->st->nn++] = *e;
+}
+
+static void drop_value(tr_fent *e) {
+    for (Py_ssize_t i = 0; e->fp && i < e->nfp; i++) {
+        if (!(e->fp[i] & 1u)) {
+            Py_XDECREF((PyObject *)e->fp[i]);
+        }
+    }
+    PyMem_RawFree(e->fp);
+    PyMem_RawFree(e->enc);
+    Py_CLEAR(e->value);
+    e->fp = NULL;
+    e->enc = NULL;
+    e->nfp = 0;
+    e->enc_len = 0;
 }
 
 /* Keep v's fingerprint (in d->k->fp) in e, holding its objects. */
@@ -416,8 +482,9 @@ static void keep_fp(tr_dw *d, tr_fent *e) {
     }
     e->fp = PyMem_RawMalloc(sizeof(uintptr_t) * (size_t)fp->n);
     if (!e->fp) {
-        e->how = HOW_BYTES; /* compared by its encoding then */
+        e->how = HOW_BYTES; /* no copy: never equal, written each time */
         e->nfp = 0;
+        e->enc_len = (size_t)-1;
         return;
     }
     memcpy(e->fp, fp->w, sizeof(uintptr_t) * (size_t)fp->n);
@@ -437,93 +504,71 @@ static int same_fp(tr_dw *d, const tr_fent *old, PyObject *v) {
            memcmp(fp->w, old->fp, sizeof(uintptr_t) * (size_t)fp->n) == 0;
 }
 
+/* An entry whose value is looked at again at each Step. */
+static int checked(const tr_fent *e) {
+    return e->act == SL_FILTER_ALLOW && !(e->how == HOW_FP && e->nfp == 1);
+}
+
 /* One entry of the snapshot, in the full trace's order: key bound to v
- * (borrowed), recorded under act as kind. */
+ * (borrowed), recorded under act as kind. The action of a name never
+ * changes within a frame (its code's plan), so an old entry has act. */
 static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
                   int32_t *vid_cache, Py_ssize_t pos, tr_tally *t) {
     tr_session *s = d->s;
     tr_fent *old = d->st->fresh ? NULL : match(d, key, kind);
-    if (old && old->act != act) {
-        /* another action for the name (a plan cannot change; defensive):
-         * the old entry goes, the new one is inserted */
-        if (visible(old)) {
-            flush_keep(d);
-            OP(s, "{\"Skip\":", 1);
-        }
-        fent_release(old);
-        old = NULL;
-    }
-    Py_INCREF(v);
-    tr_fent cur = {0};
     int changed = 1, encoded = 0;
+    Py_INCREF(v);
     if (act == SL_FILTER_DROP) {
         t->drop++;
-        changed = 0; /* no event */
+        changed = 0; /* never an event */
     } else if (act == SL_FILTER_REDACT) {
         t->red++;
-        changed = !old || old->act != act;
-        if (!changed) {
-            cur = *old;
-            d->keep++;
-        }
-    } else if (old && old->act == act && old->how == HOW_FP &&
-               same_fp(d, old, v)) {
-        cur = *old;
-        changed = 0;
-        d->keep++;
-    } else if (old && old->act == act && old->how == HOW_BYTES) {
-        /* str() runs again, as in the full trace; a new Type or Variable
-         * event it writes must follow the Keep of what comes before */
+        changed = !old; /* always the same marker */
+    } else if (old && old->how == HOW_FP) {
+        changed = !same_fp(d, old, v);
+    } else if (old) {
+        /* str() runs again, as in the full trace; a Type or
+         * VariableName event it writes must follow the Keep before it */
         flush_keep(d);
         tr_value_into(s, v, act);
         encoded = 1;
-        if (!tr_tls->vbuf.failed && tr_tls->vbuf.len == old->enc_len &&
-            memcmp(tr_tls->vbuf.p, old->enc, old->enc_len) == 0) {
-            cur = *old;
-            changed = 0;
-            d->keep++;
-        }
+        changed = tr_tls->vbuf.failed || tr_tls->vbuf.len != old->enc_len ||
+                  memcmp(tr_tls->vbuf.p, old->enc, old->enc_len) != 0;
     }
     if (!changed) {
-        if (old && act != SL_FILTER_DROP) {
-            old->key = NULL; /* moved to cur */
-        } else {
-            if (old) {
-                fent_release(old);
+        if (old) {
+            d->keep += (uint64_t)visible(old);
+            old->pos = pos;
+            if (!d->inplace) {
+                tr_fent moved = *old;
+                old->key = NULL;
+                place(d, &moved);
             }
-            memset(&cur, 0, sizeof(cur));
-            cur.key = Py_NewRef(key);
-            cur.vid = -1;
-        }
-        cur.act = (uint8_t)act;
-        cur.kind = (uint8_t)kind;
-        cur.pos = pos;
-        tr_fent *e = slot(d);
-        if (e) {
-            *e = cur;
         } else {
-            fent_release(&cur);
+            /* a new dropped name: no event, but its place is kept */
+            tr_fent cur = {.key = Py_NewRef(key),
+                           .vid = -1,
+                           .act = (uint8_t)act,
+                           .kind = (uint8_t)kind,
+                           .pos = pos};
+            place(d, &cur);
         }
         Py_DECREF(v);
         return;
     }
-    /* changed or new: written */
     flush_keep(d);
     if (!old && d->vis_left > 0) {
         OP(s, "{\"Add\":", 1);
     }
+    tr_fent cur = {.act = (uint8_t)act, .kind = (uint8_t)kind, .pos = pos};
     int32_t vid = old ? old->vid : (vid_cache ? *vid_cache : -1);
-    cur.key = Py_NewRef(key);
-    cur.act = (uint8_t)act;
-    cur.kind = (uint8_t)kind;
-    cur.pos = pos;
     if (act == SL_FILTER_REDACT) {
         vid = tr_record(s, key, vid, v, act, t);
         t->red--; /* counted above */
         cur.how = HOW_FP;
     } else if (!encoded && fingerprint(s, &d->k->fp, v) == 0) {
+        /* the encoding runs no user code: the fingerprint stays true */
         vid = tr_record(s, key, vid, v, act, t);
-        /* encoding ran no user code: the fingerprint still holds */
         cur.value = Py_NewRef(v);
         keep_fp(d, &cur);
     } else {
@@ -536,15 +581,14 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
         tr_emit_value(s, vid, &tr_tls->vbuf);
         cur.how = HOW_BYTES;
         cur.value = Py_NewRef(v);
-        cur.enc = PyMem_RawMalloc(tr_tls->vbuf.len ? tr_tls->vbuf.len : 1);
-        if (cur.enc && !tr_tls->vbuf.failed) {
+        cur.enc = tr_tls->vbuf.failed
+                      ? NULL
+                      : PyMem_RawMalloc(tr_tls->vbuf.len + 1);
+        if (cur.enc) {
             memcpy(cur.enc, tr_tls->vbuf.p, tr_tls->vbuf.len);
             cur.enc_len = tr_tls->vbuf.len;
         } else {
-            /* no copy: never equal, encoded and written each time */
-            PyMem_RawFree(cur.enc);
-            cur.enc = NULL;
-            cur.enc_len = (size_t)-1;
+            cur.enc_len = (size_t)-1; /* never equal: written each time */
         }
     }
     cur.vid = vid;
@@ -552,15 +596,33 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
         *vid_cache = vid;
     }
     if (old) {
-        fent_release(old);
-    }
-    tr_fent *e = slot(d);
-    if (e) {
-        *e = cur;
+        drop_value(old);
+        cur.key = old->key; /* its reference */
+        if (d->inplace) {
+            *old = cur;
+        } else {
+            old->key = NULL;
+            place(d, &cur);
+        }
     } else {
-        fent_release(&cur);
+        cur.key = Py_NewRef(key);
+        place(d, &cur);
     }
     Py_DECREF(v);
+}
+
+/* The counts of section ns from its entries. */
+static void sect_sum(tr_dw *d, tr_sect *ns) {
+    const tr_fent *e = (d->inplace ? d->st->e : d->st->ne) + ns->start;
+    ns->n = here(d) - ns->start;
+    ns->nvis = ns->checks = 0;
+    ns->red = ns->drop = 0;
+    for (Py_ssize_t i = 0; i < ns->n; i++) {
+        ns->nvis += visible(&e[i]);
+        ns->checks += checked(&e[i]);
+        ns->red += e[i].act == SL_FILTER_REDACT;
+        ns->drop += e[i].act == SL_FILTER_DROP;
+    }
 }
 
 /* A namespace dict's names (section k of the snapshot), as
@@ -571,8 +633,9 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
     tr_fstate *st = d->st;
     tr_tally t = {0, 0};
     tr_sect *ns = &st->nsect[k];
+    const tr_sect *os = &st->sect[k];
     memset(ns, 0, sizeof(*ns));
-    ns->start = st->nn;
+    ns->start = here(d);
     ns->kind = (int)kind;
     if (!PyDict_Check(map)) {
         PyObject *copy = PyDict_New(); /* a mapping that is not a dict */
@@ -595,12 +658,11 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             }
         }
         Py_DECREF(copy);
-        ns->n = st->nn - ns->start;
+        sect_sum(d, ns);
         tr_count(s, kind, &t);
         return;
     }
     Py_ssize_t pos = 0;
-    const tr_sect *os = &st->sect[k];
     uint64_t ver = tr_dict_watch(map);
     uint64_t skipver = skip && PyDict_Check(skip) ? tr_dict_watch(skip) : 0;
     ns->dict = map;
@@ -610,28 +672,42 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
     if (!st->fresh && !s->no_reuse && os->valid && os->dict == map &&
         os->skip == skip && os->kind == (int)kind && ver != 0 &&
         os->ver == ver && os->skipver == skipver && d->j == os->start) {
-        /* the dict is as it was: its entries are; check their values */
+        /* the dict is as it was: so are its names and what they are bound
+         * to; only values that may have changed in place are looked at */
+        if (d->inplace && os->checks == 0) {
+            d->j += os->n;
+            d->vis_left -= os->nvis;
+            d->keep += (uint64_t)os->nvis;
+            t.red = os->red;
+            t.drop = os->drop;
+            *ns = *os;
+            tr_count(s, kind, &t);
+            return;
+        }
         Py_ssize_t end = os->start + os->n;
         while (d->j < end) {
             tr_fent *e = &st->e[d->j];
+            pos = e->pos;
+            if (d->inplace && !checked(e)) {
+                d->j++;
+                d->vis_left -= visible(e);
+                d->keep += (uint64_t)visible(e);
+                t.red += e->act == SL_FILTER_REDACT;
+                t.drop += e->act == SL_FILTER_DROP;
+                continue;
+            }
             int slow = e->how == HOW_BYTES && e->act == SL_FILTER_ALLOW;
             PyObject *name = Py_NewRef(e->key);
-            PyObject *value = e->value ? Py_NewRef(e->value) : NULL;
-            pos = e->pos;
-            if (value) {
-                entry(d, name, value, e->act, (int)kind, NULL, pos, &t);
-            } else {
-                /* dropped or redacted: the same event, or none */
-                entry(d, name, Py_None, e->act, (int)kind, NULL, pos, &t);
-            }
-            Py_XDECREF(value);
+            PyObject *value = Py_NewRef(e->value ? e->value : Py_None);
+            entry(d, name, value, e->act, (int)kind, NULL, pos, &t);
+            Py_DECREF(value);
             Py_DECREF(name);
             if (slow && tr_dict_version(map) != ver) {
                 break; /* str() changed the dict: walk on from pos */
             }
         }
         if (tr_dict_version(map) == ver) {
-            ns->n = st->nn - ns->start;
+            sect_sum(d, ns);
             ns->valid = 1;
             tr_count(s, kind, &t);
             return;
@@ -643,8 +719,8 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             continue;
         }
         int act;
-        if (d->j < st->n && st->e[d->j].key == name &&
-            st->e[d->j].kind == (int)kind && !st->fresh) {
+        if (!st->fresh && d->j < st->n && st->e[d->j].key == name &&
+            st->e[d->j].kind == (int)kind) {
             act = st->e[d->j].act; /* the same name: the same action */
         } else {
             act = tr_ns_action(s, ci, name, kind);
@@ -657,7 +733,7 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
         Py_DECREF(name);
     }
     PyErr_Clear();
-    ns->n = st->nn - ns->start;
+    sect_sum(d, ns);
     ns->valid = ver != 0 && tr_dict_version(map) == ver &&
                 (!skip || !PyDict_Check(skip) ||
                  tr_dict_version(skip) == skipver);
@@ -667,16 +743,15 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
 int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
                   PyObject *globals) {
     tr_fstack *k = tr_tls->frames;
-    if (!k || k->n == 0 || k->st[k->n - 1]->frame != f || !f) {
+    if (!f || !k || k->n == 0 || k->st[k->n - 1]->frame != f) {
         return 0;
     }
     tr_fstate *st = k->st[k->n - 1];
-    tr_dw d = {.s = s, .st = st, .k = k, .j = 0, .keep = 0};
+    tr_dw d = {.s = s, .st = st, .k = k, .inplace = !st->fresh};
     st->nn = 0;
     for (Py_ssize_t i = 0; i < st->n; i++) {
         d.vis_left += visible(&st->e[i]);
     }
-    memset(st->nsect, 0, sizeof(st->nsect));
     if (ci->optimized) {
         tr_tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
@@ -717,16 +792,20 @@ int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
     }
     TR_LIT(&s->buf, "}}");
     tr_event_end(s);
-    /* the new snapshot is the old one now */
-    tr_fent *e = st->e;
-    Py_ssize_t cap = st->cap;
-    st->e = st->ne;
-    st->n = st->nn;
-    st->cap = st->ncap;
-    st->ne = e;
-    st->ncap = cap;
+    if (d.inplace) {
+        st->n = d.j;
+    } else {
+        /* the new snapshot is the old one now */
+        tr_fent *e = st->e;
+        Py_ssize_t cap = st->cap;
+        st->e = st->ne;
+        st->n = st->nn;
+        st->cap = st->ncap;
+        st->ne = e;
+        st->ncap = cap;
+    }
     st->nn = 0;
     memcpy(st->sect, st->nsect, sizeof(st->sect));
-    st->fresh = d.oom; /* lost entries: the next Step starts over */
+    st->fresh = d.oom; /* entries lost: the next Step starts over */
     return 1;
 }
