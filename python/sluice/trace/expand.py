@@ -24,15 +24,23 @@ refused (ExpandError): it is full already.
 """
 import json
 import os
-import re
-import shutil
-import tempfile
+
+# (re, shutil and tempfile are imported when used: importing sluice.trace
+# must not import modules a recording would otherwise see being imported)
 
 __all__ = ["expand", "expand_events", "ExpandError"]
 
 _OPS = ('{"Value":', '{"Keep":', '{"Skip":', '{"Add":', '{"Type":',
         '{"VariableName":')
-_NUM = re.compile(r'\{"(Keep|Skip|Add)":(\d+)\}\Z')
+_NUM = None
+
+
+def _num():
+    global _NUM
+    if _NUM is None:
+        import re
+        _NUM = re.compile(r'\{"(Keep|Skip|Add)":(\d+)\}\Z')
+    return _NUM
 
 
 class ExpandError(ValueError):
@@ -71,7 +79,7 @@ def _apply(ops, delta, states, out):
             new.append(e)
             out.append(e)
             continue
-        m = _NUM.match(e)
+        m = _num().match(e)
         if m is None:
             out.append(e)  # Type, VariableName
             continue
@@ -102,7 +110,7 @@ def expand_events(events):
     while i < n:
         e = events[i]
         i += 1
-        if e.startswith('{"Delta":') or _NUM.match(e):
+        if e.startswith('{"Delta":') or _num().match(e):
             raise ExpandError("%s outside a snapshot" % e[:40])
         out.append(e)
         if not e.startswith('{"Step":'):
@@ -117,6 +125,7 @@ def expand_events(events):
 
 
 def _write(path, text):
+    import tempfile
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".expand-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
@@ -148,6 +157,7 @@ def expand(trace_dir, out_dir=None):
         events = _events(f.read())
     full = expand_events(events)
     os.makedirs(out_dir, exist_ok=True)
+    import shutil
     if os.path.abspath(out_dir) != os.path.abspath(trace_dir):
         for name in os.listdir(trace_dir):
             if name not in ("trace.json", "trace_metadata.json"):

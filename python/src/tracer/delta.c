@@ -187,6 +187,7 @@ typedef struct tr_fstate {
     int fresh;
     tr_fent *e; /* the last snapshot */
     Py_ssize_t n, cap;
+    Py_ssize_t nvis; /* its entries with an event */
     tr_fent *ne; /* the one being written */
     Py_ssize_t nn, ncap;
     tr_sect sect[2], nsect[2];
@@ -223,7 +224,7 @@ static void state_clear(tr_fstate *st) {
     for (Py_ssize_t i = 0; i < st->nn; i++) {
         fent_release(&st->ne[i]);
     }
-    st->n = st->nn = 0;
+    st->n = st->nn = st->nvis = 0;
     memset(st->sect, 0, sizeof(st->sect));
     memset(st->nsect, 0, sizeof(st->nsect));
 }
@@ -346,6 +347,7 @@ typedef struct tr_dw {
     Py_ssize_t j;        /* next old entry */
     Py_ssize_t vis_left; /* old entries with an event, from j on */
     uint64_t keep;       /* old entries kept, not yet written */
+    Py_ssize_t nvis;     /* entries with an event in the new snapshot */
     int inplace;
     int oom;
 } tr_dw;
@@ -518,6 +520,7 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
     tr_fent *old = d->st->fresh ? NULL : match(d, key, kind);
     int changed = 1, encoded = 0;
     Py_INCREF(v);
+    d->nvis += act != SL_FILTER_DROP;
     if (act == SL_FILTER_DROP) {
         t->drop++;
         changed = 0; /* never an event */
@@ -678,13 +681,14 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             d->j += os->n;
             d->vis_left -= os->nvis;
             d->keep += (uint64_t)os->nvis;
+            d->nvis += os->nvis;
             t.red = os->red;
             t.drop = os->drop;
             *ns = *os;
             tr_count(s, kind, &t);
             return;
         }
-        Py_ssize_t end = os->start + os->n;
+        Py_ssize_t end = os->start + os->n, checks = 0;
         while (d->j < end) {
             tr_fent *e = &st->e[d->j];
             pos = e->pos;
@@ -692,6 +696,7 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
                 d->j++;
                 d->vis_left -= visible(e);
                 d->keep += (uint64_t)visible(e);
+                d->nvis += visible(e);
                 t.red += e->act == SL_FILTER_REDACT;
                 t.drop += e->act == SL_FILTER_DROP;
                 continue;
@@ -702,12 +707,18 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             entry(d, name, value, e->act, (int)kind, NULL, pos, &t);
             Py_DECREF(value);
             Py_DECREF(name);
+            checks += d->inplace && checked(e); /* e: updated in place */
             if (slow && tr_dict_version(map) != ver) {
                 break; /* str() changed the dict: walk on from pos */
             }
         }
         if (tr_dict_version(map) == ver) {
-            sect_sum(d, ns);
+            if (d->inplace) {
+                *ns = *os; /* the same names, so the same counts */
+                ns->checks = checks;
+            } else {
+                sect_sum(d, ns);
+            }
             ns->valid = 1;
             tr_count(s, kind, &t);
             return;
@@ -747,11 +758,12 @@ int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
         return 0;
     }
     tr_fstate *st = k->st[k->n - 1];
-    tr_dw d = {.s = s, .st = st, .k = k, .inplace = !st->fresh};
+    tr_dw d = {.s = s,
+               .st = st,
+               .k = k,
+               .inplace = !st->fresh,
+               .vis_left = st->fresh ? 0 : st->nvis};
     st->nn = 0;
-    for (Py_ssize_t i = 0; i < st->n; i++) {
-        d.vis_left += visible(&st->e[i]);
-    }
     if (ci->optimized) {
         tr_tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
@@ -805,6 +817,7 @@ int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
         st->ncap = cap;
     }
     st->nn = 0;
+    st->nvis = d.nvis;
     memcpy(st->sect, st->nsect, sizeof(st->sect));
     st->fresh = d.oom; /* entries lost: the next Step starts over */
     return 1;
