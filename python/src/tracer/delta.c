@@ -65,6 +65,7 @@ static void fp_put(tr_fp *fp, uintptr_t w) {
 typedef struct fp_walk {
     tr_session *s;
     tr_fp *fp;
+    int mutable; /* a list, dict or object.__repr__ object was met */
     PyObject *path[64];
     int npath;
 } fp_walk;
@@ -98,6 +99,7 @@ static int fp_of(fp_walk *w, PyObject *v, int depth) {
         }
         if (!PyLong_Check(v) && tr_default_repr(v)) {
             PyTypeObject *t = Py_TYPE(v);
+            w->mutable = 1; /* its type may change */
             FP_OBJ(fp, v);
             FP_OBJ(fp, t);
             FP_NUM(fp, tr_type_tag(t));
@@ -112,7 +114,9 @@ static int fp_of(fp_walk *w, PyObject *v, int depth) {
         return 0; /* "<recursion>" or "<depth limit>": the pointers say */
     }
     w->path[w->npath++] = v;
-    int rc = 0;
+    int rc = 0, outer = w->mutable;
+    Py_ssize_t at = fp->n; /* after v */
+    w->mutable = !is_tuple;
     if (is_dict) {
         Py_ssize_t n = PyDict_GET_SIZE(v), pos = 0, got = 0;
         Py_ssize_t keep = n < w->s->lim.items ? n : w->s->lim.items;
@@ -136,6 +140,12 @@ static int fp_of(fp_walk *w, PyObject *v, int depth) {
         }
     }
     w->npath--;
+    if (rc == 0 && !w->mutable && PyTuple_CheckExact(v)) {
+        /* a tuple of immutable things, all printed without user code:
+         * its encoding is fixed for as long as it lives (it is held) */
+        fp->n = at;
+    }
+    w->mutable |= outer;
     return rc;
 }
 
@@ -145,6 +155,7 @@ static int fingerprint(tr_session *s, tr_fp *fp, PyObject *v) {
     w.s = s;
     w.fp = fp;
     w.npath = 0;
+    w.mutable = 0;
     fp->n = 0;
     fp->failed = 0;
     int rc = fp_of(&w, v, 0);
@@ -498,8 +509,8 @@ static void keep_fp(tr_dw *d, tr_fent *e) {
 }
 
 static int same_fp(tr_dw *d, const tr_fent *old, PyObject *v) {
-    if (old->nfp == 1) {
-        return old->value == v;
+    if (old->nfp == 1 || old->value != v) {
+        return old->value == v; /* the first word is the object itself */
     }
     tr_fp *fp = &d->k->fp;
     return fingerprint(d->s, fp, v) == 0 && fp->n == old->nfp &&
