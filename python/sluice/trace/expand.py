@@ -12,6 +12,7 @@ closed by a Delta event (python/src/tracer/delta.c):
                    before it after {"Add":1}; appended when none is left)
     {"Keep":N}     the next N old entries, unchanged
     {"Skip":N}     the next N old entries are gone
+    {"Add":N}      the next N Values are inserted before the next old entry
     {"Delta":{"frame":F,"keep":N[,"fresh":true]}}  the end: N more old
                    entries; fresh: frame F starts from nothing
 

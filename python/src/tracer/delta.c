@@ -25,8 +25,8 @@
  * object the encoder reads, within its depth and item limits: the object
  * pointers (held, so none can be freed and its address reused) and the
  * sizes of containers, and for an object printed by object.__repr__ its
- * type's version tag and qualname. Equal fingerprints mean equal
- * encodings. A value whose encoding runs str() of something else is
+ * type's version tag and qualname (a tuple of immutable things is just
+ * itself). Equal fingerprints mean equal encodings. A value whose encoding runs str() of something else is
  * encoded again at every Step (as the full trace does, so str()'s side
  * effects stay the same) and compared with its last encoding. A namespace
  * dict unchanged since the frame's last Step (its version) is not walked:
@@ -134,9 +134,9 @@ static int fp_of(fp_walk *w, PyObject *v, int depth) {
         Py_ssize_t keep = n < w->s->lim.items ? n : w->s->lim.items;
         FP_NUM(fp, n);
         for (Py_ssize_t i = 0; rc == 0 && i < keep; i++) {
-            rc = fp_of(w, is_tuple ? PyTuple_GET_ITEM(v, i)
-                                   : PyList_GET_ITEM(v, i),
-                       depth + 1);
+            rc = fp_of(
+                w, is_tuple ? PyTuple_GET_ITEM(v, i) : PyList_GET_ITEM(v, i),
+                depth + 1);
         }
     }
     w->npath--;
@@ -199,7 +199,7 @@ typedef struct tr_fstate {
     tr_fent *e; /* the last snapshot */
     Py_ssize_t n, cap;
     Py_ssize_t nvis; /* its entries with an event */
-    tr_fent *ne; /* the one being written */
+    tr_fent *ne;     /* the one being written */
     Py_ssize_t nn, ncap;
     tr_sect sect[2], nsect[2];
 } tr_fstate;
@@ -595,9 +595,8 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
         tr_emit_value(s, vid, &tr_tls->vbuf);
         cur.how = HOW_BYTES;
         cur.value = Py_NewRef(v);
-        cur.enc = tr_tls->vbuf.failed
-                      ? NULL
-                      : PyMem_RawMalloc(tr_tls->vbuf.len + 1);
+        cur.enc =
+            tr_tls->vbuf.failed ? NULL : PyMem_RawMalloc(tr_tls->vbuf.len + 1);
         if (cur.enc) {
             memcpy(cur.enc, tr_tls->vbuf.p, tr_tls->vbuf.len);
             cur.enc_len = tr_tls->vbuf.len;
@@ -756,9 +755,9 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
     }
     PyErr_Clear();
     sect_sum(d, ns);
-    ns->valid = ver != 0 && tr_dict_version(map) == ver &&
-                (!skip || !PyDict_Check(skip) ||
-                 tr_dict_version(skip) == skipver);
+    ns->valid =
+        ver != 0 && tr_dict_version(map) == ver &&
+        (!skip || !PyDict_Check(skip) || tr_dict_version(skip) == skipver);
     tr_count(s, kind, &t);
 }
 

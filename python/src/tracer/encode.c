@@ -141,8 +141,7 @@ static int stable(PyObject *v) {
 }
 
 int tr_stable_kept(tr_session *s, PyObject *v) {
-    return s->stable && stable(v) &&
-           PyDict_GET_SIZE(s->stable) < TR_STABLE_MAX;
+    return s->stable && stable(v) && PyDict_GET_SIZE(s->stable) < TR_STABLE_MAX;
 }
 
 static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {

@@ -520,7 +520,6 @@ int tr_value_into(tr_session *s, PyObject *v, int act) {
     return 1;
 }
 
-
 /* One Value event for name (whose variable id is vid, or -1 when not
  * known yet); returns the id (-1: dropped). */
 int32_t tr_record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
@@ -641,8 +640,7 @@ void tr_on_resume(tr_session *s, tr_code *ci, PyFrameObject *f) {
     TR_RESTORE_EXC();
 }
 
-void tr_on_throw(tr_session *s, tr_code *ci, PyFrameObject *f,
-                 PyObject *exc) {
+void tr_on_throw(tr_session *s, tr_code *ci, PyFrameObject *f, PyObject *exc) {
     if (!tr_scratch_of(s)) {
         return; /* out of memory: this event is lost */
     }
@@ -835,7 +833,7 @@ void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
                 continue; /* unbound */
             }
             int32_t vid = tr_record(s, PyTuple_GET_ITEM(ci->names, i),
-                                 ci->local_vid[i], v, ci->local_plan[i], &t);
+                                    ci->local_vid[i], v, ci->local_plan[i], &t);
             if (!s->no_reuse) {
                 ci->local_vid[i] = vid;
             }

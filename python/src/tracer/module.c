@@ -68,9 +68,9 @@ static int add_step(tr_session *s, PyObject *step) {
 }
 
 static int session_init(tr_session *s, PyObject *args, PyObject *kw) {
-    static char *names[] = {"trace_dir", "program", "chain", "skip_prefixes",
-                            "depth",     "items",   "text",  "values",
-                            NULL};
+    static char *names[] = {"trace_dir",     "program", "chain",
+                            "skip_prefixes", "depth",   "items",
+                            "text",          "values",  NULL};
     PyObject *dir = NULL, *program = NULL, *chain = NULL, *skip = NULL;
     int depth = 4;
     Py_ssize_t items = 64, text = 4096;

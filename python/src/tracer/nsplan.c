@@ -133,8 +133,8 @@ void tr_dict_unwatch_all(void) {
     if (watcher >= 0 && PyDict_ClearWatcher(watcher) != 0) {
         PyErr_Clear();
     }
-    watcher = -1; /* the next session asks for one again */
-    tr_dict_epoch++;   /* no plan made before outlives this */
+    watcher = -1;    /* the next session asks for one again */
+    tr_dict_epoch++; /* no plan made before outlives this */
 }
 
 PyObject *tr_dict_watching(void) {

@@ -183,9 +183,9 @@ typedef struct tr_session {
     tr_vcache *vcache; /* by variable id */
     size_t nvcache;
     struct tr_scratch *scratches; /* every thread's, freed at stop */
-    int no_reuse; /* SLUICE_TRACE_NO_REUSE: no per-line caches (tests) */
-    int changed;  /* values="changed": Steps carry only what changed
-                     (delta.c) */
+    int no_reuse;      /* SLUICE_TRACE_NO_REUSE: no per-line caches (tests) */
+    int changed;       /* values="changed": Steps carry only what changed
+                          (delta.c) */
     int32_t *free_ids; /* frame ids released, for reuse (delta.c) */
     size_t nfree_ids, cap_ids;
     int32_t next_id;
@@ -217,8 +217,7 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f);
 tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals);
 void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f);
 void tr_on_resume(tr_session *s, tr_code *ci, PyFrameObject *f);
-void tr_on_throw(tr_session *s, tr_code *ci, PyFrameObject *f,
-                 PyObject *exc);
+void tr_on_throw(tr_session *s, tr_code *ci, PyFrameObject *f, PyObject *exc);
 void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line);
 void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how);
 int tr_code_extra_init(void);

@@ -474,8 +474,8 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
     tr_buf_put(&s->buf, value->p, value->len);
     TR_LIT(&s->buf, "}}");
     int immutable = v && cacheable(v);
-    if (v && var_id >= 0 && (immutable || tr_default_repr(v)) && !s->buf.failed &&
-        s->buf.len - start < 4096) {
+    if (v && var_id >= 0 && (immutable || tr_default_repr(v)) &&
+        !s->buf.failed && s->buf.len - start < 4096) {
         if ((size_t)var_id >= s->nvcache) {
             size_t n = s->nvcache ? s->nvcache : 64;
             while (n <= (size_t)var_id) {
@@ -499,8 +499,9 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
                 Py_XSETREF(e->obj, Py_NewRef(v));
                 e->type = immutable ? NULL : Py_TYPE(v);
                 e->tag = immutable ? 0 : tr_type_tag(Py_TYPE(v));
-                Py_XSETREF(e->qual,
-                           immutable ? NULL : Py_XNewRef(tr_type_qual(e->type)));
+                Py_XSETREF(e->qual, immutable
+                                        ? NULL
+                                        : Py_XNewRef(tr_type_qual(e->type)));
             }
         }
     }
