@@ -26,11 +26,12 @@
  * pointers (held, so none can be freed and its address reused) and the
  * sizes of containers, and for an object printed by object.__repr__ its
  * type's version tag and qualname (a tuple of immutable things is just
- * itself). Equal fingerprints mean equal encodings. A value whose encoding runs str() of something else is
- * encoded again at every Step (as the full trace does, so str()'s side
- * effects stay the same) and compared with its last encoding. A namespace
- * dict unchanged since the frame's last Step (its version) is not walked:
- * only its entries with fingerprints or str() are checked. */
+ * itself). Equal fingerprints mean equal encodings. A value whose
+ * encoding runs str() of something else is encoded again at every Step
+ * (as the full trace does, so str()'s side effects stay the same) and
+ * compared with its last encoding. A namespace dict unchanged since the
+ * frame's last Step (its version) is not walked: only its entries with
+ * fingerprints or str() are checked. */
 #include "tracer.h"
 
 #include <string.h>
