@@ -362,6 +362,29 @@ def test_random_programs_mutating_in_place_expand_to_the_full_trace(
                                         "--text", "40"])
 
 
+def test_values_too_large_to_keep_are_written_whole_and_still_expand(
+        tmp_path):
+    # 100 x 100 elements: past the fingerprint a frame keeps per value, so
+    # the grid is encoded and written at every line, as in the full trace
+    src = textwrap.dedent('''
+        def grid_work():
+            grid = [[c for c in range(100)] for r in range(100)]
+            small = [1]
+            for k in range(5):
+                grid[k][99] = -k
+                grid[99][k] = k
+                small.append(k)
+            return grid[0][99]
+        print(grid_work())
+        ''')
+    full, changed = same_recording(tmp_path, src, opts=["--items", "200",
+                                                        "--depth", "3"])
+    text = read(os.path.join(changed, "trace.json"))
+    # grid[4][99] = -4 is in the grid written at each of the 4 lines after
+    # it (kept values would be written at 2 of them: where grid changed)
+    assert text.count('"i":-4') == 4
+
+
 def test_redacted_values_never_appear_in_a_changed_trace(tmp_path):
     src = textwrap.dedent('''
         def handle(password):

@@ -38,6 +38,12 @@
 
 /* ---- fingerprints ---- */
 
+/* A value whose fingerprint or encoding is larger is not kept: it is
+ * encoded and written at every Step, as in the full trace (memory and
+ * time per entry stay bounded whatever the limits). */
+#define TR_KEEP_WORDS 4096
+#define TR_KEEP_BYTES 65536
+
 /* Words: an even word is an object pointer (held while stored, may be
  * 0), an odd word a number ((n << 1) | 1). */
 typedef struct tr_fp {
@@ -84,6 +90,9 @@ static int fp_on_path(const fp_walk *w, PyObject *v) {
  * it would run str() of something whose text may change. */
 static int fp_of(fp_walk *w, PyObject *v, int depth) {
     tr_fp *fp = w->fp;
+    if (fp->n > TR_KEEP_WORDS) {
+        return -1; /* too large to keep: encoded each time */
+    }
     if (v == Py_None || v == Py_True || v == Py_False || PyUnicode_Check(v) ||
         PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
         PyBytes_CheckExact(v) || PyComplex_CheckExact(v)) {
@@ -581,7 +590,8 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
         vid = tr_record(s, key, vid, v, act, t);
         t->red--; /* counted above */
         cur.how = HOW_FP;
-    } else if (!encoded && fingerprint(s, &d->k->fp, v) == 0) {
+    } else if (!encoded && fingerprint(s, &d->k->fp, v) == 0 &&
+               d->k->fp.n <= TR_KEEP_WORDS) {
         /* the encoding runs no user code: the fingerprint stays true */
         vid = tr_record(s, key, vid, v, act, t);
         cur.value = Py_NewRef(v);
@@ -596,8 +606,9 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
         tr_emit_value(s, vid, &tr_tls->vbuf);
         cur.how = HOW_BYTES;
         cur.value = Py_NewRef(v);
-        cur.enc =
-            tr_tls->vbuf.failed ? NULL : PyMem_RawMalloc(tr_tls->vbuf.len + 1);
+        cur.enc = tr_tls->vbuf.failed || tr_tls->vbuf.len > TR_KEEP_BYTES
+                      ? NULL
+                      : PyMem_RawMalloc(tr_tls->vbuf.len + 1);
         if (cur.enc) {
             memcpy(cur.enc, tr_tls->vbuf.p, tr_tls->vbuf.len);
             cur.enc_len = tr_tls->vbuf.len;
