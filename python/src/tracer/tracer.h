@@ -247,6 +247,25 @@ int tr_ns_action(tr_session *s, tr_code *ci, PyObject *name,
 /* A module or class body's namespace (new reference), or NULL. */
 PyObject *tr_frame_namespace(PyFrameObject *f);
 
+/* fingerprint.c: what the encoder reads of a value (see there). Words: an
+ * even word is an object pointer (held while stored, may be 0), an odd
+ * word a number ((n << 1) | 1). */
+typedef struct tr_fp {
+    uintptr_t *w;
+    Py_ssize_t n, cap;
+    int failed;
+} tr_fp;
+/* A value whose fingerprint or encoding is larger is not kept by the
+ * changed-values mode: it is encoded and written at every Step, as in the
+ * full trace (memory and time per entry stay bounded whatever the
+ * limits). */
+#define TR_KEEP_WORDS 4096
+#define TR_KEEP_BYTES 65536
+/* The fingerprint of v into fp (emptied first); -1: none (its encoding
+ * runs str() of something whose text may change, or it is larger than
+ * TR_KEEP_WORDS). */
+int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v);
+
 /* delta.c: the changed-values mode. Each recording thread keeps a stack
  * of the frames whose Call it wrote, each with its last snapshot; a Step
  * of the frame on top writes only what changed since, as edit operations
