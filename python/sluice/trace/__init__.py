@@ -30,12 +30,14 @@ import threading
 import warnings
 
 from .. import _tracer
+from .expand import expand, ExpandError
 
 __all__ = ["start", "stop", "recording", "traced", "is_recording",
-           "FilterError", "DEFAULT_LIMITS"]
+           "expand", "FilterError", "DEFAULT_LIMITS", "VALUES"]
 
 FilterError = _tracer.FilterError
 DEFAULT_LIMITS = {"depth": 4, "items": 64, "text": 4096}
+VALUES = ("full", "changed")
 VERSION = "0.1.0"
 
 _lock = threading.Lock()
@@ -79,11 +81,22 @@ def is_recording():
 
 
 def start(trace_dir="trace-out", trace_filter=None, *, program=None,
-          args=None, frameworks=(), discover=True, use_env=True, **limits):
+          args=None, frameworks=(), discover=True, use_env=True,
+          values="full", **limits):
     """Start recording into trace_dir (created if missing). Raises
     FilterError (with .file, .line, .col) for a bad filter file and
-    FileNotFoundError for a missing one, before anything is recorded."""
+    FileNotFoundError for a missing one, before anything is recorded.
+
+    values="full" (the default) writes codetracer's full scope snapshot at
+    every line; values="changed" writes, at each line, only the values
+    that changed since the same frame's last line (a fresh frame gets them
+    all), and marks the trace so in trace_metadata.json ("values":
+    "changed"); sluice.trace.expand rebuilds the full trace from it, byte
+    for byte."""
     global _state
+    if values not in VALUES:
+        raise ValueError("values must be one of %s, not %r"
+                         % (", ".join(VALUES), values))
     unknown = set(limits) - set(DEFAULT_LIMITS)
     if unknown:
         raise TypeError("unknown limits: %s" % ", ".join(sorted(unknown)))
@@ -101,8 +114,8 @@ def start(trace_dir="trace-out", trace_filter=None, *, program=None,
         trace_dir = os.path.abspath(os.fspath(trace_dir))
         os.makedirs(trace_dir, exist_ok=True)
         session = _tracer.Session(trace_dir, program, steps, (_PKG_DIR,),
-                                  **lim)
-        info = {"trace_dir": trace_dir, "program": program,
+                                  values=values, **lim)
+        info = {"trace_dir": trace_dir, "program": program, "values": values,
                 "args": list(args), "workdir": os.getcwd(),
                 "thread_hook": None}
         if not _tracer.MONITORING:
@@ -145,6 +158,8 @@ def stop(exit_code=None):
     }
     meta["recorder"] = {"name": "sluice", "target_script": info["program"],
                         "version": VERSION}
+    if info["values"] != "full":
+        meta["values"] = info["values"]  # the last key: expand drops it
     with open(os.path.join(d, "trace_metadata.json"), "w") as f:
         json.dump(meta, f)
     if result["io_error"]:
@@ -152,7 +167,8 @@ def stop(exit_code=None):
                       os.path.join(d, "trace.json"))
     if result["out_of_memory"]:
         raise MemoryError("sluice.trace: events were lost (out of memory)")
-    return {"trace_dir": d, "events": result["events"],
+    return {"trace_dir": d, "values": info["values"],
+            "events": result["events"],
             "bytes": result["bytes"], "trace_filter": meta["trace_filter"]}
 
 

@@ -6,6 +6,7 @@ _Path = Union[str, bytes, "os.PathLike[str]"]
 _FilterSpec = Union[_Path, Sequence[_Path], None]
 
 DEFAULT_LIMITS: Dict[str, int]
+VALUES: Tuple[str, ...]
 VERSION: str
 
 class FilterError(ValueError):
@@ -21,7 +22,11 @@ def is_recording() -> bool: ...
 def start(trace_dir: _Path = ..., trace_filter: _FilterSpec = ..., *,
           program: Optional[str] = ..., args: Optional[Sequence[str]] = ...,
           frameworks: Iterable[str] = ..., discover: bool = ..., use_env: bool = ...,
-          depth: int = ..., items: int = ..., text: int = ...) -> None: ...
+          values: str = ..., depth: int = ..., items: int = ...,
+          text: int = ...) -> None: ...
+class ExpandError(ValueError): ...
+
+def expand(trace_dir: _Path, out_dir: Optional[_Path] = ...) -> str: ...
 def stop(exit_code: Optional[int] = ...) -> Dict[str, Any]: ...
 
 class recording:

@@ -1,4 +1,5 @@
 """python -m sluice.trace [options] (script.py | -m module) [args...]
+python -m sluice.trace expand DIR [--out DIR2]
 
 Runs the program as plain `python` would (same sys.argv, sys.path[0],
 __main__, exit status, output and traceback) while recording it.
@@ -12,28 +13,37 @@ options:
   --pytest, --unittest  add the framework's builtin filter
   --depth N, --items N, --text N   value limits (nesting, elements per
                         container, bytes per text)
+  --values full|changed full (default): every line's full scope snapshot;
+                        changed: only the values changed since the frame's
+                        last line ("values": "changed" in the metadata)
+
+expand DIR [--out DIR2] rebuilds the full trace of a changed-values trace
+                        (in place, or into DIR2)
 """
 import importlib.util
 import os
 import runpy
 import sys
 
-from . import DEFAULT_LIMITS, FilterError, start, stop
+from . import DEFAULT_LIMITS, VALUES, FilterError, start, stop
+from .expand import ExpandError, expand
 
 USAGE = ("usage: python -m sluice.trace [--trace-filter FILE]... "
-         "[--trace-dir DIR] [--pytest|--unittest] (script.py | -m module) "
-         "[args...]")
+         "[--trace-dir DIR] [--pytest|--unittest] [--values full|changed] "
+         "(script.py | -m module) [args...]\n"
+         "       python -m sluice.trace expand DIR [--out DIR2]")
 
 
 def parse(argv):
     opts = {"filters": [], "dir": "trace-out", "frameworks": [],
-            "limits": {}, "module": None, "script": None, "args": []}
+            "limits": {}, "module": None, "script": None, "args": [],
+            "values": "full"}
     i = 0
     while i < len(argv):
         a = argv[i]
         name, eq, val = a.partition("=")
         takes = name in ("--trace-filter", "--trace-dir", "--depth",
-                         "--items", "--text", "-m")
+                         "--items", "--text", "--values", "-m")
         if takes and not eq:
             if i + 1 >= len(argv):
                 raise SystemExit("%s\nerror: %s needs a value" % (USAGE, a))
@@ -44,6 +54,11 @@ def parse(argv):
             opts["filters"].append(val)
         elif name == "--trace-dir":
             opts["dir"] = val
+        elif name == "--values":
+            if val not in VALUES:
+                raise SystemExit("%s\nerror: --values is one of %s" %
+                                 (USAGE, ", ".join(VALUES)))
+            opts["values"] = val
         elif name in ("--pytest", "--unittest") and not eq:
             opts["frameworks"].append(name[2:])
         elif name[2:] in DEFAULT_LIMITS and name.startswith("--"):
@@ -89,7 +104,37 @@ def exit_code(e):
     return 1
 
 
+def expand_main(argv):
+    out, src, i = None, None, 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--out" and i + 1 < len(argv):
+            out = argv[i + 1]
+            i += 2
+            continue
+        if a.startswith("--out="):
+            out = a[len("--out="):]
+        elif a in ("-h", "--help"):
+            print(__doc__)
+            return 0
+        elif src is None and not a.startswith("-"):
+            src = a
+        else:
+            raise SystemExit("%s\nerror: unexpected %s" % (USAGE, a))
+        i += 1
+    if src is None:
+        raise SystemExit("%s\nerror: expand needs the trace folder" % USAGE)
+    try:
+        expand(src, out)
+    except (ExpandError, OSError) as e:
+        sys.stderr.write("sluice.trace expand: %s\n" % e)
+        return 1
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["expand"]:
+        return expand_main(argv[1:])
     o = parse(argv)
     if o["module"]:
         program = os.path.abspath(module_file(o["module"]))
@@ -105,7 +150,8 @@ def main(argv):
         sys.path[0] = os.path.dirname(program)
     try:
         start(o["dir"], o["filters"] or None, program=program,
-              args=o["args"], frameworks=o["frameworks"], **o["limits"])
+              args=o["args"], frameworks=o["frameworks"],
+              values=o["values"], **o["limits"])
     except (FilterError, OSError, ValueError) as e:
         sys.stderr.write("sluice.trace: %s\n" % e)
         return 1

@@ -140,6 +140,10 @@ static int stable(PyObject *v) {
            PyCFunction_Check(v) || Py_IS_TYPE(v, &PyType_Type);
 }
 
+int tr_stable_kept(tr_session *s, PyObject *v) {
+    return s->stable && stable(v) && PyDict_GET_SIZE(s->stable) < TR_STABLE_MAX;
+}
+
 static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
     int keep = s->stable && stable(v);
     if (keep) {

@@ -482,7 +482,7 @@ tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals) {
 /* The value of local slot i (names[i]) of frame f, new reference, or NULL
  * when unbound. 3.11 reads the frame's slots (cells dereferenced); 3.12+
  * asks PyFrame_GetVar. */
-static PyObject *local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
+PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
 #if PY_VERSION_HEX >= 0x030C0000
     PyObject *v = PyFrame_GetVar(f, PyTuple_GET_ITEM(ci->names, i));
     if (!v) {
@@ -506,7 +506,7 @@ static PyObject *local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
 
 /* Encode one value under action act into tr_tls->vbuf (cleared first); 0 when
  * the value is dropped. */
-static int value_into(tr_session *s, PyObject *v, int act) {
+int tr_value_into(tr_session *s, PyObject *v, int act) {
     tr_tls->vbuf.len = 0;
     tr_tls->nseen = 0;
     if (act == SL_FILTER_DROP) {
@@ -520,21 +520,17 @@ static int value_into(tr_session *s, PyObject *v, int act) {
     return 1;
 }
 
-typedef struct tally {
-    uint64_t red, drop;
-} tally;
-
 /* One Value event for name (whose variable id is vid, or -1 when not
  * known yet); returns the id (-1: dropped). */
-static int32_t record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
-                      int act, tally *t) {
+int32_t tr_record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
+                  int act, tr_tally *t) {
     if (act == SL_FILTER_DROP) {
         t->drop++;
         return -1;
     }
     if (act == SL_FILTER_REDACT) {
         t->red++;
-        value_into(s, v, act);
+        tr_value_into(s, v, act);
         if (vid < 0) {
             vid = tr_var_id(s, name);
         }
@@ -546,7 +542,7 @@ static int32_t record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
     if (tr_emit_cached_value(s, known, v)) {
         return known;
     }
-    value_into(s, v, act);
+    tr_value_into(s, v, act);
     if (vid < 0) {
         vid = tr_var_id(s, name);
     }
@@ -554,7 +550,7 @@ static int32_t record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
     return vid;
 }
 
-static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
+void tr_count(tr_session *s, sl_filter_kind kind, const tr_tally *t) {
     if (t->red) {
         sl_filter_count_n(s->fctx, kind, SL_FILTER_REDACT, t->red);
     }
@@ -564,7 +560,7 @@ static void count(tr_session *s, sl_filter_kind kind, const tally *t) {
 }
 
 /* A module or class body's namespace (new reference), or NULL. */
-static PyObject *frame_namespace(PyFrameObject *f) {
+PyObject *tr_frame_namespace(PyFrameObject *f) {
     PyObject *l = PyFrame_GetLocals(f);
     if (!l) {
         PyErr_Clear();
@@ -581,9 +577,12 @@ static int32_t func_of(tr_session *s, tr_code *ci) {
     return ci->func_id;
 }
 
-static void enter(tr_session *s) {
+static void enter(tr_session *s, PyFrameObject *f) {
     (*depth_of(s))++;
     s->open_calls++;
+    if (s->changed) {
+        tr_delta_push(s, f);
+    }
 }
 
 void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
@@ -593,7 +592,7 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
     TR_SAVE_EXC();
     int32_t fid = func_of(s, ci);
     tr_tls->abuf.len = 0;
-    tally t = {0, 0};
+    tr_tally t = {0, 0};
     int n = 0;
     for (Py_ssize_t k = 0; f && k < ci->nargs; k++) {
         PyObject *name = PyTuple_GET_ITEM(ci->names, ci->arg_idx[k]);
@@ -602,14 +601,14 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
             t.drop++;
             continue;
         }
-        PyObject *v = local_value(ci, f, ci->arg_idx[k]);
+        PyObject *v = tr_local_value(ci, f, ci->arg_idx[k]);
         if (!v) {
             continue;
         }
         if (act == SL_FILTER_REDACT) {
             t.red++;
         }
-        value_into(s, v, act);
+        tr_value_into(s, v, act);
         Py_DECREF(v);
         int32_t vid = tr_var_id(s, name);
         tr_emit_value(s, vid, &tr_tls->vbuf);
@@ -622,23 +621,26 @@ void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f) {
         tr_buf_put(&tr_tls->abuf, tr_tls->vbuf.p, tr_tls->vbuf.len);
         TR_LIT(&tr_tls->abuf, "}");
     }
-    count(s, SL_FILTER_ARG, &t);
+    tr_count(s, SL_FILTER_ARG, &t);
     tr_emit_step(s, ci->path_id, ci->def_line);
     tr_emit_call(s, fid, &tr_tls->abuf);
-    enter(s);
+    enter(s, f);
     TR_RESTORE_EXC();
 }
 
-void tr_on_resume(tr_session *s, tr_code *ci) {
+void tr_on_resume(tr_session *s, tr_code *ci, PyFrameObject *f) {
+    if (!tr_scratch_of(s)) {
+        return; /* out of memory: this event is lost */
+    }
     TR_SAVE_EXC();
     int32_t fid = func_of(s, ci);
     tr_emit_step(s, ci->path_id, ci->def_line);
     tr_emit_call(s, fid, NULL);
-    enter(s);
+    enter(s, f);
     TR_RESTORE_EXC();
 }
 
-void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
+void tr_on_throw(tr_session *s, tr_code *ci, PyFrameObject *f, PyObject *exc) {
     if (!tr_scratch_of(s)) {
         return; /* out of memory: this event is lost */
     }
@@ -653,7 +655,7 @@ void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
         const char *u = "exception";
         int act =
             sl_filter_decide(s->fctx, ci->scope, SL_FILTER_ARG, u, strlen(u));
-        if (name && value_into(s, exc, act)) {
+        if (name && tr_value_into(s, exc, act)) {
             int32_t vid = tr_var_id(s, name);
             tr_emit_value(s, vid, &tr_tls->vbuf);
             TR_LIT(&tr_tls->abuf, "{\"variable_id\":");
@@ -665,14 +667,14 @@ void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc) {
     }
     tr_emit_step(s, ci->path_id, ci->def_line);
     tr_emit_call(s, fid, &tr_tls->abuf);
-    enter(s);
+    enter(s, f);
     TR_RESTORE_EXC();
 }
 
 /* The action for a namespace name, from the code's cache (one plan call
  * the first time a name is met). */
-static int namespace_action(tr_session *s, tr_code *ci, PyObject *name,
-                            sl_filter_kind kind) {
+int tr_ns_action(tr_session *s, tr_code *ci, PyObject *name,
+                 sl_filter_kind kind) {
     PyObject *hit = PyDict_GetItemWithError(ci->gplan, name);
     if (hit) {
         long packed = PyLong_AS_LONG(hit); /* kind * 16 + action */
@@ -702,11 +704,24 @@ static int namespace_action(tr_session *s, tr_code *ci, PyObject *name,
     return act;
 }
 
+int tr_ns_hidden(PyObject *name, PyObject *skip) {
+    static PyObject *builtins_name;
+    if (!builtins_name) {
+        builtins_name = PyUnicode_InternFromString("__builtins__");
+    }
+    if (!PyUnicode_Check(name) || name == builtins_name ||
+        (PyUnicode_GET_LENGTH(name) == 12 &&
+         PyUnicode_Compare(name, builtins_name) == 0)) {
+        return 1;
+    }
+    return skip && PyDict_Check(skip) && PyDict_Contains(skip, name) == 1;
+}
+
 /* Every name of a namespace dict (globals, or a module or class body's
  * locals), but __builtins__ and names in skip. */
 static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
                                PyObject *skip, sl_filter_kind kind) {
-    tally t = {0, 0};
+    tr_tally t = {0, 0};
     if (!PyDict_Check(map)) {
         PyObject *d = PyDict_New(); /* a mapping that is not a dict */
         if (!d || PyDict_Update(d, map) != 0) {
@@ -717,10 +732,6 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         snapshot_namespace(s, ci, d, skip, kind);
         Py_DECREF(d);
         return;
-    }
-    static PyObject *builtins_name;
-    if (!builtins_name) {
-        builtins_name = PyUnicode_InternFromString("__builtins__");
     }
     Py_ssize_t pos = 0;
     PyObject *name, *value;
@@ -749,14 +760,14 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
                 i++;
                 Py_INCREF(e->name);
                 Py_INCREF(e->value);
-                record(s, e->name, e->vid, e->value, e->act, &t);
+                tr_record(s, e->name, e->vid, e->value, e->act, &t);
                 Py_DECREF(e->value);
                 Py_DECREF(e->name);
                 pos = e->pos;
             }
             p->busy = 0;
             if (i == p->n) {
-                count(s, kind, &t);
+                tr_count(s, kind, &t);
                 return;
             }
             p->valid = 0; /* changed by str(): walk on from pos */
@@ -769,22 +780,17 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         }
     }
     while (PyDict_Next(map, &pos, &name, &value)) {
-        if (!PyUnicode_Check(name) || name == builtins_name ||
-            (PyUnicode_GET_LENGTH(name) == 12 &&
-             PyUnicode_Compare(name, builtins_name) == 0)) {
+        if (tr_ns_hidden(name, skip)) {
             continue;
         }
-        if (skip && PyDict_Check(skip) && PyDict_Contains(skip, name) == 1) {
-            continue;
-        }
-        int act = namespace_action(s, ci, name, kind);
+        int act = tr_ns_action(s, ci, name, kind);
         if (act == TR_LOCAL_NAME) {
             continue;
         }
         /* str() of a value may run user code that changes the dict */
         Py_INCREF(name);
         Py_INCREF(value);
-        int32_t vid = record(s, name, -1, value, act, &t);
+        int32_t vid = tr_record(s, name, -1, value, act, &t);
         if (p) {
             size_t len = 0;
             const char *ev = act == SL_FILTER_ALLOW
@@ -803,7 +809,7 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
         }
         tr_nsplan_end(p);
     }
-    count(s, kind, &t);
+    tr_count(s, kind, &t);
 }
 
 void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
@@ -816,28 +822,30 @@ void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
     if (!globals) {
         PyErr_Clear();
     }
-    if (ci->optimized) {
-        tally t = {0, 0};
+    if (s->changed && tr_delta_line(s, ci, f, globals)) {
+        /* written as what changed since this frame's last Step */
+    } else if (ci->optimized) {
+        tr_tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
         for (Py_ssize_t i = 0; i < nn; i++) {
-            PyObject *v = local_value(ci, f, i);
+            PyObject *v = tr_local_value(ci, f, i);
             if (!v) {
                 continue; /* unbound */
             }
-            int32_t vid = record(s, PyTuple_GET_ITEM(ci->names, i),
-                                 ci->local_vid[i], v, ci->local_plan[i], &t);
+            int32_t vid = tr_record(s, PyTuple_GET_ITEM(ci->names, i),
+                                    ci->local_vid[i], v, ci->local_plan[i], &t);
             if (!s->no_reuse) {
                 ci->local_vid[i] = vid;
             }
             Py_DECREF(v);
         }
-        count(s, SL_FILTER_LOCAL, &t);
+        tr_count(s, SL_FILTER_LOCAL, &t);
         if (globals) {
             snapshot_namespace(s, ci, globals, NULL, SL_FILTER_GLOBAL);
         }
     } else {
         /* module and class bodies: the namespace's names are locals */
-        PyObject *locals = frame_namespace(f);
+        PyObject *locals = tr_frame_namespace(f);
         if (locals) {
             snapshot_namespace(s, ci, locals, NULL, SL_FILTER_LOCAL);
             if (globals && globals != locals) {
@@ -866,10 +874,13 @@ void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how) {
     if (act == SL_FILTER_DROP) {
         tr_encode_marker(s, &tr_tls->vbuf, TR_T_DROPPED, "<dropped>");
     } else {
-        value_into(s, value ? value : Py_None, act);
+        tr_value_into(s, value ? value : Py_None, act);
     }
     tr_emit_return(s, &tr_tls->vbuf);
     (*depth)--;
     s->open_calls--;
+    if (s->changed) {
+        tr_delta_pop(s);
+    }
     TR_RESTORE_EXC();
 }

@@ -115,10 +115,10 @@ static void on_call(tr_session *s, tr_code *ci, PyFrameObject *f) {
         tr_on_start(s, ci, f);
         break;
     case 1:
-        tr_on_resume(s, ci);
+        tr_on_resume(s, ci, f);
         break;
     default:
-        tr_on_throw(s, ci, NULL); /* 3.11 hides the thrown exception */
+        tr_on_throw(s, ci, f, NULL); /* 3.11 hides the thrown exception */
     }
 }
 

@@ -68,16 +68,25 @@ static int add_step(tr_session *s, PyObject *step) {
 }
 
 static int session_init(tr_session *s, PyObject *args, PyObject *kw) {
-    static char *names[] = {"trace_dir", "program", "chain", "skip_prefixes",
-                            "depth",     "items",   "text",  NULL};
+    static char *names[] = {"trace_dir",     "program", "chain",
+                            "skip_prefixes", "depth",   "items",
+                            "text",          "values",  NULL};
     PyObject *dir = NULL, *program = NULL, *chain = NULL, *skip = NULL;
     int depth = 4;
     Py_ssize_t items = 64, text = 4096;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "UUO|Oinn", names, &dir,
+    const char *values = "full";
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "UUO|Oinns", names, &dir,
                                      &program, &chain, &skip, &depth, &items,
-                                     &text)) {
+                                     &text, &values)) {
         return -1;
     }
+    if (strcmp(values, "full") != 0 && strcmp(values, "changed") != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "values must be \"full\" or \"changed\", not \"%s\"",
+                     values);
+        return -1;
+    }
+    s->changed = strcmp(values, "changed") == 0;
     if (s->filter) {
         PyErr_SetString(PyExc_RuntimeError, "session already initialised");
         return -1;
@@ -140,6 +149,7 @@ static void session_dealloc(tr_session *s) {
     sl_filter_free(s->filter);
     tr_vcache_free(s);
     tr_scratch_free_all(s);
+    tr_delta_free(s);
     tr_buf_free(&s->buf);
     Py_XDECREF(s->paths);
     Py_XDECREF(s->path_list);
@@ -230,6 +240,8 @@ static PyObject *session_stop(tr_session *s, PyObject *args) {
     Py_CLEAR(s->stable); /* let go of the modules, functions, classes */
     int failed = s->buf.failed || tr_tls->vbuf.failed || tr_tls->abuf.failed;
     tr_scratch_free_all(s);
+    tr_delta_free(s);
+    tr_dict_unwatch_all();
     sl_buf meta = {0};
     sl_error err = {0};
     if (sl_filter_write_metadata(s->filter, &meta, &err) != SL_OK) {
@@ -275,7 +287,7 @@ static PyTypeObject SessionType = {
     .tp_methods = session_methods,
     .tp_getset = session_getset,
     .tp_doc = "Session(trace_dir, program, chain, skip_prefixes=(), depth=4, "
-              "items=64, text=4096)",
+              "items=64, text=4096, values='full')",
 };
 
 static PyObject *active(PyObject *m, PyObject *unused) {
@@ -284,10 +296,19 @@ static PyObject *active(PyObject *m, PyObject *unused) {
     return Py_NewRef(tr_active ? (PyObject *)tr_active : Py_None);
 }
 
+static PyObject *dict_watching(PyObject *m, PyObject *unused) {
+    (void)m;
+    (void)unused;
+    return tr_dict_watching();
+}
+
 static PyMethodDef module_methods[] = {
     {"_thread_hook", (PyCFunction)(void (*)(void))tr_thread_hook, METH_FASTCALL,
      "threading.settrace hook: installs the C hook"},
     {"active", active, METH_NOARGS, "the recording Session, or None"},
+    {"_dict_watching", dict_watching, METH_NOARGS,
+     "(watcher id or -1, dicts watched now, dicts unwatched by the last "
+     "stop): tests"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -57,19 +57,21 @@ static PyObject *on_start(PyObject *m, PyObject *const *a, Py_ssize_t n) {
 
 static PyObject *on_resume(PyObject *m, PyObject *const *a, Py_ssize_t n) {
     (void)m;
-    tr_code *ci = gate(a, n, 1, NULL);
+    PyFrameObject *f = NULL;
+    tr_code *ci = gate(a, n, 1, &f);
     if (SKIPPED(ci)) {
         return Py_NewRef(tr_active ? disable : Py_None);
     }
-    tr_on_resume(tr_active, ci);
+    tr_on_resume(tr_active, ci, f);
     Py_RETURN_NONE;
 }
 
 static PyObject *on_throw(PyObject *m, PyObject *const *a, Py_ssize_t n) {
     (void)m;
-    tr_code *ci = gate(a, n, 1, NULL);
+    PyFrameObject *f = NULL;
+    tr_code *ci = gate(a, n, 1, &f);
     if (!SKIPPED(ci) && n >= 3) {
-        tr_on_throw(tr_active, ci, a[2]);
+        tr_on_throw(tr_active, ci, f, a[2]);
     }
     Py_RETURN_NONE; /* PY_THROW cannot be disabled */
 }

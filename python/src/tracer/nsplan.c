@@ -13,33 +13,144 @@
 static int watcher = -1; /* -2: none could be had */
 uint64_t tr_dict_epoch = 1;
 
+/* The dicts watched now: an open-addressing set of pointers (TOMB marks a
+ * removed one), so that stop can unwatch each and free the watcher; a
+ * dict freed meanwhile leaves it (the watcher hears of it). */
+#define TOMB ((PyObject *)1)
+static PyObject **wset;
+static size_t wcap, wlive, wused, wlast_unwatched;
+
+static size_t wslot(PyObject *d) {
+    return (size_t)(((uintptr_t)d >> 4) * (uintptr_t)0x9E3779B97F4A7C15u);
+}
+
+/* The slot of d, or of the empty one where it would go. */
+static size_t wfind(PyObject *d, int *found) {
+    size_t i = wslot(d) & (wcap - 1), tomb = (size_t)-1;
+    for (;;) {
+        PyObject *x = wset[i];
+        if (x == d) {
+            *found = 1;
+            return i;
+        }
+        if (!x) {
+            *found = 0;
+            return tomb != (size_t)-1 ? tomb : i;
+        }
+        if (x == TOMB && tomb == (size_t)-1) {
+            tomb = i;
+        }
+        i = (i + 1) & (wcap - 1);
+    }
+}
+
+static int wgrow(void) {
+    size_t cap = wcap ? wcap * 2 : 64;
+    while (wlive * 2 >= cap) {
+        cap *= 2;
+    }
+    PyObject **old = wset;
+    size_t oldcap = wcap;
+    wset = PyMem_RawCalloc(cap, sizeof(*wset));
+    if (!wset) {
+        wset = old;
+        return -1;
+    }
+    wcap = cap;
+    wused = wlive;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (old[i] && old[i] != TOMB) {
+            int found;
+            wset[wfind(old[i], &found)] = old[i];
+        }
+    }
+    PyMem_RawFree(old);
+    return 0;
+}
+
 static int on_change(PyDict_WatchEvent ev, PyObject *d, PyObject *key,
                      PyObject *value) {
-    (void)ev;
-    (void)d;
     (void)key;
     (void)value;
     tr_dict_epoch++;
+    if (ev == PyDict_EVENT_DEALLOCATED && wcap) {
+        int found;
+        size_t i = wfind(d, &found);
+        if (found) {
+            wset[i] = TOMB;
+            wlive--;
+        }
+    }
     return 0;
 }
 
 uint64_t tr_dict_watch(PyObject *d) {
     if (watcher == -1) {
-        watcher = PyDict_AddWatcher(on_change); /* kept for the process */
+        watcher = PyDict_AddWatcher(on_change); /* until stop */
         if (watcher < 0) {
             PyErr_Clear();
             watcher = -2;
         }
     }
-    if (watcher < 0 || PyDict_Watch(watcher, d) != 0) {
+    if (watcher < 0) {
+        return 0;
+    }
+    int found = 0;
+    if ((wused + 1) * 2 > wcap && wgrow() != 0) {
+        return 0;
+    }
+    size_t i = wfind(d, &found);
+    if (found) {
+        return tr_dict_epoch;
+    }
+    if (PyDict_Watch(watcher, d) != 0) {
         PyErr_Clear();
         return 0;
     }
+    if (!wset[i]) {
+        wused++;
+    }
+    wset[i] = d;
+    wlive++;
     return tr_dict_epoch;
+}
+
+void tr_dict_unwatch_all(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < wcap; i++) {
+        if (wset[i] && wset[i] != TOMB && watcher >= 0) {
+            if (PyDict_Unwatch(watcher, wset[i]) == 0) {
+                n++;
+            } else {
+                PyErr_Clear();
+            }
+        }
+    }
+    PyMem_RawFree(wset);
+    wset = NULL;
+    wcap = wlive = wused = 0;
+    wlast_unwatched = n;
+    if (watcher >= 0 && PyDict_ClearWatcher(watcher) != 0) {
+        PyErr_Clear();
+    }
+    watcher = -1;    /* the next session asks for one again */
+    tr_dict_epoch++; /* no plan made before outlives this */
+}
+
+PyObject *tr_dict_watching(void) {
+    return Py_BuildValue("(inn)", watcher >= 0 ? watcher : -1,
+                         (Py_ssize_t)wlive, (Py_ssize_t)wlast_unwatched);
 }
 #else
 uint64_t tr_dict_watch(PyObject *d) {
     return tr_dict_version(d);
+}
+
+void tr_dict_unwatch_all(void) {
+}
+
+PyObject *tr_dict_watching(void) {
+    return Py_BuildValue("(inn)", -1, (Py_ssize_t)0, (Py_ssize_t)0);
 }
 #endif
 

@@ -183,7 +183,12 @@ typedef struct tr_session {
     tr_vcache *vcache; /* by variable id */
     size_t nvcache;
     struct tr_scratch *scratches; /* every thread's, freed at stop */
-    int no_reuse; /* SLUICE_TRACE_NO_REUSE: no per-line caches (tests) */
+    int no_reuse;      /* SLUICE_TRACE_NO_REUSE: no per-line caches (tests) */
+    int changed;       /* values="changed": Steps carry only what changed
+                          (delta.c) */
+    int32_t *free_ids; /* frame ids released, for reuse (delta.c) */
+    size_t nfree_ids, cap_ids;
+    int32_t next_id;
 } tr_session;
 
 /* Per-thread scratch space: str() of a value runs Python code, during which
@@ -194,6 +199,7 @@ typedef struct tr_scratch {
     tr_buf abuf;        /* a Call's arguments */
     PyObject *seen[64]; /* containers on the encoding path */
     int nseen;
+    struct tr_fstack *frames; /* changed mode: this thread's frames */
     struct tr_scratch *next;
 } tr_scratch;
 
@@ -210,12 +216,68 @@ tr_code *tr_code_of(tr_session *s, PyCodeObject *co, PyFrameObject *f);
 /* the same for a frame whose globals (borrowed, or NULL) are known */
 tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals);
 void tr_on_start(tr_session *s, tr_code *ci, PyFrameObject *f);
-void tr_on_resume(tr_session *s, tr_code *ci);
-void tr_on_throw(tr_session *s, tr_code *ci, PyObject *exc);
+void tr_on_resume(tr_session *s, tr_code *ci, PyFrameObject *f);
+void tr_on_throw(tr_session *s, tr_code *ci, PyFrameObject *f, PyObject *exc);
 void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line);
 void tr_on_return(tr_session *s, tr_code *ci, PyObject *value, int how);
 int tr_code_extra_init(void);
 void tr_thread_reset(tr_session *s);
+
+/* events.c, shared with delta.c */
+typedef struct tr_tally {
+    uint64_t red, drop;
+} tr_tally;
+/* The value of local slot i (names[i]) of frame f (new reference), or
+ * NULL when unbound. */
+PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i);
+/* Encode v under act into tr_tls->vbuf (cleared first); 0 when dropped. */
+int tr_value_into(tr_session *s, PyObject *v, int act);
+/* One Value event for name (variable id vid, or -1 when not known yet);
+ * returns the id (-1: dropped). */
+int32_t tr_record(tr_session *s, PyObject *name, int32_t vid, PyObject *v,
+                  int act, tr_tally *t);
+void tr_count(tr_session *s, sl_filter_kind kind, const tr_tally *t);
+/* A name a namespace snapshot leaves out (not a str, __builtins__, or in
+ * skip). */
+int tr_ns_hidden(PyObject *name, PyObject *skip);
+/* The action for a namespace name (TR_LOCAL_NAME: a global a local
+ * shadows, not recorded). */
+int tr_ns_action(tr_session *s, tr_code *ci, PyObject *name,
+                 sl_filter_kind kind);
+/* A module or class body's namespace (new reference), or NULL. */
+PyObject *tr_frame_namespace(PyFrameObject *f);
+
+/* fingerprint.c: what the encoder reads of a value (see there). Words: an
+ * even word is an object pointer (held while stored, may be 0), an odd
+ * word a number ((n << 1) | 1). */
+typedef struct tr_fp {
+    uintptr_t *w;
+    Py_ssize_t n, cap;
+    int failed;
+} tr_fp;
+/* A value whose fingerprint or encoding is larger is not kept by the
+ * changed-values mode: it is encoded and written at every Step, as in the
+ * full trace (memory and time per entry stay bounded whatever the
+ * limits). */
+#define TR_KEEP_WORDS 4096
+#define TR_KEEP_BYTES 65536
+/* The fingerprint of v into fp (emptied first); -1: none (its encoding
+ * runs str() of something whose text may change, or it is larger than
+ * TR_KEEP_WORDS). */
+int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v);
+
+/* delta.c: the changed-values mode. Each recording thread keeps a stack
+ * of the frames whose Call it wrote, each with its last snapshot; a Step
+ * of the frame on top writes only what changed since, as edit operations
+ * on that snapshot (sluice.trace.expand rebuilds the full one). */
+void tr_delta_push(tr_session *s, PyFrameObject *f);
+void tr_delta_pop(tr_session *s);
+/* Write frame f's snapshot as a delta when f is the frame on top of this
+ * thread's stack; 0 when it is not (the caller writes it in full). */
+int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
+                  PyObject *globals);
+void tr_delta_free_thread(tr_session *s, tr_scratch *x);
+void tr_delta_free(tr_session *s);
 
 /* nsplan.c */
 /* Make changes to dict d seen and return its version (0: they cannot be
@@ -242,6 +304,12 @@ void tr_nsplan_end(tr_nsplan *p);
 const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
                            size_t *len);
 void tr_nsplan_free(tr_nsplan *p);
+/* Stop watching: every dict tr_dict_watch was given is unwatched and the
+ * watcher freed (3.12+; nothing on 3.11). */
+void tr_dict_unwatch_all(void);
+/* (watcher id or -1, dicts watched now, dicts the last unwatch_all
+ * unwatched), for tests. */
+PyObject *tr_dict_watching(void);
 
 /* writer.c: the event stream and interning */
 int tr_writer_open(tr_session *s);
@@ -292,6 +360,14 @@ void tr_emit_return(tr_session *s, const tr_buf *value);
 /* encode.c: values into s->vbuf */
 void tr_encode(tr_session *s, tr_buf *b, PyObject *v);
 void tr_encode_marker(tr_session *s, tr_buf *b, tr_type t, const char *msg);
+/* v is a module, function or class whose encoded record the session
+ * keeps (its str() is not asked again): true while the cache has room. */
+int tr_stable_kept(tr_session *s, PyObject *v);
+/* v's str() is object.__repr__'s, fixed by its address, its type, the
+ * type's version tag and qualname (writer.c). */
+int tr_default_repr(PyObject *v);
+unsigned int tr_type_tag(PyTypeObject *t);
+PyObject *tr_type_qual(PyTypeObject *t);
 
 /* hooks: install / remove for the running interpreter */
 int tr_hooks_install(tr_session *s);

@@ -408,7 +408,7 @@ static int cacheable(PyObject *v) {
 }
 
 /* The version tag of t when it is valid, else 0. */
-static unsigned int type_tag(PyTypeObject *t) {
+unsigned int tr_type_tag(PyTypeObject *t) {
 #if PY_VERSION_HEX < 0x030C0000
     if (!(t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
         return 0;
@@ -417,7 +417,7 @@ static unsigned int type_tag(PyTypeObject *t) {
     return t->tp_version_tag;
 }
 
-static PyObject *type_qual(PyTypeObject *t) {
+PyObject *tr_type_qual(PyTypeObject *t) {
     return (t->tp_flags & Py_TPFLAGS_HEAPTYPE)
                ? ((PyHeapTypeObject *)t)->ht_qualname
                : NULL;
@@ -427,10 +427,10 @@ static PyObject *type_qual(PyTypeObject *t) {
  * 0x...>": the text depends only on the object's address, its type, the
  * type's __module__ (assigning it, or a __str__ or __repr__, changes the
  * type's version tag) and qualname (compared by identity). */
-static int default_repr(PyObject *v) {
+int tr_default_repr(PyObject *v) {
     PyTypeObject *t = Py_TYPE(v);
     return t->tp_str == PyBaseObject_Type.tp_str &&
-           t->tp_repr == PyBaseObject_Type.tp_repr && type_tag(t) != 0;
+           t->tp_repr == PyBaseObject_Type.tp_repr && tr_type_tag(t) != 0;
 }
 
 const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
@@ -454,8 +454,8 @@ int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v) {
     if (e->obj != v || !e->event) {
         return 0;
     }
-    if (e->type && (Py_TYPE(v) != e->type || type_tag(e->type) != e->tag ||
-                    type_qual(e->type) != e->qual)) {
+    if (e->type && (Py_TYPE(v) != e->type || tr_type_tag(e->type) != e->tag ||
+                    tr_type_qual(e->type) != e->qual)) {
         return 0;
     }
     tr_event_begin(s);
@@ -474,8 +474,8 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
     tr_buf_put(&s->buf, value->p, value->len);
     TR_LIT(&s->buf, "}}");
     int immutable = v && cacheable(v);
-    if (v && var_id >= 0 && (immutable || default_repr(v)) && !s->buf.failed &&
-        s->buf.len - start < 4096) {
+    if (v && var_id >= 0 && (immutable || tr_default_repr(v)) &&
+        !s->buf.failed && s->buf.len - start < 4096) {
         if ((size_t)var_id >= s->nvcache) {
             size_t n = s->nvcache ? s->nvcache : 64;
             while (n <= (size_t)var_id) {
@@ -498,9 +498,10 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
                 e->len = len;
                 Py_XSETREF(e->obj, Py_NewRef(v));
                 e->type = immutable ? NULL : Py_TYPE(v);
-                e->tag = immutable ? 0 : type_tag(Py_TYPE(v));
-                Py_XSETREF(e->qual,
-                           immutable ? NULL : Py_XNewRef(type_qual(e->type)));
+                e->tag = immutable ? 0 : tr_type_tag(Py_TYPE(v));
+                Py_XSETREF(e->qual, immutable
+                                        ? NULL
+                                        : Py_XNewRef(tr_type_qual(e->type)));
             }
         }
     }
@@ -542,6 +543,7 @@ void tr_scratch_free_all(tr_session *s) {
     while (s->scratches) {
         tr_scratch *x = s->scratches;
         s->scratches = x->next;
+        tr_delta_free_thread(s, x);
         tr_buf_free(&x->vbuf);
         tr_buf_free(&x->abuf);
         PyMem_RawFree(x);

@@ -1,0 +1,134 @@
+/* python/src/tracer/fingerprint.c: what the value encoder (encode.c) would
+ * read of a value, as a list of words, for the changed-values mode
+ * (delta.c) to tell whether a value's record could have changed without
+ * encoding it. The walk follows the encoder step by step within its
+ * limits: None, bools, ints, strs, floats, bytes and complex numbers are
+ * their own pointer (immutable, printed without user code); tuples, lists
+ * and dicts are their pointer, their size and the words of the elements
+ * the encoder keeps (a container on its own path, or past the depth
+ * limit, is only its pointer: the encoder writes a marker); modules,
+ * functions and classes whose record the session caches are their
+ * pointer; an object printed by object.__repr__ is its pointer, its type,
+ * the type's version tag and qualname. A tuple of immutable things is
+ * just its pointer. Anything else (whose str() may change, or run user
+ * code) has no fingerprint. */
+#include "tracer.h"
+
+static void fp_put(tr_fp *fp, uintptr_t w) {
+    if (fp->n == fp->cap) {
+        Py_ssize_t cap = fp->cap ? fp->cap * 2 : 64;
+        uintptr_t *p = PyMem_RawRealloc(fp->w, sizeof(*p) * (size_t)cap);
+        if (!p) {
+            fp->failed = 1;
+            return;
+        }
+        fp->w = p;
+        fp->cap = cap;
+    }
+    fp->w[fp->n++] = w;
+}
+
+#define FP_OBJ(fp, o) fp_put((fp), (uintptr_t)(o))
+#define FP_NUM(fp, x) fp_put((fp), ((uintptr_t)(x) << 1) | 1u)
+
+typedef struct fp_walk {
+    tr_session *s;
+    tr_fp *fp;
+    int mutable; /* a list, dict or object.__repr__ object was met */
+    PyObject *path[64];
+    int npath;
+} fp_walk;
+
+static int fp_on_path(const fp_walk *w, PyObject *v) {
+    for (int i = 0; i < w->npath; i++) {
+        if (w->path[i] == v) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What the encoder reads of v (encode.c's enc, step by step), or -1 when
+ * it would run str() of something whose text may change. */
+static int fp_of(fp_walk *w, PyObject *v, int depth) {
+    tr_fp *fp = w->fp;
+    if (fp->n > TR_KEEP_WORDS) {
+        return -1; /* too large to keep: encoded each time */
+    }
+    if (v == Py_None || v == Py_True || v == Py_False || PyUnicode_Check(v) ||
+        PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
+        PyBytes_CheckExact(v) || PyComplex_CheckExact(v)) {
+        FP_OBJ(fp, v); /* immutable, and printed without user code */
+        return 0;
+    }
+    int is_tuple = PyTuple_Check(v);
+    int is_list = !is_tuple && PyList_Check(v);
+    int is_dict = !is_tuple && !is_list && PyDict_Check(v);
+    if (!is_tuple && !is_list && !is_dict) {
+        if (tr_stable_kept(w->s, v)) {
+            FP_OBJ(fp, v);
+            return 0;
+        }
+        if (!PyLong_Check(v) && tr_default_repr(v)) {
+            PyTypeObject *t = Py_TYPE(v);
+            w->mutable = 1; /* its type may change */
+            FP_OBJ(fp, v);
+            FP_OBJ(fp, t);
+            FP_NUM(fp, tr_type_tag(t));
+            FP_OBJ(fp, tr_type_qual(t));
+            return 0;
+        }
+        return -1;
+    }
+    FP_OBJ(fp, v);
+    if (fp_on_path(w, v) || depth >= w->s->lim.depth ||
+        w->npath >= (int)(sizeof(w->path) / sizeof(w->path[0]))) {
+        return 0; /* "<recursion>" or "<depth limit>": the pointers say */
+    }
+    w->path[w->npath++] = v;
+    int rc = 0, outer = w->mutable;
+    Py_ssize_t at = fp->n; /* after v */
+    w->mutable = !is_tuple;
+    if (is_dict) {
+        Py_ssize_t n = PyDict_GET_SIZE(v), pos = 0, got = 0;
+        Py_ssize_t keep = n < w->s->lim.items ? n : w->s->lim.items;
+        PyObject *k, *x;
+        FP_NUM(fp, n);
+        while (rc == 0 && got < keep && PyDict_Next(v, &pos, &k, &x)) {
+            rc = fp_of(w, k, depth + 1);
+            if (rc == 0) {
+                rc = fp_of(w, x, depth + 1);
+            }
+            got++;
+        }
+    } else {
+        Py_ssize_t n = is_tuple ? PyTuple_GET_SIZE(v) : PyList_GET_SIZE(v);
+        Py_ssize_t keep = n < w->s->lim.items ? n : w->s->lim.items;
+        FP_NUM(fp, n);
+        for (Py_ssize_t i = 0; rc == 0 && i < keep; i++) {
+            rc = fp_of(
+                w, is_tuple ? PyTuple_GET_ITEM(v, i) : PyList_GET_ITEM(v, i),
+                depth + 1);
+        }
+    }
+    w->npath--;
+    if (rc == 0 && !w->mutable && PyTuple_CheckExact(v)) {
+        /* a tuple of immutable things, all printed without user code:
+         * its encoding is fixed for as long as it lives (it is held) */
+        fp->n = at;
+    }
+    w->mutable |= outer;
+    return rc;
+}
+
+int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v) {
+    fp_walk w; /* path[] is written before it is read: not cleared */
+    w.s = s;
+    w.fp = fp;
+    w.npath = 0;
+    w.mutable = 0;
+    fp->n = 0;
+    fp->failed = 0;
+    int rc = fp_of(&w, v, 0);
+    return rc == 0 && !fp->failed ? 0 : -1;
+}
