@@ -32,7 +32,8 @@ enum {
     PROTO_MAX_DEPTH = 100, /* nested messages (AnyValue inside AnyValue..) */
     MAX_FIELDS = 32,       /* fields of the largest message */
     DIRECT_NUMS = 32,      /* field numbers a direct table covers */
-    FTAB_BITS = 5          /* 2^FTAB_BITS direct tables per decode */
+    FTAB_BITS = 5,         /* 2^FTAB_BITS direct tables per decode */
+    FTAB_PROBES = 4        /* entries tried for a message's table */
 };
 
 /* A message's direct table (fields_of). */
@@ -329,28 +330,31 @@ typedef struct mstate {
 /* Message m's direct table: at[num] is 1 + the index in m->f of field
  * number num < DIRECT_NUMS, 0 for an unknown number. The schema tables are
  * constant, so a decode keeps its own, built at a message's first use in
- * an entry of c->tabs picked by the message's address; NULL when another
- * message holds that entry (its fields are then found by
- * sl__proto_field_num: slower, the same answer). */
+ * an entry of c->tabs found from the message's address (the next few
+ * entries when that one holds another message); NULL when all of those do
+ * (its fields are then found by sl__proto_field_num: slower, the same
+ * answer). */
 static const uint8_t *fields_of(dctx *c, const sl__pmsg *m) {
-    ftab *t = &c->tabs[(uint32_t)(((uint64_t)(uintptr_t)m *
-                                   0x9e3779b97f4a7c15ull) >>
-                                  (64 - FTAB_BITS))];
-    if (t->m == m) {
-        return t->at;
-    }
-    if (t->m) {
-        return NULL;
-    }
-    t->m = m;
-    memset(t->at, 0, sizeof(t->at));
-    for (uint8_t i = 0; i < m->n; i++) {
-        uint8_t num = m->f[i].num;
-        if (num < DIRECT_NUMS && !t->at[num]) {
-            t->at[num] = (uint8_t)(i + 1);
+    uint32_t h = (uint32_t)(((uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ull) >>
+                            (64 - FTAB_BITS));
+    for (uint32_t k = 0; k < FTAB_PROBES; k++) {
+        ftab *t = &c->tabs[(h + k) & (SL_ARRAY_LEN(c->tabs) - 1)];
+        if (t->m == m) {
+            return t->at;
+        }
+        if (!t->m) {
+            t->m = m;
+            memset(t->at, 0, sizeof(t->at));
+            for (uint8_t i = 0; i < m->n; i++) {
+                uint8_t num = m->f[i].num;
+                if (num < DIRECT_NUMS && !t->at[num]) {
+                    t->at[num] = (uint8_t)(i + 1);
+                }
+            }
+            return t->at;
         }
     }
-    return t->at;
+    return NULL;
 }
 
 static void reindex(mstate *s) {

@@ -288,10 +288,10 @@ static const char *body_of_any(const pb *any) {
     return out;
 }
 
-/* An AnyValue that is one plain string takes a short path in the decoder;
- * every other shape (a second field, an unknown field, a string needing
- * escapes, a length of two bytes) the general one: the same tree. */
-Test(proto, any_value_shapes_decode_alike_on_both_paths) {
+/* AnyValue shapes (one plain string, a second field, an unknown field, a
+ * string needing escapes, a length of two bytes, a oneof given twice, a
+ * body given twice) each decode to their JSON mapping. */
+Test(proto, any_value_shapes_decode_to_their_json_mapping) {
     char s127[128], s128[129], want[200];
     memset(s127, 'y', 127);
     s127[127] = '\0';
@@ -356,7 +356,7 @@ static const char *attrs_of(const pb *kvs, size_t count) {
     cr_assert(b, "%s", js);
     snprintf(out, sizeof(out), "%s", b + strlen("\"attributes\":"));
     out[strlen(out) - strlen("}]}]}]}")] = '\0';
-    /* the index sees the same attributes on both paths */
+    /* the index finds the attribute the tree holds */
     sl_str seg = {"k", 1};
     sl_field f = {SL_FIELD_ATTR, &seg, 1};
     sl_str v;
@@ -368,9 +368,11 @@ static const char *attrs_of(const pb *kvs, size_t count) {
     return out;
 }
 
-/* A KeyValue of a plain key and a plain string value takes a short path;
- * every other shape the general one: the same tree and the same index. */
-Test(proto, key_value_shapes_decode_alike_on_both_paths) {
+/* KeyValue shapes (plain, value first, empty key, a key needing escapes,
+ * a value that is not a string, an unknown field, an empty value,
+ * two-byte lengths) each decode to their JSON mapping, and the index
+ * finds the attribute in each. */
+Test(proto, key_value_shapes_decode_to_their_json_mapping) {
     pb kv[4] = {0}, any[4] = {0};
     pb_str(&any[0], 1, "v");
     pb_str(&kv[0], 1, "k");
