@@ -175,11 +175,12 @@ static char *digits(uint64_t u, char *end) {
     while (u >= 100000000) {
         uint64_t q = u / 100000000;
         uint32_t r = (uint32_t)(u - q * 100000000);
-        for (int k = 0; k < 4; k++) {
-            end -= 2;
-            memcpy(end, pairs + 2 * (r % 100), 2);
-            r /= 100;
-        }
+        uint32_t hi = r / 10000, lo = r % 10000; /* independent halves */
+        end -= 8;
+        memcpy(end, pairs + 2 * (hi / 100), 2);
+        memcpy(end + 2, pairs + 2 * (hi % 100), 2);
+        memcpy(end + 4, pairs + 2 * (lo / 100), 2);
+        memcpy(end + 6, pairs + 2 * (lo % 100), 2);
         u = q;
     }
     uint32_t v = (uint32_t)u;
@@ -300,11 +301,17 @@ static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
 }
 
 static uint64_t le64(const uint8_t *p) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) {
         v = v << 8 | p[i];
     }
     return v;
+#endif
 }
 
 static uint32_t le32(const uint8_t *p) {
