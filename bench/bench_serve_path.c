@@ -8,8 +8,8 @@
  *
  * Usage: bench_serve_path BODY.pb POLICIES.json [REPEATS] [PHASE]
  *   PHASE: decode (decode + index only), eval (decode + policies) or all
- *   (default). Prints records, CPU ns per record (best of the repeats is
- *   not taken: the mean) and the kept records of the last repeat. */
+ *   (default). Prints the records, the mean CPU ns per record over the
+ *   repeats, and the kept records and JSON bytes of the last repeat. */
 #include <sluice/otlp.h>
 #include <sluice/policy.h>
 

@@ -64,8 +64,8 @@ void sl__hex(const uint8_t *p, size_t n, char *out) {
     const __m128i nib = _mm_set1_epi8(0x0f);
     for (; e - q >= 8; q += 8, o += 16) {
         __m128i x = _mm_loadl_epi64((const __m128i *)(const void *)q);
-        __m128i d = _mm_unpacklo_epi8(
-            _mm_and_si128(_mm_srli_epi16(x, 4), nib), _mm_and_si128(x, nib));
+        __m128i d = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(x, 4), nib),
+                                      _mm_and_si128(x, nib));
         __m128i ten = _mm_and_si128(_mm_cmpgt_epi8(d, _mm_set1_epi8(9)),
                                     _mm_set1_epi8(39));
         d = _mm_add_epi8(_mm_add_epi8(d, _mm_set1_epi8('0')), ten);

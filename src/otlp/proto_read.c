@@ -39,7 +39,7 @@ enum {
 /* A message's direct table (fields_of). */
 typedef struct ftab {
     const sl__pmsg *m;       /* NULL: not built */
-    uint8_t at[DIRECT_NUMS];  /* field number -> 1 + field index; 0: none */
+    uint8_t at[DIRECT_NUMS]; /* field number -> 1 + field index; 0: none */
 } ftab;
 
 typedef struct pstep {
@@ -452,9 +452,9 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj, bool merge,
  * int32 varint is sign-extended to 64 bits on the wire). For every other
  * type the default is a value read as 0: a zero varint or fixed64, a
  * length of 0, a double +0.0 (all bits zero; -0.0 is a value). */
-#define NARROW_TYPES                                                 \
-    (1u << PT_UINT32 | 1u << PT_INT32 | 1u << PT_SINT32 |            \
-     1u << PT_FIXED32 | 1u << PT_ENUM | 1u << PT_FLOAT)
+#define NARROW_TYPES                                                         \
+    (1u << PT_UINT32 | 1u << PT_INT32 | 1u << PT_SINT32 | 1u << PT_FIXED32 | \
+     1u << PT_ENUM | 1u << PT_FLOAT)
 
 /* A string of field f (index fi) at *pp, its length prefix first: a new
  * list element (in_array), or the field's member, made unless it is empty
@@ -495,8 +495,8 @@ dec_string(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
  * value is a proto3 default of a field without presence. Errors name
  * fstart, the field's tag (NULL: the value itself, an element of a packed
  * list). */
-static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
-                            size_t fi, const uint8_t **pp, const uint8_t *end,
+static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
+                            const uint8_t **pp, const uint8_t *end,
                             bool in_array, const uint8_t *fstart) {
     const uint8_t *p = *pp;
     const uint8_t *at = fstart ? fstart : p; /* errors: the field's tag */
@@ -538,8 +538,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
                     (unsigned)f->aux, dlen);
     }
-    bool is_default =
-        ((NARROW_TYPES >> f->type) & 1 ? (uint32_t)u : u) == 0;
+    bool is_default = ((NARROW_TYPES >> f->type) & 1 ? (uint32_t)u : u) == 0;
     bool skip = false;
     sl_node *v = value_node(c, s, f, fi, in_array, is_default, &skip);
     if (!v) {
