@@ -33,7 +33,8 @@ enum {
     MAX_FIELDS = 32,       /* fields of the largest message */
     DIRECT_NUMS = 32,      /* field numbers a direct table covers */
     FTAB_BITS = 5,         /* 2^FTAB_BITS direct tables per decode */
-    FTAB_PROBES = 4        /* entries tried for a message's table */
+    FTAB_PROBES = 4,       /* entries tried for a message's table */
+    TEXT_CHUNK = 4096      /* bytes of made text per arena call */
 };
 
 /* A message's direct table (fields_of). */
@@ -64,6 +65,7 @@ typedef struct dctx {
     pstep path[PROTO_MAX_DEPTH * 2 + 4];
     unsigned npath;
     ftab tabs[1u << FTAB_BITS];
+    char *tcur, *tend; /* text_room's chunk: its free bytes */
 } dctx;
 
 static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
@@ -144,8 +146,30 @@ static inline sl_status read_len(dctx *c, const uint8_t **p, const uint8_t *end,
 
 /* ---- scalars into the tree ---- */
 
+/* Room for n bytes of text the decoder makes (hex ids, decimals, base64,
+ * floats), carved from arena chunks of TEXT_CHUNK bytes: one arena call
+ * per chunk, not per value; a long text gets its own. NULL when out of
+ * memory. */
+static char *text_room(dctx *c, size_t n) {
+    if ((size_t)(c->tend - c->tcur) >= n) {
+        char *p = c->tcur;
+        c->tcur += n;
+        return p;
+    }
+    if (n > TEXT_CHUNK / 4) {
+        return sl__doc_build_alloc(c->doc, n);
+    }
+    char *chunk = sl__doc_build_alloc(c->doc, TEXT_CHUNK);
+    if (!chunk) {
+        return NULL;
+    }
+    c->tcur = chunk + n;
+    c->tend = chunk + TEXT_CHUNK;
+    return chunk;
+}
+
 static const char *copy_text(dctx *c, const char *s, size_t n) {
-    char *p = sl__doc_build_alloc(c->doc, n + 1);
+    char *p = text_room(c, n + 1);
     if (p) {
         memcpy(p, s, n);
         p[n] = '\0';
@@ -203,7 +227,7 @@ static char *digits(uint64_t u, char *end) {
  * sign, 20 digits, the NUL): no copy. */
 static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
                          bool neg) {
-    char *b = sl__doc_build_alloc(c->doc, 22);
+    char *b = text_room(c, 22);
     if (!b) {
         return sl__nomem(c->err);
     }
@@ -276,7 +300,7 @@ static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
     static const char tab[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t olen = (n + 2) / 3 * 4;
-    char *o = sl__doc_build_alloc(c->doc, olen + 1);
+    char *o = text_room(c, olen + 1);
     if (!o) {
         return sl__nomem(c->err);
     }
@@ -548,7 +572,7 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
     case PT_BYTES:
         return set_base64(c, v, data, dlen);
     case PT_ID: {
-        char *h = sl__doc_build_alloc(c->doc, dlen * 2 + 1);
+        char *h = text_room(c, dlen * 2 + 1);
         if (!h) {
             return sl__nomem(c->err);
         }
@@ -803,6 +827,7 @@ static sl_status decode_root(sl_doc *doc, sl_node *root, const sl__pmsg *m,
     for (size_t i = 0; i < SL_ARRAY_LEN(c->tabs); i++) {
         c->tabs[i].m = NULL;
     }
+    c->tcur = c->tend = NULL;
     sl_status rc = dec_msg(c, m, root, false, p, p + len, 0);
     if (rc != SL_OK && c->failed) {
         rc = report(c);
