@@ -10,3 +10,12 @@ set -eu
 BUILD=$1
 echo "== sluice serve over loopback (bench/serve_loadgen, 1,000 log records per request)"
 python3 bench/serve_load.py "$BUILD/sluice" "$BUILD" "$BUILD/bench/serve_loadgen"
+# The same request's work in process (no sockets): protobuf decode +
+# index, then every record through the 100 policies, then the --output
+# JSON line (bench/bench_serve_path; CPU ns per record). For instruction
+# counts run it under valgrind --tool=callgrind with two repeat counts.
+echo "== sluice serve's work per request in process (bench_serve_path, protobuf, 100 policies)"
+for phase in decode eval all; do
+    "$BUILD/bench/bench_serve_path" "$BUILD/bench-serve-1000.pb" \
+        "$BUILD/bench-serve-policies-100.json" 200 $phase
+done

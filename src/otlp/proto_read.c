@@ -30,8 +30,18 @@
 
 enum {
     PROTO_MAX_DEPTH = 100, /* nested messages (AnyValue inside AnyValue..) */
-    MAX_FIELDS = 32        /* fields of the largest message */
+    MAX_FIELDS = 32,       /* fields of the largest message */
+    DIRECT_NUMS = 32,      /* field numbers a direct table covers */
+    FTAB_BITS = 5,         /* 2^FTAB_BITS direct tables per decode */
+    FTAB_PROBES = 4,       /* entries tried for a message's table */
+    TEXT_CHUNK = 4096      /* bytes of made text per arena call */
 };
+
+/* A message's direct table (fields_of). */
+typedef struct ftab {
+    const sl__pmsg *m;       /* NULL: not built */
+    uint8_t at[DIRECT_NUMS]; /* field number -> 1 + field index; 0: none */
+} ftab;
 
 typedef struct pstep {
     const char *name;
@@ -54,6 +64,8 @@ typedef struct dctx {
     char msg[200];
     pstep path[PROTO_MAX_DEPTH * 2 + 4];
     unsigned npath;
+    ftab tabs[1u << FTAB_BITS];
+    char *tcur, *tend; /* text_room's chunk: its free bytes */
 } dctx;
 
 static sl_status fail(dctx *c, sl_status code, const uint8_t *at,
@@ -134,8 +146,30 @@ static inline sl_status read_len(dctx *c, const uint8_t **p, const uint8_t *end,
 
 /* ---- scalars into the tree ---- */
 
+/* Room for n bytes of text the decoder makes (hex ids, decimals, base64,
+ * floats), carved from arena chunks of TEXT_CHUNK bytes: one arena call
+ * per chunk, not per value; a long text gets its own. NULL when out of
+ * memory. */
+static char *text_room(dctx *c, size_t n) {
+    if ((size_t)(c->tend - c->tcur) >= n) {
+        char *p = c->tcur;
+        c->tcur += n;
+        return p;
+    }
+    if (n > TEXT_CHUNK / 4) {
+        return sl__doc_build_alloc(c->doc, n);
+    }
+    char *chunk = sl__doc_build_alloc(c->doc, TEXT_CHUNK);
+    if (!chunk) {
+        return NULL;
+    }
+    c->tcur = chunk + n;
+    c->tend = chunk + TEXT_CHUNK;
+    return chunk;
+}
+
 static const char *copy_text(dctx *c, const char *s, size_t n) {
-    char *p = sl__doc_build_alloc(c->doc, n + 1);
+    char *p = text_room(c, n + 1);
     if (p) {
         memcpy(p, s, n);
         p[n] = '\0';
@@ -154,24 +188,37 @@ static sl_status set_lexeme(dctx *c, sl_node *v, sl_node_kind kind,
 }
 
 /* Decimal digits of u, written backwards from end, two at a time;
- * returns the start. */
+ * returns the start. Eight digits at a time are split off with one 64-bit
+ * division, the rest is 32-bit arithmetic (timestamps have 19 digits). */
 static char *digits(uint64_t u, char *end) {
     static const char pairs[201] =
         "000102030405060708091011121314151617181920212223242526272829"
         "303132333435363738394041424344454647484950515253545556575859"
         "606162636465666768697071727374757677787980818283848586878889"
         "90919293949596979899";
-    while (u >= 100) {
-        unsigned r = (unsigned)(u % 100);
-        u /= 100;
+    while (u >= 100000000) {
+        uint64_t q = u / 100000000;
+        uint32_t r = (uint32_t)(u - q * 100000000);
+        uint32_t hi = r / 10000, lo = r % 10000; /* independent halves */
+        end -= 8;
+        memcpy(end, pairs + 2 * (hi / 100), 2);
+        memcpy(end + 2, pairs + 2 * (hi % 100), 2);
+        memcpy(end + 4, pairs + 2 * (lo / 100), 2);
+        memcpy(end + 6, pairs + 2 * (lo % 100), 2);
+        u = q;
+    }
+    uint32_t v = (uint32_t)u;
+    while (v >= 100) {
+        unsigned r = v % 100;
+        v /= 100;
         end -= 2;
         memcpy(end, pairs + 2 * r, 2);
     }
-    if (u >= 10) {
+    if (v >= 10) {
         end -= 2;
-        memcpy(end, pairs + 2 * u, 2);
+        memcpy(end, pairs + 2 * v, 2);
     } else {
-        *--end = (char)('0' + u);
+        *--end = (char)('0' + v);
     }
     return end;
 }
@@ -180,7 +227,7 @@ static char *digits(uint64_t u, char *end) {
  * sign, 20 digits, the NUL): no copy. */
 static sl_status set_dec(dctx *c, sl_node *v, sl_node_kind kind, uint64_t u,
                          bool neg) {
-    char *b = sl__doc_build_alloc(c->doc, 22);
+    char *b = text_room(c, 22);
     if (!b) {
         return sl__nomem(c->err);
     }
@@ -253,7 +300,7 @@ static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
     static const char tab[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t olen = (n + 2) / 3 * 4;
-    char *o = sl__doc_build_alloc(c->doc, olen + 1);
+    char *o = text_room(c, olen + 1);
     if (!o) {
         return sl__nomem(c->err);
     }
@@ -278,11 +325,17 @@ static sl_status set_base64(dctx *c, sl_node *v, const uint8_t *p, size_t n) {
 }
 
 static uint64_t le64(const uint8_t *p) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) {
         v = v << 8 | p[i];
     }
     return v;
+#endif
 }
 
 static uint32_t le32(const uint8_t *p) {
@@ -290,7 +343,12 @@ static uint32_t le32(const uint8_t *p) {
            (uint32_t)p[3] << 24;
 }
 
-/* ---- messages ---- */
+/* ---- messages ----
+ * One general path for every message: a field's number finds its table
+ * entry through the message's direct table (fields_of), its value goes to
+ * the member of its field (found through the present bits, or pushed into
+ * the room the message reserved when it began), and a sub-message is the
+ * same loop one level down. */
 
 typedef struct mstate {
     const sl__pmsg *m;
@@ -299,6 +357,36 @@ typedef struct mstate {
     uint32_t present;       /* bit i: field i has a member */
     int8_t idx[MAX_FIELDS]; /* member index of each present field */
 } mstate;
+
+/* Message m's direct table: at[num] is 1 + the index in m->f of field
+ * number num < DIRECT_NUMS, 0 for an unknown number. The schema tables are
+ * constant, so a decode keeps its own, built at a message's first use in
+ * an entry of c->tabs found from the message's address (the next few
+ * entries when that one holds another message); NULL when all of those do
+ * (its fields are then found by sl__proto_field_num: slower, the same
+ * answer). */
+static const uint8_t *fields_of(dctx *c, const sl__pmsg *m) {
+    uint32_t h = (uint32_t)(((uint64_t)(uintptr_t)m * 0x9e3779b97f4a7c15ull) >>
+                            (64 - FTAB_BITS));
+    for (uint32_t k = 0; k < FTAB_PROBES; k++) {
+        ftab *t = &c->tabs[(h + k) & (SL_ARRAY_LEN(c->tabs) - 1)];
+        if (t->m == m) {
+            return t->at;
+        }
+        if (!t->m) {
+            t->m = m;
+            memset(t->at, 0, sizeof(t->at));
+            for (uint8_t i = 0; i < m->n; i++) {
+                uint8_t num = m->f[i].num;
+                if (num < DIRECT_NUMS && !t->at[num]) {
+                    t->at[num] = (uint8_t)(i + 1);
+                }
+            }
+            return t->at;
+        }
+    }
+    return NULL;
+}
 
 static void reindex(mstate *s) {
     s->present = 0;
@@ -314,27 +402,33 @@ static void reindex(mstate *s) {
     }
 }
 
-/* The member node of field f (index fi), made (null) when absent; for a
- * member of a oneof, other members of the same oneof go (the last one set
- * wins). */
-static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
+/* Field f (index fi) joins a oneof: the other members of its oneof go
+ * (the last one set wins). */
+static __attribute__((noinline)) void oneof_clear(mstate *s,
+                                                  const sl__pfield *f) {
+    bool removed = false;
+    for (uint8_t i = 0; i < s->m->n; i++) {
+        const sl__pfield *g = &s->m->f[i];
+        if (g != f && g->aux == f->aux && (g->flags & PF_PRESENCE) &&
+            (s->present & (1u << i))) {
+            sl_node_remove(s->obj, (size_t)s->idx[i]);
+            s->present &= ~(1u << i);
+            removed = true;
+        }
+    }
+    if (removed) {
+        reindex(s);
+    }
+}
+
+/* The member node of field f (index fi), made (null) when absent. */
+static inline sl_node *member(dctx *c, mstate *s, const sl__pfield *f,
+                              size_t fi) {
     if (s->present & (1u << fi)) {
         return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
     }
     if ((f->flags & PF_PRESENCE) && f->aux && s->present) {
-        bool removed = false;
-        for (uint8_t i = 0; i < s->m->n; i++) {
-            const sl__pfield *g = &s->m->f[i];
-            if (g != f && g->aux == f->aux && (g->flags & PF_PRESENCE) &&
-                (s->present & (1u << i))) {
-                sl_node_remove(s->obj, (size_t)s->idx[i]);
-                s->present &= ~(1u << i);
-                removed = true;
-            }
-        }
-        if (removed) {
-            reindex(s);
-        }
+        oneof_clear(s, f);
     }
     sl_node *v = sl__doc_build_push(c->doc, s->obj, f->camel, f->clen);
     if (v) {
@@ -344,22 +438,95 @@ static sl_node *member(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
     return v;
 }
 
-static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
+/* The array member of repeated field f (index fi), made when absent. */
+static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f, size_t fi) {
+    if (!(s->present & (1u << fi))) {
+        sl_node *v = member(c, s, f, fi);
+        if (!v) {
+            return NULL;
+        }
+        sl__doc_build_container(v, SL_NODE_ARRAY, UINT32_MAX, NULL);
+        return v;
+    }
+    return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
+}
+
+/* Where a value of field f (index fi) goes: a new element of its list
+ * (in_array), or its member, made when absent. NULL: out of memory, or
+ * (*skip set) a proto3 default of a field without presence that has no
+ * member yet, which is no value. */
+static inline sl_node *value_node(dctx *c, mstate *s, const sl__pfield *f,
+                                  size_t fi, bool in_array, bool is_default,
+                                  bool *skip) {
+    if (in_array) {
+        sl_node *arr = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
+        return sl__doc_build_push(c->doc, arr, NULL, 0);
+    }
+    if (is_default && !(f->flags & PF_PRESENCE) && !(s->present & (1u << fi))) {
+        *skip = true;
+        return NULL;
+    }
+    return member(c, s, f, fi);
+}
+
+static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj, bool merge,
                          const uint8_t *p, const uint8_t *end, unsigned depth);
 
-/* One scalar value of field f at *pp: a new list element (in_array), or
- * the field's member, made unless the value is a proto3 default of a
- * field without presence. Errors name fstart, the field's tag (NULL: the
- * value itself, an element of a packed list). */
-static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
+/* Types whose default is a zero in the low 32 bits of the value read (an
+ * int32 varint is sign-extended to 64 bits on the wire). For every other
+ * type the default is a value read as 0: a zero varint or fixed64, a
+ * length of 0, a double +0.0 (all bits zero; -0.0 is a value). */
+#define NARROW_TYPES                                                         \
+    (1u << PT_UINT32 | 1u << PT_INT32 | 1u << PT_SINT32 | 1u << PT_FIXED32 | \
+     1u << PT_ENUM | 1u << PT_FLOAT)
+
+/* A string of field f (index fi) at *pp, its length prefix first: a new
+ * list element (in_array), or the field's member, made unless it is empty
+ * and the field has no presence. It points into the input. */
+static inline __attribute__((always_inline)) sl_status
+dec_string(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
+           const uint8_t **pp, const uint8_t *end, bool in_array,
+           const uint8_t *fstart) {
+    const uint8_t *p = *pp;
+    uint64_t n;
+    sl_status lrc = read_len(c, &p, end, fstart, &n);
+    if (lrc != SL_OK) {
+        return lrc;
+    }
+    const char *t = (const char *)p;
+    size_t len = (size_t)n;
+    *pp = p + len;
+    /* most strings are plain (ASCII, nothing to escape): then valid UTF-8
+     * and written to JSON as they are */
+    bool plain = sl__doc_text_plain(t, len);
+    if (!plain && sl__utf8_valid_prefix(t, len) != len) {
+        return fail(c, SL_ESCHEMA, fstart, "a string that is not valid utf-8");
+    }
+    bool skip = false;
+    sl_node *v = value_node(c, s, f, fi, in_array, len == 0, &skip);
+    if (!v) {
+        return skip ? SL_OK : sl__nomem(c->err);
+    }
+    sl__doc_build_scalar(v, SL_NODE_STRING, len ? t : "", (uint32_t)len);
+    if (plain) {
+        sl__doc_build_plain(v);
+    }
+    return SL_OK;
+}
+
+/* One scalar value of field f (index fi) at *pp, other than a string: a
+ * new list element (in_array), or the field's member, made unless the
+ * value is a proto3 default of a field without presence. Errors name
+ * fstart, the field's tag (NULL: the value itself, an element of a packed
+ * list). */
+static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
                             const uint8_t **pp, const uint8_t *end,
                             bool in_array, const uint8_t *fstart) {
     const uint8_t *p = *pp;
     const uint8_t *at = fstart ? fstart : p; /* errors: the field's tag */
     uint64_t u = 0;
     const uint8_t *data = NULL;
-    size_t dlen = 0;
-    switch (sl__proto_wire_type(f)) {
+    switch (f->wt) {
     case WT_VARINT:
         if (!sl__proto_varint(&p, end, &u)) {
             return fail(c, SL_EPARSE, at, "truncated varint");
@@ -379,82 +546,33 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
         u = le32(p);
         p += 4;
         break;
-    default: { /* WT_LEN: string, bytes, id */
+    default: { /* WT_LEN: string, bytes, id; u is the length */
         sl_status lrc = read_len(c, &p, end, at, &u);
         if (lrc != SL_OK) {
             return lrc;
         }
         data = p;
-        dlen = (size_t)u;
-        p += dlen;
+        p += u;
         break;
     }
     }
     *pp = p;
-    bool is_default;
-    switch ((sl__ptype)f->type) {
-    case PT_STRING:
-    case PT_BYTES:
-    case PT_ID:
-        is_default = dlen == 0;
-        break;
-    case PT_DOUBLE: {
-        double d;
-        memcpy(&d, &u, sizeof(d));
-        is_default = d == 0 && !signbit(d);
-        break;
-    }
-    case PT_INT32:
-    case PT_ENUM:
-    case PT_UINT32:
-    case PT_SINT32:
-    case PT_FIXED32:
-    case PT_FLOAT:
-        is_default = (uint32_t)u == 0;
-        break;
-    default:
-        is_default = u == 0;
-        break;
-    }
+    size_t dlen = (size_t)u;
     if (f->type == PT_ID && dlen != 0 && dlen != f->aux) {
         return fail(c, SL_ESCHEMA, at, "expected %u bytes, got %zu",
                     (unsigned)f->aux, dlen);
     }
-    /* most strings are plain (ASCII, nothing to escape): then valid UTF-8
-     * and written to JSON as they are */
-    bool plain =
-        f->type == PT_STRING && sl__doc_text_plain((const char *)data, dlen);
-    if (f->type == PT_STRING && !plain &&
-        sl__utf8_valid_prefix((const char *)data, dlen) != dlen) {
-        return fail(c, SL_ESCHEMA, at, "a string that is not valid utf-8");
-    }
-    sl_node *v;
-    size_t fi = (size_t)(f - s->m->f);
-    if (in_array) {
-        sl_node *arr = (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
-        v = sl__doc_build_push(c->doc, arr, NULL, 0);
-    } else {
-        if (is_default && !(f->flags & PF_PRESENCE) &&
-            !(s->present & (1u << fi))) {
-            return SL_OK; /* proto3: a default scalar is no value */
-        }
-        v = member(c, s, f, fi);
-    }
+    bool is_default = ((NARROW_TYPES >> f->type) & 1 ? (uint32_t)u : u) == 0;
+    bool skip = false;
+    sl_node *v = value_node(c, s, f, fi, in_array, is_default, &skip);
     if (!v) {
-        return sl__nomem(c->err);
+        return skip ? SL_OK : sl__nomem(c->err);
     }
     switch ((sl__ptype)f->type) {
-    case PT_STRING:
-        sl__doc_build_scalar(v, SL_NODE_STRING, dlen ? (const char *)data : "",
-                             (uint32_t)dlen);
-        if (plain) {
-            sl__doc_build_plain(v);
-        }
-        return SL_OK;
     case PT_BYTES:
         return set_base64(c, v, data, dlen);
     case PT_ID: {
-        char *h = sl__doc_build_alloc(c->doc, dlen * 2 + 1);
+        char *h = text_room(c, dlen * 2 + 1);
         if (!h) {
             return sl__nomem(c->err);
         }
@@ -494,134 +612,17 @@ static sl_status dec_scalar(dctx *c, mstate *s, const sl__pfield *f,
     }
 }
 
-/* The array member of repeated field f, made when absent. */
-static sl_node *array_of(dctx *c, mstate *s, const sl__pfield *f) {
-    size_t fi = (size_t)(f - s->m->f);
-    if (!(s->present & (1u << fi))) {
-        sl_node *v = member(c, s, f, fi);
-        if (!v) {
-            return NULL;
-        }
-        sl__doc_build_container(v, SL_NODE_ARRAY, UINT32_MAX, NULL);
-    }
-    return (sl_node *)sl_node_at(s->obj, (size_t)s->idx[fi]);
-}
-
-/* ---- short paths for the commonest shapes ----
- * An AnyValue that is one plain string (bodies, most attribute values) and
- * a KeyValue of a plain key and such a value (most attributes) are made as
- * dec_msg would make them, without its field loop. Their shape is checked
- * before anything is made; any other shape (another field, an unknown
- * one, a length of two bytes, text needing escapes, an empty key) goes to
- * dec_msg, which also reports every error. */
-
-/* Bytes [p, end) are field `num` (length-delimited) and nothing else, its
- * one-byte length counted: its value in [*v, *vend). */
-static bool only_field(const uint8_t *p, const uint8_t *end, unsigned num,
-                       const uint8_t **v) {
-    if (end - p < 2 || p[0] != (num << 3 | WT_LEN) || p[1] >= 0x80 ||
-        p[1] != (size_t)(end - p - 2)) {
-        return false;
-    }
-    *v = p + 2;
-    return true;
-}
-
-/* The one plain string of an AnyValue of bytes [p, end), in [*t, end). */
-static bool any_plain_shape(const uint8_t *p, const uint8_t *end,
-                            const uint8_t **t) {
-    return only_field(p, end, sl__proto_any_msg.f[0].num, t) &&
-           sl__doc_text_plain((const char *)*t, (size_t)(end - *t));
-}
-
-/* Field f's member of object v, a plain string of the input. */
-static sl_status push_plain(dctx *c, sl_node *v, const sl__pfield *f,
-                            const uint8_t *t, const uint8_t *end) {
-    sl_node *sv = sl__doc_build_push(c->doc, v, f->camel, f->clen);
-    if (!sv) {
-        return sl__nomem(c->err);
-    }
-    size_t n = (size_t)(end - t);
-    sl__doc_build_scalar(sv, SL_NODE_STRING, n ? (const char *)t : "",
-                         (uint32_t)n);
-    sl__doc_build_plain(sv);
-    return SL_OK;
-}
-
-/* Make the AnyValue of plain string [t, end) into the empty object v. */
-static sl_status make_any(dctx *c, sl_node *v, const uint8_t *t,
-                          const uint8_t *end) {
-    if (sl__doc_build_reserve(c->doc, v, sl__proto_any_msg.slots) != SL_OK) {
-        return sl__nomem(c->err);
-    }
-    return push_plain(c, v, &sl__proto_any_msg.f[0], t, end); /* stringValue */
-}
-
-/* A KeyValue of bytes [p, end) into the empty object v when it has the
- * short shape; *done says whether it had. */
-static sl_status kv_plain(dctx *c, sl_node *v, const uint8_t *p,
-                          const uint8_t *end, bool *done) {
-    const sl__pfield *kf = &sl__proto_kv_msg.f[0], *vf = &sl__proto_kv_msg.f[1];
-    *done = false;
-    if (end - p < 2 || p[0] != (kf->num << 3 | WT_LEN) || p[1] == 0 ||
-        p[1] >= 0x80 || p[1] > (size_t)(end - p - 2)) {
-        return SL_OK; /* an empty key is a proto3 default: not a member */
-    }
-    const uint8_t *key = p + 2, *kend = key + p[1], *val, *t;
-    if (!sl__doc_text_plain((const char *)key, p[1]) ||
-        !only_field(kend, end, vf->num, &val) ||
-        !any_plain_shape(val, end, &t)) {
-        return SL_OK;
-    }
-    if (sl__doc_build_reserve(c->doc, v, sl__proto_kv_msg.slots) != SL_OK) {
-        return sl__nomem(c->err);
-    }
-    *done = true;
-    if (push_plain(c, v, kf, key, kend) != SL_OK) {
-        return SL_ENOMEM;
-    }
-    sl_node *any = sl__doc_build_push(c->doc, v, vf->camel, vf->clen);
-    if (!any) {
-        return sl__nomem(c->err);
-    }
-    sl__doc_build_container(any, SL_NODE_OBJECT, (uint32_t)(val - c->base),
-                            (const char *)end);
-    return make_any(c, any, t, end);
-}
-
-static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
-                           const uint8_t **pp, const uint8_t *end,
-                           const uint8_t *fstart, unsigned depth,
-                           uint32_t *index) {
-    int want = sl__proto_wire_type(f);
-    bool repeated = (f->flags & PF_REPEATED) != 0;
-    if (repeated && f->type != PT_MSG && !array_of(c, s, f)) {
-        return sl__nomem(c->err);
-    }
-    if (repeated && want != WT_LEN && wt == WT_LEN) {
-        /* packed repeated scalars */
-        const uint8_t *p = *pp;
-        uint64_t n;
-        sl_status lrc = read_len(c, &p, end, fstart, &n);
-        if (lrc != SL_OK) {
-            return lrc;
-        }
-        const uint8_t *pend = p + n;
-        while (p < pend) {
-            sl_status rc = dec_scalar(c, s, f, &p, pend, true, NULL);
-            if (rc != SL_OK) {
-                return rc;
-            }
-        }
-        *pp = pend;
-        return SL_OK;
-    }
-    if (wt != want) {
+/* A packed list of field f's scalars (its length prefix at *pp), or a
+ * value of the wrong wire type wt. */
+static __attribute__((noinline)) sl_status
+dec_packed(dctx *c, mstate *s, const sl__pfield *f, size_t fi, int wt,
+           const uint8_t **pp, const uint8_t *end, const uint8_t *fstart) {
+    if (!(f->flags & PF_REPEATED) || f->wt == WT_LEN || wt != WT_LEN) {
         return fail(c, SL_ESCHEMA, fstart, "expected wire type %d, got %d",
-                    want, wt);
+                    f->wt, wt);
     }
-    if (f->type != PT_MSG) {
-        return dec_scalar(c, s, f, pp, end, repeated, fstart);
+    if (!array_of(c, s, f, fi)) {
+        return sl__nomem(c->err);
     }
     const uint8_t *p = *pp;
     uint64_t n;
@@ -629,50 +630,64 @@ static sl_status dec_field(dctx *c, mstate *s, const sl__pfield *f, int wt,
     if (lrc != SL_OK) {
         return lrc;
     }
+    const uint8_t *pend = p + n;
+    while (p < pend) {
+        sl_status rc = dec_scalar(c, s, f, fi, &p, pend, true, NULL);
+        if (rc != SL_OK) {
+            return rc;
+        }
+    }
+    *pp = pend;
+    return SL_OK;
+}
+
+/* A sub-message of field f (index fi) at *pp: a new element of its list
+ * (*index: its list index), or its member, merged into the one given
+ * before. */
+static sl_status dec_sub(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
+                         const uint8_t **pp, const uint8_t *end,
+                         const uint8_t *fstart, unsigned depth,
+                         uint32_t *index) {
+    const uint8_t *p = *pp;
+    uint64_t n;
+    sl_status lrc = read_len(c, &p, end, fstart, &n);
+    if (lrc != SL_OK) {
+        return lrc;
+    }
     const uint8_t *mend = p + n;
-    sl_node *v;
-    if (repeated) {
-        sl_node *arr = array_of(c, s, f);
+    if (f->flags & PF_REPEATED) {
+        sl_node *arr = array_of(c, s, f, fi);
         if (!arr) {
             return sl__nomem(c->err);
         }
-        *index = (uint32_t)sl_node_len(arr);
-        v = sl__doc_build_push(c->doc, arr, NULL, 0);
+        sl_node *v = sl__doc_build_push(c->doc, arr, NULL, 0);
         if (!v) {
             return sl__nomem(c->err);
         }
         sl__doc_build_container(v, SL_NODE_OBJECT, (uint32_t)(p - c->base),
                                 (const char *)mend);
+        *pp = mend;
+        sl_status rc = dec_msg(c, f->sub, v, false, p, mend, depth + 1);
+        if (rc != SL_OK) {
+            *index = (uint32_t)sl_node_len(arr) - 1; /* v's, for the path */
+        }
+        return rc;
+    }
+    bool merge = (s->present & (1u << fi)) != 0;
+    sl_node *v = member(c, s, f, fi);
+    if (!v) {
+        return sl__nomem(c->err);
+    }
+    if (merge && sl_node_kind_of(v) == SL_NODE_OBJECT) {
+        /* given twice: protobuf merges; no single span holds it */
+        sl__doc_build_span(v, UINT32_MAX, NULL);
     } else {
-        size_t fi = (size_t)(f - s->m->f);
-        bool merge = (s->present & (1u << fi)) != 0;
-        v = member(c, s, f, fi);
-        if (!v) {
-            return sl__nomem(c->err);
-        }
-        if (merge && sl_node_kind_of(v) == SL_NODE_OBJECT) {
-            /* given twice: protobuf merges; no single span holds it */
-            sl__doc_build_span(v, UINT32_MAX, NULL);
-        } else {
-            sl__doc_build_container(v, SL_NODE_OBJECT, (uint32_t)(p - c->base),
-                                    (const char *)mend);
-        }
+        merge = false;
+        sl__doc_build_container(v, SL_NODE_OBJECT, (uint32_t)(p - c->base),
+                                (const char *)mend);
     }
     *pp = mend;
-    if (sl_node_len(v) == 0 && depth + 2 <= PROTO_MAX_DEPTH) {
-        const uint8_t *t;
-        if (f->sub == &sl__proto_any_msg && any_plain_shape(p, mend, &t)) {
-            return make_any(c, v, t, mend);
-        }
-        if (f->sub == &sl__proto_kv_msg) {
-            bool done;
-            sl_status rc = kv_plain(c, v, p, mend, &done);
-            if (rc != SL_OK || done) {
-                return rc;
-            }
-        }
-    }
-    return dec_msg(c, f->sub, v, p, mend, depth + 1);
+    return dec_msg(c, f->sub, v, merge, p, mend, depth + 1);
 }
 
 /* A record just decoded (its members final): its slots for the index, so
@@ -695,7 +710,31 @@ static void prefill(dctx *c, const mstate *s) {
     r->node = (sl_node *)sl_node_at(s->obj, 0);
 }
 
-static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
+/* An unknown field (tag read, number num, wire type wt): skipped (kept in
+ * its message's bytes, never in the tree), or the error of an invalid
+ * number or wire type. */
+static __attribute__((noinline)) sl_status
+skip_unknown(dctx *c, uint64_t num, int wt, const uint8_t **pp,
+             const uint8_t *end, const uint8_t *fstart) {
+    if (num == 0 || num > 536870911u) {
+        return fail(c, SL_EPARSE, fstart, "invalid field number %llu",
+                    (unsigned long long)num);
+    }
+    if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) {
+        return fail(c, SL_EPARSE, fstart,
+                    "field %llu: unsupported wire type %d",
+                    (unsigned long long)num, wt);
+    }
+    if (!sl__proto_skip(pp, end, wt)) {
+        return fail(c, SL_EPARSE, fstart, "field %llu: truncated value",
+                    (unsigned long long)num);
+    }
+    return SL_OK;
+}
+
+/* Message m's fields [p, end) into obj: a new empty object, or with merge
+ * one given before whose fields the new ones join. */
+static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj, bool merge,
                          const uint8_t *p, const uint8_t *end, unsigned depth) {
     if (depth > PROTO_MAX_DEPTH) {
         return fail(c, SL_ELIMIT, p, "messages nested deeper than %d",
@@ -706,40 +745,54 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj,
     s.obj = obj;
     s.present = 0;
     s.count = 0;
-    if (sl_node_len(obj) > 0) {
+    if (merge) {
         reindex(&s); /* merging into an object given before */
     } else if (p < end &&
                sl__doc_build_reserve(c->doc, obj, m->slots) != SL_OK) {
         return sl__nomem(c->err);
     }
+    const uint8_t *at = fields_of(c, m);
     while (p < end) {
         const uint8_t *fstart = p;
         uint64_t tag;
-        if (!sl__proto_varint(&p, end, &tag)) {
+        if (*p < 0x80) { /* one byte: field numbers below 16 */
+            tag = *p++;
+        } else if (!sl__proto_varint(&p, end, &tag)) {
             return fail(c, SL_EPARSE, fstart, "truncated field tag");
         }
-        int wt = (int)(tag & 7);
         uint64_t num = tag >> 3;
-        if (num == 0 || num > 536870911u) {
-            return fail(c, SL_EPARSE, fstart, "invalid field number %llu",
-                        (unsigned long long)num);
+        int wt = (int)(tag & 7);
+        size_t fi;
+        if (at && num < DIRECT_NUMS) {
+            fi = (size_t)at[num] - 1; /* SIZE_MAX: unknown */
+        } else {
+            const sl__pfield *g = num - 1 < 536870911u
+                                      ? sl__proto_field_num(m, (uint32_t)num)
+                                      : NULL;
+            fi = g ? (size_t)(g - m->f) : SIZE_MAX;
         }
-        const sl__pfield *f = sl__proto_field_num(m, (uint32_t)num);
-        if (!f) {
-            /* unknown: kept in the message's bytes, not in the tree */
-            if (wt == WT_SGROUP || wt == WT_EGROUP || wt > WT_I32) {
-                return fail(c, SL_EPARSE, fstart,
-                            "field %llu: unsupported wire type %d",
-                            (unsigned long long)num, wt);
-            }
-            if (!sl__proto_skip(&p, end, wt)) {
-                return fail(c, SL_EPARSE, fstart, "field %llu: truncated value",
-                            (unsigned long long)num);
+        if (fi == SIZE_MAX) {
+            sl_status rc = skip_unknown(c, num, wt, &p, end, fstart);
+            if (rc != SL_OK) {
+                return rc;
             }
             continue;
         }
+        const sl__pfield *f = &m->f[fi];
         uint32_t index = UINT32_MAX;
-        sl_status rc = dec_field(c, &s, f, wt, &p, end, fstart, depth, &index);
+        sl_status rc;
+        bool repeated = (f->flags & PF_REPEATED) != 0;
+        if (wt != f->wt) {
+            rc = dec_packed(c, &s, f, fi, wt, &p, end, fstart);
+        } else if (f->type == PT_MSG) {
+            rc = dec_sub(c, &s, f, fi, &p, end, fstart, depth, &index);
+        } else if (repeated && !array_of(c, &s, f, fi)) {
+            rc = sl__nomem(c->err);
+        } else if (f->type == PT_STRING) {
+            rc = dec_string(c, &s, f, fi, &p, end, repeated, fstart);
+        } else {
+            rc = dec_scalar(c, &s, f, fi, &p, end, repeated, fstart);
+        }
         if (rc != SL_OK) {
             step_out(c, f->camel, index);
             return rc;
@@ -771,7 +824,11 @@ static sl_status decode_root(sl_doc *doc, sl_node *root, const sl__pmsg *m,
     c->file = sl_doc_file(doc);
     c->npath = 0;
     c->failed = false;
-    sl_status rc = dec_msg(c, m, root, p, p + len, 0);
+    for (size_t i = 0; i < SL_ARRAY_LEN(c->tabs); i++) {
+        c->tabs[i].m = NULL;
+    }
+    c->tcur = c->tend = NULL;
+    sl_status rc = dec_msg(c, m, root, false, p, p + len, 0);
     if (rc != SL_OK && c->failed) {
         rc = report(c);
     }

@@ -1,5 +1,6 @@
 /* tests/base/test_base.c: arena, buffer, errors, UTF-8, hashing. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 
 #include "base/base.h"
 
@@ -105,6 +106,26 @@ Test(hash, sha256_matches_sha256sum) {
     sl__hex(d, sizeof(d), hex);
     cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223"
                           "b00361a396177a9cb410ff61f20015ad");
+}
+
+/* sl__hex writes four bytes at a time and the rest one by one: every
+ * byte value, at every position of every length up to 9, gives the two
+ * lower-case digits printf gives. */
+Test(hash, hex_every_byte_every_position) {
+    uint8_t d[9];
+    char hex[2 * sizeof(d) + 1], want[2 * sizeof(d) + 1];
+    for (size_t n = 0; n <= sizeof(d); n++) {
+        for (unsigned b = 0; b < 256; b++) {
+            for (size_t i = 0; i < n; i++) {
+                d[i] = (uint8_t)(b + 37 * i);
+                snprintf(want + 2 * i, 3, "%02x", (unsigned)d[i]);
+            }
+            want[2 * n] = '\0';
+            memset(hex, 'X', sizeof(hex));
+            sl__hex(d, n, hex);
+            cr_assert_str_eq(hex, want, "length %zu, first byte %u", n, b);
+        }
+    }
 }
 
 Test(hash, hmac_sha256_rfc4231_case2) {

@@ -288,10 +288,56 @@ static const char *body_of_any(const pb *any) {
     return out;
 }
 
-/* An AnyValue that is one plain string takes a short path in the decoder;
- * every other shape (a second field, an unknown field, a string needing
- * escapes, a length of two bytes) the general one: the same tree. */
-Test(proto, any_value_shapes_decode_alike_on_both_paths) {
+/* 64-bit integers become decimal strings, eight digits at a time from the
+ * right: every length from 1 to 20 digits, the edges of an eight-digit
+ * group and the largest value, each as printf writes it. */
+Test(proto, sixty_four_bit_values_become_their_decimal_text) {
+    const uint64_t us[] = {1,
+                           9,
+                           10,
+                           99,
+                           100,
+                           12345678,
+                           99999999,
+                           100000000,
+                           100000001,
+                           1234567890123456789ull,
+                           1763900000000000002ull,
+                           9999999999999999ull,
+                           10000000000000000ull,
+                           18446744073709551615ull};
+    for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+        pb rec = {0};
+        pb_fixed64(&rec, 1, us[i]); /* timeUnixNano */
+        pb req = logs_request(&rec);
+        sl_otlp *o = sl_otlp_new();
+        sl_error err;
+        cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+        char want[64];
+        snprintf(want, sizeof(want), "\"timeUnixNano\":\"%llu\"",
+                 (unsigned long long)us[i]);
+        cr_assert(strstr(json_of(o), want), "%s in %s", want, json_of(o));
+        sl_otlp_free(o);
+    }
+    for (uint64_t u = 1, n = 1; n <= 20; n++, u = u * 10 + n % 10) {
+        pb rec = {0};
+        pb_fixed64(&rec, 11, u); /* observedTimeUnixNano */
+        pb req = logs_request(&rec);
+        sl_otlp *o = sl_otlp_new();
+        sl_error err;
+        cr_assert_eq(load_pb(o, &req, &err), SL_OK, "%s", err.msg);
+        char want[64];
+        snprintf(want, sizeof(want), "\"observedTimeUnixNano\":\"%llu\"",
+                 (unsigned long long)u);
+        cr_assert(strstr(json_of(o), want), "%s in %s", want, json_of(o));
+        sl_otlp_free(o);
+    }
+}
+
+/* AnyValue shapes (one plain string, a second field, an unknown field, a
+ * string needing escapes, a length of two bytes, a oneof given twice, a
+ * body given twice) each decode to their JSON mapping. */
+Test(proto, any_value_shapes_decode_to_their_json_mapping) {
     char s127[128], s128[129], want[200];
     memset(s127, 'y', 127);
     s127[127] = '\0';
@@ -356,7 +402,7 @@ static const char *attrs_of(const pb *kvs, size_t count) {
     cr_assert(b, "%s", js);
     snprintf(out, sizeof(out), "%s", b + strlen("\"attributes\":"));
     out[strlen(out) - strlen("}]}]}]}")] = '\0';
-    /* the index sees the same attributes on both paths */
+    /* the index finds the attribute the tree holds */
     sl_str seg = {"k", 1};
     sl_field f = {SL_FIELD_ATTR, &seg, 1};
     sl_str v;
@@ -368,9 +414,11 @@ static const char *attrs_of(const pb *kvs, size_t count) {
     return out;
 }
 
-/* A KeyValue of a plain key and a plain string value takes a short path;
- * every other shape the general one: the same tree and the same index. */
-Test(proto, key_value_shapes_decode_alike_on_both_paths) {
+/* KeyValue shapes (plain, value first, empty key, a key needing escapes,
+ * a value that is not a string, an unknown field, an empty value,
+ * two-byte lengths) each decode to their JSON mapping, and the index
+ * finds the attribute in each. */
+Test(proto, key_value_shapes_decode_to_their_json_mapping) {
     pb kv[4] = {0}, any[4] = {0};
     pb_str(&any[0], 1, "v");
     pb_str(&kv[0], 1, "k");
