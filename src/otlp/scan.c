@@ -808,6 +808,7 @@ bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
         return false;
     }
     o->root_off = (uint32_t)start;
+    o->sig = SL_SIGNAL_LOG; /* what the records' derived slots follow */
     p++;
     bool found = false;
     while (p < s->end && *p != '}') {
@@ -852,7 +853,6 @@ bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
     }
     p++;
     o->root_end = (uint32_t)(p - s->base);
-    o->sig = SL_SIGNAL_LOG;
     *stop = (size_t)(p - s->base);
     return true;
 }
