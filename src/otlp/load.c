@@ -1357,7 +1357,13 @@ static bool load_lazy(sl_otlp *o, size_t *off, const char *file) {
     if (off) {
         *off = stop;
     }
-    snprintf(o->file, sizeof(o->file), "%s", file ? file : "");
+    /* kept for a later full load; a bounded copy (snprintf per request
+     * cost more than the index of a small one) */
+    size_t fl = file ? strnlen(file, sizeof(o->file) - 1) : 0;
+    if (fl > 0) {
+        memcpy(o->file, file, fl);
+    }
+    o->file[fl] = '\0';
     o->lazy = true;
     o->loaded = true;
     return true;

@@ -495,12 +495,21 @@ static const char *kvlist(scan *s, const char *p) {
 
 /* ---- messages ---- */
 
-static const fdesc *field_of(const msgdesc *m, sl_str key) {
+static bool names(const fdesc *d, sl_str key) {
+    return (key.len == d->clen && sl__otlp_same(key.ptr, d->camel, d->clen)) ||
+           (key.len == d->slen && sl__otlp_same(key.ptr, d->snake, d->slen));
+}
+
+/* The field key names, tried first at *hint (just after the last one
+ * found: fields mostly come in one order), then all of them. */
+static const fdesc *field_of(const msgdesc *m, sl_str key, uint8_t *hint) {
+    if (*hint < m->n && names(&m->f[*hint], key)) {
+        return &m->f[(*hint)++];
+    }
     for (uint8_t i = 0; i < m->n; i++) {
-        const fdesc *d = &m->f[i];
-        if ((key.len == d->clen && memcmp(key.ptr, d->camel, d->clen) == 0) ||
-            (key.len == d->slen && memcmp(key.ptr, d->snake, d->slen) == 0)) {
-            return d;
+        if (names(&m->f[i], key)) {
+            *hint = (uint8_t)(i + 1);
+            return &m->f[i];
         }
     }
     return NULL;
@@ -586,6 +595,7 @@ static const char *msg(scan *s, const char *p, const msgdesc *m,
     }
     s->depth++;
     uint32_t seen = 0, oneofs = 0;
+    uint8_t hint = 0;
     for (;;) {
         sl_str key;
         p = plain_str(s, p, &key);
@@ -593,7 +603,7 @@ static const char *msg(scan *s, const char *p, const msgdesc *m,
             return NULL;
         }
         p++;
-        const fdesc *d = field_of(m, key);
+        const fdesc *d = field_of(m, key, &hint);
         if (!d) {
             p = any_json(s, p); /* unknown: kept, only its syntax counts */
         } else {
