@@ -125,6 +125,28 @@ static const char *str(const scan *s, const char *p, bool *esc) {
     }
 }
 
+/* str's common case inline: the closing quote among the next 16 bytes,
+ * with nothing to look at before it (most keys and short values). */
+static inline __attribute__((always_inline)) const char *
+str_short(const scan *s, const char *p, bool *esc) {
+#ifdef __SSE2__
+    if (s->end - p > 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                         _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+            _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        const char *q = p + 1 + __builtin_ctz(mask | 0x10000u);
+        if (mask && *q == '"') {
+            *esc = false;
+            return q + 1;
+        }
+    }
+#endif
+    return str(s, p, esc);
+}
+
 static bool digit(char c) {
     return c >= '0' && c <= '9';
 }
@@ -188,7 +210,7 @@ static const char *any_json(scan *s, const char *p) {
     bool flag;
     switch (*p) {
     case '"':
-        return str(s, p, &flag);
+        return str_short(s, p, &flag);
     case 't':
         return lit(s, p, "true", 4);
     case 'f':
@@ -212,7 +234,7 @@ static const char *any_json(scan *s, const char *p) {
                 if (p >= s->end || *p != '"') {
                     return NULL;
                 }
-                p = str(s, p, &flag);
+                p = str_short(s, p, &flag);
                 if (!p || p >= s->end || *p != ':') {
                     return NULL;
                 }
@@ -246,7 +268,7 @@ static const char *plain_str(scan *s, const char *p, sl_str *t) {
     if (p >= s->end || *p != '"') {
         return NULL;
     }
-    const char *q = str(s, p, &esc);
+    const char *q = str_short(s, p, &esc);
     if (!q || esc) {
         return NULL;
     }
@@ -256,7 +278,7 @@ static const char *plain_str(scan *s, const char *p, sl_str *t) {
 
 static const char *string_val(scan *s, const char *p) {
     bool esc;
-    return p < s->end && *p == '"' ? str(s, p, &esc) : NULL;
+    return p < s->end && *p == '"' ? str_short(s, p, &esc) : NULL;
 }
 
 static bool all_digits(sl_str t) {
