@@ -282,12 +282,11 @@ static const char *string_val(scan *s, const char *p) {
 }
 
 static bool all_digits(sl_str t) {
+    unsigned bad = 0;
     for (size_t i = 0; i < t.len; i++) {
-        if (!digit(t.ptr[i])) {
-            return false;
-        }
+        bad |= (unsigned)((unsigned char)t.ptr[i] - '0') > 9u;
     }
-    return t.len > 0;
+    return t.len > 0 && !bad;
 }
 
 /* An integer the full path surely accepts: plain non-negative digits (a
@@ -322,14 +321,27 @@ static const char *double_val(scan *s, const char *p) {
     return p < s->end && (*p == '-' || digit(*p)) ? num(s, p, &is_int) : NULL;
 }
 
+/* Lower-case hex digits only (what the full path keeps as it is; upper
+ * case it rewrites, so that takes the full path). */
 static bool hex_lower(sl_str t) {
-    for (size_t i = 0; i < t.len; i++) {
-        char c = t.ptr[i];
-        if (!digit(c) && !(c >= 'a' && c <= 'f')) {
-            return false;
-        }
+    size_t i = 0;
+    unsigned bad = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= t.len; i += 16) {
+        __m128i x =
+            _mm_loadu_si128((const __m128i *)(const void *)(t.ptr + i));
+        __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                    _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+        __m128i af = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(x, _mm_set1_epi8('f' + 1)));
+        bad |= (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, af)) ^ 0xffffu;
     }
-    return true;
+#endif
+    for (; i < t.len; i++) {
+        char c = t.ptr[i];
+        bad |= !digit(c) && !(c >= 'a' && c <= 'f');
+    }
+    return bad == 0;
 }
 
 static const char *kvlist(scan *s, const char *p);
@@ -702,6 +714,9 @@ static const char *each(scan *s, const char *p,
     }
 }
 
+static void entry_kvx(sl_otlp *o, const sl_node *attrs, uint32_t *first,
+                      uint32_t *n);
+
 static const char *record(scan *s, const char *p, uint32_t g) {
     sl_otlp *o = s->o;
     if (o->nrec >= UINT32_MAX ||
@@ -718,10 +733,7 @@ static const char *record(scan *s, const char *p, uint32_t g) {
         return NULL;
     }
     r->end = (uint32_t)(q - s->base);
-    sl__otlp_kvx_build(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
-    if (!r->f[SLOT_ATTRS]) {
-        r->nkvx = 0; /* none: an empty index, as load.c makes */
-    }
+    entry_kvx(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
     sl__otlp_derive_record(o, o->nrec);
     o->nrec++;
     return q;
@@ -731,13 +743,16 @@ static const char *records(scan *s, const char *p, uint32_t g) {
     return each(s, p, record, g);
 }
 
-/* The attribute index of an entry's list (NULL: none, an empty index). */
+/* The attribute index of a list (NULL: none, an empty index, as load.c
+ * makes for an absent or unbuilt list). */
 static void entry_kvx(sl_otlp *o, const sl_node *attrs, uint32_t *first,
                       uint32_t *n) {
-    sl__otlp_kvx_build(o, attrs, first, n);
     if (!attrs) {
+        *first = (uint32_t)o->nkvx;
         *n = 0;
+        return;
     }
+    sl__otlp_kvx_build(o, attrs, first, n);
 }
 
 static const char *scope_entry(scan *s, const char *p, uint32_t ri) {
