@@ -356,6 +356,14 @@ static const char *any_value(scan *s, const char *p) {
     if (p >= s->end || *p != '{' || s->depth >= SCAN_MAX_DEPTH) {
         return NULL;
     }
+    /* the usual shape first, {"stringValue":"..."}, by its bytes; when it
+     * is not that, the general walk below (nothing to undo: a pure check) */
+    if (s->end - p > 16 && memcmp(p, "{\"stringValue\":\"", 16) == 0) {
+        const char *q = string_val(s, p + 15);
+        if (q && q < s->end && *q == '}') {
+            return q + 1;
+        }
+    }
     p++;
     if (p < s->end && *p == '}') {
         return p + 1;
@@ -480,6 +488,18 @@ static const char *wrapped(scan *s, const char *p, bool kv) {
 static const char *key_value(scan *s, const char *p) {
     if (p >= s->end || *p != '{' || s->depth >= SCAN_MAX_DEPTH) {
         return NULL;
+    }
+    /* the usual shape first, {"key":"...","value":{...}}, by its bytes */
+    if (s->end - p > 8 && memcmp(p, "{\"key\":\"", 8) == 0) {
+        const char *q = string_val(s, p + 7);
+        if (q && s->end - q > 9 && memcmp(q, ",\"value\":", 9) == 0) {
+            s->depth++;
+            q = any_value(s, q + 9);
+            s->depth--;
+            if (q && q < s->end && *q == '}') {
+                return q + 1;
+            }
+        }
     }
     p++;
     if (p < s->end && *p == '}') {
