@@ -73,7 +73,8 @@ static bool lazy_reads(const sl_otlp *o, uint64_t mask, sl_buf *out) {
 static char lazy_note[400];
 
 static bool lazy_same_buf(const sl_buf *a, const sl_buf *b) {
-    if (a->len == b->len && (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0)) {
+    if (a->len == b->len &&
+        (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0)) {
         return true;
     }
     size_t at = 0;
@@ -159,10 +160,10 @@ static const char *lazy_differs(const char *text, size_t len, uint64_t built,
         sl_error ea, eb;
         memset(&ea, 0, sizeof(ea));
         memset(&eb, 0, sizeof(eb));
-        sl_status ra =
-            sl_otlp_load(full, text, len, stream ? &off_a : NULL, "d.json", &ea);
-        sl_status rb =
-            sl_otlp_load(lazy, text, len, stream ? &off_b : NULL, "d.json", &eb);
+        sl_status ra = sl_otlp_load(full, text, len, stream ? &off_a : NULL,
+                                    "d.json", &ea);
+        sl_status rb = sl_otlp_load(lazy, text, len, stream ? &off_b : NULL,
+                                    "d.json", &eb);
         if (ra != rb || off_a != off_b) {
             why = "accept / reject or stream offset";
             goto done;

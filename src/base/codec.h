@@ -21,7 +21,8 @@ long sl__base64_decode(const char *s, size_t n, uint8_t *out);
  * invalid: overlong forms, UTF-16 surrogates and code points above
  * U+10FFFF are rejected. One copy for the JSON reader and the OTLP/JSON
  * fast pass (src/otlp/scan.c), so both accept exactly the same text. */
-static inline size_t sl__utf8_seq(const unsigned char *p, const unsigned char *end) {
+static inline size_t sl__utf8_seq(const unsigned char *p,
+                                  const unsigned char *end) {
     unsigned char c = p[0];
     if (c < 0x80) {
         return 1;

@@ -101,7 +101,7 @@ static sl_status unexpected(parser *ps, const char *p) {
     ps->err_off = (size_t)(p - ps->base);
     if (c >= 0x80) {
         if (sl__utf8_seq((const unsigned char *)p,
-                     (const unsigned char *)ps->end) == 0) {
+                         (const unsigned char *)ps->end) == 0) {
             return sl__doc_error(ps->doc, ps->err, SL_EUTF8, ps->err_off,
                                  "invalid utf-8%s", context(ps));
         }

@@ -978,8 +978,9 @@ bool sl__otlp_grow(void **p, size_t *cap, size_t need, size_t esize) {
 }
 
 sl__otlp_rec *sl__otlp_prefill(sl_otlp *o) {
-    if (o->nprefill >= UINT32_MAX || !sl__otlp_grow((void **)&o->recs, &o->caprec,
-                                           o->nprefill + 1, sizeof(*o->recs))) {
+    if (o->nprefill >= UINT32_MAX ||
+        !sl__otlp_grow((void **)&o->recs, &o->caprec, o->nprefill + 1,
+                       sizeof(*o->recs))) {
         return NULL;
     }
     return &o->recs[o->nprefill++];
@@ -1082,7 +1083,8 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         return sl__error(c->err, SL_ELIMIT, NULL,
                          "more than 4294967295 records in one request");
     }
-    if (!sl__otlp_grow((void **)&o->recs, &o->caprec, o->nrec + n, sizeof(*o->recs))) {
+    if (!sl__otlp_grow((void **)&o->recs, &o->caprec, o->nrec + n,
+                       sizeof(*o->recs))) {
         return sl__nomem(c->err);
     }
     for (size_t i = 0; i < n; i++) {
@@ -1152,7 +1154,7 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
             return sl__error(c->err, SL_ELIMIT, NULL, "too many scopes");
         }
         if (!sl__otlp_grow((void **)&o->scopes, &o->capscope, o->nscope + 1,
-                  sizeof(*o->scopes))) {
+                           sizeof(*o->scopes))) {
             return sl__nomem(c->err);
         }
         uint32_t g = (uint32_t)o->nscope++;
@@ -1205,7 +1207,8 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         if (o->nres >= UINT32_MAX) {
             return sl__error(c->err, SL_ELIMIT, NULL, "too many resources");
         }
-        if (!sl__otlp_grow((void **)&o->res, &o->capres, o->nres + 1, sizeof(*o->res))) {
+        if (!sl__otlp_grow((void **)&o->res, &o->capres, o->nres + 1,
+                           sizeof(*o->res))) {
             return sl__nomem(c->err);
         }
         uint32_t ri = (uint32_t)o->nres++;
@@ -1341,8 +1344,7 @@ static bool load_lazy(sl_otlp *o, size_t *off, const char *file) {
         start++;
     }
     if (start >= o->text_len || o->text_len > SL_MAX_INPUT ||
-        sl__doc_begin_text(o->doc, o->text, o->text_len, file, NULL) !=
-            SL_OK) {
+        sl__doc_begin_text(o->doc, o->text, o->text_len, file, NULL) != SL_OK) {
         return false;
     }
     if (!sl__otlp_scan(o, start, &stop)) {

@@ -113,9 +113,9 @@ typedef struct sl__otlp_scope {
     uint32_t res;    /* index into res */
     uint32_t first;  /* its records: recs[first .. first + count) */
     uint32_t count;
-    uint32_t kept;      /* count minus dropped */
-    uint8_t dirty;      /* the entry (outside its records) changed */
-    uint32_t kvx, nkvx; /* scope.attributes' index */
+    uint32_t kept;       /* count minus dropped */
+    uint8_t dirty;       /* the entry (outside its records) changed */
+    uint32_t kvx, nkvx;  /* scope.attributes' index */
     uint32_t off, end;   /* lazy loads: the entry's source text [off, end) */
     uint32_t loff, lend; /* and its record list's (0, 0: none) */
 } sl__otlp_scope;
@@ -127,9 +127,9 @@ typedef struct sl__otlp_res {
     sl_node *schema;   /* entry.schemaUrl, or NULL */
     uint32_t sfirst;   /* its scopes: scopes[sfirst .. sfirst + scount) */
     uint32_t scount;
-    uint32_t kept;      /* records kept in all its scopes */
-    uint8_t dirty;      /* the entry (outside its scopes) changed */
-    uint32_t kvx, nkvx; /* resource.attributes' index */
+    uint32_t kept;       /* records kept in all its scopes */
+    uint8_t dirty;       /* the entry (outside its scopes) changed */
+    uint32_t kvx, nkvx;  /* resource.attributes' index */
     uint32_t off, end;   /* lazy loads: the entry's source text [off, end) */
     uint32_t loff, lend; /* and its scope list's (0, 0: none) */
 } sl__otlp_res;
@@ -160,11 +160,11 @@ struct sl_otlp {
     sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
     size_t nprefill; /* records whose slots the protobuf decoder filled */
     /* lazy loads (scan.c): the tree holds only the values in want */
-    uint32_t want;     /* SL__WANT_* to build; 0: lazy loading is off */
-    bool lazy;         /* the loaded request is indexed by spans only */
+    uint32_t want; /* SL__WANT_* to build; 0: lazy loading is off */
+    bool lazy;     /* the loaded request is indexed by spans only */
     uint32_t root_off, root_end; /* the request's source text */
     uint32_t list_off, list_end; /* its resource list's */
-    char file[256];    /* the file name, for sl__otlp_materialize */
+    char file[256];              /* the file name, for sl__otlp_materialize */
 };
 
 /* What a lazy load builds (o->want): record slot s is bit s; the resource
@@ -175,7 +175,8 @@ enum {
     SL__WANT_RECORD = (1u << NSLOTS) - 1,
     SL__WANT_RES = 1u << 16,
     SL__WANT_SCOPE = 1u << 17,
-    SL__WANT_ON = 1u << 30, /* lazy loading is on (even with nothing to build) */
+    SL__WANT_ON =
+        1u << 30, /* lazy loading is on (even with nothing to build) */
     SL__WANT_OTHER = 1u << 31
 };
 

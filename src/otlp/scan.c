@@ -132,10 +132,10 @@ str_short(const scan *s, const char *p, bool *esc) {
 #ifdef __SSE2__
     if (s->end - p > 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
-        __m128i m = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                         _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-            _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+        __m128i m =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                         _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
         const char *q = p + 1 + __builtin_ctz(mask | 0x10000u);
         if (mask && *q == '"') {
@@ -196,8 +196,7 @@ static const char *num(const scan *s, const char *p, bool *is_int) {
 
 static const char *lit(const scan *s, const char *p, const char *word,
                        size_t n) {
-    return (size_t)(s->end - p) >= n && memcmp(p, word, n) == 0 ? p + n
-                                                                  : NULL;
+    return (size_t)(s->end - p) >= n && memcmp(p, word, n) == 0 ? p + n : NULL;
 }
 
 /* Any JSON value at p, compact: its end, or NULL. What follows a value is
@@ -328,8 +327,7 @@ static bool hex_lower(sl_str t) {
     unsigned bad = 0;
 #ifdef __SSE2__
     for (; i + 16 <= t.len; i += 16) {
-        __m128i x =
-            _mm_loadu_si128((const __m128i *)(const void *)(t.ptr + i));
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t.ptr + i));
         __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
                                     _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
         __m128i af = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
@@ -639,8 +637,7 @@ static const char *field_value(scan *s, const char *p, const fdesc *d,
  * stands, its span left in s->list_off / s->list_end. */
 static const char *msg(scan *s, const char *p, const msgdesc *m,
                        sl_node **slots, uint32_t want, uint32_t group) {
-    if (p >= s->end || *p != '{' || s->depth >= SCAN_MAX_DEPTH ||
-        m->n > 32) {
+    if (p >= s->end || *p != '{' || s->depth >= SCAN_MAX_DEPTH || m->n > 32) {
         return NULL;
     }
     p++;
@@ -825,9 +822,8 @@ static const char *scopes(scan *s, const char *p, uint32_t ri) {
 static const char *res_entry(scan *s, const char *p, uint32_t unused) {
     SL_UNUSED(unused);
     sl_otlp *o = s->o;
-    if (o->nres >= UINT32_MAX ||
-        !sl__otlp_grow((void **)&o->res, &o->capres, o->nres + 1,
-                       sizeof(*o->res))) {
+    if (o->nres >= UINT32_MAX || !sl__otlp_grow((void **)&o->res, &o->capres,
+                                                o->nres + 1, sizeof(*o->res))) {
         return NULL;
     }
     uint32_t ri = (uint32_t)o->nres++;
@@ -836,10 +832,10 @@ static const char *res_entry(scan *s, const char *p, uint32_t unused) {
     r->sfirst = (uint32_t)o->nscope;
     r->off = (uint32_t)(p - s->base);
     sl_node *slots[SL__ES_NSLOTS] = {NULL};
-    uint32_t want = o->want & SL__WANT_RES
-                        ? 1u << SL__ES_SCHEMA |
-                              1u << (SL__ES_SUB + SL__RS_ATTRS)
-                        : 0;
+    uint32_t want =
+        o->want & SL__WANT_RES
+            ? 1u << SL__ES_SCHEMA | 1u << (SL__ES_SUB + SL__RS_ATTRS)
+            : 0;
     s->list_off = s->list_end = 0;
     const char *q = msg(s, p, s->res_entry, slots, want, ri);
     if (!q) {
@@ -888,8 +884,10 @@ bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
         int sig = -1;
         for (int k = 0; k < 3; k++) {
             const fdesc *d = &sl__proto_request((sl_signal)k)->f[0];
-            if ((key.len == d->clen && memcmp(key.ptr, d->camel, d->clen) == 0) ||
-                (key.len == d->slen && memcmp(key.ptr, d->snake, d->slen) == 0)) {
+            if ((key.len == d->clen &&
+                 memcmp(key.ptr, d->camel, d->clen) == 0) ||
+                (key.len == d->slen &&
+                 memcmp(key.ptr, d->snake, d->slen) == 0)) {
                 sig = k;
                 o->snake = key.len == d->slen && d->slen != d->clen;
             }

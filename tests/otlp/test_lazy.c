@@ -49,8 +49,8 @@ static size_t agree(const char *text, size_t len, const char *what) {
         for (int stream = 0; stream < 2; stream++) {
             const char *why = lazy_differs(text, len, m[k], stream, &fast);
             cr_assert_null(why, "%s (mask %zu, %s): %s differs (%s): %.300s",
-                           what, k, stream ? "stream" : "whole", why,
-                           lazy_note, text);
+                           what, k, stream ? "stream" : "whole", why, lazy_note,
+                           text);
         }
     }
     return fast;
@@ -82,23 +82,31 @@ static void put(gen *g, const char *s) {
 
 static void put_str(gen *g) {
     static const char *const strs[] = {
-        "\"k\"",          "\"a\"",           "\"service.name\"", "\"\"",
-        "\"payments\"",   "\"a\\nb\"",       "\"\\u00e9t\\u00e9\"", "\"h\xc3\xa9llo\"",
-        "\"\\ud800\"",    "\"x\\\"y\"",      "\"nested\"",       "\"inner\"",
-        "\"INFO\"",       "\"DEBUG\"",       "\"tab\\there\"",   "\"\xe2\x82\xac\"",
+        "\"k\"",        "\"a\"",      "\"service.name\"",    "\"\"",
+        "\"payments\"", "\"a\\nb\"",  "\"\\u00e9t\\u00e9\"", "\"h\xc3\xa9llo\"",
+        "\"\\ud800\"",  "\"x\\\"y\"", "\"nested\"",          "\"inner\"",
+        "\"INFO\"",     "\"DEBUG\"",  "\"tab\\there\"",      "\"\xe2\x82\xac\"",
     };
     put(g, strs[rnd(g, SL_ARRAY_LEN(strs))]);
 }
 
 static void put_int(gen *g, bool str_ok) {
     static const char *const ints[] = {
-        "0",  "7",          "17",   "123456789",          "1763900000000000000",
-        "-1", "2147483648", "1e3",  "5.0",                "18446744073709551615",
-        "01", "99999999999999999999",
+        "0",
+        "7",
+        "17",
+        "123456789",
+        "1763900000000000000",
+        "-1",
+        "2147483648",
+        "1e3",
+        "5.0",
+        "18446744073709551615",
+        "01",
+        "99999999999999999999",
     };
     /* mostly the plain forms; the odd ones (the full path's) now and then */
-    const char *v =
-        ints[rnd(g, 8) ? rnd(g, 5) : rnd(g, SL_ARRAY_LEN(ints))];
+    const char *v = ints[rnd(g, 8) ? rnd(g, 5) : rnd(g, SL_ARRAY_LEN(ints))];
     if (str_ok && rnd(g, 3) == 0) {
         put(g, "\"");
         put(g, v);
@@ -133,14 +141,15 @@ static void put_any(gen *g, int depth) {
         put(g, "}");
         break;
     case 3:
-        put(g, rnd(g, 2) ? "{\"doubleValue\":1.5e3}" : "{\"doubleValue\":-0.25}");
+        put(g,
+            rnd(g, 2) ? "{\"doubleValue\":1.5e3}" : "{\"doubleValue\":-0.25}");
         break;
     case 4:
         put(g, rnd(g, 2) ? "{\"boolValue\":true}" : "{\"boolValue\":false}");
         break;
     case 5:
         put(g, rnd(g, 10) ? "{\"bytesValue\":\"aGVsbG8=\"}"
-                         : "{\"bytesValue\":\"not base64!\"}");
+                          : "{\"bytesValue\":\"not base64!\"}");
         break;
     case 6:
         put(g, rnd(g, 10) ? "{}" : "{\"stringValue\":null}");
@@ -351,7 +360,8 @@ Test(lazy, generated_requests_agree_with_full_loads) {
 }
 
 Test(lazy, mutated_requests_agree_with_full_loads) {
-    static const char alphabet[] = "{}[]\",:\\ 0123456789aefnrtulE.-+\x80\xc3\xff";
+    static const char alphabet[] =
+        "{}[]\",:\\ 0123456789aefnrtulE.-+\x80\xc3\xff";
     gen g = {777, NULL, 0, 0};
     char *m = NULL;
     size_t cap = 0;
@@ -416,8 +426,7 @@ static char *slurp(const char *path, size_t *len) {
 }
 
 /* A value as written and compacted (the shape apply usually meets). */
-static size_t agree_both_forms(const char *text, size_t len,
-                               const char *what) {
+static size_t agree_both_forms(const char *text, size_t len, const char *what) {
     size_t fast = agree(text, len, what);
     sl_doc *doc = sl_doc_new();
     cr_assert_not_null(doc);
@@ -521,7 +530,8 @@ Test(lazy, decoder_cases_agree_with_full_loads) {
 
 static bool takes_fast_pass(const char *json) {
     size_t fast = 0;
-    const char *why = lazy_differs(json, strlen(json), log_kinds(), false, &fast);
+    const char *why =
+        lazy_differs(json, strlen(json), log_kinds(), false, &fast);
     cr_assert_null(why, "%s differs: %s", why, json);
     return fast == 1;
 }
