@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../fuzz/otlp_lazy.h"
+#include "oom.h"
 
 /* ---- masks: what a lazy batch builds ---- */
 
@@ -616,4 +617,53 @@ Test(lazy, reads_beyond_the_mask_load_in_full_keeping_drops) {
                      "\"one\"}}]}]}]}");
     sl_buf_free(&out);
     sl_otlp_free(o);
+}
+
+/* Allocation failures anywhere in a lazy load, a read that loads in full
+ * and the write: SL_ENOMEM (or, after a failed full load, an empty batch
+ * that says so), never a crash or a leak; and in the end it all works. */
+Test(lazy, fails_cleanly_at_every_allocation) {
+    const char *json =
+        "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":"
+        "\"service.name\",\"value\":{\"stringValue\":\"shop\"}}]},"
+        "\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"INFO\","
+        "\"body\":{\"stringValue\":\"one\"}},{\"severityText\":\"DEBUG\","
+        "\"attributes\":[{\"key\":\"k\",\"value\":{\"stringValue\":"
+        "\"v\"}}]}]}]}]}";
+    sl_allocator a = {t_alloc, t_realloc, t_free, NULL};
+    sl_set_allocator(&a);
+    bool done = false;
+    for (fail_at = 1; fail_at < 10000 && !done; fail_at++) {
+        n_allocs = 0;
+        sl_otlp *o = sl_otlp_new();
+        if (!o) {
+            continue;
+        }
+        sl_otlp_set_lazy(o, true,
+                         bit(SL_FIELD_LOG_SEVERITY_TEXT) | bit(SL_FIELD_ATTR));
+        sl_error err;
+        sl_status rc = sl_otlp_load(o, json, strlen(json), NULL, "oom", &err);
+        if (rc == SL_OK) {
+            sl_otlp_drop(o, 0);
+            sl_field res = {SL_FIELD_RESOURCE_ATTR, lazy_seg_service, 1};
+            sl_str s;
+            bool got = sl_otlp_get(o, 1, &res, &s); /* loads in full */
+            sl_buf b = {0};
+            rc = sl_otlp_write(o, &b, &err);
+            done = got && rc == SL_OK;
+            if (!got) {
+                /* the full load failed: an empty batch, nothing written */
+                cr_assert_eq(sl_otlp_count(o), 0, "at %ld", fail_at);
+                cr_assert_neq(rc, SL_OK, "at %ld", fail_at);
+                rc = SL_ENOMEM;
+            }
+            sl_buf_free(&b);
+        }
+        if (!done) {
+            cr_assert_eq(rc, SL_ENOMEM, "at %ld: %d", fail_at, rc);
+        }
+        sl_otlp_free(o);
+    }
+    sl_set_allocator(NULL);
+    cr_assert(done);
 }
