@@ -153,7 +153,7 @@ static const sl_node *attr_list(const sl_otlp *o, size_t i, sl_field_kind k) {
 static bool valid(const sl_otlp *o, size_t i, const sl_field *f) {
     if (o && f && o->lazy) {
         uint32_t need = sl__otlp_want_of(f->kind);
-        if ((o->want & need) != need) {
+        if ((o->built & need) != need) {
             sl__otlp_materialize((sl_otlp *)o);
         }
     }

@@ -1367,6 +1367,7 @@ static bool load_lazy(sl_otlp *o, size_t *off, const char *file) {
     }
     o->file[fl] = '\0';
     o->lazy = true;
+    o->built = o->want;
     o->loaded = true;
     return true;
 }

@@ -160,8 +160,10 @@ struct sl_otlp {
     sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
     size_t nprefill; /* records whose slots the protobuf decoder filled */
     /* lazy loads (scan.c): the tree holds only the values in want */
-    uint32_t want; /* SL__WANT_* to build; 0: lazy loading is off */
-    bool lazy;     /* the loaded request is indexed by spans only */
+    uint32_t want;  /* SL__WANT_* to build; 0: lazy loading is off */
+    bool lazy;      /* the loaded request is indexed by spans only */
+    uint32_t built; /* the want it was loaded with (want may change after a
+                       load: a policy reload between values) */
     uint32_t root_off, root_end; /* the request's source text */
     uint32_t list_off, list_end; /* its resource list's */
     char file[256];              /* the file name, for sl__otlp_materialize */

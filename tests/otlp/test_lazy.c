@@ -667,3 +667,23 @@ Test(lazy, fails_cleanly_at_every_allocation) {
     sl_set_allocator(NULL);
     cr_assert(done);
 }
+
+/* A policy reload between a load and its evaluation can ask for more
+ * fields than the load built: those reads load the request in full. */
+Test(lazy, reads_wanted_after_the_load_load_in_full) {
+    const char *json =
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+        "\"severityText\":\"INFO\",\"body\":{\"stringValue\":\"one\"}}]}]}"
+        "]}";
+    sl_otlp *o = sl_otlp_new();
+    sl_otlp_set_lazy(o, true, bit(SL_FIELD_LOG_SEVERITY_TEXT));
+    sl_error err;
+    cr_assert_eq(sl_otlp_load(o, json, strlen(json), NULL, "t", &err), SL_OK);
+    cr_assert(o->lazy);
+    sl_otlp_set_lazy(o, true, bit(SL_FIELD_LOG_BODY));
+    sl_field body = {SL_FIELD_LOG_BODY, NULL, 0};
+    sl_str s;
+    cr_assert(sl_otlp_get(o, 0, &body, &s));
+    cr_assert(s.len == 3 && memcmp(s.ptr, "one", 3) == 0);
+    sl_otlp_free(o);
+}
