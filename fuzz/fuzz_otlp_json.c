@@ -5,7 +5,9 @@
  * write, and load the output again: it must load, with exactly the kept
  * records, and write back to the same bytes, or the run traps. The output
  * written as protobuf (when the schema can hold it) must decode again
- * with the same records. */
+ * with the same records. And the lazy load (fuzz/otlp_lazy.h) must agree
+ * with the full one, whole and as a stream: accept / reject, the error,
+ * every read, the output bytes. */
 #include <stdint.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #include "otlp_exercise.h"
+#include "otlp_lazy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > (1u << 20)) {
@@ -64,6 +67,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             __builtin_trap();
         }
         sl_buf_free(&pb);
+    }
+    /* the lazy load against the full one, building a mask of kinds the
+     * input's length picks (nothing, the severity, every log kind) */
+    static const uint64_t masks[] = {
+        0,
+        1ull << SL_FIELD_LOG_SEVERITY_TEXT,
+        (1ull << SL_FIELD_LOG_BODY) | (1ull << SL_FIELD_LOG_SEVERITY_TEXT) |
+            (1ull << SL_FIELD_LOG_TRACE_ID) | (1ull << SL_FIELD_LOG_SPAN_ID) |
+            (1ull << SL_FIELD_LOG_EVENT_NAME) | (1ull << SL_FIELD_ATTR) |
+            (1ull << SL_FIELD_RESOURCE_ATTR) | (1ull << SL_FIELD_SCOPE_ATTR) |
+            (1ull << SL_FIELD_SCOPE_NAME),
+    };
+    size_t fast = 0;
+    for (int stream = 0; stream < 2; stream++) {
+        if (lazy_differs(text, size, masks[size % 3], stream, &fast)) {
+            __builtin_trap();
+        }
     }
     /* stream mode always makes progress */
     size_t off = 0;

@@ -144,6 +144,22 @@ SL_API void sl_otlp_free(sl_otlp *o);
 SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
                               size_t *off, const char *file, sl_error *err);
 
+/** Make later sl_otlp_load() calls lazy: a logs request is checked in one
+ * pass over its text (syntax, UTF-8 and the OTLP schema, as a full load
+ * checks them) and only the fields of the given kinds become tree nodes;
+ * the rest is validated and skipped, and written back as its source text.
+ * Reading another field, a change, sl_otlp_doc() or sl_otlp_write_proto()
+ * loads the request in full first (same result, the time of a full load).
+ * A request the fast pass does not handle (other signals, whitespace
+ * inside it, escaped keys, null fields, anything invalid) takes the full
+ * load, so results and error messages never differ.
+ * @param on     false turns lazy loading off again (the default).
+ * @param kinds  bit k set: field kind k (sl_field_kind) will be read, as
+ *               sl_policy_reads() reports.
+ * Thread safety: a lazily loaded batch may build its tree on a read: one
+ * thread per batch (as for every other use of a batch). */
+SL_API void sl_otlp_set_lazy(sl_otlp *o, bool on, uint64_t kinds);
+
 /** Decode and index one OTLP/protobuf request: an
  * Export{Logs,Metrics,Trace}ServiceRequest (or the same-shaped LogsData /
  * MetricsData / TracesData), whose signal the caller gives (protobuf does

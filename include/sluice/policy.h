@@ -150,6 +150,14 @@ SL_API const char *sl_policy_id(const sl_policy_set *set, size_t i);
  * do not. */
 SL_API size_t sl_policy_find(const sl_policy_set *set, const char *id);
 
+/** The field kinds the policies of one signal read or change (matchers,
+ * sample keys, transforms): bit k set for sl_field_kind k. What
+ * sl_otlp_set_lazy() takes, so a lazy load builds only these fields.
+ * 0 for NULL or when no policy has that signal. Fields an evaluation reads
+ * beyond these (a trace's id for sampling) are still read correctly: the
+ * batch then loads in full. */
+SL_API uint64_t sl_policy_reads(const sl_policy_set *set, sl_signal sig);
+
 /** Signal of valid policy i (SL_SIGNAL_NONE when out of range). */
 SL_API sl_signal sl_policy_signal(const sl_policy_set *set, size_t i);
 

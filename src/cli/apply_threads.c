@@ -420,6 +420,7 @@ static void reload(sl_cli_apply_par *a) {
     for (size_t i = 0; i < n; i++) {
         sl_policy_ctx_free(a->ws[i].ctx);
         a->ws[i].ctx = ctx[i];
+        sl_cli_apply_lazy(a->ws[i].o, next);
     }
     sl__free(ctx, n * sizeof(*ctx));
     sl_policy_set_free(a->pol->set);
@@ -725,6 +726,9 @@ sl_cli_apply_par *sl_cli_apply_par_new(sl_cli_policies *p, size_t nthreads,
         a->ws[i].o = sl_otlp_new();
         ok = a->ws[i].o &&
              sl_policy_ctx_new(p->set, &a->ws[i].ctx, NULL) == SL_OK;
+        if (ok) {
+            sl_cli_apply_lazy(a->ws[i].o, p->set);
+        }
     }
     for (size_t i = 0; ok && i < a->njobs; i++) {
         a->free_jobs[a->nfree++] = &a->jobs[i];

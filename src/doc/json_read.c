@@ -95,46 +95,13 @@ static sl_status fail(parser *ps, sl_status code, const char *p,
     return sl__doc_error(ps->doc, ps->err, code, ps->err_off, "%s", msg);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static inline __attribute__((always_inline)) size_t
-utf8_seq(const unsigned char *p, const unsigned char *end) {
-    unsigned char c = p[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    size_t avail = (size_t)(end - p);
-    if (c >= 0xC2 && c <= 0xDF) {
-        return avail >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) {
-            return 0; /* overlong, or a UTF-16 surrogate */
-        }
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80) {
-            return 0;
-        }
-        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) {
-            return 0; /* overlong, or above U+10FFFF */
-        }
-        return 4;
-    }
-    return 0;
-}
-
 /* A character where a value, key, ',' or ':' should be. */
 static sl_status unexpected(parser *ps, const char *p) {
     unsigned char c = (unsigned char)*p;
     ps->err_off = (size_t)(p - ps->base);
     if (c >= 0x80) {
-        if (utf8_seq((const unsigned char *)p,
-                     (const unsigned char *)ps->end) == 0) {
+        if (sl__utf8_seq((const unsigned char *)p,
+                         (const unsigned char *)ps->end) == 0) {
             return sl__doc_error(ps->doc, ps->err, SL_EUTF8, ps->err_off,
                                  "invalid utf-8%s", context(ps));
         }
@@ -362,7 +329,7 @@ parse_string(parser *ps, const char **pp, sl_node *n) {
             return fail(ps, SL_EPARSE, p, "control character in string");
         }
         size_t k =
-            utf8_seq((const unsigned char *)p, (const unsigned char *)end);
+            sl__utf8_seq((const unsigned char *)p, (const unsigned char *)end);
         if (k == 0) {
             return fail(ps, SL_EUTF8, p, "invalid utf-8 in string");
         }

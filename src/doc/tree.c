@@ -11,6 +11,7 @@
 
 #include "base/base.h"
 #include "doc/private.h"
+#include "doc/span.h"
 
 static const char *const kind_names[] = {
     "null",   "bool",     "integer",        "float",      "string",    "array",
@@ -100,6 +101,24 @@ sl_status sl_doc_load(sl_doc *doc, const char *text, size_t len, sl_format fmt,
     if (rc != SL_OK) {
         doc->root = NULL;
     }
+    return rc;
+}
+
+sl_status sl__doc_begin_text(sl_doc *doc, const char *text, size_t len,
+                             const char *file, sl_error *err) {
+    if (text != doc->loc_text) {
+        doc->loc_text = NULL;
+    }
+    return begin_load(doc, text, len, file, true, err);
+}
+
+sl_status sl__doc_parse_at(sl_doc *doc, size_t off, sl_node **out,
+                           sl_error *err) {
+    sl_node *root = doc->root;
+    size_t next = off;
+    sl_status rc = sl__json_parse(doc, off, &next, SL_MAX_DEPTH, err);
+    *out = rc == SL_OK ? doc->root : NULL;
+    doc->root = root;
     return rc;
 }
 

@@ -489,6 +489,10 @@ static sl_status set_threshold(sl_otlp *o, size_t i, const char *th,
 /* ---- public ---- */
 
 static bool args_ok(const sl_otlp *o, size_t i, const sl_field *f) {
+    if (o && o->lazy && f) {
+        /* changes need the whole tree: a lazy batch loads in full first */
+        sl__otlp_materialize((sl_otlp *)o);
+    }
     if (!o || !f || i >= o->nrec) {
         return false;
     }

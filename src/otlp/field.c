@@ -146,7 +146,17 @@ static const sl_node *attr_list(const sl_otlp *o, size_t i, sl_field_kind k) {
     }
 }
 
+/* Whether record i and field f can be read; a lazily loaded batch that
+ * did not build what f needs loads in full first (the batch is const for
+ * the caller, as for sl_otlp_typed's scratch: one thread per batch). If
+ * that runs out of memory the batch is empty and every read says absent. */
 static bool valid(const sl_otlp *o, size_t i, const sl_field *f) {
+    if (o && f && o->lazy) {
+        uint32_t need = sl__otlp_want_of(f->kind);
+        if ((o->built & need) != need) {
+            sl__otlp_materialize((sl_otlp *)o);
+        }
+    }
     return o && f && i < o->nrec;
 }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "doc/span.h"
 #include "doc/view.h"
 #include "otlp/proto.h"
 
@@ -955,7 +956,7 @@ static void fill_slots(sl_node *obj, const msgdesc *m, sl_node **slots) {
 
 /* ---- index ---- */
 
-static bool grow(void **p, size_t *cap, size_t need, size_t esize) {
+bool sl__otlp_grow(void **p, size_t *cap, size_t need, size_t esize) {
     if (need <= *cap) {
         return true;
     }
@@ -977,8 +978,9 @@ static bool grow(void **p, size_t *cap, size_t need, size_t esize) {
 }
 
 sl__otlp_rec *sl__otlp_prefill(sl_otlp *o) {
-    if (o->nprefill >= UINT32_MAX || !grow((void **)&o->recs, &o->caprec,
-                                           o->nprefill + 1, sizeof(*o->recs))) {
+    if (o->nprefill >= UINT32_MAX ||
+        !sl__otlp_grow((void **)&o->recs, &o->caprec, o->nprefill + 1,
+                       sizeof(*o->recs))) {
         return NULL;
     }
     return &o->recs[o->nprefill++];
@@ -1081,7 +1083,8 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         return sl__error(c->err, SL_ELIMIT, NULL,
                          "more than 4294967295 records in one request");
     }
-    if (!grow((void **)&o->recs, &o->caprec, o->nrec + n, sizeof(*o->recs))) {
+    if (!sl__otlp_grow((void **)&o->recs, &o->caprec, o->nrec + n,
+                       sizeof(*o->recs))) {
         return sl__nomem(c->err);
     }
     for (size_t i = 0; i < n; i++) {
@@ -1150,8 +1153,8 @@ static sl_status index_scopes(vctx *c, sl_node *list, uint32_t ri) {
         if (o->nscope >= UINT32_MAX) {
             return sl__error(c->err, SL_ELIMIT, NULL, "too many scopes");
         }
-        if (!grow((void **)&o->scopes, &o->capscope, o->nscope + 1,
-                  sizeof(*o->scopes))) {
+        if (!sl__otlp_grow((void **)&o->scopes, &o->capscope, o->nscope + 1,
+                           sizeof(*o->scopes))) {
             return sl__nomem(c->err);
         }
         uint32_t g = (uint32_t)o->nscope++;
@@ -1204,7 +1207,8 @@ static sl_status index_resources(vctx *c, sl_node *list) {
         if (o->nres >= UINT32_MAX) {
             return sl__error(c->err, SL_ELIMIT, NULL, "too many resources");
         }
-        if (!grow((void **)&o->res, &o->capres, o->nres + 1, sizeof(*o->res))) {
+        if (!sl__otlp_grow((void **)&o->res, &o->capres, o->nres + 1,
+                           sizeof(*o->res))) {
             return sl__nomem(c->err);
         }
         uint32_t ri = (uint32_t)o->nres++;
@@ -1244,6 +1248,7 @@ void sl__otlp_reset(sl_otlp *o) {
     o->nprefill = 0;
     o->ndropped = o->nempty = 0;
     o->nkvx = 0;
+    o->lazy = false;
 }
 
 sl_status sl__otlp_index(sl_otlp *o, bool validate, sl_error *err) {
@@ -1326,6 +1331,67 @@ void sl_otlp_free(sl_otlp *o) {
     sl__free(o, sizeof(*o));
 }
 
+static bool is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The fast pass (scan.c) over the request at text[*off..) (or the whole
+ * text when off is NULL): true when it indexed it, false when the full
+ * path must run. */
+static bool load_lazy(sl_otlp *o, size_t *off, const char *file) {
+    size_t start = off ? *off : 0, stop = 0;
+    while (off && start < o->text_len && is_ws(o->text[start])) {
+        start++;
+    }
+    if (start >= o->text_len || o->text_len > SL_MAX_INPUT ||
+        sl__doc_begin_text(o->doc, o->text, o->text_len, file, NULL) != SL_OK) {
+        return false;
+    }
+    if (!sl__otlp_scan(o, start, &stop)) {
+        return false;
+    }
+    while (stop < o->text_len && is_ws(o->text[stop])) {
+        stop++;
+    }
+    if (!off && stop < o->text_len) {
+        return false; /* something after the value: the full path says */
+    }
+    if (off) {
+        *off = stop;
+    }
+    /* kept for a later full load; a bounded copy (snprintf per request
+     * cost more than the index of a small one) */
+    size_t fl = file ? strnlen(file, sizeof(o->file) - 1) : 0;
+    if (fl > 0) {
+        memcpy(o->file, file, fl);
+    }
+    o->file[fl] = '\0';
+    o->lazy = true;
+    o->built = o->want;
+    o->loaded = true;
+    return true;
+}
+
+static sl_status load_full(sl_otlp *o, size_t *off, const char *file,
+                           sl_error *err) {
+    sl_doc_opts opts = {0};
+    opts.borrow = true;
+    sl_status rc;
+    if (off) {
+        rc = sl_doc_load_next(o->doc, o->text, o->text_len, off, file, &opts,
+                              err);
+    } else {
+        rc = sl_doc_load(o->doc, o->text, o->text_len, SL_FORMAT_JSON, file,
+                         &opts, err);
+    }
+    if (rc != SL_OK) {
+        return rc;
+    }
+    rc = sl__otlp_index(o, true, err);
+    o->loaded = rc == SL_OK;
+    return rc;
+}
+
 sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
                        const char *file, sl_error *err) {
     if (!o || (!text && len > 0)) {
@@ -1334,20 +1400,98 @@ sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len, size_t *off,
     sl__otlp_reset(o);
     o->text = text;
     o->text_len = len;
-    sl_doc_opts opts = {0};
-    opts.borrow = true;
-    sl_status rc;
-    if (off) {
-        rc = sl_doc_load_next(o->doc, text, len, off, file, &opts, err);
-    } else {
-        rc = sl_doc_load(o->doc, text, len, SL_FORMAT_JSON, file, &opts, err);
+    if (o->want) {
+        size_t at = off ? *off : 0;
+        if (load_lazy(o, off ? &at : NULL, file)) {
+            if (off) {
+                *off = at;
+            }
+            return SL_OK;
+        }
+        sl__otlp_reset(o);
+        o->text = text;
+        o->text_len = len;
     }
+    return load_full(o, off, file, err);
+}
+
+sl_status sl__otlp_materialize(sl_otlp *o) {
+    if (!o->lazy) {
+        return SL_OK;
+    }
+    size_t n = o->nrec, start = o->root_off;
+    uint8_t *dropped = NULL;
+    if (o->ndropped > 0) {
+        dropped = sl__alloc(n);
+        if (!dropped) {
+            sl__otlp_reset(o);
+            return SL_ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+            dropped[i] = o->recs[i].dropped;
+        }
+    }
+    const char *text = o->text;
+    size_t len = o->text_len;
+    sl__otlp_reset(o);
+    o->text = text;
+    o->text_len = len;
+    /* the text was valid a moment ago: only memory can fail here */
+    sl_status rc = load_full(o, &start, o->file[0] ? o->file : NULL, NULL);
+    if (rc == SL_OK && o->nrec != n) {
+        rc = SL_EINVAL; /* cannot happen: the same text */
+    }
+    for (size_t i = 0; rc == SL_OK && dropped && i < n; i++) {
+        if (dropped[i]) {
+            sl_otlp_drop(o, i);
+        }
+    }
+    sl__free(dropped, n);
     if (rc != SL_OK) {
-        return rc;
+        sl__otlp_reset(o);
     }
-    rc = sl__otlp_index(o, true, err);
-    o->loaded = rc == SL_OK;
     return rc;
+}
+
+void sl_otlp_set_lazy(sl_otlp *o, bool on, uint64_t kinds) {
+    if (!o) {
+        return;
+    }
+    uint32_t want = 0;
+    for (unsigned k = 0; k < 64 && kinds; k++) {
+        if (kinds & (1ull << k)) {
+            want |= sl__otlp_want_of((sl_field_kind)k);
+        }
+    }
+    /* kinds that need SL__WANT_OTHER are read after a full load */
+    o->want = on ? (want & ~(uint32_t)SL__WANT_OTHER) | SL__WANT_ON : 0;
+}
+
+uint32_t sl__otlp_want_of(sl_field_kind k) {
+    switch (k) {
+    case SL_FIELD_LOG_BODY:
+        return 1u << LS_BODY;
+    case SL_FIELD_LOG_SEVERITY_TEXT:
+        return 1u << LS_SEV_TEXT;
+    case SL_FIELD_LOG_TRACE_ID:
+        return 1u << LS_TRACE_ID;
+    case SL_FIELD_LOG_SPAN_ID:
+        return 1u << LS_SPAN_ID;
+    case SL_FIELD_LOG_EVENT_NAME:
+        return 1u << LS_EVENT_NAME;
+    case SL_FIELD_ATTR:
+        return 1u << SLOT_ATTRS;
+    case SL_FIELD_RESOURCE_ATTR:
+    case SL_FIELD_RESOURCE_SCHEMA_URL:
+        return SL__WANT_RES;
+    case SL_FIELD_SCOPE_ATTR:
+    case SL_FIELD_SCOPE_NAME:
+    case SL_FIELD_SCOPE_VERSION:
+    case SL_FIELD_SCOPE_SCHEMA_URL:
+        return SL__WANT_SCOPE;
+    default:
+        return SL__WANT_OTHER;
+    }
 }
 
 sl_signal sl_otlp_signal(const sl_otlp *o) {
@@ -1359,5 +1503,9 @@ size_t sl_otlp_count(const sl_otlp *o) {
 }
 
 const sl_doc *sl_otlp_doc(const sl_otlp *o) {
+    if (o && o->lazy) {
+        /* the tree is wanted whole: build it (o stays the same batch) */
+        sl__otlp_materialize((sl_otlp *)o);
+    }
     return o ? o->doc : NULL;
 }

@@ -99,6 +99,7 @@ typedef struct sl__otlp_rec {
     uint8_t mtype;      /* metrics: MT_* */
     uint8_t dirty;      /* changed since load: its source text is stale */
     uint32_t kvx, nkvx; /* its attribute index (see sl__otlp_kvx) */
+    uint32_t off, end;  /* lazy loads: its source text [off, end) */
     sl_node *f[NSLOTS];
 } sl__otlp_rec;
 
@@ -112,9 +113,11 @@ typedef struct sl__otlp_scope {
     uint32_t res;    /* index into res */
     uint32_t first;  /* its records: recs[first .. first + count) */
     uint32_t count;
-    uint32_t kept;      /* count minus dropped */
-    uint8_t dirty;      /* the entry (outside its records) changed */
-    uint32_t kvx, nkvx; /* scope.attributes' index */
+    uint32_t kept;       /* count minus dropped */
+    uint8_t dirty;       /* the entry (outside its records) changed */
+    uint32_t kvx, nkvx;  /* scope.attributes' index */
+    uint32_t off, end;   /* lazy loads: the entry's source text [off, end) */
+    uint32_t loff, lend; /* and its record list's (0, 0: none) */
 } sl__otlp_scope;
 
 typedef struct sl__otlp_res {
@@ -124,9 +127,11 @@ typedef struct sl__otlp_res {
     sl_node *schema;   /* entry.schemaUrl, or NULL */
     uint32_t sfirst;   /* its scopes: scopes[sfirst .. sfirst + scount) */
     uint32_t scount;
-    uint32_t kept;      /* records kept in all its scopes */
-    uint8_t dirty;      /* the entry (outside its scopes) changed */
-    uint32_t kvx, nkvx; /* resource.attributes' index */
+    uint32_t kept;       /* records kept in all its scopes */
+    uint8_t dirty;       /* the entry (outside its scopes) changed */
+    uint32_t kvx, nkvx;  /* resource.attributes' index */
+    uint32_t off, end;   /* lazy loads: the entry's source text [off, end) */
+    uint32_t loff, lend; /* and its scope list's (0, 0: none) */
 } sl__otlp_res;
 
 struct sl_otlp {
@@ -154,7 +159,48 @@ struct sl_otlp {
     sl_buf scratch;    /* sl_otlp_set: the new tracestate */
     sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
     size_t nprefill; /* records whose slots the protobuf decoder filled */
+    /* lazy loads (scan.c): the tree holds only the values in want */
+    uint32_t want;  /* SL__WANT_* to build; 0: lazy loading is off */
+    bool lazy;      /* the loaded request is indexed by spans only */
+    uint32_t built; /* the want it was loaded with (want may change after a
+                       load: a policy reload between values) */
+    uint32_t root_off, root_end; /* the request's source text */
+    uint32_t list_off, list_end; /* its resource list's */
+    char file[256];              /* the file name, for sl__otlp_materialize */
 };
+
+/* What a lazy load builds (o->want): record slot s is bit s; the resource
+ * entries' attributes and schema URL; the scope entries' name, version,
+ * attributes and schema URL. SL__WANT_OTHER is never built: fields that
+ * need it (other signals, changes) make the batch load in full. */
+enum {
+    SL__WANT_RECORD = (1u << NSLOTS) - 1,
+    SL__WANT_RES = 1u << 16,
+    SL__WANT_SCOPE = 1u << 17,
+    SL__WANT_ON =
+        1u << 30, /* lazy loading is on (even with nothing to build) */
+    SL__WANT_OTHER = 1u << 31
+};
+
+/* The parts a read of field kind k needs (SL__WANT_*). */
+uint32_t sl__otlp_want_of(sl_field_kind k);
+
+/* The OTLP/JSON fast pass (scan.c): validate and index the logs request
+ * at o->text[start..) into o (after sl__otlp_reset, o->text, o->want and
+ * the doc's sl__doc_begin_text), building nodes only for o->want. true:
+ * valid, indexed, *stop just past the request; false: not sure (invalid,
+ * or beyond what the pass handles): o is half-filled, the caller resets
+ * it and runs the full path. */
+bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop);
+
+/* Load o's lazily loaded request again in full (the tree, every slot),
+ * keeping which records were dropped: what a read of a part not built, a
+ * change or a protobuf write needs first. A no-op when o is not lazy.
+ * @return SL_OK or SL_ENOMEM (o is then empty, as after a failed load). */
+sl_status sl__otlp_materialize(sl_otlp *o);
+
+/* Grow an array (*p, *cap entries of esize) to hold need entries. */
+bool sl__otlp_grow(void **p, size_t *cap, size_t need, size_t esize);
 
 /* Names: each known member has a camelCase (OTLP/JSON) and a proto
  * (snake_case) spelling; both are accepted on input. Inline so the

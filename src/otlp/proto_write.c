@@ -562,6 +562,9 @@ sl_status sl_otlp_write_proto(const sl_otlp *o, sl_buf *out, sl_error *err) {
     if (!o || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no batch or no buffer");
     }
+    if (o->lazy && sl__otlp_materialize((sl_otlp *)o) != SL_OK) {
+        return sl__nomem(err); /* encoding walks the whole tree */
+    }
     const sl_node *root = sl_doc_root(o->doc);
     if (!root || !o->loaded) {
         return sl__error(err, SL_EINVAL, NULL, "no request loaded");

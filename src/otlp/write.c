@@ -179,9 +179,92 @@ static const char *const root_camel[3] = {"resourceLogs", "resourceMetrics",
 static const char *const root_snake[3] = {"resource_logs", "resource_metrics",
                                           "resource_spans"};
 
+/* ---- lazy loads: from source spans (scan.c kept only compact text) ---- */
+
+static sl_status put_span(wctx *w, uint32_t from, uint32_t to) {
+    return sl__buf_append(w->out, w->o->text + from, to - from);
+}
+
+/* The kept items of a list, as [a,b]: for each, fn writes item k. */
+typedef sl_status (*item_fn)(wctx *w, size_t k);
+
+static sl_status span_list(wctx *w, size_t first, size_t count,
+                           bool (*kept)(const sl_otlp *, size_t), item_fn fn) {
+    sl_status rc = sl__buf_putc(w->out, '[');
+    bool any = false;
+    for (size_t k = first; k < first + count && rc == SL_OK; k++) {
+        if (!kept(w->o, k)) {
+            continue;
+        }
+        if (any) {
+            rc = sl__buf_putc(w->out, ',');
+        }
+        any = true;
+        if (rc == SL_OK) {
+            rc = fn(w, k);
+        }
+    }
+    return rc == SL_OK ? sl__buf_putc(w->out, ']') : rc;
+}
+
+static bool rec_kept(const sl_otlp *o, size_t k) {
+    return !o->recs[k].dropped;
+}
+
+static bool scope_kept(const sl_otlp *o, size_t k) {
+    return o->scopes[k].kept > 0;
+}
+
+static bool res_kept(const sl_otlp *o, size_t k) {
+    return o->res[k].kept > 0;
+}
+
+static sl_status span_record(wctx *w, size_t k) {
+    const sl__otlp_rec *r = &w->o->recs[k];
+    return put_span(w, r->off, r->end);
+}
+
+/* An entry with kept records has its list: the text around it, the list
+ * written item by item. */
+static sl_status span_scope(wctx *w, size_t g) {
+    const sl__otlp_scope *s = &w->o->scopes[g];
+    sl_status rc = put_span(w, s->off, s->loff);
+    if (rc == SL_OK) {
+        rc = span_list(w, s->first, s->count, rec_kept, span_record);
+    }
+    return rc == SL_OK ? put_span(w, s->lend, s->end) : rc;
+}
+
+static sl_status span_res(wctx *w, size_t ri) {
+    const sl__otlp_res *r = &w->o->res[ri];
+    sl_status rc = put_span(w, r->off, r->loff);
+    if (rc == SL_OK) {
+        rc = span_list(w, r->sfirst, r->scount, scope_kept, span_scope);
+    }
+    return rc == SL_OK ? put_span(w, r->lend, r->end) : rc;
+}
+
+static sl_status write_spans(wctx *w) {
+    const sl_otlp *o = w->o;
+    if (o->ndropped == 0 && o->nempty == 0) {
+        return put_span(w, o->root_off, o->root_end);
+    }
+    sl_status rc = put_span(w, o->root_off, o->list_off);
+    if (rc == SL_OK) {
+        rc = span_list(w, 0, o->nres, res_kept, span_res);
+    }
+    return rc == SL_OK ? put_span(w, o->list_end, o->root_end) : rc;
+}
+
 sl_status sl_otlp_write(const sl_otlp *o, sl_buf *out, sl_error *err) {
     if (!o || !out) {
         return sl__error(err, SL_EINVAL, NULL, "no batch or no buffer");
+    }
+    if (o->lazy && o->loaded) {
+        size_t start = out->len;
+        wctx w = {o, out, err};
+        sl_status rc = write_spans(&w);
+        return rc == SL_OK ? SL_OK : sl__otlp_write_failed(out, start, rc, err);
     }
     const sl_node *root = sl_doc_root(o->doc);
     if (!root || !o->loaded) {

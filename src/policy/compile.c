@@ -746,6 +746,30 @@ const sl_error *sl_policy_warning(const sl_policy_set *set, size_t i) {
     return set && i < set->warnings.n ? &set->warnings.v[i] : NULL;
 }
 
+static uint64_t kind_bit(const sl_field *f) {
+    return (unsigned)f->kind < 64 ? 1ull << f->kind : 0;
+}
+
+uint64_t sl_policy_reads(const sl_policy_set *set, sl_signal sig) {
+    uint64_t bits = 0;
+    for (uint32_t i = 0; set && i < set->npolicies; i++) {
+        const sl__policy *p = &set->policies[i];
+        if (p->signal != sig) {
+            continue;
+        }
+        for (uint32_t k = 0; k < p->nmatchers; k++) {
+            bits |= kind_bit(&p->matchers[k].field);
+        }
+        if (p->has_sample_key) {
+            bits |= kind_bit(&p->sample_key);
+        }
+        for (uint32_t k = 0; k < p->nops; k++) {
+            bits |= kind_bit(&p->ops[k].field) | kind_bit(&p->ops[k].to);
+        }
+    }
+    return bits;
+}
+
 size_t sl_policy_count(const sl_policy_set *set) {
     return set ? set->npolicies : 0;
 }

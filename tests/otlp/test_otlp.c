@@ -4,6 +4,7 @@
  * allocation failures. Each case is a small inline request. */
 #include <sluice/otlp.h>
 
+#include "oom.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -865,32 +866,6 @@ Test(load, accepts_mapping_variants) {
 }
 
 /* ---- allocation failures ---- */
-
-static long fail_at;
-static long n_allocs;
-
-static void *t_alloc(void *ctx, size_t n) {
-    (void)ctx;
-    if (++n_allocs == fail_at) {
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *t_realloc(void *ctx, void *p, size_t old, size_t n) {
-    (void)ctx;
-    (void)old;
-    if (++n_allocs == fail_at) {
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void t_free(void *ctx, void *p, size_t n) {
-    (void)ctx;
-    (void)n;
-    free(p);
-}
 
 Test(oom, load_fails_cleanly_at_every_allocation) {
     sl_allocator a = {t_alloc, t_realloc, t_free, NULL};
