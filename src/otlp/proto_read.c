@@ -26,6 +26,7 @@
 
 #include "base/base.h"
 #include "doc/build.h"
+#include "doc/view.h"
 #include "otlp/proto.h"
 
 enum {
@@ -661,17 +662,19 @@ static void index_kv(dctx *c, const sl_node *kv) {
         c->kvx_bad = true;
         return;
     }
-    const sl_node *val = c->kv_val;
-    sl_str ks = sl_node_str(c->kv_key);
+    const sl_node *val = c->kv_val; /* an object the decoder made */
+    sl_str ks = sl__doc_str(c->kv_key);
     sl__otlp_kvx *x = &o->kvx[o->nkvx++];
     x->key = ks.ptr;
     x->klen = (uint32_t)ks.len;
     x->kv = kv;
     x->any = val;
-    x->str = val && sl_node_len(val) == 1 &&
-                     sl_node_key(val, 0).ptr == sl__proto_any_msg.f[0].camel
-                 ? sl_node_at(val, 0) /* stringValue, alone */
-                 : NULL;
+    x->str = NULL;
+    size_t n = 0;
+    sl__member *mem = val ? sl__doc_members(val, &n) : NULL;
+    if (n == 1 && sl__member_key(mem).ptr == sl__proto_any_msg.f[0].camel) {
+        x->str = sl__member_val(mem); /* stringValue, alone */
+    }
 }
 
 /* A sub-message of field f (index fi) at *pp: a new element of its list
@@ -845,12 +848,10 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj, bool merge,
         }
     }
     if (m == &sl__proto_kv_msg) { /* key is field 0, value field 1 */
-        c->kv_key = (s.present & 1u)
-                        ? sl_node_at(obj, (size_t)s.idx[0])
-                        : NULL;
-        c->kv_val = (s.present & 2u)
-                        ? sl_node_at(obj, (size_t)s.idx[1])
-                        : NULL;
+        size_t n;
+        sl__member *mem = sl__doc_members(obj, &n);
+        c->kv_key = (s.present & 1u) ? sl__member_val(mem + s.idx[0]) : NULL;
+        c->kv_val = (s.present & 2u) ? sl__member_val(mem + s.idx[1]) : NULL;
     } else if (m == c->rec && c->prefill) {
         prefill(c, &s);
     }
