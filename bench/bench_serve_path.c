@@ -6,13 +6,16 @@
  * callgrind (run with two repeat counts and take the difference) give the
  * serve path's cost per record without the load generator's noise.
  *
- * Usage: bench_serve_path BODY.pb POLICIES.json [REPEATS] [PHASE]
+ * Usage: bench_serve_path BODY.pb|BODY.json POLICIES.json [REPEATS] [PHASE]
+ *   BODY.json (a name ending in .json): an OTLP/JSON request, loaded
+ *   lazily for the policies' reads, as serve loads JSON bodies.
  *   PHASE: decode (decode + index only), eval (decode + policies) or all
  *   (default). Prints the records, the mean CPU ns per record over the
  *   repeats, and the kept records and JSON bytes of the last repeat. */
 #include <sluice/otlp.h>
 #include <sluice/policy.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +48,8 @@ static char *read_all(const char *path, size_t *len) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_serve_path BODY.pb POLICIES.json "
+        fprintf(stderr, "usage: bench_serve_path BODY.pb|BODY.json "
+                        "POLICIES.json "
                         "[REPEATS] [decode|eval|all]\n");
         return 2;
     }
@@ -72,12 +76,19 @@ int main(int argc, char **argv) {
     if (!o || sl_policy_ctx_new(set, &ctx, &err) != SL_OK) {
         return 1;
     }
+    size_t plen = strlen(argv[1]);
+    bool json = plen >= 5 && strcmp(argv[1] + plen - 5, ".json") == 0;
+    if (json) {
+        sl_otlp_set_lazy(o, true, sl_policy_reads(set, SL_SIGNAL_LOG));
+    }
     sl_buf out = {0};
     size_t records = 0, kept = 0;
     double t0 = now();
     for (long r = 0; r < reps; r++) {
-        if (sl_otlp_load_proto(o, SL_SIGNAL_LOG, body, len, "body", &err) !=
-            SL_OK) {
+        sl_status lrc =
+            json ? sl_otlp_load(o, body, len, NULL, "body", &err)
+                 : sl_otlp_load_proto(o, SL_SIGNAL_LOG, body, len, "body", &err);
+        if (lrc != SL_OK) {
             fprintf(stderr, "bench_serve_path: %s\n", err.msg);
             return 1;
         }

@@ -19,3 +19,8 @@ for phase in decode eval all; do
     "$BUILD/bench/bench_serve_path" "$BUILD/bench-serve-1000.pb" \
         "$BUILD/bench-serve-policies-100.json" 200 $phase
 done
+echo "== the same with the OTLP/JSON request (loaded lazily, as serve loads JSON)"
+for phase in decode eval all; do
+    "$BUILD/bench/bench_serve_path" "$BUILD/bench-serve-1000.json" \
+        "$BUILD/bench-serve-policies-100.json" 200 $phase
+done

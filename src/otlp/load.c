@@ -778,7 +778,9 @@ static sl_status check_fields(vctx *c, sl_node *obj, const msgdesc *m,
                               sl_node **slots);
 
 /* The attribute index of a key-value list the protobuf decoder built
- * (what sl__otlp_kvx_build makes, by key pointers): every KeyValue has a
+ * (what sl__otlp_kvx_build makes, by key pointers): resources' and
+ * scopes' lists (records' come from the decoder, proto_read.c's index_kv,
+ * made the same way as their KeyValues are decoded). Every KeyValue has a
  * string key unless the key was empty (proto3 leaves defaults out), a
  * value is an AnyValue object, holding one member. */
 static void known_kvlist(vctx *c, const sl_node *arr) {
@@ -1095,9 +1097,13 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         sl__otlp_rec *r = &o->recs[o->nrec];
         /* decoded from protobuf: its slots may be there already */
         bool pre = o->nrec < o->nprefill && r->node == sl_node_at(e, 0);
+        uint32_t pre_kvx = 0, pre_nkvx = 0;
         if (pre) {
+            /* the decoder's slots and (but for metrics) attribute index */
             sl_node *f[NSLOTS];
             memcpy(f, r->f, sizeof(f));
+            pre_kvx = r->kvx;
+            pre_nkvx = r->nkvx;
             memset(r, 0, sizeof(*r));
             memcpy(r->f, f, sizeof(f));
         } else {
@@ -1111,8 +1117,9 @@ static sl_status index_records(vctx *c, sl_node *list, uint32_t g) {
         sl_status rc = SL_OK;
         if (!pre) {
             rc = check_msg(c, e, m, r->f);
-        } else if (r->f[SLOT_ATTRS] && o->sig != SL_SIGNAL_METRIC) {
-            known_kvlist(c, r->f[SLOT_ATTRS]);
+        } else {
+            c->kvx_first = pre_kvx;
+            c->kvx_n = pre_nkvx;
         }
         r->dirty = c->rewrote;
         if (rc != SL_OK) {

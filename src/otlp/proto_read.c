@@ -26,6 +26,7 @@
 
 #include "base/base.h"
 #include "doc/build.h"
+#include "doc/view.h"
 #include "otlp/proto.h"
 
 enum {
@@ -52,6 +53,13 @@ typedef struct dctx {
     sl_otlp *o;
     const sl__pmsg *rec; /* the signal's record message */
     bool prefill;        /* records' slots still go to o (no failure) */
+    /* the attribute index of the record being decoded (sl__otlp_kvx),
+     * appended to o as its KeyValues are decoded, so the index need not
+     * find each KeyValue's key and value again (load.c's known_kvlist) */
+    bool kvx_on;         /* prefill, and the records are not metrics */
+    bool kvx_bad;        /* o->kvx could not grow: readers walk the list */
+    uint32_t kvx_first;  /* the record's first entry in o->kvx */
+    const sl_node *kv_key, *kv_val; /* members of the last KeyValue done */
     sl_doc *doc;
     const uint8_t *base;
     sl_error *err;
@@ -641,6 +649,34 @@ dec_packed(dctx *c, mstate *s, const sl__pfield *f, size_t fi, int wt,
     return SL_OK;
 }
 
+/* A KeyValue of the record's attributes just decoded (its key and value
+ * in c->kv_key, c->kv_val): its entry of the record's attribute index,
+ * what load.c's known_kvlist would make of it. No key (proto3 leaves an
+ * empty one out): no entry, no lookup can find it. */
+static void index_kv(dctx *c, const sl_node *kv) {
+    if (!c->kv_key) {
+        return;
+    }
+    sl_otlp *o = c->o;
+    if (!sl__otlp_kvx_reserve(o, 1)) {
+        c->kvx_bad = true;
+        return;
+    }
+    const sl_node *val = c->kv_val; /* an object the decoder made */
+    sl_str ks = sl__doc_str(c->kv_key);
+    sl__otlp_kvx *x = &o->kvx[o->nkvx++];
+    x->key = ks.ptr;
+    x->klen = (uint32_t)ks.len;
+    x->kv = kv;
+    x->any = val;
+    x->str = NULL;
+    size_t n = 0;
+    sl__member *mem = val ? sl__doc_members(val, &n) : NULL;
+    if (n == 1 && sl__member_key(mem).ptr == sl__proto_any_msg.f[0].camel) {
+        x->str = sl__member_val(mem); /* stringValue, alone */
+    }
+}
+
 /* A sub-message of field f (index fi) at *pp: a new element of its list
  * (*index: its list index), or its member, merged into the one given
  * before. */
@@ -670,6 +706,9 @@ static sl_status dec_sub(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
         sl_status rc = dec_msg(c, f->sub, v, false, p, mend, depth + 1);
         if (rc != SL_OK) {
             *index = (uint32_t)sl_node_len(arr) - 1; /* v's, for the path */
+        } else if (s->m == c->rec && f->sub == &sl__proto_kv_msg &&
+                   c->kvx_on) {
+            index_kv(c, v); /* an element of the record's attributes */
         }
         return rc;
     }
@@ -696,9 +735,15 @@ static void prefill(dctx *c, const mstate *s) {
     sl__otlp_rec *r = sl__otlp_prefill(c->o);
     if (!r) {
         c->prefill = false; /* the index finds them itself */
+        c->kvx_on = false;
         return;
     }
     memset(r->f, 0, sizeof(r->f));
+    if (c->kvx_on) {
+        r->kvx = c->kvx_first;
+        r->nkvx =
+            c->kvx_bad ? SL__KVX_NONE : (uint32_t)c->o->nkvx - c->kvx_first;
+    }
     for (uint32_t b = s->present; b; b &= b - 1) { /* present fields */
         unsigned i = (unsigned)__builtin_ctz(b);
         const sl__pfield *f = &s->m->f[i];
@@ -751,6 +796,10 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj, bool merge,
                sl__doc_build_reserve(c->doc, obj, m->slots) != SL_OK) {
         return sl__nomem(c->err);
     }
+    if (m == c->rec && c->kvx_on) {
+        c->kvx_first = (uint32_t)c->o->nkvx;
+        c->kvx_bad = false;
+    }
     const uint8_t *at = fields_of(c, m);
     while (p < end) {
         const uint8_t *fstart = p;
@@ -798,7 +847,12 @@ static sl_status dec_msg(dctx *c, const sl__pmsg *m, sl_node *obj, bool merge,
             return rc;
         }
     }
-    if (m == c->rec && c->prefill) {
+    if (m == &sl__proto_kv_msg) { /* key is field 0, value field 1 */
+        size_t n;
+        sl__member *mem = sl__doc_members(obj, &n);
+        c->kv_key = (s.present & 1u) ? sl__member_val(mem + s.idx[0]) : NULL;
+        c->kv_val = (s.present & 2u) ? sl__member_val(mem + s.idx[1]) : NULL;
+    } else if (m == c->rec && c->prefill) {
         prefill(c, &s);
     }
     return SL_OK;
@@ -818,6 +872,12 @@ static sl_status decode_root(sl_doc *doc, sl_node *root, const sl__pmsg *m,
     c->o = o;
     c->rec = rec;
     c->prefill = o != NULL;
+    /* a metric's attributes are its first data point's: load.c indexes
+     * them once it has found that point */
+    c->kvx_on = o != NULL && rec != sl__proto_record(SL_SIGNAL_METRIC);
+    c->kvx_bad = false;
+    c->kvx_first = 0;
+    c->kv_key = c->kv_val = NULL;
     c->doc = doc;
     c->base = p;
     c->err = err;

@@ -1,7 +1,10 @@
 /* src/serve/pipeline.c: one export request through the engine (see
  * pipeline.h). The steps are those of `sluice apply` for one value
  * (load, sl_policy_eval with SL_POLICY_APPLY per record, sl_otlp_write and
- * a newline), so --output holds exactly what apply writes. */
+ * a newline), so --output holds exactly what apply writes. JSON bodies
+ * load lazily, as apply loads them: only the fields the snapshot's
+ * policies read become nodes, untouched requests are written back as
+ * their source bytes. */
 #include "serve/pipeline.h"
 
 #include <stdio.h>
@@ -10,6 +13,15 @@
 #include "base/base.h"
 #include "serve/export.h"
 #include "serve/log.h"
+
+/* A lazy load pays only when the output is JSON: a protobuf write needs
+ * the whole tree, which a lazy batch would then build a second time. */
+static void set_lazy(sl__serve_pipe *p) {
+    const sl__serve_opts *opts = &p->srv->opts;
+    bool json_out = !opts->forward_proto && !opts->forward_grpc;
+    sl_otlp_set_lazy(p->o, json_out,
+                     sl_policy_reads(p->snap->set, SL_SIGNAL_LOG));
+}
 
 sl_status sl__serve_pipe_init(sl__serve_pipe *p, sl__serve *srv) {
     memset(p, 0, sizeof(*p));
@@ -22,8 +34,10 @@ sl_status sl__serve_pipe_init(sl__serve_pipe *p, sl__serve *srv) {
     sl_status rc = sl_policy_ctx_new(p->snap->set, &p->ctx, NULL);
     if (rc != SL_OK) {
         sl__serve_pipe_free(p);
+        return rc;
     }
-    return rc;
+    set_lazy(p);
+    return SL_OK;
 }
 
 void sl__serve_pipe_free(sl__serve_pipe *p) {
@@ -39,7 +53,8 @@ void sl__serve_pipe_free(sl__serve_pipe *p) {
 }
 
 /* Between requests: move to the current snapshot if a reload published
- * one. On failure (out of memory) keep the old one and try next time. */
+ * one, and set the batch to build what the new policies read. On failure
+ * (out of memory) keep the old one and try next time. */
 static void refresh(sl__serve_pipe *p) {
     uint64_t gen =
         atomic_load_explicit(&p->srv->snap_gen, memory_order_acquire);
@@ -56,6 +71,7 @@ static void refresh(sl__serve_pipe *p) {
     sl__serve_snap_release(p->srv, p->snap);
     p->snap = s;
     p->ctx = ctx;
+    set_lazy(p);
 }
 
 static const char *const signal_key[] = {"resourceLogs", "resourceMetrics",
@@ -107,6 +123,10 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
         body = p->plain.ptr;
         len = p->plain.len;
     }
+    /* before the load, so a lazy JSON load builds what the policies that
+     * will run read (a batch loaded for other reads is still right: it
+     * loads in full when a policy reads a field it did not build) */
+    refresh(p);
     sl_status lrc;
     if (proto) {
         lrc = sl_otlp_load_proto(p->o, sig, body, len, "body", &err);
@@ -128,7 +148,6 @@ void sl__serve_pipe_run(sl__serve_pipe *p, sl_signal sig, bool proto,
                 signal_key[sig], signal_key[got]);
         return;
     }
-    refresh(p);
     size_t n = sl_otlp_count(p->o);
     uint64_t kept = 0, dropped = 0, sampled = 0, limited = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {

@@ -348,3 +348,48 @@ Test(index, protobuf_lists_split_by_other_fields_index_in_order) {
     pb_msg(&req, 1, &rl2);
     check_proto(SL_SIGNAL_LOG, &req);
 }
+
+Test(index, protobuf_record_attributes_indexed_by_the_decoder_read_as_walked) {
+    /* the decoder builds a record's attribute index as its KeyValues end:
+     * attributes split by other fields, a value before its key, a key
+     * given twice, a value given twice (merged: the oneof's last member
+     * wins), a KeyValue without key, nested KeyValues in a kvlist (not
+     * entries of the record's index) and two records in a row */
+    pb rec = {0}, rec2 = {0}, body = {0}, sl = {0}, rl = {0}, req = {0};
+    pb kv[6] = {0}, any[6] = {0}, kvl = {0}, inner = {0};
+    pb_str(&any[0], 1, "v");
+    pb_str(&kv[0], 1, "a");
+    pb_msg(&kv[0], 2, &any[0]);
+    pb_msg(&kv[1], 2, &any[0]); /* value first */
+    pb_str(&kv[1], 1, "x");
+    pb_str(&kv[1], 1, "k"); /* the last key wins */
+    pb_varint(&any[1], 3u << 3); /* intValue 7 (field 3, varint) */
+    pb_varint(&any[1], 7);
+    pb_str(&kv[2], 1, "dup");
+    pb_msg(&kv[2], 2, &any[0]);
+    pb_msg(&kv[2], 2, &any[1]); /* merged: intValue replaces stringValue */
+    pb_msg(&kv[3], 2, &any[0]); /* no key */
+    pb_str(&inner, 1, "inner");
+    pb_msg(&inner, 2, &any[0]);
+    pb_msg(&kvl, 1, &inner);
+    pb_msg(&any[2], 6, &kvl); /* kvlistValue */
+    pb_str(&kv[4], 1, "nested");
+    pb_msg(&kv[4], 2, &any[2]);
+    pb_msg(&rec, 6, &kv[0]);
+    pb_str(&body, 1, "b");
+    pb_msg(&rec, 5, &body);
+    pb_msg(&rec, 6, &kv[1]);
+    pb_str(&rec, 3, "WARN");
+    pb_msg(&rec, 6, &kv[2]);
+    pb_msg(&rec, 6, &kv[3]);
+    pb_msg(&rec, 6, &kv[4]);
+    pb_str(&kv[5], 1, "dup");
+    pb_msg(&kv[5], 2, &any[1]);
+    pb_msg(&rec2, 6, &kv[5]);
+    pb_msg(&rec2, 6, &kv[0]);
+    pb_msg(&sl, 2, &rec);
+    pb_msg(&sl, 2, &rec2);
+    pb_msg(&rl, 2, &sl);
+    pb_msg(&req, 1, &rl);
+    check_proto(SL_SIGNAL_LOG, &req);
+}

@@ -694,6 +694,16 @@ def test_policy_file_replaced_is_reloaded_by_inotify():
         assert len(out) == 2
         assert records(out[0], "resourceLogs") == records(line, "resourceLogs")
         assert records(out[1], "resourceLogs") == 0, out[1][:200]
+        # JSON bodies load lazily for the snapshot's reads (none, then the
+        # body): each line is still what apply writes with that snapshot
+        empty = os.path.join(tmp, "empty.json")
+        with open(empty, "w") as f:
+            json.dump({"policies": []}, f)
+        for i, p in ((0, empty), (1, pol)):
+            r = subprocess.run([ARGS.sluice, "apply", "--quiet", "--policies", p],
+                               input=line + b"\n", capture_output=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            assert out[i] == r.stdout, (i, out[i][:200], r.stdout[:200])
     finally:
         if s:
             s.close()
