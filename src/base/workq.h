@@ -4,7 +4,8 @@
  * results. Owns the threads and the queue; leaves out what a job is (an
  * opaque pointer, owned by the caller throughout) and what a worker holds
  * (an opaque pointer per thread, e.g. a policy context and a batch,
- * allocated once by the caller and handed to every job that thread runs).
+ * allocated once, best on that thread (sl__workq_each), and handed to
+ * every job that thread runs).
  *
  * Used by `sluice apply --threads N` (chunks of the input); meant for any
  * front end that evaluates one immutable snapshot from N threads, each
