@@ -24,6 +24,7 @@ typedef struct worker {
     sl__workq *q;
     void *state;
     pthread_t thread;
+    uint64_t each_seen; /* the last sl__workq_each this worker ran */
 } worker;
 
 struct sl__workq {
@@ -35,6 +36,11 @@ struct sl__workq {
     size_t head, take, tail; /* monotonic counters; index = n % depth */
     bool stop;
     sl__workq_fn fn;
+    /* sl__workq_each: every worker runs each_fn once per each_gen */
+    sl__workq_fn each_fn;
+    void *each_arg;
+    uint64_t each_gen;
+    size_t each_left;
     worker *workers;
     size_t nworkers, started;
 };
@@ -44,8 +50,17 @@ static void *run(void *arg) {
     sl__workq *q = w->q;
     pthread_mutex_lock(&q->lock);
     for (;;) {
-        while (!q->stop && q->take == q->tail) {
+        while (!q->stop && q->take == q->tail && w->each_seen == q->each_gen) {
             pthread_cond_wait(&q->work, &q->lock);
+        }
+        if (w->each_seen != q->each_gen) {
+            w->each_seen = q->each_gen;
+            pthread_mutex_unlock(&q->lock);
+            q->each_fn(w->state, q->each_arg);
+            pthread_mutex_lock(&q->lock);
+            q->each_left--;
+            pthread_cond_broadcast(&q->done);
+            continue;
         }
         if (q->take == q->tail) {
             break; /* stopping, and nothing left to do */
@@ -138,6 +153,24 @@ void *sl__workq_collect(sl__workq *q) {
     q->head++;
     pthread_mutex_unlock(&q->lock);
     return job;
+}
+
+sl_status sl__workq_each(sl__workq *q, sl__workq_fn fn, void *arg) {
+    pthread_mutex_lock(&q->lock);
+    if (q->head != q->tail || !fn) {
+        pthread_mutex_unlock(&q->lock);
+        return SL_EINVAL;
+    }
+    q->each_fn = fn;
+    q->each_arg = arg;
+    q->each_left = q->started;
+    q->each_gen++;
+    pthread_cond_broadcast(&q->work);
+    while (q->each_left > 0) {
+        pthread_cond_wait(&q->done, &q->lock);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return SL_OK;
 }
 
 size_t sl__workq_pending(const sl__workq *q) {

@@ -4,7 +4,8 @@
  * results. Owns the threads and the queue; leaves out what a job is (an
  * opaque pointer, owned by the caller throughout) and what a worker holds
  * (an opaque pointer per thread, e.g. a policy context and a batch,
- * allocated once by the caller and handed to every job that thread runs).
+ * allocated once, best on that thread (sl__workq_each), and handed to
+ * every job that thread runs).
  *
  * Used by `sluice apply --threads N` (chunks of the input); meant for any
  * front end that evaluates one immutable snapshot from N threads, each
@@ -44,6 +45,15 @@ sl_status sl__workq_submit(sl__workq *q, void *job);
  * is pending. Everything the worker wrote while running the job is
  * visible to the caller on return. Owner's thread only. */
 void *sl__workq_collect(sl__workq *q);
+
+/* Run fn(workers[i], arg) once on every worker's own thread and wait for
+ * all of them; owner's thread only, and only while no job is pending
+ * (SL_EINVAL otherwise). For making and swapping what a worker holds: the
+ * memory a thread allocates comes from its own allocator arena (glibc's
+ * per-thread arenas), so the per-record state of two workers never shares
+ * a cache line, as it does when one thread allocates both one after the
+ * other. Everything fn wrote is visible to the caller on return. */
+sl_status sl__workq_each(sl__workq *q, sl__workq_fn fn, void *arg);
 
 /* Jobs submitted and not yet collected. */
 size_t sl__workq_pending(const sl__workq *q);

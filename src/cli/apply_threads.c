@@ -1,8 +1,11 @@
 /* src/cli/apply_threads.c: `sluice apply --threads N`: the input is cut
  * into chunks at value boundaries, N workers (base/workq.h) evaluate the
  * chunks in parallel, each with its own batch and policy context made
- * once, and the main thread writes each chunk's output, messages and
- * counts in input order. Owns the chunking, the jobs and the reorder;
+ * once on its own thread, and the main thread writes each chunk's output,
+ * messages and counts in input order. Nothing a worker writes per record
+ * is shared: its state is in its thread's allocator arena, its counts are
+ * held back until the job ends (policy/defer.h), its output and totals
+ * are on its stack until then. Owns the chunking, the jobs and the reorder;
  * evaluating a value is sl_cli_apply_value's, shared with the
  * single-threaded loop, and parsing is value_stream's (in memory mode).
  *
@@ -61,13 +64,18 @@
 #include "cli/cli.h"
 #include "cli/input_map.h"
 #include "cli/value_stream.h"
+#include "policy/defer.h"
 
 enum {
     CHUNK_DEFAULT = 2 << 20, /* ~3,600 records of 583 bytes */
-    LOOKAHEAD_MAX = 256,     /* the cut line's bytes a chunk gets to see */
-    UNCERTAIN_AFTER = 8,     /* chunk sizes without a cut: cut anyway */
-    MAX_EVENTS = 256,        /* messages a job holds before it stops */
-    WAIT_MS = 10             /* a pipe this idle: write what is done */
+    /* a mapped file's chunks: a view of the map and its output together
+     * stay in a core's cache (2 MiB chunks made the copies of the output
+     * and the first reads of the input miss: measured, README) */
+    CHUNK_MAPPED = 512 << 10,
+    LOOKAHEAD_MAX = 256, /* the cut line's bytes a chunk gets to see */
+    UNCERTAIN_AFTER = 8, /* chunk sizes without a cut: cut anyway */
+    MAX_EVENTS = 256,    /* messages a job holds before it stops */
+    WAIT_MS = 10         /* a pipe this idle: write what is done */
 };
 
 typedef enum chunk_end {
@@ -106,25 +114,29 @@ typedef struct job {
     bool nomem, ok;
 } job;
 
-/* What one worker thread holds, made once (and again on a reload). */
+/* What one worker thread holds, made once (and again on a reload) on
+ * that thread (wstate_init, wstate_next). */
 typedef struct wstate {
     sl_otlp *o;
     sl_policy_ctx *ctx;
+    sl_policy_ctx *next; /* a reload's new context, until switched */
+    bool nomem;
 } wstate;
 
 struct sl_cli_apply_par {
     sl_cli_policies *pol;
     sl__workq *q;
     size_t nthreads, chunk;
-    wstate *ws; /* nthreads + 1: the last is the main thread's */
+    size_t map_chunk; /* the same for a mapped input */
+    wstate *ws;       /* nthreads + 1: the last is the main thread's */
     void **wptr;
     job *jobs;
     job **free_jobs;
     size_t njobs, nfree;
     char *carry; /* input read but not yet in a job */
     size_t carry_len, carry_cap;
-    sl_cli_map map; /* a regular file, mapped: chunks point into it, and */
-    size_t pos;     /* the carry is map.ptr[pos..map.len) */
+    sl_cli_map map;    /* a regular file, mapped: chunks point into it, and */
+    size_t pos;        /* the carry is map.ptr[pos..map.len) */
     size_t undecided;  /* the carry starts with this many bytes handed back
                           by a chunk that could not decide them: an
                           uncertain cut must come after them (progress) */
@@ -158,6 +170,32 @@ static bool reserve(char **p, size_t *cap, size_t need) {
 }
 
 /* ---- the worker side ---- */
+
+/* Make w's batch and context for set: run on w's own thread, so their
+ * memory (written per record) comes from that thread's arena and never
+ * shares a cache line with another worker's (sl__workq_each). */
+static void wstate_init(void *worker, void *set) {
+    wstate *w = worker;
+    w->o = sl_otlp_new();
+    w->nomem = !w->o || sl_policy_ctx_new(set, &w->ctx, NULL) != SL_OK;
+    if (!w->nomem) {
+        sl_cli_apply_lazy(w->o, set);
+        /* counts are published at the end of each job (run_job): a
+         * context that cannot hold them back counts straight through */
+        (void)sl__policy_ctx_defer_counts(w->ctx);
+    }
+}
+
+/* A reload's new context for w, made the same way; switched to by the
+ * main thread once every worker has one. */
+static void wstate_next(void *worker, void *set) {
+    wstate *w = worker;
+    w->next = NULL;
+    w->nomem = sl_policy_ctx_new(set, &w->next, NULL) != SL_OK;
+    if (!w->nomem) {
+        (void)sl__policy_ctx_defer_counts(w->next);
+    }
+}
 
 static sl_status otlp_loader(void *ud, const char *text, size_t len,
                              size_t *off, const char *file, sl_error *err) {
@@ -198,12 +236,17 @@ static void store_fail(void *ud, sl_cli_fail kind, sl_error *err) {
 static void run_job(void *worker, void *jp) {
     wstate *w = worker;
     job *j = jp;
-    j->out.len = 0;
-    j->out.failed = 0;
-    memset(&j->t, 0, sizeof(j->t));
+    /* What is written per value (the output, the counts) stays on this
+     * thread's stack until the job ends: the jobs lie side by side in one
+     * array, and two workers writing neighbours per record would share
+     * cache lines. */
+    sl_buf out = j->out;
+    out.len = 0;
+    out.failed = 0;
+    sl_cli_totals t = {0};
+    bool ok = true;
     j->nev = 0;
     j->more = j->overrun = j->nomem = j->fatal = false;
-    j->ok = true;
     /* The parser memoises where it last located a line, by text address
      * and offset, and forgets it when a parse starts before that offset.
      * Job buffers are reused with new bytes at the same address, and a
@@ -236,18 +279,20 @@ static void run_job(void *worker, void *jp) {
                          sl_status_str(err.code));
             }
             add_event(j, 0, sl_cli_stream_value_line(&s), &err);
-            j->ok = false;
-            j->t.bad_values++;
+            ok = false;
+            t.bad_values++;
             if (got == -2) {
                 j->fatal = true; /* the stream cannot go on */
                 break;
             }
             continue;
         }
-        j->ok =
-            sl_cli_apply_value(w->ctx, w->o, &j->out, &j->t, store_fail, &r) &&
-            j->ok;
+        ok = sl_cli_apply_value(w->ctx, w->o, &out, &t, store_fail, &r) && ok;
     }
+    sl__policy_ctx_publish_counts(w->ctx); /* seen when collected */
+    j->out = out;
+    j->t = t;
+    j->ok = ok;
     j->done_at = s.off < j->stop ? s.off : j->stop;
     j->lines = j->mapped ? 0 : sl_cli_count_lines(j->in, j->done_at);
     sl_cli_stream_close(&s);
@@ -402,27 +447,29 @@ static void reload(sl_cli_apply_par *a) {
         return;
     }
     size_t n = a->nthreads + 1;
-    sl_policy_ctx **ctx = sl__calloc(n, sizeof(*ctx));
-    bool ok = ctx != NULL;
-    for (size_t i = 0; ok && i < n; i++) {
-        ok = sl_policy_ctx_new(next, &ctx[i], NULL) == SL_OK;
+    bool ok = sl__workq_each(a->q, wstate_next, next) == SL_OK;
+    wstate_next(&a->ws[a->nthreads], next);
+    for (size_t i = 0; i < n; i++) {
+        ok = ok && !a->ws[i].nomem;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wstate *w = &a->ws[i];
+        if (ok) {
+            sl_policy_ctx_free(w->ctx);
+            w->ctx = w->next;
+            sl_cli_apply_lazy(w->o, next);
+        } else {
+            sl_policy_ctx_free(w->next);
+        }
+        w->next = NULL;
+        w->nomem = false;
     }
     if (!ok) {
-        for (size_t i = 0; ctx && i < n; i++) {
-            sl_policy_ctx_free(ctx[i]);
-        }
-        sl__free(ctx, n * sizeof(*ctx));
         sl_policy_set_free(next);
         fprintf(stderr, "sluice apply: policy reload failed, keeping the "
                         "previous policies: out of memory\n");
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        sl_policy_ctx_free(a->ws[i].ctx);
-        a->ws[i].ctx = ctx[i];
-        sl_cli_apply_lazy(a->ws[i].o, next);
-    }
-    sl__free(ctx, n * sizeof(*ctx));
     sl_policy_set_free(a->pol->set);
     a->pol->set = next;
 }
@@ -609,7 +656,8 @@ static void map_job(sl_cli_apply_par *a, job *j, uint64_t *bytes) {
     j->in = a->map.ptr + a->pos;
     j->mapped = true;
     size_t avail = a->map.len - a->pos;
-    size_t len = a->chunk < avail ? a->chunk : avail, cut;
+    size_t chunk = a->map_chunk;
+    size_t len = chunk < avail ? chunk : avail, cut;
     for (;;) {
         if (len == avail) {
             j->end = END_FINAL;
@@ -620,7 +668,7 @@ static void map_job(sl_cli_apply_par *a, job *j, uint64_t *bytes) {
             j->end = END_CERTAIN;
             break;
         }
-        if (len >= a->chunk * UNCERTAIN_AFTER &&
+        if (len >= chunk * UNCERTAIN_AFTER &&
             (cut = last_newline(j->in, len)) > undecided) {
             j->end = END_MORE;
             break;
@@ -715,6 +763,7 @@ sl_cli_apply_par *sl_cli_apply_par_new(sl_cli_policies *p, size_t nthreads,
     a->pol = p;
     a->nthreads = nthreads;
     a->chunk = chunk ? chunk : CHUNK_DEFAULT;
+    a->map_chunk = chunk ? chunk : CHUNK_MAPPED;
     a->njobs = 2 * nthreads + 1;
     a->ws = sl__calloc(nthreads + 1, sizeof(*a->ws));
     a->wptr = sl__calloc(nthreads + 1, sizeof(*a->wptr));
@@ -723,12 +772,6 @@ sl_cli_apply_par *sl_cli_apply_par_new(sl_cli_policies *p, size_t nthreads,
     bool ok = a->ws && a->wptr && a->jobs && a->free_jobs;
     for (size_t i = 0; ok && i <= nthreads; i++) {
         a->wptr[i] = &a->ws[i];
-        a->ws[i].o = sl_otlp_new();
-        ok = a->ws[i].o &&
-             sl_policy_ctx_new(p->set, &a->ws[i].ctx, NULL) == SL_OK;
-        if (ok) {
-            sl_cli_apply_lazy(a->ws[i].o, p->set);
-        }
     }
     for (size_t i = 0; ok && i < a->njobs; i++) {
         a->free_jobs[a->nfree++] = &a->jobs[i];
@@ -739,6 +782,14 @@ sl_cli_apply_par *sl_cli_apply_par_new(sl_cli_policies *p, size_t nthreads,
         fprintf(stderr, "sluice apply: %s\n", err.msg);
         sl_cli_apply_par_free(a);
         return NULL;
+    }
+    if (ok) {
+        /* each worker's state on its own thread; the main thread's here */
+        ok = sl__workq_each(a->q, wstate_init, p->set) == SL_OK;
+        wstate_init(&a->ws[nthreads], p->set);
+        for (size_t i = 0; ok && i <= nthreads; i++) {
+            ok = !a->ws[i].nomem;
+        }
     }
     if (!ok) {
         fprintf(stderr, "sluice apply: out of memory\n");

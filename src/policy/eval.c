@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "policy/defer.h"
 #include "policy/private.h"
 
 struct sl_policy_ctx {
@@ -33,6 +34,11 @@ struct sl_policy_ctx {
     sl_buf fold; /* a value folded for caseless exact lookups */
     /* during one scan */
     const sl__key *key;
+    /* counts held back (sl__policy_ctx_defer_counts): per policy of the
+     * set, NULL when counting straight into the shared atomics */
+    sl__tally *tally;
+    uint32_t *dirty; /* policies with a tally not yet published */
+    uint32_t ntally, ndirty;
 };
 
 sl_status sl_policy_ctx_new(const sl_policy_set *set, sl_policy_ctx **out,
@@ -80,6 +86,7 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
     if (!c) {
         return;
     }
+    sl__policy_ctx_publish_counts(c);
     sl_scratch_free(c->scratch);
     sl__free(c->gen, c->tcap * sizeof(uint32_t));
     sl__free(c->held, c->tcap * sizeof(uint32_t));
@@ -87,7 +94,44 @@ void sl_policy_ctx_free(sl_policy_ctx *c) {
     sl__free(c->done, c->cap * sizeof(sl__done));
     sl_buf_free(&c->buf);
     sl_buf_free(&c->fold);
+    sl__free(c->tally, c->ntally * sizeof(*c->tally));
+    sl__free(c->dirty, c->ntally * sizeof(*c->dirty));
     sl__free(c, sizeof(*c));
+}
+
+sl_status sl__policy_ctx_defer_counts(sl_policy_ctx *c) {
+    uint32_t n = c->set->npolicies ? c->set->npolicies : 1;
+    if (c->tally) {
+        return SL_OK;
+    }
+    c->tally = sl__calloc(n, sizeof(*c->tally));
+    c->dirty = sl__calloc(n, sizeof(*c->dirty));
+    if (!c->tally || !c->dirty) {
+        sl__free(c->tally, n * sizeof(*c->tally));
+        sl__free(c->dirty, n * sizeof(*c->dirty));
+        c->tally = NULL;
+        c->dirty = NULL;
+        return SL_ENOMEM;
+    }
+    c->ntally = n;
+    return SL_OK;
+}
+
+void sl__policy_ctx_publish_counts(sl_policy_ctx *c) {
+    for (uint32_t d = 0; d < c->ndirty; d++) {
+        uint32_t g = c->dirty[d];
+        sl__tally *t = &c->tally[g];
+        char *pc = (char *)c->set->stats[g];
+        for (size_t k = 0; k < SL__TALLY_FIELDS; k++) {
+            if (t->v[k]) {
+                atomic_fetch_add_explicit(
+                    (_Atomic uint64_t *)(pc + k * sizeof(uint64_t)), t->v[k],
+                    memory_order_relaxed);
+            }
+        }
+        memset(t, 0, sizeof(*t));
+    }
+    c->ndirty = 0;
 }
 
 /* ---- matching ---- */
@@ -486,24 +530,37 @@ static uint32_t run_op(sl_policy_ctx *c, const sl__op *op, sl_otlp *o, size_t i,
 
 /* ---- the whole evaluation ---- */
 
-static void count(_Atomic uint64_t *a) {
-    atomic_fetch_add_explicit(a, 1, memory_order_relaxed);
+/* Add n to counter a of policy g (a is a field of set->stats[g]): into
+ * the shared atomic, or into the context's tally when counts are held
+ * back (the atomics of a policy share cache lines, and two threads
+ * adding to them per record make those lines travel between cores). */
+static void count(sl_policy_ctx *c, uint32_t g, _Atomic uint64_t *a,
+                  uint64_t n) {
+    if (!c->tally) {
+        atomic_fetch_add_explicit(a, n, memory_order_relaxed);
+        return;
+    }
+    sl__tally *t = &c->tally[g];
+    if (!t->dirty) {
+        t->dirty = true;
+        c->dirty[c->ndirty++] = g;
+    }
+    t->v[(size_t)((char *)a - (char *)c->set->stats[g]) / sizeof(uint64_t)] +=
+        n;
 }
 
-/* The transforms one policy ran on a kept record, into its counters. */
-static void count_stages(sl__stats *pc, const sl__done *d) {
+/* The transforms policy g ran on a kept record, into its counters. */
+static void count_stages(sl_policy_ctx *c, uint32_t g, const sl__done *d) {
+    sl__stats *pc = c->set->stats[g];
     if (d->applied) {
-        atomic_fetch_add_explicit(&pc->transformed, d->applied,
-                                  memory_order_relaxed);
+        count(c, g, &pc->transformed, d->applied);
     }
     for (int s = 0; s < SL_STAGE_COUNT; s++) {
         if (d->hits[s]) {
-            atomic_fetch_add_explicit(&pc->stage_hits[s], d->hits[s],
-                                      memory_order_relaxed);
+            count(c, g, &pc->stage_hits[s], d->hits[s]);
         }
         if (d->misses[s]) {
-            atomic_fetch_add_explicit(&pc->stage_misses[s], d->misses[s],
-                                      memory_order_relaxed);
+            count(c, g, &pc->stage_misses[s], d->misses[s]);
         }
     }
 }
@@ -620,28 +677,29 @@ sl_status sl_policy_eval(sl_policy_ctx *c, sl_otlp *o, size_t i, unsigned flags,
      * winner a hit, the others a miss */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t p = c->matched[k];
-        sl__stats *pc = set->stats[ss->global[p]];
-        count(r.keep || p == win ? &pc->hits : &pc->misses);
+        uint32_t pg = ss->global[p];
+        sl__stats *pc = set->stats[pg];
+        count(c, pg, r.keep || p == win ? &pc->hits : &pc->misses, 1);
         if (transformed) {
-            count_stages(pc, &c->done[k]);
+            count_stages(c, pg, &c->done[k]);
         }
     }
     sl__stats *wc = set->stats[g];
     switch (r.decision) {
     case SL_DECISION_DROP:
-        count(&wc->dropped);
+        count(c, g, &wc->dropped, 1);
         break;
     case SL_DECISION_SAMPLE_DROP:
-        count(&wc->sampled_out);
+        count(c, g, &wc->sampled_out, 1);
         break;
     case SL_DECISION_RATE_DENY:
-        count(&wc->rate_limited);
+        count(c, g, &wc->rate_limited, 1);
         break;
     case SL_DECISION_FAILED:
-        count(&wc->transform_failed);
+        count(c, g, &wc->transform_failed, 1);
         break;
     default:
-        count(&wc->kept);
+        count(c, g, &wc->kept, 1);
         break;
     }
     if (res) {

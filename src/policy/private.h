@@ -182,6 +182,23 @@ typedef struct sl__stats {
     _Atomic uint32_t refs; /* snapshots holding this block */
 } sl__stats;
 
+/* A context's held-back counts of one policy (sl__policy_ctx_defer_counts):
+ * plain sums of the sl__stats counters, field k at the k-th uint64_t. */
+enum {
+    SL__TALLY_FIELDS = 8 + 2 * SL_STAGE_COUNT
+};
+_Static_assert(offsetof(sl__stats, hits) == 0 &&
+                   sizeof(_Atomic uint64_t) == sizeof(uint64_t),
+               "sl__stats counters start the struct, each a uint64_t");
+_Static_assert(offsetof(sl__stats, stage_misses) +
+                       SL_STAGE_COUNT * sizeof(uint64_t) ==
+                   SL__TALLY_FIELDS * sizeof(uint64_t),
+               "sl__stats counters are SL__TALLY_FIELDS uint64_t in a row");
+typedef struct sl__tally {
+    uint64_t v[SL__TALLY_FIELDS];
+    bool dirty; /* listed in the context's dirty[] */
+} sl__tally;
+
 typedef struct sl__limiter {
     atomic_flag lock; /* guards the three fields below */
     bool window_open;

@@ -1,9 +1,11 @@
 /* tests/base/test_workq.c: the ordered work queue: jobs finish in any
  * order but are collected in submission order, each worker runs with its
- * own state, the depth bounds what is pending, and freeing with jobs
- * pending runs them and joins. */
+ * own state, the depth bounds what is pending, freeing with jobs pending
+ * runs them and joins, and sl__workq_each runs once on every worker's own
+ * thread. */
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -119,4 +121,76 @@ Test(workq, bad_arguments) {
     cr_assert_eq(sl__workq_new(1, &wp, work, 0, &q, &err), SL_EINVAL);
     cr_assert_eq(sl__workq_new(1, &wp, NULL, 1, &q, &err), SL_EINVAL);
     cr_assert_null(q);
+}
+
+typedef struct each_state {
+    pthread_t self; /* the thread each_fn ran on */
+    unsigned calls;
+    unsigned arg;
+} each_state;
+
+static void each_fn(void *worker, void *arg) {
+    each_state *w = worker;
+    w->self = pthread_self();
+    w->calls++;
+    w->arg = *(unsigned *)arg;
+}
+
+static void each_job(void *worker, void *jp) {
+    each_state *w = worker;
+    job *j = jp;
+    /* a job runs on the thread each_fn ran on for this worker */
+    j->ran_on = pthread_equal(w->self, pthread_self()) ? 1 : 0;
+    struct timespec ts = {0, (long)j->sleep_us * 1000};
+    nanosleep(&ts, NULL);
+}
+
+Test(workq, each_runs_once_on_every_workers_own_thread) {
+    enum {
+        WORKERS = 3
+    };
+    each_state ws[WORKERS] = {0};
+    void *wp[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        wp[i] = &ws[i];
+    }
+    sl__workq *q = NULL;
+    cr_assert_eq(sl__workq_new(WORKERS, wp, each_job, 4, &q, NULL), SL_OK);
+    unsigned arg = 7;
+    cr_assert_eq(sl__workq_each(q, each_fn, &arg), SL_OK);
+    for (int i = 0; i < WORKERS; i++) {
+        cr_assert_eq(ws[i].calls, 1, "worker %d ran it %u times", i,
+                     ws[i].calls);
+        cr_assert_eq(ws[i].arg, 7);
+        cr_assert(!pthread_equal(ws[i].self, pthread_self()),
+                  "worker %d ran it on the owner's thread", i);
+        for (int k = 0; k < i; k++) {
+            cr_assert(!pthread_equal(ws[i].self, ws[k].self),
+                      "workers %d and %d share a thread", k, i);
+        }
+    }
+    /* jobs run on the same threads */
+    job j[6];
+    for (unsigned i = 0; i < 6; i++) {
+        j[i] = (job){.id = i, .sleep_us = 300, .ran_on = -1};
+        cr_assert_eq(
+            sl__workq_submit(q, &j[i]) == SL_OK ||
+                (sl__workq_collect(q) && sl__workq_submit(q, &j[i]) == SL_OK),
+            1);
+    }
+    /* not while a job is pending */
+    arg = 8;
+    cr_assert_eq(sl__workq_each(q, each_fn, &arg), SL_EINVAL);
+    while (sl__workq_collect(q)) {
+    }
+    for (unsigned i = 0; i < 6; i++) {
+        cr_assert_eq(j[i].ran_on, 1, "job %u ran on its worker's thread", i);
+    }
+    /* again once idle: every worker once more */
+    cr_assert_eq(sl__workq_each(q, each_fn, &arg), SL_OK);
+    for (int i = 0; i < WORKERS; i++) {
+        cr_assert_eq(ws[i].calls, 2);
+        cr_assert_eq(ws[i].arg, 8);
+    }
+    sl__workq_free(q);
 }

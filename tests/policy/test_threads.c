@@ -2,7 +2,8 @@
  * threads at once, each with its own context and batch (the design of
  * `apply --threads` and `serve`): a rate limit of N per window is N in
  * total across the threads, never N per thread, and the counters add up
- * to exactly what one thread counts. */
+ * to exactly what one thread counts, also when each thread holds its
+ * counts back and publishes them after each batch (policy/defer.h). */
 #include <criterion/criterion.h>
 
 #include <pthread.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 
 #include <sluice/sluice.h>
+
+#include "policy/defer.h"
 
 static _Atomic uint64_t shared_now = 1000;
 
@@ -61,6 +64,7 @@ static sl_policy_set *load(void) {
 typedef struct worker {
     const sl_policy_set *set;
     int batches;
+    bool defer;               /* hold counts back, publish after each batch */
     uint64_t kept_info, kept; /* records this thread let through */
 } worker;
 
@@ -70,6 +74,9 @@ static void *evaluate(void *arg) {
     sl_otlp *o = sl_otlp_new();
     if (!o || sl_policy_ctx_new(w->set, &ctx, NULL) != SL_OK) {
         return "setup";
+    }
+    if (w->defer && sl__policy_ctx_defer_counts(ctx) != SL_OK) {
+        return "defer";
     }
     const char *text = request();
     for (int b = 0; b < w->batches; b++) {
@@ -86,6 +93,7 @@ static void *evaluate(void *arg) {
             w->kept += r.keep;
             w->kept_info += r.keep && r.decision == SL_DECISION_RATE_ALLOW;
         }
+        sl__policy_ctx_publish_counts(ctx);
     }
     sl_policy_ctx_free(ctx);
     sl_otlp_free(o);
@@ -93,12 +101,12 @@ static void *evaluate(void *arg) {
 }
 
 /* Run n threads of `batches` requests each; returns the records kept. */
-static uint64_t run_threads(const sl_policy_set *set, int n, int batches,
-                            uint64_t *kept_info) {
+static uint64_t run_threads_opt(const sl_policy_set *set, int n, int batches,
+                                bool defer, uint64_t *kept_info) {
     pthread_t t[8];
     worker w[8];
     for (int i = 0; i < n; i++) {
-        w[i] = (worker){.set = set, .batches = batches};
+        w[i] = (worker){.set = set, .batches = batches, .defer = defer};
         cr_assert_eq(pthread_create(&t[i], NULL, evaluate, &w[i]), 0);
     }
     uint64_t kept = 0;
@@ -111,6 +119,11 @@ static uint64_t run_threads(const sl_policy_set *set, int n, int batches,
         *kept_info += w[i].kept_info;
     }
     return kept;
+}
+
+static uint64_t run_threads(const sl_policy_set *set, int n, int batches,
+                            uint64_t *kept_info) {
+    return run_threads_opt(set, n, batches, false, kept_info);
 }
 
 static sl_policy_stats stats(const sl_policy_set *set, const char *id) {
@@ -160,4 +173,61 @@ Test(threads, counters_add_up_to_the_single_thread_counts) {
     cr_assert_eq(stats(four, "drop-debug").dropped, 200 * 20);
     sl_policy_set_free(one);
     sl_policy_set_free(four);
+}
+
+Test(threads, held_back_counts_add_up_to_the_single_thread_counts) {
+    sl_policy_set *one = load();
+    sl_policy_set *four = load();
+    atomic_store(&shared_now, 9000);
+    uint64_t info = 0;
+    uint64_t kept1 = run_threads(one, 1, 200, &info);
+    uint64_t kept4 = run_threads_opt(four, 4, 50, true, &info);
+    cr_assert_eq(kept1, kept4);
+    const char *ids[] = {"rate", "drop-debug"};
+    for (size_t k = 0; k < 2; k++) {
+        sl_policy_stats a = stats(one, ids[k]), b = stats(four, ids[k]);
+        cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0,
+                     "%s: hits %llu/%llu dropped %llu/%llu", ids[k],
+                     (unsigned long long)a.hits, (unsigned long long)b.hits,
+                     (unsigned long long)a.dropped,
+                     (unsigned long long)b.dropped);
+    }
+    cr_assert_eq(stats(four, "drop-debug").dropped, 200 * 20);
+    sl_policy_set_free(one);
+    sl_policy_set_free(four);
+}
+
+Test(threads, held_back_counts_show_only_once_published) {
+    sl_policy_set *set = load();
+    atomic_store(&shared_now, 12000);
+    sl_policy_ctx *ctx = NULL;
+    sl_otlp *o = sl_otlp_new();
+    cr_assert_not_null(o);
+    cr_assert_eq(sl_policy_ctx_new(set, &ctx, NULL), SL_OK);
+    cr_assert_eq(sl__policy_ctx_defer_counts(ctx), SL_OK);
+    const char *text = request();
+    cr_assert_eq(sl_otlp_load(o, text, strlen(text), NULL, "in.json", NULL),
+                 SL_OK);
+    for (size_t i = 0; i < sl_otlp_count(o); i++) {
+        cr_assert_eq(sl_policy_eval(ctx, o, i, SL_POLICY_DECIDE, NULL, NULL),
+                     SL_OK);
+    }
+    cr_assert_eq(stats(set, "drop-debug").hits, 0, "held back");
+    cr_assert_eq(stats(set, "rate").hits, 0, "held back");
+    sl__policy_ctx_publish_counts(ctx);
+    cr_assert_eq(stats(set, "drop-debug").hits, 20);
+    cr_assert_eq(stats(set, "drop-debug").dropped, 20);
+    cr_assert_eq(stats(set, "rate").hits, 30);
+    cr_assert_eq(stats(set, "rate").kept, 7);
+    cr_assert_eq(stats(set, "rate").rate_limited, 23);
+    /* published once: a second publish adds nothing */
+    sl__policy_ctx_publish_counts(ctx);
+    cr_assert_eq(stats(set, "drop-debug").hits, 20);
+    /* what is held at free is published by free */
+    cr_assert_eq(sl_policy_eval(ctx, o, 3, SL_POLICY_DECIDE, NULL, NULL),
+                 SL_OK); /* record 3: DEBUG */
+    sl_policy_ctx_free(ctx);
+    cr_assert_eq(stats(set, "drop-debug").dropped, 21);
+    sl_otlp_free(o);
+    sl_policy_set_free(set);
 }
