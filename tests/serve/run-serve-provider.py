@@ -46,6 +46,10 @@ def load_serve_helpers():
     return mod
 
 
+_rs = load_serve_helpers()
+bodies, wait = _rs.bodies, _rs.wait
+
+
 def log_policy(pid, field, op, value):
     return {"id": pid, "name": pid,
             "log": {"match": [{"log_field": "LOG_FIELD_" + field.upper(), op: value}], "keep": "none"}}
@@ -54,22 +58,6 @@ def log_policy(pid, field, op, value):
 def logs(*recs):
     return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
         {"severityText": sev, "body": {"stringValue": body}} for sev, body in recs]}]}]})
-
-
-def bodies(lines):
-    out = []
-    for line in lines:
-        for rl in json.loads(line).get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                out += [r["body"]["stringValue"] for r in sl.get("logRecords", [])]
-    return out
-
-
-def wait(cond, what, timeout=15):
-    deadline = time.time() + timeout
-    while not cond():
-        assert time.time() < deadline, "timed out waiting for " + what
-        time.sleep(0.1)
 
 
 def scenario(rs, a, tmp, srv, codec, mode):
@@ -263,7 +251,7 @@ def main():
                                                        os.path.join(HERE, "..", "..", "..", "shared")))
     ap.add_argument("--mode", action="append", choices=["json", "protobuf", "grpc"])
     a = ap.parse_args()
-    rs = load_serve_helpers()
+    rs = _rs
     rs.ARGS = a
     tmp = tempfile.mkdtemp(prefix="sluice-provider-test-")
     failed = 0

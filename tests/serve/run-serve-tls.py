@@ -112,20 +112,7 @@ def https_post(addr, body, ctx=None, host="localhost"):
         c.close()
 
 
-def bodies(lines):
-    out = []
-    for line in lines:
-        for rl in json.loads(line).get("resourceLogs", []):
-            for sl in rl.get("scopeLogs", []):
-                out += [r["body"]["stringValue"] for r in sl.get("logRecords", [])]
-    return out
-
-
-def wait(cond, what, timeout=15):
-    deadline = time.time() + timeout
-    while not cond():
-        assert time.time() < deadline, "timed out waiting for " + what
-        time.sleep(0.1)
+bodies, wait = rs.bodies, rs.wait
 
 
 def stop_clean(s):

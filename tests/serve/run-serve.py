@@ -932,6 +932,24 @@ def pass_through_policies(tmp):
     return path
 
 
+def bodies(lines):
+    """The string bodies of every log record in OTLP JSON lines, in order."""
+    out = []
+    for line in lines:
+        for rl in json.loads(line).get("resourceLogs", []):
+            for sl in rl.get("scopeLogs", []):
+                out += [r["body"]["stringValue"] for r in sl.get("logRecords", [])]
+    return out
+
+
+def wait(cond, what, timeout=15):
+    """Poll cond every 0.1 s until it holds; fail after timeout seconds."""
+    deadline = time.time() + timeout
+    while not cond():
+        assert time.time() < deadline, "timed out waiting for " + what
+        time.sleep(0.1)
+
+
 def wait_drained(servers, seconds=30):
     deadline = time.time() + seconds
     for srv in servers:
@@ -976,10 +994,8 @@ def test_forward_grpc_target_down_unavailable_retries_then_delivery():
         assert got503, "the sender's queue never filled"
         # the sender reaches the middle when its backoff (grown while the
         # target was down) next fires: wait for that, do not race it
-        deadline = time.time() + 15
-        while mid.metric("sluice_backpressure_rejections_total") < 1:
-            assert time.time() < deadline, "the middle never pushed back"
-            time.sleep(0.1)
+        wait(lambda: mid.metric("sluice_backpressure_rejections_total") >= 1,
+             "the middle to push back")
         last = Server(["--grpc", "127.0.0.1:%d" % p_last], policies=none)
         wait_drained([sender, mid])
         assert sender.metric("sluice_export_retries_total") > retries, \
