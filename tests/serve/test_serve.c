@@ -247,33 +247,16 @@ Test(reply, status_json_and_protobuf) {
 #include <unistd.h>
 
 #include "serve/config.h"
-
-/* Write text to <new temp dir>/serve.yaml; path gets the file's name. */
-static void write_tmp(char path[64], const char *text) {
-    char dir[] = "/tmp/sluice-serve-cfgXXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, 64, "%s/serve.yaml", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void remove_tmp(const char *path) {
-    unlink(path);
-    char dir[64];
-    snprintf(dir, sizeof(dir), "%s", path);
-    *strrchr(dir, '/') = '\0';
-    rmdir(dir);
-}
+#include "serve/tmpfile.h"
 
 Test(config, file_fills_options_and_flags_win) {
     char path[64];
-    write_tmp(path, "receivers: {http: 127.0.0.1:1, grpc: 127.0.0.1:2}\n"
-                    "threads: 3\n"
-                    "policies: {files: [a.json, b.yaml], watch: false}\n"
-                    "exporter: {forward: http://x:1, queue_bytes: 1000}\n"
-                    "limits: {max_body: 5000}\n");
+    write_tmp(path, "serve.yaml",
+              "receivers: {http: 127.0.0.1:1, grpc: 127.0.0.1:2}\n"
+              "threads: 3\n"
+              "policies: {files: [a.json, b.yaml], watch: false}\n"
+              "exporter: {forward: http://x:1, queue_bytes: 1000}\n"
+              "limits: {max_body: 5000}\n");
     sl__serve_config cfg;
     sl_error err = {0};
     cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK, "%s", err.msg);
@@ -299,11 +282,12 @@ Test(config, file_fills_options_and_flags_win) {
 
 Test(config, problems_are_located_and_valid_keys_still_apply) {
     char path[64];
-    write_tmp(path, "admin: 127.0.0.1:9\n"
-                    "limits:\n"
-                    "  max_body: 0\n"
-                    "  bogus: 1\n"
-                    "exporter: [1]\n");
+    write_tmp(path, "serve.yaml",
+              "admin: 127.0.0.1:9\n"
+              "limits:\n"
+              "  max_body: 0\n"
+              "  bogus: 1\n"
+              "exporter: [1]\n");
     sl__serve_config cfg;
     sl_error err = {0};
     cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK);
@@ -323,7 +307,7 @@ Test(config, problems_are_located_and_valid_keys_still_apply) {
 
 Test(config, forward_grpc_and_protobuf_sync_keys_and_exclusive_exporters) {
     char path[64];
-    write_tmp(path,
+    write_tmp(path, "serve.yaml",
               "policies: {server: \"grpc://127.0.0.1:9\", protobuf: true}\n"
               "exporter: {forward_grpc: 127.0.0.1:4317}\n");
     sl__serve_config cfg;
@@ -342,14 +326,16 @@ Test(config, forward_grpc_and_protobuf_sync_keys_and_exclusive_exporters) {
     sl__serve_config_merge(&o, &cfg);
     cr_assert_null(o.forward_grpc, "the file's exporter is not mixed in");
     sl__serve_config_free(&cfg);
-    write_tmp(path, "exporter: {forward_grpc: \"no-port\", output: x}\n");
+    write_tmp(path, "serve.yaml",
+              "exporter: {forward_grpc: \"no-port\", output: x}\n");
     cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK);
     remove_tmp(path);
     cr_assert_eq(cfg.nproblems, 1);
     cr_assert(strstr(cfg.problems[0].msg, "forward_grpc"), "%s",
               cfg.problems[0].msg);
     sl__serve_config_free(&cfg);
-    write_tmp(path, "exporter: {forward_grpc: \"h:1\", output: x}\n");
+    write_tmp(path, "serve.yaml",
+              "exporter: {forward_grpc: \"h:1\", output: x}\n");
     cr_assert_eq(sl__serve_config_load(path, &cfg, &err), SL_OK);
     remove_tmp(path);
     cr_assert_eq(cfg.nproblems, 1);

@@ -13,25 +13,7 @@
 #include "serve/forward.h"
 #include "serve/grpc_client.h"
 #include "serve/tls.h"
-
-/* A temporary file holding text; its path in path (64 bytes). */
-static void write_tmp(char *path, const char *name, const char *text) {
-    char dir[] = "/tmp/sluice-tls-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, 64, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void remove_tmp(const char *path) {
-    unlink(path);
-    char dir[64];
-    snprintf(dir, sizeof(dir), "%s", path);
-    *strrchr(dir, '/') = '\0';
-    rmdir(dir);
-}
+#include "serve/tmpfile.h"
 
 Test(tls, server_context_errors_name_the_file) {
     sl_error err = {0};
