@@ -378,11 +378,11 @@ static void stop_input(sl_cli_apply_par *a, const char *why) {
  * After a fatal error the job is only released. */
 static void retire(sl_cli_apply_par *a, job *j) {
     while (!a->stopped) {
-        if (j->nev && a->map.ptr && sl_cli_map_truncated(&a->map)) {
-            truncated(a, j->name); /* not what the zeroed pages parse as */
-            break;
-        }
         if (j->nev && a->map.ptr) {
+            if (sl_cli_map_truncated(&a->map)) {
+                truncated(a, j->name); /* not what zeroed pages parse as */
+                break;
+            }
             /* lines of a mapped input are counted here, only up to a job
              * that has something to say */
             size_t at = (size_t)(j->in - a->map.ptr);
