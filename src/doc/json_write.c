@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "base/codec.h"
 #include "doc/build.h"
 #include "doc/private.h"
 
@@ -43,18 +44,6 @@ static sl_status fail(sl_error *err, sl_status code, const char *msg) {
 }
 
 /* ---- strings ---- */
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
-    size_t avail = (size_t)(end - p);
-    size_t k = sl__utf8_valid_prefix((const char *)p, avail < 4 ? avail : 4);
-    if (k == 0) {
-        return 0;
-    }
-    unsigned char c = p[0];
-    size_t want = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    return k >= want ? want : 0;
-}
 
 static const char hex[] = "0123456789abcdef";
 
@@ -90,7 +79,7 @@ static sl_status put_escaped(sl_buf *b, const char *s, size_t len) {
         }
         unsigned char c = *p;
         if (c >= 0x80) {
-            size_t k = utf8_len(p, end);
+            size_t k = sl__utf8_seq(p, end);
             if (k == 0) {
                 return SL_EINVAL;
             }
