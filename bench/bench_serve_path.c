@@ -85,9 +85,9 @@ int main(int argc, char **argv) {
     size_t records = 0, kept = 0;
     double t0 = now();
     for (long r = 0; r < reps; r++) {
-        sl_status lrc =
-            json ? sl_otlp_load(o, body, len, NULL, "body", &err)
-                 : sl_otlp_load_proto(o, SL_SIGNAL_LOG, body, len, "body", &err);
+        sl_status lrc = json ? sl_otlp_load(o, body, len, NULL, "body", &err)
+                             : sl_otlp_load_proto(o, SL_SIGNAL_LOG, body, len,
+                                                  "body", &err);
         if (lrc != SL_OK) {
             fprintf(stderr, "bench_serve_path: %s\n", err.msg);
             return 1;

@@ -9,11 +9,11 @@
 #include "cli/input_map.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -56,9 +56,9 @@ typedef struct dctx {
     /* the attribute index of the record being decoded (sl__otlp_kvx),
      * appended to o as its KeyValues are decoded, so the index need not
      * find each KeyValue's key and value again (load.c's known_kvlist) */
-    bool kvx_on;         /* prefill, and the records are not metrics */
-    bool kvx_bad;        /* o->kvx could not grow: readers walk the list */
-    uint32_t kvx_first;  /* the record's first entry in o->kvx */
+    bool kvx_on;        /* prefill, and the records are not metrics */
+    bool kvx_bad;       /* o->kvx could not grow: readers walk the list */
+    uint32_t kvx_first; /* the record's first entry in o->kvx */
     const sl_node *kv_key, *kv_val; /* members of the last KeyValue done */
     sl_doc *doc;
     const uint8_t *base;
@@ -706,8 +706,7 @@ static sl_status dec_sub(dctx *c, mstate *s, const sl__pfield *f, size_t fi,
         sl_status rc = dec_msg(c, f->sub, v, false, p, mend, depth + 1);
         if (rc != SL_OK) {
             *index = (uint32_t)sl_node_len(arr) - 1; /* v's, for the path */
-        } else if (s->m == c->rec && f->sub == &sl__proto_kv_msg &&
-                   c->kvx_on) {
+        } else if (s->m == c->rec && f->sub == &sl__proto_kv_msg && c->kvx_on) {
             index_kv(c, v); /* an element of the record's attributes */
         }
         return rc;

@@ -362,7 +362,7 @@ Test(index, protobuf_record_attributes_indexed_by_the_decoder_read_as_walked) {
     pb_msg(&kv[0], 2, &any[0]);
     pb_msg(&kv[1], 2, &any[0]); /* value first */
     pb_str(&kv[1], 1, "x");
-    pb_str(&kv[1], 1, "k"); /* the last key wins */
+    pb_str(&kv[1], 1, "k");      /* the last key wins */
     pb_varint(&any[1], 3u << 3); /* intValue 7 (field 3, varint) */
     pb_varint(&any[1], 7);
     pb_str(&kv[2], 1, "dup");
