@@ -84,8 +84,13 @@ typedef struct sl__serve_metrics {
     /* --queue-dir: copied from the spool's counters after each change */
     _Atomic uint64_t spool_disk_bytes, spool_replayed, spool_torn;
     _Atomic uint64_t spool_appends, spool_syncs;
-    _Atomic uint64_t lat_bucket[SL_SERVE_NBUCKETS + 1];
-    _Atomic uint64_t lat_sum_us, lat_count;
+    /* export requests per signal, from the request's first byte read to
+     * its answer made (sluice_request_duration_seconds) */
+    _Atomic uint64_t lat_bucket[SL_SERVE_NSIG][SL_SERVE_NBUCKETS + 1];
+    _Atomic uint64_t lat_sum_us[SL_SERVE_NSIG], lat_count[SL_SERVE_NSIG];
+    /* connections each worker holds or was handed (net.c balances new
+     * connections on it) */
+    _Atomic uint64_t worker_conns[SL_SERVE_MAX_THREADS];
 } sl__serve_metrics;
 
 /* One compiled policy set, shared by every worker; freed when the last

@@ -3,6 +3,7 @@
  * srv->build_mu, the lock every snapshot rebuild takes (file reloads too),
  * so the provider's document never changes under a rebuild and the
  * snapshot always holds the files and the provider's latest policies. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "serve/provider_http.h"
 
 #include <errno.h>
@@ -115,6 +116,9 @@ static void *run(void *arg) {
 
 bool sl__serve_provider_start(sl__serve_provider *p) {
     p->started = pthread_create(&p->thread, NULL, run, p) == 0;
+    if (p->started) {
+        pthread_setname_np(p->thread, "sl-sync"); /* best effort */
+    }
     return p->started;
 }
 
