@@ -291,7 +291,13 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
          "connections closed at once: over the connection limit",
          LOAD(m->conns_refused)},
         {"sluice_inflight_bytes", "gauge",
-         "memory held by connection input buffers", LOAD(m->inflight_bytes)},
+         "memory held by connection input buffers and TLS sessions (a fixed "
+         "charge each)",
+         LOAD(m->inflight_bytes)},
+        {"sluice_tls_memory_refusals_total", "counter",
+         "TLS connections closed at accept: their session would pass "
+         "--max-inflight",
+         LOAD(m->tls_refused_memory)},
         {"sluice_memory_rejections_total", "counter",
          "requests answered 503 because input buffers hit --max-inflight",
          LOAD(m->rejected_memory)},

@@ -103,6 +103,7 @@ struct sl__serve_net {
     sl__serve *srv;
     listener l[3];
     sl__tls_server *tls; /* --tls-cert: the OTLP/HTTP and gRPC listeners */
+    sl__tls_server *admin_tls; /* --admin-tls-cert: the admin listener */
     worker *workers;
     unsigned nworkers;
     _Atomic unsigned rr; /* where the next least-loaded search starts */
@@ -195,6 +196,16 @@ sl__serve_net *sl__serve_net_new(sl__serve *srv,
             return NULL;
         }
     }
+    if (srv->opts.admin_tls_cert) {
+        sl_error err = {0};
+        net->admin_tls = sl__tls_server_new(
+            srv->opts.admin_tls_cert, srv->opts.admin_tls_key, NULL, &err);
+        if (!net->admin_tls) {
+            sl__serve_log(SL_SERVE_ERROR, "admin listener: %s", err.msg);
+            sl__serve_net_free(net);
+            return NULL;
+        }
+    }
     const char *want[3] = {srv->opts.http, srv->opts.grpc, srv->opts.admin};
     for (int i = 0; i < 3; i++) {
         net->l[i].s.kind = SRC_LISTENER;
@@ -231,7 +242,10 @@ static void shrink(worker *w, conn *c) {
 
 static void conn_close(worker *w, conn *c) {
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->s.fd, NULL);
-    sl__tls_free(c->tls);
+    if (c->tls) {
+        sl__tls_free(c->tls);
+        atomic_fetch_sub(&w->net->srv->m.inflight_bytes, SL_TLS_SESSION_BYTES);
+    }
     close(c->s.fd);
     if (c->prev) {
         c->prev->next = c->next;
@@ -568,9 +582,37 @@ static void conn_read(worker *w, conn *c) {
     conn_process(w, c);
 }
 
+/* The TLS context of a listener's connections, NULL for cleartext: the
+ * receivers' for OTLP/HTTP and gRPC; for the admin listener its own
+ * (--admin-tls-cert) or, with --admin-tls, the receivers'. */
+static sl__tls_server *tls_for(const sl__serve_net *net,
+                               sl__serve_listener kind) {
+    if (kind != SL_SERVE_L_ADMIN) {
+        return net->tls;
+    }
+    return net->srv->opts.admin_tls_same ? net->tls : net->admin_tls;
+}
+
+/* Charge a TLS session's memory to the in-flight bound (OpenSSL keeps
+ * its own heap: SL_TLS_SESSION_BYTES is its measured ceiling per
+ * connection); false, uncharged and counted, when it would pass
+ * --max-inflight. The admin listener is charged but never refused. */
+static bool charge_tls(sl__serve *srv, sl__serve_listener kind) {
+    _Atomic uint64_t *total = &srv->m.inflight_bytes;
+    uint64_t was = atomic_fetch_add(total, SL_TLS_SESSION_BYTES);
+    if (kind != SL_SERVE_L_ADMIN &&
+        was + SL_TLS_SESSION_BYTES > srv->opts.max_inflight) {
+        atomic_fetch_sub(total, SL_TLS_SESSION_BYTES);
+        atomic_fetch_add(&srv->m.tls_refused_memory, 1);
+        return false;
+    }
+    return true;
+}
+
 /* Make the accepted socket fd (TCP_NODELAY set, counted in
  * srv->m.worker_conns[w->id]) one of w's connections; on failure (out of
- * memory) it is closed and uncounted. */
+ * memory, or a TLS session over --max-inflight) it is closed and
+ * uncounted. */
 static void adopt(worker *w, int fd, sl__serve_listener kind) {
     sl__serve *srv = w->net->srv;
     conn *c = sl__calloc(1, sizeof(*c));
@@ -583,9 +625,14 @@ static void adopt(worker *w, int fd, sl__serve_listener kind) {
     c->w = w;
     c->last_ms = sl__serve_now_ms();
     c->start_ms = c->last_ms;
-    if (w->net->tls && kind != SL_SERVE_L_ADMIN) {
-        c->tls = sl__tls_accept(w->net->tls, fd, kind == SL_SERVE_L_GRPC);
+    sl__tls_server *t = tls_for(w->net, kind);
+    if (t) {
+        if (!charge_tls(srv, kind)) {
+            goto fail;
+        }
+        c->tls = sl__tls_accept(t, fd, kind == SL_SERVE_L_GRPC);
         if (!c->tls) {
+            atomic_fetch_sub(&srv->m.inflight_bytes, SL_TLS_SESSION_BYTES);
             goto fail;
         }
     }
@@ -593,7 +640,10 @@ static void adopt(worker *w, int fd, sl__serve_listener kind) {
     ev.events = EPOLLIN;
     ev.data.ptr = c;
     if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        sl__tls_free(c->tls);
+        if (c->tls) {
+            sl__tls_free(c->tls);
+            atomic_fetch_sub(&srv->m.inflight_bytes, SL_TLS_SESSION_BYTES);
+        }
         goto fail;
     }
     c->next = w->conns;
@@ -973,20 +1023,28 @@ void sl__serve_net_free(sl__serve_net *net) {
         }
     }
     sl__tls_server_free(net->tls);
+    sl__tls_server_free(net->admin_tls);
     sl__free(net, sizeof(*net));
 }
 
 void sl__serve_net_reload_tls(sl__serve_net *net) {
-    if (!net || !net->tls) {
+    if (!net) {
         return;
     }
-    sl_error err = {0};
-    if (sl__tls_server_reload(net->tls, &err) != SL_OK) {
-        sl__serve_log(SL_SERVE_ERROR,
-                      "tls reload failed, keeping the previous certificate: "
-                      "%s",
-                      err.msg);
-        return;
+    sl__tls_server *ctxs[2] = {net->tls, net->admin_tls};
+    static const char *const what[2] = {"", "admin listener: "};
+    for (int i = 0; i < 2; i++) {
+        sl_error err = {0};
+        if (!ctxs[i]) {
+            continue;
+        }
+        if (sl__tls_server_reload(ctxs[i], &err) != SL_OK) {
+            sl__serve_log(SL_SERVE_ERROR,
+                          "%stls reload failed, keeping the previous "
+                          "certificate: %s",
+                          what[i], err.msg);
+        } else {
+            sl__serve_log(SL_SERVE_INFO, "%stls certificate reloaded", what[i]);
+        }
     }
-    sl__serve_log(SL_SERVE_INFO, "tls certificate reloaded");
 }

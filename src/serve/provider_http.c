@@ -42,7 +42,8 @@ sl__serve_provider *sl__serve_provider_new(sl__serve *srv, const char *url,
     pthread_cond_init(&p->cv, &ca);
     pthread_condattr_destroy(&ca);
     bool changed = false;
-    sl__serve_client_opts co = {.proto = srv->opts.policy_proto,
+    sl__serve_client_opts co = {.ca_file = srv->opts.policy_ca,
+                                .proto = srv->opts.policy_proto,
                                 .gzip = srv->opts.policy_compress ==
                                         SL_SERVE_COMPRESS_GZIP};
     p->sync = sl__sync_new(url, &co, err);
