@@ -657,6 +657,36 @@ def test_connections_are_shared_evenly_between_workers():
         s.close()
 
 
+def test_request_duration_counts_from_the_first_byte():
+    """sluice_request_duration_seconds{signal} starts at the request's
+    first byte read, not when the handler starts: a body that arrives
+    0.4 s after its head lands above the 0.25 s bucket, and only in the logs
+    series."""
+    s = Server([])
+    try:
+        body = example("logs.jsonl")[0]
+        head = (b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        k = socket.create_connection(s.http, timeout=10)
+        k.sendall(head + body[:10])
+        time.sleep(0.4)
+        k.sendall(body[10:])
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += k.recv(65536)
+        k.close()
+        assert got.startswith(b"HTTP/1.1 200"), got[:100]
+        _, text = s.get("/metrics")
+        for series, want in (('_bucket{signal="logs",le="0.25"}', 0),
+                             ('_bucket{signal="logs",le="1"}', 1),
+                             ('_count{signal="logs"}', 1),
+                             ('_count{signal="metrics"}', 0)):
+            assert "sluice_request_duration_seconds%s %d\n" % (series, want) in text, (series, text[-3000:])
+        assert s.stop() == 0
+    finally:
+        s.close()
+
+
 def test_sighup_with_garbage_policy_keeps_old_snapshot():
     s = None
     tmp = tempfile.mkdtemp(prefix="sluice-serve-pol-")
