@@ -10,6 +10,11 @@ set -eu
 BUILD=$1
 echo "== sluice serve over loopback (bench/serve_loadgen, 1,000 log records per request)"
 python3 bench/serve_load.py "$BUILD/sluice" "$BUILD" "$BUILD/bench/serve_loadgen"
+# The tail at half the peak, 2 threads, repeated on one server: each run's
+# client p99 beside the server's own histogram and each thread's CPU (on
+# a shared machine the spread between runs is the noise; see README).
+echo "== sluice serve at half the peak, 2 threads, 3 runs each (bench/serve_tail.py)"
+python3 bench/serve_tail.py "$BUILD/sluice" "$BUILD" "$BUILD/bench/serve_loadgen" 3
 # The same request's work in process (no sockets): protobuf decode +
 # index, then every record through the 100 policies, then the --output
 # JSON line (bench/bench_serve_path; CPU ns per record). For instruction

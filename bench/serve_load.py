@@ -33,56 +33,12 @@ SECONDS = float(os.environ.get("SLUICE_BENCH_SECONDS", "1" if SMOKE else "5"))
 CONNS = int(os.environ.get("SLUICE_BENCH_CONNS", "4"))
 PART = os.environ.get("SLUICE_BENCH_PART", "both")
 here = os.path.dirname(os.path.abspath(__file__))
-
-
-def request_body():
-    path = os.path.join(work, "bench-serve-src.jsonl")
-    subprocess.run([sys.executable, os.path.join(here, "gen_otlp_logs.py"), path, "2"],
-                   check=True)
-    lines = open(path).read().splitlines()
-    req = {"resourceLogs": []}
-    n = 0
-    for l in lines:
-        d = json.loads(l)
-        for rl in d["resourceLogs"]:
-            for sl in rl["scopeLogs"]:
-                take = min(len(sl["logRecords"]), 1000 - n)
-                sl["logRecords"] = sl["logRecords"][:take]
-                n += take
-            req["resourceLogs"].append(rl)
-            if n >= 1000:
-                break
-        if n >= 1000:
-            break
-    assert n == 1000, n
-    out = os.path.join(work, "bench-serve-1000.json")
-    with open(out, "w") as f:
-        json.dump(req, f, separators=(",", ":"))
-    return out
+sys.path.insert(0, here)
+import serve_load_inputs as inputs  # noqa: E402
 
 
 def policies(n):
-    pols = []
-    words = ["cache", "healthz", "payment", "login", "cart", "orders", "timeout",
-             "refused", "token", "retry"]
-    for i in range(n):
-        w = words[i % len(words)] + ("%d" % i if i >= len(words) else "")
-        m = ({"log_field": "body", "contains": w} if i % 3 else
-             {"log_attribute": "http.route", "regex": "^/%s.*" % w})
-        keep = ["all", "none", "50%"][i % 3]
-        pols.append({"id": "p%04d" % i, "name": "p%d" % i,
-                     "log": {"match": [m], "keep": keep}})
-    path = os.path.join(work, "bench-serve-policies-%d.json" % n)
-    with open(path, "w") as f:
-        json.dump({"policies": pols}, f)
-    return path
-
-
-def proto_body(json_path):
-    out = os.path.join(work, "bench-serve-1000.pb")
-    subprocess.run([sluice, "convert", "--from", "otlp-json", "--to", "otlp-proto",
-                    json_path, out], check=True)
-    return out
+    return inputs.policies(n, work)
 
 
 def metrics(admin):
@@ -123,8 +79,8 @@ def run(body, ctype, pol, threads, extra=()):
     return peak, half, int(hwm) / 1024.0
 
 
-jbody = request_body()
-pbody = proto_body(jbody)
+jbody = inputs.request_body(work)
+pbody = inputs.proto_body(sluice, jbody, work)
 print("request: %d bytes of JSON / %d of protobuf, 1000 log records; %.0f s per run; "
       "peak: closed loop over %d connections; half: open loop, even arrivals at half "
       "the peak rate over %d connections, latency from the scheduled send time"

@@ -38,6 +38,10 @@ static int usage(const char *why) {
             "[--queue-fsync always|batch|never]\n"
             "          (--queue-max-bytes is --queue-bytes)\n"
             "  TLS: --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]\n"
+            "       admin listener: --admin-tls-cert FILE --admin-tls-key FILE"
+            " |\n"
+            "       --admin-tls (the receivers' certificate and client CA)\n"
+            "       policy provider (https://, grpcs://): [--policy-ca FILE]\n"
             "       --forward https://... | --forward-grpc-tls, "
             "[--forward-ca FILE]\n"
             "       [--forward-insecure-skip-verify]\n"
@@ -225,6 +229,14 @@ int sl_cmd_serve(int argc, char **argv) {
             o.tls_key = argv[++i];
         } else if (strcmp(a, "--tls-client-ca") == 0 && v) {
             o.tls_client_ca = argv[++i];
+        } else if (strcmp(a, "--admin-tls-cert") == 0 && v) {
+            o.admin_tls_cert = argv[++i];
+        } else if (strcmp(a, "--admin-tls-key") == 0 && v) {
+            o.admin_tls_key = argv[++i];
+        } else if (strcmp(a, "--admin-tls") == 0) {
+            o.admin_tls_same = true;
+        } else if (strcmp(a, "--policy-ca") == 0 && v) {
+            o.policy_ca = argv[++i];
         } else if (strcmp(a, "--forward-ca") == 0 && v) {
             o.forward_ca = argv[++i];
         } else if (strcmp(a, "--forward-insecure-skip-verify") == 0) {
@@ -286,6 +298,14 @@ int sl_cmd_serve(int argc, char **argv) {
         status = usage("--tls-cert and --tls-key go together");
     } else if (o.tls_client_ca && !o.tls_cert) {
         status = usage("--tls-client-ca needs --tls-cert and --tls-key");
+    } else if ((o.admin_tls_cert != NULL) != (o.admin_tls_key != NULL)) {
+        status = usage("--admin-tls-cert and --admin-tls-key go together");
+    } else if (o.admin_tls_same && o.admin_tls_cert) {
+        status = usage("--admin-tls excludes --admin-tls-cert");
+    } else if (o.admin_tls_same && !o.tls_cert) {
+        status = usage("--admin-tls needs --tls-cert and --tls-key");
+    } else if (o.policy_ca && !o.policy_server) {
+        status = usage("--policy-ca goes with --policy-server");
     } else if (o.forward_grpc_tls && !o.forward_grpc) {
         status = usage("--forward-grpc-tls goes with --forward-grpc");
     } else if (o.npolicies == 0 && !o.policy_server) {

@@ -85,6 +85,53 @@ static sl_status stages(const sl_policy_set *set, sl_buf *b) {
     return rc;
 }
 
+/* sluice_request_duration_seconds per signal: export requests from their
+ * first byte read to their answer made. */
+static sl_status latency(const sl__serve_metrics *m, sl_buf *b) {
+    static const char fam[] = "sluice_request_duration_seconds";
+    sl_status rc = family(b, fam, "histogram",
+                          "export requests, from the first byte read to the "
+                          "answer made");
+    for (int s = 0; s < SL_SERVE_NSIG && rc == SL_OK; s++) {
+        uint64_t cum = 0;
+        for (int i = 0; i <= SL_SERVE_NBUCKETS && rc == SL_OK; i++) {
+            cum += LOAD(m->lat_bucket[s][i]);
+            char le[32] = "+Inf";
+            if (i < SL_SERVE_NBUCKETS) {
+                snprintf(le, sizeof(le), "%g",
+                         (double)sl__serve_lat_bounds_us[i] / 1e6);
+            }
+            rc = sl__buf_printf(
+                b, "%s_bucket{signal=\"%s\",le=\"%s\"} %" PRIu64 "\n", fam,
+                sig_names[s], le, cum);
+        }
+        if (rc == SL_OK) {
+            rc = sl__buf_printf(b,
+                                "%s_sum{signal=\"%s\"} %.6f\n"
+                                "%s_count{signal=\"%s\"} %" PRIu64 "\n",
+                                fam, sig_names[s],
+                                (double)LOAD(m->lat_sum_us[s]) / 1e6, fam,
+                                sig_names[s], LOAD(m->lat_count[s]));
+        }
+    }
+    return rc;
+}
+
+/* How the workers share the connections (net.c gives each new one to the
+ * worker with the fewest). */
+static sl_status workers(sl__serve *srv, sl_buf *b) {
+    static const char fam[] = "sluice_worker_connections";
+    sl_status rc = family(b, fam, "gauge",
+                          "client connections held by each worker thread");
+    for (unsigned i = 0;
+         i < srv->opts.threads && i < SL_SERVE_MAX_THREADS && rc == SL_OK;
+         i++) {
+        rc = sl__buf_printf(b, "%s{worker=\"%u\"} %" PRIu64 "\n", fam, i,
+                            LOAD(srv->m.worker_conns[i]));
+    }
+    return rc;
+}
+
 static sl_status policies(sl__serve *srv, sl_buf *b) {
     static const struct {
         const char *name, *help;
@@ -244,7 +291,13 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
          "connections closed at once: over the connection limit",
          LOAD(m->conns_refused)},
         {"sluice_inflight_bytes", "gauge",
-         "memory held by connection input buffers", LOAD(m->inflight_bytes)},
+         "memory held by connection input buffers and TLS sessions (a fixed "
+         "charge each)",
+         LOAD(m->inflight_bytes)},
+        {"sluice_tls_memory_refusals_total", "counter",
+         "TLS connections closed at accept: their session would pass "
+         "--max-inflight",
+         LOAD(m->tls_refused_memory)},
         {"sluice_memory_rejections_total", "counter",
          "requests answered 503 because input buffers hit --max-inflight",
          LOAD(m->rejected_memory)},
@@ -259,32 +312,10 @@ sl_status sl__serve_admin_metrics(sl__serve *srv, sl_buf *b) {
         rc = scalar(b, s[i].name, s[i].type, s[i].help, s[i].v);
     }
     if (rc == SL_OK) {
-        rc = family(b, "sluice_request_duration_seconds", "histogram",
-                    "time to handle an export request");
-    }
-    uint64_t cum = 0;
-    for (int i = 0; i <= SL_SERVE_NBUCKETS && rc == SL_OK; i++) {
-        cum += LOAD(m->lat_bucket[i]);
-        if (i < SL_SERVE_NBUCKETS) {
-            rc = sl__buf_printf(
-                b,
-                "sluice_request_duration_seconds_bucket{le=\"%g\"} %" PRIu64
-                "\n",
-                (double)sl__serve_lat_bounds_us[i] / 1e6, cum);
-        } else {
-            rc = sl__buf_printf(
-                b,
-                "sluice_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64
-                "\n",
-                cum);
-        }
+        rc = latency(m, b);
     }
     if (rc == SL_OK) {
-        rc = sl__buf_printf(
-            b,
-            "sluice_request_duration_seconds_sum %.6f\n"
-            "sluice_request_duration_seconds_count %" PRIu64 "\n",
-            (double)LOAD(m->lat_sum_us) / 1e6, LOAD(m->lat_count));
+        rc = workers(srv, b);
     }
     if (rc == SL_OK) {
         rc = policies(srv, b);

@@ -62,6 +62,10 @@ static const option options[] = {
     {"receivers.tls", "cert_file", K_FILE, OFF(tls_cert), 0, NULL},
     {"receivers.tls", "key_file", K_FILE, OFF(tls_key), 0, NULL},
     {"receivers.tls", "client_ca_file", K_FILE, OFF(tls_client_ca), 0, NULL},
+    {"admin_tls", "cert_file", K_FILE, OFF(admin_tls_cert), 0, NULL},
+    {"admin_tls", "key_file", K_FILE, OFF(admin_tls_key), 0, NULL},
+    {"admin_tls", "same_as_receivers", K_BOOL, OFF(admin_tls_same), 0, NULL},
+    {"policies", "ca_file", K_FILE, OFF(policy_ca), 0, NULL},
     {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u,
      NULL},
     {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30, NULL},
@@ -78,11 +82,12 @@ static const option options[] = {
 };
 
 static const char *const sections[] = {"receivers", "exporter", "limits",
-                                       "policies"};
+                                       "policies", "admin_tls"};
 
 typedef struct loader {
     sl__serve_config *cfg;
     const sl_doc *doc;
+    const sl_node *admin_tls; /* the admin_tls mapping, when there is one */
 } loader;
 
 static void problem(loader *ld, const sl_node *n, const char *fmt, ...)
@@ -217,6 +222,25 @@ static bool has_key(const sl_node *obj, const char *key) {
     return false;
 }
 
+/* admin_tls: its own cert_file and key_file (both), or
+ * same_as_receivers: true (the receivers' tls, checked once the whole
+ * file is read). */
+static void admin_tls(loader *ld, const sl_node *v) {
+    bool cert = has_key(v, "cert_file"), key = has_key(v, "key_file");
+    if (cert != key) {
+        problem(ld, v, "admin_tls: cert_file and key_file go together");
+    } else if (cert && ld->cfg->opts.admin_tls_same) {
+        problem(ld, v,
+                "admin_tls: same_as_receivers excludes cert_file and "
+                "key_file");
+    } else if (!cert && !has_key(v, "same_as_receivers")) {
+        problem(ld, v,
+                "admin_tls: want cert_file and key_file, or "
+                "same_as_receivers: true");
+    }
+    ld->admin_tls = v;
+}
+
 /* The keys of one object (section "" = the root). */
 static void object(loader *ld, const sl_node *obj, const char *section) {
     for (size_t i = 0; i < sl_node_len(obj); i++) {
@@ -243,6 +267,9 @@ static void object(loader *ld, const sl_node *obj, const char *section) {
                         sl_node_kind_name(sl_node_kind_of(v)));
             } else {
                 object(ld, v, sections[s]);
+                if (strcmp(sections[s], "admin_tls") == 0) {
+                    admin_tls(ld, v);
+                }
             }
         }
         if (known) {
@@ -322,7 +349,7 @@ sl_status sl__serve_config_load(const char *path, sl__serve_config *cfg,
     if (rc != SL_OK) {
         return rc;
     }
-    loader ld = {cfg, doc};
+    loader ld = {cfg, doc, NULL};
     const sl_node *root = sl_doc_root(doc);
     if (!root || sl_node_kind_of(root) != SL_NODE_OBJECT) {
         problem(&ld, root, "expected a mapping of options");
@@ -335,6 +362,10 @@ sl_status sl__serve_config_load(const char *path, sl__serve_config *cfg,
         problem(&ld, root,
                 "exporter: output, forward and forward_grpc exclude each "
                 "other");
+    }
+    if (ld.admin_tls && cfg->opts.admin_tls_same && !cfg->opts.tls_cert) {
+        problem(&ld, ld.admin_tls,
+                "admin_tls: same_as_receivers needs receivers.tls");
     }
     sl_doc_free(doc);
     return SL_OK;

@@ -6,6 +6,7 @@
  * The queue lives in memory (a list of items) or, with --queue-dir, in the
  * spool (spool.h); this file only decides where the bytes are, deliver()
  * does not know. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "serve/export.h"
 
 #include <errno.h>
@@ -447,6 +448,7 @@ sl__serve_export *sl__serve_export_start(sl__serve *srv) {
         sl__serve_log(SL_SERVE_ERROR, "export: cannot start thread");
         goto fail;
     }
+    pthread_setname_np(ex->thread, "sl-export"); /* best effort */
     return ex;
 fail:
     if (ex->out && !ex->out_is_stdout) {

@@ -37,7 +37,7 @@ typedef struct stream {
     char path[512];
     sl_buf body;
     size_t header_bytes; /* name + value + 32 each, as RFC 9113 counts */
-    uint64_t start_ms;
+    uint64_t start_ms, start_us;
     int refuse; /* 408, 413, 431 or 503: answered so, the body dropped */
     bool answered;
     sl__serve_resp resp;
@@ -113,7 +113,8 @@ static int on_begin_headers(nghttp2_session *session,
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
     s->id = frame->hd.stream_id;
-    s->start_ms = sl__serve_now_ms();
+    s->start_us = sl__serve_now_us();
+    s->start_ms = s->start_us / 1000u;
     nghttp2_session_set_stream_user_data(session, s->id, s);
     s->next = h->open;
     if (h->open) {
@@ -259,6 +260,7 @@ static int answer(sl__serve_h2 *h, stream *s) {
         .grpc_encoding = {s->genc, strlen(s->genc)},
         .body = s->body.ptr ? s->body.ptr : "",
         .body_len = s->body.len,
+        .start_us = s->start_us,
     };
     bool grpc = h->kind == SL_SERVE_L_GRPC;
     s->answered = true;

@@ -38,7 +38,8 @@ enum {
     SRC_WAKE = 2,
     READ_STEP = 64 * 1024,
     OUT_HIGH = 1 << 20, /* stop answering pipelined requests above this */
-    SWEEP_MS = 100
+    SWEEP_MS = 100,
+    HANDOFF_CAP = 256 /* connections waiting for another worker to take */
 };
 
 typedef struct src {
@@ -53,6 +54,12 @@ typedef struct listener {
 
 typedef struct worker worker;
 
+/* A connection accepted by one worker for another (balancing). */
+typedef struct handoff {
+    int fd;
+    sl__serve_listener kind;
+} handoff;
+
 typedef struct conn {
     src s;
     sl__serve_listener kind;
@@ -65,6 +72,7 @@ typedef struct conn {
     sl__tls *tls;     /* TLS listeners: the session */
     size_t held;      /* in.cap as counted in the server's inflight bytes */
     uint64_t last_ms, req_start_ms, start_ms;
+    uint64_t req_start_us; /* the request's first byte read (latency) */
     /* TLS may need the other direction: a read waiting for the socket to
      * be writable (handshake), a write waiting for it to be readable */
     bool tls_read_wants_out, tls_write_wants_in;
@@ -82,14 +90,23 @@ struct worker {
     size_t nconns;
     int spare_fd; /* given up to refuse a connection when out of fds */
     bool listening, started;
+    unsigned id; /* index: srv->m.worker_conns[id] is its share */
+    /* connections other workers accepted for this one: a ring under hmu,
+     * taken when wake fires; hclosed once the loop has ended */
+    pthread_mutex_t hmu;
+    bool hmu_init, hclosed;
+    handoff hq[HANDOFF_CAP];
+    size_t hhead, hlen;
 };
 
 struct sl__serve_net {
     sl__serve *srv;
     listener l[3];
     sl__tls_server *tls; /* --tls-cert: the OTLP/HTTP and gRPC listeners */
+    sl__tls_server *admin_tls; /* --admin-tls-cert: the admin listener */
     worker *workers;
     unsigned nworkers;
+    _Atomic unsigned rr; /* where the next least-loaded search starts */
 };
 
 /* ---- listeners ---- */
@@ -179,6 +196,16 @@ sl__serve_net *sl__serve_net_new(sl__serve *srv,
             return NULL;
         }
     }
+    if (srv->opts.admin_tls_cert) {
+        sl_error err = {0};
+        net->admin_tls = sl__tls_server_new(
+            srv->opts.admin_tls_cert, srv->opts.admin_tls_key, NULL, &err);
+        if (!net->admin_tls) {
+            sl__serve_log(SL_SERVE_ERROR, "admin listener: %s", err.msg);
+            sl__serve_net_free(net);
+            return NULL;
+        }
+    }
     const char *want[3] = {srv->opts.http, srv->opts.grpc, srv->opts.admin};
     for (int i = 0; i < 3; i++) {
         net->l[i].s.kind = SRC_LISTENER;
@@ -215,7 +242,10 @@ static void shrink(worker *w, conn *c) {
 
 static void conn_close(worker *w, conn *c) {
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->s.fd, NULL);
-    sl__tls_free(c->tls);
+    if (c->tls) {
+        sl__tls_free(c->tls);
+        atomic_fetch_sub(&w->net->srv->m.inflight_bytes, SL_TLS_SESSION_BYTES);
+    }
     close(c->s.fd);
     if (c->prev) {
         c->prev->next = c->next;
@@ -227,6 +257,7 @@ static void conn_close(worker *w, conn *c) {
     }
     w->nconns--;
     atomic_fetch_sub(&w->net->srv->m.conns_open, 1);
+    atomic_fetch_sub(&w->net->srv->m.worker_conns[w->id], 1);
     sl__serve_h2_free(c->h2);
     sl__buf_free(&c->in);
     account(w, c);
@@ -399,11 +430,14 @@ static void conn_process(worker *w, conn *c) {
                 break;
             }
             bool keep = req.keep_alive && !c->peer_closed;
-            sl__serve_http_handle(&w->pipe, c->kind, &req, &c->out, &keep);
+            sl__serve_http_handle_at(&w->pipe, c->kind, &req, c->req_start_us,
+                                     &c->out, &keep);
             sl__http_consume(&c->p, &c->in);
             shrink(w, c);
             c->sent_continue = false;
-            c->req_start_ms = c->in.len ? sl__serve_now_ms() : 0;
+            /* a pipelined request's bytes are here already: it starts now */
+            c->req_start_us = c->in.len ? sl__serve_now_us() : 0;
+            c->req_start_ms = c->req_start_us / 1000u;
             if (!keep) {
                 c->closing = true;
             }
@@ -528,7 +562,8 @@ static void conn_read(worker *w, conn *c) {
         }
         if (n > 0) {
             if (c->in.len == 0 && c->req_start_ms == 0) {
-                c->req_start_ms = sl__serve_now_ms();
+                c->req_start_us = sl__serve_now_us();
+                c->req_start_ms = c->req_start_us / 1000u;
             }
             c->in.len += (size_t)n;
             c->in.ptr[c->in.len] = '\0';
@@ -545,6 +580,150 @@ static void conn_read(worker *w, conn *c) {
     }
     c->last_ms = sl__serve_now_ms();
     conn_process(w, c);
+}
+
+/* The TLS context of a listener's connections, NULL for cleartext: the
+ * receivers' for OTLP/HTTP and gRPC; for the admin listener its own
+ * (--admin-tls-cert) or, with --admin-tls, the receivers'. */
+static sl__tls_server *tls_for(const sl__serve_net *net,
+                               sl__serve_listener kind) {
+    if (kind != SL_SERVE_L_ADMIN) {
+        return net->tls;
+    }
+    return net->srv->opts.admin_tls_same ? net->tls : net->admin_tls;
+}
+
+/* Charge a TLS session's memory to the in-flight bound (OpenSSL keeps
+ * its own heap: SL_TLS_SESSION_BYTES is its measured ceiling per
+ * connection); false, uncharged and counted, when it would pass
+ * --max-inflight. The admin listener is charged but never refused. */
+static bool charge_tls(sl__serve *srv, sl__serve_listener kind) {
+    _Atomic uint64_t *total = &srv->m.inflight_bytes;
+    uint64_t was = atomic_fetch_add(total, SL_TLS_SESSION_BYTES);
+    if (kind != SL_SERVE_L_ADMIN &&
+        was + SL_TLS_SESSION_BYTES > srv->opts.max_inflight) {
+        atomic_fetch_sub(total, SL_TLS_SESSION_BYTES);
+        atomic_fetch_add(&srv->m.tls_refused_memory, 1);
+        return false;
+    }
+    return true;
+}
+
+/* Make the accepted socket fd (TCP_NODELAY set, counted in
+ * srv->m.worker_conns[w->id]) one of w's connections; on failure (out of
+ * memory, or a TLS session over --max-inflight) it is closed and
+ * uncounted. */
+static void adopt(worker *w, int fd, sl__serve_listener kind) {
+    sl__serve *srv = w->net->srv;
+    conn *c = sl__calloc(1, sizeof(*c));
+    if (!c) {
+        goto fail;
+    }
+    c->s.kind = SRC_CONN;
+    c->s.fd = fd;
+    c->kind = kind;
+    c->w = w;
+    c->last_ms = sl__serve_now_ms();
+    c->start_ms = c->last_ms;
+    sl__tls_server *t = tls_for(w->net, kind);
+    if (t) {
+        if (!charge_tls(srv, kind)) {
+            goto fail;
+        }
+        c->tls = sl__tls_accept(t, fd, kind == SL_SERVE_L_GRPC);
+        if (!c->tls) {
+            atomic_fetch_sub(&srv->m.inflight_bytes, SL_TLS_SESSION_BYTES);
+            goto fail;
+        }
+    }
+    struct epoll_event ev = {0};
+    ev.events = EPOLLIN;
+    ev.data.ptr = c;
+    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (c->tls) {
+            sl__tls_free(c->tls);
+            atomic_fetch_sub(&srv->m.inflight_bytes, SL_TLS_SESSION_BYTES);
+        }
+        goto fail;
+    }
+    c->next = w->conns;
+    if (w->conns) {
+        w->conns->prev = c;
+    }
+    w->conns = c;
+    w->nconns++;
+    atomic_fetch_add(&srv->m.conns_open, 1);
+    atomic_fetch_add(&srv->m.conns_total, 1);
+    return;
+fail:
+    close(fd);
+    sl__free(c, sizeof(*c));
+    atomic_fetch_sub(&srv->m.worker_conns[w->id], 1);
+}
+
+/* The worker holding the fewest connections; among equals, the search
+ * starts one further each time, so a burst of connects (a client opening
+ * its pool) is dealt out in turn rather than to whichever worker woke.
+ * One worker taking a whole burst would leave the others idle while its
+ * requests queue: the tail latency of a multi-threaded server. */
+static worker *least_loaded(sl__serve_net *net) {
+    _Atomic uint64_t *share = net->srv->m.worker_conns;
+    unsigned n = net->nworkers;
+    unsigned best = atomic_fetch_add(&net->rr, 1) % n;
+    uint64_t min = atomic_load(&share[best]);
+    for (unsigned k = 1; k < n; k++) {
+        unsigned i = (best + k) % n;
+        uint64_t v = atomic_load(&share[i]);
+        if (v < min) {
+            min = v;
+            best = i;
+        }
+    }
+    return &net->workers[best];
+}
+
+/* Queue fd for worker to and wake it; false when its ring is full or its
+ * loop has ended (the caller keeps the connection). */
+static bool hand_over(worker *to, int fd, sl__serve_listener kind) {
+    pthread_mutex_lock(&to->hmu);
+    bool ok = !to->hclosed && to->hlen < HANDOFF_CAP;
+    if (ok) {
+        to->hq[(to->hhead + to->hlen) % HANDOFF_CAP] =
+            (handoff){.fd = fd, .kind = kind};
+        to->hlen++;
+    }
+    pthread_mutex_unlock(&to->hmu);
+    if (ok) {
+        uint64_t one = 1;
+        ssize_t r = write(to->wake.fd, &one, sizeof(one));
+        (void)r; /* the counter only saturates: a wake is pending then */
+    }
+    return ok;
+}
+
+/* Take the connections handed to w; with closing, close them instead and
+ * take no more (the loop is ending). */
+static void take_handoffs(worker *w, bool closing) {
+    for (;;) {
+        pthread_mutex_lock(&w->hmu);
+        if (closing) {
+            w->hclosed = true;
+        }
+        if (w->hlen == 0) {
+            pthread_mutex_unlock(&w->hmu);
+            return;
+        }
+        handoff h = w->hq[w->hhead];
+        w->hhead = (w->hhead + 1) % HANDOFF_CAP;
+        w->hlen--;
+        pthread_mutex_unlock(&w->hmu);
+        if (closing) {
+            close(h.fd);
+            atomic_fetch_sub(&w->net->srv->m.worker_conns[w->id], 1);
+        } else {
+            adopt(w, h.fd, h.kind);
+        }
+    }
 }
 
 static void accept_all(worker *w, listener *l) {
@@ -577,45 +756,22 @@ static void accept_all(worker *w, listener *l) {
             close(fd);
             continue;
         }
-        conn *c = sl__calloc(1, sizeof(*c));
-        if (!c) {
-            close(fd);
-            continue;
-        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->s.kind = SRC_CONN;
-        c->s.fd = fd;
-        c->kind = l->kind;
-        c->w = w;
-        c->last_ms = sl__serve_now_ms();
-        c->start_ms = c->last_ms;
-        if (w->net->tls && l->kind != SL_SERVE_L_ADMIN) {
-            c->tls =
-                sl__tls_accept(w->net->tls, fd, l->kind == SL_SERVE_L_GRPC);
-            if (!c->tls) {
-                close(fd);
-                sl__free(c, sizeof(*c));
+        /* the admin listener's connections stay where they were accepted
+         * (scrapes are light); OTLP ones go to the least-loaded worker */
+        worker *to = l->kind == SL_SERVE_L_ADMIN ? w : least_loaded(w->net);
+        _Atomic uint64_t *share = srv->m.worker_conns;
+        atomic_fetch_add(&share[to->id], 1);
+        if (to != w) {
+            if (hand_over(to, fd, l->kind)) {
                 continue;
             }
+            /* its ring is full or it has stopped: keep it here */
+            atomic_fetch_sub(&share[to->id], 1);
+            atomic_fetch_add(&share[w->id], 1);
         }
-        struct epoll_event ev = {0};
-        ev.events = EPOLLIN;
-        ev.data.ptr = c;
-        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            sl__tls_free(c->tls);
-            close(fd);
-            sl__free(c, sizeof(*c));
-            continue;
-        }
-        c->next = w->conns;
-        if (w->conns) {
-            w->conns->prev = c;
-        }
-        w->conns = c;
-        w->nconns++;
-        atomic_fetch_add(&srv->m.conns_open, 1);
-        atomic_fetch_add(&srv->m.conns_total, 1);
+        adopt(w, fd, l->kind);
     }
 }
 
@@ -738,6 +894,7 @@ static void *worker_run(void *arg) {
                 uint64_t v;
                 ssize_t r = read(s->fd, &v, sizeof(v));
                 (void)r;
+                take_handoffs(w, false);
             } else {
                 conn *c = (conn *)s;
                 if (c->tls_read_wants_out) {
@@ -764,6 +921,7 @@ static void *worker_run(void *arg) {
             last_sweep = now;
         }
     }
+    take_handoffs(w, true);
     while (w->conns) {
         conn_close(w, w->conns);
     }
@@ -782,11 +940,13 @@ bool sl__serve_net_start(sl__serve_net *net) {
     for (unsigned i = 0; i < n; i++) {
         worker *w = &net->workers[i];
         w->net = net;
+        w->id = i;
+        w->hmu_init = pthread_mutex_init(&w->hmu, NULL) == 0;
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         w->wake.kind = SRC_WAKE;
         w->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (w->ep < 0 || w->wake.fd < 0 ||
+        if (!w->hmu_init || w->ep < 0 || w->wake.fd < 0 ||
             sl__serve_pipe_init(&w->pipe, srv) != SL_OK) {
             sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start", i);
             return false;
@@ -805,6 +965,9 @@ bool sl__serve_net_start(sl__serve_net *net) {
             sl__serve_log(SL_SERVE_ERROR, "worker %u: cannot start thread", i);
             return false;
         }
+        char name[16];
+        snprintf(name, sizeof(name), "sl-worker-%u", i % 100000u);
+        pthread_setname_np(w->thread, name); /* top -H, /proc: best effort */
         w->started = true;
     }
     return true;
@@ -848,6 +1011,9 @@ void sl__serve_net_free(sl__serve_net *net) {
             if (w->pipe.srv) {
                 sl__serve_pipe_free(&w->pipe);
             }
+            if (w->hmu_init) {
+                pthread_mutex_destroy(&w->hmu);
+            }
         }
         sl__free(net->workers, net->nworkers * sizeof(worker));
     }
@@ -857,20 +1023,28 @@ void sl__serve_net_free(sl__serve_net *net) {
         }
     }
     sl__tls_server_free(net->tls);
+    sl__tls_server_free(net->admin_tls);
     sl__free(net, sizeof(*net));
 }
 
 void sl__serve_net_reload_tls(sl__serve_net *net) {
-    if (!net || !net->tls) {
+    if (!net) {
         return;
     }
-    sl_error err = {0};
-    if (sl__tls_server_reload(net->tls, &err) != SL_OK) {
-        sl__serve_log(SL_SERVE_ERROR,
-                      "tls reload failed, keeping the previous certificate: "
-                      "%s",
-                      err.msg);
-        return;
+    sl__tls_server *ctxs[2] = {net->tls, net->admin_tls};
+    static const char *const what[2] = {"", "admin listener: "};
+    for (int i = 0; i < 2; i++) {
+        sl_error err = {0};
+        if (!ctxs[i]) {
+            continue;
+        }
+        if (sl__tls_server_reload(ctxs[i], &err) != SL_OK) {
+            sl__serve_log(SL_SERVE_ERROR,
+                          "%stls reload failed, keeping the previous "
+                          "certificate: %s",
+                          what[i], err.msg);
+        } else {
+            sl__serve_log(SL_SERVE_INFO, "%stls certificate reloaded", what[i]);
+        }
     }
-    sl__serve_log(SL_SERVE_INFO, "tls certificate reloaded");
 }

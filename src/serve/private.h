@@ -49,9 +49,14 @@ typedef struct sl__serve_opts {
     /* TLS on the OTLP/HTTP and gRPC listeners: PEM files; client_ca set =
      * a client certificate is required and verified (mutual TLS) */
     const char *tls_cert, *tls_key, *tls_client_ca;
-    const char *forward_ca;    /* --forward https / gRPC TLS: NULL = system */
-    bool forward_insecure;     /* no certificate check (tests, labs) */
-    bool forward_grpc_tls;     /* --forward-grpc over TLS */
+    /* TLS on the admin listener: its own PEM files, or (admin_tls_same)
+     * the receivers' context, client CA included */
+    const char *admin_tls_cert, *admin_tls_key;
+    bool admin_tls_same;
+    const char *policy_ca;  /* --policy-server https / grpcs: NULL = system */
+    const char *forward_ca; /* --forward https / gRPC TLS: NULL = system */
+    bool forward_insecure;  /* no certificate check (tests, labs) */
+    bool forward_grpc_tls;  /* --forward-grpc over TLS */
     unsigned forward_compress; /* sl__serve_compress; 0 = gzip */
     unsigned policy_compress;  /* sl__serve_compress; 0 = none */
 } sl__serve_opts;
@@ -76,6 +81,7 @@ typedef struct sl__serve_metrics {
     _Atomic uint64_t timeouts;
     _Atomic uint64_t tls_failed; /* handshakes refused or broken */
     _Atomic uint64_t inflight_bytes, rejected_memory;
+    _Atomic uint64_t tls_refused_memory; /* sessions over --max-inflight */
     _Atomic uint64_t reload_ok, reload_failed;
     _Atomic uint64_t sync_ok, sync_failed; /* --policy-server syncs */
     _Atomic uint64_t export_requests, export_failures, export_retries;
@@ -84,8 +90,13 @@ typedef struct sl__serve_metrics {
     /* --queue-dir: copied from the spool's counters after each change */
     _Atomic uint64_t spool_disk_bytes, spool_replayed, spool_torn;
     _Atomic uint64_t spool_appends, spool_syncs;
-    _Atomic uint64_t lat_bucket[SL_SERVE_NBUCKETS + 1];
-    _Atomic uint64_t lat_sum_us, lat_count;
+    /* export requests per signal, from the request's first byte read to
+     * its answer made (sluice_request_duration_seconds) */
+    _Atomic uint64_t lat_bucket[SL_SERVE_NSIG][SL_SERVE_NBUCKETS + 1];
+    _Atomic uint64_t lat_sum_us[SL_SERVE_NSIG], lat_count[SL_SERVE_NSIG];
+    /* connections each worker holds or was handed (net.c balances new
+     * connections on it) */
+    _Atomic uint64_t worker_conns[SL_SERVE_MAX_THREADS];
 } sl__serve_metrics;
 
 /* One compiled policy set, shared by every worker; freed when the last

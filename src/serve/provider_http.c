@@ -3,6 +3,7 @@
  * srv->build_mu, the lock every snapshot rebuild takes (file reloads too),
  * so the provider's document never changes under a rebuild and the
  * snapshot always holds the files and the provider's latest policies. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "serve/provider_http.h"
 
 #include <errno.h>
@@ -41,7 +42,8 @@ sl__serve_provider *sl__serve_provider_new(sl__serve *srv, const char *url,
     pthread_cond_init(&p->cv, &ca);
     pthread_condattr_destroy(&ca);
     bool changed = false;
-    sl__serve_client_opts co = {.proto = srv->opts.policy_proto,
+    sl__serve_client_opts co = {.ca_file = srv->opts.policy_ca,
+                                .proto = srv->opts.policy_proto,
                                 .gzip = srv->opts.policy_compress ==
                                         SL_SERVE_COMPRESS_GZIP};
     p->sync = sl__sync_new(url, &co, err);
@@ -115,6 +117,9 @@ static void *run(void *arg) {
 
 bool sl__serve_provider_start(sl__serve_provider *p) {
     p->started = pthread_create(&p->thread, NULL, run, p) == 0;
+    if (p->started) {
+        pthread_setname_np(p->thread, "sl-sync"); /* best effort */
+    }
     return p->started;
 }
 

@@ -72,15 +72,19 @@ static void handle_admin(sl__serve *srv, const sl__serve_call *call,
     }
 }
 
-static void observe(sl__serve *srv, uint64_t t0) {
-    uint64_t us = sl__serve_now_us() - t0;
+/* One export request of signal sig answered: its time since t0 (the
+ * request's first byte, so time waiting behind other work of the worker
+ * counts) into the signal's histogram. */
+static void observe(sl__serve *srv, sl_signal sig, uint64_t t0) {
+    uint64_t now = sl__serve_now_us();
+    uint64_t us = now > t0 ? now - t0 : 0;
     size_t b = 0;
     while (b < SL_SERVE_NBUCKETS && us > sl__serve_lat_bounds_us[b]) {
         b++;
     }
-    atomic_fetch_add(&srv->m.lat_bucket[b], 1);
-    atomic_fetch_add(&srv->m.lat_sum_us, us);
-    atomic_fetch_add(&srv->m.lat_count, 1);
+    atomic_fetch_add(&srv->m.lat_bucket[sig][b], 1);
+    atomic_fetch_add(&srv->m.lat_sum_us[sig], us);
+    atomic_fetch_add(&srv->m.lat_count[sig], 1);
 }
 
 void sl__serve_handle(sl__serve_pipe *p, sl__serve_listener kind,
@@ -123,7 +127,7 @@ void sl__serve_handle(sl__serve_pipe *p, sl__serve_listener kind,
         sl__serve_count_status(srv, r->status);
         return;
     }
-    uint64_t t0 = sl__serve_now_us();
+    uint64_t t0 = call->start_us ? call->start_us : sl__serve_now_us();
     sl__serve_enc enc = sl__serve_enc_parse(call->content_encoding);
     sl__serve_outcome res;
     sl__serve_pipe_run(p, sig, proto, enc, call->body, call->body_len, &res);
@@ -136,7 +140,7 @@ void sl__serve_handle(sl__serve_pipe *p, sl__serve_listener kind,
         sl__serve_reply_export(&r->body, proto, sig, res.rejected, res.msg);
     }
     sl__serve_count_status(srv, r->status);
-    observe(srv, t0);
+    observe(srv, sig, t0);
 }
 
 static const struct {
@@ -205,11 +209,11 @@ void sl__serve_grpc_handle(sl__serve_pipe *p, const sl__serve_call *call,
         grpc_fail(r, 13, "bad gRPC compressed flag");
         return;
     }
-    uint64_t t0 = sl__serve_now_us();
+    uint64_t t0 = call->start_us ? call->start_us : sl__serve_now_us();
     sl__serve_outcome res;
     sl__serve_pipe_run(p, sig, true, enc, call->body + 5, mlen, &res);
     sl__serve_count_status(srv, res.http);
-    observe(srv, t0);
+    observe(srv, sig, t0);
     if (res.http != 200) {
         grpc_fail(r, sl__serve_grpc_code(res.http), res.msg);
         return;
@@ -245,6 +249,12 @@ void sl__serve_http_error(sl__serve *srv, int status, sl_buf *out) {
 void sl__serve_http_handle(sl__serve_pipe *p, sl__serve_listener kind,
                            const sl__http_req *req, sl_buf *out,
                            bool *keep_alive) {
+    sl__serve_http_handle_at(p, kind, req, 0, out, keep_alive);
+}
+
+void sl__serve_http_handle_at(sl__serve_pipe *p, sl__serve_listener kind,
+                              const sl__http_req *req, uint64_t start_us,
+                              sl_buf *out, bool *keep_alive) {
     sl__serve *srv = p->srv;
     if (atomic_load(&srv->draining)) {
         *keep_alive = false;
@@ -256,6 +266,7 @@ void sl__serve_http_handle(sl__serve_pipe *p, sl__serve_listener kind,
         .content_encoding = req->content_encoding,
         .body = req->body,
         .body_len = req->body_len,
+        .start_us = start_us,
     };
     sl__serve_resp r;
     memset(&r, 0, sizeof(r));

@@ -23,6 +23,8 @@ typedef struct sl__serve_call {
     sl_str grpc_encoding;
     const char *body;
     size_t body_len;
+    uint64_t start_us; /* first byte of the request read (sl__serve_now_us);
+                          0 = when the handler starts */
 } sl__serve_call;
 
 typedef struct sl__serve_resp {
@@ -44,10 +46,15 @@ void sl__serve_grpc_handle(sl__serve_pipe *p, const sl__serve_call *call,
                            sl__serve_resp *resp);
 
 /* HTTP/1.1: answer one framed request; a whole response is appended to
- * out; *keep_alive is cleared when the connection must close after it. */
+ * out; *keep_alive is cleared when the connection must close after it.
+ * The _at form takes when the request's first byte was read (latency
+ * histogram); the plain one counts from now. */
 void sl__serve_http_handle(sl__serve_pipe *p, sl__serve_listener kind,
                            const sl__http_req *req, sl_buf *out,
                            bool *keep_alive);
+void sl__serve_http_handle_at(sl__serve_pipe *p, sl__serve_listener kind,
+                              const sl__http_req *req, uint64_t start_us,
+                              sl_buf *out, bool *keep_alive);
 
 /* HTTP/1.1: answer a request that could not be framed (parser status). */
 void sl__serve_http_error(sl__serve *srv, int status, sl_buf *out);

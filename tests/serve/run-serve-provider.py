@@ -242,6 +242,119 @@ def compression_of_what_serve_sends(rs, codec):
                 s.close()
 
 
+class TlsFront:
+    """A TLS terminator for the test sync servers: accepts TLS on
+    127.0.0.1:port (a certificate of the test CA for localhost and
+    127.0.0.1; ALPN h2 or http/1.1) and relays the bytes both ways to the
+    cleartext backend at (host, port). .port is its own."""
+
+    def __init__(self, backend, cert, key):
+        import socket, ssl, threading
+        self.socket, self.threading = socket, threading
+        self.backend = backend
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.ctx.set_alpn_protocols(["h2", "http/1.1"])
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.threading.Thread(target=self._relay, args=(c,), daemon=True).start()
+
+    def _relay(self, c):
+        import select, ssl
+        try:
+            c.settimeout(10)
+            t = self.ctx.wrap_socket(c, server_side=True)
+        except (ssl.SSLError, OSError):
+            c.close()
+            return
+        b = self.socket.create_connection(self.backend, timeout=10)
+        try:
+            while True:
+                ready = [t] if t.pending() else select.select([t, b], [], [], 30)[0]
+                if not ready:
+                    return
+                for src, dst in ((t, b), (b, t)):
+                    if src in ready:
+                        data = src.recv(65536)
+                        if not data:
+                            return
+                        dst.sendall(data)
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            t.close()
+            b.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def policy_server_over_tls(rs, a, tmp, codec):
+    """--policy-server https://... and grpcs://... with --policy-ca: the
+    sync runs over TLS to the test sync server behind a TLS front whose
+    certificate the test CA signed; its policies are enforced. Without
+    --policy-ca (the system store) or with another CA the first sync
+    fails: serve refuses to start, logging the refused certificate."""
+    spec = importlib.util.spec_from_file_location("run_serve_tls",
+                                                  os.path.join(HERE, "run-serve-tls.py"))
+    tls = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tls)
+    pol = os.path.join(tmp, "tls-local.json")
+    with open(pol, "w") as f:
+        json.dump({"policies": [log_policy("never", "body", "contains", "zzz-never")]}, f)
+    try:
+        over_tls(rs, a, tls, pol, codec)
+    finally:
+        if tls.PKI:
+            shutil.rmtree(tls.PKI, ignore_errors=True)
+
+
+def over_tls(rs, a, tls, pol, codec):
+    with SyncServer(interval=1, codec=codec) as srv, \
+            sync_server_pb.GrpcSyncServer(srv, codec) as grpc:
+        srv.serve(json.dumps({"policies": [log_policy("drop-debug", "severity_text", "exact",
+                                                      "DEBUG")]}))
+        host, port = srv.url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        fronts = {"https": TlsFront((host, int(port)), tls.p("server.pem"), tls.p("server.key")),
+                  "grpcs": TlsFront(grpc.sock.getsockname(), tls.p("server.pem"),
+                                    tls.p("server.key"))}
+        urls = {"https": "https://127.0.0.1:%d/v1/policy/sync" % fronts["https"].port,
+                "grpcs": "grpcs://localhost:%d" % fronts["grpcs"].port}
+        try:
+            for scheme, url in urls.items():
+                s = rs.Server(["--policy-server", url, "--policy-ca", tls.p("ca.pem")],
+                              policies=pol)
+                try:
+                    st, _, _ = s.post("/v1/logs", logs(("DEBUG", "gone"), ("WARN", "kept")))
+                    assert st == 200, st
+                    wait(lambda: s.metric("sluice_policy_sync_success_total") >= 1,
+                         "a periodic sync over %s" % scheme)
+                    assert s.stop() == 0
+                    assert bodies(s.output_lines()) == ["kept"], (scheme, s.output_lines())
+                finally:
+                    s.close()
+                for ca in ([], ["--policy-ca", tls.p("rogue.pem")]):
+                    r = subprocess.run([a.sluice, "serve", "--policies", pol, "--policy-server",
+                                        url, "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0",
+                                        "--admin", "127.0.0.1:0"] + ca,
+                                       capture_output=True, text=True, timeout=60)
+                    assert r.returncode != 0 and "ready" not in r.stderr, (scheme, ca, r.stderr)
+                    assert "tls: certificate refused" in r.stderr, (scheme, ca, r.stderr[-800:])
+        finally:
+            for f in fronts.values():
+                f.close()
+
+
 def main():
     sync_server_pb.need_debian_python()
     ap = argparse.ArgumentParser()
@@ -269,7 +382,9 @@ def main():
                          ("forward-grpc refused", lambda: forward_grpc_refused(rs, codec)),
                          ("compression of what serve sends",
                           lambda: compression_of_what_serve_sends(rs, codec)),
-                         ("policies.server in --config", lambda: config_file(rs, a, tmp))):
+                         ("policies.server in --config", lambda: config_file(rs, a, tmp)),
+                         ("policy-server over TLS with --policy-ca",
+                          lambda: policy_server_over_tls(rs, a, tmp, codec))):
             try:
                 fn()
                 print("PASS " + name)

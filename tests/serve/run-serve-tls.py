@@ -340,6 +340,174 @@ def test_tls_handshake_slowloris_is_closed_at_the_read_timeout():
         s.close()
 
 
+def client_hello():
+    """The first flight of a real TLS client (a ClientHello), from an
+    in-memory session."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = client_ctx().wrap_bio(inc, out, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
+def closed_by_server(c, wait=2.0):
+    """Whether the server ended connection c (EOF or reset) within wait
+    seconds; what it sent before that (a ServerHello) is read and dropped."""
+    c.settimeout(0.2)
+    t0 = time.time()
+    while time.time() - t0 < wait:
+        try:
+            if c.recv(65536) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
+def test_tls_sessions_are_charged_to_max_inflight():
+    """Each TLS connection's OpenSSL session is charged (64 KiB, its
+    measured ceiling) to --max-inflight from accept to close: many idle
+    handshakes cannot take more memory than the bound; the ones past it
+    are closed at once and counted, and the budget comes back when they
+    go. 1 MiB holds 16 sessions, fewer with their input buffers."""
+    s = rs.Server(tls_flags() + ["--max-inflight", str(1 << 20)])
+    conns = []
+    try:
+        hello = client_hello()
+        for i in range(40):
+            c = socket.create_connection(s.http, timeout=10)
+            if i % 2:
+                c.sendall(hello)  # mid-handshake; the others send nothing
+            conns.append(c)
+        closed = [closed_by_server(c, 0.5) for c in conns]
+        inflight = s.metric("sluice_inflight_bytes")
+        refused = s.metric("sluice_tls_memory_refusals_total")
+        print("  40 connections: %d closed at once, %d refusals counted, inflight %d bytes"
+              % (sum(closed), refused, inflight))
+        # the bound, plus the input buffer of this very scrape (the admin
+        # listener is counted but never refused, so /metrics stays reachable)
+        assert inflight <= (1 << 20) + (128 << 10), inflight
+        assert 16 <= sum(closed) < 40 and refused >= 16, (sum(closed), refused)
+        for c in conns:
+            c.close()
+        # everything but the scrape's own input buffer given back
+        wait(lambda: s.metric("sluice_inflight_bytes") <= (128 << 10),
+             "the sessions' charge to come back")
+        st, _, _, _ = https_post(s.http, log_line("after the flood"))
+        assert st == 200
+        stop_clean(s)
+        assert bodies(s.output_lines()) == ["after the flood"]
+    finally:
+        for c in conns:
+            c.close()
+        s.close()
+
+
+def admin_get(s, path, ctx=None, host="localhost"):
+    c = http.client.HTTPSConnection(host, s.admin[1], timeout=10, context=ctx or client_ctx())
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        c.close()
+
+
+def test_admin_listener_over_tls_with_its_own_or_the_receivers_certificate():
+    """--admin-tls-cert/--admin-tls-key put /metrics, /healthz and /readyz
+    behind TLS (Python ssl and curl); cleartext to it is refused. With
+    --admin-tls the admin listener takes the receivers' context, client CA
+    included: a scraper without a client certificate is refused."""
+    s = rs.Server(tls_flags() + ["--admin-tls-cert", p("server2.pem"),
+                                 "--admin-tls-key", p("server2.key")])
+    try:
+        st, _, _, _ = https_post(s.http, log_line("counted"))
+        assert st == 200
+        st, text = admin_get(s, "/metrics", client_ctx(ca="ca2.pem"))
+        assert st == 200 and 'sluice_records_in_total{signal="logs"} 1' in text, text[:300]
+        # the admin certificate is its own: the receivers' CA does not vouch for it
+        try:
+            admin_get(s, "/healthz", client_ctx(ca="ca.pem"))
+            raise AssertionError("the admin listener showed the receivers' certificate")
+        except ssl.SSLCertVerificationError:
+            pass
+        r = subprocess.run(["curl", "-sS", "--cacert", p("ca2.pem"),
+                            "https://localhost:%d/healthz" % s.admin[1]],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and r.stdout == "ok\n", (r.returncode, r.stdout, r.stderr)
+        c = socket.create_connection(s.admin, timeout=10)
+        c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = c.recv(4096)
+        c.close()
+        assert b"sluice_" not in got, got[:200]  # no metrics in cleartext
+        stop_clean(s)
+    finally:
+        s.close()
+    s = rs.Server(tls_flags(mtls=True) + ["--admin-tls"])
+    try:
+        st, text = admin_get(s, "/readyz", client_ctx(cert="client"))
+        assert st == 200 and '"ready":true' in text, text
+        try:
+            admin_get(s, "/metrics", client_ctx())
+            raise AssertionError("a scraper without a client certificate got in")
+        except (ssl.SSLError, ConnectionResetError, http.client.RemoteDisconnected):
+            pass
+        stop_clean(s)
+    finally:
+        s.close()
+    r = subprocess.run([rs.ARGS.sluice, "serve", "--policies",
+                        os.path.join(rs.ARGS.source, "examples/policy/policies.json"),
+                        "--admin-tls"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "--admin-tls needs --tls-cert" in r.stderr, r.stderr
+
+
+def test_check_config_validates_admin_tls_keys():
+    d = tempfile.mkdtemp(prefix="sluice-tls-admin-config-")
+    try:
+        pol = os.path.join(rs.ARGS.source, "examples/policy/policies.json")
+        good = os.path.join(d, "good.yaml")
+        with open(good, "w") as f:
+            f.write("receivers: {http: 127.0.0.1:0, grpc: 127.0.0.1:0}\n"
+                    "admin: 127.0.0.1:0\n"
+                    "admin_tls: {cert_file: %s, key_file: %s}\n"
+                    "policies: {files: [%s]}\nexporter: {output: %s}\n"
+                    % (p("server.pem"), p("server.key"), pol, os.path.join(d, "o.jsonl")))
+        r = subprocess.run([rs.ARGS.sluice, "check", "--config", good], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+        s = rs.Server([], raw=["--config", good])
+        try:
+            st, text = admin_get(s, "/healthz")
+            assert st == 200 and text == "ok\n"
+            stop_clean(s)
+        finally:
+            s.close()
+        bad = os.path.join(d, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("admin_tls:\n  cert_file: %s\n  sni: x\n"
+                    "policies: {ca_file: /nonexistent/ca.pem}\n" % p("server.pem"))
+        bad2 = os.path.join(d, "bad2.yaml")
+        with open(bad2, "w") as f:
+            f.write("admin_tls: {same_as_receivers: true}\n")
+        out = ""
+        for path in (bad, bad2):
+            r = subprocess.run([rs.ARGS.sluice, "check", "--config", path], capture_output=True,
+                               text=True, timeout=30)
+            assert r.returncode == 1, r.stdout + r.stderr
+            out += r.stdout + r.stderr
+        for want in ("bad.yaml:2:3: admin_tls: cert_file and key_file go together",
+                     'bad.yaml:3:3: unknown key "sni" in admin_tls',
+                     'bad.yaml:4:21: ca_file: cannot read "/nonexistent/ca.pem"',
+                     "bad2.yaml:1:12: admin_tls: same_as_receivers needs receivers.tls"):
+            assert want in out, (want, out)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_bad_certificate_or_key_fails_at_start_naming_the_file():
     bad = os.path.join(pki(), "not-a-cert.pem")
     with open(bad, "w") as f:

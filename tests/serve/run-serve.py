@@ -612,10 +612,76 @@ def test_admin_metrics_healthz_readyz():
         n_in = records(example("logs.jsonl")[0], "resourceLogs")
         assert 'sluice_records_in_total{signal="logs"} %d' % n_in in text, text[:500]
         assert re.search(r'sluice_policy_hits_total\{policy="[^"]+",signal="logs"\} [1-9]', text)
-        assert "sluice_request_duration_seconds_bucket{le=\"+Inf\"} 1" in text
+        assert "sluice_request_duration_seconds_bucket{signal=\"logs\",le=\"+Inf\"} 1" in text
+        assert "sluice_request_duration_seconds_count{signal=\"traces\"} 0" in text
+        assert re.search(r"sluice_worker_connections\{worker=\"0\"\} [0-9]+", text)
         assert "sluice_reload_failure_total 0" in text
         st, _ = s.get("/nothing")
         assert st == 404
+        assert s.stop() == 0
+    finally:
+        s.close()
+
+
+def test_connections_are_shared_evenly_between_workers():
+    """A client opening its pool at once (8 keep-alive connections in a
+    burst) gets them dealt out across the workers: whichever worker wakes
+    for the listener accepts, but hands each connection to the one holding
+    the fewest. Before, one worker could take the whole burst and queue
+    every request while the other idled (the 2-thread tail latency)."""
+    s = Server(["--threads", "4"])
+    socks = []
+    try:
+        for _ in range(8):
+            socks.append(socket.create_connection(s.http, timeout=10))
+        body = example("logs.jsonl")[0]
+        req = (b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body)) + body
+        for k in socks:  # every connection answered: adopted by its worker
+            k.sendall(req)
+        for k in socks:
+            got = b""
+            while b"\r\n\r\n" not in got:
+                got += k.recv(65536)
+            assert got.startswith(b"HTTP/1.1 200"), got[:100]
+        st, text = s.get("/metrics")
+        share = [int(v) for v in re.findall(r'^sluice_worker_connections\{worker="\d+"\} (\d+)$',
+                                            text, re.M)]
+        # 8 OTLP connections plus this scrape's own (on the worker that accepted it)
+        assert len(share) == 4 and sum(share) == 9, share
+        assert max(share) - min(share) <= 1 and min(share) >= 2, share
+        assert s.stop() == 0
+    finally:
+        for k in socks:
+            k.close()
+        s.close()
+
+
+def test_request_duration_counts_from_the_first_byte():
+    """sluice_request_duration_seconds{signal} starts at the request's
+    first byte read, not when the handler starts: a body that arrives
+    0.4 s after its head lands above the 0.25 s bucket, and only in the logs
+    series."""
+    s = Server([])
+    try:
+        body = example("logs.jsonl")[0]
+        head = (b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        k = socket.create_connection(s.http, timeout=10)
+        k.sendall(head + body[:10])
+        time.sleep(0.4)
+        k.sendall(body[10:])
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += k.recv(65536)
+        k.close()
+        assert got.startswith(b"HTTP/1.1 200"), got[:100]
+        _, text = s.get("/metrics")
+        for series, want in (('_bucket{signal="logs",le="0.25"}', 0),
+                             ('_bucket{signal="logs",le="1"}', 1),
+                             ('_count{signal="logs"}', 1),
+                             ('_count{signal="metrics"}', 0)):
+            assert "sluice_request_duration_seconds%s %d\n" % (series, want) in text, (series, text[-3000:])
         assert s.stop() == 0
     finally:
         s.close()
