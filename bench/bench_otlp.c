@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "support/read_file.h"
+
 /* CPU time of this (single-threaded) process: the machine is shared, so
  * wall time would measure the neighbours; CPU time is one core's work. */
 static double now(void) {
@@ -115,26 +117,6 @@ static void gen_line(FILE *f, int n) {
     fprintf(f, "]}]}]}\n");
 }
 
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    if (!t || fread(t, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(t);
-        return NULL;
-    }
-    fclose(f);
-    t[n] = '\0';
-    *len = (size_t)n;
-    return t;
-}
-
 /* The protobuf phases: every request of text encoded once into one
  * buffer (offsets kept), then timed. */
 static void bench_proto(const char *text, size_t len, const char *path,
@@ -230,7 +212,7 @@ int main(int argc, char **argv) {
     long mb = argc > 1 ? atol(argv[1]) : 100;
     const char *path = argc > 2 ? argv[2] : "/tmp/sluice-bench-otlp-logs.jsonl";
     size_t len = 0;
-    char *text = read_all(path, &len);
+    char *text = read_file(path, &len);
     if (!text || len < (size_t)mb * 1000000 * 9 / 10) {
         free(text);
         FILE *f = fopen(path, "wb");
@@ -242,7 +224,7 @@ int main(int argc, char **argv) {
             gen_line(f, 20);
         }
         fclose(f);
-        text = read_all(path, &len);
+        text = read_file(path, &len);
         if (!text) {
             return 1;
         }

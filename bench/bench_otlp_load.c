@@ -19,30 +19,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "support/read_file.h"
+
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
 }
 
 /* Loads every JSON request of text; the records loaded. */
@@ -79,7 +61,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     size_t len = 0;
-    char *text = read_all(argv[1], &len);
+    char *text = read_file(argv[1], &len);
     if (!text) {
         fprintf(stderr, "bench_otlp_load: cannot read %s\n", argv[1]);
         return 1;

@@ -21,29 +21,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "support/read_file.h"
+
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    if (!t || n < 0 || fread(t, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(t);
-        return NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return t;
 }
 
 int main(int argc, char **argv) {
@@ -59,7 +42,7 @@ int main(int argc, char **argv) {
                : strcmp(phase, "eval") == 0 ? 1
                                             : 2;
     size_t len;
-    char *body = read_all(argv[1], &len);
+    char *body = read_file(argv[1], &len);
     if (!body) {
         fprintf(stderr, "bench_serve_path: cannot read %s\n", argv[1]);
         return 1;

@@ -16,6 +16,7 @@
 
 #include "../../fuzz/otlp_lazy.h"
 #include "oom.h"
+#include "support/read_file.h"
 
 /* ---- masks: what a lazy batch builds ---- */
 
@@ -411,21 +412,6 @@ Test(lazy, mutated_requests_agree_with_full_loads) {
 
 /* ---- conformance inputs ---- */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 /* A value as written and compacted (the shape apply usually meets). */
 static size_t agree_both_forms(const char *text, size_t len, const char *what) {
     size_t fast = agree(text, len, what);
@@ -444,7 +430,7 @@ static size_t agree_both_forms(const char *text, size_t len, const char *what) {
 
 static size_t agree_file(const char *path) {
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = read_file(path, &len);
     if (!text) {
         return 0;
     }

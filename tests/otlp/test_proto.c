@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/read_file.h"
+
 /* ---- a tiny protobuf writer for hand-made inputs ---- */
 
 typedef struct pb {
@@ -766,21 +768,6 @@ Test(proto, empty_request_keeps_the_callers_signal) {
 /* ---- equivalence: JSON and protobuf give the same decisions and output ----
  */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    *len = fread(p, 1, (size_t)n, f);
-    p[*len] = '\0';
-    fclose(f);
-    return p;
-}
-
 typedef struct path_run {
     sl_policy_set *set;
     sl_policy_ctx *ctx;
@@ -819,7 +806,7 @@ static sl_buf canon(const char *j, size_t n) {
 
 static size_t equiv_file(const char *policies, const char *input) {
     size_t len;
-    char *text = slurp(input, &len);
+    char *text = read_file(input, &len);
     cr_assert_not_null(text, "%s", input);
     path_run a, b;
     if (!run_open(&a, policies)) {
