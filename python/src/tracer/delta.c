@@ -526,35 +526,18 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
     memset(ns, 0, sizeof(*ns));
     ns->start = here(d);
     ns->kind = (int)kind;
+    /* a mapping that is not a dict is walked as a copy, never replayed */
+    PyObject *owned = PyDict_Check(map) ? NULL : tr_as_dict(map);
     if (!PyDict_Check(map)) {
-        PyObject *copy = PyDict_New(); /* a mapping that is not a dict */
-        if (!copy || PyDict_Update(copy, map) != 0) {
-            PyErr_Clear();
-            Py_XDECREF(copy);
+        if (!owned) {
             return;
         }
-        Py_ssize_t pos = 0;
-        PyObject *name, *value;
-        while (PyDict_Next(copy, &pos, &name, &value)) {
-            if (tr_ns_hidden(name, skip)) {
-                continue;
-            }
-            int act = tr_ns_action(s, ci, name, kind);
-            if (act != TR_LOCAL_NAME) {
-                Py_INCREF(name);
-                entry(d, name, value, act, (int)kind, NULL, pos, &t);
-                Py_DECREF(name);
-            }
-        }
-        Py_DECREF(copy);
-        sect_sum(d, ns);
-        tr_count(s, kind, &t);
-        return;
+        map = owned;
     }
     Py_ssize_t pos = 0;
-    uint64_t ver = tr_dict_watch(map);
+    uint64_t ver = owned ? 0 : tr_dict_watch(map);
     uint64_t skipver = skip && PyDict_Check(skip) ? tr_dict_watch(skip) : 0;
-    ns->dict = map;
+    ns->dict = owned ? NULL : map;
     ns->skip = skip;
     ns->ver = ver;
     ns->skipver = skipver;
@@ -635,6 +618,7 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
         ver != 0 && tr_dict_version(map) == ver &&
         (!skip || !PyDict_Check(skip) || tr_dict_version(skip) == skipver);
     tr_count(s, kind, &t);
+    Py_XDECREF(owned);
 }
 
 int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,

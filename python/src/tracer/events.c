@@ -559,6 +559,19 @@ void tr_count(tr_session *s, sl_filter_kind kind, const tr_tally *t) {
     }
 }
 
+PyObject *tr_as_dict(PyObject *map) {
+    if (PyDict_Check(map)) {
+        return Py_NewRef(map);
+    }
+    PyObject *d = PyDict_New();
+    if (!d || PyDict_Update(d, map) != 0) {
+        PyErr_Clear();
+        Py_XDECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
 /* A module or class body's namespace (new reference), or NULL. */
 PyObject *tr_frame_namespace(PyFrameObject *f) {
     PyObject *l = PyFrame_GetLocals(f);
@@ -723,14 +736,11 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
                                PyObject *skip, sl_filter_kind kind) {
     tr_tally t = {0, 0};
     if (!PyDict_Check(map)) {
-        PyObject *d = PyDict_New(); /* a mapping that is not a dict */
-        if (!d || PyDict_Update(d, map) != 0) {
-            PyErr_Clear();
-            Py_XDECREF(d);
-            return;
+        PyObject *d = tr_as_dict(map);
+        if (d) {
+            snapshot_namespace(s, ci, d, skip, kind);
+            Py_DECREF(d);
         }
-        snapshot_namespace(s, ci, d, skip, kind);
-        Py_DECREF(d);
         return;
     }
     Py_ssize_t pos = 0;

@@ -246,6 +246,10 @@ int tr_ns_action(tr_session *s, tr_code *ci, PyObject *name,
                  sl_filter_kind kind);
 /* A module or class body's namespace (new reference), or NULL. */
 PyObject *tr_frame_namespace(PyFrameObject *f);
+/* map itself when it is a dict, else a dict copy of the mapping (a
+ * namespace a class body's __prepare__ made); new reference, or NULL when
+ * it cannot be copied. */
+PyObject *tr_as_dict(PyObject *map);
 
 /* fingerprint.c: what the encoder reads of a value (see there). Words: an
  * even word is an object pointer (held while stored, may be 0), an odd
