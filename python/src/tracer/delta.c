@@ -386,6 +386,10 @@ static int same_fp(tr_dw *d, const tr_fent *old, PyObject *v) {
     if (old->nfp == 1 || old->value != v) {
         return old->value == v; /* the first word is the object itself */
     }
+    int quick = tr_fp_quick(d->s, v, old->fp, old->nfp);
+    if (quick >= 0) {
+        return quick;
+    }
     tr_fp *fp = &d->k->fp;
     return tr_fingerprint(d->s, fp, v) == 0 && fp->n == old->nfp &&
            memcmp(fp->w, old->fp, sizeof(uintptr_t) * (size_t)fp->n) == 0;

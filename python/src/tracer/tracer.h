@@ -269,6 +269,13 @@ typedef struct tr_fp {
  * runs str() of something whose text may change, or it is larger than
  * TR_KEEP_WORDS). */
 int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v);
+/* Whether v still has the fingerprint w[0..n) taken of it (w[0] is v),
+ * told without a walk when that fingerprint is flat: a list, tuple or dict
+ * each of whose kept elements took one word (its own pointer, which
+ * decides its record; compared in place, a list's as one memcmp), or an
+ * object printed by object.__repr__. 1: the same; 0: not; -1: not flat
+ * (walk and compare). */
+int tr_fp_quick(tr_session *s, PyObject *v, const uintptr_t *w, Py_ssize_t n);
 
 /* delta.c: the changed-values mode. Each recording thread keeps a stack
  * of the frames whose Call it wrote, each with its last snapshot; a Step
