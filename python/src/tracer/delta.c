@@ -504,6 +504,33 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
     Py_DECREF(v);
 }
 
+/* The local name bound to v, when it is the next old entry, with the same
+ * object and the same record (no event, nothing run): counted as kept
+ * without entry()'s work. 0: entry() decides. */
+static int unchanged(tr_dw *d, PyObject *name, PyObject *v, tr_tally *t) {
+    tr_fstate *st = d->st;
+    if (!d->inplace || d->j >= st->n) {
+        return 0;
+    }
+    tr_fent *e = &st->e[d->j];
+    if (e->key != name || e->kind != SL_FILTER_LOCAL) {
+        return 0;
+    }
+    if (e->act == SL_FILTER_ALLOW &&
+        !(e->how == HOW_FP && e->value == v &&
+          (e->nfp == 1 || tr_fp_quick(d->s, v, e->fp, e->nfp) == 1))) {
+        return 0;
+    }
+    int vis = visible(e);
+    d->j++;
+    d->vis_left -= vis;
+    d->keep += (uint64_t)vis;
+    d->nvis += vis;
+    t->drop += e->act == SL_FILTER_DROP;
+    t->red += e->act == SL_FILTER_REDACT;
+    return 1;
+}
+
 /* The counts of section ns from its entries. */
 static void sect_sum(tr_dw *d, tr_sect *ns) {
     const tr_fent *e = (d->inplace ? d->st->e : d->st->ne) + ns->start;
@@ -641,13 +668,18 @@ int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
     if (ci->optimized) {
         tr_tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
+        PyObject **slots = tr_frame_slots(ci, f);
         for (Py_ssize_t i = 0; i < nn; i++) {
-            PyObject *v = tr_local_value(ci, f, i);
+            PyObject *name = PyTuple_GET_ITEM(ci->names, i);
+            PyObject *v = slots ? Py_XNewRef(tr_slot_get(ci, slots, i))
+                                : tr_local_value(ci, f, i);
             if (!v) {
                 continue; /* unbound */
             }
-            entry(&d, PyTuple_GET_ITEM(ci->names, i), v, ci->local_plan[i],
-                  SL_FILTER_LOCAL, &ci->local_vid[i], 0, &t);
+            if (!unchanged(&d, name, v, &t)) {
+                entry(&d, name, v, ci->local_plan[i], SL_FILTER_LOCAL,
+                      &ci->local_vid[i], 0, &t);
+            }
             Py_DECREF(v);
         }
         tr_count(s, SL_FILTER_LOCAL, &t);

@@ -79,6 +79,7 @@ typedef struct tr_code {
     uint8_t optimized;  /* CO_OPTIMIZED: locals live in slots */
     uint8_t generator;  /* generator, coroutine or async generator */
     uint8_t ret_act[3]; /* sl_filter_action per TR_RET_* */
+    uint8_t slots;      /* names are the frame's slots, in order (slots.c) */
     int32_t path_id;
     int32_t func_id;              /* -1 until the first Call */
     int32_t def_line;             /* co_firstlineno */
@@ -90,7 +91,8 @@ typedef struct tr_code {
     Py_ssize_t *arg_idx;  /* index into names, upstream's argument order */
     uint8_t *arg_plan;    /* sl_filter_action per argument */
     PyObject *bytecode;   /* co_code, generators on 3.11 only */
-    PyObject *kinds;      /* co_localspluskinds (3.11: names are the slots) */
+    PyObject *kinds;      /* co_localspluskinds, when slots */
+    const uint8_t *kind;  /* its bytes */
     PyObject *gplan;      /* dict name -> action for namespace names
                              (globals; module and class bodies' locals);
                              TR_LOCAL_NAME for a global shadowed by a local */
@@ -227,9 +229,6 @@ void tr_thread_reset(tr_session *s);
 typedef struct tr_tally {
     uint64_t red, drop;
 } tr_tally;
-/* The value of local slot i (names[i]) of frame f (new reference), or
- * NULL when unbound. */
-PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i);
 /* Encode v under act into tr_tls->vbuf (cleared first); 0 when dropped. */
 int tr_value_into(tr_session *s, PyObject *v, int act);
 /* One Value event for name (variable id vid, or -1 when not known yet);
@@ -250,6 +249,33 @@ PyObject *tr_frame_namespace(PyFrameObject *f);
  * namespace a class body's __prepare__ made); new reference, or NULL when
  * it cannot be copied. */
 PyObject *tr_as_dict(PyObject *map);
+
+/* slots.c: local variables read from the frame's slots */
+extern int tr_slots_direct; /* the guard and self-test passed */
+/* Decide once at import whether slots are read directly. */
+void tr_slots_init(void);
+/* (direct, why) for tests. */
+PyObject *tr_slots_state(void);
+/* Set ci->slots (and kinds) when ci's names are co's slots in order. */
+void tr_slots_plan(tr_code *ci, PyCodeObject *co);
+/* f's slot array when ci's locals are read from it, else NULL (read them
+ * by name: tr_local_value). */
+PyObject **tr_frame_slots(tr_code *ci, PyFrameObject *f);
+/* Slot kinds whose slot holds a cell (CO_FAST_CELL | CO_FAST_FREE, the
+ * same in 3.11 to 3.13; slots.c checks). */
+#define TR_FAST_DEREF 0xC0
+/* The value in slot i of slots (tr_frame_slots), borrowed; NULL: unbound. */
+static inline PyObject *tr_slot_get(const tr_code *ci, PyObject **slots,
+                                    Py_ssize_t i) {
+    PyObject *v = slots[i];
+    if (v && (ci->kind[i] & TR_FAST_DEREF) && PyCell_Check(v)) {
+        v = PyCell_GET(v);
+    }
+    return v;
+}
+/* The value of local slot i (names[i]) of frame f (new reference), or
+ * NULL when unbound: from the slots, else by name. */
+PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i);
 
 /* fingerprint.c: what the encoder reads of a value (see there). Words: an
  * even word is an object pointer (held while stored, may be 0), an odd
