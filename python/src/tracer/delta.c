@@ -56,12 +56,18 @@ typedef struct tr_fent {
 } tr_fent;
 
 /* A namespace section of a snapshot: entries [start, start + n). */
+#define TR_CIDX 8
 typedef struct tr_sect {
     PyObject *dict, *skip; /* borrowed; only compared */
     uint64_t ver, skipver;
     Py_ssize_t start, n;
     Py_ssize_t nvis;   /* entries with an event */
     Py_ssize_t checks; /* entries whose value must be looked at again */
+    /* where they are (ncidx < 0: more than TR_CIDX): index cidx[k] in the
+     * section, after gapvis[k] entries with an event that are not looked
+     * at since the one before; tailvis such entries after the last */
+    int ncidx;
+    int32_t cidx[8], gapvis[8], tailvis;
     uint64_t red, drop;
     int kind, valid;
 } tr_sect;
@@ -534,15 +540,27 @@ static int unchanged(tr_dw *d, PyObject *name, PyObject *v, tr_tally *t) {
 /* The counts of section ns from its entries. */
 static void sect_sum(tr_dw *d, tr_sect *ns) {
     const tr_fent *e = (d->inplace ? d->st->e : d->st->ne) + ns->start;
+    int32_t gap = 0;
     ns->n = here(d) - ns->start;
     ns->nvis = ns->checks = 0;
     ns->red = ns->drop = 0;
+    ns->ncidx = 0;
     for (Py_ssize_t i = 0; i < ns->n; i++) {
         ns->nvis += visible(&e[i]);
         ns->checks += checked(&e[i]);
         ns->red += e[i].act == SL_FILTER_REDACT;
         ns->drop += e[i].act == SL_FILTER_DROP;
+        if (!checked(&e[i])) {
+            gap += visible(&e[i]);
+        } else if (ns->ncidx >= 0 && ns->ncidx < TR_CIDX && i <= INT32_MAX) {
+            ns->cidx[ns->ncidx] = (int32_t)i;
+            ns->gapvis[ns->ncidx++] = gap;
+            gap = 0;
+        } else {
+            ns->ncidx = -1;
+        }
     }
+    ns->tailvis = gap;
 }
 
 /* A namespace dict's names (section k of the snapshot), as
@@ -589,7 +607,25 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             return;
         }
         Py_ssize_t end = os->start + os->n, checks = 0;
+        /* in place, the entries not looked at are passed over at once */
+        int k = 0, jump = d->inplace && os->ncidx >= 0;
+        if (jump) {
+            t.red = os->red; /* entries looked at are allowed ones */
+            t.drop = os->drop;
+        }
         while (d->j < end) {
+            if (jump) {
+                int last = k == os->ncidx;
+                int32_t gap = last ? os->tailvis : os->gapvis[k];
+                d->j = last ? end : os->start + os->cidx[k];
+                d->vis_left -= gap;
+                d->keep += (uint64_t)gap;
+                d->nvis += gap;
+                k++;
+                if (last) {
+                    break;
+                }
+            }
             tr_fent *e = &st->e[d->j];
             pos = e->pos;
             if (d->inplace && !checked(e)) {
@@ -610,6 +646,14 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             checks += d->inplace && checked(e); /* e: updated in place */
             if (slow && tr_dict_version(map) != ver) {
                 break; /* str() changed the dict: walk on from pos */
+            }
+        }
+        if (jump && d->j < end) {
+            /* walked on from pos: count only the entries passed */
+            t.red = t.drop = 0;
+            for (Py_ssize_t i = os->start; i < d->j; i++) {
+                t.red += st->e[i].act == SL_FILTER_REDACT;
+                t.drop += st->e[i].act == SL_FILTER_DROP;
             }
         }
         if (tr_dict_version(map) == ver) {
