@@ -96,12 +96,7 @@ static void fent_release(tr_fent *e) {
     if (!e->key) {
         return; /* moved */
     }
-    for (Py_ssize_t i = 0; e->fp && i < e->nfp; i++) {
-        if (!(e->fp[i] & 1u)) {
-            Py_XDECREF((PyObject *)e->fp[i]);
-        }
-    }
-    PyMem_RawFree(e->fp);
+    tr_fp_drop(e->fp, e->nfp);
     PyMem_RawFree(e->enc);
     Py_XDECREF(e->value);
     Py_DECREF(e->key);
@@ -351,12 +346,7 @@ static void place(tr_dw *d, tr_fent *e) {
 }
 
 static void drop_value(tr_fent *e) {
-    for (Py_ssize_t i = 0; e->fp && i < e->nfp; i++) {
-        if (!(e->fp[i] & 1u)) {
-            Py_XDECREF((PyObject *)e->fp[i]);
-        }
-    }
-    PyMem_RawFree(e->fp);
+    tr_fp_drop(e->fp, e->nfp);
     PyMem_RawFree(e->enc);
     Py_CLEAR(e->value);
     e->fp = NULL;
@@ -373,18 +363,12 @@ static void keep_fp(tr_dw *d, tr_fent *e) {
     if (fp->n <= 1) {
         return; /* the object itself: e->value */
     }
-    e->fp = PyMem_RawMalloc(sizeof(uintptr_t) * (size_t)fp->n);
+    e->fp = tr_fp_hold(fp);
     if (!e->fp) {
         e->how = HOW_BYTES; /* no copy: never equal, written each time */
         e->nfp = 0;
         e->enc_len = (size_t)-1;
         return;
-    }
-    memcpy(e->fp, fp->w, sizeof(uintptr_t) * (size_t)fp->n);
-    for (Py_ssize_t i = 0; i < fp->n; i++) {
-        if (!(fp->w[i] & 1u)) {
-            Py_XINCREF((PyObject *)fp->w[i]);
-        }
     }
 }
 

@@ -180,3 +180,26 @@ int tr_fp_quick(tr_session *s, PyObject *v, const uintptr_t *w, Py_ssize_t n) {
     }
     return i == keep;
 }
+
+uintptr_t *tr_fp_hold(const tr_fp *fp) {
+    uintptr_t *w = PyMem_RawMalloc(sizeof(uintptr_t) * (size_t)fp->n + 1);
+    if (!w) {
+        return NULL;
+    }
+    memcpy(w, fp->w, sizeof(uintptr_t) * (size_t)fp->n);
+    for (Py_ssize_t i = 0; i < fp->n; i++) {
+        if (!(w[i] & 1u)) {
+            Py_XINCREF((PyObject *)w[i]);
+        }
+    }
+    return w;
+}
+
+void tr_fp_drop(uintptr_t *w, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; w && i < n; i++) {
+        if (!(w[i] & 1u)) {
+            Py_XDECREF((PyObject *)w[i]);
+        }
+    }
+    PyMem_RawFree(w);
+}

@@ -43,6 +43,13 @@ void tr_buf_i64(tr_buf *b, long long v);
 void tr_buf_jstr(tr_buf *b, const char *s, size_t n, size_t max);
 void tr_buf_free(tr_buf *b);
 
+/* A value's fingerprint (fingerprint.c): words, see there. */
+typedef struct tr_fp {
+    uintptr_t *w;
+    Py_ssize_t n, cap;
+    int failed;
+} tr_fp;
+
 /* ---- types of the format (interned by lang_type) ---- */
 
 typedef enum tr_type {
@@ -153,6 +160,11 @@ typedef struct tr_vcache {
     PyTypeObject *type; /* NULL: obj is immutable */
     unsigned int tag;   /* the type's version tag */
     PyObject *qual;     /* strong: the heap type's qualname */
+    /* full mode: obj is a flat list, tuple or dict (tr_fp_quick) whose
+     * record is event while it keeps this fingerprint (held words) */
+    uintptr_t *fp;
+    Py_ssize_t nfp;
+    size_t cap; /* event's room */
 } tr_vcache;
 
 typedef struct tr_session {
@@ -199,6 +211,7 @@ typedef struct tr_session {
 typedef struct tr_scratch {
     tr_buf vbuf;        /* the value being encoded */
     tr_buf abuf;        /* a Call's arguments */
+    tr_fp fp;           /* a value's fingerprint (full mode's cache) */
     PyObject *seen[64]; /* containers on the encoding path */
     int nseen;
     struct tr_fstack *frames; /* changed mode: this thread's frames */
@@ -280,11 +293,6 @@ PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i);
 /* fingerprint.c: what the encoder reads of a value (see there). Words: an
  * even word is an object pointer (held while stored, may be 0), an odd
  * word a number ((n << 1) | 1). */
-typedef struct tr_fp {
-    uintptr_t *w;
-    Py_ssize_t n, cap;
-    int failed;
-} tr_fp;
 /* A value whose fingerprint or encoding is larger is not kept by the
  * changed-values mode: it is encoded and written at every Step, as in the
  * full trace (memory and time per entry stay bounded whatever the
@@ -302,6 +310,10 @@ int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v);
  * object printed by object.__repr__. 1: the same; 0: not; -1: not flat
  * (walk and compare). */
 int tr_fp_quick(tr_session *s, PyObject *v, const uintptr_t *w, Py_ssize_t n);
+/* A copy of fp's words, holding the objects among them (NULL: out of
+ * memory); tr_fp_drop releases them and frees it. */
+uintptr_t *tr_fp_hold(const tr_fp *fp);
+void tr_fp_drop(uintptr_t *w, Py_ssize_t n);
 
 /* delta.c: the changed-values mode. Each recording thread keeps a stack
  * of the frames whose Call it wrote, each with its last snapshot; a Step
