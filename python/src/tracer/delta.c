@@ -494,16 +494,17 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
     Py_DECREF(v);
 }
 
-/* The local name bound to v, when it is the next old entry, with the same
+/* name (of kind) bound to v, when it is the next old entry, with the same
  * object and the same record (no event, nothing run): counted as kept
  * without entry()'s work. 0: entry() decides. */
-static int unchanged(tr_dw *d, PyObject *name, PyObject *v, tr_tally *t) {
+static int unchanged(tr_dw *d, PyObject *name, PyObject *v, int kind,
+                     tr_tally *t) {
     tr_fstate *st = d->st;
     if (!d->inplace || d->j >= st->n) {
         return 0;
     }
     tr_fent *e = &st->e[d->j];
-    if (e->key != name || e->kind != SL_FILTER_LOCAL) {
+    if (e->key != name || e->kind != kind) {
         return 0;
     }
     if (e->act == SL_FILTER_ALLOW &&
@@ -621,6 +622,10 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
                 t.drop += e->act == SL_FILTER_DROP;
                 continue;
             }
+            if (e->value && unchanged(d, e->key, e->value, (int)kind, &t)) {
+                checks++; /* an allowed value, still to be looked at */
+                continue;
+            }
             int slow = e->how == HOW_BYTES && e->act == SL_FILTER_ALLOW;
             PyObject *name = Py_NewRef(e->key);
             PyObject *value = Py_NewRef(e->value ? e->value : Py_None);
@@ -704,7 +709,7 @@ int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
             if (!v) {
                 continue; /* unbound */
             }
-            if (!unchanged(&d, name, v, &t)) {
+            if (!unchanged(&d, name, v, SL_FILTER_LOCAL, &t)) {
                 entry(&d, name, v, ci->local_plan[i], SL_FILTER_LOCAL,
                       &ci->local_vid[i], 0, &t);
             }

@@ -37,7 +37,18 @@ static inline void tr_buf_put(tr_buf *b, const char *s, size_t n) {
 }
 void tr_buf_puts(tr_buf *b, const char *s);
 #define TR_LIT(b, lit) tr_buf_put((b), (lit), sizeof(lit) - 1)
-void tr_buf_i64(tr_buf *b, long long v);
+void tr_buf_i64_any(tr_buf *b, long long v);
+/* v in decimal; ids, lines and counts are mostly one or two digits */
+static inline void tr_buf_i64(tr_buf *b, long long v) {
+    if (v >= 0 && v < 100 && b->len + 2 <= b->cap && !b->failed) {
+        if (v >= 10) {
+            b->p[b->len++] = (char)('0' + v / 10);
+        }
+        b->p[b->len++] = (char)('0' + v % 10);
+        return;
+    }
+    tr_buf_i64_any(b, v);
+}
 /* A JSON string literal of n UTF-8 bytes, cut at max bytes (0: no cut)
  * on a character boundary with "…" appended when cut. */
 void tr_buf_jstr(tr_buf *b, const char *s, size_t n, size_t max);

@@ -49,7 +49,7 @@ void tr_buf_puts(tr_buf *b, const char *s) {
     tr_buf_put(b, s, strlen(s));
 }
 
-void tr_buf_i64(tr_buf *b, long long v) {
+void tr_buf_i64_any(tr_buf *b, long long v) {
     static const char pairs[201] = "00010203040506070809"
                                    "10111213141516171819"
                                    "20212223242526272829"
