@@ -11,7 +11,10 @@
  * pointer; an object printed by object.__repr__ is its pointer, its type,
  * the type's version tag and qualname. A tuple of immutable things is
  * just its pointer. Anything else (whose str() may change, or run user
- * code) has no fingerprint. */
+ * code) has no fingerprint. A fingerprint is flat when every kept element
+ * of its container took one word: tr_fp_quick then checks the container
+ * in place (its size and element pointers) instead of walking it again,
+ * for both the changed-values mode and full mode's reused records. */
 #include "tracer.h"
 
 static void fp_put(tr_fp *fp, uintptr_t w) {

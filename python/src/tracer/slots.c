@@ -59,8 +59,9 @@ PyObject **tr_frame_slots(tr_code *ci, PyFrameObject *f) {
         return NULL;
     }
     _PyInterpreterFrame *fr = f->f_frame;
-    if (!fr || _PyFrame_IsIncomplete(fr)) {
-        return NULL; /* cells and free variables not made yet */
+    if (!fr || _PyFrame_IsIncomplete(fr) ||
+        FRAME_CODE(fr)->co_nlocalsplus != PyTuple_GET_SIZE(ci->names)) {
+        return NULL; /* cells not made yet, or not this code's frame */
     }
     return _PyFrame_GetLocalsArray(fr);
 }
