@@ -14,6 +14,9 @@ value-heavy: user code whose every line changes locals holding ints,
              it wrote); against untraced and
              against a no-op sys.settrace tracer written in Python, with
              events/s and MB/s of trace written.
+The "slots by name" rows record the same with SLUICE_TRACE_NO_SLOTS=1:
+locals read by name instead of from the frame's slots (the fallback the
+recorder uses when its import-time self-test fails).
 Each row is the best of N runs of the workload in a fresh process (wall
 clock, noisy on a shared machine). --callgrind adds instructions per
 iteration from valgrind --tool=callgrind (repeatable under load): two runs
@@ -79,6 +82,18 @@ print(json.dumps({"seconds": dt, "events": summary.get("events", 0),
 '''
 
 
+# modes run with locals read by name (SLUICE_TRACE_NO_SLOTS=1)
+BY_NAME = {"sluice-byname": "sluice", "changed-byname": "changed"}
+
+
+def env_of(mode):
+    env = dict(os.environ)
+    env.pop("SLUICE_TRACE_NO_SLOTS", None)
+    if mode in BY_NAME:
+        env["SLUICE_TRACE_NO_SLOTS"] = "1"
+    return env
+
+
 def run(mode, workload, n, reps):
     best = None
     with tempfile.TemporaryDirectory() as d:
@@ -86,9 +101,11 @@ def run(mode, workload, n, reps):
         with open(prog, "w") as f:
             f.write(WORKLOAD)
         for _ in range(reps):
-            out = subprocess.run([sys.executable, prog, mode, str(n), workload,
+            out = subprocess.run([sys.executable, prog,
+                                  BY_NAME.get(mode, mode), str(n), workload,
                                   os.path.join(d, "trace")],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True, check=True,
+                                 env=env_of(mode))
             r = json.loads(out.stdout.strip().splitlines()[-1])
             if best is None or r["seconds"] < best["seconds"]:
                 best = r
@@ -106,9 +123,9 @@ def instructions(mode, workload, n1, n2):
             out = subprocess.run(
                 ["valgrind", "--tool=callgrind",
                  "--callgrind-out-file=" + os.path.join(d, "cg.out"),
-                 sys.executable, prog, mode, str(n), workload,
-                 os.path.join(d, "trace")],
-                capture_output=True, text=True, check=True)
+                 sys.executable, prog, BY_NAME.get(mode, mode), str(n),
+                 workload, os.path.join(d, "trace")],
+                capture_output=True, text=True, check=True, env=env_of(mode))
             m = re.search(r"refs:\s+([\d,]+)", out.stderr)
             counts.append(int(m.group(1).replace(",", "")))
     return (counts[1] - counts[0]) / (n2 - n1)
@@ -129,6 +146,8 @@ def main():
     noop = run("settrace", "value", n, reps)
     tr = run("sluice", "value", n, reps)
     ch = run("changed", "value", n, reps)
+    tr_bn = run("sluice-byname", "value", n, reps)
+    ch_bn = run("changed-byname", "value", n, reps)
     rows.append(("value-heavy", "untraced", base["seconds"], 1.0, "", ""))
     rows.append(("value-heavy", "no-op sys.settrace (Python)", noop["seconds"],
                  noop["seconds"] / base["seconds"], "", ""))
@@ -147,7 +166,17 @@ def main():
                  ch["seconds"] / base["seconds"],
                  "%.2fM" % (ch["events"] / ch["seconds"] / 1e6),
                  "%.1f" % (ch["bytes"] / ch["seconds"] / 1e6)))
-    print("python %s" % sys.version.split()[0])
+    rows.append(("value-heavy", "  all values, slots by name", tr_bn["seconds"],
+                 tr_bn["seconds"] / base["seconds"], "", ""))
+    rows.append(("value-heavy", "  changed values, slots by name",
+                 ch_bn["seconds"], ch_bn["seconds"] / base["seconds"], "", ""))
+    rows.append(("value-heavy", "changed values / no-op tracer", ch["seconds"],
+                 ch["seconds"] / noop["seconds"], "", ""))
+    rows.append(("value-heavy", "all values / no-op tracer", tr["seconds"],
+                 tr["seconds"] / noop["seconds"], "", ""))
+    from sluice import _tracer
+    print("python %s, locals from frame slots: %s (%s)" %
+          ((sys.version.split()[0],) + tuple(_tracer._slots())))
     print("%-12s %-30s %9s %7s %9s %6s" % ("workload", "run", "seconds",
                                            "ratio", "events/s", "MB/s"))
     for r in rows:
@@ -161,16 +190,25 @@ def main():
           ("20..60 skip-heavy, 1000..3000 value-heavy"))
     cases = [("skip-heavy", "skip", 20, 60, ["plain", "sluice"]),
              ("value-heavy", "value", 1000, 3000,
-              ["plain", "settrace", "sluice", "changed"])]
+              ["plain", "settrace", "sluice", "changed", "sluice-byname",
+               "changed-byname"])]
     names = {"plain": "untraced", "settrace": "no-op sys.settrace (Python)",
-             "sluice": "sluice.trace", "changed": "sluice.trace (changed)"}
+             "sluice": "sluice.trace", "changed": "sluice.trace (changed)",
+             "sluice-byname": "  slots by name",
+             "changed-byname": "  (changed) slots by name"}
     for label, workload, n1, n2, modes in cases:
         base = None
+        got = {}
         for mode in modes:
-            ir = instructions(mode, workload, n1, n2)
+            ir = got[mode] = instructions(mode, workload, n1, n2)
             base = base or ir
             print("%-12s %-30s %12.0f %6.2fx" % (label, names[mode], ir,
                                                   ir / base))
+        if "settrace" in got:
+            for mode in ("sluice", "changed"):
+                print("%-12s %-30s %12s %6.2fx" % (
+                    label, names[mode] + " / no-op", "",
+                    got[mode] / got["settrace"]))
 
 
 if __name__ == "__main__":

@@ -56,12 +56,18 @@ typedef struct tr_fent {
 } tr_fent;
 
 /* A namespace section of a snapshot: entries [start, start + n). */
+#define TR_CIDX 8
 typedef struct tr_sect {
     PyObject *dict, *skip; /* borrowed; only compared */
     uint64_t ver, skipver;
     Py_ssize_t start, n;
     Py_ssize_t nvis;   /* entries with an event */
     Py_ssize_t checks; /* entries whose value must be looked at again */
+    /* where they are (ncidx < 0: more than TR_CIDX): index cidx[k] in the
+     * section, after gapvis[k] entries with an event that are not looked
+     * at since the one before; tailvis such entries after the last */
+    int ncidx;
+    int32_t cidx[8], gapvis[8], tailvis;
     uint64_t red, drop;
     int kind, valid;
 } tr_sect;
@@ -90,12 +96,7 @@ static void fent_release(tr_fent *e) {
     if (!e->key) {
         return; /* moved */
     }
-    for (Py_ssize_t i = 0; e->fp && i < e->nfp; i++) {
-        if (!(e->fp[i] & 1u)) {
-            Py_XDECREF((PyObject *)e->fp[i]);
-        }
-    }
-    PyMem_RawFree(e->fp);
+    tr_fp_drop(e->fp, e->nfp);
     PyMem_RawFree(e->enc);
     Py_XDECREF(e->value);
     Py_DECREF(e->key);
@@ -345,12 +346,7 @@ static void place(tr_dw *d, tr_fent *e) {
 }
 
 static void drop_value(tr_fent *e) {
-    for (Py_ssize_t i = 0; e->fp && i < e->nfp; i++) {
-        if (!(e->fp[i] & 1u)) {
-            Py_XDECREF((PyObject *)e->fp[i]);
-        }
-    }
-    PyMem_RawFree(e->fp);
+    tr_fp_drop(e->fp, e->nfp);
     PyMem_RawFree(e->enc);
     Py_CLEAR(e->value);
     e->fp = NULL;
@@ -367,24 +363,22 @@ static void keep_fp(tr_dw *d, tr_fent *e) {
     if (fp->n <= 1) {
         return; /* the object itself: e->value */
     }
-    e->fp = PyMem_RawMalloc(sizeof(uintptr_t) * (size_t)fp->n);
+    e->fp = tr_fp_hold(fp);
     if (!e->fp) {
         e->how = HOW_BYTES; /* no copy: never equal, written each time */
         e->nfp = 0;
         e->enc_len = (size_t)-1;
         return;
     }
-    memcpy(e->fp, fp->w, sizeof(uintptr_t) * (size_t)fp->n);
-    for (Py_ssize_t i = 0; i < fp->n; i++) {
-        if (!(fp->w[i] & 1u)) {
-            Py_XINCREF((PyObject *)fp->w[i]);
-        }
-    }
 }
 
 static int same_fp(tr_dw *d, const tr_fent *old, PyObject *v) {
     if (old->nfp == 1 || old->value != v) {
         return old->value == v; /* the first word is the object itself */
+    }
+    int quick = tr_fp_quick(d->s, v, old->fp, old->nfp);
+    if (quick >= 0) {
+        return quick;
     }
     tr_fp *fp = &d->k->fp;
     return tr_fingerprint(d->s, fp, v) == 0 && fp->n == old->nfp &&
@@ -500,18 +494,58 @@ static void entry(tr_dw *d, PyObject *key, PyObject *v, int act, int kind,
     Py_DECREF(v);
 }
 
+/* name (of kind) bound to v, when it is the next old entry, with the same
+ * object and the same record (no event, nothing run): counted as kept
+ * without entry()'s work. 0: entry() decides. */
+static int unchanged(tr_dw *d, PyObject *name, PyObject *v, int kind,
+                     tr_tally *t) {
+    tr_fstate *st = d->st;
+    if (!d->inplace || d->j >= st->n) {
+        return 0;
+    }
+    tr_fent *e = &st->e[d->j];
+    if (e->key != name || e->kind != kind) {
+        return 0;
+    }
+    if (e->act == SL_FILTER_ALLOW &&
+        !(e->how == HOW_FP && e->value == v &&
+          (e->nfp == 1 || tr_fp_quick(d->s, v, e->fp, e->nfp) == 1))) {
+        return 0;
+    }
+    int vis = visible(e);
+    d->j++;
+    d->vis_left -= vis;
+    d->keep += (uint64_t)vis;
+    d->nvis += vis;
+    t->drop += e->act == SL_FILTER_DROP;
+    t->red += e->act == SL_FILTER_REDACT;
+    return 1;
+}
+
 /* The counts of section ns from its entries. */
 static void sect_sum(tr_dw *d, tr_sect *ns) {
     const tr_fent *e = (d->inplace ? d->st->e : d->st->ne) + ns->start;
+    int32_t gap = 0;
     ns->n = here(d) - ns->start;
     ns->nvis = ns->checks = 0;
     ns->red = ns->drop = 0;
+    ns->ncidx = 0;
     for (Py_ssize_t i = 0; i < ns->n; i++) {
         ns->nvis += visible(&e[i]);
         ns->checks += checked(&e[i]);
         ns->red += e[i].act == SL_FILTER_REDACT;
         ns->drop += e[i].act == SL_FILTER_DROP;
+        if (!checked(&e[i])) {
+            gap += visible(&e[i]);
+        } else if (ns->ncidx >= 0 && ns->ncidx < TR_CIDX && i <= INT32_MAX) {
+            ns->cidx[ns->ncidx] = (int32_t)i;
+            ns->gapvis[ns->ncidx++] = gap;
+            gap = 0;
+        } else {
+            ns->ncidx = -1;
+        }
     }
+    ns->tailvis = gap;
 }
 
 /* A namespace dict's names (section k of the snapshot), as
@@ -526,35 +560,18 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
     memset(ns, 0, sizeof(*ns));
     ns->start = here(d);
     ns->kind = (int)kind;
+    /* a mapping that is not a dict is walked as a copy, never replayed */
+    PyObject *owned = PyDict_Check(map) ? NULL : tr_as_dict(map);
     if (!PyDict_Check(map)) {
-        PyObject *copy = PyDict_New(); /* a mapping that is not a dict */
-        if (!copy || PyDict_Update(copy, map) != 0) {
-            PyErr_Clear();
-            Py_XDECREF(copy);
+        if (!owned) {
             return;
         }
-        Py_ssize_t pos = 0;
-        PyObject *name, *value;
-        while (PyDict_Next(copy, &pos, &name, &value)) {
-            if (tr_ns_hidden(name, skip)) {
-                continue;
-            }
-            int act = tr_ns_action(s, ci, name, kind);
-            if (act != TR_LOCAL_NAME) {
-                Py_INCREF(name);
-                entry(d, name, value, act, (int)kind, NULL, pos, &t);
-                Py_DECREF(name);
-            }
-        }
-        Py_DECREF(copy);
-        sect_sum(d, ns);
-        tr_count(s, kind, &t);
-        return;
+        map = owned;
     }
     Py_ssize_t pos = 0;
-    uint64_t ver = tr_dict_watch(map);
+    uint64_t ver = owned ? 0 : tr_dict_watch(map);
     uint64_t skipver = skip && PyDict_Check(skip) ? tr_dict_watch(skip) : 0;
-    ns->dict = map;
+    ns->dict = owned ? NULL : map;
     ns->skip = skip;
     ns->ver = ver;
     ns->skipver = skipver;
@@ -575,7 +592,25 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             return;
         }
         Py_ssize_t end = os->start + os->n, checks = 0;
+        /* in place, the entries not looked at are passed over at once */
+        int k = 0, jump = d->inplace && os->ncidx >= 0;
+        if (jump) {
+            t.red = os->red; /* entries looked at are allowed ones */
+            t.drop = os->drop;
+        }
         while (d->j < end) {
+            if (jump) {
+                int last = k == os->ncidx;
+                int32_t gap = last ? os->tailvis : os->gapvis[k];
+                d->j = last ? end : os->start + os->cidx[k];
+                d->vis_left -= gap;
+                d->keep += (uint64_t)gap;
+                d->nvis += gap;
+                k++;
+                if (last) {
+                    break;
+                }
+            }
             tr_fent *e = &st->e[d->j];
             pos = e->pos;
             if (d->inplace && !checked(e)) {
@@ -587,6 +622,10 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
                 t.drop += e->act == SL_FILTER_DROP;
                 continue;
             }
+            if (e->value && unchanged(d, e->key, e->value, (int)kind, &t)) {
+                checks++; /* an allowed value, still to be looked at */
+                continue;
+            }
             int slow = e->how == HOW_BYTES && e->act == SL_FILTER_ALLOW;
             PyObject *name = Py_NewRef(e->key);
             PyObject *value = Py_NewRef(e->value ? e->value : Py_None);
@@ -596,6 +635,14 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
             checks += d->inplace && checked(e); /* e: updated in place */
             if (slow && tr_dict_version(map) != ver) {
                 break; /* str() changed the dict: walk on from pos */
+            }
+        }
+        if (jump && d->j < end) {
+            /* walked on from pos: count only the entries passed */
+            t.red = t.drop = 0;
+            for (Py_ssize_t i = os->start; i < d->j; i++) {
+                t.red += st->e[i].act == SL_FILTER_REDACT;
+                t.drop += st->e[i].act == SL_FILTER_DROP;
             }
         }
         if (tr_dict_version(map) == ver) {
@@ -635,6 +682,7 @@ static void namespace(tr_dw *d, tr_code *ci, PyObject *map, PyObject *skip,
         ver != 0 && tr_dict_version(map) == ver &&
         (!skip || !PyDict_Check(skip) || tr_dict_version(skip) == skipver);
     tr_count(s, kind, &t);
+    Py_XDECREF(owned);
 }
 
 int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
@@ -653,13 +701,18 @@ int tr_delta_line(tr_session *s, tr_code *ci, PyFrameObject *f,
     if (ci->optimized) {
         tr_tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
+        PyObject **slots = tr_frame_slots(ci, f);
         for (Py_ssize_t i = 0; i < nn; i++) {
-            PyObject *v = tr_local_value(ci, f, i);
+            PyObject *name = PyTuple_GET_ITEM(ci->names, i);
+            PyObject *v = slots ? Py_XNewRef(tr_slot_get(ci, slots, i))
+                                : tr_local_value(ci, f, i);
             if (!v) {
                 continue; /* unbound */
             }
-            entry(&d, PyTuple_GET_ITEM(ci->names, i), v, ci->local_plan[i],
-                  SL_FILTER_LOCAL, &ci->local_vid[i], 0, &t);
+            if (!unchanged(&d, name, v, SL_FILTER_LOCAL, &t)) {
+                entry(&d, name, v, ci->local_plan[i], SL_FILTER_LOCAL,
+                      &ci->local_vid[i], 0, &t);
+            }
             Py_DECREF(v);
         }
         tr_count(s, SL_FILTER_LOCAL, &t);

@@ -3,7 +3,8 @@
  * dict are expanded; anything else is Raw str(obj), or Error "<unrepr>"
  * when str() raises (RecursionError included). No user code runs for the
  * expanded kinds; str() runs once per recorded non-builtin value, never
- * repr(). Limits: containers deeper than lim.depth become Error
+ * repr(); an exact float's text is formatted here, as float.__repr__
+ * formats it. Limits: containers deeper than lim.depth become Error
  * "<depth limit>", only lim.items elements are kept (then one Error
  * "<N more>"), texts are cut at lim.text bytes (ending in "…"), and a
  * container met again on its own encoding path is Error "<recursion>". */
@@ -177,6 +178,23 @@ static void enc_raw(tr_session *s, tr_buf *b, PyObject *v) {
     }
 }
 
+/* An exact float: Raw str(v), formatted as float.__repr__ does (the
+ * shortest text that reads back as v), without a str object. */
+static void enc_float(tr_session *s, tr_buf *b, PyObject *v) {
+    char *text = PyOS_double_to_string(PyFloat_AS_DOUBLE(v), 'r', 0,
+                                       Py_DTSF_ADD_DOT_0, NULL);
+    if (!text) {
+        PyErr_Clear();
+        enc_raw(s, b, v);
+        return;
+    }
+    tr_type_id(s, TR_T_OBJECT);
+    TR_LIT(b, "{\"kind\":\"Raw\",\"r\":");
+    tr_buf_jstr(b, text, strlen(text), (size_t)s->lim.text);
+    PyMem_Free(text);
+    tr_type_tail(s, b, TR_T_OBJECT);
+}
+
 static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
     if (v == Py_None) {
         tr_type_id(s, TR_T_NONE);
@@ -206,6 +224,10 @@ static void enc(tr_session *s, tr_buf *b, PyObject *v, int depth) {
         }
         PyErr_Clear();
         enc_raw(s, b, v);
+        return;
+    }
+    if (PyFloat_CheckExact(v)) {
+        enc_float(s, b, v);
         return;
     }
     if (PyUnicode_Check(v)) {

@@ -12,16 +12,6 @@
 
 #include <string.h>
 
-#if PY_VERSION_HEX < 0x030C0000
-#define Py_BUILD_CORE 1
-#include <internal/pycore_frame.h>
-#undef Py_BUILD_CORE
-#ifndef CO_FAST_CELL
-#define CO_FAST_CELL 0x40
-#define CO_FAST_FREE 0x80
-#endif
-#endif
-
 #if PY_VERSION_HEX >= 0x030C0000
 #define TR_SAVE_EXC()    PyObject *saved_exc_ = PyErr_GetRaisedException()
 #define TR_RESTORE_EXC() PyErr_SetRaisedException(saved_exc_)
@@ -45,6 +35,8 @@ static void code_clear(tr_code *ci) {
     Py_CLEAR(ci->names);
     Py_CLEAR(ci->bytecode);
     Py_CLEAR(ci->kinds);
+    ci->kind = NULL;
+    ci->slots = 0;
     Py_CLEAR(ci->gplan);
     PyMem_RawFree(ci->local_plan);
     PyMem_RawFree(ci->arg_idx);
@@ -346,12 +338,13 @@ static int fill(tr_session *s, tr_code *ci, PyCodeObject *co,
         ci->name = Py_NewRef(co->co_qualname);
     }
 #if PY_VERSION_HEX < 0x030C0000
-    /* the frame's slots, read directly (no f_locals dict per event) */
     ci->names = Py_NewRef(co->co_localsplusnames);
-    ci->kinds = Py_NewRef(co->co_localspluskinds);
 #else
     ci->names = unique_names(co);
 #endif
+    if (ci->names) {
+        tr_slots_plan(ci, co); /* read from the frame's slots when they are */
+    }
     ci->gplan = PyDict_New();
     if (!ci->name || !ci->names || !ci->gplan) {
         PyErr_Clear();
@@ -479,31 +472,6 @@ tr_code *tr_code_in(tr_session *s, PyCodeObject *co, PyObject *globals) {
 
 /* ---- values ---- */
 
-/* The value of local slot i (names[i]) of frame f, new reference, or NULL
- * when unbound. 3.11 reads the frame's slots (cells dereferenced); 3.12+
- * asks PyFrame_GetVar. */
-PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i) {
-#if PY_VERSION_HEX >= 0x030C0000
-    PyObject *v = PyFrame_GetVar(f, PyTuple_GET_ITEM(ci->names, i));
-    if (!v) {
-        PyErr_Clear();
-    }
-    return v;
-#else
-    _PyInterpreterFrame *fr = f->f_frame;
-    if (!fr || i >= fr->f_code->co_nlocalsplus) {
-        return NULL;
-    }
-    PyObject *v = _PyFrame_GetLocalsArray(fr)[i];
-    unsigned char kind = (unsigned char)PyBytes_AS_STRING(ci->kinds)[i];
-    if (v && (kind & (CO_FAST_CELL | CO_FAST_FREE)) && PyCell_Check(v)) {
-        v = PyCell_GET(v);
-    }
-    Py_XINCREF(v);
-    return v;
-#endif
-}
-
 /* Encode one value under action act into tr_tls->vbuf (cleared first); 0 when
  * the value is dropped. */
 int tr_value_into(tr_session *s, PyObject *v, int act) {
@@ -557,6 +525,19 @@ void tr_count(tr_session *s, sl_filter_kind kind, const tr_tally *t) {
     if (t->drop) {
         sl_filter_count_n(s->fctx, kind, SL_FILTER_DROP, t->drop);
     }
+}
+
+PyObject *tr_as_dict(PyObject *map) {
+    if (PyDict_Check(map)) {
+        return Py_NewRef(map);
+    }
+    PyObject *d = PyDict_New();
+    if (!d || PyDict_Update(d, map) != 0) {
+        PyErr_Clear();
+        Py_XDECREF(d);
+        return NULL;
+    }
+    return d;
 }
 
 /* A module or class body's namespace (new reference), or NULL. */
@@ -723,14 +704,11 @@ static void snapshot_namespace(tr_session *s, tr_code *ci, PyObject *map,
                                PyObject *skip, sl_filter_kind kind) {
     tr_tally t = {0, 0};
     if (!PyDict_Check(map)) {
-        PyObject *d = PyDict_New(); /* a mapping that is not a dict */
-        if (!d || PyDict_Update(d, map) != 0) {
-            PyErr_Clear();
-            Py_XDECREF(d);
-            return;
+        PyObject *d = tr_as_dict(map);
+        if (d) {
+            snapshot_namespace(s, ci, d, skip, kind);
+            Py_DECREF(d);
         }
-        snapshot_namespace(s, ci, d, skip, kind);
-        Py_DECREF(d);
         return;
     }
     Py_ssize_t pos = 0;
@@ -827,8 +805,10 @@ void tr_on_line(tr_session *s, tr_code *ci, PyFrameObject *f, int line) {
     } else if (ci->optimized) {
         tr_tally t = {0, 0};
         Py_ssize_t nn = PyTuple_GET_SIZE(ci->names);
+        PyObject **slots = tr_frame_slots(ci, f);
         for (Py_ssize_t i = 0; i < nn; i++) {
-            PyObject *v = tr_local_value(ci, f, i);
+            PyObject *v = slots ? Py_XNewRef(tr_slot_get(ci, slots, i))
+                                : tr_local_value(ci, f, i);
             if (!v) {
                 continue; /* unbound */
             }

@@ -11,7 +11,10 @@
  * pointer; an object printed by object.__repr__ is its pointer, its type,
  * the type's version tag and qualname. A tuple of immutable things is
  * just its pointer. Anything else (whose str() may change, or run user
- * code) has no fingerprint. */
+ * code) has no fingerprint. A fingerprint is flat when every kept element
+ * of its container took one word: tr_fp_quick then checks the container
+ * in place (its size and element pointers) instead of walking it again,
+ * for both the changed-values mode and full mode's reused records. */
 #include "tracer.h"
 
 static void fp_put(tr_fp *fp, uintptr_t w) {
@@ -131,4 +134,75 @@ int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v) {
     fp->failed = 0;
     int rc = fp_of(&w, v, 0);
     return rc == 0 && !fp->failed ? 0 : -1;
+}
+
+int tr_fp_quick(tr_session *s, PyObject *v, const uintptr_t *w, Py_ssize_t n) {
+    if (n < 2 || w[0] != (uintptr_t)v) {
+        return -1;
+    }
+    int is_tuple = PyTuple_Check(v);
+    int is_list = !is_tuple && PyList_Check(v);
+    int is_dict = !is_tuple && !is_list && PyDict_Check(v);
+    if (!is_tuple && !is_list && !is_dict) {
+        /* object.__repr__: its pointer, type, the type's tag, qualname */
+        if (n != 4 || PyLong_Check(v) || w[1] != (uintptr_t)Py_TYPE(v)) {
+            return -1;
+        }
+        PyTypeObject *t = Py_TYPE(v);
+        return w[2] == ((((uintptr_t)tr_type_tag(t)) << 1) | 1u) &&
+               w[3] == (uintptr_t)tr_type_qual(t);
+    }
+    if (!(w[1] & 1u)) {
+        return -1; /* no size word: a marker or a fixed tuple */
+    }
+    Py_ssize_t size = (Py_ssize_t)(w[1] >> 1);
+    Py_ssize_t keep = size < s->lim.items ? size : s->lim.items;
+    if (n != 2 + (is_dict ? 2 * keep : keep)) {
+        return -1; /* an element took more than its own pointer */
+    }
+    /* each kept element is one word, its own pointer, which decides its
+     * record: the same pointers in the same places are the same record */
+    if (is_tuple) {
+        return 1; /* immutable, and held */
+    }
+    if (is_list) {
+        return PyList_GET_SIZE(v) == size &&
+               memcmp(((PyListObject *)v)->ob_item, w + 2,
+                      sizeof(PyObject *) * (size_t)keep) == 0;
+    }
+    if (PyDict_GET_SIZE(v) != size) {
+        return 0;
+    }
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *x;
+    while (i < keep && PyDict_Next(v, &pos, &k, &x)) {
+        if (w[2 + 2 * i] != (uintptr_t)k || w[3 + 2 * i] != (uintptr_t)x) {
+            return 0;
+        }
+        i++;
+    }
+    return i == keep;
+}
+
+uintptr_t *tr_fp_hold(const tr_fp *fp) {
+    uintptr_t *w = PyMem_RawMalloc(sizeof(uintptr_t) * (size_t)fp->n + 1);
+    if (!w) {
+        return NULL;
+    }
+    memcpy(w, fp->w, sizeof(uintptr_t) * (size_t)fp->n);
+    for (Py_ssize_t i = 0; i < fp->n; i++) {
+        if (!(w[i] & 1u)) {
+            Py_XINCREF((PyObject *)w[i]);
+        }
+    }
+    return w;
+}
+
+void tr_fp_drop(uintptr_t *w, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; w && i < n; i++) {
+        if (!(w[i] & 1u)) {
+            Py_XDECREF((PyObject *)w[i]);
+        }
+    }
+    PyMem_RawFree(w);
 }

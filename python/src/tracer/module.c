@@ -302,6 +302,12 @@ static PyObject *dict_watching(PyObject *m, PyObject *unused) {
     return tr_dict_watching();
 }
 
+static PyObject *slots_state(PyObject *m, PyObject *unused) {
+    (void)m;
+    (void)unused;
+    return tr_slots_state();
+}
+
 static PyMethodDef module_methods[] = {
     {"_thread_hook", (PyCFunction)(void (*)(void))tr_thread_hook, METH_FASTCALL,
      "threading.settrace hook: installs the C hook"},
@@ -309,6 +315,8 @@ static PyMethodDef module_methods[] = {
     {"_dict_watching", dict_watching, METH_NOARGS,
      "(watcher id or -1, dicts watched now, dicts unwatched by the last "
      "stop): tests"},
+    {"_slots", slots_state, METH_NOARGS,
+     "(locals read from frame slots directly, why): tests"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -332,6 +340,7 @@ PyMODINIT_FUNC PyInit__tracer(void) {
     if (!m) {
         return NULL;
     }
+    tr_slots_init(); /* runs its probe: the module is not yet visible */
     FilterError = PyErr_NewExceptionWithDoc(
         "sluice._tracer.FilterError",
         "A trace filter file is invalid; .file, .line, .col, .message say "

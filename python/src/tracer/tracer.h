@@ -37,11 +37,29 @@ static inline void tr_buf_put(tr_buf *b, const char *s, size_t n) {
 }
 void tr_buf_puts(tr_buf *b, const char *s);
 #define TR_LIT(b, lit) tr_buf_put((b), (lit), sizeof(lit) - 1)
-void tr_buf_i64(tr_buf *b, long long v);
+void tr_buf_i64_any(tr_buf *b, long long v);
+/* v in decimal; ids, lines and counts are mostly one or two digits */
+static inline void tr_buf_i64(tr_buf *b, long long v) {
+    if (v >= 0 && v < 100 && b->len + 2 <= b->cap && !b->failed) {
+        if (v >= 10) {
+            b->p[b->len++] = (char)('0' + v / 10);
+        }
+        b->p[b->len++] = (char)('0' + v % 10);
+        return;
+    }
+    tr_buf_i64_any(b, v);
+}
 /* A JSON string literal of n UTF-8 bytes, cut at max bytes (0: no cut)
  * on a character boundary with "…" appended when cut. */
 void tr_buf_jstr(tr_buf *b, const char *s, size_t n, size_t max);
 void tr_buf_free(tr_buf *b);
+
+/* A value's fingerprint (fingerprint.c): words, see there. */
+typedef struct tr_fp {
+    uintptr_t *w;
+    Py_ssize_t n, cap;
+    int failed;
+} tr_fp;
 
 /* ---- types of the format (interned by lang_type) ---- */
 
@@ -79,6 +97,7 @@ typedef struct tr_code {
     uint8_t optimized;  /* CO_OPTIMIZED: locals live in slots */
     uint8_t generator;  /* generator, coroutine or async generator */
     uint8_t ret_act[3]; /* sl_filter_action per TR_RET_* */
+    uint8_t slots;      /* names are the frame's slots, in order (slots.c) */
     int32_t path_id;
     int32_t func_id;              /* -1 until the first Call */
     int32_t def_line;             /* co_firstlineno */
@@ -90,7 +109,8 @@ typedef struct tr_code {
     Py_ssize_t *arg_idx;  /* index into names, upstream's argument order */
     uint8_t *arg_plan;    /* sl_filter_action per argument */
     PyObject *bytecode;   /* co_code, generators on 3.11 only */
-    PyObject *kinds;      /* co_localspluskinds (3.11: names are the slots) */
+    PyObject *kinds;      /* co_localspluskinds, when slots */
+    const uint8_t *kind;  /* its bytes */
     PyObject *gplan;      /* dict name -> action for namespace names
                              (globals; module and class bodies' locals);
                              TR_LOCAL_NAME for a global shadowed by a local */
@@ -151,6 +171,11 @@ typedef struct tr_vcache {
     PyTypeObject *type; /* NULL: obj is immutable */
     unsigned int tag;   /* the type's version tag */
     PyObject *qual;     /* strong: the heap type's qualname */
+    /* full mode: obj is a flat list, tuple or dict (tr_fp_quick) whose
+     * record is event while it keeps this fingerprint (held words) */
+    uintptr_t *fp;
+    Py_ssize_t nfp;
+    size_t cap; /* event's room */
 } tr_vcache;
 
 typedef struct tr_session {
@@ -197,6 +222,7 @@ typedef struct tr_session {
 typedef struct tr_scratch {
     tr_buf vbuf;        /* the value being encoded */
     tr_buf abuf;        /* a Call's arguments */
+    tr_fp fp;           /* a value's fingerprint (full mode's cache) */
     PyObject *seen[64]; /* containers on the encoding path */
     int nseen;
     struct tr_fstack *frames; /* changed mode: this thread's frames */
@@ -227,9 +253,6 @@ void tr_thread_reset(tr_session *s);
 typedef struct tr_tally {
     uint64_t red, drop;
 } tr_tally;
-/* The value of local slot i (names[i]) of frame f (new reference), or
- * NULL when unbound. */
-PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i);
 /* Encode v under act into tr_tls->vbuf (cleared first); 0 when dropped. */
 int tr_value_into(tr_session *s, PyObject *v, int act);
 /* One Value event for name (variable id vid, or -1 when not known yet);
@@ -246,15 +269,41 @@ int tr_ns_action(tr_session *s, tr_code *ci, PyObject *name,
                  sl_filter_kind kind);
 /* A module or class body's namespace (new reference), or NULL. */
 PyObject *tr_frame_namespace(PyFrameObject *f);
+/* map itself when it is a dict, else a dict copy of the mapping (a
+ * namespace a class body's __prepare__ made); new reference, or NULL when
+ * it cannot be copied. */
+PyObject *tr_as_dict(PyObject *map);
+
+/* slots.c: local variables read from the frame's slots */
+extern int tr_slots_direct; /* the guard and self-test passed */
+/* Decide once at import whether slots are read directly. */
+void tr_slots_init(void);
+/* (direct, why) for tests. */
+PyObject *tr_slots_state(void);
+/* Set ci->slots (and kinds) when ci's names are co's slots in order. */
+void tr_slots_plan(tr_code *ci, PyCodeObject *co);
+/* f's slot array when ci's locals are read from it, else NULL (read them
+ * by name: tr_local_value). */
+PyObject **tr_frame_slots(tr_code *ci, PyFrameObject *f);
+/* Slot kinds whose slot holds a cell (CO_FAST_CELL | CO_FAST_FREE, the
+ * same in 3.11 to 3.13; slots.c checks). */
+#define TR_FAST_DEREF 0xC0
+/* The value in slot i of slots (tr_frame_slots), borrowed; NULL: unbound. */
+static inline PyObject *tr_slot_get(const tr_code *ci, PyObject **slots,
+                                    Py_ssize_t i) {
+    PyObject *v = slots[i];
+    if (v && (ci->kind[i] & TR_FAST_DEREF) && PyCell_Check(v)) {
+        v = PyCell_GET(v);
+    }
+    return v;
+}
+/* The value of local slot i (names[i]) of frame f (new reference), or
+ * NULL when unbound: from the slots, else by name. */
+PyObject *tr_local_value(tr_code *ci, PyFrameObject *f, Py_ssize_t i);
 
 /* fingerprint.c: what the encoder reads of a value (see there). Words: an
  * even word is an object pointer (held while stored, may be 0), an odd
  * word a number ((n << 1) | 1). */
-typedef struct tr_fp {
-    uintptr_t *w;
-    Py_ssize_t n, cap;
-    int failed;
-} tr_fp;
 /* A value whose fingerprint or encoding is larger is not kept by the
  * changed-values mode: it is encoded and written at every Step, as in the
  * full trace (memory and time per entry stay bounded whatever the
@@ -265,6 +314,17 @@ typedef struct tr_fp {
  * runs str() of something whose text may change, or it is larger than
  * TR_KEEP_WORDS). */
 int tr_fingerprint(tr_session *s, tr_fp *fp, PyObject *v);
+/* Whether v still has the fingerprint w[0..n) taken of it (w[0] is v),
+ * told without a walk when that fingerprint is flat: a list, tuple or dict
+ * each of whose kept elements took one word (its own pointer, which
+ * decides its record; compared in place, a list's as one memcmp), or an
+ * object printed by object.__repr__. 1: the same; 0: not; -1: not flat
+ * (walk and compare). */
+int tr_fp_quick(tr_session *s, PyObject *v, const uintptr_t *w, Py_ssize_t n);
+/* A copy of fp's words, holding the objects among them (NULL: out of
+ * memory); tr_fp_drop releases them and frees it. */
+uintptr_t *tr_fp_hold(const tr_fp *fp);
+void tr_fp_drop(uintptr_t *w, Py_ssize_t n);
 
 /* delta.c: the changed-values mode. Each recording thread keeps a stack
  * of the frames whose Call it wrote, each with its last snapshot; a Step

@@ -49,7 +49,7 @@ void tr_buf_puts(tr_buf *b, const char *s) {
     tr_buf_put(b, s, strlen(s));
 }
 
-void tr_buf_i64(tr_buf *b, long long v) {
+void tr_buf_i64_any(tr_buf *b, long long v) {
     static const char pairs[201] = "00010203040506070809"
                                    "10111213141516171819"
                                    "20212223242526272829"
@@ -407,6 +407,21 @@ static int cacheable(PyObject *v) {
            frozen_tuple(v, 2);
 }
 
+/* Full mode: v is a list, tuple or dict whose fingerprint (in
+ * tr_tls->fp) is flat and small, so its record can be reused while
+ * tr_fp_quick finds it unchanged. The changed-values mode checks values
+ * itself (delta.c). */
+#define TR_FLAT_WORDS 256
+static int flat_container(tr_session *s, PyObject *v) {
+    if (s->changed || s->no_reuse || !tr_tls ||
+        !(PyList_Check(v) || PyDict_Check(v) || PyTuple_Check(v))) {
+        return 0;
+    }
+    tr_fp *fp = &tr_tls->fp;
+    return tr_fingerprint(s, fp, v) == 0 && fp->n <= TR_FLAT_WORDS &&
+           tr_fp_quick(s, v, fp->w, fp->n) >= 0;
+}
+
 /* The version tag of t when it is valid, else 0. */
 unsigned int tr_type_tag(PyTypeObject *t) {
 #if PY_VERSION_HEX < 0x030C0000
@@ -439,7 +454,7 @@ const char *tr_fixed_event(tr_session *s, int32_t vid, PyObject *v,
         return NULL;
     }
     tr_vcache *e = &s->vcache[vid];
-    if (e->obj != v || !e->event || e->type) {
+    if (e->obj != v || !e->event || e->type || e->fp) {
         return NULL; /* not cached, or a str() that may change */
     }
     *len = e->len;
@@ -453,6 +468,9 @@ int tr_emit_cached_value(tr_session *s, int32_t var_id, PyObject *v) {
     tr_vcache *e = &s->vcache[var_id];
     if (e->obj != v || !e->event) {
         return 0;
+    }
+    if (e->fp && tr_fp_quick(s, v, e->fp, e->nfp) != 1) {
+        return 0; /* changed in place */
     }
     if (e->type && (Py_TYPE(v) != e->type || tr_type_tag(e->type) != e->tag ||
                     tr_type_qual(e->type) != e->qual)) {
@@ -474,7 +492,8 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
     tr_buf_put(&s->buf, value->p, value->len);
     TR_LIT(&s->buf, "}}");
     int immutable = v && cacheable(v);
-    if (v && var_id >= 0 && (immutable || tr_default_repr(v)) &&
+    int flat = v && !immutable && var_id >= 0 && flat_container(s, v);
+    if (v && var_id >= 0 && (immutable || flat || tr_default_repr(v)) &&
         !s->buf.failed && s->buf.len - start < 4096) {
         if ((size_t)var_id >= s->nvcache) {
             size_t n = s->nvcache ? s->nvcache : 64;
@@ -491,17 +510,32 @@ void tr_emit_value_keep(tr_session *s, int32_t var_id, const tr_buf *value,
         if ((size_t)var_id < s->nvcache) {
             tr_vcache *e = &s->vcache[var_id];
             size_t len = s->buf.len - start;
-            char *ev = PyMem_RawRealloc(e->event, len);
-            if (ev) {
+            char *ev =
+                len <= e->cap ? e->event : PyMem_RawRealloc(e->event, len);
+            uintptr_t *fp = flat ? tr_fp_hold(&tr_tls->fp) : NULL;
+            tr_fp_drop(e->fp, e->nfp);
+            e->fp = NULL;
+            e->nfp = 0;
+            if (ev && (!flat || fp)) {
                 memcpy(ev, s->buf.p + start, len);
+                e->cap = len > e->cap ? len : e->cap;
                 e->event = ev;
                 e->len = len;
                 Py_XSETREF(e->obj, Py_NewRef(v));
-                e->type = immutable ? NULL : Py_TYPE(v);
-                e->tag = immutable ? 0 : tr_type_tag(Py_TYPE(v));
-                Py_XSETREF(e->qual, immutable
-                                        ? NULL
-                                        : Py_XNewRef(tr_type_qual(e->type)));
+                e->fp = fp;
+                e->nfp = fp ? tr_tls->fp.n : 0;
+                int typed = !immutable && !flat;
+                e->type = typed ? Py_TYPE(v) : NULL;
+                e->tag = typed ? tr_type_tag(Py_TYPE(v)) : 0;
+                Py_XSETREF(e->qual,
+                           typed ? Py_XNewRef(tr_type_qual(e->type)) : NULL);
+            } else {
+                if (ev) {
+                    e->event = ev;
+                    e->cap = len > e->cap ? len : e->cap;
+                }
+                tr_fp_drop(fp, flat ? tr_tls->fp.n : 0);
+                Py_CLEAR(e->obj); /* nothing kept for this variable */
             }
         }
     }
@@ -512,6 +546,7 @@ void tr_vcache_free(tr_session *s) {
     for (size_t i = 0; i < s->nvcache; i++) {
         Py_XDECREF(s->vcache[i].obj);
         Py_XDECREF(s->vcache[i].qual);
+        tr_fp_drop(s->vcache[i].fp, s->vcache[i].nfp);
         PyMem_RawFree(s->vcache[i].event);
     }
     PyMem_RawFree(s->vcache);
@@ -546,6 +581,7 @@ void tr_scratch_free_all(tr_session *s) {
         tr_delta_free_thread(s, x);
         tr_buf_free(&x->vbuf);
         tr_buf_free(&x->abuf);
+        PyMem_RawFree(x->fp.w);
         PyMem_RawFree(x);
     }
     tr_tls = NULL; /* other threads' pointers are fenced by their gen */
