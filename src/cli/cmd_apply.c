@@ -334,8 +334,20 @@ int sl_cmd_apply(int argc, char **argv) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n < 1 ? 1 : n > 256 ? 256 : (size_t)n;
     }
+    /* With workers, the first input is mapped and warmed (its pages
+     * faulted in) on an idle core while this thread compiles the
+     * policies: the compile is serial, and the faults are otherwise paid
+     * by the workers (apply_threads.c). Nothing is read or written
+     * before the policies are in force: a policy file that does not load
+     * ends the run as it always did. */
+    sl_cli_map early = {.slot = -1, .fd = -1};
+    sl_cli_warm *warm = NULL;
+    if (threads > 1 && sl_cli_apply_premap(inputs[0], &early)) {
+        warm = sl_cli_map_warm_start(&early);
+    }
     sl_cli_policies pol = {policy_files, npol, NULL};
     pol.set = sl_cli_policy_load(policy_files, npol);
+    sl_cli_map_warm_stop(warm);
     sl_policy_ctx *ctx = NULL;
     sl_cli_apply_par *par = NULL;
     sl_otlp *o = NULL;
@@ -360,7 +372,9 @@ int sl_cmd_apply(int argc, char **argv) {
     bool ok = true;
     for (size_t i = 0; i < nin; i++) {
         if (par) {
-            ok = sl_cli_apply_par_input(par, inputs[i], &t, stdout) && ok;
+            ok = sl_cli_apply_par_input(par, inputs[i], i ? NULL : &early, &t,
+                                        stdout) &&
+                 ok;
         } else {
             ok = apply_input(inputs[i], &pol, &ctx, o, &out, &t, stdout) && ok;
         }
@@ -387,6 +401,7 @@ int sl_cmd_apply(int argc, char **argv) {
     }
     status = ok ? SL_EXIT_OK : SL_EXIT_INPUT;
 done:
+    sl_cli_map_close(&early); /* unless apply took it over */
     sl_buf_free(&out);
     sl_cli_apply_par_free(par);
     sl_policy_ctx_free(ctx);

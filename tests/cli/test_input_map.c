@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/input_map.h"
@@ -127,4 +128,63 @@ Test(input_map, a_mapped_stream_reads_every_value_of_an_unchanged_file) {
     cr_assert_eq(values, 1000);
     cr_assert_eq(s.bytes_read, 8000);
     sl_cli_stream_close(&s);
+}
+
+Test(input_map, warming_reads_ahead_and_leaves_the_bytes_as_they_are) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("warm.txt", "0123456789abcdef", 1024 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    sl_cli_warm *w = sl_cli_map_warm_start(&m);
+    cr_assert_not_null(w);
+    /* the reader goes on meanwhile */
+    cr_assert_eq(memcmp(m.ptr + 16 * 1000, "0123456789abcdef", 16), 0);
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    size_t warmed = sl_cli_map_warm_stop(w);
+    cr_assert_leq(warmed, m.len);
+    cr_assert_eq(sl_cli_map_warm_stop(NULL), 0);
+    for (size_t i = 0; i < m.len; i += pg) {
+        cr_assert_eq(m.ptr[i + 3], '3', "byte %zu", i + 3);
+    }
+    cr_assert_not(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
+    sl_cli_map none = {.ptr = NULL, .slot = -1, .fd = -1};
+    cr_assert_null(sl_cli_map_warm_start(&none), "nothing to warm");
+}
+
+Test(input_map, a_released_range_reads_the_same_bytes_again) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("rel.txt", "abcdefgh", 16 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(m.ptr[5 * pg + 1], 'b');
+    /* not page-aligned at either end: the partial pages stay */
+    sl_cli_map_release(&m, m.ptr + 100, 10 * pg);
+    for (size_t i = 0; i < m.len; i += 8) {
+        cr_assert_eq(memcmp(m.ptr + i, "abcdefgh", 8), 0, "at %zu", i);
+    }
+    /* ranges outside the map are ignored */
+    sl_cli_map_release(&m, m.ptr + m.len - 8, 16);
+    sl_cli_map_release(&m, m.ptr - 1, 8);
+    cr_assert_eq(m.ptr[m.len - 1], 'h');
+    sl_cli_map_close(&m);
+}
+
+Test(input_map, warming_a_file_truncated_under_it_does_not_kill) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("wcut.txt", "x", 2048 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(truncate(p, (off_t)pg), 0);
+    sl_cli_warm *w = sl_cli_map_warm_start(&m);
+    cr_assert_not_null(w);
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    size_t warmed = sl_cli_map_warm_stop(w);
+    cr_assert_lt(warmed, m.len, "warming stops at the cut");
+    cr_assert_eq(m.ptr[0], 'x');
+    cr_assert(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
 }
