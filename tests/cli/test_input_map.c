@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/workq.h"
 #include "cli/input_map.h"
 #include "cli/value_stream.h"
 
@@ -185,6 +186,32 @@ Test(input_map, warming_a_file_truncated_under_it_does_not_kill) {
     size_t warmed = sl_cli_map_warm_stop(w);
     cr_assert_lt(warmed, m.len, "warming stops at the cut");
     cr_assert_eq(m.ptr[0], 'x');
+    cr_assert(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
+}
+
+static void read_past_cut(void *worker, void *job) {
+    const sl_cli_map *m = worker;
+    *(char *)job = m->ptr[m->len - 1];
+}
+
+/* A worker of the apply pipeline (base/workq.h) that reads a page cut
+ * away under the map gets zeros too: the guard's signal reaches it. */
+Test(input_map, a_worker_thread_reading_past_a_cut_reads_zeros) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("wq.txt", "q", 4 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(truncate(p, (off_t)pg), 0);
+    void *w = &m;
+    sl__workq *q = NULL;
+    cr_assert_eq(sl__workq_new(1, &w, read_past_cut, 1, &q, NULL), SL_OK);
+    char got = 'q';
+    cr_assert_eq(sl__workq_submit(q, &got), SL_OK);
+    cr_assert_eq(sl__workq_collect(q), &got);
+    sl__workq_free(q);
+    cr_assert_eq(got, 0, "zeros past the cut");
     cr_assert(sl_cli_map_truncated(&m));
     sl_cli_map_close(&m);
 }
