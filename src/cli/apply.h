@@ -29,6 +29,7 @@ typedef struct sl_cli_policies {
     const char *const *paths;
     size_t n;
     sl_policy_set *set;
+    const sl_policy_opts *opts; /* for loads and reloads; NULL: defaults */
 } sl_cli_policies;
 
 /* Set by SIGHUP (cmd_apply.c installs the handler), cleared by

@@ -323,6 +323,7 @@ struct sl_policy_set {
     sl__errlist warnings; /* valid, but probably not what was meant */
     uint64_t (*clock)(void *);
     void *clock_ctx;
+    const char *regex_cache; /* sl_policy_opts.regex_cache, in the arena */
     bool reference; /* built by sl__policy_load_reference: the test oracle */
 };
 

@@ -469,6 +469,20 @@ Test(apply_threads, a_large_regex_set_matches_one_thread, .timeout = 600) {
         same_file("err.one", "err.n", runs[i]);
         same_file("st.one", "st.n", runs[i]);
     }
+    /* with the database cache: stored by the first run, loaded by the
+     * next ones, the same bytes every time */
+    static const char *const cached[] = {"--threads 1 --regex-cache hs",
+                                         "--threads 2 --regex-cache hs",
+                                         "--threads 3 --regex-cache hs"};
+    for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++) {
+        cr_assert_eq(apply("n", cached[i], "in.json"), want, "%s", cached[i]);
+        same_file("out.one", "out.n", cached[i]);
+        same_file("err.one", "err.n", cached[i]);
+        same_file("st.one", "st.n", cached[i]);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test \"$(ls %s/hs | wc -l)\" = 1", dir);
+    cr_assert_eq(system(cmd), 0, "one database stored");
     size_t len;
     char *s = slurp("st.one", &len);
     cr_assert(strstr(s, "\"policy_id\":\"r007\",\"hits\":"), "%s", s);
