@@ -95,6 +95,13 @@ static sl_status check_one(const sl_pat *p, const char *re, unsigned flags,
  * Literal kinds never reach Vectorscan. What a parse cannot see, a set
  * exceeding Vectorscan's size limits, shows when the set is compiled. */
 sl_status sl_pat_check(const sl_pat *p, sl_error *err) {
+    return sl__pat_check_width(p, NULL, err);
+}
+
+sl_status sl__pat_check_width(const sl_pat *p, unsigned *hint, sl_error *err) {
+    if (hint) {
+        *hint = 0;
+    }
     if (!p) {
         return sl__error(err, SL_EINVAL, NULL, "no pattern");
     }
@@ -109,6 +116,9 @@ sl_status sl_pat_check(const sl_pat *p, sl_error *err) {
         }
         sl__buf_free(&re);
         full = rc == SL_OK && min_width == 0;
+        if (rc == SL_OK && !full && hint && min_width < UINT_MAX) {
+            *hint = min_width + 1; /* what check_one would find again */
+        }
     }
     if (full) {
         sl_patset *set = NULL;
@@ -236,11 +246,12 @@ sl_status sl_patset_compile(const sl_pat *pats, size_t n, sl_patset **out,
 sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
                                    sl_patset **out, size_t *bad,
                                    sl_error *err) {
-    return sl__patset_compile_cached(pats, n, NULL, out, bad, err);
+    return sl__patset_compile_cached(pats, n, NULL, NULL, out, bad, err);
 }
 
 sl_status sl__patset_compile_cached(const sl_pat *pats, size_t n,
-                                    const char *cache_dir, sl_patset **out,
+                                    const char *cache_dir,
+                                    const unsigned *hints, sl_patset **out,
                                     size_t *bad, sl_error *err) {
     if (bad) {
         *bad = SIZE_MAX;
@@ -322,6 +333,10 @@ sl_status sl__patset_compile_cached(const sl_pat *pats, size_t n,
     }
     for (size_t k = 0; k < nhs; k++) {
         exprs[k] = text.ptr + offs[k];
+        if (hints && hints[hsids[k]] > 0) {
+            widths[k] = hints[hsids[k]] - 1; /* checked before: same text */
+            continue;
+        }
         rc = check_one(&pats[hsids[k]], exprs[k], flags[k], &widths[k], err);
         if (rc != SL_OK) {
             if (bad) {

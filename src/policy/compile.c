@@ -213,7 +213,10 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
         return sl__nomem(err);
     }
     sl_pat *pats = sl__calloc(n ? n : 1, sizeof(sl_pat));
-    if (!pats) {
+    unsigned *hints = sl__calloc(n ? n : 1, sizeof(unsigned));
+    if (!pats || !hints) {
+        sl__free(pats, (n ? n : 1) * sizeof(sl_pat));
+        sl__free(hints, (n ? n : 1) * sizeof(unsigned));
         return sl__nomem(err);
     }
     sl_status rc = SL_OK;
@@ -260,13 +263,15 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
                                 .len = m->len,
                                 .id = (uint32_t)np,
                                 .where = m->pos};
+            hints[np] = m->width_hint;
             k->pat_test[np++] = refs[x].test;
         }
-        rc = sl__patset_compile_cached(pats, np, set->regex_cache, &k->set,
-                                       NULL, err);
+        rc = sl__patset_compile_cached(pats, np, set->regex_cache, hints,
+                                       &k->set, NULL, err);
         i = j;
     }
     sl__free(pats, (n ? n : 1) * sizeof(sl_pat));
+    sl__free(hints, (n ? n : 1) * sizeof(unsigned));
     return rc;
 }
 

@@ -31,7 +31,7 @@ static sl_patset *compile(const char *cache) {
     sl_patset *set = NULL;
     sl_error err = {0};
     sl_status rc =
-        sl__patset_compile_cached(p, NTEXTS, cache, &set, NULL, &err);
+        sl__patset_compile_cached(p, NTEXTS, cache, NULL, &set, NULL, &err);
     cr_assert_eq(rc, SL_OK, "%s", err.msg);
     return set;
 }
@@ -189,7 +189,7 @@ Test(regex_cache, a_set_that_does_not_compile_stores_nothing) {
     size_t bad1 = 0, bad2 = 0;
     sl_status rc1 = sl_patset_compile_report(p, 2, &set, &bad1, &plain);
     sl_status rc2 =
-        sl__patset_compile_cached(p, 2, cache, &set, &bad2, &cached);
+        sl__patset_compile_cached(p, 2, cache, NULL, &set, &bad2, &cached);
     cr_assert_eq(rc1, SL_EPATTERN);
     cr_assert_eq(rc2, rc1);
     cr_assert_eq(bad2, bad1);
