@@ -696,8 +696,13 @@ bool sl_cli_apply_premap(const char *path, sl_cli_map *m) {
     if (strcmp(path, "-") == 0) {
         return false;
     }
-    /* O_NONBLOCK: a FIFO must not make the open wait for a writer; it is
-     * not mapped anyway, and its real open comes later */
+    /* only a regular file: opening a FIFO, even to close it at once,
+     * would let a waiting writer in with no reader left (SIGPIPE); and
+     * O_NONBLOCK in case it became one since */
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return false;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return false; /* reported when the input's turn comes */

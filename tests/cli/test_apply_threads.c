@@ -520,3 +520,23 @@ Test(apply_threads, a_set_that_fails_to_compile_writes_nothing,
     free(slurp("out.n", &len));
     cr_assert_eq(len, 0, "nothing written");
 }
+
+/* A named pipe as the first input is read, not mapped ahead: a writer
+ * already waiting on it keeps its reader (an early open and close would
+ * leave it writing into a pipe with no reader). */
+Test(apply_threads, a_fifo_input_with_a_waiting_writer, .timeout = 120) {
+    put_policies();
+    const char in[] = REQ(REC("INFO", "a tok_x")) "\n" REQ(
+        REC("DEBUG", "b")) "\n" REQ(REC("WARN", "c")) "\n";
+    put("in.json", in, strlen(in));
+    cr_assert_eq(apply("one", "--threads 1", "in.json"), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && mkfifo fifo && (cat in.json > fifo &) && sleep 0.2 && "
+             "timeout 60 %s apply --threads 2 --policies p.json fifo "
+             "> out.f 2> err.f",
+             dir, getenv("SLUICE_CLI"));
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%d", st);
+    same_file("out.one", "out.f", "fifo");
+}
