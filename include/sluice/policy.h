@@ -43,6 +43,13 @@ typedef struct sl_policy_opts {
      * CLOCK_MONOTONIC. Tests plug in their own to step through windows. */
     uint64_t (*clock)(void *clock_ctx);
     void *clock_ctx;
+    /* A directory of compiled Vectorscan databases (copied; NULL = none):
+     * a pattern set compiled before, with the same patterns, flags,
+     * Vectorscan version and CPU, is loaded from it instead of compiled,
+     * and a new one is stored (created when missing; files verified on
+     * load, corrupt or stale ones replaced; a cache that cannot be read
+     * or written only costs the compile). Results never depend on it. */
+    const char *regex_cache;
 } sl_policy_opts;
 
 /** Compile the policies of n parsed documents into one set.

@@ -101,9 +101,16 @@ sl_status sl__workq_new(size_t nworkers, void *const *workers, sl__workq_fn fn,
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->work, NULL);
     pthread_cond_init(&q->done, NULL);
-    /* workers inherit the mask: signals go to the owner's thread */
+    /* workers inherit the mask: signals go to the owner's thread. Not
+     * the ones a worker's own fault raises: a blocked SIGBUS or SIGSEGV
+     * from a fault kills the process without running its handler (e.g.
+     * the guard of a mapped input that shrank, cli/input_map.h) */
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     for (size_t i = 0; i < nworkers; i++) {
         q->workers[i].q = q;

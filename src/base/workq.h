@@ -13,8 +13,10 @@
  * no job is pending (collect them all first), so a worker never sees a
  * half-swapped state and needs no lock of its own.
  *
- * Threads start with every signal blocked, so a process's handlers (SIGHUP
- * for a reload, SIGINT) run on the owner's thread. */
+ * Threads start with every signal blocked but those a fault of their own
+ * raises (SIGBUS, SIGSEGV, SIGFPE, SIGILL), so a process's handlers
+ * (SIGHUP for a reload, SIGINT) run on the owner's thread and a fault's
+ * handler runs on the thread that faulted. */
 #ifndef SL_BASE_WORKQ_H
 #define SL_BASE_WORKQ_H
 

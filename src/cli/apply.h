@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli/input_map.h"
+
 typedef struct sl_cli_totals {
     uint64_t values, bad_values, records_in, records_out;
     uint64_t bytes_in, bytes_out;
@@ -27,6 +29,7 @@ typedef struct sl_cli_policies {
     const char *const *paths;
     size_t n;
     sl_policy_set *set;
+    const sl_policy_opts *opts; /* for loads and reloads; NULL: defaults */
 } sl_cli_policies;
 
 /* Set by SIGHUP (cmd_apply.c installs the handler), cleared by
@@ -72,11 +75,19 @@ typedef struct sl_cli_apply_par sl_cli_apply_par;
 sl_cli_apply_par *sl_cli_apply_par_new(sl_cli_policies *p, size_t nthreads,
                                        size_t chunk);
 
+/* Map the input at path ahead of its turn, when it is a regular file
+ * that can be mapped (input_map.h), so that it can be warmed while the
+ * policies compile; false (m->ptr NULL, nothing reported) otherwise: the
+ * input is then opened, and any error reported, when its turn comes. */
+bool sl_cli_apply_premap(const char *path, sl_cli_map *m);
+
 /* Apply to every value of one input, written to sink in input order, as
- * the single-threaded loop does. false on a read error, a malformed value
- * or a failed record. */
+ * the single-threaded loop does. premapped: NULL, or path mapped by
+ * sl_cli_apply_premap (taken over: zeroed here, unmapped at the end).
+ * false on a read error, a malformed value or a failed record. */
 bool sl_cli_apply_par_input(sl_cli_apply_par *a, const char *path,
-                            sl_cli_totals *t, FILE *sink);
+                            sl_cli_map *premapped, sl_cli_totals *t,
+                            FILE *sink);
 
 void sl_cli_apply_par_free(sl_cli_apply_par *a);
 

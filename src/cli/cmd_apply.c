@@ -21,6 +21,10 @@
  * whenever the input is about to be read, so a reader downstream of a
  * pipe sees each value's line before apply waits for more.
  *
+ * --regex-cache DIR keeps the compiled Vectorscan databases in DIR
+ * (sl_policy_opts.regex_cache): a second run with the same patterns loads
+ * them instead of compiling (opt-in; results never depend on it).
+ *
  * --threads N (default: the number of online cores) evaluates chunks of
  * the input on N worker threads and writes in input order with the same
  * bytes, messages and counts (apply_threads.c); --threads 1 is the loop
@@ -43,7 +47,7 @@
 static int usage(void) {
     fprintf(stderr, "usage: sluice apply --policies P [--policies P2 ...] "
                     "[--stats S] [--threads N] [--chunk-size BYTES] "
-                    "[--quiet] [INPUT...]\n");
+                    "[--regex-cache DIR] [--quiet] [INPUT...]\n");
     return SL_EXIT_USAGE;
 }
 
@@ -70,7 +74,7 @@ void sl_cli_apply_reload(const sl_cli_policies *p, sl_policy_set **next) {
     sl_error err = {0};
     sl_policy_set *set = NULL;
     sl_status rc =
-        sl_policy_reload_files(p->set, p->paths, p->n, NULL, &set, &err);
+        sl_policy_reload_files(p->set, p->paths, p->n, p->opts, &set, &err);
     if (rc != SL_OK) {
         if (!err.msg[0]) {
             snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));
@@ -278,6 +282,7 @@ int sl_cmd_apply(int argc, char **argv) {
     const char *stats = NULL;
     bool quiet = false;
     size_t threads = 0, chunk = 0;
+    const char *regex_cache = NULL;
     const char **inputs = sl__calloc((size_t)argc + 1, sizeof(char *));
     size_t nin = 0;
     if (!inputs) {
@@ -304,6 +309,8 @@ int sl_cmd_apply(int argc, char **argv) {
                 sl__free(inputs, ((size_t)argc + 1) * sizeof(char *));
                 return usage();
             }
+        } else if (strcmp(a, "--regex-cache") == 0 && i + 1 < argc) {
+            regex_cache = argv[++i];
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = true;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -334,8 +341,22 @@ int sl_cmd_apply(int argc, char **argv) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n < 1 ? 1 : n > 256 ? 256 : (size_t)n;
     }
-    sl_cli_policies pol = {policy_files, npol, NULL};
-    pol.set = sl_cli_policy_load(policy_files, npol);
+    /* With workers, the first input is mapped and warmed (its pages
+     * faulted in) on an idle core while this thread compiles the
+     * policies: the compile is serial, and the faults are otherwise paid
+     * by the workers (apply_threads.c). Nothing is read or written
+     * before the policies are in force: a policy file that does not load
+     * ends the run as it always did. */
+    sl_cli_map early = {.slot = -1, .fd = -1};
+    sl_cli_warm *warm = NULL;
+    if (threads > 1 && sl_cli_apply_premap(inputs[0], &early)) {
+        warm = sl_cli_map_warm_start(&early);
+    }
+    sl_policy_opts popts = {0};
+    popts.regex_cache = regex_cache;
+    sl_cli_policies pol = {policy_files, npol, NULL, &popts};
+    pol.set = sl_cli_policy_load_opts(policy_files, npol, &popts);
+    sl_cli_map_warm_stop(warm);
     sl_policy_ctx *ctx = NULL;
     sl_cli_apply_par *par = NULL;
     sl_otlp *o = NULL;
@@ -360,7 +381,9 @@ int sl_cmd_apply(int argc, char **argv) {
     bool ok = true;
     for (size_t i = 0; i < nin; i++) {
         if (par) {
-            ok = sl_cli_apply_par_input(par, inputs[i], &t, stdout) && ok;
+            ok = sl_cli_apply_par_input(par, inputs[i], i ? NULL : &early, &t,
+                                        stdout) &&
+                 ok;
         } else {
             ok = apply_input(inputs[i], &pol, &ctx, o, &out, &t, stdout) && ok;
         }
@@ -387,6 +410,7 @@ int sl_cmd_apply(int argc, char **argv) {
     }
     status = ok ? SL_EXIT_OK : SL_EXIT_INPUT;
 done:
+    sl_cli_map_close(&early); /* unless apply took it over */
     sl_buf_free(&out);
     sl_cli_apply_par_free(par);
     sl_policy_ctx_free(ctx);

@@ -16,9 +16,14 @@ void sl_cli_policy_print(const sl_policy_set *set) {
 }
 
 sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n) {
+    return sl_cli_policy_load_opts(paths, n, NULL);
+}
+
+sl_policy_set *sl_cli_policy_load_opts(const char *const *paths, size_t n,
+                                       const sl_policy_opts *opts) {
     sl_error err = {0};
     sl_policy_set *set = NULL;
-    sl_status rc = sl_policy_load_files(paths, n, NULL, &set, &err);
+    sl_status rc = sl_policy_load_files(paths, n, opts, &set, &err);
     if (rc != SL_OK) {
         if (!err.msg[0]) {
             snprintf(err.msg, sizeof(err.msg), "%s", sl_status_str(rc));

@@ -18,6 +18,10 @@ void sl_cli_policy_print(const sl_policy_set *set);
  * (after printing) when a file cannot be read or parsed at all. */
 sl_policy_set *sl_cli_policy_load(const char *const *paths, size_t n);
 
+/* The same with load options (NULL: the defaults). */
+sl_policy_set *sl_cli_policy_load_opts(const char *const *paths, size_t n,
+                                       const sl_policy_opts *opts);
+
 /* Append the runner-contract stats JSON ({"policies":[{"policy_id","hits"
  * [,"misses"]}]}, sorted by id, only policies with hits or misses) to out;
  * with `full`, also each policy's kept / dropped / sampled_out /

@@ -32,6 +32,7 @@
 #include <hs/hs.h>
 
 #include "base/base.h"
+#include "match/cached.h"
 #include "match/private.h"
 
 struct sl_patset {
@@ -94,6 +95,13 @@ static sl_status check_one(const sl_pat *p, const char *re, unsigned flags,
  * Literal kinds never reach Vectorscan. What a parse cannot see, a set
  * exceeding Vectorscan's size limits, shows when the set is compiled. */
 sl_status sl_pat_check(const sl_pat *p, sl_error *err) {
+    return sl__pat_check_width(p, NULL, err);
+}
+
+sl_status sl__pat_check_width(const sl_pat *p, unsigned *hint, sl_error *err) {
+    if (hint) {
+        *hint = 0;
+    }
     if (!p) {
         return sl__error(err, SL_EINVAL, NULL, "no pattern");
     }
@@ -108,6 +116,9 @@ sl_status sl_pat_check(const sl_pat *p, sl_error *err) {
         }
         sl__buf_free(&re);
         full = rc == SL_OK && min_width == 0;
+        if (rc == SL_OK && !full && hint && min_width < UINT_MAX) {
+            *hint = min_width + 1; /* what check_one would find again */
+        }
     }
     if (full) {
         sl_patset *set = NULL;
@@ -117,11 +128,12 @@ sl_status sl_pat_check(const sl_pat *p, sl_error *err) {
     return rc;
 }
 
-/* Compile exprs[i], i in sel[0, m), into *db (Vectorscan ids: hsids). */
+/* Compile exprs[i], i in sel[0, m), into *db (Vectorscan ids: hsids),
+ * through the cache in cache_dir (NULL: none). */
 static sl_status compile_db(const sl_pat *pats, const char **exprs,
                             const unsigned *flags, const unsigned *hsids,
-                            const size_t *sel, size_t m, hs_database_t **db,
-                            size_t *bad, sl_error *err) {
+                            const size_t *sel, size_t m, const char *cache_dir,
+                            hs_database_t **db, size_t *bad, sl_error *err) {
     const char **e = sl__alloc(m * sizeof(*e));
     unsigned *f = sl__alloc(m * sizeof(*f));
     unsigned *ids = sl__alloc(m * sizeof(*ids));
@@ -136,8 +148,8 @@ static sl_status compile_db(const sl_pat *pats, const char **exprs,
         f[k] = flags[sel[k]];
         ids[k] = hsids[sel[k]];
     }
-    if (hs_compile_multi(e, f, ids, (unsigned)m, HS_MODE_BLOCK, NULL, db,
-                         &cerr) != HS_SUCCESS) {
+    if (sl__match_compile_multi(cache_dir, e, f, ids, (unsigned)m, db, &cerr) !=
+        HS_SUCCESS) {
         const char *msg = cerr ? cerr->message : "rejected by vectorscan";
         if (cerr && cerr->expression >= 0 && (size_t)cerr->expression < m) {
             size_t i = ids[cerr->expression];
@@ -167,8 +179,8 @@ done:
 static sl_status compile_split(sl_patset *set, const sl_pat *pats,
                                const char **exprs, const unsigned *flags,
                                const unsigned *hsids, const unsigned *widths,
-                               size_t nhs, sl__req *reqs, size_t *bad,
-                               sl_error *err) {
+                               size_t nhs, sl__req *reqs, const char *cache_dir,
+                               size_t *bad, sl_error *err) {
     size_t *sel = sl__alloc(nhs * sizeof(*sel));
     if (!sel) {
         return sl__nomem(err);
@@ -203,12 +215,12 @@ static sl_status compile_split(sl_patset *set, const sl_pat *pats,
     if (nf > 0) {
         rc = sl__prefilter_build(reqs, nf, &set->pf);
         rc = rc == SL_OK ? compile_db(pats, exprs, flags, hsids, sel, nf,
-                                      &set->fdb, &badf, err)
+                                      cache_dir, &set->fdb, &badf, err)
                          : sl__nomem(err);
     }
     if (rc != SL_ENOMEM && na < nhs) {
         rca = compile_db(pats, exprs, flags, hsids, sel + na, nhs - na,
-                         &set->db, &bada, &ea);
+                         cache_dir, &set->db, &bada, &ea);
     }
     sl__free(sel, nhs * sizeof(*sel));
     /* both rejected: name the first bad pattern, as one database would */
@@ -234,6 +246,13 @@ sl_status sl_patset_compile(const sl_pat *pats, size_t n, sl_patset **out,
 sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
                                    sl_patset **out, size_t *bad,
                                    sl_error *err) {
+    return sl__patset_compile_cached(pats, n, NULL, NULL, out, bad, err);
+}
+
+sl_status sl__patset_compile_cached(const sl_pat *pats, size_t n,
+                                    const char *cache_dir,
+                                    const unsigned *hints, sl_patset **out,
+                                    size_t *bad, sl_error *err) {
     if (bad) {
         *bad = SIZE_MAX;
     }
@@ -314,6 +333,10 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
     }
     for (size_t k = 0; k < nhs; k++) {
         exprs[k] = text.ptr + offs[k];
+        if (hints && hints[hsids[k]] > 0) {
+            widths[k] = hints[hsids[k]] - 1; /* checked before: same text */
+            continue;
+        }
         rc = check_one(&pats[hsids[k]], exprs[k], flags[k], &widths[k], err);
         if (rc != SL_OK) {
             if (bad) {
@@ -333,7 +356,7 @@ sl_status sl_patset_compile_report(const sl_pat *pats, size_t n,
     }
     if (nhs > 0) {
         rc = compile_split(set, pats, exprs, flags, hsids, widths, nhs, reqs,
-                           bad, err);
+                           cache_dir, bad, err);
     }
 done:
     sl__free(widths, n * sizeof(*widths));

@@ -6,6 +6,8 @@
 
 #include <sluice/match.h>
 
+#include <hs/hs.h>
+
 #include "base/base.h"
 #include "base/gramset.h"
 
@@ -45,6 +47,16 @@ const char *sl__match_kind_name(sl_pat_kind kind);
 sl_status sl__glob_translate(const char *glob, size_t len, unsigned flags,
                              sl_buf *out, const char **why, char *whybuf,
                              size_t whycap);
+
+/* ---- the database cache (cache.c) ---- */
+/* hs_compile_multi in HS_MODE_BLOCK for the host platform, through the
+ * cache in cache_dir (NULL or "": none): a database stored under the same
+ * key is loaded instead of compiled, and one compiled is stored. Same
+ * results and errors as hs_compile_multi. */
+hs_error_t sl__match_compile_multi(const char *cache_dir, const char *const *e,
+                                   const unsigned *f, const unsigned *ids,
+                                   unsigned n, hs_database_t **db,
+                                   hs_compile_error_t **cerr);
 
 /* ---- exact / prefix / suffix patterns (littrie.c) ---- */
 typedef struct sl__lit sl__lit;

@@ -15,6 +15,7 @@
  * chosen here from how many policies share it and its kind and length. */
 #include <stdlib.h>
 
+#include "match/cached.h"
 #include "policy/private.h"
 
 bool sl__field_eq(const sl_field *a, const sl_field *b) {
@@ -212,7 +213,10 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
         return sl__nomem(err);
     }
     sl_pat *pats = sl__calloc(n ? n : 1, sizeof(sl_pat));
-    if (!pats) {
+    unsigned *hints = sl__calloc(n ? n : 1, sizeof(unsigned));
+    if (!pats || !hints) {
+        sl__free(pats, (n ? n : 1) * sizeof(sl_pat));
+        sl__free(hints, (n ? n : 1) * sizeof(unsigned));
         return sl__nomem(err);
     }
     sl_status rc = SL_OK;
@@ -259,12 +263,15 @@ static sl_status build_keys(sl_policy_set *set, sl__signal_set *ss, pref *refs,
                                 .len = m->len,
                                 .id = (uint32_t)np,
                                 .where = m->pos};
+            hints[np] = m->width_hint;
             k->pat_test[np++] = refs[x].test;
         }
-        rc = sl_patset_compile(pats, np, &k->set, err);
+        rc = sl__patset_compile_cached(pats, np, set->regex_cache, hints,
+                                       &k->set, NULL, err);
         i = j;
     }
     sl__free(pats, (n ? n : 1) * sizeof(sl_pat));
+    sl__free(hints, (n ? n : 1) * sizeof(unsigned));
     return rc;
 }
 
@@ -585,6 +592,16 @@ static sl_status load_set(const sl_doc *const *docs, size_t n,
     if (opts) {
         set->clock = opts->clock;
         set->clock_ctx = opts->clock_ctx;
+        if (opts->regex_cache) {
+            size_t len = strlen(opts->regex_cache) + 1;
+            char *dir = sl__arena_alloc(&set->arena, len);
+            if (!dir) {
+                sl_policy_set_free(set);
+                return sl__nomem(err);
+            }
+            memcpy(dir, opts->regex_cache, len);
+            set->regex_cache = dir;
+        }
     }
     sl__policy_vec v = {0};
     sl_status rc = SL_OK;

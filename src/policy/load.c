@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "base/codec.h"
+#include "match/cached.h"
 #include "policy/private.h"
 
 typedef struct lctx {
@@ -950,7 +951,9 @@ static bool parse_matcher(lctx *lc, sl_signal sig, const sl_node *m, size_t idx,
                  * upstream's `^$` */
                 bool check = out->pat_kind == SL_PAT_REGEX ||
                              (s.len == 0 && out->pat_kind != SL_PAT_EXACT);
-                sl_status rc = check ? sl_pat_check(&p, &e) : SL_OK;
+                sl_status rc =
+                    check ? sl__pat_check_width(&p, &out->width_hint, &e)
+                          : SL_OK;
                 if (rc == SL_ENOMEM) {
                     lc->fatal = SL_ENOMEM;
                 } else if (rc != SL_OK) {

@@ -104,8 +104,9 @@ typedef struct sl__matcher {
     sl_pat_kind pat_kind; /* PATTERN */
     const char *text;     /* PATTERN, in the arena */
     size_t len;
-    bool should_exist; /* EXISTS */
-    sl__typed typed;   /* TYPED */
+    unsigned width_hint; /* PATTERN: sl__pat_check_width's, 0 = unknown */
+    bool should_exist;   /* EXISTS */
+    sl__typed typed;     /* TYPED */
     sl_pos pos;
 } sl__matcher;
 
@@ -323,6 +324,7 @@ struct sl_policy_set {
     sl__errlist warnings; /* valid, but probably not what was meant */
     uint64_t (*clock)(void *);
     void *clock_ctx;
+    const char *regex_cache; /* sl_policy_opts.regex_cache, in the arena */
     bool reference; /* built by sl__policy_load_reference: the test oracle */
 };
 

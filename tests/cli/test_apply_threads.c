@@ -424,3 +424,119 @@ Test(apply_threads, generated_mixes_match_one_thread, .timeout = 600) {
     }
     free(in);
 }
+
+/* 300 body regexes (a set that takes a while to compile, during which the
+ * first input is mapped and warmed) over 4 MB of requests, some of which
+ * match: the same bytes, messages and stats at 1, 2 and 3 threads, with
+ * the default chunks and small ones. */
+Test(apply_threads, a_large_regex_set_matches_one_thread, .timeout = 600) {
+    size_t cap = 1 << 16, n = 0;
+    char *pol = malloc(cap);
+    cr_assert_not_null(pol);
+    n += (size_t)snprintf(pol + n, cap - n, "{\"policies\":[\n");
+    for (int i = 0; i < 300; i++) {
+        n += (size_t)snprintf(pol + n, cap - n,
+                              "%s{\"id\":\"r%03d\",\"name\":\"n\",\"log\":{"
+                              "\"match\":[{\"log_field\":\"body\",\"regex\":"
+                              "\"w%d (after|in) [0-9]+ms on shard-%d\"}],"
+                              "\"keep\":\"none\"}}\n",
+                              i ? "," : "", i, i % 17, i);
+    }
+    n += (size_t)snprintf(pol + n, cap - n, "]}\n");
+    cr_assert_lt(n, cap);
+    put("p.json", pol, n);
+    free(pol);
+    size_t icap = 5 << 20, m = 0;
+    char *in = malloc(icap);
+    cr_assert_not_null(in);
+    for (int i = 0; m + 512 < icap && i < 40000; i++) {
+        m += (size_t)snprintf(
+            in + m, icap - m,
+            REQ(REC("INFO", "w%d after %dms on shard-%d") "," REC(
+                "WARN", "w%d in 5ms on x%d")) "\n",
+            i % 17, i % 1000, i % 400, i % 17, i);
+    }
+    put("in.json", in, m);
+    free(in);
+    cr_assert_geq(m, 4u << 20);
+    int want = apply("one", "--threads 1", "in.json");
+    cr_assert_eq(want, 0);
+    static const char *const runs[] = {"--threads 2", "--threads 3",
+                                       "--threads 2 --chunk-size 4096"};
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        cr_assert_eq(apply("n", runs[i], "in.json"), want, "%s", runs[i]);
+        same_file("out.one", "out.n", runs[i]);
+        same_file("err.one", "err.n", runs[i]);
+        same_file("st.one", "st.n", runs[i]);
+    }
+    /* with the database cache: stored by the first run, loaded by the
+     * next ones, the same bytes every time */
+    static const char *const cached[] = {"--threads 1 --regex-cache hs",
+                                         "--threads 2 --regex-cache hs",
+                                         "--threads 3 --regex-cache hs"};
+    for (size_t i = 0; i < sizeof(cached) / sizeof(cached[0]); i++) {
+        cr_assert_eq(apply("n", cached[i], "in.json"), want, "%s", cached[i]);
+        same_file("out.one", "out.n", cached[i]);
+        same_file("err.one", "err.n", cached[i]);
+        same_file("st.one", "st.n", cached[i]);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test \"$(ls %s/hs | wc -l)\" = 1", dir);
+    cr_assert_eq(system(cmd), 0, "one database stored");
+    size_t len;
+    char *s = slurp("st.one", &len);
+    cr_assert(strstr(s, "\"policy_id\":\"r007\",\"hits\":"), "%s", s);
+    free(s);
+}
+
+/* A set Vectorscan rejects only when it compiles it (each pattern alone
+ * parses), while the first input is already mapped and being warmed: the
+ * same message and exit status as one thread, and nothing written. */
+Test(apply_threads, a_set_that_fails_to_compile_writes_nothing,
+     .timeout = 300) {
+    const char pol[] =
+        "{\"policies\":[{\"id\":\"big\",\"name\":\"n\",\"log\":{\"match\":"
+        "[{\"log_field\":\"body\",\"regex\":\"(ab|cd|ef){3000}\"}],\"keep\":"
+        "\"none\"}},{\"id\":\"ok\",\"name\":\"n\",\"log\":{\"match\":[{"
+        "\"log_field\":\"body\",\"regex\":\"tok_[0-9]+\"}],\"keep\":"
+        "\"none\"}}]}";
+    put("p.json", pol, strlen(pol));
+    size_t cap = 4 << 20, n = 0;
+    char *in = malloc(cap);
+    cr_assert_not_null(in);
+    while (n + 256 < cap) {
+        n += (size_t)snprintf(in + n, cap - n, "%s\n",
+                              REQ(REC("INFO", "a tok_1")));
+    }
+    put("in.json", in, n);
+    free(in);
+    cr_assert_eq(apply("one", "--threads 1", "in.json"), 1);
+    cr_assert_eq(apply("n", "--threads 2", "in.json"), 1);
+    same_file("err.one", "err.n", "compile error");
+    size_t len;
+    char *e = slurp("err.n", &len);
+    cr_assert(strstr(e, "Pattern is too large"), "%s", e);
+    free(e);
+    free(slurp("out.n", &len));
+    cr_assert_eq(len, 0, "nothing written");
+}
+
+/* A named pipe as the first input is read, not mapped ahead: a writer
+ * already waiting on it keeps its reader (an early open and close would
+ * leave it writing into a pipe with no reader). */
+Test(apply_threads, a_fifo_input_with_a_waiting_writer, .timeout = 120) {
+    put_policies();
+    const char in[] = REQ(REC("INFO", "a tok_x")) "\n" REQ(
+        REC("DEBUG", "b")) "\n" REQ(REC("WARN", "c")) "\n";
+    put("in.json", in, strlen(in));
+    cr_assert_eq(apply("one", "--threads 1", "in.json"), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && mkfifo fifo && (cat in.json > fifo &) && sleep 0.2 && "
+             "timeout 60 %s apply --threads 2 --policies p.json fifo "
+             "> out.f 2> err.f",
+             dir, getenv("SLUICE_CLI"));
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%d", st);
+    same_file("out.one", "out.f", "fifo");
+}

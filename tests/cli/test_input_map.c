@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "base/workq.h"
 #include "cli/input_map.h"
 #include "cli/value_stream.h"
 
@@ -127,4 +129,89 @@ Test(input_map, a_mapped_stream_reads_every_value_of_an_unchanged_file) {
     cr_assert_eq(values, 1000);
     cr_assert_eq(s.bytes_read, 8000);
     sl_cli_stream_close(&s);
+}
+
+Test(input_map, warming_reads_ahead_and_leaves_the_bytes_as_they_are) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("warm.txt", "0123456789abcdef", 1024 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    sl_cli_warm *w = sl_cli_map_warm_start(&m);
+    cr_assert_not_null(w);
+    /* the reader goes on meanwhile */
+    cr_assert_eq(memcmp(m.ptr + 16 * 1000, "0123456789abcdef", 16), 0);
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    size_t warmed = sl_cli_map_warm_stop(w);
+    cr_assert_leq(warmed, m.len);
+    cr_assert_eq(sl_cli_map_warm_stop(NULL), 0);
+    for (size_t i = 0; i < m.len; i += pg) {
+        cr_assert_eq(m.ptr[i + 3], '3', "byte %zu", i + 3);
+    }
+    cr_assert_not(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
+    sl_cli_map none = {.ptr = NULL, .slot = -1, .fd = -1};
+    cr_assert_null(sl_cli_map_warm_start(&none), "nothing to warm");
+}
+
+Test(input_map, a_released_range_reads_the_same_bytes_again) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("rel.txt", "abcdefgh", 16 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(m.ptr[5 * pg + 1], 'b');
+    /* not page-aligned at either end: the partial pages stay */
+    sl_cli_map_release(&m, m.ptr + 100, 10 * pg);
+    for (size_t i = 0; i < m.len; i += 8) {
+        cr_assert_eq(memcmp(m.ptr + i, "abcdefgh", 8), 0, "at %zu", i);
+    }
+    /* ranges outside the map are ignored */
+    sl_cli_map_release(&m, m.ptr + m.len - 8, 16);
+    sl_cli_map_release(&m, m.ptr - 1, 8);
+    cr_assert_eq(m.ptr[m.len - 1], 'h');
+    sl_cli_map_close(&m);
+}
+
+Test(input_map, warming_a_file_truncated_under_it_does_not_kill) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("wcut.txt", "x", 2048 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(truncate(p, (off_t)pg), 0);
+    sl_cli_warm *w = sl_cli_map_warm_start(&m);
+    cr_assert_not_null(w);
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    size_t warmed = sl_cli_map_warm_stop(w);
+    cr_assert_lt(warmed, m.len, "warming stops at the cut");
+    cr_assert_eq(m.ptr[0], 'x');
+    cr_assert(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
+}
+
+static void read_past_cut(void *worker, void *job) {
+    const sl_cli_map *m = worker;
+    *(char *)job = m->ptr[m->len - 1];
+}
+
+/* A worker of the apply pipeline (base/workq.h) that reads a page cut
+ * away under the map gets zeros too: the guard's signal reaches it. */
+Test(input_map, a_worker_thread_reading_past_a_cut_reads_zeros) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const char *p = fill_file("wq.txt", "q", 4 * pg);
+    int fd = open(p, O_RDONLY);
+    sl_cli_map m;
+    cr_assert(sl_cli_map_open(&m, fd));
+    cr_assert_eq(truncate(p, (off_t)pg), 0);
+    void *w = &m;
+    sl__workq *q = NULL;
+    cr_assert_eq(sl__workq_new(1, &w, read_past_cut, 1, &q, NULL), SL_OK);
+    char got = 'q';
+    cr_assert_eq(sl__workq_submit(q, &got), SL_OK);
+    cr_assert_eq(sl__workq_collect(q), &got);
+    sl__workq_free(q);
+    cr_assert_eq(got, 0, "zeros past the cut");
+    cr_assert(sl_cli_map_truncated(&m));
+    sl_cli_map_close(&m);
 }

@@ -21,7 +21,7 @@ typedef struct hits {
     size_t stop_after; /* 0 = never stop */
 } hits;
 
-static int collect(uint32_t id, size_t from, size_t to, void *ctx) {
+static inline int collect(uint32_t id, size_t from, size_t to, void *ctx) {
     hits *h = ctx;
     if (h->n < 64) {
         h->v[h->n] = (hit){id, from, to};
@@ -30,8 +30,8 @@ static int collect(uint32_t id, size_t from, size_t to, void *ctx) {
     return h->stop_after && h->n >= h->stop_after;
 }
 
-static sl_pat mkpat(sl_pat_kind kind, unsigned flags, const char *text,
-                    uint32_t id) {
+static inline sl_pat mkpat(sl_pat_kind kind, unsigned flags, const char *text,
+                           uint32_t id) {
     sl_pat p = {.kind = kind,
                 .flags = flags,
                 .text = text,
@@ -41,8 +41,8 @@ static sl_pat mkpat(sl_pat_kind kind, unsigned flags, const char *text,
 }
 
 /* Does one pattern match s? */
-static bool matches1(sl_pat_kind kind, unsigned flags, const char *pat,
-                     const char *s) {
+static inline bool matches1(sl_pat_kind kind, unsigned flags, const char *pat,
+                            const char *s) {
     sl_pat p = mkpat(kind, flags, pat, 7);
     sl_patset *set = NULL;
     sl_error err = {0};

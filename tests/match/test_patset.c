@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/base.h"
+#include "match/cached.h"
 #include "match/private.h"
 
 typedef struct kind_case {
@@ -711,4 +712,51 @@ Test(threads, one_set_many_threads_one_scratch_each) {
     cr_assert_eq(sl_scratch_reserve(&scr, NULL), SL_EINVAL);
     cr_assert_null(scr);
     sl_patset_free(set);
+}
+
+/* The width a check learnt (sl__pat_check_width) stands in for the
+ * compile's own parse: on values around each pattern's shortest match the
+ * hinted set matches exactly as the plain one. */
+Test(patset, checked_width_hints_give_the_same_matches) {
+    static const char *const texts[] = {"abc[0-9]{5}", "x{3,}y", "^z+$",
+                                        "(foo|ba)r", "q"};
+    enum {
+        N = sizeof(texts) / sizeof(texts[0])
+    };
+    sl_pat p[N];
+    unsigned hints[N];
+    for (uint32_t i = 0; i < N; i++) {
+        p[i] = mkpat(SL_PAT_REGEX, 0, texts[i], i);
+        sl_error e = {0};
+        cr_assert_eq(sl__pat_check_width(&p[i], &hints[i], &e), SL_OK, "%s",
+                     e.msg);
+    }
+    cr_assert_eq(hints[0], 9u, "abc + 5 digits, plus one");
+    cr_assert_eq(hints[1], 5u);
+    sl_patset *plain = NULL, *hinted = NULL;
+    cr_assert_eq(sl_patset_compile(p, N, &plain, NULL), SL_OK);
+    cr_assert_eq(
+        sl__patset_compile_cached(p, N, NULL, hints, &hinted, NULL, NULL),
+        SL_OK);
+    sl_scratch *scr = NULL;
+    cr_assert_eq(sl_scratch_reserve(&scr, plain), SL_OK);
+    cr_assert_eq(sl_scratch_reserve(&scr, hinted), SL_OK);
+    static const char *const values[] = {
+        "abc1234", "abc12345", "xabc123456", "xxy",  "xxxy",   "z",
+        "zz",      "bar",      "far",        "foor", "foor q", ""};
+    for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+        hits a = {0}, b = {0};
+        size_t len = strlen(values[v]);
+        cr_assert_eq(sl_patset_scan(plain, values[v], len, scr, collect, &a),
+                     SL_OK);
+        cr_assert_eq(sl_patset_scan(hinted, values[v], len, scr, collect, &b),
+                     SL_OK);
+        cr_assert_eq(a.n, b.n, "%s", values[v]);
+        for (size_t i = 0; i < a.n && i < 64; i++) {
+            cr_assert_eq(a.v[i].id, b.v[i].id, "%s", values[v]);
+        }
+    }
+    sl_scratch_free(scr);
+    sl_patset_free(plain);
+    sl_patset_free(hinted);
 }
