@@ -26,7 +26,7 @@ static int usage(const char *why) {
             "                    --forward-grpc HOST:PORT] [--threads N]\n"
             "                    [--forward-protobuf] [--no-watch] "
             "[--policy-server URL|grpc://HOST:PORT]\n"
-            "                    [--policy-protobuf]\n"
+            "                    [--policy-protobuf] [--regex-cache DIR]\n"
             "  limits: --max-body BYTES --max-decompressed BYTES "
             "--max-header BYTES\n"
             "          --max-connections N --max-inflight BYTES\n"
@@ -237,6 +237,8 @@ int sl_cmd_serve(int argc, char **argv) {
             o.admin_tls_same = true;
         } else if (strcmp(a, "--policy-ca") == 0 && v) {
             o.policy_ca = argv[++i];
+        } else if (strcmp(a, "--regex-cache") == 0 && v) {
+            o.regex_cache = argv[++i];
         } else if (strcmp(a, "--forward-ca") == 0 && v) {
             o.forward_ca = argv[++i];
         } else if (strcmp(a, "--forward-insecure-skip-verify") == 0) {

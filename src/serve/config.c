@@ -66,6 +66,7 @@ static const option options[] = {
     {"admin_tls", "key_file", K_FILE, OFF(admin_tls_key), 0, NULL},
     {"admin_tls", "same_as_receivers", K_BOOL, OFF(admin_tls_same), 0, NULL},
     {"policies", "ca_file", K_FILE, OFF(policy_ca), 0, NULL},
+    {"policies", "regex_cache", K_STR, OFF(regex_cache), 0, NULL},
     {"exporter", "drain_timeout_ms", K_UINT, OFF(drain_timeout_ms), 86400000u,
      NULL},
     {"limits", "max_body", K_SIZE, OFF(max_body), 1u << 30, NULL},

@@ -53,10 +53,13 @@ typedef struct sl__serve_opts {
      * the receivers' context, client CA included */
     const char *admin_tls_cert, *admin_tls_key;
     bool admin_tls_same;
-    const char *policy_ca;  /* --policy-server https / grpcs: NULL = system */
-    const char *forward_ca; /* --forward https / gRPC TLS: NULL = system */
-    bool forward_insecure;  /* no certificate check (tests, labs) */
-    bool forward_grpc_tls;  /* --forward-grpc over TLS */
+    const char *policy_ca; /* --policy-server https / grpcs: NULL = system */
+    /* compiled Vectorscan databases kept here (sl_policy_opts.regex_cache):
+     * a restart or reload with the same patterns loads them; NULL = none */
+    const char *regex_cache;
+    const char *forward_ca;    /* --forward https / gRPC TLS: NULL = system */
+    bool forward_insecure;     /* no certificate check (tests, labs) */
+    bool forward_grpc_tls;     /* --forward-grpc over TLS */
     unsigned forward_compress; /* sl__serve_compress; 0 = gzip */
     unsigned policy_compress;  /* sl__serve_compress; 0 = none */
 } sl__serve_opts;

@@ -217,7 +217,9 @@ static sl_status build(sl__serve *srv, const sl_policy_set *prev,
         all[n++] = pd;
     }
     if (rc == SL_OK) {
-        rc = sl_policy_reload(prev, all, n, NULL, out, err);
+        sl_policy_opts popts = {0};
+        popts.regex_cache = srv->opts.regex_cache;
+        rc = sl_policy_reload(prev, all, n, &popts, out, err);
     }
     if (rc == SL_OK && srv->provider) {
         sl__serve_provider_compiled(srv->provider, *out);

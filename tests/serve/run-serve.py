@@ -732,6 +732,39 @@ def test_sighup_with_garbage_policy_keeps_old_snapshot():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_regex_cache_is_written_then_loaded_on_restart():
+    """--regex-cache DIR: the first start compiles the example policies'
+    regexes and stores the databases; a restart with the same patterns loads
+    them (files left as they were) and the output still equals apply's."""
+    tmp = tempfile.mkdtemp(prefix="sluice-serve-rxc-")
+    try:
+        cache = os.path.join(tmp, "rx")
+        os.mkdir(cache)
+        line = example("logs.jsonl")[0]
+        s = Server(["--regex-cache", cache])
+        try:
+            assert s.post("/v1/logs", line)[0] == 200
+            assert s.stop() == 0
+            assert s.output_lines() == apply_output([line])
+        finally:
+            s.close()
+        dbs = sorted(f for f in os.listdir(cache) if f.endswith(".hsdb"))
+        assert dbs, "no database stored in the cache"
+        stamp = {f: os.stat(os.path.join(cache, f)).st_mtime_ns for f in dbs}
+        s = Server(["--regex-cache", cache])
+        try:
+            assert s.post("/v1/logs", line)[0] == 200
+            assert s.stop() == 0
+            assert s.output_lines() == apply_output([line])
+        finally:
+            s.close()
+        assert sorted(f for f in os.listdir(cache) if f.endswith(".hsdb")) == dbs
+        assert {f: os.stat(os.path.join(cache, f)).st_mtime_ns for f in dbs} == stamp, \
+            "a cache hit rewrote the database"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_policy_file_replaced_is_reloaded_by_inotify():
     s = None
     tmp = tempfile.mkdtemp(prefix="sluice-serve-pol-")
