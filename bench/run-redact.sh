@@ -12,6 +12,8 @@
 #    compile (with_per_byte, without_per_byte), and less everything a run
 #    on an empty input costs, dynamic loading included (with_work_per_byte,
 #    without_work_per_byte: the per-byte cost of a long run).
+#  - where those instructions go, per input byte: parse, stream, walk,
+#    gate (the row "redact_profile", from the same callgrind run).
 #  - recorder events/s (default policy, one SQLite transaction per event).
 # Usage: run-redact.sh BUILD_DIR [MB]
 set -eu
@@ -101,5 +103,27 @@ print(json.dumps({"bench": "redact_detectors_instructions", "mb": 4,
                       round((n[0] - ne[0]) / (4 << 20), 2)}))
 ' "$tmp/ir.detect" "$tmp/ir.no_detect" "$tmp/ir.detect_empty" \
         "$tmp/ir.no_detect_empty"
+    # where the instructions of the run with detectors go, per input byte
+    # (inclusive callgrind counts of the run above): the JSON parse, the
+    # rest of reading the stream, the walk (key decisions, source copy,
+    # masking) less the detector gate, and the gate. The row
+    # "redact_profile"; a function the compiler inlined counts as 0 (a
+    # build with -g lists a function once per source file: the largest,
+    # its own file's, is the inclusive count).
+    callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.detect" \
+        2> /dev/null | tr -d , | awk -v bytes=$((4 << 20)) '
+        function max(a, b) { return a > b ? a : b }
+        /:sl__json_parse / { parse = max(parse, $1) }
+        /:sl_cli_stream_next / { stream = max(stream, $1) }
+        /:sl_redact_write_doc / { walk = max(walk, $1) }
+        /:gate_avx2 / { g1 = max(g1, $1) }
+        /:sl__redact_detect_gate_bytes / { g2 = max(g2, $1) }
+        END {
+            gate = g1 + g2
+            printf "{\"bench\":\"redact_profile\",\"mb\":4,"
+            printf "\"parse_per_byte\":%.2f,", parse / bytes
+            printf "\"stream_per_byte\":%.2f,", (stream - parse) / bytes
+            printf "\"walk_per_byte\":%.2f,", (walk - gate) / bytes
+            printf "\"gate_per_byte\":%.2f}\n", gate / bytes }'
 fi
 "$B" record "$tmp/runs.db" "${RECORD_EVENTS:-20000}"
