@@ -12,9 +12,9 @@
  * after N requests (closed loop: a fixed amount of work, for callgrind). With
  * --rate: arrival times are scheduled in advance, evenly spaced (or Poisson)
  * over the whole run, not in bursts per connection; an arrival is sent by the
- * first idle keep-alive connection, and if none is idle it waits in a queue and
- * its wait counts in its latency (no coordinated omission, as wrk2). One
- * thread, epoll, pre-built request bytes (headers + body), HTTP/1.1
+ * next idle keep-alive connection in turn, and if none is idle it waits in a
+ * queue and its wait counts in its latency (no coordinated omission, as wrk2).
+ * One thread, epoll, pre-built request bytes (headers + body), HTTP/1.1
  * keep-alive, responses framed by Content-Length.
  * Prints one JSON object: requests scheduled / completed, 2xx and other
  * statuses, socket errors, elapsed seconds, requests/s, latency
@@ -320,6 +320,7 @@ int main(int argc, char **argv) {
     uint64_t start = now_ns() + 50000000u; /* connections settle first */
     uint64_t stop = start + (uint64_t)(duration * 1e9);
     uint64_t next_arrival = start; /* open loop: the next scheduled send */
+    int next_conn = 0; /* where the search for an idle connection starts */
     uint64_t scheduled = 0;
     /* arrivals due but not yet sent (every connection busy): FIFO of
      * scheduled times, oldest first */
@@ -363,8 +364,11 @@ int main(int argc, char **argv) {
                 next_arrival += (uint64_t)(gap * 1e9);
             }
         }
-        /* hand work to idle connections */
-        for (int i = 0; i < nconns; i++) {
+        /* hand work to idle connections, in turn from the one after the
+         * last used: always taking the lowest-numbered idle connection
+         * would load the server's workers unevenly at part load */
+        for (int k = 0; k < nconns; k++) {
+            int i = (next_conn + k) % nconns;
             conn *c = &r.conns[i];
             if (c->busy) {
                 continue;
@@ -374,11 +378,13 @@ int main(int argc, char **argv) {
                 qhead = (qhead + 1) % qcap;
                 qlen--;
                 conn_start(&r, c, t);
+                next_conn = (i + 1) % nconns;
             } else if (rate == 0 && now < stop &&
                        (max_requests == 0 ||
                         scheduled < (uint64_t)max_requests)) {
                 scheduled++;
                 conn_start(&r, c, now_ns());
+                next_conn = (i + 1) % nconns;
             }
         }
         bool busy = false;
