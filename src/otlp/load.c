@@ -1486,6 +1486,25 @@ uint32_t sl__otlp_want_of(sl_field_kind k) {
         return 1u << LS_SPAN_ID;
     case SL_FIELD_LOG_EVENT_NAME:
         return 1u << LS_EVENT_NAME;
+    case SL_FIELD_SPAN_NAME:
+        return 1u << SS_NAME;
+    case SL_FIELD_SPAN_TRACE_ID:
+        return 1u << SS_TRACE_ID;
+    case SL_FIELD_SPAN_ID:
+        return 1u << SS_SPAN_ID;
+    case SL_FIELD_SPAN_PARENT_SPAN_ID:
+        return 1u << SS_PARENT;
+    case SL_FIELD_SPAN_TRACE_STATE:
+        return 1u << SS_TSTATE;
+    case SL_FIELD_SPAN_KIND:
+        return 1u << SS_KIND;
+    case SL_FIELD_SPAN_STATUS:
+        return 1u << SS_STATUS;
+    case SL_FIELD_SPAN_EVENT_NAME:
+    case SL_FIELD_EVENT_ATTR:
+        return 1u << SS_EVENTS;
+    case SL_FIELD_SPAN_LINK_TRACE_ID:
+        return 1u << SS_LINKS;
     case SL_FIELD_ATTR:
         return 1u << SLOT_ATTRS;
     case SL_FIELD_RESOURCE_ATTR:
