@@ -1486,6 +1486,16 @@ uint32_t sl__otlp_want_of(sl_field_kind k) {
         return 1u << LS_SPAN_ID;
     case SL_FIELD_LOG_EVENT_NAME:
         return 1u << LS_EVENT_NAME;
+    case SL_FIELD_METRIC_NAME:
+        return 1u << MS_NAME;
+    case SL_FIELD_METRIC_DESCRIPTION:
+        return 1u << MS_DESC;
+    case SL_FIELD_METRIC_UNIT:
+        return 1u << MS_UNIT;
+    case SL_FIELD_METRIC_TYPE:
+    case SL_FIELD_METRIC_TEMPORALITY: /* both follow the data member */
+        return 1u << MS_GAUGE | 1u << MS_SUM | 1u << MS_HIST | 1u << MS_EXPH |
+               1u << MS_SUMMARY;
     case SL_FIELD_SPAN_NAME:
         return 1u << SS_NAME;
     case SL_FIELD_SPAN_TRACE_ID:

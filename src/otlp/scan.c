@@ -1,10 +1,11 @@
 /* src/otlp/scan.c: the OTLP/JSON fast pass (issue 11 item 3): one walk
- * over the text of a logs or traces export request that checks JSON
- * syntax, UTF-8 and the OTLP schema together, records where each resource
- * entry, scope entry and record (log record or span) lies, and builds doc
- * nodes only for the values the caller reads (o->want). Everything else is
- * validated and skipped, never built. Leaves out error messages, metrics
- * and changes: load.c.
+ * over the text of an export request (logs, traces or metrics) that checks
+ * JSON syntax, UTF-8 and the OTLP schema together, records where each
+ * resource entry, scope entry and record (log record, span, metric) lies,
+ * and builds doc nodes only for the values the caller reads (o->want).
+ * Everything else is validated and skipped, never built. Repeated numbers
+ * (histogram buckets and bounds) are "not sure": the full path. Leaves out
+ * error messages and changes: load.c.
  *
  * The one idea: the fast pass only ever says "valid, and here is the
  * index" or "not sure". It accepts a strict subset of what the full path
@@ -707,13 +708,20 @@ static const char *record(scan *s, const char *p, uint32_t g) {
     memset(r, 0, sizeof(*r));
     r->scope = g;
     r->off = (uint32_t)(p - s->base);
-    const char *q = msg(s, p, s->record, r->f, o->want & SL__WANT_RECORD, 0);
+    uint32_t want = o->want & SL__WANT_RECORD;
+    if (o->sig == SL_SIGNAL_METRIC && want) {
+        /* a metric's type, temporality and attributes (its first data
+         * point's) are derived from its data: built for any of them */
+        want |= 1u << MS_GAUGE | 1u << MS_SUM | 1u << MS_HIST |
+                1u << MS_EXPH | 1u << MS_SUMMARY;
+    }
+    const char *q = msg(s, p, s->record, r->f, want, 0);
     if (!q) {
         return NULL;
     }
     r->end = (uint32_t)(q - s->base);
+    sl__otlp_derive_record(o, o->nrec); /* metrics: sets the attributes */
     entry_kvx(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
-    sl__otlp_derive_record(o, o->nrec);
     o->nrec++;
     return q;
 }
@@ -824,8 +832,8 @@ static const char *res_entry(scan *s, const char *p) {
     return q;
 }
 
-/* The request: its resourceLogs or resourceSpans list walked where it
- * stands; resourceMetrics, or a second list, takes the full path. */
+/* The request: its resourceLogs, resourceSpans or resourceMetrics list
+ * walked where it stands; a second list takes the full path. */
 bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
     scan sc = {
         .o = o,
@@ -846,8 +854,8 @@ bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
                 o->snake = c.key.len == d->slen && d->slen != d->clen;
             }
         }
-        if (sig == SL_SIGNAL_METRIC || (sig >= 0 && found)) {
-            return false; /* metrics, or an error: the full path */
+        if (sig >= 0 && found) {
+            return false; /* an error: the full path says which */
         }
         if (sig < 0) {
             c.p = any_json(s, c.p);

@@ -45,8 +45,15 @@ static uint64_t span_kinds(void) {
            bit(SL_FIELD_SCOPE_VERSION);
 }
 
+static uint64_t metric_kinds(void) {
+    return bit(SL_FIELD_METRIC_NAME) | bit(SL_FIELD_METRIC_DESCRIPTION) |
+           bit(SL_FIELD_METRIC_UNIT) | bit(SL_FIELD_METRIC_TYPE) |
+           bit(SL_FIELD_METRIC_TEMPORALITY) | bit(SL_FIELD_ATTR) |
+           bit(SL_FIELD_RESOURCE_ATTR) | bit(SL_FIELD_SCOPE_NAME);
+}
+
 static const uint64_t *masks(size_t *n) {
-    static uint64_t m[7];
+    static uint64_t m[9];
     m[0] = 0; /* nothing built: every read loads in full */
     m[1] = bit(SL_FIELD_LOG_SEVERITY_TEXT);
     m[2] = bit(SL_FIELD_LOG_BODY) | bit(SL_FIELD_ATTR);
@@ -58,7 +65,10 @@ static const uint64_t *masks(size_t *n) {
            bit(SL_FIELD_SPAN_STATUS) | bit(SL_FIELD_ATTR) |
            bit(SL_FIELD_RESOURCE_ATTR);
     m[6] = span_kinds() | log_kinds();
-    *n = 7;
+    /* metric policy sets: by name, by data point attribute and type */
+    m[7] = bit(SL_FIELD_METRIC_NAME);
+    m[8] = metric_kinds();
+    *n = 9;
     return m;
 }
 
@@ -66,7 +76,8 @@ static const uint64_t *masks(size_t *n) {
 enum {
     M_LOGS = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3,
     M_SPANS = 1 << 0 | 1 << 4 | 1 << 5 | 1 << 6,
-    M_ALL = 0x7f
+    M_METRICS = 1 << 0 | 1 << 2 | 1 << 7 | 1 << 8,
+    M_ALL = 0x1ff
 };
 
 /* Every mask in which, whole and as a stream: agree. Returns the fast
@@ -520,8 +531,90 @@ static void put_span(gen *g) {
     put(g, "}");
 }
 
-static void put_request_of(gen *g, bool spans) {
-    if (spans) {
+/* Data points: a number (as an int or a double), attributes, times; for
+ * histograms bucket counts and bounds (which the full path takes). */
+static void put_points(gen *g, bool hist) {
+    put(g, "[");
+    for (uint32_t i = 0, n = rnd(g, 3); i < n; i++) {
+        put(g, i ? ",{" : "{");
+        if (rnd(g, 4)) {
+            put(g, "\"attributes\":");
+            put_kvs(g, 0);
+            put(g, ",");
+        }
+        put(g, "\"timeUnixNano\":");
+        put_int(g, true);
+        if (hist) {
+            put(g, rnd(g, 2) ? ",\"count\":\"3\",\"sum\":1.5"
+                             : ",\"bucketCounts\":[\"1\",2],"
+                               "\"explicitBounds\":[0.5]");
+        } else {
+            switch (rnd(g, 4)) {
+            case 0:
+                put(g, ",\"asInt\":");
+                put_int(g, true);
+                break;
+            case 1:
+                put(g, ",\"asDouble\":2.5");
+                break;
+            case 2:
+                put(g, rnd(g, 8) ? ",\"exemplars\":[{\"asDouble\":1,\"spanId\":"
+                                   "\"892f902bd23f0824\"}]"
+                                 : ",\"asInt\":\"1\",\"asDouble\":1.0");
+                break;
+            default:
+                put(g, ",\"flags\":");
+                put_u32(g);
+                break;
+            }
+        }
+        put(g, "}");
+    }
+    put(g, "]");
+}
+
+/* One metric: a name, maybe a description and unit, one data kind (or,
+ * now and then, two: an error). */
+static void put_metric(gen *g) {
+    put(g, "{\"name\":");
+    put_str(g);
+    put(g, rnd(g, 2) ? ",\"unit\":\"ms\"" : ",\"description\":\"d\"");
+    switch (rnd(g, 6)) {
+    case 0:
+    case 1:
+        put(g, ",\"gauge\":{\"dataPoints\":");
+        put_points(g, false);
+        put(g, "}");
+        break;
+    case 2:
+    case 3:
+        put(g, ",\"sum\":{\"dataPoints\":");
+        put_points(g, false);
+        put(g, rnd(g, 2) ? ",\"aggregationTemporality\":2,\"isMonotonic\":true}"
+                         : ",\"aggregationTemporality\":"
+                           "\"AGGREGATION_TEMPORALITY_DELTA\"}");
+        break;
+    case 4:
+        put(g, ",\"histogram\":{\"dataPoints\":");
+        put_points(g, true);
+        put(g, ",\"aggregationTemporality\":1}");
+        break;
+    default:
+        put(g, rnd(g, 4) ? ",\"summary\":{\"dataPoints\":[{\"count\":\"2\","
+                           "\"quantileValues\":[{\"quantile\":0.5,\"value\":1}]}]}"
+                         : ",\"gauge\":{},\"sum\":{}");
+        break;
+    }
+    put(g, rnd(g, 5) ? "}" : ",\"metadata\":[{\"key\":\"k\"}]}");
+}
+
+static void put_request_of(gen *g, int sig) {
+    bool spans = sig == SL_SIGNAL_TRACE;
+    bool metrics = sig == SL_SIGNAL_METRIC;
+    if (metrics) {
+        put(g, rnd(g, 8) ? "{\"resourceMetrics\":["
+                         : "{\"resource_metrics\":[");
+    } else if (spans) {
         put(g, rnd(g, 8) ? "{\"resourceSpans\":[" : "{\"resource_spans\":[");
     } else {
         put(g, rnd(g, 8) ? "{\"resourceLogs\":[" : "{\"resource_logs\":[");
@@ -534,7 +627,9 @@ static void put_request_of(gen *g, bool spans) {
             put_kvs(g, 0);
             put(g, rnd(g, 3) ? "}," : ",\"droppedAttributesCount\":2},");
         }
-        put(g, spans ? "\"scopeSpans\":[" : "\"scopeLogs\":[");
+        put(g, metrics ? "\"scopeMetrics\":["
+               : spans ? "\"scopeSpans\":["
+                       : "\"scopeLogs\":[");
         for (uint32_t s = 0, ns = 1 + rnd(g, 2); s < ns; s++) {
             put(g, s ? "," : "");
             put(g, "{");
@@ -545,10 +640,14 @@ static void put_request_of(gen *g, bool spans) {
                 put_kvs(g, 0);
                 put(g, "},");
             }
-            put(g, spans ? "\"spans\":[" : "\"logRecords\":[");
+            put(g, metrics ? "\"metrics\":["
+                   : spans ? "\"spans\":["
+                           : "\"logRecords\":[");
             for (uint32_t i = 0, n = rnd(g, 4); i < n; i++) {
                 put(g, i ? "," : "");
-                if (spans) {
+                if (metrics) {
+                    put_metric(g);
+                } else if (spans) {
                     put_span(g);
                 } else {
                     put_record(g);
@@ -567,7 +666,7 @@ static void put_request_of(gen *g, bool spans) {
 }
 
 static void put_request(gen *g) {
-    put_request_of(g, false);
+    put_request_of(g, SL_SIGNAL_LOG);
 }
 
 Test(lazy, generated_requests_agree_with_full_loads) {
@@ -593,10 +692,11 @@ Test(lazy, generated_span_requests_agree_with_full_loads) {
     size_t fast = 0;
     for (int i = 0; i < 1500; i++) {
         g.len = 0;
-        put_request_of(&g, true);
+        put_request_of(&g, SL_SIGNAL_TRACE);
         if (rnd(&g, 4) == 0) {
             put(&g, "\n");
-            put_request_of(&g, rnd(&g, 3) != 0); /* traces, or logs next */
+            /* traces, or logs next */
+            put_request_of(&g, rnd(&g, 3) ? SL_SIGNAL_TRACE : SL_SIGNAL_LOG);
         }
         fast += agree_in(g.buf, g.len, "generated spans", M_SPANS);
     }
@@ -607,9 +707,27 @@ Test(lazy, generated_span_requests_agree_with_full_loads) {
     free(g.buf);
 }
 
-/* Byte mutations of generated requests (logs or spans): lazy and full
- * loads agree on each, built with mask. */
-static void mutations_agree(uint64_t seed, bool spans, uint64_t mask) {
+Test(lazy, generated_metric_requests_agree_with_full_loads) {
+    gen g = {99, NULL, 0, 0};
+    size_t fast = 0;
+    for (int i = 0; i < 1000; i++) {
+        g.len = 0;
+        put_request_of(&g, SL_SIGNAL_METRIC);
+        if (rnd(&g, 4) == 0) {
+            put(&g, "\n");
+            put_request_of(&g, rnd(&g, 3) ? SL_SIGNAL_METRIC : SL_SIGNAL_TRACE);
+        }
+        fast += agree_in(g.buf, g.len, "generated metrics", M_METRICS);
+    }
+    /* 1000 requests x 4 masks x 2 modes: gauges, sums and summaries take
+     * the fast pass, histograms' bucket arrays the full path */
+    cr_assert_gt(fast, 1000u, "only %zu values took the fast pass", fast);
+    free(g.buf);
+}
+
+/* Byte mutations of generated requests (logs, spans or metrics): lazy and
+ * full loads agree on each, built with mask. */
+static void mutations_agree(uint64_t seed, int sig, uint64_t mask) {
     static const char alphabet[] =
         "{}[]\",:\\ 0123456789aefnrtulE.-+\x80\xc3\xff";
     gen g = {seed, NULL, 0, 0};
@@ -617,7 +735,7 @@ static void mutations_agree(uint64_t seed, bool spans, uint64_t mask) {
     size_t cap = 0;
     for (int base = 0; base < 40; base++) {
         g.len = 0;
-        put_request_of(&g, spans);
+        put_request_of(&g, sig);
         for (int k = 0; k < 100; k++) {
             if (g.len + 2 > cap) {
                 cap = g.len + 2;
@@ -658,11 +776,15 @@ static void mutations_agree(uint64_t seed, bool spans, uint64_t mask) {
 }
 
 Test(lazy, mutated_requests_agree_with_full_loads) {
-    mutations_agree(777, false, log_kinds());
+    mutations_agree(777, SL_SIGNAL_LOG, log_kinds());
 }
 
 Test(lazy, mutated_span_requests_agree_with_full_loads) {
-    mutations_agree(778, true, span_kinds());
+    mutations_agree(778, SL_SIGNAL_TRACE, span_kinds());
+}
+
+Test(lazy, mutated_metric_requests_agree_with_full_loads) {
+    mutations_agree(779, SL_SIGNAL_METRIC, metric_kinds());
 }
 
 /* ---- conformance inputs ---- */
@@ -735,6 +857,8 @@ Test(lazy, conformance_inputs_agree_with_full_loads) {
         "otlp/otel-spec-file-exporter/logs.jsonl",
         "otlp/opentelemetry-proto/trace.json",
         "otlp/otel-spec-file-exporter/traces.jsonl",
+        "otlp/opentelemetry-proto/metrics.json",
+        "otlp/otel-spec-file-exporter/metrics.jsonl",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(otlp); i++) {
         snprintf(path, sizeof(path), "%s/conformance/%s", shared(), otlp[i]);
@@ -779,13 +903,17 @@ Test(lazy, trace_decoder_cases_agree_with_full_loads) {
     decoder_cases_agree("traces");
 }
 
+Test(lazy, metric_decoder_cases_agree_with_full_loads) {
+    decoder_cases_agree("metrics");
+}
+
 /* ---- what takes the fast pass ---- */
 
 static bool takes_fast_pass(const char *json) {
     size_t fast = 0;
     const char *why =
-        lazy_differs(json, strlen(json), log_kinds() | span_kinds(), false,
-                     &fast);
+        lazy_differs(json, strlen(json),
+                     log_kinds() | span_kinds() | metric_kinds(), false, &fast);
     cr_assert_null(why, "%s differs: %s", why, json);
     return fast == 1;
 }
@@ -822,6 +950,14 @@ Test(lazy, common_requests_take_the_fast_pass) {
         "\"x\"},\"flags\":257}]}]}]}",
         "{\"resource_spans\":[{\"scope_spans\":[{\"spans\":[{\"name\":"
         "\"a\",\"kind\":3,\"status\":{}}]}]}]}",
+        /* a sum with data point attributes, a gauge */
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+        "\"http.requests\",\"unit\":\"1\",\"sum\":{\"dataPoints\":[{"
+        "\"attributes\":[{\"key\":\"http.route\",\"value\":{"
+        "\"stringValue\":\"/cart\"}}],\"timeUnixNano\":\"1763900000000000000\","
+        "\"asInt\":\"42\"}],\"aggregationTemporality\":2,\"isMonotonic\":"
+        "true}},{\"name\":\"cpu\",\"gauge\":{\"dataPoints\":[{\"asDouble\":"
+        "0.5}]}}]}]}]}",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(ok); i++) {
         cr_assert(takes_fast_pass(ok[i]), "full path for %s", ok[i]);
@@ -854,9 +990,13 @@ Test(lazy, unusual_requests_take_the_full_path) {
         "null]}]}]}]}",
         "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"status\":{"
         "\"code\":\"OK\"}}]}]}]}",
-        /* two resource lists; metrics; none */
+        /* metrics: histogram bucket counts (repeated numbers) */
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+        "\"h\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":[1]}]}}]}]}"
+        "]}",
+        /* two resource lists; none */
         "{\"resourceSpans\":[],\"resourceLogs\":[]}",
-        "{\"resourceMetrics\":[]}",
+        "{\"resourceMetrics\":[],\"resourceSpans\":[]}",
         "{}",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(odd); i++) {
