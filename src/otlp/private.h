@@ -169,10 +169,13 @@ struct sl_otlp {
     char file[256];              /* the file name, for sl__otlp_materialize */
 };
 
-/* What a lazy load builds (o->want): record slot s is bit s; the resource
- * entries' attributes and schema URL; the scope entries' name, version,
- * attributes and schema URL. SL__WANT_OTHER is never built: fields that
- * need it (other signals, changes) make the batch load in full. */
+/* What a lazy load builds (o->want): record slot s is bit s (of the
+ * loaded signal's slots: one mask serves every signal, a bit another
+ * signal's policies asked for at most builds a slot in vain; a metric's
+ * data is built whenever any record slot is); the resource entries'
+ * attributes and schema URL; the scope entries' name, version, attributes
+ * and schema URL. SL__WANT_OTHER is never built: fields that need it (the
+ * set-only sampling threshold) make the batch load in full. */
 enum {
     SL__WANT_RECORD = (1u << NSLOTS) - 1,
     SL__WANT_RES = 1u << 16,
@@ -185,8 +188,8 @@ enum {
 /* The parts a read of field kind k needs (SL__WANT_*). */
 uint32_t sl__otlp_want_of(sl_field_kind k);
 
-/* The OTLP/JSON fast pass (scan.c): validate and index the logs request
- * at o->text[start..) into o (after sl__otlp_reset, o->text, o->want and
+/* The OTLP/JSON fast pass (scan.c): validate and index the request (logs,
+ * traces or metrics) at o->text[start..) into o (after sl__otlp_reset, o->text, o->want and
  * the doc's sl__doc_begin_text), building nodes only for o->want. true:
  * valid, indexed, *stop just past the request; false: not sure (invalid,
  * or beyond what the pass handles): o is half-filled, the caller resets
