@@ -1321,6 +1321,7 @@ sl_otlp *sl_otlp_new(void) {
         return NULL;
     }
     sl__otlp_reset(o);
+    o->lazy_sigs = 1u << SL_SIGNAL_LOG;
     return o;
 }
 
@@ -1472,6 +1473,12 @@ void sl_otlp_set_lazy(sl_otlp *o, bool on, uint64_t kinds) {
     }
     /* kinds that need SL__WANT_OTHER are read after a full load */
     o->want = on ? (want & ~(uint32_t)SL__WANT_OTHER) | SL__WANT_ON : 0;
+}
+
+void sl_otlp_set_lazy_signals(sl_otlp *o, unsigned signals) {
+    if (o) {
+        o->lazy_sigs = (uint8_t)(signals & 7u);
+    }
 }
 
 uint32_t sl__otlp_want_of(sl_field_kind k) {

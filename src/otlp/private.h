@@ -161,6 +161,7 @@ struct sl_otlp {
     size_t nprefill; /* records whose slots the protobuf decoder filled */
     /* lazy loads (scan.c): the tree holds only the values in want */
     uint32_t want;  /* SL__WANT_* to build; 0: lazy loading is off */
+    uint8_t lazy_sigs; /* signals the fast pass takes: bit 1 << sl_signal */
     bool lazy;      /* the loaded request is indexed by spans only */
     uint32_t built; /* the want it was loaded with (want may change after a
                        load: a policy reload between values) */

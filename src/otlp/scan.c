@@ -833,7 +833,8 @@ static const char *res_entry(scan *s, const char *p) {
 }
 
 /* The request: its resourceLogs, resourceSpans or resourceMetrics list
- * walked where it stands; a second list takes the full path. */
+ * walked where it stands (when o->lazy_sigs enables the signal); a second
+ * list takes the full path. */
 bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
     scan sc = {
         .o = o,
@@ -854,8 +855,9 @@ bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
                 o->snake = c.key.len == d->slen && d->slen != d->clen;
             }
         }
-        if (sig >= 0 && found) {
-            return false; /* an error: the full path says which */
+        if (sig >= 0 && (found || !(o->lazy_sigs & (1u << sig)))) {
+            return false; /* an error, or a signal not enabled: the full
+                             path */
         }
         if (sig < 0) {
             c.p = any_json(s, c.p);

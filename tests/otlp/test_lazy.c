@@ -1047,6 +1047,7 @@ Test(lazy, span_reads_build_only_their_fields) {
     sl_otlp *o = sl_otlp_new();
     sl_otlp_set_lazy(o, true,
                      bit(SL_FIELD_SPAN_NAME) | bit(SL_FIELD_SPAN_STATUS));
+    sl_otlp_set_lazy_signals(o, 1u << SL_SIGNAL_TRACE);
     sl_error err;
     cr_assert_eq(sl_otlp_load(o, json, strlen(json), NULL, "t", &err), SL_OK);
     cr_assert(o->lazy);
@@ -1075,6 +1076,41 @@ Test(lazy, span_reads_build_only_their_fields) {
     cr_assert(!sl_otlp_get(o, 1, &ev, &s));
     cr_assert(!o->lazy, "a read of another kind loads in full");
     sl_buf_free(&out);
+    sl_otlp_free(o);
+}
+
+/* Only the signals enabled take the fast pass: logs by default (a caller
+ * whose kinds hold only its log policies' reads, as sluice serve's). */
+Test(lazy, only_enabled_signals_take_the_fast_pass) {
+    static const char *const req[3] = {
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{}]}]}]}",
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{}]}]}]}",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{}]}]}]}",
+    };
+    sl_otlp *o = sl_otlp_new();
+    cr_assert_not_null(o);
+    sl_otlp_set_lazy(o, true, bit(SL_FIELD_ATTR));
+    for (unsigned sigs = 0; sigs < 9; sigs++) {
+        if (sigs < 8) {
+            sl_otlp_set_lazy_signals(o, sigs);
+        }
+        unsigned on = sigs < 8 ? sigs : 1u << SL_SIGNAL_LOG;
+        for (int s = 0; s < 3; s++) {
+            sl_error err;
+            cr_assert_eq(sl_otlp_load(o, req[s], strlen(req[s]), NULL, "t",
+                                      &err),
+                         SL_OK);
+            cr_assert_eq(sl_otlp_count(o), 1);
+            cr_assert_eq(o->lazy, (on >> s) & 1u, "signal %d, signals %u", s,
+                         sigs);
+        }
+        if (sigs == 7) {
+            sl_otlp_free(o); /* a new batch: logs only again */
+            o = sl_otlp_new();
+            cr_assert_not_null(o);
+            sl_otlp_set_lazy(o, true, bit(SL_FIELD_ATTR));
+        }
+    }
     sl_otlp_free(o);
 }
 
