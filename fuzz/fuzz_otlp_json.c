@@ -81,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             (1ull << SL_FIELD_SCOPE_NAME),
         (1ull << SL_FIELD_SPAN_TRACE_ID) | (1ull << SL_FIELD_SPAN_TRACE_STATE),
         (1ull << SL_FIELD_SPAN_NAME) | (1ull << SL_FIELD_SPAN_TRACE_ID) |
-            (1ull << SL_FIELD_SPAN_ID) | (1ull << SL_FIELD_SPAN_PARENT_SPAN_ID) |
+            (1ull << SL_FIELD_SPAN_ID) |
+            (1ull << SL_FIELD_SPAN_PARENT_SPAN_ID) |
             (1ull << SL_FIELD_SPAN_TRACE_STATE) | (1ull << SL_FIELD_SPAN_KIND) |
             (1ull << SL_FIELD_SPAN_STATUS) |
             (1ull << SL_FIELD_SPAN_EVENT_NAME) |

@@ -160,11 +160,11 @@ struct sl_otlp {
     sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
     size_t nprefill; /* records whose slots the protobuf decoder filled */
     /* lazy loads (scan.c): the tree holds only the values in want */
-    uint32_t want;  /* SL__WANT_* to build; 0: lazy loading is off */
+    uint32_t want;     /* SL__WANT_* to build; 0: lazy loading is off */
     uint8_t lazy_sigs; /* signals the fast pass takes: bit 1 << sl_signal */
-    bool lazy;      /* the loaded request is indexed by spans only */
-    uint32_t built; /* the want it was loaded with (want may change after a
-                       load: a policy reload between values) */
+    bool lazy;         /* the loaded request is indexed by spans only */
+    uint32_t built;    /* the want it was loaded with (want may change after a
+                          load: a policy reload between values) */
     uint32_t root_off, root_end; /* the request's source text */
     uint32_t list_off, list_end; /* its resource list's */
     char file[256];              /* the file name, for sl__otlp_materialize */
@@ -190,9 +190,9 @@ enum {
 uint32_t sl__otlp_want_of(sl_field_kind k);
 
 /* The OTLP/JSON fast pass (scan.c): validate and index the request (logs,
- * traces or metrics) at o->text[start..) into o (after sl__otlp_reset, o->text, o->want and
- * the doc's sl__doc_begin_text), building nodes only for o->want. true:
- * valid, indexed, *stop just past the request; false: not sure (invalid,
+ * traces or metrics) at o->text[start..) into o (after sl__otlp_reset, o->text,
+ * o->want and the doc's sl__doc_begin_text), building nodes only for o->want.
+ * true: valid, indexed, *stop just past the request; false: not sure (invalid,
  * or beyond what the pass handles): o is half-filled, the caller resets
  * it and runs the full path. */
 bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop);

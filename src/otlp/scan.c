@@ -712,8 +712,8 @@ static const char *record(scan *s, const char *p, uint32_t g) {
     if (o->sig == SL_SIGNAL_METRIC && want) {
         /* a metric's type, temporality and attributes (its first data
          * point's) are derived from its data: built for any of them */
-        want |= 1u << MS_GAUGE | 1u << MS_SUM | 1u << MS_HIST |
-                1u << MS_EXPH | 1u << MS_SUMMARY;
+        want |= 1u << MS_GAUGE | 1u << MS_SUM | 1u << MS_HIST | 1u << MS_EXPH |
+                1u << MS_SUMMARY;
     }
     const char *q = msg(s, p, s->record, r->f, want, 0);
     if (!q) {

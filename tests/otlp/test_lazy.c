@@ -363,12 +363,11 @@ static void put_status(gen *g) {
         put(g, "}");
         break;
     case 2:
-        put(g, rnd(g, 8) ? "{\"code\":\"STATUS_CODE_OK\"}"
-                         : "{\"code\":\"OK\"}");
+        put(g,
+            rnd(g, 8) ? "{\"code\":\"STATUS_CODE_OK\"}" : "{\"code\":\"OK\"}");
         break;
     case 3:
-        put(g, rnd(g, 8) ? "{\"message\":\"m\",\"code\":1}"
-                         : "{\"code\":-1}");
+        put(g, rnd(g, 8) ? "{\"message\":\"m\",\"code\":1}" : "{\"code\":-1}");
         break;
     default:
         put(g, "{\"message\":\"boom\",\"code\":\"STATUS_CODE_ERROR\"}");
@@ -434,7 +433,9 @@ static void put_events(gen *g, bool links) {
 
 /* One span: a random subset of its fields in random order. */
 static void put_span(gen *g) {
-    enum { NF = 17 };
+    enum {
+        NF = 17
+    };
     int order[NF];
     for (int i = 0; i < NF; i++) {
         order[i] = i;
@@ -600,9 +601,10 @@ static void put_metric(gen *g) {
         put(g, ",\"aggregationTemporality\":1}");
         break;
     default:
-        put(g, rnd(g, 4) ? ",\"summary\":{\"dataPoints\":[{\"count\":\"2\","
-                           "\"quantileValues\":[{\"quantile\":0.5,\"value\":1}]}]}"
-                         : ",\"gauge\":{},\"sum\":{}");
+        put(g, rnd(g, 4)
+                   ? ",\"summary\":{\"dataPoints\":[{\"count\":\"2\","
+                     "\"quantileValues\":[{\"quantile\":0.5,\"value\":1}]}]}"
+                   : ",\"gauge\":{},\"sum\":{}");
         break;
     }
     put(g, rnd(g, 5) ? "}" : ",\"metadata\":[{\"key\":\"k\"}]}");
@@ -612,8 +614,8 @@ static void put_request_of(gen *g, int sig) {
     bool spans = sig == SL_SIGNAL_TRACE;
     bool metrics = sig == SL_SIGNAL_METRIC;
     if (metrics) {
-        put(g, rnd(g, 8) ? "{\"resourceMetrics\":["
-                         : "{\"resource_metrics\":[");
+        put(g,
+            rnd(g, 8) ? "{\"resourceMetrics\":[" : "{\"resource_metrics\":[");
     } else if (spans) {
         put(g, rnd(g, 8) ? "{\"resourceSpans\":[" : "{\"resource_spans\":[");
     } else {
@@ -1097,9 +1099,9 @@ Test(lazy, only_enabled_signals_take_the_fast_pass) {
         unsigned on = sigs < 8 ? sigs : 1u << SL_SIGNAL_LOG;
         for (int s = 0; s < 3; s++) {
             sl_error err;
-            cr_assert_eq(sl_otlp_load(o, req[s], strlen(req[s]), NULL, "t",
-                                      &err),
-                         SL_OK);
+            cr_assert_eq(
+                sl_otlp_load(o, req[s], strlen(req[s]), NULL, "t", &err),
+                SL_OK);
             cr_assert_eq(sl_otlp_count(o), 1);
             cr_assert_eq(o->lazy, (on >> s) & 1u, "signal %d, signals %u", s,
                          sigs);
