@@ -69,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         sl_buf_free(&pb);
     }
     /* the lazy load against the full one, building a mask of kinds the
-     * input's length picks (nothing, the severity, every log kind) */
+     * input's length picks (nothing, the severity, every log kind, a
+     * trace sampler's, every span kind, a metric set's) */
     static const uint64_t masks[] = {
         0,
         1ull << SL_FIELD_LOG_SEVERITY_TEXT,
@@ -78,10 +79,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             (1ull << SL_FIELD_LOG_EVENT_NAME) | (1ull << SL_FIELD_ATTR) |
             (1ull << SL_FIELD_RESOURCE_ATTR) | (1ull << SL_FIELD_SCOPE_ATTR) |
             (1ull << SL_FIELD_SCOPE_NAME),
+        (1ull << SL_FIELD_SPAN_TRACE_ID) | (1ull << SL_FIELD_SPAN_TRACE_STATE),
+        (1ull << SL_FIELD_SPAN_NAME) | (1ull << SL_FIELD_SPAN_TRACE_ID) |
+            (1ull << SL_FIELD_SPAN_ID) |
+            (1ull << SL_FIELD_SPAN_PARENT_SPAN_ID) |
+            (1ull << SL_FIELD_SPAN_TRACE_STATE) | (1ull << SL_FIELD_SPAN_KIND) |
+            (1ull << SL_FIELD_SPAN_STATUS) |
+            (1ull << SL_FIELD_SPAN_EVENT_NAME) |
+            (1ull << SL_FIELD_SPAN_LINK_TRACE_ID) |
+            (1ull << SL_FIELD_EVENT_ATTR) | (1ull << SL_FIELD_ATTR) |
+            (1ull << SL_FIELD_RESOURCE_ATTR) | (1ull << SL_FIELD_SCOPE_ATTR) |
+            (1ull << SL_FIELD_SCOPE_NAME),
+        (1ull << SL_FIELD_METRIC_NAME) | (1ull << SL_FIELD_METRIC_UNIT) |
+            (1ull << SL_FIELD_METRIC_TYPE) |
+            (1ull << SL_FIELD_METRIC_TEMPORALITY) | (1ull << SL_FIELD_ATTR),
     };
     size_t fast = 0;
     for (int stream = 0; stream < 2; stream++) {
-        if (lazy_differs(text, size, masks[size % 3], stream, &fast)) {
+        if (lazy_differs(text, size, masks[size % 6], stream, &fast)) {
             __builtin_trap();
         }
     }

@@ -144,7 +144,8 @@ SL_API void sl_otlp_free(sl_otlp *o);
 SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
                               size_t *off, const char *file, sl_error *err);
 
-/** Make later sl_otlp_load() calls lazy: a logs request is checked in one
+/** Make later sl_otlp_load() calls lazy: a request of a signal enabled by
+ * sl_otlp_set_lazy_signals() (logs by default) is checked in one
  * pass over its text (syntax, UTF-8 and the OTLP schema, as a full load
  * checks them) and only the fields of the given kinds become tree nodes;
  * the rest is validated and skipped, and written back as its source text.
@@ -159,6 +160,13 @@ SL_API sl_status sl_otlp_load(sl_otlp *o, const char *text, size_t len,
  * Thread safety: a lazily loaded batch may build its tree on a read: one
  * thread per batch (as for every other use of a batch). */
 SL_API void sl_otlp_set_lazy(sl_otlp *o, bool on, uint64_t kinds);
+
+/** Which signals a lazy load takes the fast pass for: bit (1u << s) for
+ * each sl_signal s; SL_SIGNAL_LOG alone by default. Enable a signal only
+ * when the kinds given to sl_otlp_set_lazy() hold its policies' reads
+ * too: otherwise each of its requests is checked twice (the pass, then the
+ * full load on the first read). `sluice apply` enables all three. */
+SL_API void sl_otlp_set_lazy_signals(sl_otlp *o, unsigned signals);
 
 /** Decode and index one OTLP/protobuf request: an
  * Export{Logs,Metrics,Trace}ServiceRequest (or the same-shaped LogsData /

@@ -96,7 +96,14 @@ void sl_cli_apply_reload(const sl_cli_policies *p, sl_policy_set **next) {
 }
 
 void sl_cli_apply_lazy(sl_otlp *o, const sl_policy_set *set) {
-    sl_otlp_set_lazy(o, true, sl_policy_reads(set, SL_SIGNAL_LOG));
+    /* every signal's policies' reads: a lazy load builds its signal's
+     * slots, and the others' bits at most build a few slots in vain */
+    sl_otlp_set_lazy(o, true,
+                     sl_policy_reads(set, SL_SIGNAL_LOG) |
+                         sl_policy_reads(set, SL_SIGNAL_TRACE) |
+                         sl_policy_reads(set, SL_SIGNAL_METRIC));
+    sl_otlp_set_lazy_signals(o, 1u << SL_SIGNAL_LOG | 1u << SL_SIGNAL_TRACE |
+                                    1u << SL_SIGNAL_METRIC);
 }
 
 bool sl_cli_apply_value(sl_policy_ctx *ctx, sl_otlp *o, sl_buf *out,

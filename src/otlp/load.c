@@ -1321,6 +1321,7 @@ sl_otlp *sl_otlp_new(void) {
         return NULL;
     }
     sl__otlp_reset(o);
+    o->lazy_sigs = 1u << SL_SIGNAL_LOG;
     return o;
 }
 
@@ -1474,6 +1475,12 @@ void sl_otlp_set_lazy(sl_otlp *o, bool on, uint64_t kinds) {
     o->want = on ? (want & ~(uint32_t)SL__WANT_OTHER) | SL__WANT_ON : 0;
 }
 
+void sl_otlp_set_lazy_signals(sl_otlp *o, unsigned signals) {
+    if (o) {
+        o->lazy_sigs = (uint8_t)(signals & 7u);
+    }
+}
+
 uint32_t sl__otlp_want_of(sl_field_kind k) {
     switch (k) {
     case SL_FIELD_LOG_BODY:
@@ -1486,6 +1493,35 @@ uint32_t sl__otlp_want_of(sl_field_kind k) {
         return 1u << LS_SPAN_ID;
     case SL_FIELD_LOG_EVENT_NAME:
         return 1u << LS_EVENT_NAME;
+    case SL_FIELD_METRIC_NAME:
+        return 1u << MS_NAME;
+    case SL_FIELD_METRIC_DESCRIPTION:
+        return 1u << MS_DESC;
+    case SL_FIELD_METRIC_UNIT:
+        return 1u << MS_UNIT;
+    case SL_FIELD_METRIC_TYPE:
+    case SL_FIELD_METRIC_TEMPORALITY: /* both follow the data member */
+        return 1u << MS_GAUGE | 1u << MS_SUM | 1u << MS_HIST | 1u << MS_EXPH |
+               1u << MS_SUMMARY;
+    case SL_FIELD_SPAN_NAME:
+        return 1u << SS_NAME;
+    case SL_FIELD_SPAN_TRACE_ID:
+        return 1u << SS_TRACE_ID;
+    case SL_FIELD_SPAN_ID:
+        return 1u << SS_SPAN_ID;
+    case SL_FIELD_SPAN_PARENT_SPAN_ID:
+        return 1u << SS_PARENT;
+    case SL_FIELD_SPAN_TRACE_STATE:
+        return 1u << SS_TSTATE;
+    case SL_FIELD_SPAN_KIND:
+        return 1u << SS_KIND;
+    case SL_FIELD_SPAN_STATUS:
+        return 1u << SS_STATUS;
+    case SL_FIELD_SPAN_EVENT_NAME:
+    case SL_FIELD_EVENT_ATTR:
+        return 1u << SS_EVENTS;
+    case SL_FIELD_SPAN_LINK_TRACE_ID:
+        return 1u << SS_LINKS;
     case SL_FIELD_ATTR:
         return 1u << SLOT_ATTRS;
     case SL_FIELD_RESOURCE_ATTR:

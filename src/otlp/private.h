@@ -160,19 +160,23 @@ struct sl_otlp {
     sl__otlp_order orders[SL__ORDER_SLOTS]; /* direct-mapped by message */
     size_t nprefill; /* records whose slots the protobuf decoder filled */
     /* lazy loads (scan.c): the tree holds only the values in want */
-    uint32_t want;  /* SL__WANT_* to build; 0: lazy loading is off */
-    bool lazy;      /* the loaded request is indexed by spans only */
-    uint32_t built; /* the want it was loaded with (want may change after a
-                       load: a policy reload between values) */
+    uint32_t want;     /* SL__WANT_* to build; 0: lazy loading is off */
+    uint8_t lazy_sigs; /* signals the fast pass takes: bit 1 << sl_signal */
+    bool lazy;         /* the loaded request is indexed by spans only */
+    uint32_t built;    /* the want it was loaded with (want may change after a
+                          load: a policy reload between values) */
     uint32_t root_off, root_end; /* the request's source text */
     uint32_t list_off, list_end; /* its resource list's */
     char file[256];              /* the file name, for sl__otlp_materialize */
 };
 
-/* What a lazy load builds (o->want): record slot s is bit s; the resource
- * entries' attributes and schema URL; the scope entries' name, version,
- * attributes and schema URL. SL__WANT_OTHER is never built: fields that
- * need it (other signals, changes) make the batch load in full. */
+/* What a lazy load builds (o->want): record slot s is bit s (of the
+ * loaded signal's slots: one mask serves every signal, a bit another
+ * signal's policies asked for at most builds a slot in vain; a metric's
+ * data is built whenever any record slot is); the resource entries'
+ * attributes and schema URL; the scope entries' name, version, attributes
+ * and schema URL. SL__WANT_OTHER is never built: fields that need it (the
+ * set-only sampling threshold) make the batch load in full. */
 enum {
     SL__WANT_RECORD = (1u << NSLOTS) - 1,
     SL__WANT_RES = 1u << 16,
@@ -185,10 +189,10 @@ enum {
 /* The parts a read of field kind k needs (SL__WANT_*). */
 uint32_t sl__otlp_want_of(sl_field_kind k);
 
-/* The OTLP/JSON fast pass (scan.c): validate and index the logs request
- * at o->text[start..) into o (after sl__otlp_reset, o->text, o->want and
- * the doc's sl__doc_begin_text), building nodes only for o->want. true:
- * valid, indexed, *stop just past the request; false: not sure (invalid,
+/* The OTLP/JSON fast pass (scan.c): validate and index the request (logs,
+ * traces or metrics) at o->text[start..) into o (after sl__otlp_reset, o->text,
+ * o->want and the doc's sl__doc_begin_text), building nodes only for o->want.
+ * true: valid, indexed, *stop just past the request; false: not sure (invalid,
  * or beyond what the pass handles): o is half-filled, the caller resets
  * it and runs the full path. */
 bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop);

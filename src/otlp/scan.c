@@ -1,9 +1,11 @@
 /* src/otlp/scan.c: the OTLP/JSON fast pass (issue 11 item 3): one walk
- * over the text of a logs export request that checks JSON syntax, UTF-8
- * and the OTLP schema together, records where each resource entry, scope
- * entry and log record lies, and builds doc nodes only for the values the
- * caller reads (o->want). Everything else is validated and skipped, never
- * built. Leaves out error messages, other signals and changes: load.c.
+ * over the text of an export request (logs, traces or metrics) that checks
+ * JSON syntax, UTF-8 and the OTLP schema together, records where each
+ * resource entry, scope entry and record (log record, span, metric) lies,
+ * and builds doc nodes only for the values the caller reads (o->want).
+ * Everything else is validated and skipped, never built. Repeated numbers
+ * (histogram buckets and bounds) are "not sure": the full path. Leaves out
+ * error messages and changes: load.c.
  *
  * The one idea: the fast pass only ever says "valid, and here is the
  * index" or "not sure". It accepts a strict subset of what the full path
@@ -568,8 +570,19 @@ static const fdesc *field_of(const msgdesc *m, sl_str key, uint8_t *hint) {
 
 static const char *msg(scan *s, const char *p, const msgdesc *m,
                        sl_node **slots, uint32_t want, uint32_t group);
+static const char *msg_list(scan *s, const char *p, const msgdesc *m);
 static const char *scopes(scan *s, const char *p, uint32_t ri);
 static const char *records(scan *s, const char *p, uint32_t g);
+
+/* A repeated message field (a span's events or links): an array of
+ * objects of m, each validated, none indexed (load.c's check_array). */
+static const char *msg_list(scan *s, const char *p, const msgdesc *m) {
+    cur c;
+    for (bool more = elems(s, &c, p); more; more = next(s, &c)) {
+        c.p = msg(s, c.p, m, NULL, 0, 0);
+    }
+    return c.p;
+}
 
 /* One known field's value (what load.c's check_value accepts, narrowed
  * as the file comment says); lists are the caller's. */
@@ -619,7 +632,8 @@ static const char *field_value(scan *s, const char *p, const fdesc *d,
             return any_value(s, p);
         }
         if (rep) {
-            return d->sub == &sl__proto_kv_msg ? kvlist(s, p) : NULL;
+            return d->sub == &sl__proto_kv_msg ? kvlist(s, p)
+                                               : msg_list(s, p, d->sub);
         }
         return msg(s, p, d->sub, slots && d->inner ? slots + d->inner : NULL,
                    d->inner ? want >> d->inner : 0, 0);
@@ -694,13 +708,20 @@ static const char *record(scan *s, const char *p, uint32_t g) {
     memset(r, 0, sizeof(*r));
     r->scope = g;
     r->off = (uint32_t)(p - s->base);
-    const char *q = msg(s, p, s->record, r->f, o->want & SL__WANT_RECORD, 0);
+    uint32_t want = o->want & SL__WANT_RECORD;
+    if (o->sig == SL_SIGNAL_METRIC && want) {
+        /* a metric's type, temporality and attributes (its first data
+         * point's) are derived from its data: built for any of them */
+        want |= 1u << MS_GAUGE | 1u << MS_SUM | 1u << MS_HIST | 1u << MS_EXPH |
+                1u << MS_SUMMARY;
+    }
+    const char *q = msg(s, p, s->record, r->f, want, 0);
     if (!q) {
         return NULL;
     }
     r->end = (uint32_t)(q - s->base);
+    sl__otlp_derive_record(o, o->nrec); /* metrics: sets the attributes */
     entry_kvx(o, r->f[SLOT_ATTRS], &r->kvx, &r->nkvx);
-    sl__otlp_derive_record(o, o->nrec);
     o->nrec++;
     return q;
 }
@@ -811,21 +832,18 @@ static const char *res_entry(scan *s, const char *p) {
     return q;
 }
 
-/* The request: its resourceLogs list walked where it stands; any other
- * signal's list, or the list twice, takes the full path. */
+/* The request: its resourceLogs, resourceSpans or resourceMetrics list
+ * walked where it stands (when o->lazy_sigs enables the signal); a second
+ * list takes the full path. */
 bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
     scan sc = {
         .o = o,
         .base = o->text,
         .end = o->text + o->text_len,
         .depth = 0,
-        .res_entry = sl__proto_resource_entry(SL_SIGNAL_LOG),
-        .scope_entry = sl__proto_scope_entry(SL_SIGNAL_LOG),
-        .record = sl__proto_record(SL_SIGNAL_LOG),
     };
     scan *s = &sc;
     o->root_off = (uint32_t)start;
-    o->sig = SL_SIGNAL_LOG; /* what the records' derived slots follow */
     bool found = false;
     cur c;
     for (bool m = members(s, &c, s->base + start); m; m = next(s, &c)) {
@@ -837,14 +855,19 @@ bool sl__otlp_scan(sl_otlp *o, size_t start, size_t *stop) {
                 o->snake = c.key.len == d->slen && d->slen != d->clen;
             }
         }
-        if (sig > 0 || (sig == 0 && found)) {
-            return false; /* metrics, traces, or an error: the full path */
+        if (sig >= 0 && (found || !(o->lazy_sigs & (1u << sig)))) {
+            return false; /* an error, or a signal not enabled: the full
+                             path */
         }
         if (sig < 0) {
             c.p = any_json(s, c.p);
             continue;
         }
         found = true;
+        o->sig = (sl_signal)sig; /* what the records' derived slots follow */
+        s->res_entry = sl__proto_resource_entry(o->sig);
+        s->scope_entry = sl__proto_scope_entry(o->sig);
+        s->record = sl__proto_record(o->sig);
         o->list_off = (uint32_t)(c.p - s->base);
         cur e;
         for (bool m2 = elems(s, &e, c.p); m2; m2 = next(s, &e)) {

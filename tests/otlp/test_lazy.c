@@ -33,21 +33,63 @@ static uint64_t log_kinds(void) {
            bit(SL_FIELD_SCOPE_NAME) | bit(SL_FIELD_SCOPE_VERSION);
 }
 
+static uint64_t span_kinds(void) {
+    return bit(SL_FIELD_SPAN_NAME) | bit(SL_FIELD_SPAN_TRACE_ID) |
+           bit(SL_FIELD_SPAN_ID) | bit(SL_FIELD_SPAN_PARENT_SPAN_ID) |
+           bit(SL_FIELD_SPAN_TRACE_STATE) | bit(SL_FIELD_SPAN_KIND) |
+           bit(SL_FIELD_SPAN_STATUS) | bit(SL_FIELD_SPAN_EVENT_NAME) |
+           bit(SL_FIELD_SPAN_LINK_TRACE_ID) | bit(SL_FIELD_EVENT_ATTR) |
+           bit(SL_FIELD_ATTR) | bit(SL_FIELD_RESOURCE_ATTR) |
+           bit(SL_FIELD_SCOPE_ATTR) | bit(SL_FIELD_RESOURCE_SCHEMA_URL) |
+           bit(SL_FIELD_SCOPE_SCHEMA_URL) | bit(SL_FIELD_SCOPE_NAME) |
+           bit(SL_FIELD_SCOPE_VERSION);
+}
+
+static uint64_t metric_kinds(void) {
+    return bit(SL_FIELD_METRIC_NAME) | bit(SL_FIELD_METRIC_DESCRIPTION) |
+           bit(SL_FIELD_METRIC_UNIT) | bit(SL_FIELD_METRIC_TYPE) |
+           bit(SL_FIELD_METRIC_TEMPORALITY) | bit(SL_FIELD_ATTR) |
+           bit(SL_FIELD_RESOURCE_ATTR) | bit(SL_FIELD_SCOPE_NAME);
+}
+
 static const uint64_t *masks(size_t *n) {
-    static uint64_t m[4];
+    static uint64_t m[9];
     m[0] = 0; /* nothing built: every read loads in full */
     m[1] = bit(SL_FIELD_LOG_SEVERITY_TEXT);
     m[2] = bit(SL_FIELD_LOG_BODY) | bit(SL_FIELD_ATTR);
     m[3] = log_kinds();
-    *n = 4;
+    /* trace policy sets: a sampler's, a filter's, everything (a log and a
+     * trace set together: what apply passes for a mixed policy file) */
+    m[4] = bit(SL_FIELD_SPAN_TRACE_ID) | bit(SL_FIELD_SPAN_TRACE_STATE);
+    m[5] = bit(SL_FIELD_SPAN_NAME) | bit(SL_FIELD_SPAN_KIND) |
+           bit(SL_FIELD_SPAN_STATUS) | bit(SL_FIELD_ATTR) |
+           bit(SL_FIELD_RESOURCE_ATTR);
+    m[6] = span_kinds() | log_kinds();
+    /* metric policy sets: by name, by data point attribute and type */
+    m[7] = bit(SL_FIELD_METRIC_NAME);
+    m[8] = metric_kinds();
+    *n = 9;
     return m;
 }
 
-/* Every mask, whole and as a stream: agree. Returns the fast count. */
-static size_t agree(const char *text, size_t len, const char *what) {
+/* Which masks a test tries: a log policy set's, a trace set's, all. */
+enum {
+    M_LOGS = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3,
+    M_SPANS = 1 << 0 | 1 << 4 | 1 << 5 | 1 << 6,
+    M_METRICS = 1 << 0 | 1 << 2 | 1 << 7 | 1 << 8,
+    M_ALL = 0x1ff
+};
+
+/* Every mask in which, whole and as a stream: agree. Returns the fast
+ * count. */
+static size_t agree_in(const char *text, size_t len, const char *what,
+                       unsigned which) {
     size_t n, fast = 0;
     const uint64_t *m = masks(&n);
     for (size_t k = 0; k < n; k++) {
+        if (!(which & (1u << k))) {
+            continue;
+        }
         for (int stream = 0; stream < 2; stream++) {
             const char *why = lazy_differs(text, len, m[k], stream, &fast);
             cr_assert_null(why, "%s (mask %zu, %s): %s differs (%s): %.300s",
@@ -56,6 +98,10 @@ static size_t agree(const char *text, size_t len, const char *what) {
         }
     }
     return fast;
+}
+
+static size_t agree(const char *text, size_t len, const char *what) {
+    return agree_in(text, len, what, M_ALL);
 }
 
 /* ---- generated requests ---- */
@@ -305,8 +351,276 @@ static void put_record(gen *g) {
     put(g, "}");
 }
 
-static void put_request(gen *g) {
-    put(g, rnd(g, 8) ? "{\"resourceLogs\":[" : "{\"resource_logs\":[");
+/* A span's status: a message and a code (name or number), or odd. */
+static void put_status(gen *g) {
+    switch (rnd(g, 6)) {
+    case 0:
+        put(g, "{}");
+        break;
+    case 1:
+        put(g, "{\"code\":2,\"message\":");
+        put_str(g);
+        put(g, "}");
+        break;
+    case 2:
+        put(g,
+            rnd(g, 8) ? "{\"code\":\"STATUS_CODE_OK\"}" : "{\"code\":\"OK\"}");
+        break;
+    case 3:
+        put(g, rnd(g, 8) ? "{\"message\":\"m\",\"code\":1}" : "{\"code\":-1}");
+        break;
+    default:
+        put(g, "{\"message\":\"boom\",\"code\":\"STATUS_CODE_ERROR\"}");
+        break;
+    }
+}
+
+/* A span's events or links: 0-2 of them, each a random subset. */
+static void put_events(gen *g, bool links) {
+    put(g, "[");
+    for (uint32_t i = 0, n = rnd(g, 3); i < n; i++) {
+        put(g, i ? "," : "");
+        if (rnd(g, 30) == 0) {
+            put(g, rnd(g, 2) ? "null" : "7"); /* the full path's errors */
+            continue;
+        }
+        put(g, "{");
+        bool first = true;
+        for (int f = 0; f < 6; f++) {
+            if (rnd(g, 3) == 0) {
+                continue;
+            }
+            put(g, first ? "" : ",");
+            first = false;
+            switch (f) {
+            case 0:
+                put(g, links ? "\"traceId\":" : "\"timeUnixNano\":");
+                if (links) {
+                    put_id(g, 32);
+                } else {
+                    put_int(g, true);
+                }
+                break;
+            case 1:
+                put(g, links ? "\"spanId\":" : "\"name\":");
+                if (links) {
+                    put_id(g, 16);
+                } else {
+                    put_str(g);
+                }
+                break;
+            case 2:
+                put(g, "\"attributes\":");
+                put_kvs(g, 0);
+                break;
+            case 3:
+                put(g, "\"droppedAttributesCount\":");
+                put_u32(g);
+                break;
+            case 4:
+                put(g, links ? "\"traceState\":\"ot=th:8\"" : "\"x\":[]");
+                break;
+            default:
+                put(g, links ? "\"flags\":" : "\"dropped_attributes_count\":");
+                put_u32(g);
+                break;
+            }
+        }
+        put(g, "}");
+    }
+    put(g, "]");
+}
+
+/* One span: a random subset of its fields in random order. */
+static void put_span(gen *g) {
+    enum {
+        NF = 17
+    };
+    int order[NF];
+    for (int i = 0; i < NF; i++) {
+        order[i] = i;
+    }
+    for (int i = NF - 1; i > 0; i--) {
+        int j = (int)rnd(g, (uint32_t)i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    put(g, "{");
+    bool first = true;
+    for (int k = 0; k < NF; k++) {
+        if (rnd(g, 3) == 0) {
+            continue;
+        }
+        put(g, first ? "" : ",");
+        first = false;
+        switch (order[k]) {
+        case 0:
+            put(g, rnd(g, 2) ? "\"traceId\":" : "\"trace_id\":");
+            put_id(g, 32);
+            break;
+        case 1:
+            put(g, "\"spanId\":");
+            put_id(g, 16);
+            break;
+        case 2:
+            put(g, "\"traceState\":");
+            put(g, rnd(g, 2) ? "\"ot=th:c;rv:0123456789abcd\"" : "\"\"");
+            break;
+        case 3:
+            put(g, "\"parentSpanId\":");
+            put_id(g, 16);
+            break;
+        case 4:
+            put(g, "\"name\":");
+            put_str(g);
+            break;
+        case 5:
+            put(g, "\"kind\":");
+            if (rnd(g, 3) == 0) {
+                put(g, rnd(g, 8) ? "\"SPAN_KIND_SERVER\"" : "\"SERVER\"");
+            } else {
+                put_u32(g);
+            }
+            break;
+        case 6:
+            put(g, "\"startTimeUnixNano\":");
+            put_int(g, true);
+            break;
+        case 7:
+            put(g, "\"end_time_unix_nano\":");
+            put_int(g, true);
+            break;
+        case 8:
+            put(g, "\"attributes\":");
+            put_kvs(g, 0);
+            break;
+        case 9:
+            put(g, "\"droppedAttributesCount\":");
+            put_u32(g);
+            break;
+        case 10:
+            put(g, "\"events\":");
+            put_events(g, false);
+            break;
+        case 11:
+            put(g, "\"droppedEventsCount\":");
+            put_u32(g);
+            break;
+        case 12:
+            put(g, "\"links\":");
+            put_events(g, true);
+            break;
+        case 13:
+            put(g, "\"droppedLinksCount\":");
+            put_u32(g);
+            break;
+        case 14:
+            put(g, "\"status\":");
+            put_status(g);
+            break;
+        case 15:
+            put(g, "\"flags\":");
+            put_u32(g);
+            break;
+        default:
+            put(g, rnd(g, 2) ? "\"x-unknown\":[1,{\"a\":null},\"s\",true]"
+                             : "\"x-unknown\":{\"deep\":[[[]]]}");
+            break;
+        }
+    }
+    put(g, "}");
+}
+
+/* Data points: a number (as an int or a double), attributes, times; for
+ * histograms bucket counts and bounds (which the full path takes). */
+static void put_points(gen *g, bool hist) {
+    put(g, "[");
+    for (uint32_t i = 0, n = rnd(g, 3); i < n; i++) {
+        put(g, i ? ",{" : "{");
+        if (rnd(g, 4)) {
+            put(g, "\"attributes\":");
+            put_kvs(g, 0);
+            put(g, ",");
+        }
+        put(g, "\"timeUnixNano\":");
+        put_int(g, true);
+        if (hist) {
+            put(g, rnd(g, 2) ? ",\"count\":\"3\",\"sum\":1.5"
+                             : ",\"bucketCounts\":[\"1\",2],"
+                               "\"explicitBounds\":[0.5]");
+        } else {
+            switch (rnd(g, 4)) {
+            case 0:
+                put(g, ",\"asInt\":");
+                put_int(g, true);
+                break;
+            case 1:
+                put(g, ",\"asDouble\":2.5");
+                break;
+            case 2:
+                put(g, rnd(g, 8) ? ",\"exemplars\":[{\"asDouble\":1,\"spanId\":"
+                                   "\"892f902bd23f0824\"}]"
+                                 : ",\"asInt\":\"1\",\"asDouble\":1.0");
+                break;
+            default:
+                put(g, ",\"flags\":");
+                put_u32(g);
+                break;
+            }
+        }
+        put(g, "}");
+    }
+    put(g, "]");
+}
+
+/* One metric: a name, maybe a description and unit, one data kind (or,
+ * now and then, two: an error). */
+static void put_metric(gen *g) {
+    put(g, "{\"name\":");
+    put_str(g);
+    put(g, rnd(g, 2) ? ",\"unit\":\"ms\"" : ",\"description\":\"d\"");
+    switch (rnd(g, 6)) {
+    case 0:
+    case 1:
+        put(g, ",\"gauge\":{\"dataPoints\":");
+        put_points(g, false);
+        put(g, "}");
+        break;
+    case 2:
+    case 3:
+        put(g, ",\"sum\":{\"dataPoints\":");
+        put_points(g, false);
+        put(g, rnd(g, 2) ? ",\"aggregationTemporality\":2,\"isMonotonic\":true}"
+                         : ",\"aggregationTemporality\":"
+                           "\"AGGREGATION_TEMPORALITY_DELTA\"}");
+        break;
+    case 4:
+        put(g, ",\"histogram\":{\"dataPoints\":");
+        put_points(g, true);
+        put(g, ",\"aggregationTemporality\":1}");
+        break;
+    default:
+        put(g, rnd(g, 4)
+                   ? ",\"summary\":{\"dataPoints\":[{\"count\":\"2\","
+                     "\"quantileValues\":[{\"quantile\":0.5,\"value\":1}]}]}"
+                   : ",\"gauge\":{},\"sum\":{}");
+        break;
+    }
+    put(g, rnd(g, 5) ? "}" : ",\"metadata\":[{\"key\":\"k\"}]}");
+}
+
+static void put_request_of(gen *g, int sig) {
+    bool spans = sig == SL_SIGNAL_TRACE;
+    bool metrics = sig == SL_SIGNAL_METRIC;
+    if (metrics) {
+        put(g,
+            rnd(g, 8) ? "{\"resourceMetrics\":[" : "{\"resource_metrics\":[");
+    } else if (spans) {
+        put(g, rnd(g, 8) ? "{\"resourceSpans\":[" : "{\"resource_spans\":[");
+    } else {
+        put(g, rnd(g, 8) ? "{\"resourceLogs\":[" : "{\"resource_logs\":[");
+    }
     for (uint32_t r = 0, nr = 1 + rnd(g, 2); r < nr; r++) {
         put(g, r ? "," : "");
         put(g, "{");
@@ -315,7 +629,9 @@ static void put_request(gen *g) {
             put_kvs(g, 0);
             put(g, rnd(g, 3) ? "}," : ",\"droppedAttributesCount\":2},");
         }
-        put(g, "\"scopeLogs\":[");
+        put(g, metrics ? "\"scopeMetrics\":["
+               : spans ? "\"scopeSpans\":["
+                       : "\"scopeLogs\":[");
         for (uint32_t s = 0, ns = 1 + rnd(g, 2); s < ns; s++) {
             put(g, s ? "," : "");
             put(g, "{");
@@ -326,10 +642,18 @@ static void put_request(gen *g) {
                 put_kvs(g, 0);
                 put(g, "},");
             }
-            put(g, "\"logRecords\":[");
+            put(g, metrics ? "\"metrics\":["
+                   : spans ? "\"spans\":["
+                           : "\"logRecords\":[");
             for (uint32_t i = 0, n = rnd(g, 4); i < n; i++) {
                 put(g, i ? "," : "");
-                put_record(g);
+                if (metrics) {
+                    put_metric(g);
+                } else if (spans) {
+                    put_span(g);
+                } else {
+                    put_record(g);
+                }
             }
             put(g, "]");
             put(g, rnd(g, 3) ? "" : ",\"schemaUrl\":\"https://s/1\"");
@@ -343,6 +667,10 @@ static void put_request(gen *g) {
     put(g, rnd(g, 6) ? "}" : ",\"extra\":{\"k\":[1,2.5,-3e-2]}}");
 }
 
+static void put_request(gen *g) {
+    put_request_of(g, SL_SIGNAL_LOG);
+}
+
 Test(lazy, generated_requests_agree_with_full_loads) {
     gen g = {12345, NULL, 0, 0};
     size_t fast = 0;
@@ -353,7 +681,7 @@ Test(lazy, generated_requests_agree_with_full_loads) {
             put(&g, "\n");
             put_request(&g); /* a stream of two values */
         }
-        fast += agree(g.buf, g.len, "generated");
+        fast += agree_in(g.buf, g.len, "generated", M_LOGS);
     }
     /* the fast pass must carry many of them (not hand all to the full
      * path): 1500 requests (some of two values) x 4 masks x 2 modes */
@@ -361,15 +689,55 @@ Test(lazy, generated_requests_agree_with_full_loads) {
     free(g.buf);
 }
 
-Test(lazy, mutated_requests_agree_with_full_loads) {
+Test(lazy, generated_span_requests_agree_with_full_loads) {
+    gen g = {4242, NULL, 0, 0};
+    size_t fast = 0;
+    for (int i = 0; i < 1500; i++) {
+        g.len = 0;
+        put_request_of(&g, SL_SIGNAL_TRACE);
+        if (rnd(&g, 4) == 0) {
+            put(&g, "\n");
+            /* traces, or logs next */
+            put_request_of(&g, rnd(&g, 3) ? SL_SIGNAL_TRACE : SL_SIGNAL_LOG);
+        }
+        fast += agree_in(g.buf, g.len, "generated spans", M_SPANS);
+    }
+    /* 1500 requests x 4 masks x 2 modes (12,000 loads): a span has many
+     * fields, each now and then in a form only the full path takes, so
+     * about one load in six takes the fast pass (1,968 at this seed) */
+    cr_assert_gt(fast, 1500u, "only %zu values took the fast pass", fast);
+    free(g.buf);
+}
+
+Test(lazy, generated_metric_requests_agree_with_full_loads) {
+    gen g = {99, NULL, 0, 0};
+    size_t fast = 0;
+    for (int i = 0; i < 1000; i++) {
+        g.len = 0;
+        put_request_of(&g, SL_SIGNAL_METRIC);
+        if (rnd(&g, 4) == 0) {
+            put(&g, "\n");
+            put_request_of(&g, rnd(&g, 3) ? SL_SIGNAL_METRIC : SL_SIGNAL_TRACE);
+        }
+        fast += agree_in(g.buf, g.len, "generated metrics", M_METRICS);
+    }
+    /* 1000 requests x 4 masks x 2 modes: gauges, sums and summaries take
+     * the fast pass, histograms' bucket arrays the full path */
+    cr_assert_gt(fast, 1000u, "only %zu values took the fast pass", fast);
+    free(g.buf);
+}
+
+/* Byte mutations of generated requests (logs, spans or metrics): lazy and
+ * full loads agree on each, built with mask. */
+static void mutations_agree(uint64_t seed, int sig, uint64_t mask) {
     static const char alphabet[] =
         "{}[]\",:\\ 0123456789aefnrtulE.-+\x80\xc3\xff";
-    gen g = {777, NULL, 0, 0};
+    gen g = {seed, NULL, 0, 0};
     char *m = NULL;
     size_t cap = 0;
     for (int base = 0; base < 40; base++) {
         g.len = 0;
-        put_request(&g);
+        put_request_of(&g, sig);
         for (int k = 0; k < 100; k++) {
             if (g.len + 2 > cap) {
                 cap = g.len + 2;
@@ -399,8 +767,7 @@ Test(lazy, mutated_requests_agree_with_full_loads) {
             }
             size_t fast = 0;
             for (int stream = 0; stream < 2; stream++) {
-                const char *why =
-                    lazy_differs(m, n, log_kinds(), stream, &fast);
+                const char *why = lazy_differs(m, n, mask, stream, &fast);
                 cr_assert_null(why, "mutation %d.%d: %s differs: %.*s", base, k,
                                why, (int)(n > 400 ? 400 : n), m);
             }
@@ -408,6 +775,18 @@ Test(lazy, mutated_requests_agree_with_full_loads) {
     }
     free(m);
     free(g.buf);
+}
+
+Test(lazy, mutated_requests_agree_with_full_loads) {
+    mutations_agree(777, SL_SIGNAL_LOG, log_kinds());
+}
+
+Test(lazy, mutated_span_requests_agree_with_full_loads) {
+    mutations_agree(778, SL_SIGNAL_TRACE, span_kinds());
+}
+
+Test(lazy, mutated_metric_requests_agree_with_full_loads) {
+    mutations_agree(779, SL_SIGNAL_METRIC, metric_kinds());
 }
 
 /* ---- conformance inputs ---- */
@@ -478,6 +857,10 @@ Test(lazy, conformance_inputs_agree_with_full_loads) {
         "otlp/opentelemetry-proto/events.json",
         "otlp/fluent-bit/integration/test_logs_expect_batch.in.json",
         "otlp/otel-spec-file-exporter/logs.jsonl",
+        "otlp/opentelemetry-proto/trace.json",
+        "otlp/otel-spec-file-exporter/traces.jsonl",
+        "otlp/opentelemetry-proto/metrics.json",
+        "otlp/otel-spec-file-exporter/metrics.jsonl",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(otlp); i++) {
         snprintf(path, sizeof(path), "%s/conformance/%s", shared(), otlp[i]);
@@ -487,12 +870,13 @@ Test(lazy, conformance_inputs_agree_with_full_loads) {
     cr_assert_gt(fast, 100u, "only %zu values took the fast pass", fast);
 }
 
-/* The fluent-bit decoder cases: each case's input, valid or not. */
-Test(lazy, decoder_cases_agree_with_full_loads) {
+/* The fluent-bit decoder cases of a signal: each case's input, valid or
+ * not. */
+static void decoder_cases_agree(const char *signal) {
     char path[1024];
     snprintf(path, sizeof(path),
-             "%s/conformance/otlp/fluent-bit/decoder-cases/logs.json",
-             shared());
+             "%s/conformance/otlp/fluent-bit/decoder-cases/%s.json", shared(),
+             signal);
     sl_doc *doc = NULL;
     if (sl_doc_parse_file(path, SL_FORMAT_JSON, NULL, &doc, NULL) != SL_OK) {
         cr_skip_test("no %s", path);
@@ -513,12 +897,25 @@ Test(lazy, decoder_cases_agree_with_full_loads) {
     sl_doc_free(doc);
 }
 
+Test(lazy, decoder_cases_agree_with_full_loads) {
+    decoder_cases_agree("logs");
+}
+
+Test(lazy, trace_decoder_cases_agree_with_full_loads) {
+    decoder_cases_agree("traces");
+}
+
+Test(lazy, metric_decoder_cases_agree_with_full_loads) {
+    decoder_cases_agree("metrics");
+}
+
 /* ---- what takes the fast pass ---- */
 
 static bool takes_fast_pass(const char *json) {
     size_t fast = 0;
     const char *why =
-        lazy_differs(json, strlen(json), log_kinds(), false, &fast);
+        lazy_differs(json, strlen(json),
+                     log_kinds() | span_kinds() | metric_kinds(), false, &fast);
     cr_assert_null(why, "%s differs: %s", why, json);
     return fast == 1;
 }
@@ -538,6 +935,31 @@ Test(lazy, common_requests_take_the_fast_pass) {
         "{\"resource_logs\":[{\"scope_logs\":[{\"log_records\":[{\"body\":{"
         "\"stringValue\":\"h\xc3\xa9 \\\"q\\\" \\u00e9\"},\"x\":[null,{}]}]}]}]"
         "}",
+        /* a span with everything: events, links, status, kind by name */
+        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":"
+        "\"service.name\",\"value\":{\"stringValue\":\"shop\"}}]},"
+        "\"scopeSpans\":[{\"scope\":{\"name\":\"t\"},\"spans\":[{"
+        "\"traceId\":\"128b2f330c5c7fd0a6a3a4506513270e\",\"spanId\":"
+        "\"892f902bd23f0824\",\"parentSpanId\":\"\",\"traceState\":"
+        "\"ot=th:8\",\"name\":\"GET /cart\",\"kind\":\"SPAN_KIND_SERVER\","
+        "\"startTimeUnixNano\":\"1763900000000000000\",\"endTimeUnixNano\":"
+        "\"1763900000000500000\",\"attributes\":[{\"key\":\"http.route\","
+        "\"value\":{\"stringValue\":\"/cart\"}}],\"events\":[{\"name\":"
+        "\"retry\",\"timeUnixNano\":\"1763900000000100000\",\"attributes\":["
+        "{\"key\":\"n\",\"value\":{\"intValue\":\"2\"}}]}],\"links\":[{"
+        "\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":"
+        "\"eee19b7ec3c1b174\"}],\"status\":{\"code\":2,\"message\":"
+        "\"x\"},\"flags\":257}]}]}]}",
+        "{\"resource_spans\":[{\"scope_spans\":[{\"spans\":[{\"name\":"
+        "\"a\",\"kind\":3,\"status\":{}}]}]}]}",
+        /* a sum with data point attributes, a gauge */
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+        "\"http.requests\",\"unit\":\"1\",\"sum\":{\"dataPoints\":[{"
+        "\"attributes\":[{\"key\":\"http.route\",\"value\":{"
+        "\"stringValue\":\"/cart\"}}],\"timeUnixNano\":\"1763900000000000000\","
+        "\"asInt\":\"42\"}],\"aggregationTemporality\":2,\"isMonotonic\":"
+        "true}},{\"name\":\"cpu\",\"gauge\":{\"dataPoints\":[{\"asDouble\":"
+        "0.5}]}}]}]}]}",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(ok); i++) {
         cr_assert(takes_fast_pass(ok[i]), "full path for %s", ok[i]);
@@ -563,8 +985,20 @@ Test(lazy, unusual_requests_take_the_full_path) {
         "\"stringValue\":\"a\",\"intValue\":1}}]}]}]}",
         "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{"
         "\"stringValue\":\"\xc3\x28\"}}]}]}]}",
-        /* other signals */
-        "{\"resourceSpans\":[]}",
+        /* spans: an upper-case id, a null event, a bad status code name */
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+        "\"128B2F330C5C7FD0A6A3A4506513270E\"}]}]}]}",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"events\":["
+        "null]}]}]}]}",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"status\":{"
+        "\"code\":\"OK\"}}]}]}]}",
+        /* metrics: histogram bucket counts (repeated numbers) */
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+        "\"h\",\"histogram\":{\"dataPoints\":[{\"bucketCounts\":[1]}]}}]}]}"
+        "]}",
+        /* two resource lists; none */
+        "{\"resourceSpans\":[],\"resourceLogs\":[]}",
+        "{\"resourceMetrics\":[],\"resourceSpans\":[]}",
         "{}",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(odd); i++) {
@@ -602,6 +1036,83 @@ Test(lazy, reads_beyond_the_mask_load_in_full_keeping_drops) {
                      "\"severityText\":\"INFO\",\"body\":{\"stringValue\":"
                      "\"one\"}}]}]}]}");
     sl_buf_free(&out);
+    sl_otlp_free(o);
+}
+
+/* A trace policy set's reads on spans: the name and status are built,
+ * the events are not until a read of an event name loads in full. */
+Test(lazy, span_reads_build_only_their_fields) {
+    const char *json =
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":"
+        "\"GET\",\"status\":{\"code\":\"STATUS_CODE_ERROR\"},\"events\":[{"
+        "\"name\":\"retry\"}]},{\"name\":\"PUT\",\"kind\":2}]}]}]}";
+    sl_otlp *o = sl_otlp_new();
+    sl_otlp_set_lazy(o, true,
+                     bit(SL_FIELD_SPAN_NAME) | bit(SL_FIELD_SPAN_STATUS));
+    sl_otlp_set_lazy_signals(o, 1u << SL_SIGNAL_TRACE);
+    sl_error err;
+    cr_assert_eq(sl_otlp_load(o, json, strlen(json), NULL, "t", &err), SL_OK);
+    cr_assert(o->lazy);
+    cr_assert_eq(sl_otlp_signal(o), SL_SIGNAL_TRACE);
+    cr_assert_eq(sl_otlp_count(o), 2);
+    cr_assert_not_null(o->recs[0].f[SS_NAME]);
+    cr_assert_not_null(o->recs[0].f[SS_STATUS]);
+    cr_assert_null(o->recs[0].f[SS_EVENTS], "the events were built");
+    cr_assert_null(o->recs[1].f[SS_KIND], "the kind was built");
+    sl_field name = {SL_FIELD_SPAN_NAME, NULL, 0};
+    sl_field status = {SL_FIELD_SPAN_STATUS, NULL, 0};
+    sl_str s;
+    cr_assert(sl_otlp_get(o, 1, &name, &s));
+    cr_assert(s.len == 3 && memcmp(s.ptr, "PUT", 3) == 0);
+    cr_assert(sl_otlp_get(o, 0, &status, &s));
+    cr_assert(s.len == 22 && memcmp(s.ptr, "SPAN_STATUS_CODE_ERROR", 22) == 0,
+              "%.*s", (int)s.len, s.ptr);
+    cr_assert(o->lazy, "reads of built kinds stay lazy");
+    sl_otlp_drop(o, 0);
+    sl_buf out = {0};
+    cr_assert_eq(sl_otlp_write(o, &out, &err), SL_OK);
+    cr_assert(o->lazy, "a write of drops stays lazy");
+    cr_assert_str_eq(out.ptr, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\""
+                              ":[{\"name\":\"PUT\",\"kind\":2}]}]}]}");
+    sl_field ev = {SL_FIELD_SPAN_EVENT_NAME, NULL, 0};
+    cr_assert(!sl_otlp_get(o, 1, &ev, &s));
+    cr_assert(!o->lazy, "a read of another kind loads in full");
+    sl_buf_free(&out);
+    sl_otlp_free(o);
+}
+
+/* Only the signals enabled take the fast pass: logs by default (a caller
+ * whose kinds hold only its log policies' reads, as sluice serve's). */
+Test(lazy, only_enabled_signals_take_the_fast_pass) {
+    static const char *const req[3] = {
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{}]}]}]}",
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{}]}]}]}",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{}]}]}]}",
+    };
+    sl_otlp *o = sl_otlp_new();
+    cr_assert_not_null(o);
+    sl_otlp_set_lazy(o, true, bit(SL_FIELD_ATTR));
+    for (unsigned sigs = 0; sigs < 9; sigs++) {
+        if (sigs < 8) {
+            sl_otlp_set_lazy_signals(o, sigs);
+        }
+        unsigned on = sigs < 8 ? sigs : 1u << SL_SIGNAL_LOG;
+        for (int s = 0; s < 3; s++) {
+            sl_error err;
+            cr_assert_eq(
+                sl_otlp_load(o, req[s], strlen(req[s]), NULL, "t", &err),
+                SL_OK);
+            cr_assert_eq(sl_otlp_count(o), 1);
+            cr_assert_eq(o->lazy, (on >> s) & 1u, "signal %d, signals %u", s,
+                         sigs);
+        }
+        if (sigs == 7) {
+            sl_otlp_free(o); /* a new batch: logs only again */
+            o = sl_otlp_new();
+            cr_assert_not_null(o);
+            sl_otlp_set_lazy(o, true, bit(SL_FIELD_ATTR));
+        }
+    }
     sl_otlp_free(o);
 }
 
