@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
     size_t plen = strlen(argv[1]);
     bool json = plen >= 5 && strcmp(argv[1] + plen - 5, ".json") == 0;
     if (json) {
-        sl_otlp_set_lazy(o, true, sl_policy_reads(set, SL_SIGNAL_LOG));
+        sl_policy_lazy_load(set, o, true);
     }
     sl_buf out = {0};
     size_t records = 0, kept = 0;

@@ -165,6 +165,13 @@ SL_API size_t sl_policy_find(const sl_policy_set *set, const char *id);
  * batch then loads in full. */
 SL_API uint64_t sl_policy_reads(const sl_policy_set *set, sl_signal sig);
 
+/** Make o's later JSON loads lazy for set (on) or full (!on): the fast
+ * pass is taken for every signal and builds exactly the fields set's
+ * policies read (sl_policy_reads of each signal, to sl_otlp_set_lazy and
+ * sl_otlp_set_lazy_signals). Call it again after a reload. What `sluice
+ * apply` and `sluice serve` (JSON output) do. */
+SL_API void sl_policy_lazy_load(const sl_policy_set *set, sl_otlp *o, bool on);
+
 /** Signal of valid policy i (SL_SIGNAL_NONE when out of range). */
 SL_API sl_signal sl_policy_signal(const sl_policy_set *set, size_t i);
 

@@ -44,10 +44,6 @@ extern volatile sig_atomic_t sl_cli_reload_requested;
  * NULL and nothing changes. Clears sl_cli_reload_requested. */
 void sl_cli_apply_reload(const sl_cli_policies *p, sl_policy_set **next);
 
-/* Make o's loads lazy for set (issue 11): only the log fields its
- * policies read become tree nodes; called again after every reload. */
-void sl_cli_apply_lazy(sl_otlp *o, const sl_policy_set *set);
-
 /* How a value's failures are reported: record i's transform could not
  * finish (the record was dropped), or the value could not be written (none
  * of it was). err is filled; the callee prints or stores it. */

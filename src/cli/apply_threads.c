@@ -180,7 +180,7 @@ static void wstate_init(void *worker, void *set) {
     w->o = sl_otlp_new();
     w->nomem = !w->o || sl_policy_ctx_new(set, &w->ctx, NULL) != SL_OK;
     if (!w->nomem) {
-        sl_cli_apply_lazy(w->o, set);
+        sl_policy_lazy_load(set, w->o, true);
         /* counts are published at the end of each job (run_job): a
          * context that cannot hold them back counts straight through */
         (void)sl__policy_ctx_defer_counts(w->ctx);
@@ -465,7 +465,7 @@ static void reload(sl_cli_apply_par *a) {
         if (ok) {
             sl_policy_ctx_free(w->ctx);
             w->ctx = w->next;
-            sl_cli_apply_lazy(w->o, next);
+            sl_policy_lazy_load(next, w->o, true);
         } else {
             sl_policy_ctx_free(w->next);
         }

@@ -95,17 +95,6 @@ void sl_cli_apply_reload(const sl_cli_policies *p, sl_policy_set **next) {
     *next = set;
 }
 
-void sl_cli_apply_lazy(sl_otlp *o, const sl_policy_set *set) {
-    /* every signal's policies' reads: a lazy load builds its signal's
-     * slots, and the others' bits at most build a few slots in vain */
-    sl_otlp_set_lazy(o, true,
-                     sl_policy_reads(set, SL_SIGNAL_LOG) |
-                         sl_policy_reads(set, SL_SIGNAL_TRACE) |
-                         sl_policy_reads(set, SL_SIGNAL_METRIC));
-    sl_otlp_set_lazy_signals(o, 1u << SL_SIGNAL_LOG | 1u << SL_SIGNAL_TRACE |
-                                    1u << SL_SIGNAL_METRIC);
-}
-
 bool sl_cli_apply_value(sl_policy_ctx *ctx, sl_otlp *o, sl_buf *out,
                         sl_cli_totals *t, sl_cli_fail_fn fail, void *ud) {
     bool ok = true;
@@ -227,7 +216,7 @@ static bool apply_input(const char *path, sl_cli_policies *pol,
         return false;
     }
     sl_cli_stream_set_loader(&in, otlp_loader, o);
-    sl_cli_apply_lazy(o, pol->set);
+    sl_policy_lazy_load(pol->set, o, true);
     pending pend = {sink, out, false};
     out->len = 0;
     sl_cli_stream_set_wait(&in, flush_output, &pend);
@@ -254,7 +243,7 @@ static bool apply_input(const char *path, sl_cli_policies *pol,
         }
         if (sl_cli_reload_requested) {
             reload(pol, ctx); /* between values: this one sees the new set */
-            sl_cli_apply_lazy(o, pol->set);
+            sl_policy_lazy_load(pol->set, o, true);
         }
         size_t before = out->len;
         out->failed = 0;

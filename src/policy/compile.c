@@ -787,6 +787,17 @@ uint64_t sl_policy_reads(const sl_policy_set *set, sl_signal sig) {
     return bits;
 }
 
+void sl_policy_lazy_load(const sl_policy_set *set, sl_otlp *o, bool on) {
+    /* one mask for all signals: a load builds only its own signal's
+     * slots, so another signal's bits cost at most a few slots in vain */
+    sl_otlp_set_lazy(o, on,
+                     sl_policy_reads(set, SL_SIGNAL_LOG) |
+                         sl_policy_reads(set, SL_SIGNAL_TRACE) |
+                         sl_policy_reads(set, SL_SIGNAL_METRIC));
+    sl_otlp_set_lazy_signals(o, 1u << SL_SIGNAL_LOG | 1u << SL_SIGNAL_TRACE |
+                                    1u << SL_SIGNAL_METRIC);
+}
+
 size_t sl_policy_count(const sl_policy_set *set) {
     return set ? set->npolicies : 0;
 }

@@ -19,8 +19,7 @@
 static void set_lazy(sl__serve_pipe *p) {
     const sl__serve_opts *opts = &p->srv->opts;
     bool json_out = !opts->forward_proto && !opts->forward_grpc;
-    sl_otlp_set_lazy(p->o, json_out,
-                     sl_policy_reads(p->snap->set, SL_SIGNAL_LOG));
+    sl_policy_lazy_load(p->snap->set, p->o, json_out);
 }
 
 sl_status sl__serve_pipe_init(sl__serve_pipe *p, sl__serve *srv) {

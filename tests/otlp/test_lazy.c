@@ -6,6 +6,7 @@
  * them. Besides, that the fast pass really indexes the common shapes
  * itself, and hands the unusual ones to the full path. */
 #include <sluice/otlp.h>
+#include <sluice/policy.h>
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -1183,4 +1184,53 @@ Test(lazy, reads_wanted_after_the_load_load_in_full) {
     cr_assert(sl_otlp_get(o, 0, &body, &s));
     cr_assert(s.len == 3 && memcmp(s.ptr, "one", 3) == 0);
     sl_otlp_free(o);
+}
+
+/* sl_policy_lazy_load: what apply and serve call. Every signal takes the
+ * fast pass with the fields the set's policies read (a span's name, a
+ * record's severity), other fields stay unbuilt; off again, loads are
+ * full. */
+Test(lazy, policy_lazy_load_covers_every_signal_and_turns_off) {
+    static const char pol[] =
+        "{\"policies\":["
+        "{\"id\":\"l\",\"name\":\"l\",\"log\":{\"match\":[{\"log_field\":"
+        "\"severity_text\",\"exact\":\"DEBUG\"}],\"keep\":\"none\"}},"
+        "{\"id\":\"t\",\"name\":\"t\",\"trace\":{\"match\":[{\"trace_field\":"
+        "\"TRACE_FIELD_NAME\",\"exact\":\"GET "
+        "/healthz\"}],\"keep\":{\"percentage\":0.0}}}]}";
+    static const char *const req[3] = {
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+        "\"severityText\":\"INFO\",\"body\":{\"stringValue\":\"b\"}}]}]}]}",
+        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+        "\"m\"}]}]}]}",
+        "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":"
+        "\"GET /\",\"kind\":2}]}]}]}",
+    };
+    sl_doc *doc = sl_doc_new();
+    cr_assert_not_null(doc);
+    sl_error err;
+    cr_assert_eq(
+        sl_doc_load(doc, pol, strlen(pol), SL_FORMAT_JSON, "p", NULL, &err),
+        SL_OK, "%s", err.msg);
+    const sl_doc *docs[1] = {doc};
+    sl_policy_set *set = NULL;
+    cr_assert_eq(sl_policy_load(docs, 1, NULL, &set, &err), SL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(sl_policy_problem_count(set), 0);
+    sl_otlp *o = sl_otlp_new();
+    cr_assert_not_null(o);
+    for (int round = 0; round < 2; round++) {
+        bool on = round == 0;
+        sl_policy_lazy_load(set, o, on);
+        for (int s = 0; s < 3; s++) {
+            cr_assert_eq(
+                sl_otlp_load(o, req[s], strlen(req[s]), NULL, "t", &err), SL_OK,
+                "%s", err.msg);
+            cr_assert_eq(sl_otlp_count(o), 1);
+            cr_assert_eq(o->lazy, on, "signal %d, on %d", s, on);
+        }
+    }
+    sl_otlp_free(o);
+    sl_policy_set_free(set);
+    sl_doc_free(doc);
 }
