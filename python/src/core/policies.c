@@ -45,6 +45,8 @@ static void *scratch_new(void *owner, sl_error *err) {
         scratch_free(s);
         return NULL;
     }
+    /* JSON in, JSON out: load only what the policies read, as apply does */
+    sl_policy_lazy_load(self->set, s->o, true);
     return s;
 }
 
