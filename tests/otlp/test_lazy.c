@@ -668,64 +668,48 @@ static void put_request_of(gen *g, int sig) {
     put(g, rnd(g, 6) ? "}" : ",\"extra\":{\"k\":[1,2.5,-3e-2]}}");
 }
 
-static void put_request(gen *g) {
-    put_request_of(g, SL_SIGNAL_LOG);
+/* n generated requests of signal sig (a quarter followed by a second
+ * value of sig or, one time in three, of other: a stream) agree with the
+ * full load under mask; more than min of the loads must take the fast
+ * pass, so it is not handing everything to the full path. */
+static void generated_agree(uint64_t seed, int n, sl_signal sig,
+                            sl_signal other, const char *what, unsigned mask,
+                            size_t min) {
+    gen g = {seed, NULL, 0, 0};
+    size_t fast = 0;
+    for (int i = 0; i < n; i++) {
+        g.len = 0;
+        put_request_of(&g, sig);
+        if (rnd(&g, 4) == 0) {
+            put(&g, "\n");
+            put_request_of(&g, rnd(&g, 3) ? sig : other);
+        }
+        fast += agree_in(g.buf, g.len, what, mask);
+    }
+    cr_assert_gt(fast, min, "%s: only %zu values took the fast pass", what,
+                 fast);
+    free(g.buf);
 }
 
+/* 1500 requests (some of two values) x 4 masks x 2 modes */
 Test(lazy, generated_requests_agree_with_full_loads) {
-    gen g = {12345, NULL, 0, 0};
-    size_t fast = 0;
-    for (int i = 0; i < 1500; i++) {
-        g.len = 0;
-        put_request(&g);
-        if (rnd(&g, 4) == 0) {
-            put(&g, "\n");
-            put_request(&g); /* a stream of two values */
-        }
-        fast += agree_in(g.buf, g.len, "generated", M_LOGS);
-    }
-    /* the fast pass must carry many of them (not hand all to the full
-     * path): 1500 requests (some of two values) x 4 masks x 2 modes */
-    cr_assert_gt(fast, 1500u * 2, "only %zu values took the fast pass", fast);
-    free(g.buf);
+    generated_agree(12345, 1500, SL_SIGNAL_LOG, SL_SIGNAL_LOG, "generated",
+                    M_LOGS, 1500u * 2);
 }
 
+/* 1500 requests x 4 masks x 2 modes (12,000 loads): a span has many
+ * fields, each now and then in a form only the full path takes, so about
+ * one load in six takes the fast pass */
 Test(lazy, generated_span_requests_agree_with_full_loads) {
-    gen g = {4242, NULL, 0, 0};
-    size_t fast = 0;
-    for (int i = 0; i < 1500; i++) {
-        g.len = 0;
-        put_request_of(&g, SL_SIGNAL_TRACE);
-        if (rnd(&g, 4) == 0) {
-            put(&g, "\n");
-            /* traces, or logs next */
-            put_request_of(&g, rnd(&g, 3) ? SL_SIGNAL_TRACE : SL_SIGNAL_LOG);
-        }
-        fast += agree_in(g.buf, g.len, "generated spans", M_SPANS);
-    }
-    /* 1500 requests x 4 masks x 2 modes (12,000 loads): a span has many
-     * fields, each now and then in a form only the full path takes, so
-     * about one load in six takes the fast pass (1,968 at this seed) */
-    cr_assert_gt(fast, 1500u, "only %zu values took the fast pass", fast);
-    free(g.buf);
+    generated_agree(4242, 1500, SL_SIGNAL_TRACE, SL_SIGNAL_LOG,
+                    "generated spans", M_SPANS, 1500u);
 }
 
+/* 1000 requests x 4 masks x 2 modes: gauges, sums and summaries take the
+ * fast pass, histograms' bucket arrays the full path */
 Test(lazy, generated_metric_requests_agree_with_full_loads) {
-    gen g = {99, NULL, 0, 0};
-    size_t fast = 0;
-    for (int i = 0; i < 1000; i++) {
-        g.len = 0;
-        put_request_of(&g, SL_SIGNAL_METRIC);
-        if (rnd(&g, 4) == 0) {
-            put(&g, "\n");
-            put_request_of(&g, rnd(&g, 3) ? SL_SIGNAL_METRIC : SL_SIGNAL_TRACE);
-        }
-        fast += agree_in(g.buf, g.len, "generated metrics", M_METRICS);
-    }
-    /* 1000 requests x 4 masks x 2 modes: gauges, sums and summaries take
-     * the fast pass, histograms' bucket arrays the full path */
-    cr_assert_gt(fast, 1000u, "only %zu values took the fast pass", fast);
-    free(g.buf);
+    generated_agree(99, 1000, SL_SIGNAL_METRIC, SL_SIGNAL_TRACE,
+                    "generated metrics", M_METRICS, 1000u);
 }
 
 /* Byte mutations of generated requests (logs, spans or metrics): lazy and
