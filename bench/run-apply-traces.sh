@@ -55,31 +55,5 @@ for n, ps in files.items():
         json.dump({"policies": ps}, f)
 PY
 echo "== sluice apply on traces, $N 3-span requests ($(wc -c < "$BIG") bytes), best of ${SLUICE_BENCH_RUNS:-3}"
-python3 - "$BUILD/sluice" "$BIG" "$POL" "$N" <<'PY'
-import os, resource, subprocess, sys, time
-sluice, big, pol, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-spans = 3 * n
-mb = os.path.getsize(big) / 1e6
-runs = int(os.environ.get("SLUICE_BENCH_RUNS", "3"))
-print("%-18s %7s %10s %12s %9s %8s %8s" % ("job", "threads", "wall s",
-      "spans/s", "MB/s", "cpu s", "speedup"))
-for job in ["trace-passthrough", "trace-10"]:
-    one = None
-    for threads in (1, 2):
-        walls, cpus = [], []
-        for _ in range(runs):
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.monotonic()
-            with open("/dev/null", "wb") as null:
-                subprocess.run([sluice, "apply", "--quiet", "--threads",
-                                str(threads), "--policies",
-                                os.path.join(pol, job + ".json"), big],
-                               stdout=null, check=True)
-            walls.append(time.monotonic() - t)
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
-        best = min(walls)
-        one = one or best
-        print("%-18s %7d %10.3f %12.0f %9.1f %8.2f %7.2fx" % (job, threads,
-              best, spans / best, mb / best, min(cpus), one / best))
-PY
+python3 "$(dirname "$0")/apply_table.py" "$BUILD/sluice" "$BIG" "$POL" "$((3 * N))" spans \
+    "$BUILD/bench-regex-cache" trace-passthrough trace-10

@@ -42,38 +42,6 @@ for name, ps in files.items():
         json.dump({"policies": ps}, f)
 PY
 echo "== sluice apply, $N one-record requests ($(wc -c < "$BIG") bytes), best of ${SLUICE_BENCH_RUNS:-3}"
-python3 - "$BUILD/sluice" "$BIG" "$POL" "$N" "$BUILD/bench-regex-cache" <<'PY'
-import os, resource, subprocess, sys, time
-sluice, big, pol, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-cache = sys.argv[5]
-mb = os.path.getsize(big) / 1e6
-runs = int(os.environ.get("SLUICE_BENCH_RUNS", "3"))
-print("%-16s %7s %10s %12s %9s %8s %8s" % ("job", "threads", "wall s",
-      "records/s", "MB/s", "cpu s", "speedup"))
-for job in ["passthrough", "drop-debug", "regex-10", "regex-100",
-            "regex-10+cache", "regex-100+cache"]:
-    one = None
-    name, cached = job.split("+")[0], job.endswith("+cache")
-    extra = ["--regex-cache", cache] if cached else []
-    if cached:  # fill the cache: the rows measure a warm one
-        subprocess.run([sluice, "apply", "--quiet", "--policies",
-                        os.path.join(pol, name + ".json"), "/dev/null"] +
-                       extra, check=True)
-    for threads in (1, 2):
-        walls, cpus = [], []
-        for _ in range(runs):
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.monotonic()
-            with open("/dev/null", "wb") as null:
-                subprocess.run([sluice, "apply", "--quiet", "--threads",
-                                str(threads), "--policies",
-                                os.path.join(pol, name + ".json"), big] +
-                               extra, stdout=null, check=True)
-            walls.append(time.monotonic() - t)
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
-        best = min(walls)
-        one = one or best
-        print("%-16s %7d %10.3f %12.0f %9.1f %8.2f %7.2fx" % (job, threads,
-              best, n / best, mb / best, min(cpus), one / best))
-PY
+python3 "$(dirname "$0")/apply_table.py" "$BUILD/sluice" "$BIG" "$POL" "$N" records \
+    "$BUILD/bench-regex-cache" passthrough drop-debug regex-10 regex-100 \
+    regex-10+cache regex-100+cache
