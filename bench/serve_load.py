@@ -20,7 +20,6 @@ Environment: SLUICE_BENCH_SECONDS (default 5 per run), SLUICE_BENCH_CONNS (4),
 SLUICE_BENCH_PART (engine, queue or both: which table; default both)."""
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -49,17 +48,7 @@ def metrics(admin):
 
 
 def run(body, ctype, pol, threads, extra=()):
-    proc = subprocess.Popen([sluice, "serve", "--policies", pol, "--http", "127.0.0.1:0",
-                             "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                             "--threads", str(threads), "--output", "/dev/null"]
-                            + list(extra), stderr=subprocess.PIPE, text=True)
-    port = admin = None
-    for line in proc.stderr:
-        m = re.search(r"ready http=[^ ]*:(\d+) .*admin=(\S+)", line)
-        if m:
-            port, admin = int(m.group(1)), m.group(2)
-            break
-    assert port, "no ready line"
+    proc, port, admin = inputs.start_serve(sluice, pol, threads, extra)
 
     def load(extra):
         r = subprocess.run([loadgen, "--url", "http://127.0.0.1:%d/v1/logs" % port,

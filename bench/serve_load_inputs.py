@@ -2,9 +2,11 @@
 1,000-record OTLP/JSON logs request from gen_otlp_logs.py's generator, the
 same request as protobuf (`sluice convert`), and N generated log policies
 (contains / regex matchers on body and attributes, keep all / none /
-sampled). Each writes its file under WORK and returns the path."""
+sampled). Each writes its file under WORK and returns the path. And
+start_serve: a server on free ports for them to load."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -59,3 +61,20 @@ def proto_body(sluice, json_path, work):
     subprocess.run([sluice, "convert", "--from", "otlp-json", "--to", "otlp-proto",
                     json_path, out], check=True)
     return out
+
+
+def start_serve(sluice, pol, threads, extra=(), prefix=()):
+    """`sluice serve` with pol on free ports, --output /dev/null, threads
+    workers (prefix: e.g. ["chrt", "-f", "10"]); (process, HTTP port, admin
+    HOST:PORT) once its ready line is out."""
+    proc = subprocess.Popen(list(prefix) + [
+        sluice, "serve", "--policies", pol, "--http", "127.0.0.1:0",
+        "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+        "--threads", str(threads), "--output", "/dev/null"] + list(extra),
+        stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        m = re.search(r"ready http=[^ ]*:(\d+) .*admin=(\S+)", line)
+        if m:
+            return proc, int(m.group(1)), m.group(2)
+    proc.kill()
+    raise AssertionError("sluice serve gave no ready line")

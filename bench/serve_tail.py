@@ -90,16 +90,7 @@ def main():
         body, ctype = ((pbody, "application/x-protobuf") if enc == "protobuf"
                        else (jbody, "application/json"))
         pol = inp.policies(int(npol), work)
-        proc = subprocess.Popen(SPREFIX + [sluice, "serve", "--policies", pol, "--http", "127.0.0.1:0",
-                                 "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                                 "--threads", threads, "--output", "/dev/null"],
-                                stderr=subprocess.PIPE, text=True)
-        port = admin = None
-        for line in proc.stderr:
-            m = re.search(r"ready http=[^ ]*:(\d+) .*admin=(\S+)", line)
-            if m:
-                port, admin = int(m.group(1)), m.group(2)
-                break
+        proc, port, admin = inp.start_serve(sluice, pol, threads, prefix=SPREFIX)
 
         def load(extra):
             r = subprocess.run(PREFIX + [loadgen, "--url", "http://127.0.0.1:%d/v1/logs" % port,
