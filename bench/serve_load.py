@@ -21,7 +21,6 @@ SLUICE_BENCH_PART (engine, queue or both: which table; default both)."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,12 +50,8 @@ def run(body, ctype, pol, threads, extra=()):
     proc, port, admin = inputs.start_serve(sluice, pol, threads, extra)
 
     def load(extra):
-        r = subprocess.run([loadgen, "--url", "http://127.0.0.1:%d/v1/logs" % port,
-                            "--body", body, "--type", ctype,
-                            "--duration", str(SECONDS)] + extra,
-                           capture_output=True, text=True, timeout=SECONDS + 120)
-        assert r.returncode == 0, r.stderr
-        return json.loads(r.stdout)
+        return inputs.run_loadgen(loadgen, "http://127.0.0.1:%d/v1/logs" % port,
+                                  body, ctype, SECONDS, extra)
 
     peak = load(["--conns", str(CONNS)])
     half = load(["--conns", str(2 * CONNS), "--rate", "%.1f" % (peak["rps"] / 2)])
@@ -161,11 +156,7 @@ def check_no_coordinated_omission():
         f.write("{}")
 
     def gen(extra):
-        r = subprocess.run([loadgen, "--url", url, "--body", body, "--conns", "1",
-                            "--duration", "2"] + extra,
-                           capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        return json.loads(r.stdout)
+        return inputs.run_loadgen(loadgen, url, body, None, 2, ["--conns", "1"] + extra)
     closed = gen([])
     opened = gen(["--rate", "40"])
     srv.shutdown()

@@ -3,7 +3,8 @@
 same request as protobuf (`sluice convert`), and N generated log policies
 (contains / regex matchers on body and attributes, keep all / none /
 sampled). Each writes its file under WORK and returns the path. And
-start_serve: a server on free ports for them to load."""
+start_serve: a server on free ports for them to load, and run_loadgen:
+one bench/serve_loadgen run against it."""
 import json
 import os
 import re
@@ -78,3 +79,15 @@ def start_serve(sluice, pol, threads, extra=(), prefix=()):
             return proc, int(m.group(1)), m.group(2)
     proc.kill()
     raise AssertionError("sluice serve gave no ready line")
+
+
+def run_loadgen(loadgen, url, body, ctype, seconds, extra, prefix=()):
+    """bench/serve_loadgen against url for seconds, with body (a file) as
+    ctype (None: the generator's default) and extra arguments (--conns,
+    --rate); its JSON report."""
+    typ = ["--type", ctype] if ctype else []
+    r = subprocess.run(list(prefix) + [
+        loadgen, "--url", url, "--body", body, "--duration", str(seconds)] +
+        typ + extra, capture_output=True, text=True, timeout=seconds + 120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)

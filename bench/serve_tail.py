@@ -14,11 +14,9 @@ SLUICE_TAIL_CONFIGS ("protobuf:0:2,protobuf:100:2,protobuf:1000:2"),
 SLUICE_TAIL_LOADGEN_PREFIX (e.g. "chrt -f 10" or "nice -n -5": run the
 generator under it, to see how much of the client p99 is the generator
 waiting for a core), SLUICE_TAIL_SERVE_PREFIX (the same for the server)."""
-import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 import urllib.request
 
@@ -93,12 +91,8 @@ def main():
         proc, port, admin = inp.start_serve(sluice, pol, threads, prefix=SPREFIX)
 
         def load(extra):
-            r = subprocess.run(PREFIX + [loadgen, "--url", "http://127.0.0.1:%d/v1/logs" % port,
-                                         "--body", body, "--type", ctype,
-                                         "--duration", str(SECONDS)] + extra,
-                               capture_output=True, text=True, timeout=SECONDS + 120)
-            assert r.returncode == 0, r.stderr
-            return json.loads(r.stdout)
+            return inp.run_loadgen(loadgen, "http://127.0.0.1:%d/v1/logs" % port,
+                                   body, ctype, SECONDS, extra, prefix=PREFIX)
         peak = load(["--conns", str(CONNS)])
         print("%s, %s policies, %s threads: peak %.2f M records/s" % (
             enc, npol, threads, peak["rps"] / 1000))
