@@ -24,10 +24,7 @@ static const sl_str lazy_seg_k[] = {{"k", 1}};
 static const sl_str lazy_seg_service[] = {{"service.name", 12}};
 static const sl_str lazy_seg_nested[] = {{"nested", 6}, {"inner", 5}};
 
-static const struct {
-    const sl_str *p;
-    uint32_t n;
-} lazy_paths[] = {
+static const otlp_path lazy_paths[] = {
     {NULL, 0},
     {lazy_seg_a, 1},
     {lazy_seg_k, 1},
@@ -35,38 +32,10 @@ static const struct {
     {lazy_seg_nested, 2},
 };
 
-/* Every read of record i's kinds in mask (all when mask is 0), as text
- * appended to out; false when out of memory. */
+/* Every read of the records' kinds in mask (all when mask is 0). */
 static bool lazy_reads(const sl_otlp *o, uint64_t mask, sl_buf *out) {
-    char line[600];
-    for (size_t i = 0; i < sl_otlp_count(o); i++) {
-        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-            if (mask && !(mask & (1ull << kinds[k]))) {
-                continue;
-            }
-            for (size_t p = 0; p < sizeof(lazy_paths) / sizeof(lazy_paths[0]);
-                 p++) {
-                sl_field f = {kinds[k], lazy_paths[p].p, lazy_paths[p].n};
-                sl_str s = {"", 0};
-                sl_value v;
-                memset(&v, 0, sizeof(v));
-                bool got = sl_otlp_get(o, i, &f, &s);
-                bool ex = sl_otlp_exists(o, i, &f);
-                bool typed = sl_otlp_typed(o, i, &f, &v);
-                int n = snprintf(
-                    line, sizeof(line),
-                    "%zu %d %zu: %d [%.*s] %d %d t%d b%d i%lld d%g [%.*s]\n", i,
-                    (int)kinds[k], p, got, got ? (int)(s.len % 256) : 0,
-                    got ? s.ptr : "", ex, typed, (int)v.type, v.b,
-                    (long long)v.i, v.d, typed ? (int)(v.s.len % 256) : 0,
-                    typed && v.s.ptr ? v.s.ptr : "");
-                if (n < 0 || sl_buf_append(out, line, (size_t)n) != SL_OK) {
-                    return false;
-                }
-            }
-        }
-    }
-    return true;
+    return otlp_reads(o, mask, lazy_paths,
+                      sizeof(lazy_paths) / sizeof(lazy_paths[0]), out);
 }
 
 /* Where the last comparison found a difference (full, then lazy). */

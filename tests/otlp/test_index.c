@@ -27,10 +27,7 @@ static const sl_str seg_novalue[] = {{"novalue", 7}};
 static const sl_str seg_emptyany[] = {{"emptyany", 8}};
 static const sl_str seg_route[] = {{"http.route", 10}};
 
-static const struct {
-    const sl_str *p;
-    uint32_t n;
-} paths[] = {
+static const otlp_path paths[] = {
     {NULL, 0},        {seg_service, 1},  {seg_k, 1},      {seg_a, 1},
     {seg_dup, 1},     {seg_nested, 2},   {seg_nested, 1}, {seg_empty, 1},
     {seg_novalue, 1}, {seg_emptyany, 1}, {seg_route, 1},
@@ -39,28 +36,7 @@ static const struct {
 /* Everything a policy can read of every record, as text. */
 static void snapshot(const sl_otlp *o, sl_buf *out) {
     out->len = 0;
-    char line[512];
-    for (size_t i = 0; i < sl_otlp_count(o); i++) {
-        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-            for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
-                sl_field f = {kinds[k], paths[p].p, paths[p].n};
-                sl_str s = {"", 0};
-                sl_value v;
-                memset(&v, 0, sizeof(v));
-                bool got = sl_otlp_get(o, i, &f, &s);
-                bool ex = sl_otlp_exists(o, i, &f);
-                bool typed = sl_otlp_typed(o, i, &f, &v);
-                int n = snprintf(
-                    line, sizeof(line),
-                    "%zu %d %zu: %d [%.*s] %d %d t%d b%d i%lld d%g [%.*s]\n", i,
-                    (int)kinds[k], p, got, got ? (int)s.len : 0,
-                    got ? s.ptr : "", ex, typed, (int)v.type, v.b,
-                    (long long)v.i, v.d, typed ? (int)v.s.len : 0,
-                    typed && v.s.ptr ? v.s.ptr : "");
-                cr_assert_eq(sl_buf_append(out, line, (size_t)n), SL_OK);
-            }
-        }
-    }
+    cr_assert(otlp_reads(o, 0, paths, sizeof(paths) / sizeof(paths[0]), out));
 }
 
 /* Turn every attribute index off: readers walk the lists (the oracle). */
